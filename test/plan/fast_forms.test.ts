@@ -26,8 +26,8 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     for (const layer of fast.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D')) {
       const choices = kernelChoices(layer);
       expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp-padded', 'arm-dsp', 'portable']);
-      // 25x5x64: a band of 7 output rows' windows, 9 rows of 7 padded pixels
-      expect(choices[0]!.scratchBytes!(layer.params) - choices[1]!.scratchBytes!(layer.params)).to.equal(9 * 7 * 64);
+      // 25x5x64: a band of 16 output rows' windows, 18 rows of 7 padded pixels
+      expect(choices[0]!.scratchBytes!(layer.params) - choices[1]!.scratchBytes!(layer.params)).to.equal(18 * 7 * 64);
     }
     expect(costPerMac('DEPTHWISE_CONV_2D', 'arm-dsp', 'arm-dsp', 'arm-dsp-padded')).to.be.lessThan(
       costPerMac('DEPTHWISE_CONV_2D', 'arm-dsp', 'arm-dsp', 'arm-dsp'),
@@ -44,7 +44,7 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     expect(fast.plan.arenaBytes - chosen.plan.arenaBytes).to.be.at.least(4000);
     expect(chosen.fastFormsDeclined!.instructionsForgone).to.be.greaterThan(0);
     expect(formatFastForms(chosen.fastFormsDeclined!)).to.match(
-      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp-padded -> arm-dsp\): arena 14,608 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
+      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp-padded -> arm-dsp\): arena 18,640 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
     );
   });
 

@@ -7,7 +7,9 @@
  * input zero point standing in for the padding: that adds w * z_in, which the compile-time starts
  * cancel (they fold -z_in * sum(w) in), the same as TFLite Micro skipping the tap. Weights stay
  * int8 in flash, re-laid at compile time in the order the loops read them (same byte count); the
- * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. */
+ * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. The
+ * int16-plane kernel (3x3, stride 1, rows of 20 pixels and more) widens the image's rows instead,
+ * its padding written out as the zero point, and reads int16 weight pairs from flash. */
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_H
 #define TF_DEPTHWISE_CONV_2D_DSP_H
 #include <stdint.h>
@@ -62,6 +64,17 @@ static inline void tf_dwk_taps(const tf_dwk_geom_t *g, const int8_t *image, int 
  * register operands, which any build (frame pointer or not) can allocate. */
 #define TF_DWK_MAC_ASM(load) \
   "ldrd %[we], %[wo], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
+  "sxtb16 %[x], %[x], ror #8\n\t" \
+  "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+  "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+  "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+  "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
+/* The same with the weights read by two LDRs, the second and the input's LDR right behind the
+ * first (the Cortex-M4 pipelines an LDR after an LDR, not after an LDRD: 4 cycles for the three words
+ * instead of 5; dsp.ts splitLoads) */
+#define TF_DWK_MAC2_ASM(load) \
+  "ldr %[wo], [%[wq], #4]\n\t" \
+  "ldr %[we], [%[wq]], #8\n\t" load "sxtb16 %[e], %[x]\n\t" \
   "sxtb16 %[x], %[x], ror #8\n\t" \
   "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
   "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
@@ -122,16 +135,25 @@ static inline __attribute__((always_inline)) void tf_dwk_row3(const int8_t *p, i
 #define TF_DWK_ROW3K 1
 static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, const int o0, const int o1, const int o2,
                                                                const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                                               int32_t *acc3) {
+                                                               int32_t *acc3, const int split) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
   const uint32_t *wq = *wp;
   uint32_t v, e, we, wo;
-  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o0]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o1]]\n\t")
-              TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o2]]\n\t")
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
-            [wo] "=&r"(wo)
-          : [p] "r"(x), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
-          : "memory");
+  /* split: the weights by two LDRs (TF_DWK_MAC2_ASM) */
+  if (split)
+    __asm__(TF_DWK_MAC2_ASM("ldr %[x], [%[p], %[o0]]\n\t") TF_DWK_MAC2_ASM("ldr %[x], [%[p], %[o1]]\n\t")
+                TF_DWK_MAC2_ASM("ldr %[x], [%[p], %[o2]]\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [p] "r"(x), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+            : "memory");
+  else
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o0]]\n\t") TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o1]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[p], %[o2]]\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [p] "r"(x), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+            : "memory");
   *wp = wq;
   *acc0 = a0;
   *acc1 = a1;
@@ -141,39 +163,47 @@ static inline __attribute__((always_inline)) void tf_dwk_row3k(const int8_t *x, 
 /* One tap of two output pixels (tf_dwk_pair3k): the weights' LDRD read once for both, each pixel's
  * input word at its own immediate offset of p. Ordered for the Cortex-M7's dual issue (an SXTB16
  * ahead of a MAC, a MAC ahead of a load). */
-#define TF_DWK_PAIR_ASM(o) \
-  "ldrd %[we], %[wo], [%[wq]], #8\n\t" \
-  "ldr %[x], [%[p], #(" o ")]\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
-  "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
-  "sxtb16 %[x], %[x], ror #8\n\t" \
-  "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
-  "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
-  "smlatt %[a3], %[x], %[wo], %[a3]\n\t" \
-  "ldr %[x], [%[p], #(%c[s] + " o ")]\n\t" \
-  "sxtb16 %[e], %[x]\n\t" \
-  "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
-  "sxtb16 %[x], %[x], ror #8\n\t" \
-  "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
-  "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
-  "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
+#define TF_DWK_PAIR_ASM(wld, o) \
+  wld "ldr %[x], [%[p], #(" o ")]\n\t" \
+      "sxtb16 %[e], %[x]\n\t" \
+      "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+      "sxtb16 %[x], %[x], ror #8\n\t" \
+      "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+      "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+      "smlatt %[a3], %[x], %[wo], %[a3]\n\t" \
+      "ldr %[x], [%[p], #(%c[s] + " o ")]\n\t" \
+      "sxtb16 %[e], %[x]\n\t" \
+      "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
+      "sxtb16 %[x], %[x], ror #8\n\t" \
+      "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
+      "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
+      "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
 /* The 3x3 window of two output pixels, at p and p + s (s: the stride times the channels), rows r
  * bytes apart, channels c apart (all constants: immediates), four channels each: every weight word
  * pair feeds eight MACs. Fourteen register operands, every one the core has (r0-r12, lr): the
  * loop's other values wait on the stack for the block's time. */
+/* a kernel row's three taps at row offset r, then the window's three rows */
+#define TF_DWK_PAIR3_ASM(wld, r) TF_DWK_PAIR_ASM(wld, r) TF_DWK_PAIR_ASM(wld, r " + %c[c]") TF_DWK_PAIR_ASM(wld, r " + 2 * %c[c]")
+#define TF_DWK_PAIR9_ASM(wld) TF_DWK_PAIR3_ASM(wld, "0") TF_DWK_PAIR3_ASM(wld, "%c[r]") TF_DWK_PAIR3_ASM(wld, "2 * %c[r]")
+/* split: each tap's weights by two LDRs, the first pixel's LDR right behind them (TF_DWK_MAC2_ASM) */
 static inline __attribute__((always_inline)) void tf_dwk_pair3k(const int8_t *p, const int c, const int r, const int s, const uint32_t **wp,
-                                                                int32_t *acc) {
+                                                                int32_t *acc, const int split) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
   const uint32_t *wq = *wp;
   uint32_t x, e, we, wo;
   /* the offsets: assembler expressions of the constants c, r, s */
-  __asm__(TF_DWK_PAIR_ASM("0") TF_DWK_PAIR_ASM("%c[c]") TF_DWK_PAIR_ASM("2 * %c[c]") TF_DWK_PAIR_ASM("%c[r]")
-              TF_DWK_PAIR_ASM("%c[r] + %c[c]") TF_DWK_PAIR_ASM("%c[r] + 2 * %c[c]") TF_DWK_PAIR_ASM("2 * %c[r]")
-                  TF_DWK_PAIR_ASM("2 * %c[r] + %c[c]") TF_DWK_PAIR_ASM("2 * %c[r] + 2 * %c[c]")
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
-            [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
-          : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s)
-          : "memory");
+  if (split)
+    __asm__(TF_DWK_PAIR9_ASM("ldr %[wo], [%[wq], #4]\n\tldr %[we], [%[wq]], #8\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+              [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s)
+            : "memory");
+  else
+    __asm__(TF_DWK_PAIR9_ASM("ldrd %[we], %[wo], [%[wq]], #8\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+              [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s)
+            : "memory");
   *wp = wq;
   acc[0] = a0;
   acc[1] = a1;
@@ -184,22 +214,33 @@ static inline __attribute__((always_inline)) void tf_dwk_pair3k(const int8_t *p,
   acc[6] = b2;
   acc[7] = b3;
 }
+#undef TF_DWK_PAIR9_ASM
+#undef TF_DWK_PAIR3_ASM
 #undef TF_DWK_PAIR_ASM
 /* Border pixels of the same instances: three taps through tap pointers at byte offsets o0..o2 of
  * tp (constants: immediates), channel offset `ch`; every row from the one tp register. */
 static inline __attribute__((always_inline)) void tf_dwk_row3pk(const int8_t *const *tp, const int o0, const int o1, const int o2, int ch,
                                                                 const uint32_t **wp, int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                                                int32_t *acc3) {
+                                                                int32_t *acc3, const int split) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
   const uint32_t *wq = *wp;
   uint32_t v, e, we, wo;
-  __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o0]]\n\tldr %[x], [%[x], %[ch]]\n\t")
-              TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
-                  TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
-            [wo] "=&r"(wo)
-          : [tp] "r"(tp), [ch] "r"(ch), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
-          : "memory");
+  if (split)
+    __asm__(TF_DWK_MAC2_ASM("ldr %[x], [%[tp], %[o0]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC2_ASM("ldr %[x], [%[tp], %[o1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC2_ASM("ldr %[x], [%[tp], %[o2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [tp] "r"(tp), [ch] "r"(ch), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+            : "memory");
+  else
+    __asm__(TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o0]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o1]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+                    TF_DWK_MAC_ASM("ldr %[x], [%[tp], %[o2]]\n\tldr %[x], [%[x], %[ch]]\n\t")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [tp] "r"(tp), [ch] "r"(ch), [o0] "rJ"(o0), [o1] "rJ"(o1), [o2] "rJ"(o2)
+            : "memory");
   *wp = wq;
   *acc0 = a0;
   *acc1 = a1;
@@ -430,15 +471,17 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int krow, const int ks, const int kpad) {
+                                                                    const int krow, const int ks, const int kpad, const int split) {
   /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g);
    * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0; kpad: the image's
    * rows are first copied into the scratch, kpad output rows' windows (kpad + 2 rows of krow
    * bytes) at a time, with their padding (the input zero point) written out, so that every window
-   * lies inside the copy (stride 1) */
+   * lies inside the copy (stride 1); split: the in-place and border taps read their weights by two
+   * LDRs (the Cortex-M4's pipelined loads, dsp.ts splitLoads) */
   const int c = kc ? kc : g->in_c;
   const int taps = g->k_h * g->k_w;
   const int row_bytes = kc ? krow : g->in_w * c;
+  (void)split;
   const int step = g->stride_w * c;
   uint32_t *const wx = (uint32_t *)scratch;
   const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
@@ -502,7 +545,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
               a[1] = a[5] = qc[1];
               a[2] = a[6] = qc[2];
               a[3] = a[7] = qc[3];
-              tf_dwk_pair3k(x, kc, row_bytes, ks * kc, &wp, a);
+              tf_dwk_pair3k(x, kc, row_bytes, ks * kc, &wp, a, split);
               uint32_t va, vb;
               tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, &va, &vb);
               tf_dwk_put4(out, va);
@@ -518,9 +561,9 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
               int32_t a0 = qc[0], a1 = qc[1], a2 = qc[2], a3 = qc[3];
 #ifdef TF_DWK_ROW3K
               if (kc) {
-                tf_dwk_row3k(x, 0, c, 2 * c, &wp, &a0, &a1, &a2, &a3);
-                tf_dwk_row3k(x, row_bytes, row_bytes + c, row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
-                tf_dwk_row3k(x, 2 * row_bytes, 2 * row_bytes + c, 2 * row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3);
+                tf_dwk_row3k(x, 0, c, 2 * c, &wp, &a0, &a1, &a2, &a3, split);
+                tf_dwk_row3k(x, row_bytes, row_bytes + c, row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3, split);
+                tf_dwk_row3k(x, 2 * row_bytes, 2 * row_bytes + c, 2 * row_bytes + 2 * c, &wp, &a0, &a1, &a2, &a3, split);
               } else
 #endif
               {
@@ -541,9 +584,9 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
 #ifdef TF_DWK_ROW3K
           if (kc) {
             const int n = (int)sizeof tp[0];
-            tf_dwk_row3pk(tp, 0, n, 2 * n, ch, &wp, &a0, &a1, &a2, &a3);
-            tf_dwk_row3pk(tp, 3 * n, 4 * n, 5 * n, ch, &wp, &a0, &a1, &a2, &a3);
-            tf_dwk_row3pk(tp, 6 * n, 7 * n, 8 * n, ch, &wp, &a0, &a1, &a2, &a3);
+            tf_dwk_row3pk(tp, 0, n, 2 * n, ch, &wp, &a0, &a1, &a2, &a3, split);
+            tf_dwk_row3pk(tp, 3 * n, 4 * n, 5 * n, ch, &wp, &a0, &a1, &a2, &a3, split);
+            tf_dwk_row3pk(tp, 6 * n, 7 * n, 8 * n, ch, &wp, &a0, &a1, &a2, &a3, split);
           } else
 #endif
               if (three) {
@@ -554,6 +597,209 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
             for (int t = 0; t < taps; ++t, wp += 2) TF_DWK_TAP(TF_LOAD32(tp[t] + ch), wp[0], wp[1]);
           }
           tf_dwk_put4(out, tf_dwk_out4(a0, a1, a2, a3, qc, lo4, hi4, rq, fast, full, 0));
+        }
+      }
+    }
+  }
+}
+
+/* acc + x.lane0 * y.lane1 + x.lane1 * y.lane0 */
+static inline __attribute__((always_inline)) int32_t tf_dwk_smladx(uint32_t x, uint32_t y, int32_t acc) {
+#if TF_DSP_NATIVE
+  int32_t r;
+  __asm__("smladx %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(acc));
+  return r;
+#else
+  return tf_smlad(x, (y >> 16) | (y << 16), acc);
+#endif
+}
+
+/* Row `r` of the padded image (image row r - pad_top; the zero point outside it) widened into ring
+ * slot `slot` of every channel's plane: columns 2j and 2j + 1 (image columns 2j - pad_left and
+ * 2j + 1 - pad_left, the zero point outside) as the int16 halves of word plane[c * 3 * wh + slot *
+ * wh + j]. Two pixels' words of four channels become four such words (PKHBT/PKHTB, SXTB16). */
+static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *plane, int wh, int slot, const int8_t *image,
+                                                                   const tf_dwk_geom_t *g, int r, int c) {
+  const int iy = r - g->pad_top;
+  const uint32_t z4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
+  const int cs = 3 * wh;
+  uint32_t *const base = plane + slot * wh;
+  if (iy < 0 || iy >= g->in_h) {
+    const uint32_t zz = tf_sxtb16(z4);
+    for (int ch = 0; ch < c; ++ch)
+      for (int j = 0; j < wh; ++j) base[ch * cs + j] = zz;
+    return;
+  }
+  const int8_t *const row = image + iy * g->in_w * c;
+  for (int j = 0; j < wh; ++j) {
+    const int ia = 2 * j - g->pad_left, ib = ia + 1;
+    const int a_in = ia >= 0 && ia < g->in_w, b_in = ib >= 0 && ib < g->in_w;
+    uint32_t *d = base + j;
+    for (int ch = 0; ch < c; ch += 4, d += 4 * cs) {
+      const uint32_t a = a_in ? TF_LOAD32(row + ia * c + ch) : z4, b = b_in ? TF_LOAD32(row + ib * c + ch) : z4;
+      const uint32_t lo = tf_pack_lo(a, b), hi = tf_pack_hi(a, b);
+      d[0] = tf_sxtb16(lo);
+      d[cs] = tf_sxtb16_ror8(lo);
+      d[2 * cs] = tf_sxtb16(hi);
+      d[3 * cs] = tf_sxtb16_ror8(hi);
+    }
+  }
+}
+
+#ifdef TF_DWK_ROW3K
+/* One kernel row of tf_dwk_plane_body's pixel pair: the words (x0, x1), (x2, x3) at byte offset `oa`
+ * of x, the row's weight words wa = (w0, w1), wb = (w2, w1), accumulated onto sa / sb */
+#define TF_DWK_PLANE_ROW(oa, wa, wb, sb) \
+  "ldr %[u], [%[x], #(" oa ")]\n\t" \
+  "ldr %[v], [%[x], #(" oa " + 4)]\n\t" \
+  "smlatb %[b], %[u], %[" wa "], %[" sb "]\n\t" \
+  "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
+  "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
+  "smladx %[b], %[v], %[" wb "], %[b]\n\t"
+/* The clamps after SSAT: none (full 1), the ceiling (TF_DWK_CEILING_ONLY), both (0) */
+#define TF_DWK_PLANE_HI \
+  "ldr %[u], %[k2]\n\t" \
+  "cmp %[a], %[u]\n\t" \
+  "it gt\n\t" \
+  "movgt %[a], %[u]\n\t" \
+  "cmp %[b], %[u]\n\t" \
+  "it gt\n\t" \
+  "movgt %[b], %[u]\n\t"
+#define TF_DWK_PLANE_LO \
+  "ldr %[u], %[k3]\n\t" \
+  "cmp %[a], %[u]\n\t" \
+  "it lt\n\t" \
+  "movlt %[a], %[u]\n\t" \
+  "cmp %[b], %[u]\n\t" \
+  "it lt\n\t" \
+  "movlt %[b], %[u]\n\t"
+/* The loop over a row's pixel pairs of one channel in one block (the weights, start and pointers
+ * in registers, the start, the record's m and P, the bounds and the row's end read from the frame): rows at byte offsets
+ * r0, r1, r2 of x (constants: the ring's rotation), both outputs requantized (SMMLAR, dsp_requant.h's
+ * FAST steps), stored c bytes apart. */
+#define TF_DWK_PLANE_LOOP(clamp) \
+  "1:\n\t" \
+  "ldr %[a], %[k5]\n\t" TF_DWK_PLANE_ROW("%c[r0]", "w00", "w01", "a") TF_DWK_PLANE_ROW("%c[r1]", "w10", "w11", "b") \
+      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") "ldr %[u], %[k0]\n\t" \
+                                                    "ldr %[v], %[k1]\n\t" \
+                                                    "smmlar %[a], %[a], %[u], %[a]\n\t" \
+                                                    "smmlar %[b], %[b], %[u], %[b]\n\t" \
+                                                    "add %[u], %[v], %[a], lsl #9\n\t" \
+                                                    "sub %[u], %[u], %[a], lsr #24\n\t" \
+                                                    "asr %[u], %[u], %[v]\n\t" \
+                                                    "ssat %[a], #8, %[u]\n\t" \
+                                                    "add %[u], %[v], %[b], lsl #9\n\t" \
+                                                    "sub %[u], %[u], %[b], lsr #24\n\t" \
+                                                    "asr %[u], %[u], %[v]\n\t" \
+                                                    "ssat %[b], #8, %[u]\n\t" clamp "strb %[a], [%[o]]\n\t" \
+                                                    "strb %[b], [%[o], #%c[c]]\n\t" \
+                                                    "add %[o], %[o], #%c[c2]\n\t" \
+                                                    "add %[x], %[x], #4\n\t" \
+                                                    "ldr %[u], %[k4]\n\t" \
+                                                    "cmp %[x], %[u]\n\t" \
+                                                    "bne 1b\n\t"
+#define TF_DWK_PLANE_OPERANDS(o0, o1, o2) \
+  : [a] "=&r"(acc_a), [b] "=&r"(acc_b), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [o] "+r"(o) \
+  : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [k0] "m"(k[0]), [k1] "m"(k[1]), \
+    [k2] "m"(k[2]), [k3] "m"(k[3]), [k4] "m"(k[4]), [k5] "m"(k[5]), [r0] "i"(o0), [r1] "i"(o1), [r2] "i"(o2), [c] "i"(c), [c2] "i"(2 * c) \
+  : "cc", "memory"
+#define TF_DWK_PLANE_ASM(o0, o1, o2) \
+  do { \
+    int32_t acc_a, acc_b; \
+    uint32_t u, v; \
+    if (full == 1) \
+      __asm__ volatile(TF_DWK_PLANE_LOOP("") TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    else if (full == TF_DWK_CEILING_ONLY) \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_HI) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    else \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    (void)acc_a; \
+    (void)acc_b; \
+    (void)u; \
+    (void)v; \
+  } while (0)
+#endif
+
+/*
+ * Depth multiplier 1 under an undilated 3x3 window at stride 1, channels a multiple of 4 (dsp.ts
+ * planeApplies): every image row widened once into int16 planes (per channel a ring of three rows
+ * of 2 * wh columns, the padding written out as the input zero point, which the starts cancel as
+ * above), then channel by channel over an output row, its nine weights held as int16 pairs, output
+ * pixels two at a time: A (columns 0..2) and B (1..3) from the words (x0, x1) and (x2, x3) of each
+ * kernel row,
+ *   A += SMLAD((x0, x1), (w0, w1)) + SMLABB((x2, x3), (w2, w1))
+ *   B += SMLATB((x0, x1), (w0, w1)) + SMLADX((x2, x3), (w2, w1)),
+ * 12 multiplies for 18 MACs. Weights: per channel per kernel row the words (w0, w1), (w2, w1)
+ * (int16, scaled by 2^lsh where the records were: dsp.ts laneScaling). Records { start, m, P } per
+ * channel. `scratch`: the planes, in_c x 3 x wh words.
+ */
+static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t *in, int batches, const tf_dwk_geom_t *g,
+                                                                    const uint32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                    void *scratch, const int fast, const int full, const int kc,
+                                                                    const int wh) {
+  const int c = kc;
+  const int cs = 3 * wh;
+  uint32_t *const plane = (uint32_t *)scratch;
+  const int pairs = g->out_w / 2;
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * g->in_w * c;
+    tf_dwk_plane_row(plane, wh, 0, image, g, 0, c);
+    tf_dwk_plane_row(plane, wh, 1, image, g, 1, c);
+    for (int oy = 0; oy < g->out_h; ++oy, out += g->out_w * c) {
+      tf_dwk_plane_row(plane, wh, (oy + 2) % 3, image, g, oy + 2, c);
+      const int o0 = (oy % 3) * wh, o1 = ((oy + 1) % 3) * wh, o2 = ((oy + 2) % 3) * wh;
+      const uint32_t *wc = w;
+      const int32_t *qc = q;
+      for (int ch = 0; ch < c; ++ch, wc += 6, qc += TF_RQ_FIELDS) {
+        const uint32_t w00 = wc[0], w01 = wc[1], w10 = wc[2], w11 = wc[3], w20 = wc[4], w21 = wc[5];
+        const int32_t st = qc[0], m = qc[1], p = qc[2];
+        const uint32_t *const pc = plane + ch * cs;
+        int8_t *o = out + ch;
+        const uint32_t *r0 = pc + o0, *r1 = pc + o1, *r2 = pc + o2;
+#ifdef TF_DWK_ROW3K
+        if (fast == 1 && pairs > 0) {
+          /* the ring's rows at constant offsets from the channel's plane: one block per rotation */
+          const uint32_t *x = pc + (o0 < o1 ? (o0 < o2 ? o0 : o2) : (o1 < o2 ? o1 : o2));
+          /* the record, the bounds and the row's end, read from the frame */
+          const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st};
+          const int rot = oy % 3;
+          if (rot == 0)
+            TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
+          else if (rot == 1)
+            TF_DWK_PLANE_ASM(4 * wh, 8 * wh, 0);
+          else
+            TF_DWK_PLANE_ASM(8 * wh, 0, 4 * wh);
+          r0 += pairs;
+          r1 += pairs;
+          r2 += pairs;
+        } else
+#endif
+        {
+          for (int n = pairs; n > 0; --n, ++r0, ++r1, ++r2, o += 2 * c) {
+            int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
+            a = tf_smlabb(r0[1], w01, a);
+            bb = tf_dwk_smladx(r0[1], w01, bb);
+            a = tf_smlad(r1[0], w10, a);
+            bb = tf_smlatb(r1[0], w10, bb);
+            a = tf_smlabb(r1[1], w11, a);
+            bb = tf_dwk_smladx(r1[1], w11, bb);
+            a = tf_smlad(r2[0], w20, a);
+            bb = tf_smlatb(r2[0], w20, bb);
+            a = tf_smlabb(r2[1], w21, a);
+            bb = tf_dwk_smladx(r2[1], w21, bb);
+            o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+            o[c] = tf_dsp_rq(bb, m, p, rq, fast, full == 1);
+          }
+        }
+        if (g->out_w & 1) {
+          /* the last pixel alone */
+          int32_t a = tf_smlad(r0[0], w00, st);
+          a = tf_smlabb(r0[1], w01, a);
+          a = tf_smlad(r1[0], w10, a);
+          a = tf_smlabb(r1[1], w11, a);
+          a = tf_smlad(r2[0], w20, a);
+          a = tf_smlabb(r2[1], w21, a);
+          o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
         }
       }
     }

@@ -68,3 +68,30 @@ describe('DEPTHWISE_CONV_2D, Arm DSP three-channel 3x3 kernel (host C twins)', (
     });
   });
 });
+
+/**
+ * 3x3 at stride 1 on rows of 20 pixels and more (tf_dwk_plane_body, int16 planes): odd and even
+ * widths, SAME and VALID, images of one to five rows, batches, 4 to 24 channels, every
+ * requantization mode drawn.
+ */
+describe('DEPTHWISE_CONV_2D, Arm DSP int16-plane kernel (host C twins)', () => {
+  it('widens rows into planes and matches the reference byte for byte', function () {
+    const rand = rng(91);
+    const cases: CCase[] = [];
+    while (cases.length < 30) {
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [rand() < 0.2 ? 2 : 1, randomInt(rand, 1, 5), randomInt(rand, 20, 33), 4 * randomInt(rand, 1, 6)];
+      const outH = outputSize(padding, input[1], 3, 1, 1);
+      const outW = outputSize(padding, input[2], 3, 1, 1);
+      if (outH < 1 || outW < 20) continue;
+      cases.push(depthwiseCase(rand, { mult: 1, k: [3, 3], stride: [1, 1], dilation: [1, 1], padding, input, outH, outW }, { dsp: true }));
+    }
+    for (const c of cases) expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), c.isa).family).to.equal('arm-dsp');
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
+    });
+  });
+});

@@ -4,13 +4,15 @@
  * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
  * channels that are a multiple of 4: four channels per step, SXTB16 into SMLABB/SMLATT, the input
  * offset folded into the starts; 3x3 windows inside the image read their taps at constant offsets.
+ * 3x3 at stride 1 over rows of 20 pixels and more: the image's rows widened into int16 planes,
+ * channel by channel, two taps per SMLAD (weights int16 pairs, 24 bytes a channel).
  * One to three input channels with any depth multiplier (micro_speech's and person_detect's first
  * layers, RGB stems): kernel rows read as words into columns (zero weights on the other channels'
  * bytes), two pixels by two channels in SMLAD. One input channel with dilated rows: the CONV_2D
  * im2col kernel on the filter re-laid as OHWI. Any multiplier over 4 or more channels: 4-lane
  * groups, a pass per multiplier.
  */
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { KernelIsa, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { summary } from './describe.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
@@ -70,16 +72,66 @@ function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; 
 /**
  * The bytes of the zero-point-padded copy of a 3x3 layer's rows that tf_dwk_mult1_body makes in its
  * scratch, a band of output rows' windows at a time, so that pixels at the border are read in place
- * and in pairs like the others (VWW's 6x6x128 maps: 20 of 36 pixels at the border); at most this,
- * which keeps the arena of a small map's layer about as it was (KWS 25x5x64: 7 output rows a band).
+ * and in pairs like the others (VWW's 6x6x128 maps: 20 of 36 pixels at the border); at most this:
+ * VWW's 6x6x128 in one band (2 output rows a band at 4 KiB: 1.45 -> 1.42 est. ms on the M4), its
+ * 24x24x32 in bands of 7 (KWS 25x5x64: 16 output rows a band). Where the copy raises the arena's
+ * peak, plan/fast_forms.ts weighs it (KWS on the M4: declined).
  */
-const PAD_COPY_BYTES = 4096;
+const PAD_COPY_BYTES = 8192;
 /**
  * And the widest output rows copied so: in wider maps (and in row bands of them) the two border
- * columns are a small share (VWW 48x48x8 in bands: +2 % with a copy). Stride 1 only: under stride 2
- * SAME pads one side, and the copy did not pay (VWW 6x6x128 s2: +2 %).
+ * columns are a small share (VWW 48x48x8: +1 % with a copy; 24x24x32: -7.5 %). Stride 1 only: under
+ * stride 2 SAME pads one side, and the copy did not pay (VWW 6x6x128 s2: +2 %).
  */
-const PAD_COPY_WIDTH = 16;
+const PAD_COPY_WIDTH = 24;
+
+/**
+ * Whether a layer's own multiplier-1 instance reads each tap's weight words by two LDRs instead of
+ * one LDRD (depthwise_conv_2d_dsp.h TF_DWK_MAC2_ASM): the Cortex-M4 issues an LDR 1 cycle after
+ * another LDR but 2 after an LDRD (LDRD 3), so the weights and the input word cost 4 cycles, not 5
+ * (VWW's depthwise layers -3 % estimated cycles). The Cortex-M33 (LDRD 2, an LDR pipelined after
+ * it) and the Cortex-M7 (LDRD 1) keep the LDRD. The instance's code is the same size.
+ */
+export function splitLoads(isa: KernelIsa | undefined): boolean {
+  return isa?.core === 'cortex-m4';
+}
+
+/**
+ * Multiplier-1 layers under an undilated 3x3 window at stride 1 (channels a multiple of 4):
+ * tf_dwk_plane_body, every image row widened once into int16 planes, a channel's nine weights held
+ * over a whole output row, two horizontally adjacent taps per SMLAD. `wh`: words (column pairs) of
+ * a plane row, out_w + 2 columns rounded up; the ring's offsets (8 * wh + 4 bytes) and the output
+ * step (2 * in_c) stay LDR and ADD immediates.
+ */
+/**
+ * The narrowest output rows the plane kernel takes: each channel's row costs its weights, record and
+ * loop entry once, which narrow rows do not repay (M4, VWW: 48x48x8 -17 %, 24x24x32 -12 %, but
+ * 12x12x64 +7 %, 6x6x128 +52 % against the in-place pairs).
+ */
+const PLANE_MIN_WIDTH = 20;
+function planeWords(p: DepthwiseConv2DParams): number {
+  return Math.ceil((p.outW + 2) / 2);
+}
+function planeApplies(p: DepthwiseConv2DParams): boolean {
+  if (!mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
+  if (p.strideH !== 1 || p.strideW !== 1 || p.outW < PLANE_MIN_WIDTH) return false;
+  return 8 * planeWords(p) + 4 <= 4095 && 2 * p.inC <= 4095;
+}
+
+/** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
+function planeWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
+  const out = new Int32Array(p.outC * 6);
+  const half = (v: number) => v & 0xffff;
+  for (let c = 0; c < p.outC; c++) {
+    const s = 2 ** (lsh?.[c] ?? 0);
+    for (let ky = 0; ky < 3; ky++) {
+      const w = (kx: number) => filter[(ky * 3 + kx) * p.outC + c]! * s;
+      out[c * 6 + 2 * ky] = half(w(0)) | (half(w(1)) << 16) | 0;
+      out[c * 6 + 2 * ky + 1] = half(w(2)) | (half(w(1)) << 16) | 0;
+    }
+  }
+  return out;
+}
 
 /** The padded copy: rows of out_w + 2 pixels, `band` output rows' windows (band + 2 rows) at a time, 0 when 3 rows do not fit. */
 function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } {
@@ -156,7 +208,8 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
 }
 
 /** The kernel a layer runs, in order of preference. */
-function dspKernel(p: DepthwiseConv2DParams): 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
+function dspKernel(p: DepthwiseConv2DParams): 'plane' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
+  if (planeApplies(p)) return 'plane';
   if (mult1Applies(p)) return 'mult1';
   if (narrowApplies(p)) return 'narrow';
   if (singleApplies(p)) return 'single';
@@ -221,6 +274,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
  */
 export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number {
   const kernel = dspKernel(p);
+  if (kernel === 'plane') return p.inC * 3 * planeWords(p) * 4;
   if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
   // extended weights of every lane, a pointer per tap, the zero-point row
@@ -299,7 +353,7 @@ function laneScaling(
   bounds: readonly number[],
 ): { lsh: number[]; m: ChannelMultipliers } | undefined {
   // ONNX Runtime's float32 steps take the accumulator as it is
-  if (p.ortScale || (kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
+  if (p.ortScale || (kernel !== 'plane' && kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
   const lsh = p.shift.map((s) => Math.max(s, 0));
   if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
   const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
@@ -333,13 +387,16 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
   const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
   const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
-  const laneShifts = scaled
-    ? ctx.addConst(
-        'lsh',
-        'uint8_t',
-        laneOrder.map((c) => (c < 0 ? 0 : scaled.lsh[c]!)),
-      )
-    : '(const uint8_t *)0';
+  const plane = kernel === 'plane';
+  // the plane kernel's weights are scaled in its table
+  const laneShifts =
+    scaled && !plane
+      ? ctx.addConst(
+          'lsh',
+          'uint8_t',
+          laneOrder.map((c) => (c < 0 ? 0 : scaled.lsh[c]!)),
+        )
+      : '(const uint8_t *)0';
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // one input channel and undilated rows known when the loop is instantiated: its own copy
   const one = single && p.inC === 1 ? 1 : 0;
@@ -347,14 +404,17 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
   const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  const split = k && splitLoads(ctx.isa) ? 1 : 0;
   const kname =
     single && !one
       ? 'few'
       : multm
         ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
-        : k
-          ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}`
-          : kernel;
+        : plane
+          ? `plane_k${p.inC}_${planeWords(p)}`
+          : k
+            ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}`
+            : kernel;
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
@@ -366,18 +426,22 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       multm,
       one,
       kname,
+      plane,
+      wh: plane ? planeWords(p) : 0,
+      pc: plane ? p.inC : 0,
       mult1: multm1,
       nc: narrow ? 3 : 0,
       kc: k?.kc ?? 0,
       krow: k?.krow ?? 0,
       ks: k?.ks ?? 0,
       kpad: k?.kpad ?? 0,
+      split,
       ...kmode,
     }),
   );
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const how = `${single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
+  const how = `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(void *)${ctx.scratch()}`;
@@ -386,17 +450,19 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
     : multm
       ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
-      : {
-          weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
-          records: ctx.addConst(
-            'rq',
-            'int32_t',
-            groupRecords(
-              records,
-              Array.from({ length: p.outC }, (_, c) => c),
+      : plane
+        ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', records) }
+        : {
+            weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
+            records: ctx.addConst(
+              'rq',
+              'int32_t',
+              groupRecords(
+                records,
+                Array.from({ length: p.outC }, (_, c) => c),
+              ),
             ),
-          ),
-        };
+          };
   const f = (name: string, value: number): Field => ({ name, value: `${value}` });
   const geom: InitLine[] = [
     { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },

@@ -6,7 +6,8 @@
  * TypeScript reference over every output byte.
  *
  * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
- * in place, in pairs and alone, through tap pointers, and from padded copies of bands of rows;
+ * in place, in pairs and alone, through tap pointers, from padded copies of bands of rows, and rows
+ * of 20 pixels and more at stride 1 from int16 planes;
  * right and bottom padding only, images with no inside pixel, windows larger than the image), other
  * kernels (5x5, 3x1, 2x4, 1x1, dilated 3x3: the generic tap loop), batches, outputs written over
  * their dead input (the planner's overlap).
@@ -139,9 +140,11 @@ const MODELS: Model[] = [
         { name: 'f', shape: [1, 1, 1, 16], zeroPoint: 5 },
         { name: 'g', shape: [1, 3, 3, 1024], zeroPoint: -128 },
         { name: 'h', shape: [1, 5, 7, 10], zeroPoint: 33 },
-        { name: 'i', shape: [1, 7, 21, 12], zeroPoint: -20 },
+        { name: 'i', shape: [1, 7, 27, 12], zeroPoint: -20 },
         { name: 'j', shape: [1, 13, 10, 96], zeroPoint: 70 },
         { name: 'k', shape: [1, 12, 6, 64], zeroPoint: -100 },
+        { name: 'l', shape: [1, 12, 19, 32], zeroPoint: 12 },
+        { name: 'm', shape: [1, 5, 17, 8], zeroPoint: -50 },
       ],
       [
         // 13x11x8 -> 7x6 -> 4x3 -> 2x2 -> 1x1, SAME, per-channel, RELU6 under zero point -128
@@ -166,35 +169,75 @@ const MODELS: Model[] = [
         { from: 'g', padding: 'SAME', activation: 'RELU6', perChannel: true },
         // 10 channels: the any-multiplier loop
         { from: 'h', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true },
-        // rows of 21 pixels: no padded copy, the border through tap pointers, odd pixel counts
-        // in place (a lone pixel after the pairs)
+        // rows of 27 pixels: at stride 1 the int16 planes (25 and 27 pixels, a lone last one), at
+        // stride 2 in-place pairs and a lone pixel, the border through tap pointers
         { from: 'i', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'i', padding: 'VALID', perChannel: true },
         { from: 'i', padding: 'SAME', stride: [2, 2], perChannel: true },
-        // padded copies of one output row's windows at a time, and of two bands of 6
+        // padded copies of bands of 5 output rows' windows (the last band of 3), and of one band of 12
         { from: 'j', padding: 'SAME', activation: 'RELU', perChannel: true },
         { from: 'k', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'k', padding: 'VALID', gain: true, perChannel: true }, // all in place, no copy
+        // rows of 19 pixels: bands of 10 (the last of 2); 17 pixels, odd pairs
+        { from: 'l', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        { from: 'm', padding: 'SAME', activation: 'RELU', perChannel: true },
       ],
       55,
     ),
     prefer: 'speed',
-    // padded copies (stride 1, rows of up to 16 pixels): tf_dwk_mult1_k<c>_<padded row bytes>_p<band>_<mode>
+    // padded copies (stride 1, rows of up to 24 pixels): tf_dwk_mult1_k<c>_<padded row bytes>_p<band>_<mode>
     kinds: [
       /tf_dwk_mult1_k8_104_p13_fch\(/,
-      /tf_dwk_mult1_k64_512_p6_/,
+      /tf_dwk_mult1_k64_512_p12_/,
       /tf_dwk_mult1_k64_384_s2_/,
       /tf_dwk_mult1_k128_640_p3_/,
       /tf_dwk_mult1_k200_1000_/,
       /tf_dwk_mult1_k20_80_p2_/,
       /tf_dwk_mult1_k16_48_p1_/,
-      /tf_dwk_mult1_k12_252_f\w*\(/,
-      /tf_dwk_mult1_k12_252_s2_/,
-      /tf_dwk_mult1_k96_1152_p1_/,
+      /tf_dwk_plane_k12_14_/,
+      /tf_dwk_plane_k12_15_/,
+      /tf_dwk_mult1_k12_324_s2_/,
+      /tf_dwk_mult1_k96_1152_p5_/,
+      /tf_dwk_mult1_k32_672_p10_/,
+      /tf_dwk_mult1_k8_152_p5_/,
       /tf_dwk_mult1_k64_384_f/,
       /tf_dwk_mult1_f\w*\(/,
       /tf_dwk_multm1_/,
     ],
+  },
+  {
+    note: 'rows of 20 pixels and more at stride 1 (int16 planes, two taps per SMLAD): odd and even widths, SAME and VALID, batches, multipliers above 1, over a dead input, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_plane',
+      [
+        { name: 'a', shape: [1, 5, 20, 4], zeroPoint: -128 },
+        { name: 'b', shape: [2, 4, 21, 8], zeroPoint: 40 },
+        { name: 'c', shape: [1, 6, 23, 12], zeroPoint: -9 },
+        { name: 'd', shape: [1, 3, 26, 16], zeroPoint: 100 },
+        { name: 'e', shape: [1, 4, 30, 4], zeroPoint: 3 },
+        { name: 'f', shape: [1, 1, 22, 8], zeroPoint: -70 },
+      ],
+      [
+        // 20 pixels a row, RELU6 under zero point -128 (the ceiling-only clamp)
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        // two batches, 21 pixels (the last one alone), multipliers above 1 (weights scaled)
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true },
+        { from: 'b', padding: 'SAME', activation: 'RELU', perChannel: true },
+        // VALID: 21 of 23 columns, no padding
+        { from: 'c', padding: 'VALID', activation: 'RELU6', perChannel: true },
+        { from: 'c', padding: 'SAME', activation: 'RELU6' }, // per-tensor, both clamps
+        // exact requantization (the C loop), with and without a clamp
+        { from: 'd', padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true },
+        { from: 'd', padding: 'SAME', huge: true, perChannel: true },
+        // one image row: two padding rows of the ring
+        { from: 'f', padding: 'SAME', perChannel: true },
+        // outputs planned over their dead inputs
+        { from: 'e', padding: 'SAME', hidden: true, perChannel: true },
+        { padding: 'SAME', activation: 'RELU', perChannel: true },
+      ],
+      61,
+    ),
+    kinds: [/tf_dwk_plane_k4_11_fch\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
   },
   {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
