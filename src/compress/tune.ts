@@ -489,6 +489,7 @@ function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigure
     ms: (cycles / c.build.clockHz) * 1000,
     ram: r.realBoard?.ram.needed ?? ram,
     flash: r.memory.flash,
+    flashWeights: r.memory.flashWeights,
     cheap,
     bitExact: { matched: r.cases.filter((x) => x.matchesReference).length, total: r.cases.length },
     ranOn: m.ranOn,

@@ -61,6 +61,8 @@ export interface Point {
   ram: number;
   /** flash of the built firmware (the linker's figure) */
   flash: number;
+  /** of which the model's constant tables (weights, biases, indices) */
+  flashWeights: number;
   cheap: CheapFigures;
   /** every output on the board equal to the host reference's byte for byte (the samples run) */
   bitExact: { matched: number; total: number };

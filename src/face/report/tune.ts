@@ -50,13 +50,14 @@ export function formatTuneReport(report: TuneReport): string {
       dense ? `${(dense.ms / p.ms).toFixed(2)}x` : '-',
       kb(p.ram),
       kb(p.flash),
-      dense ? `${((p.flash / dense.flash) * 100).toFixed(0)}%` : '-',
+      kb(p.flashWeights),
+      dense ? `${((p.flashWeights / dense.flashWeights) * 100).toFixed(0)}%` : '-',
       `${p.bitExact.matched}/${p.bitExact.total}`,
     ]);
     lines.push(
       '',
       formatTable(
-        ['#', 'recipe', 'what', 'build', 'accuracy', 'est. ms', 'speed-up', 'RAM', 'flash', 'flash vs int8', 'bit-exact'],
+        ['#', 'recipe', 'what', 'build', 'accuracy', 'est. ms', 'vs int8', 'RAM', 'flash', 'weights', 'vs int8', 'exact'],
         rows,
         `${b.board} (${b.target}): ${b.front.length} point${b.front.length === 1 ? '' : 's'} on the front of ${b.measured.length} measured`,
       ),
