@@ -26,7 +26,8 @@ import type { Prefer } from '../core/ops/op.ts';
 import { type BoardDescriptor, type TargetDescriptor, findBoard } from '../core/targets/targets.ts';
 import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { resolveClock } from '../lab/estimate/clock.ts';
-import { estimateFit } from '../lab/toolchain/fit.ts';
+import { CODE_FLASH_BYTES, estimateFit } from '../lab/toolchain/fit.ts';
+import { layerWeightBytes } from '../core/ops/prepare.ts';
 import { compileForTarget } from '../lab/run/device-build.ts';
 import type { RunReport } from '../lab/run/run.ts';
 import { runModel } from '../lab/run/run.ts';
@@ -455,21 +456,25 @@ async function tunedModel(
 }
 
 /**
- * Flash and RAM as the compile plans them (weights and arena exact; code, stack and harness the
- * fit's figures), and the kernels' cost-model instructions over the clock, in ms.
+ * Flash and RAM as the compile plans them (the weights as their chosen storages keep them and the
+ * arena, exact; code, stack and harness the fit's lower bounds), and the kernels' cost-model
+ * instructions over the clock, in ms.
  */
 export function cheapFigures(int8: Graph, target: TargetDescriptor, board: BoardDescriptor, prefer: Prefer, clockHz: number): CheapFigures {
   const compiled = compileForTarget(int8, `${int8.name}.tflite`, target, board, { prefer });
   const fit = estimateFit(compiled, target, board);
   const isa = compiled.prepared.isa;
   let instructions = 0;
+  let weights = 0;
   for (const layer of compiled.prepared.layers) {
     if (layer.isAlias) continue;
     const priced = layer.variant.cost?.(layer.params, isa) ?? layer.def.denseCost?.(layer.params, isa);
     instructions += priced ? priced.instructions : layer.macs * 2;
+    weights += layerWeightBytes(layer, compiled.prepared);
   }
   return {
-    flash: fit?.flash.total ?? 0,
+    // the weights as the chosen storages keep them (Huffman, int4, palettes, sparse), and the code's lower bound
+    flash: weights + CODE_FLASH_BYTES,
     ram: fit?.ram.total ?? compiled.plan.arenaBytes,
     msEstimate: (instructions / clockHz) * 1000,
   };
