@@ -88,6 +88,8 @@ export interface TuneOptions {
   clocks: boolean;
   constraints: Constraints;
   epochs: number;
+  /** fine-tuning epochs after channel pruning, which removes more than the other recipes change (default `epochs`) */
+  channelEpochs?: number;
   batchSize?: number;
   learningRate?: number;
   seed?: number;
@@ -332,6 +334,7 @@ function searchKey(options: TuneOptions, train: Dataset, test: Dataset): string 
     JSON.stringify({
       grid: options.grid,
       epochs: options.epochs,
+      channelEpochs: options.channelEpochs,
       batch: options.batchSize,
       lr: options.learningRate,
       seed: options.seed,
@@ -408,9 +411,11 @@ async function tunedModel(
   const narrow = recipe.weightBits !== undefined && recipe.weightBits < 8 ? recipe.weightBits : undefined;
   if (recipe.channels > 0) {
     const model = new TrainableGraph(made.float);
+    const epochs = options.channelEpochs ?? training.epochs;
     try {
-      if (narrow !== undefined) await pruneUnstructured(model, train, task, { ...training, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
-      else await fineTune(model, train, task, { ...training, label: 'fine-tuning' });
+      if (narrow !== undefined)
+        await pruneUnstructured(model, train, task, { ...training, epochs, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
+      else await fineTune(model, train, task, { ...training, epochs, label: 'fine-tuning' });
       const tuned = model.toGraph();
       const int8 = quantize(tuned, train, options.calibrationSamples);
       await consider(narrow !== undefined ? uniformBits(int8, tuned, narrow) : int8);

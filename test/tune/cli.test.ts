@@ -79,6 +79,8 @@ describe('CLI: tune on a tiny grid', function () {
       'speed',
       '--epochs',
       '1',
+      '--channel-epochs',
+      '1',
       '--calib-samples',
       '100',
       '--device-samples',

@@ -26,6 +26,7 @@ export function tuneCommand(): Command {
     .option('--palette-bits <bits>', 'palette index widths to try (none: skip)', '3')
     .option('--prefers <list>', 'weight storage choices to try (compile --prefer): speed, size', 'speed,size')
     .option('--all-clocks', "also try every clock the board's descriptor offers (default: its clock)")
+    .option('--channel-epochs <n>', 'fine-tuning epochs after channel pruning', '6')
     .option('--qat-above <points>', 'train quantization-aware when post-training int8 loses more than this many points', '0.5')
     .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis runs', '200')
     .option('--device-samples <n>', 'held-out samples each candidate runs on its board, compared byte for byte with the host reference', '5')

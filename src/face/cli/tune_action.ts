@@ -36,6 +36,7 @@ export interface TuneCliOptions extends DataCliOptions, TrainCliOptions, Calibra
   prefers: string;
   allClocks?: boolean;
   qatAbove: string;
+  channelEpochs: string;
   sensitivitySamples: string;
   deviceSamples: string;
   out?: string;
@@ -101,6 +102,7 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
       clocks: opts.allClocks === true,
       constraints,
       epochs: positiveNumber(opts.epochs, '--epochs', true),
+      channelEpochs: positiveNumber(opts.channelEpochs, '--channel-epochs', true),
       batchSize: positiveNumber(opts.batchSize, '--batch-size', true),
       learningRate: opts.lr === undefined ? undefined : positiveNumber(opts.lr, '--lr'),
       seed: Number(opts.seed),
