@@ -131,7 +131,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 </head>
 <body>
 <h1>${escapeHtml(`tinyforge tune: ${report.model}`)}</h1>
-<p>Each board's measured points: held-out accuracy against the estimated ms per inference; the area of a point grows with its flash. The front is drawn in colour, the other measured points in grey; the dense int8 model is the square, the float model's accuracy the dashed line.</p>
+<p>Each board's measured points: held-out accuracy against the estimated ms per inference; the size of a point grows with its flash (from the smallest flash of the report to the largest). The front is drawn in colour, the other measured points in grey; the dense int8 model is the square, the float model's accuracy the dashed line.</p>
 ${sections}
 <script type="application/json" id="tinyforge-data">${data}</script>
 <script>${ERROR_TRAP}</script>
@@ -153,9 +153,10 @@ const SCATTER_SCRIPT = `
 (function () {
   var data = JSON.parse(document.getElementById('tinyforge-data').textContent);
   var drawn = 0;
-  var maxFlash = 1;
-  data.boards.forEach(function (b) { b.front.concat(b.others).forEach(function (p) { maxFlash = Math.max(maxFlash, p.flash); }); });
-  var radius = function (p) { return 4 + 14 * Math.sqrt(p.flash / maxFlash); };
+  var minFlash = Infinity, maxFlash = 0;
+  data.boards.forEach(function (b) { b.front.concat(b.others).forEach(function (p) { minFlash = Math.min(minFlash, p.flash); maxFlash = Math.max(maxFlash, p.flash); }); });
+  // from the smallest flash of the report to the largest
+  var radius = function (p) { return 4 + 16 * (maxFlash > minFlash ? (p.flash - minFlash) / (maxFlash - minFlash) : 0.5); };
   var xy = function (p) { return { x: p.ms, y: 100 * p.accuracy, id: p.id, flash: p.flash, ram: p.ram }; };
   data.boards.forEach(function (b, i) {
     var all = b.front.concat(b.others);
