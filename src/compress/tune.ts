@@ -286,7 +286,8 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
       const c = job.candidate;
       const k = stateKey(c.board, c.id);
       if (res instanceof Error) {
-        state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
+        // a run cut short by Ctrl-C is tried again by --resume
+        if (!stop()) state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
         return;
       }
       built++;
