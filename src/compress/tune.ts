@@ -209,8 +209,6 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
   const measure = options.measure ?? localMeasurer(options.timeoutMs);
   const cases = Array.from({ length: Math.max(1, Math.min(options.deviceSamples, test.count)) }, (_, n) => n);
   let stopped = false;
-  let accuracyMeasured = 0;
-  let built = 0;
 
   progress.start('searching', recipes.length);
   for (const [r, recipe] of recipes.entries()) {
@@ -241,7 +239,6 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
       accuracy = tuned.accuracy;
       await writeModel(tuned.int8, modelFile);
       state.accuracy[recipe.id] = accuracy;
-      accuracyMeasured++;
       save();
     }
     if (belowAccuracy(accuracy, options.constraints)) {
@@ -290,8 +287,7 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
         if (!stop()) state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
         return;
       }
-      built++;
-      state.points[k] = pointOf(c, res, accuracy!, cheap(c), job.model, boards.find((b) => b.name === c.board)!);
+      state.points[k] = pointOf(c, res, accuracy!, cheap(c), job.model);
     });
     save();
   }
@@ -299,7 +295,7 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
   progress.stop();
 
   const all = measuredPoints();
-  const report: TuneReport = {
+  return {
     model: float.name,
     float: { accuracy: floatAccuracy },
     int8: { accuracy: denseAccuracy },
@@ -320,9 +316,6 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
     stateFile,
     seconds: (Date.now() - started) / 1000,
   };
-  void accuracyMeasured;
-  void built;
-  return report;
 }
 
 /** The state's key: the model file, the data and the grid (not the boards: a resumed search may add some). */
@@ -486,11 +479,10 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
   };
 }
 
-function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string, b: { board: BoardDescriptor }): Point {
+function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point {
   const r = m.report;
   const cycles = r.cycleEstimate?.perInference ?? r.perInference ?? 0;
   const ram = r.memory.ram ?? r.memory.arena + (r.memory.stack ?? 0);
-  void b;
   return {
     id: c.id,
     board: c.board,
