@@ -124,7 +124,8 @@ export interface BoardFront {
 
 export interface TuneReport {
   model: string;
-  float: { accuracy: number };
+  /** null when the model given is already int8 */
+  float: { accuracy: number } | null;
   /** the dense int8 model's held-out accuracy */
   int8: { accuracy: number };
   heldOut: number;
@@ -138,8 +139,14 @@ export interface TuneReport {
 
 const STATE_FILE = 'tune-state.json';
 
-/** The search: every board's front over the grid. */
-export async function tune(float: Graph, train: Dataset, test: Dataset, task: Task, options: TuneOptions): Promise<TuneReport> {
+/**
+ * The search: every board's front over the grid. `model` is a float model, or an int8 one: then the
+ * recipes that need the float weights (channel pruning, fine-tuning, QAT) are left out, and the
+ * others apply to its int8 weights as they are.
+ */
+export async function tune(model: Graph, train: Dataset, test: Dataset, task: Task, options: TuneOptions): Promise<TuneReport> {
+  const givenInt8 = model.tensors.some((t) => t.dtype === 'int8' && !t.data);
+  const float = givenInt8 ? undefined : model;
   const started = Date.now();
   if (task.kind !== 'classification') throw new TinyforgeError('tune measures accuracy: the data need class labels');
   const progress = options.progress ?? silentProgress;
@@ -155,17 +162,22 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
     const { target, board } = findBoard(name);
     return { name, target, board, clocks: boardClocks(board, options.clocks) };
   });
-  const recipes = recipesOf(options.grid);
+  const recipes = recipesOf(options.grid).filter((r) => float || r.channels === 0);
   const candidates = candidatesOf(recipes, boards, options.grid.prefer);
   const training = { epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed };
 
-  const floatModel = new TrainableGraph(float);
-  const floatAccuracy = (await floatMetric(floatModel, test, task)).value;
-  floatModel.dispose();
-  const dense = quantize(float, train, options.calibrationSamples);
+  let floatAccuracy: number | null = null;
+  if (float) {
+    const floatModel = new TrainableGraph(float);
+    floatAccuracy = (await floatMetric(floatModel, test, task)).value;
+    floatModel.dispose();
+  }
+  const dense = float ? quantize(float, train, options.calibrationSamples) : model;
   const denseAccuracy = (await int8Metric(dense, test, task)).value;
-  progress.log(`float ${pct(floatAccuracy)}, dense int8 ${pct(denseAccuracy)} on ${test.count} held-out samples; ${candidates.length} candidates`);
-  const ceiling = Math.max(floatAccuracy, denseAccuracy);
+  progress.log(
+    `${floatAccuracy === null ? '' : `float ${pct(floatAccuracy)}, `}dense int8 ${pct(denseAccuracy)} on ${test.count} held-out samples; ${candidates.length} candidates`,
+  );
+  const ceiling = Math.max(floatAccuracy ?? 0, denseAccuracy);
 
   let sensitivity: SensitivityReport | undefined;
   const needsSensitivity = recipes.some((r) => r.sensitivityLoss !== undefined);
@@ -177,7 +189,7 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
   }
 
   // 1. the untuned models and their cheap figures
-  const untuned = new Map<string, { float: Graph; int8: Graph; configs?: LayerCompression[] }>();
+  const untuned = new Map<string, Made>();
   const cheap = (c: Candidate): CheapFigures => state.cheap[stateKey(c.board, c.id)]!;
   progress.start('estimating', candidates.length);
   let done = 0;
@@ -296,8 +308,8 @@ export async function tune(float: Graph, train: Dataset, test: Dataset, task: Ta
 
   const all = measuredPoints();
   return {
-    model: float.name,
-    float: { accuracy: floatAccuracy },
+    model: model.name,
+    float: floatAccuracy === null ? null : { accuracy: floatAccuracy },
     int8: { accuracy: denseAccuracy },
     heldOut: test.count,
     boards: boards.map((b) => {
@@ -354,21 +366,24 @@ export function quantize(float: Graph, train: Dataset, samples = 300): Graph {
 }
 
 /** Every weighted layer at `bits` bits (8: unchanged). */
-function uniformBits(int8: Graph, float: Graph, bits: number): Graph {
+function uniformBits(int8: Graph, float: Graph | undefined, bits: number): Graph {
   return compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float });
 }
+
+/** A recipe's model: the float model it starts from (none for an int8 model given), its int8 model, its per-layer choice. */
+type Made = { float: Graph | undefined; int8: Graph; configs?: LayerCompression[] };
 
 /** The recipe applied without any training: the shapes, sparsity and widths of the final model. */
 function untunedModel(
   recipe: Recipe,
-  float: Graph,
+  float: Graph | undefined,
   dense: Graph,
   train: Dataset,
   options: TuneOptions,
   sensitivity: SensitivityReport | undefined,
-): { float: Graph; int8: Graph; configs?: LayerCompression[] } {
-  const base = recipe.channels > 0 ? pruneChannels(float, recipe.channels).graph : float;
-  let int8 = base === float ? dense : quantize(base, train, options.calibrationSamples);
+): Made {
+  const base = float && recipe.channels > 0 ? pruneChannels(float, recipe.channels).graph : float;
+  let int8 = !base || base === float ? dense : quantize(base, train, options.calibrationSamples);
   if (recipe.weightBits !== undefined && recipe.weightBits < 8) int8 = uniformBits(int8, base, recipe.weightBits);
   if (recipe.paletteBits !== undefined) int8 = palettize(int8, { bits: recipe.paletteBits }).graph;
   if (recipe.sensitivityLoss !== undefined) {
@@ -387,13 +402,13 @@ function untunedModel(
  */
 async function tunedModel(
   recipe: Recipe,
-  float: Graph,
-  made: { float: Graph; int8: Graph; configs?: LayerCompression[] },
+  float: Graph | undefined,
+  made: Made,
   train: Dataset,
   test: Dataset,
   task: Task,
   options: TuneOptions,
-  floatAccuracy: number,
+  floatAccuracy: number | null,
   training: { epochs: number; batchSize?: number; learningRate?: number; seed?: number },
 ): Promise<{ int8: Graph; accuracy: number }> {
   const measure = async (g: Graph) => (await int8Metric(g, test, task)).value;
@@ -403,6 +418,8 @@ async function tunedModel(
     if (a > best.accuracy) best = { int8: g, accuracy: a };
   };
   const narrow = recipe.weightBits !== undefined && recipe.weightBits < 8 ? recipe.weightBits : undefined;
+  // an int8 model given: nothing to train from
+  if (!float || !made.float || floatAccuracy === null) return best;
   if (recipe.channels > 0) {
     const model = new TrainableGraph(made.float);
     const epochs = options.channelEpochs ?? training.epochs;

@@ -5,7 +5,7 @@
  * prints the front, and with --pick compiles the chosen point as `compile` does.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Prefer } from '../../core/ops/op.ts';
@@ -15,8 +15,12 @@ import { type Constraints, type TuneGrid, numberList } from '../../compress/tune
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { makeJob } from '../../lab/farm/job.ts';
 import type { RunReport } from '../../lab/run/run.ts';
-import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, positiveNumber } from './compress_options.ts';
-import { openSession, requireTask } from './compress_session.ts';
+import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
+import { type Session, openSession, requireTask } from './compress_session.ts';
+import { readTflite } from '../../core/model/tflite/reader.ts';
+import { terminalProgress } from '../../compress/progress.ts';
+import { taskFor } from '../../compress/task.ts';
+import { fitToInput, loadDataset, splitDataset } from '../../lab/data/dataset.ts';
 import { FARM_OPTIONS, runFarmJobs } from './farm.ts';
 import { compileCommand } from './compile.ts';
 import { formatTuneReport, tuneHtml, tuneJson } from '../report/tune.ts';
@@ -87,7 +91,7 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
   const constraints = constraintsOf(opts);
   if (opts.project !== undefined && opts.pick === undefined) throw new TinyforgeError('--project goes with --pick');
   const out = opts.out ?? join('.tinyforge-cache', 'tune', basename(modelPath, extname(modelPath)) || 'model');
-  const session = await openSession(modelPath, opts.data, opts);
+  const session = int8Tflite(modelPath) ? int8Session(modelPath, opts) : await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   let stop = false;
   const untake = takeInterrupt(() => {
@@ -123,6 +127,28 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
   if (opts.pick !== undefined) await pick(report, opts, out);
   process.stdout.write(opts.json ? jsonLine('tune', tuneJson(report)) : `${wrapLines(formatTuneReport(report))}\n`);
   if (report.boards.some((b) => b.measured.some((p) => p.bitExact.matched !== p.bitExact.total))) process.exitCode = 3;
+}
+
+/** An int8 .tflite: tune takes it as it is, without the recipes that need float weights. */
+function int8Tflite(path: string): boolean {
+  if (extname(path).toLowerCase() !== '.tflite' || !existsSync(path) || statSync(path).isDirectory()) return false;
+  return readTflite(path).tensors.some((t) => t.dtype === 'int8' && !t.data);
+}
+
+/** The session of an int8 model: its data, split as the compression commands split it; no float model, no training. */
+function int8Session(modelPath: string, opts: TuneCliOptions): Session {
+  if (!opts.data) throw new TinyforgeError('no data given (--data PATH)');
+  const graph = readTflite(modelPath);
+  const progress = terminalProgress();
+  const input = graph.tensors[graph.inputs[0]!]!;
+  const load = (path: string) => fitToInput(loadDataset(path, dataOptions(opts, input.shape)), input.shape, input.name);
+  const all = load(opts.data);
+  const task = taskFor(graph, all);
+  const { train, test } = opts.eval ? { train: all, test: load(opts.eval) } : splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed));
+  progress.log(
+    `${basename(modelPath)}: int8 model, ${graph.ops.length} ops, ${task.kind}; ${test.count} held-out samples (the recipes that train or prune channels need the float model)`,
+  );
+  return { graph, train, test, task, progress, log: (m) => progress.log(m) };
 }
 
 /** The model file's hash (a folder's files, for a TensorFlow.js model): the state's key. */

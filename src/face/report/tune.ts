@@ -10,7 +10,7 @@ import { chartJsSource, escapeHtml } from './html.ts';
 import { formatTable } from './table.ts';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+const kb = (b: number) => (b / 1024).toFixed(1);
 
 /** What the recipe does to the model, in a few words. */
 export function describeRecipe(p: Pick<Point, 'recipe'>): string {
@@ -33,7 +33,7 @@ export function pointCommands(p: Point): string[] {
 export function formatTuneReport(report: TuneReport): string {
   const lines: string[] = [];
   lines.push(
-    `${report.model}: float ${pct(report.float.accuracy)}, dense int8 ${pct(report.int8.accuracy)} on ${report.heldOut} held-out samples`,
+    `${report.model}: ${report.float ? `float ${pct(report.float.accuracy)}, ` : ''}dense int8 ${pct(report.int8.accuracy)} on ${report.heldOut} held-out samples`,
     `candidates: ${report.candidates.total}; estimated ${report.candidates.estimated}, accuracy measured for ${report.candidates.accuracyMeasured} recipes, ` +
       `built and run ${report.candidates.built}, pruned ${report.candidates.pruned}; ${report.seconds.toFixed(0)} s` +
       (report.stopped ? ' (stopped: --resume continues)' : ''),
@@ -43,25 +43,32 @@ export function formatTuneReport(report: TuneReport): string {
     const rows = b.front.map((p, i) => [
       String(i + 1),
       p.recipe.id,
-      describeRecipe(p),
       `${p.build.prefer}@${formatMHz(p.build.clockHz)}`,
       pct(p.accuracy),
       p.ms.toFixed(3),
       dense ? `${(dense.ms / p.ms).toFixed(2)}x` : '-',
       kb(p.ram),
       kb(p.flash),
-      kb(p.flashWeights),
+      `${kb(p.flashWeights)} KiB`,
       dense ? `${((p.flashWeights / dense.flashWeights) * 100).toFixed(0)}%` : '-',
-      `${p.bitExact.matched}/${p.bitExact.total}`,
     ]);
     lines.push(
       '',
       formatTable(
-        ['#', 'recipe', 'what', 'build', 'accuracy', 'est. ms', 'vs int8', 'RAM', 'flash', 'weights', 'vs int8', 'exact'],
+        ['#', 'recipe', 'build', 'accuracy', 'est. ms', 'speed-up', 'RAM KiB', 'flash KiB', 'weights', 'of int8'],
         rows,
         `${b.board} (${b.target}): ${b.front.length} point${b.front.length === 1 ? '' : 's'} on the front of ${b.measured.length} measured`,
       ),
     );
+    const inexact = b.measured.filter((p) => p.bitExact.matched !== p.bitExact.total);
+    const samples = [...new Set(b.measured.map((p) => p.bitExact.total))].join(' or ');
+    lines.push(
+      inexact.length === 0
+        ? `bit-exact: every output of the ${b.measured.length} points measured equals the host reference (${samples} samples each)`
+        : `NOT bit-exact: ${inexact.map((p) => `${p.id} (${p.bitExact.matched}/${p.bitExact.total})`).join(', ')}`,
+    );
+    const recipes = [...new Map(b.front.map((p) => [p.recipe.id, describeRecipe(p)])).entries()];
+    if (recipes.length > 0) lines.push(`recipes: ${recipes.map(([id, what]) => `${id} = ${what}`).join('; ')}`);
   }
   const pickable = report.boards.flatMap((b) => b.front.slice(0, 1));
   if (pickable.length > 0) {
@@ -91,7 +98,7 @@ const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1').rep
 export function tuneHtml(report: TuneReport): string {
   const data = scriptSafe(
     JSON.stringify({
-      float: report.float.accuracy,
+      float: report.float ? report.float.accuracy : null,
       boards: report.boards.map((b) => ({
         board: b.board,
         front: b.front.map((p) => ({ id: p.id, accuracy: p.accuracy, ms: p.ms, flash: p.flash, ram: p.ram })),
@@ -163,9 +170,9 @@ const SCATTER_SCRIPT = `
     var lo = Math.min.apply(null, all.map(function (p) { return p.ms; })), hi = Math.max.apply(null, all.map(function (p) { return p.ms; }));
     var sets = [
       { label: 'front', data: b.front.map(xy), backgroundColor: 'rgba(59,125,216,0.6)', borderColor: '#3b7dd8', pointRadius: b.front.map(radius), showLine: false },
-      { label: 'other measured points', data: b.others.map(xy), backgroundColor: 'rgba(150,150,150,0.4)', borderColor: '#999', pointRadius: b.others.map(radius), showLine: false },
-      { label: 'float model accuracy', type: 'line', data: [{ x: lo, y: 100 * data.float }, { x: hi, y: 100 * data.float }], borderColor: '#e07b39', borderDash: [6, 4], pointRadius: 0, fill: false }
+      { label: 'other measured points', data: b.others.map(xy), backgroundColor: 'rgba(150,150,150,0.4)', borderColor: '#999', pointRadius: b.others.map(radius), showLine: false }
     ];
+    if (data.float !== null) sets.push({ label: 'float model accuracy', type: 'line', data: [{ x: lo, y: 100 * data.float }, { x: hi, y: 100 * data.float }], borderColor: '#e07b39', borderDash: [6, 4], pointRadius: 0, fill: false });
     if (b.dense) sets.push({ label: 'dense int8', data: [xy(b.dense)], backgroundColor: 'rgba(76,175,80,0.7)', borderColor: '#2e7d32', pointStyle: 'rect', pointRadius: radius(b.dense) });
     new Chart(document.getElementById('tune-chart-' + i), {
       type: 'scatter',
