@@ -64,7 +64,7 @@ function farmFlags(command: Command): Command {
   );
 }
 
-interface AccessFlags {
+export interface AccessFlags {
   farm?: string;
   farmTls?: boolean;
   farmCa?: string;
@@ -106,6 +106,18 @@ async function withClient<T>(flags: AccessFlags, neededBy: string, use: (client:
     await client.close().catch(() => {});
     redis.disconnect();
   }
+}
+
+/**
+ * `run` jobs on the farm's boards, all queued at once so that the workers take them side by side;
+ * one outcome per job, in the jobs' order (tune's candidates).
+ */
+export async function runFarmJobs(flags: AccessFlags, neededBy: string, jobs: FarmJob[]): Promise<Outcome[]> {
+  return withClient(flags, neededBy, async (client) => {
+    const submitted = await client.submit(jobs);
+    const outcomes = await client.wait(submitted);
+    return submitted.map((s) => outcomes.find((o) => o.id === s.id)!);
+  });
 }
 
 function boardListOption(value: string): string[] {

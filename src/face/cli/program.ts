@@ -16,6 +16,7 @@ import { pruneCommand } from './prune.ts';
 import { qatCommand } from './qat.ts';
 import { distillCommand } from './distill.ts';
 import { lowrankCommand } from './lowrank.ts';
+import { tuneCommand } from './tune.ts';
 import { compressCommand } from './compress.ts';
 import { sensitivityCommand } from './sensitivity.ts';
 import { palettizeCommand } from './palettize.ts';
@@ -61,6 +62,7 @@ export function createProgram(): Command {
   program.addCommand(compressCommand());
   program.addCommand(sensitivityCommand());
   program.addCommand(palettizeCommand());
+  program.addCommand(tuneCommand());
   program.addCommand(reportCommand());
   program.addCommand(farmCommand());
   program.addCommand(completionCommand(program));

@@ -21,6 +21,7 @@ export const JSON_DOCUMENTS = [
   'compression-step',
   'sensitivity',
   'compress',
+  'tune',
   'report',
   'farm-sweep',
   'farm-status',

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `tinyforge tune` (docs/tune.md): the front of (held-out accuracy, estimated ms, peak RAM, flash)
+ * per board over the compression and compile options, measured.
+ *
+ * 1. Each recipe of the grid (tune_front.ts) is applied without fine-tuning: the int8 model it makes
+ *    has the shapes, sparsity and weight widths of the final one, so its compile on each board gives
+ *    the exact planned RAM and weight bytes and the kernels' cost model's instructions (cheap).
+ * 2. Recipes are taken in grid order (dense int8 first). A recipe none of whose candidates can
+ *    reach the front (tune_front.ts's `canReachFront`) is pruned before anything is trained.
+ * 3. Otherwise its model is fine-tuned where it prunes (channels, per-layer sparsities), trained
+ *    quantization-aware where post-training quantization loses more than `qatAbove`, and its
+ *    accuracy measured on the held-out data under the reference interpreter (bit-exact with the
+ *    boards), once for all boards.
+ * 4. Each candidate still not dominated is built for its board and run on it (emulated, or a real
+ *    board through the farm): the linker's flash, the RAM, the timing model's cycles at the
+ *    candidate's clock, and every output compared with the host reference byte for byte.
+ * Every result goes to the state file as it comes, so that an interrupted search continues.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph } from '../core/ir/graph.ts';
+import { TinyforgeError } from '../core/errors.ts';
+import type { Prefer } from '../core/ops/op.ts';
+import { type BoardDescriptor, type TargetDescriptor, findBoard } from '../core/targets/targets.ts';
+import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
+import { resolveClock } from '../lab/estimate/clock.ts';
+import { CODE_FLASH_BYTES, estimateFit } from '../lab/toolchain/fit.ts';
+import { layerWeightBytes } from '../core/ops/prepare.ts';
+import { compileForTarget } from '../lab/run/device-build.ts';
+import type { RunReport } from '../lab/run/run.ts';
+import { runModel } from '../lab/run/run.ts';
+import { calibrateRanges } from './calibrate.ts';
+import { writeModel } from './model_io.ts';
+import { palettize } from './palettize.ts';
+import { type Progress, silentProgress, yieldToEventLoop } from './progress.ts';
+import { pruneUnstructured } from './prune.ts';
+import { quantizeGraph, quantizeInput } from './ptq.ts';
+import { quantizationAwareTraining } from './qat.ts';
+import { Int8Evaluator, type SensitivityReport, analyzeSensitivity, greedyChoice } from './sensitivity.ts';
+import { pruneChannels } from './structured.ts';
+import { type Task, floatMetric, int8Metric } from './task.ts';
+import { fineTune } from './train.ts';
+import { TrainableGraph } from './trainable.ts';
+import {
+  type Candidate,
+  type CheapFigures,
+  type Constraints,
+  type Point,
+  type Recipe,
+  type TuneGrid,
+  type TuneState,
+  belowAccuracy,
+  boardClocks,
+  candidatesOf,
+  canReachFront,
+  dominates,
+  emptyState,
+  paretoFront,
+  parseState,
+  recipesOf,
+  stateKey,
+} from './tune_front.ts';
+import { type LayerCompression, compressLayers, int8WeightedLayers } from './weight_bits.ts';
+
+/** One on-board measurement the search asks for: a model file on a board, at a clock, with a storage choice. */
+export interface MeasureJob {
+  candidate: Candidate;
+  model: string;
+  /** held-out inputs (quantized bytes), one tensor each */
+  cases: Uint8Array[][];
+}
+
+/** What a measurement returns: the `run --json` report, and where it ran. */
+export interface Measured {
+  report: RunReport;
+  ranOn: string;
+}
+
+/** Runs jobs: locally one after the other by default; the farm spreads them over its workers. */
+export type Measurer = (jobs: MeasureJob[]) => Promise<(Measured | Error)[]>;
+
+export interface TuneOptions {
+  boards: string[];
+  grid: TuneGrid;
+  /** every clock the board's descriptor offers, not only its default clock */
+  clocks: boolean;
+  constraints: Constraints;
+  epochs: number;
+  /** fine-tuning epochs after channel pruning, which removes more than the other recipes change (default `epochs`) */
+  channelEpochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  calibrationSamples?: number;
+  /** held-out samples for the sensitivity analysis */
+  sensitivitySamples?: number;
+  /** held-out samples each candidate runs on its board (bit-exact check; the cost comes from the first) */
+  deviceSamples: number;
+  /** where the candidates' int8 models and the state file go */
+  outDir: string;
+  /** continue the search of the state file in outDir */
+  resume?: boolean;
+  /** the hash of the model file, folded into the state's key */
+  modelHash: string;
+  measure?: Measurer;
+  progress?: Progress;
+  /** asked between steps: true stops the search, keeping what is measured */
+  stopRequested?: () => boolean;
+  timeoutMs?: number;
+}
+
+export interface BoardFront {
+  board: string;
+  target: string;
+  /** the front: non-dominated measured points meeting the constraints, by ascending ms */
+  front: Point[];
+  /** the dense int8 model and the float model's accuracy, for reference marks */
+  denseInt8: Point | null;
+  /** every point measured on the board */
+  measured: Point[];
+}
+
+export interface TuneReport {
+  model: string;
+  /** null when the model given is already int8 */
+  float: { accuracy: number } | null;
+  /** the dense int8 model's held-out accuracy */
+  int8: { accuracy: number };
+  heldOut: number;
+  boards: BoardFront[];
+  candidates: { total: number; estimated: number; accuracyMeasured: number; built: number; pruned: number };
+  /** the search stopped before it went through every candidate */
+  stopped: boolean;
+  stateFile: string;
+  seconds: number;
+}
+
+const STATE_FILE = 'tune-state.json';
+
+/**
+ * The search: every board's front over the grid. `model` is a float model, or an int8 one: then the
+ * recipes that need the float weights (channel pruning, fine-tuning, QAT) are left out, and the
+ * others apply to its int8 weights as they are.
+ */
+export async function tune(model: Graph, train: Dataset, test: Dataset, task: Task, options: TuneOptions): Promise<TuneReport> {
+  const givenInt8 = model.tensors.some((t) => t.dtype === 'int8' && !t.data);
+  const float = givenInt8 ? undefined : model;
+  const started = Date.now();
+  if (task.kind !== 'classification') throw new TinyforgeError('tune measures accuracy: the data need class labels');
+  const progress = options.progress ?? silentProgress;
+  const stop = options.stopRequested ?? (() => false);
+  mkdirSync(join(options.outDir, 'models'), { recursive: true });
+  const stateFile = join(options.outDir, STATE_FILE);
+  const key = searchKey(options, train, test);
+  const state: TuneState = options.resume && existsSync(stateFile) ? parseState(readFileSync(stateFile, 'utf8'), key, stateFile) : emptyState(key);
+  if (options.resume && !existsSync(stateFile)) progress.log(`${stateFile}: no state to resume; starting afresh`);
+  const save = () => writeFileSync(stateFile, `${JSON.stringify(state)}\n`);
+
+  const boards = options.boards.map((name) => {
+    const { target, board } = findBoard(name);
+    return { name, target, board, clocks: boardClocks(board, options.clocks) };
+  });
+  const recipes = recipesOf(options.grid).filter((r) => float || r.channels === 0);
+  const candidates = candidatesOf(recipes, boards, options.grid.prefer);
+  const training = { epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed };
+
+  let floatAccuracy: number | null = null;
+  if (float) {
+    const floatModel = new TrainableGraph(float);
+    floatAccuracy = (await floatMetric(floatModel, test, task)).value;
+    floatModel.dispose();
+  }
+  const dense = float ? quantize(float, train, options.calibrationSamples) : model;
+  const denseAccuracy = (await int8Metric(dense, test, task)).value;
+  progress.log(
+    `${floatAccuracy === null ? '' : `float ${pct(floatAccuracy)}, `}dense int8 ${pct(denseAccuracy)} on ${test.count} held-out samples; ${candidates.length} candidates`,
+  );
+  const ceiling = Math.max(floatAccuracy ?? 0, denseAccuracy);
+
+  let sensitivity: SensitivityReport | undefined;
+  const needsSensitivity = recipes.some((r) => r.sensitivityLoss !== undefined);
+  if (needsSensitivity) {
+    progress.start('sensitivity', 1);
+    const evaluator = new Int8Evaluator(dense, test, options.sensitivitySamples ?? 200);
+    sensitivity = await analyzeSensitivity(dense, evaluator, { float });
+    progress.stop();
+  }
+
+  // 1. the untuned models and their cheap figures
+  const untuned = new Map<string, Made>();
+  const cheap = (c: Candidate): CheapFigures => state.cheap[stateKey(c.board, c.id)]!;
+  progress.start('estimating', candidates.length);
+  let done = 0;
+  for (const recipe of recipes) {
+    const made = untunedModel(recipe, float, dense, train, options, sensitivity);
+    untuned.set(recipe.id, made);
+    for (const c of candidates.filter((c) => c.recipe.id === recipe.id)) {
+      const k = stateKey(c.board, c.id);
+      const b = boards.find((x) => x.name === c.board)!;
+      state.cheap[k] ??= cheapFigures(made.int8, b.target, b.board, c.build.prefer, c.build.clockHz);
+      progress.update(++done, `${recipe.id} on ${c.board}`);
+      await yieldToEventLoop();
+    }
+  }
+  progress.stop();
+  save();
+
+  const measuredPoints = () => Object.values(state.points);
+  const frontSize = () =>
+    boards.reduce(
+      (n, b) =>
+        n +
+        paretoFront(
+          measuredPoints().filter((p) => p.board === b.name),
+          options.constraints,
+        ).length,
+      0,
+    );
+  const measure = options.measure ?? localMeasurer(options.timeoutMs);
+  const cases = Array.from({ length: Math.max(1, Math.min(options.deviceSamples, test.count)) }, (_, n) => n);
+  let stopped = false;
+
+  progress.start('searching', recipes.length);
+  for (const [r, recipe] of recipes.entries()) {
+    if (stop()) {
+      stopped = true;
+      break;
+    }
+    progress.update(r, `${recipe.id}; ${frontSize()} points on the front`);
+    const mine = candidates.filter((c) => c.recipe.id === recipe.id);
+    const open = mine.filter((c) => !state.points[stateKey(c.board, c.id)] && !state.pruned[stateKey(c.board, c.id)]);
+    if (open.length === 0) continue;
+    // 2. before training: can any of its candidates reach the front?
+    const reachable = open.filter((c) => {
+      const ok = canReachFront({ board: c.board, cheap: cheap(c) }, measuredPoints(), ceiling, options.constraints);
+      if (!ok) state.pruned[stateKey(c.board, c.id)] = 'dominated or over a limit before training';
+      return ok;
+    });
+    if (reachable.length === 0) {
+      save();
+      continue;
+    }
+    // 3. the recipe's model, tuned, and its accuracy (once for every board)
+    const modelFile = join(options.outDir, 'models', `${recipe.id}.tflite`);
+    let accuracy = state.accuracy[recipe.id];
+    if (accuracy === undefined || !existsSync(modelFile)) {
+      progress.update(r, `${recipe.id}: training and measuring accuracy; ${frontSize()} points on the front`);
+      const tuned = await tunedModel(recipe, float, untuned.get(recipe.id)!, train, test, task, options, floatAccuracy, training);
+      accuracy = tuned.accuracy;
+      await writeModel(tuned.int8, modelFile);
+      state.accuracy[recipe.id] = accuracy;
+      save();
+    }
+    if (belowAccuracy(accuracy, options.constraints)) {
+      for (const c of reachable) state.pruned[stateKey(c.board, c.id)] = 'below --min-accuracy';
+      save();
+      continue;
+    }
+    // 4. on the boards: those no measured point dominates with the accuracy now known
+    const seen = new Map<string, string>();
+    const jobs: MeasureJob[] = [];
+    for (const c of reachable) {
+      const k = stateKey(c.board, c.id);
+      const f = cheap(c);
+      const twin = `${c.board} ${c.build.clockHz} ${f.flash} ${f.ram} ${f.msEstimate}`;
+      if (seen.has(twin)) {
+        state.pruned[k] = `the same build as ${seen.get(twin)}`;
+        continue;
+      }
+      seen.set(twin, c.id);
+      const beaten = measuredPoints().some(
+        (p) =>
+          p.board === c.board &&
+          dominates(
+            { accuracy: p.accuracy, ms: p.cheap.msEstimate, ram: p.cheap.ram, flash: p.cheap.flash },
+            { accuracy, ms: f.msEstimate, ram: f.ram, flash: f.flash },
+          ),
+      );
+      if (beaten) {
+        state.pruned[k] = 'dominated once its accuracy is known';
+        continue;
+      }
+      jobs.push({ candidate: c, model: modelFile, cases: cases.map((n) => [quantizeInput(untuned.get(recipe.id)!.int8, sample(test, n))]) });
+    }
+    if (jobs.length === 0) {
+      save();
+      continue;
+    }
+    progress.update(r, `${recipe.id}: ${jobs.length} build${jobs.length === 1 ? '' : 's'} on the boards; ${frontSize()} points on the front`);
+    const results = await measure(jobs);
+    results.forEach((res, i) => {
+      const job = jobs[i]!;
+      const c = job.candidate;
+      const k = stateKey(c.board, c.id);
+      if (res instanceof Error) {
+        // a run cut short by Ctrl-C is tried again by --resume
+        if (!stop()) state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
+        return;
+      }
+      state.points[k] = pointOf(c, res, accuracy!, cheap(c), job.model);
+    });
+    save();
+  }
+  progress.update(recipes.length, `${frontSize()} points on the front`);
+  progress.stop();
+
+  const all = measuredPoints();
+  return {
+    model: model.name,
+    float: floatAccuracy === null ? null : { accuracy: floatAccuracy },
+    int8: { accuracy: denseAccuracy },
+    heldOut: test.count,
+    boards: boards.map((b) => {
+      const measured = all.filter((p) => p.board === b.name);
+      const denseInt8 = measured.filter((p) => p.recipe.id === 'int8').sort((a, b) => a.ms - b.ms)[0] ?? null;
+      return { board: b.name, target: b.target.name, front: paretoFront(measured, options.constraints), denseInt8, measured };
+    }),
+    candidates: {
+      total: candidates.length,
+      estimated: Object.keys(state.cheap).length,
+      accuracyMeasured: Object.keys(state.accuracy).length,
+      built: all.length,
+      pruned: Object.keys(state.pruned).length,
+    },
+    stopped,
+    stateFile,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The state's key: the model file, the data and the grid (not the boards: a resumed search may add some). */
+function searchKey(options: TuneOptions, train: Dataset, test: Dataset): string {
+  const h = createHash('sha256');
+  h.update(options.modelHash);
+  h.update(new Uint8Array(train.x.buffer, train.x.byteOffset, train.x.byteLength));
+  h.update(new Uint8Array(test.x.buffer, test.x.byteOffset, test.x.byteLength));
+  h.update(
+    JSON.stringify({
+      grid: options.grid,
+      epochs: options.epochs,
+      channelEpochs: options.channelEpochs,
+      batch: options.batchSize,
+      lr: options.learningRate,
+      seed: options.seed,
+      calib: options.calibrationSamples,
+      sens: options.sensitivitySamples,
+    }),
+  );
+  return h.digest('hex').slice(0, 16);
+}
+
+/** int8 PTQ calibrated on the first training samples. */
+export function quantize(float: Graph, train: Dataset, samples = 300): Graph {
+  const calibration = subset(
+    train,
+    Array.from({ length: Math.min(train.count, samples) }, (_, i) => i),
+  );
+  const x = inputTensor(calibration);
+  try {
+    return quantizeGraph(float, calibrateRanges(float, [x]), { name: float.name });
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Every weighted layer at `bits` bits (8: unchanged). */
+function uniformBits(int8: Graph, float: Graph | undefined, bits: number): Graph {
+  return compressLayers(int8, new Map(int8WeightedLayers(int8).map((l) => [l.op.index, { bits, sparsity: 0 }])), { float });
+}
+
+/** A recipe's model: the float model it starts from (none for an int8 model given), its int8 model, its per-layer choice. */
+type Made = { float: Graph | undefined; int8: Graph; configs?: LayerCompression[] };
+
+/** The recipe applied without any training: the shapes, sparsity and widths of the final model. */
+function untunedModel(
+  recipe: Recipe,
+  float: Graph | undefined,
+  dense: Graph,
+  train: Dataset,
+  options: TuneOptions,
+  sensitivity: SensitivityReport | undefined,
+): Made {
+  const base = float && recipe.channels > 0 ? pruneChannels(float, recipe.channels).graph : float;
+  let int8 = !base || base === float ? dense : quantize(base, train, options.calibrationSamples);
+  if (recipe.weightBits !== undefined && recipe.weightBits < 8) int8 = uniformBits(int8, base, recipe.weightBits);
+  if (recipe.paletteBits !== undefined) int8 = palettize(int8, { bits: recipe.paletteBits }).graph;
+  if (recipe.sensitivityLoss !== undefined) {
+    const configs = greedyChoice(sensitivity!, { maxLoss: recipe.sensitivityLoss });
+    const map = new Map(sensitivity!.layers.map((l, i) => [l.opIndex, configs[i]!]));
+    return { float: base, int8: compressLayers(dense, map, { float }), configs };
+  }
+  return { float: base, int8 };
+}
+
+/**
+ * The recipe's final int8 model and its held-out accuracy: fine-tuned after channel pruning and
+ * per-layer sparsities (quantization-aware of the layers' bits), and trained quantization-aware
+ * when post-training quantization loses more than the grid's `qatAbove`; the better of the
+ * trained and untrained models is kept.
+ */
+async function tunedModel(
+  recipe: Recipe,
+  float: Graph | undefined,
+  made: Made,
+  train: Dataset,
+  test: Dataset,
+  task: Task,
+  options: TuneOptions,
+  floatAccuracy: number | null,
+  training: { epochs: number; batchSize?: number; learningRate?: number; seed?: number },
+): Promise<{ int8: Graph; accuracy: number }> {
+  const measure = async (g: Graph) => (await int8Metric(g, test, task)).value;
+  let best = { int8: made.int8, accuracy: await measure(made.int8) };
+  const consider = async (g: Graph) => {
+    const a = await measure(g);
+    if (a > best.accuracy) best = { int8: g, accuracy: a };
+  };
+  const narrow = recipe.weightBits !== undefined && recipe.weightBits < 8 ? recipe.weightBits : undefined;
+  // an int8 model given: nothing to train from
+  if (!float || !made.float || floatAccuracy === null) return best;
+  if (recipe.channels > 0) {
+    const model = new TrainableGraph(made.float);
+    const epochs = options.channelEpochs ?? training.epochs;
+    try {
+      if (narrow !== undefined)
+        await pruneUnstructured(model, train, task, { ...training, epochs, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
+      else await fineTune(model, train, task, { ...training, epochs, label: 'fine-tuning' });
+      const tuned = model.toGraph();
+      const int8 = quantize(tuned, train, options.calibrationSamples);
+      await consider(narrow !== undefined ? uniformBits(int8, tuned, narrow) : int8);
+    } finally {
+      model.dispose();
+    }
+  } else if (made.configs?.some((c) => c.sparsity > 0 || c.bits < 8)) {
+    const sens = made.configs;
+    const layers = int8WeightedLayers(made.int8).map((l) => l.op.index);
+    const ops = layers.filter((_, i) => sens[i] !== undefined);
+    const sparsity = new Map(ops.map((op, i) => [op, sens[i]!.sparsity] as const).filter(([, s]) => s > 0));
+    const bits = new Map(ops.map((op, i) => [op, sens[i]!.bits] as const).filter(([, b]) => b < 8));
+    const model = new TrainableGraph(float);
+    try {
+      const tuned = await pruneUnstructured(model, train, task, {
+        ...training,
+        sparsity: 0,
+        layerSparsity: sparsity,
+        ...(bits.size > 0 ? { weightBits: { bits, perTensor: false } } : {}),
+      });
+      const map = new Map(ops.map((op, i) => [op, { bits: sens[i]!.bits, sparsity: 0 }]));
+      await consider(compressLayers(quantize(tuned, train, options.calibrationSamples), map, { float: tuned }));
+    } finally {
+      model.dispose();
+    }
+  } else if (narrow !== undefined && 100 * (floatAccuracy - best.accuracy) > options.grid.qatAbove) {
+    const model = new TrainableGraph(float);
+    try {
+      const tuned = await pruneUnstructured(model, train, task, { ...training, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
+      await consider(uniformBits(quantize(tuned, train, options.calibrationSamples), tuned, narrow));
+    } finally {
+      model.dispose();
+    }
+  } else if (recipe.id === 'int8' && recipe.qat !== false && 100 * (floatAccuracy - best.accuracy) > options.grid.qatAbove) {
+    const model = new TrainableGraph(float);
+    try {
+      await consider(await quantizationAwareTraining(model, train, task, { ...training, calibrationSamples: options.calibrationSamples }));
+    } finally {
+      model.dispose();
+    }
+  }
+  return best;
+}
+
+/**
+ * Flash and RAM as the compile plans them (the weights as their chosen storages keep them and the
+ * arena, exact; code, stack and harness the fit's lower bounds), and the kernels' cost-model
+ * instructions over the clock, in ms.
+ */
+export function cheapFigures(int8: Graph, target: TargetDescriptor, board: BoardDescriptor, prefer: Prefer, clockHz: number): CheapFigures {
+  const compiled = compileForTarget(int8, `${int8.name}.tflite`, target, board, { prefer });
+  const fit = estimateFit(compiled, target, board);
+  const isa = compiled.prepared.isa;
+  let instructions = 0;
+  let weights = 0;
+  for (const layer of compiled.prepared.layers) {
+    if (layer.isAlias) continue;
+    const priced = layer.variant.cost?.(layer.params, isa) ?? layer.def.denseCost?.(layer.params, isa);
+    instructions += priced ? priced.instructions : layer.macs * 2;
+    weights += layerWeightBytes(layer, compiled.prepared);
+  }
+  return {
+    // the weights as the chosen storages keep them (Huffman, int4, palettes, sparse), and the code's lower bound
+    flash: weights + CODE_FLASH_BYTES,
+    ram: fit?.ram.total ?? compiled.plan.arenaBytes,
+    msEstimate: (instructions / clockHz) * 1000,
+  };
+}
+
+function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point {
+  const r = m.report;
+  const cycles = r.cycleEstimate?.perInference ?? r.perInference ?? 0;
+  const ram = r.memory.ram ?? r.memory.arena + (r.memory.stack ?? 0);
+  return {
+    id: c.id,
+    board: c.board,
+    recipe: c.recipe,
+    build: c.build,
+    accuracy,
+    ms: (cycles / c.build.clockHz) * 1000,
+    ram: r.realBoard?.ram.needed ?? ram,
+    flash: r.memory.flash,
+    flashWeights: r.memory.flashWeights,
+    cheap,
+    bitExact: { matched: r.cases.filter((x) => x.matchesReference).length, total: r.cases.length },
+    ranOn: m.ranOn,
+    model,
+  };
+}
+
+/** Each job built and run here, one after the other, on the board's emulator. */
+export function localMeasurer(timeoutMs = 600_000): Measurer {
+  return async (jobs) => {
+    const out: (Measured | Error)[] = [];
+    for (const job of jobs) {
+      const { target, board } = findBoard(job.candidate.board);
+      try {
+        const clock = board.hardware ? resolveClock(board, job.candidate.build.clockHz) : undefined;
+        const report = await runModel(job.model, {
+          target: target.name,
+          board: board.name,
+          cases: job.cases,
+          timeoutMs,
+          prefer: job.candidate.build.prefer,
+          estimateClock: clock ? { clockHz: clock.clockHz, flashWaitStates: clock.flashWaitStates } : undefined,
+        });
+        out.push({ report, ranOn: 'emulated' });
+      } catch (e) {
+        out.push(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return out;
+  };
+}
+
+function sample(data: Dataset, n: number): Float32Array {
+  const size = data.x.length / data.count;
+  return data.x.subarray(n * size, (n + 1) * size);
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(2)}%`;
+}

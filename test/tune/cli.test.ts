@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `tinyforge tune` as a user runs it, on a tiny grid: the example's float MNIST CNN, real digits in
+ * .npz files, one emulated Cortex-M4 board. The front is measured and bit-exact, its --json matches
+ * the schema, the HTML draws a scatter per board in headless Chromium, --resume continues from the
+ * state without training or building again, and --pick writes the chosen point's firmware.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
+import { npyBytes } from '../../src/lab/data/npy.ts';
+import { writeZip } from '../../src/lab/data/zip.ts';
+import { findTool } from '../../src/lab/toolchain/toolchain.ts';
+import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
+import { skipAbsent } from '../helpers/absent.ts';
+import { requireTools } from '../build/helpers.ts';
+import { HANG_GUARD_MS } from '../support/hang-guard.ts';
+import { mnistData } from '../compress/mnist_fixture.ts';
+
+function npz(d: Dataset): Uint8Array {
+  const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
+  if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
+  return writeZip(members);
+}
+
+function chromium(): string | null {
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      return findTool(name, 'apt-get install chromium');
+    } catch {
+      // optional: the HTML is checked by parsing without it
+    }
+  }
+  return null;
+}
+
+const MODEL = join(PROJECT_ROOT, 'examples/mnist/float/model.json');
+const BOARD = 'nucleo-l4r5zi';
+
+describe('CLI: tune on a tiny grid', function () {
+  let dir: string;
+  let args: string[];
+  let doc: any;
+  let first: ReturnType<typeof tinyforge>;
+
+  before(function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-tune-'));
+    const { train, test } = mnistData();
+    const pick = (d: Dataset, n: number) =>
+      subset(
+        d,
+        Array.from({ length: n }, (_, i) => i),
+      );
+    writeFileSync(join(dir, 'train.npz'), npz(pick(train, 400)));
+    writeFileSync(join(dir, 'test.npz'), npz(pick(test, 100)));
+    args = [
+      'tune',
+      MODEL,
+      '--data',
+      join(dir, 'train.npz'),
+      '--eval',
+      join(dir, 'test.npz'),
+      '--boards',
+      BOARD,
+      '--channels',
+      '0.5',
+      '--losses',
+      'none',
+      '--weight-bits',
+      'none',
+      '--palette-bits',
+      '3',
+      '--prefers',
+      'speed',
+      '--epochs',
+      '1',
+      '--channel-epochs',
+      '1',
+      '--calib-samples',
+      '100',
+      '--device-samples',
+      '2',
+      '--out',
+      join(dir, 'out'),
+    ];
+    first = tinyforge([...args, '--json', '--html', join(dir, 'front.html')]);
+    expect(first.status, first.stderr).to.equal(0);
+    doc = expectSchemaValid(first.stdout.trim().split('\n').at(-1)!, 'tune');
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures a front on the board: non-dominated, bit-exact, with dense int8 and the counts', () => {
+    expect(doc.boards).to.have.length(1);
+    const b = doc.boards[0];
+    expect(b.board).to.equal(BOARD);
+    expect(b.front.length).to.be.at.least(1);
+    expect(b.denseInt8.recipe.id).to.equal('int8');
+    for (const p of b.measured) {
+      expect(p.bitExact.matched, p.id).to.equal(p.bitExact.total);
+      expect(p.bitExact.total).to.equal(2);
+      expect(p.ms).to.be.greaterThan(0);
+      expect(p.flash).to.be.greaterThan(p.flashWeights);
+      expect(existsSync(p.model), p.model).to.equal(true);
+    }
+    // no front point is beaten on all four figures by any measured point
+    const beats = (a: any, c: any) =>
+      a.accuracy >= c.accuracy &&
+      a.ms <= c.ms &&
+      a.ram <= c.ram &&
+      a.flash <= c.flash &&
+      (a.accuracy > c.accuracy || a.ms < c.ms || a.ram < c.ram || a.flash < c.flash);
+    for (const p of b.front)
+      expect(
+        b.measured.some((q: any) => beats(q, p)),
+        p.id,
+      ).to.equal(false);
+    // half the channels: fewer weights and faster than dense int8 on the same board
+    const ch = b.measured.find((p: any) => p.recipe.id === 'ch50');
+    expect(ch, 'the channel-pruned point is measured').to.not.equal(undefined);
+    expect(ch.flashWeights).to.be.lessThan(b.denseInt8.flashWeights);
+    expect(ch.ms).to.be.lessThan(b.denseInt8.ms);
+    // 3 recipes on one board, one storage choice and clock
+    expect(doc.candidates.total).to.equal(3);
+    expect(doc.candidates.built + doc.candidates.pruned).to.equal(3);
+    expect(doc.stopped).to.equal(false);
+    expect(first.stderr).to.match(/searching/);
+  });
+
+  it('the HTML draws one scatter per board in headless Chromium, with the front in a table', function () {
+    const html = readFileSync(join(dir, 'front.html'), 'utf8');
+    expect(html).to.include('id="tune-chart-0"').and.include(BOARD);
+    const browser = chromium();
+    if (!browser) skipAbsent('chromium not installed', 'the HTML was checked by parsing only', this);
+    const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,1600'];
+    const dom = spawnSync(browser!, [...common, '--dump-dom', `file://${join(dir, 'front.html')}`], { encoding: 'utf8', timeout: HANG_GUARD_MS }).stdout;
+    expect(dom, 'a script failed on the page').to.not.match(/data-errors=/);
+    expect(dom).to.match(/<body[^>]*data-rendered="1"/);
+    expect(dom).to.match(/<canvas id="tune-chart-0"[^>]*style="[^"]*height/);
+  });
+
+  it('--resume continues from the state without training or building again; --pick writes the firmware', () => {
+    const fw = join(dir, 'firmware');
+    const again = tinyforge([...args, '--resume', '--pick', `${BOARD}:1`, '-o', fw]);
+    expect(again.status, again.stderr).to.equal(0);
+    // nothing trained (no fine-tuning label) and nothing built (no compile step) by the search itself
+    expect(again.stderr).to.not.match(/compiling and running|fine-tuning/);
+    expect(again.stdout).to.include(`${BOARD} (cortex-m4)`);
+    expect(again.stderr).to.match(/picked \S+ on nucleo-l4r5zi: tinyforge compile/);
+    expect(readdirSync(fw).some((f) => f.endsWith('.c'))).to.equal(true);
+  });
+});
