@@ -530,14 +530,9 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
  * halfwordQuads), so that each LDM moves two registers and the block's fixed work is spread over
  * eight outputs. Layout of a quad in the weights: { start r, start r' }, the quad's 4 k4 weight
  * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (dsp.ts withQuadRecords).
- * The routine takes tf_dsp_pw_run_t, its `entry` from tf_dsp_entry_quads.
+ * The routine takes tf_dsp_pw_run_t less its `entry`: it computes where its loop is entered from
+ * cols and stop (its turn, four or eight steps, is the generator's: dsp.ts quadTurnSteps).
  */
-#define TF_DSP_STEP2X4P_BYTES 96
-/* steps a turn of the quads' loop (a power of 2; dsp.ts QUAD_STEPS_PER_TURN says why four) */
-#define TF_DSP_QUAD_STEPS_PER_TURN 4
-
-/* Where the quads' loop is entered: as tf_dsp_entry_pairs, in its own step size and turn. */
-static inline int tf_dsp_entry_quads(int k4) { return ((-(k4 >> 2)) & (TF_DSP_QUAD_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X4P_BYTES; }
 
 /* The quads' routine's C twin (the host's; the same layout and the same integers). */
 static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
@@ -601,7 +596,7 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + k4;
-  s.entry = tf_dsp_entry_quads(k4);
+  s.entry = 0; /* unused: the quads' routine computes its entry */
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
     const int pair = p + 1 < pixels;
     tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);

@@ -297,6 +297,21 @@ function laneClampLines(fast: number, clamp: RunClamp, words: string[]): string[
   return lines;
 }
 
+/** laneClampLines' loads alone: the bounds and zero point it uses, from sp + 20, 24, 28 into r8..r10. */
+function laneClampLoads(fast: number, clamp: RunClamp): string[] {
+  return [...(clamp.lo ? ['ldr r8, [sp, #20]'] : []), ...(clamp.hi ? ['ldr r9, [sp, #24]'] : []), ...(fast === 2 ? ['ldr r10, [sp, #28]'] : [])];
+}
+
+/** laneClampLines' operations alone, on the words r8..r10 that laneClampLoads loaded. */
+function laneClampOps(fast: number, clamp: RunClamp, words: string[]): string[] {
+  const sub = fast === 2 ? 'usub8' : 'ssub8';
+  return words.flatMap((v) => [
+    ...(clamp.lo ? [`${sub} r12, ${v}, r8`, `sel ${v}, ${v}, r8`] : []),
+    ...(clamp.hi ? [`${sub} r12, ${v}, r9`, `sel ${v}, r9, ${v}`] : []),
+    ...(fast === 2 ? [`uadd8 ${v}, ${v}, r10`] : []),
+  ]);
+}
+
 /**
  * The assembly runs' function attributes. aligned(4): each run finds its loop with `adr.w`, which the
  * assembler resolves against the word-aligned PC as if the function's section began on a word; at
@@ -454,14 +469,20 @@ export function quadRunApplies(outC: number): boolean {
 }
 
 /**
- * Steps of 4 values a turn of quadRunAsm's loop (conv_2d_dsp.h TF_DSP_QUAD_STEPS_PER_TURN): four, so
- * the turn is the pair run's 384 B of code (a model carries one routine per requantization mode and
- * clamp, and MobileNets' code flash is near its bar); eight would save 5 cycles a turn on the M4
- * (about 2% of the loop) for 384 B more per routine.
+ * Steps of 4 values a turn of quadRunAsm's loop: four on the Cortex-M4 and under `--prefer size`,
+ * eight elsewhere. The end of a turn reloads the stop from the frame (all fourteen registers hold the
+ * loop), 4 to 5 cycles every turn: about 4 % of the loop at four steps a turn, 2 % at eight, for 384 B
+ * more code per routine. The Cortex-M4 keeps four: its boards' flash accelerators cache little code
+ * (the STM32L4+'s ART 1 KB), and a loop of eight pipelined steps (896 B) with the block around it
+ * no longer fits: on the NUCLEO-L4R5ZI's estimate a 1x1 layer over 32 channels went from 7.2 to
+ * 18.8 ms. The Cortex-M7's and M33's caches (16 KB, 8 KB) hold either.
  */
-const QUAD_STEPS_PER_TURN = 4;
+export function quadTurnSteps(isa: KernelIsa | undefined, prefer?: Prefer): number {
+  return prefer === 'size' || isa?.core === 'cortex-m4' ? 4 : 8;
+}
 
-/** A step of quadRunAsm's pipelined loop: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
+/** A step of quadRunAsm's loop in code bytes: two halves of two LDM.W (LDM step), or of four LDR.W (pipelined), 8 SMLAD and 2 SXTB16. */
+const QUAD_STEP_BYTES = 96;
 const QUAD_PIPELINED_STEP_BYTES = 112;
 
 /**
@@ -486,15 +507,19 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * P's accumulators (r pixel A, B; r + 256 s pixel A, B), r4..r7 Q's, r8 r9 the column words, r10 r11
  * the weight words, r12 the columns, lr the weights: all fourteen, so the loop's stop and entry and the
  * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
- * with LDR at the ends of a turn or a block.
+ * with LDR at the ends of a turn or a block. The loop runs `turn` steps a turn (quadTurnSteps) and is
+ * entered part-way, the entry computed here from cols and stop. Past the requantization the block's
+ * frame words (output pointers, their end, the clamp's bounds) come in one run of LDR, which the M4
+ * pipelines.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false, turn = 4): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
+  if (turn !== 4 && turn !== 8) throw new Error('quadRunAsm: four or eight steps a turn');
   // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
   const loads = pipelined
     ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
     : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
-  const stepBytes = pipelined ? `${QUAD_PIPELINED_STEP_BYTES}` : '" TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) "';
+  const stepBytes = pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES;
   const half = [
     ...loads,
     'smlad r2, r8, r10, r2',
@@ -510,36 +535,43 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   ];
   const step = [...half, ...half];
   // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
-  // pipelined steps are QUAD_PIPELINED_STEP_BYTES of code: the entry is computed here from cols and
-  // stop, (cols - stop) & 63 being 16 times the steps skipped (tf_dsp_entry_quads), times 7
-  const entry = pipelined
-    ? ['ldm r2, {r4-r11}', 'sub r3, r4, r11', 'and r3, r3, #63', 'rsb r3, r3, r3, lsl #3', 'adr.w r12, 10f', 'add r3, r3, r12']
-    : ['ldr r3, [r2, #32]', 'adr.w r4, 10f', 'add r3, r3, r4', 'ldm r2, {r4-r11}'];
+  // the entry: (cols - stop) & (16 turn - 1) is 16 times the steps skipped, times stepBytes / 16 (7 or 6)
+  const entry = [
+    'ldm r2, {r4-r11}',
+    'sub r3, r4, r11',
+    `and r3, r3, #${16 * turn - 1}`,
+    pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
+    'adr.w r12, 10f',
+    pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
+  ];
+  // a block's starts and the frame's entry address and cols: four LDR in a row on the M4, two LDRD elsewhere
+  const starts = pipelined
+    ? ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8', 'ldr r10, [sp]', 'ldr r12, [sp, #4]'] // start r', start r; entry address, cols
+    : ['ldrd r0, r4, [lr], #8', 'ldrd r10, r12, [sp]'];
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
-    'ldrd r0, r4, [lr], #8', // start r, start r'
+    ...starts,
     'mov r1, r0',
     'mov r2, r0',
     'mov r3, r0',
     'mov r5, r4',
     'mov r6, r4',
     'mov r7, r4',
-    'ldrd r10, r12, [sp]', // entry address, cols
     'mov pc, r10',
     '10:',
     ...step,
     '12:',
-    ...Array.from({ length: QUAD_STEPS_PER_TURN - 1 }, () => step).flat(),
+    ...Array.from({ length: turn - 1 }, () => step).flat(),
     '13:',
     `.if (12b - 10b) != ${stepBytes}`,
-    '.error "quadRunAsm: the step is no longer TF_DSP_STEP2X4P_BYTES of code (tf_dsp_entry_quads)"',
+    '.error "quadRunAsm: the step is no longer the bytes its entry assumes"',
     '.endif',
-    `.if (13b - 10b) != ${stepBytes} * " TF_DSP_STR(TF_DSP_QUAD_STEPS_PER_TURN) "`,
-    '.error "quadRunAsm: the turn is not TF_DSP_QUAD_STEPS_PER_TURN steps (tf_dsp_entry_quads)"',
+    `.if (13b - 10b) != ${stepBytes * turn}`,
+    `.error "quadRunAsm: the turn is not ${turn} steps"`,
     '.endif',
     'ldr r10, [sp, #32]', // stop
     'cmp r12, r10',
@@ -570,23 +602,24 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
-  ];
-  lines.push(...laneClampLines(fast, clamp, ['r0', 'r1']));
-  lines.push(
-    'ldrd r8, r9, [sp, #8]', // out_a, out_b
-    'str r0, [r8], #4',
-    'str r1, [r9], #4',
-    'strd r8, r9, [sp, #8]',
-    'ldr r10, [sp, #16]', // end_a
-    'cmp r8, r10',
+    // out_a, out_b, end_a and the clamp's words in one run of loads
+    'ldr r2, [sp, #8]',
+    'ldr r3, [sp, #12]',
+    'ldr r4, [sp, #16]',
+    ...laneClampLoads(fast, clamp),
+    ...laneClampOps(fast, clamp, ['r0', 'r1']),
+    'str r0, [r2], #4',
+    'str r1, [r3], #4',
+    ...(pipelined ? ['str r2, [sp, #8]', 'str r3, [sp, #12]'] : ['strd r2, r3, [sp, #8]']),
+    'cmp r2, r4',
     'bne 1b',
     'mov r0, lr',
     'add sp, #36',
     'pop {r4-r11, pc}',
-  );
+  ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -826,7 +859,11 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       run,
       quad,
       runName,
-      runAsm: quad ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer)) : run ? pairsRunAsm(runName, fast, clamp) : '',
+      runAsm: quad
+        ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer), quadTurnSteps(ctx.isa, ctx.prefer))
+        : run
+          ? pairsRunAsm(runName, fast, clamp)
+          : '',
       ...mode,
       runTag,
     }),
