@@ -615,9 +615,8 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
-    // out_a, out_b, end_a and the clamp's words in one run of loads
-    'ldr r2, [sp, #8]',
-    'ldr r3, [sp, #12]',
+    // out_a, out_b, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
+    ...(pipelined ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
     'ldr r4, [sp, #16]',
     ...laneClampLoads(fast, clamp),
     ...laneClampOps(fast, clamp, ['r0', 'r1']),
