@@ -530,14 +530,9 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
  * halfwordQuads), so that each LDM moves two registers and the block's fixed work is spread over
  * eight outputs. Layout of a quad in the weights: { start r, start r' }, the quad's 4 k4 weight
  * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (dsp.ts withQuadRecords).
- * The routine takes tf_dsp_pw_run_t, its `entry` from tf_dsp_entry_quads.
+ * The routine takes tf_dsp_pw_run_t less its `entry`: it computes where its loop is entered from
+ * cols and stop (its turn, four or eight steps, is the generator's: dsp.ts quadTurnSteps).
  */
-#define TF_DSP_STEP2X4P_BYTES 96
-/* steps a turn of the quads' loop (a power of 2; dsp.ts QUAD_STEPS_PER_TURN says why four) */
-#define TF_DSP_QUAD_STEPS_PER_TURN 4
-
-/* Where the quads' loop is entered: as tf_dsp_entry_pairs, in its own step size and turn. */
-static inline int tf_dsp_entry_quads(int k4) { return ((-(k4 >> 2)) & (TF_DSP_QUAD_STEPS_PER_TURN - 1)) * TF_DSP_STEP2X4P_BYTES; }
 
 /* The quads' routine's C twin (the host's; the same layout and the same integers). */
 static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
@@ -589,10 +584,12 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(c
 
 /* tf_dsp_pointwise_run_body in channel quads through the assembly routine `run` (0 on the host: its
  * twin). FAST or WIDE (with act_min >= zp) requantization, k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS, out_c a
- * multiple of 4. */
+ * multiple of 4. A last lone pixel (odd pixel counts) runs in `lone` (dsp.ts quadLoneAsm, one pixel
+ * by four channels) where it is given, else in `run` as a pair with itself (its twin in the scratch). */
 static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(const int8_t *in, int pixels, int k4, const int8_t *w,
                                                                              int out_c, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
-                                                                             const int fast, const int full, tf_dsp_pw_run_fn run) {
+                                                                             const int fast, const int full, tf_dsp_pw_run_fn run,
+                                                                             tf_dsp_pw_run_fn lone) {
   const int wide = fast == 2;
   const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
   tf_dsp_pw_run_t s;
@@ -601,7 +598,7 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + k4;
-  s.entry = tf_dsp_entry_quads(k4);
+  s.entry = 0; /* unused: the quads' routines compute their entry */
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
     const int pair = p + 1 < pixels;
     tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
@@ -611,9 +608,10 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
 #if TF_DSP_NATIVE
     (void)fast;
     (void)full;
-    (void)run(cols, w, &s);
+    (void)(pair || !lone ? run : lone)(cols, w, &s);
 #else
     (void)run;
+    (void)lone;
     (void)tf_dsp_pw_quad_twin(&s, w, k4, rq, fast, full);
 #endif
   }

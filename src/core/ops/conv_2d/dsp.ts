@@ -297,6 +297,34 @@ function laneClampLines(fast: number, clamp: RunClamp, words: string[]): string[
   return lines;
 }
 
+/** Registers of the lane clamp's words: floor, ceiling, WIDE's zero point. */
+interface ClampRegs {
+  lo: string;
+  hi: string;
+  zp: string;
+}
+
+const CLAMP_REGS: ClampRegs = { lo: 'r8', hi: 'r9', zp: 'r10' };
+
+/** laneClampLines' loads alone: the bounds and zero point it uses, from sp + 20, 24, 28. */
+function laneClampLoads(fast: number, clamp: RunClamp, regs: ClampRegs = CLAMP_REGS): string[] {
+  return [
+    ...(clamp.lo ? [`ldr ${regs.lo}, [sp, #20]`] : []),
+    ...(clamp.hi ? [`ldr ${regs.hi}, [sp, #24]`] : []),
+    ...(fast === 2 ? [`ldr ${regs.zp}, [sp, #28]`] : []),
+  ];
+}
+
+/** laneClampLines' operations alone, on the words laneClampLoads loaded (r12 the flags' scratch). */
+function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: ClampRegs = CLAMP_REGS): string[] {
+  const sub = fast === 2 ? 'usub8' : 'ssub8';
+  return words.flatMap((v) => [
+    ...(clamp.lo ? [`${sub} r12, ${v}, ${regs.lo}`, `sel ${v}, ${v}, ${regs.lo}`] : []),
+    ...(clamp.hi ? [`${sub} r12, ${v}, ${regs.hi}`, `sel ${v}, ${regs.hi}, ${v}`] : []),
+    ...(fast === 2 ? [`uadd8 ${v}, ${v}, ${regs.zp}`] : []),
+  ]);
+}
+
 /**
  * The assembly runs' function attributes. aligned(4): each run finds its loop with `adr.w`, which the
  * assembler resolves against the word-aligned PC as if the function's section began on a word; at
@@ -454,14 +482,20 @@ export function quadRunApplies(outC: number): boolean {
 }
 
 /**
- * Steps of 4 values a turn of quadRunAsm's loop (conv_2d_dsp.h TF_DSP_QUAD_STEPS_PER_TURN): four, so
- * the turn is the pair run's 384 B of code (a model carries one routine per requantization mode and
- * clamp, and MobileNets' code flash is near its bar); eight would save 5 cycles a turn on the M4
- * (about 2% of the loop) for 384 B more per routine.
+ * Steps of 4 values a turn of quadRunAsm's loop: four on the Cortex-M4 and under `--prefer size`,
+ * eight elsewhere. The end of a turn reloads the stop from the frame (all fourteen registers hold the
+ * loop), 4 to 5 cycles every turn: about 4 % of the loop at four steps a turn, 2 % at eight, for 384 B
+ * more code per routine. The Cortex-M4 keeps four: its boards' flash accelerators cache little code
+ * (the STM32L4+'s ART 1 KB), and a loop of eight pipelined steps (896 B) with the block around it
+ * no longer fits: on the NUCLEO-L4R5ZI's estimate a 1x1 layer over 32 channels went from 7.2 to
+ * 18.8 ms. The Cortex-M7's and M33's caches (16 KB, 8 KB) hold either.
  */
-const QUAD_STEPS_PER_TURN = 4;
+export function quadTurnSteps(isa: KernelIsa | undefined, prefer?: Prefer): number {
+  return prefer === 'size' || isa?.core === 'cortex-m4' ? 4 : 8;
+}
 
-/** A step of quadRunAsm's pipelined loop: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
+/** A step of quadRunAsm's loop in code bytes: two halves of two LDM.W (LDM step), or of four LDR.W (pipelined), 8 SMLAD and 2 SXTB16. */
+const QUAD_STEP_BYTES = 96;
 const QUAD_PIPELINED_STEP_BYTES = 112;
 
 /**
@@ -486,15 +520,19 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * P's accumulators (r pixel A, B; r + 256 s pixel A, B), r4..r7 Q's, r8 r9 the column words, r10 r11
  * the weight words, r12 the columns, lr the weights: all fourteen, so the loop's stop and entry and the
  * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
- * with LDR at the ends of a turn or a block.
+ * with LDR at the ends of a turn or a block. The loop runs `turn` steps a turn (quadTurnSteps) and is
+ * entered part-way, the entry computed here from cols and stop. Past the requantization the block's
+ * frame words (output pointers, their end, the clamp's bounds) come in one run of LDR, which the M4
+ * pipelines.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false, turn = 4): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
+  if (turn !== 4 && turn !== 8) throw new Error('quadRunAsm: four or eight steps a turn');
   // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
   const loads = pipelined
     ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
     : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
-  const stepBytes = pipelined ? `${QUAD_PIPELINED_STEP_BYTES}` : '" TF_DSP_STR(TF_DSP_STEP2X4P_BYTES) "';
+  const stepBytes = pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES;
   const half = [
     ...loads,
     'smlad r2, r8, r10, r2',
@@ -510,36 +548,43 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   ];
   const step = [...half, ...half];
   // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
-  // pipelined steps are QUAD_PIPELINED_STEP_BYTES of code: the entry is computed here from cols and
-  // stop, (cols - stop) & 63 being 16 times the steps skipped (tf_dsp_entry_quads), times 7
-  const entry = pipelined
-    ? ['ldm r2, {r4-r11}', 'sub r3, r4, r11', 'and r3, r3, #63', 'rsb r3, r3, r3, lsl #3', 'adr.w r12, 10f', 'add r3, r3, r12']
-    : ['ldr r3, [r2, #32]', 'adr.w r4, 10f', 'add r3, r3, r4', 'ldm r2, {r4-r11}'];
+  // the entry: (cols - stop) & (16 turn - 1) is 16 times the steps skipped, times stepBytes / 16 (7 or 6)
+  const entry = [
+    'ldm r2, {r4-r11}',
+    'sub r3, r4, r11',
+    `and r3, r3, #${16 * turn - 1}`,
+    pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
+    'adr.w r12, 10f',
+    pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
+  ];
+  // a block's starts and the frame's entry address and cols: four LDR in a row on the M4, two LDRD elsewhere
+  const starts = pipelined
+    ? ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8', 'ldr r10, [sp]', 'ldr r12, [sp, #4]'] // start r', start r; entry address, cols
+    : ['ldrd r0, r4, [lr], #8', 'ldrd r10, r12, [sp]'];
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
-    'ldrd r0, r4, [lr], #8', // start r, start r'
+    ...starts,
     'mov r1, r0',
     'mov r2, r0',
     'mov r3, r0',
     'mov r5, r4',
     'mov r6, r4',
     'mov r7, r4',
-    'ldrd r10, r12, [sp]', // entry address, cols
     'mov pc, r10',
     '10:',
     ...step,
     '12:',
-    ...Array.from({ length: QUAD_STEPS_PER_TURN - 1 }, () => step).flat(),
+    ...Array.from({ length: turn - 1 }, () => step).flat(),
     '13:',
     `.if (12b - 10b) != ${stepBytes}`,
-    '.error "quadRunAsm: the step is no longer TF_DSP_STEP2X4P_BYTES of code (tf_dsp_entry_quads)"',
+    '.error "quadRunAsm: the step is no longer the bytes its entry assumes"',
     '.endif',
-    `.if (13b - 10b) != ${stepBytes} * " TF_DSP_STR(TF_DSP_QUAD_STEPS_PER_TURN) "`,
-    '.error "quadRunAsm: the turn is not TF_DSP_QUAD_STEPS_PER_TURN steps (tf_dsp_entry_quads)"',
+    `.if (13b - 10b) != ${stepBytes * turn}`,
+    `.error "quadRunAsm: the turn is not ${turn} steps"`,
     '.endif',
     'ldr r10, [sp, #32]', // stop
     'cmp r12, r10',
@@ -570,23 +615,126 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
-  ];
-  lines.push(...laneClampLines(fast, clamp, ['r0', 'r1']));
-  lines.push(
-    'ldrd r8, r9, [sp, #8]', // out_a, out_b
-    'str r0, [r8], #4',
-    'str r1, [r9], #4',
-    'strd r8, r9, [sp, #8]',
-    'ldr r10, [sp, #16]', // end_a
-    'cmp r8, r10',
+    // out_a, out_b, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
+    ...(pipelined ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
+    'ldr r4, [sp, #16]',
+    ...laneClampLoads(fast, clamp),
+    ...laneClampOps(fast, clamp, ['r0', 'r1']),
+    'str r0, [r2], #4',
+    'str r1, [r3], #4',
+    ...(pipelined ? ['str r2, [sp, #8]', 'str r3, [sp, #12]'] : ['strd r2, r3, [sp, #8]']),
+    'cmp r2, r4',
     'bne 1b',
     'mov r0, lr',
     'add sp, #36',
     'pop {r4-r11, pc}',
-  );
+  ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
+    '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
+}
+
+/** A step of quadLoneAsm's loop in code bytes: two halves of three LDR.W, 4 SMLAD and 2 SXTB16. */
+const QUAD_LONE_STEP_BYTES = 72;
+
+/** Steps of 4 values a turn of quadLoneAsm's loop (the stop stays in a register: the turn costs 3 cycles). */
+const QUAD_LONE_STEPS_PER_TURN = 4;
+
+/**
+ * The channel quads of a 1x1 `pairs` layer over one pixel: the last pixel of an odd pixel count, or
+ * a lone pixel (a head), which quadRunAsm would compute as a pair with itself, half its MACs thrown
+ * away. The same weights and frame (tf_dsp_pw_run_t; out_b unused), the columns as the pair's packing
+ * leaves them with the pixel twice (its words 0 and 2 of every four read). A half step is one LDR of
+ * a column word, two LDR of the pairs' weight words, 2 SXTB16 and 4 SMLAD: 10 cycles per 8 MACs on
+ * the M4, where the pair with itself spends 15 per 8 that count. Registers: r0 r1 P's accumulators
+ * (r; r + 256 s), r2 r3 Q's, r8 the column word, r9 the stop, r10 r11 the weight words, r12 the
+ * columns, lr the weights; per block the four outputs requantized into one word.
+ */
+export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string {
+  if (fast !== 1 && fast !== 2) throw new Error('quadLoneAsm: FAST or WIDE requantization only');
+  const half = [
+    'ldr.w r8, [r12], #8', // the pixel's word; the twin's after it is skipped
+    'ldr.w r11, [lr, #4]',
+    'ldr.w r10, [lr], #8',
+    'smlad r1, r8, r10, r1',
+    'sxtb16 r10, r10',
+    'smlad r0, r8, r10, r0',
+    'smlad r3, r8, r11, r3',
+    'sxtb16 r11, r11',
+    'smlad r2, r8, r11, r2',
+  ];
+  const step = [...half, ...half];
+  const turn = QUAD_LONE_STEPS_PER_TURN;
+  const regs: ClampRegs = { lo: 'r5', hi: 'r6', zp: 'r7' };
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    // the entry: (cols - stop) & (16 turn - 1) is 16 times the steps skipped, times 72 / 16
+    'sub r3, r4, r11',
+    `and r3, r3, #${16 * turn - 1}`,
+    'lsr r3, r3, #1',
+    'add r3, r3, r3, lsl #3',
+    'adr.w r12, 10f',
+    'add r3, r3, r12',
+    'push {r3-r11}', // the frame of quadRunAsm: entry address, cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    'mov r9, r11',
+    'mov lr, r1',
+    '1:',
+    'ldrd r0, r2, [lr], #8', // start r, start r'
+    'mov r1, r0',
+    'mov r3, r2',
+    'ldrd r4, r12, [sp]', // entry address, cols
+    'mov pc, r4',
+    '10:',
+    ...step,
+    '12:',
+    ...Array.from({ length: turn - 1 }, () => step).flat(),
+    '13:',
+    `.if (12b - 10b) != ${QUAD_LONE_STEP_BYTES}`,
+    '.error "quadLoneAsm: the step is no longer the bytes its entry assumes"',
+    '.endif',
+    `.if (13b - 10b) != ${QUAD_LONE_STEP_BYTES * turn}`,
+    `.error "quadLoneAsm: the turn is not ${turn} steps"`,
+    '.endif',
+    'cmp r12, r9',
+    'bne 10b',
+    'ldrd r4, r5, [lr], #8', // start s, start s'
+    'sub r1, r1, r0',
+    'add r1, r4, r1, asr #8',
+    'sub r3, r3, r2',
+    'add r3, r5, r3, asr #8',
+    'ldm lr!, {r4, r5, r6, r7}', // m r, P r, m s, P s
+    ...rqLines('r0', 'r4', 'r5', fast, 'r8'),
+    ...rqLines('r1', 'r6', 'r7', fast, 'r8'),
+    'ldm lr!, {r4, r5, r6, r7}', // m r', P r', m s', P s'
+    ...rqLines('r2', 'r4', 'r5', fast, 'r8'),
+    ...rqLines('r3', 'r6', 'r7', fast, 'r8'),
+    // the pixel's four channels r, s, r', s' in one word
+    'bfi r0, r1, #8, #8',
+    'bfi r0, r2, #16, #8',
+    'bfi r0, r3, #24, #8',
+    'ldr r4, [sp, #8]', // out_a
+    'ldr r11, [sp, #16]', // end_a
+    ...laneClampLoads(fast, clamp, regs),
+    ...laneClampOps(fast, clamp, ['r0'], regs),
+    'str r0, [r4], #4',
+    'str r4, [sp, #8]',
+    'cmp r4, r11',
+    'bne 1b',
+    'mov r0, lr',
+    'add sp, #36',
+    'pop {r4-r11, pc}',
+  ];
+  const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  return [
+    `/* the channel quads of a 1x1 pairs layer over one pixel in assembly (conv_2d/dsp.ts quadLoneAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -827,32 +975,48 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const blob = quad ? withQuadRecords(halfwordQuads(rows, outC, k4), channelRecords, outC, k4) : withRecords(rows, channelRecords, outC, k4, run);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
   const pairsTag = quad ? '_quad' : run ? '_run' : pairs ? '_pairs' : '';
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
   const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
   const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
-  ctx.defineOnce(
-    `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${runTag}`,
-    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
-      pointwise: direct,
-      pairs: pairs ? 1 : 0,
-      pairsTag,
-      run,
-      quad,
+  const pixels = p.batches * p.outH * p.outW;
+  // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
+  const lone = quad && pixels % 2 === 1;
+  const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag };
+  if (quad) {
+    const loneName = `tf_dsp_pw_quad1_${runTag}`;
+    ctx.defineOnce(
       runName,
-      runAsm: quad ? quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer)) : run ? pairsRunAsm(runName, fast, clamp) : '',
-      ...mode,
-      runTag,
-    }),
-  );
-  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? `, 4 channels a block (assembly run${padHead ? `, ${p.outC} channels padded to ${roundUp4(p.outC)}` : ''})` : run ? ' (assembly run)' : ''}, ${REQUANT_NAMES[fast]} requantization`;
+      renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
+        ...vars,
+        quadAsm: true,
+        runAsm: quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer), quadTurnSteps(ctx.isa, ctx.prefer)),
+      }),
+    );
+    ctx.defineOnce(
+      `tf_dsp_pointwise_quad${lone ? '1' : ''}_${runTag}`,
+      renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
+        ...vars,
+        quadAsm: false,
+        lone,
+        loneName,
+        loneAsm: lone ? quadLoneAsm(loneName, fast, clamp) : '',
+      }),
+    );
+  } else {
+    // rendered from this folder: DEPTHWISE_CONV_2D lowers its single-channel layers here too
+    ctx.defineOnce(
+      `tf_dsp_${direct ? 'pointwise' : 'im2col'}${pairsTag}_${runTag}`,
+      renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', { ...vars, runAsm: run ? pairsRunAsm(runName, fast, clamp) : '' }),
+    );
+  }
+  const how = `${direct ? 'pointwise matrix product' : 'im2col'}, ${pairs && !direct ? 3 : 2} pixels x 2 channels${pairs ? ' in one halfword' : ''}${quad ? `, 4 channels a block (assembly run${lone && !padHead ? ', the last pixel alone' : ''}${padHead ? `, ${p.outC} channels padded to ${roundUp4(p.outC)}` : ''})` : run ? ' (assembly run)' : ''}, ${REQUANT_NAMES[fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = `(uint32_t *)(void *)${ctx.scratch()}`;
-  const pixels = p.batches * p.outH * p.outW;
   const callMode = run ? runTag : mode.mode;
+  const callee = `tf_dsp_pointwise${pairsTag}${lone ? '1' : ''}_${callMode}`;
   const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
   const comment = [`/* ${summary} (Arm DSP: ${how}) */`];
   if (direct)
@@ -868,10 +1032,10 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
           ],
         },
         ...(padHead
-          ? headStatements(`tf_dsp_pointwise${pairsTag}_${callMode}`, input, k4, weights, outC, p.outC, output, ctx.scratch())
+          ? headStatements(callee, input, k4, weights, outC, p.outC, output, ctx.scratch())
           : [
               {
-                callee: `tf_dsp_pointwise${pairsTag}_${callMode}`,
+                callee,
                 args: [input, `${pixels}`, `${k4}`, weights, `${p.outC}`, { addressOf: 'rq' }, output, scratch],
               },
             ]),

@@ -6,7 +6,8 @@
  * scales, FAST records (shifts <= 0 and shift 1), WIDE records (zero point -128 at shifts near -15,
  * saturating and clamped, and an activation floor under the zero point that keeps the C), every
  * activation; layers of whole channel quads (the two-pixel by four-channel run, quadRunAsm), mixed
- * in and in models of their own; the host C twin under ASan+UBSan, then the real instructions on the
+ * in and in models of their own, over odd pixel counts (the last pixel alone, quadLoneAsm), under
+ * `--prefer size` (four steps a turn, LDM); the host C twin under ASan+UBSan, then the real instructions on the
  * emulated M4, M7 and M33, each output bit-exact with the TypeScript reference.
  */
 import { expect } from 'chai';
@@ -25,7 +26,7 @@ import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
 type Regime = 'fast' | 'shift1' | 'wide' | 'wideLowFloor';
-type LayerKind = 'any' | 'quads' | 'heads' | 'narrowQuads';
+type LayerKind = 'any' | 'quads' | 'heads' | 'narrowQuads' | 'oddQuads';
 const REGIMES: Regime[] = ['fast', 'shift1', 'wide', 'wideLowFloor'];
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
@@ -34,11 +35,29 @@ function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime
   // k4 over the loop's eight entries, up to one chunk (480) and one step past it
   // narrowQuads: 16 to 60 input channels (every entry of the loop), sharing the pairs instance that
   // the first layer's 64 channels bring in (dsp.ts PAIRS_MIN_K4_POINTWISE_SHARED)
-  const inC = kind === 'narrowQuads' ? (i === 0 ? 64 : 4 * randomInt(rand, 4, 15)) : rand() < 0.1 ? 484 : 4 * randomInt(rand, 16, 120);
+  // oddQuads: 16 to 160 input channels (every entry of the lone pixel's four-step turn), odd pixel counts
+  const inC =
+    kind === 'narrowQuads' || kind === 'oddQuads'
+      ? i === 0
+        ? 64
+        : 4 * randomInt(rand, 4, kind === 'oddQuads' ? 40 : 15)
+      : rand() < 0.1
+        ? 484
+        : 4 * randomInt(rand, 16, 120);
   // quads: whole channel quads only (the two-pixel by four-channel run); heads: one pixel, 2 or 3
   // channels (the quad run over padded channels; from 4 on, FULLY_CONNECTED's kernel: as_fc.ts)
-  const outC = kind === 'quads' || kind === 'narrowQuads' ? 4 * randomInt(rand, 1, 9) : kind === 'heads' ? randomInt(rand, 2, 3) : randomInt(rand, 2, 37);
-  const [n, h, w] = kind === 'heads' ? [1, 1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
+  const outC =
+    kind === 'quads' || kind === 'narrowQuads' || kind === 'oddQuads'
+      ? 4 * randomInt(rand, 1, 9)
+      : kind === 'heads'
+        ? randomInt(rand, 2, 3)
+        : randomInt(rand, 2, 37);
+  const [n, h, w] =
+    kind === 'heads'
+      ? [1, 1, 1]
+      : kind === 'oddQuads'
+        ? [1, 2 * randomInt(rand, 0, 1) + 1, 2 * randomInt(rand, 0, 2) + 1]
+        : [randomInt(rand, 1, 2), randomInt(rand, 1, 3), randomInt(rand, 2, 3)];
   const inScale = 0.02 + rand() * 0.05;
   const x = b.input({ shape: [n, h, w, inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
   const perChannel = rand() < 0.7;
@@ -93,15 +112,18 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     const cases: CCase[] = [];
     const runs = new Set<string>();
     const quads = new Set<string>();
+    const lones = new Set<string>();
     let padded = 0;
     // the fourth model: whole channel quads only, every regime under every activation; the fifth:
     // lone-pixel heads whose channels are not whole quads
-    for (let m = 0; m < 5; m++) {
-      const graph = runModel(8101 + m, 16, m === 3 ? 'quads' : m === 4 ? 'heads' : 'any');
+    // the sixth: whole channel quads over odd pixel counts (the last pixel alone)
+    for (let m = 0; m < 6; m++) {
+      const graph = runModel(8101 + m, 16, m === 3 ? 'quads' : m === 4 ? 'heads' : m === 5 ? 'oddQuads' : 'any');
       const text = modelText(graph, { dsp: true });
       padded += [...text.matchAll(/channels padded to \d+\)/g)].length;
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)) quads.add(r[1]!);
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+)\(/g)) lones.add(r[1]!);
       const rand = rng(8201 + m);
       graph.ops.forEach((op) => {
         const t = graph.tensors[op.inputs[0]!]!;
@@ -125,6 +147,9 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     expect([...quads].sort()).to.include.members(['fch', 'fcl', 'fs', 'wch']);
     // the heads that take a run take the quad one over padded channels
     expect(padded).to.be.greaterThan(3);
+    // odd pixel counts run their last pixel alone, in every requantization mode
+    expect([...lones].sort()).to.include.members(['fs', 'wch']);
+    expect([...lones].some((q) => q.startsWith('fc'))).to.equal(true);
     expectCMatchesReference(cases);
   });
 
@@ -143,6 +168,11 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     expect(noFpu).to.equal(withFpu);
     expect(text({ ...loadTarget('cortex-m33').isa, fpu: 'fpv4-sp-d16' })).to.not.include('pipelined loads');
     expect(text(loadTarget('cortex-m7').isa)).to.not.include('pipelined loads');
+    // eight steps a turn where the caches hold them (dsp.ts quadTurnSteps), four on the M4 and under --prefer size
+    expect(withFpu).to.include('4 steps a turn');
+    expect(text(loadTarget('cortex-m7').isa)).to.include('8 steps a turn');
+    expect(text(loadTarget('cortex-m33').isa)).to.include('8 steps a turn');
+    expect(text(loadTarget('cortex-m33').isa, 'size')).to.include('4 steps a turn');
     // --prefer size: the quads keep the smaller LDM step
     const small = text(m4, 'size');
     expect(quads(small)).to.be.greaterThan(0);
@@ -191,6 +221,26 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect([...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)]).to.not.be.empty;
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 12 });
+      });
+      it('random 1x1 layers of whole channel quads over odd pixel counts (the last pixel alone) are bit-exact', async function () {
+        const graph = runModel(8701 + Object.keys(BOARDS).indexOf(board), 16, 'oddQuads');
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        const lones = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+)\(/g)].map((r) => r[1]!);
+        // FAST saturated and clamped, WIDE
+        expect(lones).to.include('fs');
+        expect(lones.some((q) => q.startsWith('fc'))).to.equal(true);
+        expect(lones.some((q) => q.startsWith('w'))).to.equal(true);
+        expect(text).to.include('the last pixel alone');
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 13 });
+      });
+      it('random 1x1 layers of whole channel quads under --prefer size (four steps a turn, LDM) are bit-exact', async function () {
+        const graph = runModel(8801 + Object.keys(BOARDS).indexOf(board), 12, 'quads');
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa, prefer: 'size' });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        expect(text).to.include('4 steps a turn');
+        expect(text).to.not.include('pipelined loads');
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 14 });
       });
       it('random lone-pixel heads through the quad run over padded channels are bit-exact', async function () {
         const graph = runModel(8501 + Object.keys(BOARDS).indexOf(board), 12, 'heads');
