@@ -11,8 +11,11 @@ import type { ValidFlag } from '../../helpers/valid_frames.ts';
 
 export type { ValidFlag } from '../../helpers/valid_frames.ts';
 
-/** Activation type of a component: int8, or 16x8 (int16 activations, int8 weights). */
-export type FuzzDType = 'int8' | 'int16';
+/**
+ * Activation type of a component: int8, 16x8 (int16 activations, int8 weights), float32 (a float
+ * model), or hybrid (int8 -> DEQUANTIZE -> float32 ops -> QUANTIZE).
+ */
+export type FuzzDType = 'int8' | 'int16' | 'float32' | 'hybrid';
 
 export interface FuzzContext {
   b: GraphBuilder;
