@@ -15,7 +15,7 @@
  * Every float op in a component runs TFLite Micro's float kernel on both sides (tflm-ref): the
  * comparison is byte for byte, as for the integer generators.
  */
-import type { DType, Quantization } from '../../../src/core/ir/graph.ts';
+import type { Quantization } from '../../../src/core/ir/graph.ts';
 import type { TensorBuffer } from '../../../src/core/ir/buffers.ts';
 import type { GraphBuilder, Spec } from '../../helpers/graph_builder.ts';
 import { type Rand, chance, count, int, pick } from '../draw.ts';
@@ -26,9 +26,7 @@ import { generators as newMath } from './new_math.ts';
 import { generators as shapeLogic } from './new_shape_logic.ts';
 import { generators as nn } from './nn.ts';
 import { generators as shape } from './shape.ts';
-import type { FuzzContext, FuzzDType, FuzzGenerator } from './types.ts';
-
-type Mode = 'float32' | 'hybrid';
+import type { FloatForm, FuzzContext, FuzzGenerator } from './types.ts';
 
 /** A tensor the float view turns into float32: int8/int16/uint8 with a quantization, or a scaled int32 (a bias). */
 function becomesFloat(spec: Spec): boolean {
@@ -60,7 +58,7 @@ function dequantized(spec: Spec, data: TensorBuffer, rand: Rand): Float32Array {
 }
 
 /** A builder that adds to `b` what the int8 generator draws, in float32 (see the header). */
-function floatView(b: GraphBuilder, rand: Rand, mode: Mode): GraphBuilder {
+function floatView(b: GraphBuilder, rand: Rand, mode: FloatForm): GraphBuilder {
   const quants = new Map<number, Quantization>();
   const toFloat = (spec: Spec): Spec => ({ shape: spec.shape, dtype: 'float32', ...(spec.name ? { name: spec.name } : {}) });
   const outSpec = (spec: Spec): Spec => (becomesFloat(spec) ? toFloat(spec) : spec);
@@ -118,8 +116,8 @@ export function floatOf(name: string): FuzzGenerator {
     name: base.name,
     ops: [...base.ops],
     dtypes: ['float32', 'hybrid'],
-    generate({ b, rand, dtype }: FuzzContext) {
-      return base.generate({ b: floatView(b, rand, dtype as Mode), rand, dtype: 'int8' });
+    generate({ b, rand, floatForm }: FuzzContext) {
+      return base.generate({ b: floatView(b, rand, floatForm ?? 'float32'), rand, dtype: 'int8' });
     },
   };
 }
@@ -129,8 +127,8 @@ const addN: FuzzGenerator = {
   name: 'ADD_N',
   ops: ['ADD_N'],
   dtypes: ['float32', 'hybrid'],
-  generate({ b, rand, dtype }: FuzzContext) {
-    const v = floatView(b, rand, dtype as Mode);
+  generate({ b, rand, floatForm }: FuzzContext) {
+    const v = floatView(b, rand, floatForm ?? 'float32');
     const shapeOfN = [int(rand, 1, 3), int(rand, 1, 6), pick(rand, [1, 2, 3, 5, 7, 12, 17])];
     const n = int(rand, 2, 5);
     const q = { scale: 10 ** (-2 + 2 * rand()), zeroPoint: chance(rand, 0.5) ? 0 : int(rand, -128, 127) };
@@ -169,6 +167,26 @@ export const FLOAT_GENERATOR_NAMES = [
   'RESIZE_NEAREST_NEIGHBOR',
   'CONCATENATION',
   'PAD',
+  'MIRROR_PAD',
+  'GATHER',
+  'SPACE_TO_BATCH_ND',
+  'BATCH_TO_SPACE_ND',
+  'ZEROS_LIKE',
+  'SELECT_V2',
+  'BROADCAST_TO',
+  // comparisons: float32 compared as C floats
+  'EQUAL',
+  'NOT_EQUAL',
+  'LESS',
+  'LESS_EQUAL',
+  'GREATER',
+  'GREATER_EQUAL',
+  'MAXIMUM',
+  'MINIMUM',
+  'SUM',
+  'MEAN',
+  'REDUCE_MAX',
+  'REDUCE_MIN',
 ] as const;
 
 export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf)];
