@@ -14,7 +14,7 @@ import { type CampaignResult, FAMILY_TARGETS, runCampaign } from './campaign.ts'
 import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
 
 /** float32 and hybrid generator pairs: each slice draws every pair once. */
-const FLOAT_PAIRS = 90;
+const FLOAT_PAIRS = 106;
 const PLAN: { target: string; count: number; batch: number }[] = [
   { target: 'host', count: FLOAT_PAIRS, batch: Math.ceil(FLOAT_PAIRS / 2) },
   { target: 'cortex-m4', count: FLOAT_PAIRS, batch: Math.ceil(FLOAT_PAIRS / 2) },

@@ -138,6 +138,26 @@ const addN: FuzzGenerator = {
   },
 };
 
+/** PRELU of rank 1 to 4 (TFLite Micro's float PRELU is 4D at most): alpha per channel, scalar or full. */
+const prelu: FuzzGenerator = {
+  name: 'PRELU',
+  ops: ['PRELU'],
+  dtypes: ['float32', 'hybrid'],
+  generate({ b, rand, floatForm }: FuzzContext) {
+    const v = floatView(b, rand, floatForm ?? 'float32');
+    const full = [int(rand, 1, 2), int(rand, 1, 6), int(rand, 1, 6), pick(rand, [1, 2, 3, 5, 7, 12, 17])];
+    const shape = full.slice(4 - int(rand, 1, 4));
+    const c = shape[shape.length - 1]!;
+    const alphaShape = pick(rand, [[c], [1], shape, shape.map((d) => (chance(rand, 0.5) ? 1 : d))]);
+    const q = { scale: 10 ** (-2 + 2 * rand()), zeroPoint: int(rand, -128, 127) };
+    const x = v.input({ shape, q });
+    const qa = { scale: 10 ** (-3 + 2 * rand()), zeroPoint: 0 };
+    const values = Int8Array.from({ length: count(alphaShape) }, () => int(rand, -128, 127));
+    const alpha = chance(rand, 0.75) ? v.constant({ shape: alphaShape, q: qa }, values) : v.input({ shape: alphaShape, q: qa });
+    emit(v, 'PRELU', [x, alpha], [{ shape, q: { scale: q.scale, zeroPoint: int(rand, -128, 127) } }]);
+  },
+};
+
 /** The ops with a float kernel that calls no libm function, as the int8 generators draw them. */
 export const FLOAT_GENERATOR_NAMES = [
   'CONV_2D',
@@ -187,7 +207,12 @@ export const FLOAT_GENERATOR_NAMES = [
   'MEAN',
   'REDUCE_MAX',
   'REDUCE_MIN',
+  'ARG_MAX',
+  'ARG_MIN',
+  'ABS',
+  'LEAKY_RELU',
+  'SQUARED_DIFFERENCE',
+  'CUMSUM',
 ] as const;
 
-export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf)];
-void addN;
+export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf), addN, prelu];
