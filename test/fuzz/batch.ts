@@ -103,7 +103,11 @@ export function buildBatch(name: string, specs: ComponentSpec[], generators: Fuz
     if ((gen.stateful === true) !== carryState) throw new Error(`fuzz: ${spec.generator} in a batch of ${carryState ? 'stateful' : 'stateless'} components`);
     const before = snapshot(b);
     const ops = gen.ops;
-    const facts = gen.generate({ b, rand: rng(spec.seed), dtype: spec.dtype });
+    const facts = gen.generate(
+      spec.dtype === 'float32' || spec.dtype === 'hybrid'
+        ? { b, rand: rng(spec.seed), dtype: 'int8', floatForm: spec.dtype }
+        : { b, rand: rng(spec.seed), dtype: spec.dtype },
+    );
     const after = snapshot(b);
     components.push({
       ...spec,

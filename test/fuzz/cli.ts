@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `npm run fuzz -- --seed S --count N [--target T ...] [--batch K] [--dtype int8|int16] [--only OP]
+ * `npm run fuzz -- --seed S --count N [--target T ...] [--batch K] [--dtype int8|int16|float32|hybrid] [--only OP]
  * [--repro DIR] [--json FILE]`: a differential fuzzing campaign against TFLite Micro (tflm-ref).
  * `npm run fuzz -- --edge --seed S --count N [--max-elements E]`: the edge-input mode (edge.ts): the
  * widest layers, extreme zero points and weights, inputs all-max/all-min/alternating, host C under
@@ -27,7 +27,7 @@ const program = new Command('fuzz')
   .option('--count <n>', 'models (components) in all', integerArg(1), 100)
   .option('--batch <n>', 'components per generated model file', integerArg(1, 1000), 24)
   .option('--target <t...>', `where to run besides the TS reference (${Object.keys(FAMILY_TARGETS).join(', ')})`, ['host'])
-  .option('--dtype <d...>', 'activation types', ['int8', 'int16'])
+  .option('--dtype <d...>', 'activation types: int8, int16, float32 (float models), hybrid (int8 -> DEQUANTIZE -> float -> QUANTIZE)', ['int8', 'int16'])
   .option('--only <op...>', 'only generators of these ops or names')
   .option('--repro <dir>', 'where reproducers go', REPRO_DIR)
   .option('--no-repro', 'write no reproducers')
@@ -131,11 +131,10 @@ async function main(): Promise<number> {
   const rows = ops.map((op) => [
     op,
     String(result.byOp[op]!.models),
-    String(result.byOp[op]!.dtypes.int8 ?? 0),
-    String(result.byOp[op]!.dtypes.int16 ?? 0),
+    ...o.dtype.map((d) => String(result.byOp[op]!.dtypes[d] ?? 0)),
     ...o.target.map((t) => String(result.byOp[op]!.targets[t] ?? 0)),
   ]);
-  const header = ['op', 'models', 'int8', 'int16', ...o.target];
+  const header = ['op', 'models', ...o.dtype, ...o.target];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);

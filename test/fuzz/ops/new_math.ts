@@ -38,7 +38,7 @@ function shapeOf(rand: Rand, max = 2048): number[] {
 const int8Q = (rand: Rand, lo = -4, hi = 0.5): Q => drawInt8Q(rand, lo, hi);
 const int16Q = (rand: Rand, lo = -5, hi = -1): Q => drawInt16Q(rand, lo, hi);
 
-function unaryInput(b: GraphBuilder, rand: Rand, dtype: FuzzDType, q: Q): { index: number; shape: number[] } {
+function unaryInput(b: GraphBuilder, rand: Rand, dtype: FuzzContext['dtype'], q: Q): { index: number; shape: number[] } {
   const shape = shapeOf(rand, dtype === 'int16' ? 1024 : 2048);
   return { index: b.input({ shape, dtype, q }), shape };
 }

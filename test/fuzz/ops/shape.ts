@@ -17,7 +17,7 @@ function shapeOf(rand: Rand, rank: number, max = 5): number[] {
   return Array.from({ length: rank }, () => (chance(rand, 0.2) ? 1 : int(rand, 1, max)));
 }
 
-function input(b: GraphBuilder, rand: Rand, dtype: FuzzDType, shape: number[]) {
+function input(b: GraphBuilder, rand: Rand, dtype: FuzzContext['dtype'], shape: number[]) {
   const qq = q(rand, dtype);
   return { index: b.input({ shape, dtype, q: qq }), q: qq };
 }

@@ -11,14 +11,23 @@ import type { ValidFlag } from '../../helpers/valid_frames.ts';
 
 export type { ValidFlag } from '../../helpers/valid_frames.ts';
 
-/** Activation type of a component: int8, or 16x8 (int16 activations, int8 weights). */
-export type FuzzDType = 'int8' | 'int16';
+/**
+ * Activation type of a component: int8, 16x8 (int16 activations, int8 weights), float32 (a float
+ * model), or hybrid (int8 -> DEQUANTIZE -> float32 ops -> QUANTIZE).
+ */
+export type FuzzDType = 'int8' | 'int16' | FloatForm;
+
+/** The float forms of a component (test/fuzz/ops/float.ts). */
+export type FloatForm = 'float32' | 'hybrid';
 
 export interface FuzzContext {
   b: GraphBuilder;
   /** uniform in [0, 1), deterministic from the seed */
   rand: () => number;
-  dtype: FuzzDType;
+  /** the integer activation type (int8 for a float component, whose int8 generator is run in float) */
+  dtype: 'int8' | 'int16';
+  /** a float component's form: float32 throughout, or int8 -> DEQUANTIZE -> float ops -> QUANTIZE */
+  floatForm?: FloatForm;
 }
 
 export interface FuzzGenerator {

@@ -6,6 +6,8 @@
  * the 256 input values. int16 (symmetric, zero points 0): the same arithmetic per element at run
  * time.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatAbs } from '../common/families/float_elementwise.ts';
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import { clamp, f32, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
@@ -64,7 +66,8 @@ interface AbsInt16Params extends Int16Tagged, AbsQuant {
   size: number;
 }
 
-export default withInt16Variant(absInt8, {
+// float32 layers: std::abs on the bits (common/families/float_elementwise.ts)
+const abs = withInt16Variant(absInt8, {
   check: (graph, op) => checkAbs(graph, op, 16),
   prepare(graph, op): AbsInt16Params {
     return { activationBits: 16, size: elementCount(graph.tensors[op.inputs[0]!]!.shape), ...absQuant(graph, op) };
@@ -84,3 +87,5 @@ export default withInt16Variant(absInt8, {
     });
   },
 });
+
+export default withFloatVariant(abs, floatAbs);

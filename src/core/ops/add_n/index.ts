@@ -6,6 +6,8 @@
  * Micro's does on its targets (many inputs near the extremes); the C (add_n.c.hbs) sums the raw
  * values and shifts once, wrapping as uint32 so that this is defined behaviour.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatAddN } from '../common/families/float_elementwise.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -69,4 +71,5 @@ const addN: OpDef<AddNParams> = {
   },
 };
 
-export default addN;
+// float32 layers: 0 plus each input in order (common/families/float_elementwise.ts)
+export default withFloatVariant(addN, floatAddN);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * ARG_MAX along one constant axis: TFLite Micro's ArgMinMax with std::greater, i.e. the first index
- * of the largest raw value (ties keep the earlier index). Inputs int8 (as TFLite Micro), int16 or
- * int32; outputs int32 (TFLite Micro's only output type) or int64 (desktop TFLite's default).
+ * of the largest raw value (ties keep the earlier index). Inputs int8 and float32 (as TFLite Micro),
+ * int16 or int32; outputs int32 (TFLite Micro's only output type) or int64 (desktop TFLite's default).
  */
 import { OpError } from '../../errors.ts';
 import { type DType, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
@@ -13,7 +13,7 @@ import { type ArgMinMaxParams, emitArgMinMax, evaluateArgMinMax } from '../commo
 
 export type ArgMaxParams = ArgMinMaxParams;
 
-const INPUT_TYPES: readonly DType[] = ['int8', 'int16', 'int32'];
+const INPUT_TYPES: readonly DType[] = ['int8', 'int16', 'int32', 'float32'];
 const OUTPUT_TYPES: readonly DType[] = ['int32', 'int64'];
 
 function resolve(graph: Graph, op: Op): { input: Tensor; output: Tensor; axis: number } {
@@ -34,6 +34,8 @@ function resolve(graph: Graph, op: Op): { input: Tensor; output: Tensor; axis: n
 const argMax: OpDef<ArgMaxParams> = {
   kind: 'ARG_MAX',
   dir: import.meta.dirname,
+  // float32 inputs compare as C floats (std::greater<float>): the same loops
+  floatKernel: true,
 
   check(graph, op) {
     const { input, output, axis } = resolve(graph, op);
@@ -67,7 +69,7 @@ const argMax: OpDef<ArgMaxParams> = {
   macs: () => 0,
 
   evaluate(p, inputs, outputs) {
-    evaluateArgMinMax(p, inputs[0] as Int8Array | Int16Array | Int32Array, outputs[0] as Int32Array | BigInt64Array, (v, best) => v > best);
+    evaluateArgMinMax(p, inputs[0] as Int8Array | Int16Array | Int32Array | Float32Array, outputs[0] as Int32Array | BigInt64Array, (v, best) => v > best);
   },
 
   emitC: (p, ctx) => emitArgMinMax('arg_max.c.hbs', p, ctx),

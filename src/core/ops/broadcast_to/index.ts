@@ -2,7 +2,7 @@
 /**
  * BROADCAST_TO (TFLite Micro's broadcast_to.cc): the input repeated along every dimension where it
  * has extent 1 (or is missing on the left) up to the constant target shape, at most rank 5. The
- * stored values are copied (any dtype TFLite Micro copies: int8, int16, int32, bool). One strided
+ * stored values are copied (any dtype TFLite Micro copies: int8, int16, int32, bool, float32). One strided
  * copy whose source strides are 0 along the broadcast dimensions.
  */
 import { OpError } from '../../errors.ts';
@@ -13,7 +13,7 @@ import { type StridedCopy, applyCopy, denseStrides, renderCopy, stridedCopy } fr
 import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment, shapeText } from '../common/families/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
-const DTYPES = ['int8', 'int16', 'int32', 'bool'];
+const DTYPES = ['int8', 'int16', 'int32', 'bool', 'float32'];
 
 export interface BroadcastToParams {
   dtype: string;
@@ -45,6 +45,8 @@ function prepareBroadcast(graph: Graph, op: Op): BroadcastToParams {
 const broadcastTo: OpDef<BroadcastToParams> = {
   kind: 'BROADCAST_TO',
   dir: import.meta.dirname,
+  // copies stored values: float32 layers run the same C
+  floatKernel: true,
   ...checkedByPrepare(prepareBroadcast),
   macs: () => 0,
   evaluate(p, inputs, outputs) {

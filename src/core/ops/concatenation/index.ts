@@ -86,6 +86,8 @@ export function emitConcat(p: ConcatParams, ctx: LayerEmitContext): string {
 const concatenation: OpDef<ConcatParams> = {
   kind: 'CONCATENATION',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     concatenation.prepare(graph, op);

@@ -6,6 +6,8 @@
  * sum starting at the scaled input offset rather than 0 (so an exclusive scan's first output is
  * that offset term, not the real 0). The int32 running sum wraps like ADD_N's.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatCumsum } from '../common/families/float_elementwise.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
@@ -97,4 +99,5 @@ ${body}
   },
 };
 
-export default cumsum;
+// float32 layers: running float sums from 0 (common/families/float_elementwise.ts)
+export default withFloatVariant(cumsum, floatCumsum);

@@ -9,6 +9,8 @@ import { type BlockParams, blockParams, emitBlocks, evaluateBlocks } from '../sp
 const depthToSpace: OpDef<BlockParams> = {
   kind: 'DEPTH_TO_SPACE',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     blockParams(graph, op, false);

@@ -10,7 +10,7 @@
  * position out of range is rejected at compile time.
  */
 import { OpError } from '../../errors.ts';
-import { DTYPE_C, type Graph, type Op, isConstant } from '../../ir/graph.ts';
+import { DTYPE_BYTES, DTYPE_C, type Graph, type Op, isConstant } from '../../ir/graph.ts';
 import { fromBytes } from '../../ir/buffers.ts';
 import type { OpDef } from '../op.ts';
 import { checkedByPrepare, normalizeAxis, requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
@@ -35,8 +35,8 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
   const positions = requireInput(graph, op, 1, 'positions');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8')
-    throw new OpError(op.index, op.kind, `params ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's GATHER supports int8 (and float32)`);
+  if (input.dtype !== 'int8' && input.dtype !== 'float32')
+    throw new OpError(op.index, op.kind, `params ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's GATHER supports int8 and float32`);
   if (positions.dtype !== 'int32')
     throw new OpError(op.index, op.kind, `positions ${tensorLabel(positions)} is ${positions.dtype}; TFLite Micro's GATHER supports int32 positions`);
   const rank = input.shape.length;
@@ -81,6 +81,8 @@ function prepareGather(graph: Graph, op: Op): GatherParams {
 const gather: OpDef<GatherParams> = {
   kind: 'GATHER',
   dir: import.meta.dirname,
+  // copies stored values: float32 layers run the same C
+  floatKernel: true,
   ...checkedByPrepare(prepareGather),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
@@ -107,7 +109,7 @@ const gather: OpDef<GatherParams> = {
       input: ctx.input(0),
       positions: ctx.input(1),
       output: ctx.output(0),
-      runBytes: p.inner * 1,
+      runBytes: p.inner * DTYPE_BYTES[p.dtype as keyof typeof DTYPE_BYTES],
     });
   },
 };

@@ -7,6 +7,8 @@
  * (attrs.arithmetic 'onnxruntime') takes ONNX Runtime's QLinearLeakyRelu table instead
  * (common/numerics/ort_lookup.ts: the float LeakyRelu between DequantizeLinear and QuantizeLinear).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatLeakyRelu } from '../common/families/float_elementwise.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { leakyReluInt16 } from './leaky_relu_int16.ts';
 import { OpError } from '../../errors.ts';
@@ -102,4 +104,5 @@ const leakyRelu = tableOp<LeakyReluQuant>({
 });
 
 // int16 activations (16x8) go to their own kernel in leaky_relu_int16.ts
-export default withInt16Variant(leakyRelu, leakyReluInt16);
+// float32 layers: x > 0 ? x : x * alpha (common/families/float_elementwise.ts)
+export default withFloatVariant(withInt16Variant(leakyRelu, leakyReluInt16), floatLeakyRelu);

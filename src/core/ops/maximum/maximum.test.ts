@@ -69,7 +69,7 @@ describe('MAXIMUM and MINIMUM', () => {
     ).to.deep.equal([-2147483648, 99999]);
   });
 
-  it('reject mixed dtypes and float', () => {
+  it('reject mixed dtypes and int64', () => {
     const mixed = singleOpGraph(
       'MAXIMUM',
       [
@@ -79,8 +79,8 @@ describe('MAXIMUM and MINIMUM', () => {
       [{ shape: [2], scale: 1, zeroPoint: 0 }],
     );
     expect(() => maximum.check(mixed.graph, mixed.op)).to.throw(OpError, /input 2 .* is int16; the output is int8/);
-    const f = graphOf('MINIMUM', [2], [2], [2], 'float32');
-    expect(() => minimum.check(f.graph, f.op)).to.throw(OpError, /is float32; only int8, int16, int32/);
+    const f = graphOf('MINIMUM', [2], [2], [2], 'int64');
+    expect(() => minimum.check(f.graph, f.op)).to.throw(OpError, /is int64; only int8, int16, int32, float32/);
   });
 
   it('TFLite Micro (tflm-ref) agrees on 200 random int8 cases: broadcasting, shared and differing quantizations', function () {

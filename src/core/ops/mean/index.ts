@@ -14,6 +14,8 @@ import { ortMeanKernel, ortMeanSelects, withOrtArithmetic } from '../common/fami
  */
 import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatReduce } from '../common/families/float_reduce.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { meanOrSumInt16 } from '../common/families/mean_sum_int16.ts';
 import { meanWordsVariants } from './words.ts';
@@ -62,4 +64,5 @@ const mean: OpDef<MeanParams> = {
 
 // int16 activations (16x8) go to their own kernel (common/families/mean_sum_int16.ts)
 // MEAN over H, W imported from ONNX (GlobalAveragePool): QLinearGlobalAveragePool's arithmetic (common/families/ort_kernels.ts)
-export default withOrtArithmetic(withInt16Variant(mean, meanOrSumInt16('MEAN')), ortMeanKernel, ortMeanSelects);
+// float32 layers: TFLite Micro's float Mean (common/families/float_reduce.ts)
+export default withFloatVariant(withOrtArithmetic(withInt16Variant(mean, meanOrSumInt16('MEAN')), ortMeanKernel, ortMeanSelects), floatReduce('MEAN'));

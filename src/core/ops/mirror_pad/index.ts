@@ -10,13 +10,14 @@
  * coordinate (a few entries each, in flash); the innermost run inside the input becomes a memcpy.
  */
 import { OpError } from '../../errors.ts';
-import { DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
+import { DTYPE_BYTES, DTYPE_C, type Graph, type Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { denseStrides } from '../common/families/strided_copy.ts';
 import { checkedByPrepare, constIndexValues, requireSameDtype, requireShape, shapeComment } from '../common/families/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface MirrorPadParams {
+  dtype: 'int8' | 'float32';
   mode: 'REFLECT' | 'SYMMETRIC';
   inShape: number[];
   outShape: number[];
@@ -39,8 +40,8 @@ function prepareMirror(graph: Graph, op: Op): MirrorPadParams {
   const paddings = requireInput(graph, op, 1, 'paddings');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8')
-    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's MIRROR_PAD supports int8 (and float32)`);
+  if (input.dtype !== 'int8' && input.dtype !== 'float32')
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's MIRROR_PAD supports int8 and float32`);
   const mode = op.attrs.mode ?? 'REFLECT';
   if (mode !== 'REFLECT' && mode !== 'SYMMETRIC') throw new OpError(op.index, op.kind, `mode ${String(mode)} is not REFLECT or SYMMETRIC`);
   const rank = input.shape.length;
@@ -57,12 +58,21 @@ function prepareMirror(graph: Graph, op: Op): MirrorPadParams {
   requireShape(op, output, 'output', expected);
   const strides = denseStrides(input.shape);
   const maps = expected.map((n, k) => Array.from({ length: n }, (_, p) => mirrorIndex(p, pads[2 * k]!, input.shape[k]!, reflect) * strides[k]!));
-  return { mode, inShape: [...input.shape], outShape: expected, before: input.shape.map((_, k) => pads[2 * k]!), maps };
+  return {
+    dtype: input.dtype as 'int8' | 'float32',
+    mode,
+    inShape: [...input.shape],
+    outShape: expected,
+    before: input.shape.map((_, k) => pads[2 * k]!),
+    maps,
+  };
 }
 
 const mirrorPad: OpDef<MirrorPadParams> = {
   kind: 'MIRROR_PAD',
   dir: import.meta.dirname,
+  // copies stored values: float32 layers run the same C
+  floatKernel: true,
   ...checkedByPrepare(prepareMirror),
   macs: () => 0,
   evaluate(p, inputs, outputs) {
@@ -93,16 +103,17 @@ const mirrorPad: OpDef<MirrorPadParams> = {
     const close = outer.map(({ k }) => `${'  '.repeat(outer.length - k)}}`).join('\n');
     const pad = '  '.repeat(outer.length + 1);
     const width = p.outShape[last]!;
-    return `/* MIRROR_PAD int8 ${p.mode} [${shapeComment(p.inShape)}] -> [${shapeComment(p.outShape)}], before [${p.before.join(',')}]: mirrored offsets per dimension */
+    const ctype = DTYPE_C[p.dtype];
+    return `/* MIRROR_PAD ${p.dtype} ${p.mode} [${shapeComment(p.inShape)}] -> [${shapeComment(p.outShape)}], before [${p.before.join(',')}]: mirrored offsets per dimension */
 static void ${ctx.fnName}(void) {
-  const int8_t *in = ${ctx.input(0)};
-  int8_t *out = ${ctx.output(0)};
+  const ${ctype} *in = ${ctx.input(0)};
+  ${ctype} *out = ${ctx.output(0)};
 ${vars ? `  int ${vars};\n` : ''}  int j;
 ${open}
 ${pad}{
-${pad}  const int8_t *row = in + ${at};
+${pad}  const ${ctype} *row = in + ${at};
 ${pad}  for (j = 0; j < ${b}; ++j) out[j] = row[${innerTable}[j]];
-${pad}  memcpy(out + ${b}, row, ${n});
+${pad}  memcpy(out + ${b}, row, ${n * DTYPE_BYTES[p.dtype]});
 ${pad}  for (j = ${b + n}; j < ${width}; ++j) out[j] = row[${innerTable}[j]];
 ${pad}  out += ${width};
 ${pad}}

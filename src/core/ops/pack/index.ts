@@ -12,6 +12,8 @@ import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
 const pack: OpDef<ConcatParams> = {
   kind: 'PACK',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     pack.prepare(graph, op);

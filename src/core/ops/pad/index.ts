@@ -5,6 +5,7 @@ import type { OpDef } from '../op.ts';
 import { type MovementParams, denseStrides, renderCopy, stridedCopy } from '../common/families/strided_copy.ts';
 import { constIndexValues, forEachCoordinate, inputView, requireSameDtype, shapeComment, shapeText, viewOffset } from '../common/families/shape_ops.ts';
 import { optionalInput, requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { cFloatLiteral } from '../common/families/float_variant.ts';
 
 export interface PadParams extends MovementParams {
   /** the input as the op reads it (transposed when a TRANSPOSE was folded in) */
@@ -37,6 +38,8 @@ export function padOp(kind: 'PAD' | 'PADV2', dir: string): OpDef<PadParams> {
   return {
     kind,
     dir,
+    // copies stored values and one fill value: float32 layers run the same C (TFLite Micro's float kernel does the same)
+    floatKernel: true,
 
     check(graph, op) {
       const input = requireInput(graph, op, 0, 'input');
@@ -212,7 +215,7 @@ function castLike(buffer: unknown, value: number): unknown {
 }
 
 function cLiteral(dtype: string, v: number): string {
-  if (dtype === 'float32') return Number.isInteger(v) ? `${v}.0f` : `${v.toPrecision(9)}f`;
+  if (dtype === 'float32') return cFloatLiteral(v);
   return v === -2147483648 ? '(-2147483647 - 1)' : String(v);
 }
 

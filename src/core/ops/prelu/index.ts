@@ -6,6 +6,8 @@
  * on the float32 scales). The result is clamped to int8. Bit-exact with tflm-ref on random alpha
  * shapes (ranks up to 5), constant or not; multipliers of 2^31 or more are refused (multiplier_fits.ts).
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatPrelu } from '../common/families/float_elementwise.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
@@ -87,4 +89,5 @@ const prelu: OpDef<PreluParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in prelu_int16.ts
-export default withInt16Variant(prelu, preluInt16);
+// float32 layers: BroadcastPrelu4DSlowFloat (common/families/float_elementwise.ts)
+export default withFloatVariant(withInt16Variant(prelu, preluInt16), floatPrelu);

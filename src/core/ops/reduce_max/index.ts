@@ -4,6 +4,8 @@
  * on the raw values. TFLite Micro requires the output to share the input's scale and zero point.
  */
 import { OpError } from '../../errors.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatReduce } from '../common/families/float_reduce.ts';
 import type { OpDef } from '../op.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { type ReduceLayout, reduceExtremum, reduceLayout, reductionCView, reductionTensors } from '../common/families/reduce.ts';
@@ -42,4 +44,5 @@ const reduceMax: OpDef<ReduceMaxParams> = {
   emitC: (p, ctx) => ctx.render('reduce_max.c.hbs', reductionCView(p, ctx)),
 };
 
-export default reduceMax;
+// float32 layers: TFLite Micro's float ReduceGeneric (common/families/float_reduce.ts)
+export default withFloatVariant(reduceMax, floatReduce('REDUCE_MAX'));

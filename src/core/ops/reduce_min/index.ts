@@ -5,6 +5,8 @@
  * and zero point.
  */
 import type { OpDef } from '../op.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatReduce } from '../common/families/float_reduce.ts';
 import reduceMax, { type ReduceMaxParams } from '../reduce_max/index.ts';
 import { reduceExtremum, reductionCView } from '../common/families/reduce.ts';
 
@@ -19,4 +21,5 @@ const reduceMin: OpDef<ReduceMaxParams> = {
   emitC: (p, ctx) => ctx.render('reduce_min.c.hbs', reductionCView(p, ctx)),
 };
 
-export default reduceMin;
+// float32 layers: TFLite Micro's float ReduceGeneric (common/families/float_reduce.ts)
+export default withFloatVariant(reduceMin, floatReduce('REDUCE_MIN'));

@@ -25,6 +25,8 @@ export { nearestIndex };
 const resizeNearestNeighbor: OpDef<ResizeNearestParams> = {
   kind: 'RESIZE_NEAREST_NEIGHBOR',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     resizeGeometry(graph, op);

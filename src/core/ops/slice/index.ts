@@ -32,6 +32,8 @@ function resolve(graph: Graph, op: Op): { begin: number[]; size: number[] } {
 const slice: OpDef<SliceParams> = {
   kind: 'SLICE',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');

@@ -97,6 +97,8 @@ export function emitBlocks(p: BlockParams, ctx: LayerEmitContext): string {
 const spaceToDepth: OpDef<BlockParams> = {
   kind: 'SPACE_TO_DEPTH',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     blockParams(graph, op, true);

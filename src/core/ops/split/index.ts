@@ -99,6 +99,8 @@ export function emitSplit(p: SplitParams, ctx: LayerEmitContext): string {
 const split: OpDef<SplitParams> = {
   kind: 'SPLIT',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     split.prepare(graph, op);

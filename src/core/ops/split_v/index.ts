@@ -12,6 +12,8 @@ import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 const splitV: OpDef<SplitParams> = {
   kind: 'SPLIT_V',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     splitV.prepare(graph, op);

@@ -5,6 +5,8 @@
  * scales), subtracted, squared in int32 and requantized by (2·max)^2 / (2^14·s_out). No fused
  * activation: the result is clamped to int8.
  */
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatSquaredDifference } from '../common/families/float_elementwise.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
@@ -78,4 +80,5 @@ const squaredDifference: OpDef<SquaredDifferenceParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel in squared_difference_int16.ts
-export default withInt16Variant(squaredDifference, squaredDifferenceInt16, anyOperandInt16);
+// float32 layers: (x1 - x2) squared (common/families/float_elementwise.ts)
+export default withFloatVariant(withInt16Variant(squaredDifference, squaredDifferenceInt16, anyOperandInt16), floatSquaredDifference);

@@ -12,6 +12,8 @@ import { requireInput, requireOutput, tensorLabel } from '../common/families/wei
 const squeeze: OpDef<AliasParams> = {
   kind: 'SQUEEZE',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
   isAlias: true,
 
   check(graph, op) {

@@ -148,6 +148,8 @@ export function resolveStridedSlice(graph: Graph, op: Op): { starts: number[]; s
 const stridedSlice: OpDef<SliceParams> = {
   kind: 'STRIDED_SLICE',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');

@@ -5,6 +5,8 @@
  */
 import type { OpDef } from '../op.ts';
 import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { floatReduce } from '../common/families/float_reduce.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { meanOrSumInt16 } from '../common/families/mean_sum_int16.ts';
 import {
@@ -50,4 +52,5 @@ const sum: OpDef<SumParams> = {
 };
 
 // int16 activations (16x8) go to their own kernel (common/families/mean_sum_int16.ts)
-export default withInt16Variant(sum, meanOrSumInt16('SUM'));
+// float32 layers: TFLite Micro's float ReduceGeneric (common/families/float_reduce.ts)
+export default withFloatVariant(withInt16Variant(sum, meanOrSumInt16('SUM')), floatReduce('SUM'));

@@ -21,6 +21,8 @@ export interface TransposeParams extends MovementParams {
 const transpose: OpDef<TransposeParams> = {
   kind: 'TRANSPOSE',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     const input = requireInput(graph, op, 0, 'input');

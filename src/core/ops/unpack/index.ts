@@ -12,6 +12,8 @@ import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 const unpack: OpDef<SplitParams> = {
   kind: 'UNPACK',
   dir: import.meta.dirname,
+  // copies stored values, whatever their type: float32 layers run the same C (TFLite Micro's float kernel is the same copy)
+  floatKernel: true,
 
   check(graph, op) {
     unpack.prepare(graph, op);

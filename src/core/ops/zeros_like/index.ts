@@ -11,7 +11,7 @@ import { sameShape } from '../common/families/elementwise.ts';
 import { checkedByPrepare, requireSameDtype, shapeComment } from '../common/families/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
-const DTYPES: readonly DType[] = ['int8', 'int32', 'int64'];
+const DTYPES: readonly DType[] = ['int8', 'int32', 'int64', 'float32'];
 
 export interface ZerosLikeParams {
   dtype: DType;
@@ -24,11 +24,7 @@ function prepareZeros(graph: Graph, op: Op): ZerosLikeParams {
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
   if (!DTYPES.includes(input.dtype))
-    throw new OpError(
-      op.index,
-      op.kind,
-      `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ZEROS_LIKE supports ${DTYPES.join(', ')} (and float32)`,
-    );
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ZEROS_LIKE supports ${DTYPES.join(', ')}`);
   if (!sameShape(input.shape, output.shape))
     throw new OpError(
       op.index,
@@ -41,6 +37,8 @@ function prepareZeros(graph: Graph, op: Op): ZerosLikeParams {
 const zerosLike: OpDef<ZerosLikeParams> = {
   kind: 'ZEROS_LIKE',
   dir: import.meta.dirname,
+  // zero bytes are +0.0f: float32 layers run the same memset
+  floatKernel: true,
   ...checkedByPrepare(prepareZeros),
   macs: () => 0,
   evaluate(_p, _inputs, outputs) {

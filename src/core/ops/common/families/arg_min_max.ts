@@ -20,7 +20,7 @@ export interface ArgMinMaxParams {
 /** the reference kernel; `beats(v, best)` is true when v replaces the best value so far */
 export function evaluateArgMinMax(
   p: ArgMinMaxParams,
-  x: Int8Array | Int16Array | Int32Array,
+  x: Int8Array | Int16Array | Int32Array | Float32Array,
   out: Int32Array | BigInt64Array,
   beats: (v: number, best: number) => boolean,
 ): void {

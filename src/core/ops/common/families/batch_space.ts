@@ -16,7 +16,7 @@
  * the rows and columns that land inside, after a fill of the padding (space to batch only).
  */
 import { OpError } from '../../../errors.ts';
-import { DTYPE_C, type Graph, type Op, elementCount } from '../../../ir/graph.ts';
+import { DTYPE_BYTES, DTYPE_C, type Graph, type Op, elementCount } from '../../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../../op.ts';
 import { type StridedCopy, applyCopy, renderCopy, stridedCopy } from './strided_copy.ts';
 import { constIndexValues, requireSameDtype, shapeComment, shapeText } from './shape_ops.ts';
@@ -47,8 +47,8 @@ function prepareBatchSpace(graph: Graph, op: Op, toBatch: boolean): BatchSpacePa
   const padT = requireInput(graph, op, 2, toBatch ? 'paddings' : 'crops');
   const output = requireOutput(graph, op);
   requireSameDtype(op, input, output);
-  if (input.dtype !== 'int8')
-    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ${op.kind} supports int8 (and float32)`);
+  if (input.dtype !== 'int8' && input.dtype !== 'float32')
+    throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ${op.kind} supports int8 and float32`);
   const rank = input.shape.length;
   if (rank !== 3 && rank !== 4) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} has rank ${rank}; expected 3 or 4`);
   if (output.shape.length !== rank) throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has rank ${output.shape.length}; expected ${rank}`);
@@ -127,7 +127,7 @@ function prepareBatchSpace(graph: Graph, op: Op, toBatch: boolean): BatchSpacePa
     left,
     copies,
     ...(covered < outputElements ? { fill: 0 } : {}),
-    outputBytes: outputElements,
+    outputBytes: outputElements * DTYPE_BYTES[input.dtype],
   };
 }
 
@@ -136,6 +136,8 @@ export function batchSpaceOp(kind: 'SPACE_TO_BATCH_ND' | 'BATCH_TO_SPACE_ND', di
   return {
     kind,
     dir,
+    // copies stored values: float32 layers run the same C
+    floatKernel: true,
     check(graph, op) {
       prepareBatchSpace(graph, op, toBatch);
     },

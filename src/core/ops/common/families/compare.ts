@@ -14,7 +14,8 @@
  * the rescaling parameters for int8 only; int16 GREATER therefore compares 0 with 0 and is false
  * for every element (checked against tflm-ref at the goldens' commit).
  *
- * int32 and bool (EQUAL / NOT_EQUAL) compare the stored values. When the shapes differ TFLite Micro
+ * int32, float32 and bool (EQUAL / NOT_EQUAL) compare the stored values (float32 as C floats: -0 equals
+ * +0, as in TFLite Micro). When the shapes differ TFLite Micro
  * takes its Broadcast4DSlow path, which handles at most 4 dimensions: larger ranks are rejected.
  */
 import { OpError } from '../../../errors.ts';
@@ -28,14 +29,14 @@ import { tensorLabel } from './weighted.ts';
 
 export type CompareKind = 'EQUAL' | 'NOT_EQUAL' | 'LESS' | 'LESS_EQUAL' | 'GREATER' | 'GREATER_EQUAL';
 
-/** The input types TFLite Micro's Eval accepts, per comparison (float32 and int64 aside). */
+/** The input types TFLite Micro's Eval accepts, per comparison (int64 aside). */
 const DTYPES: Record<CompareKind, readonly DType[]> = {
-  EQUAL: ['int8', 'int32', 'bool'],
-  NOT_EQUAL: ['int8', 'int32', 'bool'],
-  LESS: ['int8', 'int32'],
-  LESS_EQUAL: ['int8', 'int32'],
-  GREATER: ['int8', 'int16', 'int32'],
-  GREATER_EQUAL: ['int8', 'int32'],
+  EQUAL: ['int8', 'int32', 'bool', 'float32'],
+  NOT_EQUAL: ['int8', 'int32', 'bool', 'float32'],
+  LESS: ['int8', 'int32', 'float32'],
+  LESS_EQUAL: ['int8', 'int32', 'float32'],
+  GREATER: ['int8', 'int16', 'int32', 'float32'],
+  GREATER_EQUAL: ['int8', 'int32', 'float32'],
 };
 
 const C_OPERATOR: Record<CompareKind, string> = {
@@ -160,6 +161,8 @@ export function compareOp(kind: CompareKind, dir: string): OpDef<CompareParams> 
   return {
     kind,
     dir,
+    // float32 inputs compare as C floats: the same loops
+    floatKernel: true,
     check: (graph, op) => check(graph, op, kind),
     prepare: (graph, op) => prepare(graph, op, kind),
     macs: () => 0,

@@ -3,7 +3,8 @@
  * MAXIMUM and MINIMUM (TFLite Micro's MaximumMinimumBroadcastSlow): the elementwise max/min of the
  * raw stored values with broadcasting. Nothing is requantized: TFLite Micro compares the stored
  * integers as they are and writes the winner, so the converter gives both inputs and the output one
- * scale and zero point. Works on int8, int16 and int32 tensors alike.
+ * scale and zero point. Works on int8, int16, int32 and float32 tensors alike (float32: TFLite
+ * Micro's `el1 > el2 ? el1 : el2`, the same C on floats; max(+0, -0) is the second operand).
  */
 import { OpError } from '../../../errors.ts';
 import type { DType } from '../../../ir/graph.ts';
@@ -17,13 +18,14 @@ export interface MinMaxParams extends BinaryLayout {
   dtype: DType;
 }
 
-const SUPPORTED: readonly DType[] = ['int8', 'int16', 'int32'];
+const SUPPORTED: readonly DType[] = ['int8', 'int16', 'int32', 'float32'];
 
 export function minMaxOp(kind: 'MAXIMUM' | 'MINIMUM', dir: string, template: string): OpDef<MinMaxParams> {
   const pick = kind === 'MAXIMUM' ? (x: number, y: number) => (x > y ? x : y) : (x: number, y: number) => (x < y ? x : y);
   return {
     kind,
     dir,
+    floatKernel: true,
 
     check(graph, op) {
       const { a, b, out } = binaryTensors(graph, op);

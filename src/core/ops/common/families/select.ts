@@ -17,7 +17,7 @@ import { sameShape } from './elementwise.ts';
 import { shapeComment, shapeText } from './shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
 
-const DTYPES: readonly DType[] = ['int8', 'int16'];
+const DTYPES: readonly DType[] = ['int8', 'int16', 'float32'];
 
 /** One output loop and each operand's element stride along it (0: repeated). */
 export interface SelectLoop {
@@ -117,6 +117,8 @@ export function selectOp(kind: 'SELECT' | 'SELECT_V2', dir: string): OpDef<Selec
   return {
     kind,
     dir,
+    // copies stored values: float32 layers run the same C
+    floatKernel: true,
     check(graph, op) {
       prepareSelect(graph, op, v2);
     },
