@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import depthwise from './index.ts';
 import { dspApplies } from './dsp.ts';
 import { selectVariant } from '../variant.ts';
+import { compileGraph } from '../../compile.ts';
+import type { Prefer } from '../op.ts';
 import { depthwiseCase, depthwiseSweep } from '../../../../test/helpers/depthwise_variant_sweep.ts';
 import type { Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/families/padding.ts';
@@ -87,6 +89,11 @@ describe('DEPTHWISE_CONV_2D, Arm DSP int16-plane kernel (host C twins)', () => {
       cases.push(depthwiseCase(rand, { mult: 1, k: [3, 3], stride: [1, 1], dilation: [1, 1], padding, input, outH, outW }, { dsp: true }));
     }
     for (const c of cases) expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), c.isa).family).to.equal('arm-dsp');
+    // --prefer size keeps the compact weights (9 bytes a channel, not the planes' 24)
+    const source = (prefer: Prefer) =>
+      compileGraph(cases[0]!.graph, 'plane.tflite', { isa: cases[0]!.isa, prefer }).generated.files.find((f) => f.role === 'source')!.text;
+    expect(source('speed')).to.match(/tf_dwk_plane_/);
+    expect(source('size')).to.not.match(/tf_dwk_plane_/);
     const results = runCasesInC(cases);
     cases.forEach((c, i) => {
       const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;

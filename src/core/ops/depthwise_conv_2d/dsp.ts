@@ -113,7 +113,7 @@ function planeWords(p: DepthwiseConv2DParams): number {
   return Math.ceil((p.outW + 2) / 2);
 }
 function planeApplies(p: DepthwiseConv2DParams): boolean {
-  if (!mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
+  if (p.planeRows === false || !mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
   if (p.strideH !== 1 || p.strideW !== 1 || p.outW < PLANE_MIN_WIDTH) return false;
   return 8 * planeWords(p) + 4 <= 4095 && 2 * p.inC <= 4095;
 }

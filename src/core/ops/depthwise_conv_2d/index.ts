@@ -73,6 +73,11 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
    * routine): `--prefer size`
    */
   tapPairRows?: boolean;
+  /**
+   * false: the Arm DSP 3x3 layers keep their compact weights and kernels, no int16 plane kernel
+   * (dsp.ts planeApplies: 24 bytes of weights a channel instead of 9): `--prefer size`
+   */
+  planeRows?: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
   sparse?: SparseTaps;
   /** ... and in the offsets form, where it applies */
@@ -202,7 +207,10 @@ const def: OpDef<DepthwiseConv2DParams> = {
   ],
   // --prefer size keeps the compact forms: Armv6-M's tap-pair rows (a second copy of the weights) are a speed choice
   selectVariant(p, isa, prefer, kernels) {
-    if (prefer === 'size') p.tapPairRows = false;
+    if (prefer === 'size') {
+      p.tapPairRows = false;
+      p.planeRows = false;
+    }
     return chooseStorage(def, p, isa, prefer, kernels);
   },
   denseCost: (p, isa) =>
