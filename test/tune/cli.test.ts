@@ -75,7 +75,7 @@ describe('CLI: tune on a tiny grid', function () {
       'none',
       '--palette-bits',
       '3',
-      '--prefers',
+      '--prefer',
       'speed',
       '--epochs',
       '1',
@@ -85,7 +85,7 @@ describe('CLI: tune on a tiny grid', function () {
       '100',
       '--device-samples',
       '2',
-      '--out',
+      '--search-dir',
       join(dir, 'out'),
     ];
     first = tinyforge([...args, '--json', '--html', join(dir, 'front.html')]);

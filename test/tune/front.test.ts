@@ -186,17 +186,17 @@ describe('tune: state and options', () => {
   });
 
   it('grid and constraint options parse, and bad values are refused in one line', () => {
-    const grid = gridOf({ channels: '0.3', losses: 'none', weightBits: '4,3', paletteBits: '', prefers: 'size', qatAbove: 'never' });
+    const grid = gridOf({ channels: '0.3', losses: 'none', weightBits: '4,3', paletteBits: '', prefer: 'size', qatAbove: 'never' });
     expect(grid).to.deep.equal({ channels: [0.3], sensitivityLosses: [], weightBits: [4, 3], paletteBits: [], prefer: ['size'], qatAbove: Infinity });
-    expect(() => gridOf({ channels: '1.5', losses: '', weightBits: '', paletteBits: '', prefers: 'speed', qatAbove: '0' })).to.throw(
+    expect(() => gridOf({ channels: '1.5', losses: '', weightBits: '', paletteBits: '', prefer: 'speed', qatAbove: '0' })).to.throw(
       TinyforgeError,
       /--channels/,
     );
-    expect(() => gridOf({ channels: '', losses: '', weightBits: '9', paletteBits: '', prefers: 'speed', qatAbove: '0' })).to.throw(
+    expect(() => gridOf({ channels: '', losses: '', weightBits: '9', paletteBits: '', prefer: 'speed', qatAbove: '0' })).to.throw(
       TinyforgeError,
       /--weight-bits/,
     );
-    expect(() => gridOf({ channels: '', losses: '', weightBits: '', paletteBits: '', prefers: 'fast', qatAbove: '0' })).to.throw(TinyforgeError, /--prefers/);
+    expect(() => gridOf({ channels: '', losses: '', weightBits: '', paletteBits: '', prefer: 'fast', qatAbove: '0' })).to.throw(TinyforgeError, /--prefer/);
     expect(constraintsOf({ maxRam: '2048', maxFlash: '4096', maxMs: '1.5', minAccuracy: '97' })).to.deep.equal({
       maxRam: 2048,
       maxFlash: 4096,

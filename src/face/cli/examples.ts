@@ -58,6 +58,11 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   ],
   sensitivity: ['tinyforge sensitivity float.tflite --data data.npz', 'tinyforge sensitivity float.tflite --data data.npz --max-flash 64K'],
   palettize: ['tinyforge palettize model_int8.tflite --bits 4'],
+  tune: [
+    'tinyforge tune float/model.json --data train.npz --eval test.npz --boards nucleo-l4r5zi,pico',
+    'tinyforge tune float.tflite --data data.npz --boards nucleo-l4r5zi --max-ram 64K --min-accuracy 97 --html front.html',
+    'tinyforge tune float.tflite --data data.npz --boards nucleo-l4r5zi --resume --pick nucleo-l4r5zi:2 --project cmake -o app/',
+  ],
   completion: ['tinyforge completion bash', 'tinyforge completion fish | source'],
   init: ['tinyforge init model.tflite', 'tinyforge init --force'],
   report: ['tinyforge report before.json after.json --html compare.html'],

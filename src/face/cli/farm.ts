@@ -50,7 +50,7 @@ const TLS_OPTIONS: [flags: string, help: string][] = [
 ];
 
 /** The farm's TLS flags (each help after `prefix`), and the `--redis…` spellings of all its flags as aliases. */
-function farmAccess(command: Command, prefix: string): Command {
+export function farmAccess(command: Command, prefix: string): Command {
   for (const [flags, help] of TLS_OPTIONS) command.option(flags, `${prefix}${help}`);
   for (const suffix of ['', '-tls', '-ca', '-cert', '-key']) addAlias(command, `--redis${suffix}`, `--farm${suffix}`);
   return command;

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { TFJS, loadOptional } from '../../lab/optional_deps.ts';
 import { addCalibrationOptions, addDataOptions, addTrainOptions } from './compress_options.ts';
 import type { TuneCliOptions } from './tune_action.ts';
+import { farmAccess } from './farm.ts';
 
 export function tuneCommand(): Command {
   const cmd = new Command('tune')
@@ -24,19 +25,18 @@ export function tuneCommand(): Command {
     .option('--losses <points>', 'per-layer bits and sparsity by sensitivity: loss budgets in accuracy points to try (none: skip)', '0.25,1')
     .option('--weight-bits <bits>', 'uniform weight widths below 8 to try (none: skip)', '4')
     .option('--palette-bits <bits>', 'palette index widths to try (none: skip)', '3')
-    .option('--prefers <list>', 'weight storage choices to try (compile --prefer): speed, size', 'speed,size')
+    .option('--prefer <list>', 'the compile --prefer choices to try, comma-separated: speed, size', 'speed,size')
     .option('--all-clocks', "also try every clock the board's descriptor offers (default: its clock)")
     .option('--channel-epochs <n>', 'fine-tuning epochs after channel pruning', '6')
     .option('--qat-above <points>', 'train quantization-aware when post-training int8 loses more than this many points', '0.5')
     .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis runs', '200')
     .option('--device-samples <n>', 'held-out samples each candidate runs on its board, compared byte for byte with the host reference', '5')
-    .option('--out <dir>', "where the candidates' models and the search's state go (default: .tinyforge-cache/tune/<model>)")
-    .option('--resume', 'continue the search whose state is in --out (an interrupted one, or one with more boards)')
+    .option('--search-dir <dir>', "where the candidates' models and the search's state go (default: .tinyforge-cache/tune/<model>)")
+    .option('--resume', 'continue the search whose state is in --search-dir (an interrupted one, or one with more boards)')
     .option('--pick <board:n>', "write the firmware of the front's n-th point on that board (as `compile` does)")
     .option('--project <kind>', 'with --pick: lay the sources out as a project of this kind (compile --project)')
-    .option('-o, --output <dir>', 'with --pick: where the firmware goes (default: <out>/firmware-<board>-<n>)')
+    .option('-o, --output <dir>', 'with --pick: where the firmware goes (default: <search-dir>/firmware-<board>-<n>)')
     .option('--farm <url>', "run the candidates on the farm's boards (a Redis URL, docs/farm.md), side by side on its workers")
-    .option('--farm-tls', 'connect to the farm over TLS')
     .option('--html <file>', 'also write the report as HTML: a scatter plot of the front per board')
     .option('--json', 'print one JSON object on stdout (the report)');
   addDataOptions(
@@ -45,6 +45,7 @@ export function tuneCommand(): Command {
   );
   addTrainOptions(cmd, '2', '0.001');
   addCalibrationOptions(cmd);
+  farmAccess(cmd, 'with --farm: ');
   return cmd.action(async (modelPath: string, opts: TuneCliOptions) => {
     const { tuneAction } = await loadOptional(TFJS, 'tinyforge tune', () => import('./tune_action.ts'));
     await tuneAction(modelPath, opts);

@@ -37,27 +37,30 @@ export interface TuneCliOptions extends DataCliOptions, TrainCliOptions, Calibra
   losses: string;
   weightBits: string;
   paletteBits: string;
-  prefers: string;
+  prefer: string;
   allClocks?: boolean;
   qatAbove: string;
   channelEpochs: string;
   sensitivitySamples: string;
   deviceSamples: string;
-  out?: string;
+  searchDir?: string;
   resume?: boolean;
   pick?: string;
   project?: string;
   output?: string;
   farm?: string;
   farmTls?: boolean;
+  farmCa?: string;
+  farmCert?: string;
+  farmKey?: string;
   html?: string;
   json?: boolean;
 }
 
 /** The grid the options span. */
-export function gridOf(opts: Pick<TuneCliOptions, 'channels' | 'losses' | 'weightBits' | 'paletteBits' | 'prefers' | 'qatAbove'>): TuneGrid {
-  const prefer = opts.prefers.split(',').map((p) => p.trim());
-  for (const p of prefer) if (p !== 'speed' && p !== 'size') throw new TinyforgeError(`--prefers ${opts.prefers}: expected speed, size or both`);
+export function gridOf(opts: Pick<TuneCliOptions, 'channels' | 'losses' | 'weightBits' | 'paletteBits' | 'prefer' | 'qatAbove'>): TuneGrid {
+  const prefer = opts.prefer.split(',').map((p) => p.trim());
+  for (const p of prefer) if (p !== 'speed' && p !== 'size') throw new TinyforgeError(`--prefer ${opts.prefer}: expected speed, size or both`);
   const qatAbove = opts.qatAbove === 'never' ? Infinity : Number(opts.qatAbove);
   if (!(qatAbove >= 0)) throw new TinyforgeError(`--qat-above ${opts.qatAbove}: expected points >= 0, or never`);
   return {
@@ -90,7 +93,7 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
   const grid = gridOf(opts);
   const constraints = constraintsOf(opts);
   if (opts.project !== undefined && opts.pick === undefined) throw new TinyforgeError('--project goes with --pick');
-  const out = opts.out ?? join('.tinyforge-cache', 'tune', basename(modelPath, extname(modelPath)) || 'model');
+  const out = opts.searchDir ?? join('.tinyforge-cache', 'tune', basename(modelPath, extname(modelPath)) || 'model');
   const session = int8Tflite(modelPath) ? int8Session(modelPath, opts) : await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   let stop = false;
@@ -180,7 +183,11 @@ function farmMeasurer(opts: TuneCliOptions): Measurer {
         { name: 'inputs.bin', bytes: Buffer.concat(j.cases.map((c) => Buffer.concat(c))) },
       ),
     );
-    const outcomes = await runFarmJobs({ farm: opts.farm, farmTls: opts.farmTls }, 'tinyforge tune --farm', farmJobs);
+    const outcomes = await runFarmJobs(
+      { farm: opts.farm, farmTls: opts.farmTls, farmCa: opts.farmCa, farmCert: opts.farmCert, farmKey: opts.farmKey },
+      'tinyforge tune --farm',
+      farmJobs,
+    );
     return outcomes.map((o) =>
       o.result ? { report: o.result.output as unknown as RunReport, ranOn: `${o.result.worker}/${o.result.instance}` } : new Error(o.error ?? 'no result'),
     );
