@@ -455,13 +455,13 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     expect(plain.extraInstructions).to.be.at.least(plain.extraMacs);
   });
 
-  it('inspect shows the default stage on person_detect, what it saved and cost, and the plan under the classic floor; --prefer speed and --patch off keep whole tensors', function () {
+  it('inspect shows the default stage on person_detect (where the cost model puts it), what it saved and cost, and the plan under the classic floor; --prefer speed and --patch off keep whole tensors', function () {
     if (!sharedModelsAvailable(this)) return;
     const inspected = tinyforge(['inspect', sharedModelPath('person_detect'), '--target', 'cortex-m4']);
     expect(inspected.status, inspected.stderr).to.equal(0);
     const r = { stdout: unwrapped(inspected.stdout) };
     const m =
-      /patch stage \(layer 0\): .*; arena ([\d,]+) -> ([\d,]+) B \(([\d,]+) B, [\d.]+% saved\) for about \+([\d,]+) instructions per inference \(([\d.]+)% of the model's [\d,]+, cost-model estimate\); chosen by default/.exec(
+      /patch stage \(layer \d+\): .*; arena ([\d,]+) -> ([\d,]+) B \(([\d,]+) B, [\d.]+% saved\) for about \+([\d,]+) instructions per inference \(([\d.]+)% of the model's [\d,]+, cost-model estimate\); chosen by default/.exec(
         r.stdout,
       );
     expect(m, r.stdout.slice(-900)).to.not.equal(null);
@@ -498,7 +498,7 @@ describe('row-band patch stages (plan/patch.ts)', function () {
     expect(inspected.status, inspected.stderr).to.equal(0);
     const r = { stdout: unwrapped(inspected.stdout) };
     const m =
-      /patch stage \(layer 0\): .* in \d+ bands of \d+ output rows?, band buffers [\d,]+ B, \+[\d,]+ MACs recomputed .*; arena ([\d,]+) -> ([\d,]+) B/.exec(
+      /patch stage \(layer \d+\): .* in \d+ bands of \d+ output rows?, band buffers [\d,]+ B, \+[\d,]+ MACs recomputed .*; arena ([\d,]+) -> ([\d,]+) B/.exec(
         r.stdout,
       );
     expect(m, r.stdout.slice(-600)).to.not.equal(null);
