@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The ESP32-S3 SIMD kernels (family `xtensa-s3`: CONV_2D 1x1 and im2col, FULLY_CONNECTED,
+ * DEPTHWISE_CONV_2D on QACC) executed by an emulator of the S3's PIE instructions: sweeps of random
+ * layers, side by side in one model per sweep, compiled with `isa: { s3simd: true }`, run on
+ * Espressif's QEMU `esp32s3` machine (test/helpers/s3pie_kernels.ts) and compared byte for byte
+ * with the TypeScript reference, on full-range inputs and on -128/127 only. Skipped where the
+ * emulator, the S3's binutils or xtensa-lx106-elf-gcc are absent; the host tests
+ * (conv_2d/s3simd.test.ts ...) run the same C through the instructions' C model everywhere.
+ */
+import { expect } from 'chai';
+import { compileGraph } from '../../../compile.ts';
+import type { Graph } from '../../../ir/graph.ts';
+import { elementCount } from '../../../ir/graph.ts';
+import { interpret } from '../../interpreter.ts';
+import conv from '../../conv_2d/index.ts';
+import depthwise from '../../depthwise_conv_2d/index.ts';
+import { depthwiseS3Applies } from '../../depthwise_conv_2d/s3simd.ts';
+import fc from '../../fully_connected/index.ts';
+import { skipAbsent } from '../../../../../test/helpers/absent.ts';
+import { type CCase, randomInt8, rng } from '../../../../../test/helpers/op_harness.ts';
+import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
+import { S3 } from '../../../../../test/helpers/s3simd_cases.ts';
+import { runCompiledOnEsp32s3, s3KernelToolsMissing } from '../../../../../test/helpers/s3pie_kernels.ts';
+
+/** Single-op graphs side by side: every op on its own input, every output a model output. */
+function sideBySide(name: string, graphs: Graph[]): Graph {
+  const merged: Graph = { name, tensors: [], ops: [], inputs: [], outputs: [] };
+  for (const g of graphs) {
+    const base = merged.tensors.length;
+    const at = (t: number) => (t < 0 ? t : t + base);
+    for (const t of g.tensors) merged.tensors.push({ ...t, index: t.index + base, name: `${merged.ops.length}_${t.name}` });
+    for (const op of g.ops) merged.ops.push({ ...op, index: merged.ops.length, inputs: op.inputs.map(at), outputs: op.outputs.map(at) });
+    merged.inputs.push(...g.inputs.map(at));
+    merged.outputs.push(...g.outputs.map(at));
+  }
+  return merged;
+}
+
+function sweep(make: (rand: () => number) => CCase | undefined, count: number, seed: number): Graph[] {
+  const rand = rng(seed);
+  const graphs: Graph[] = [];
+  while (graphs.length < count) {
+    const c = make(rand);
+    if (c) graphs.push(c.graph);
+  }
+  return graphs;
+}
+
+/** random depthwise layers the QACC kernel takes (multiplier 1, lanes proven to fit 20 bits, not undilated 3x3) */
+function s3Depthwise(rand: () => number): CCase | undefined {
+  const c = randomDepthwise(depthwise, rand);
+  if (!c) return undefined;
+  const p = depthwise.prepare(c.graph, c.op);
+  return depthwiseS3Applies(p) && !p.accWraps ? c : undefined;
+}
+
+const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
+  { name: 's3_fc', note: 'FULLY_CONNECTED: 1-6 batches, depths 1-70', graphs: () => sweep((r) => randomFc(fc, r), 8, 5501) },
+  { name: 's3_pointwise', note: '1x1 CONV_2D: 1-48 input channels', graphs: () => sweep((r) => randomPointwise(conv, r), 8, 5502) },
+  { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
+  { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
+];
+
+describe("ESP32-S3 SIMD kernels on Espressif's QEMU esp32s3 (the PIE instructions executed)", function () {
+  before(function () {
+    const missing = s3KernelToolsMissing();
+    if (missing) skipAbsent(missing, 'skipping the S3 SIMD kernel sweeps on the esp32s3 machine', this, false);
+  });
+
+  for (const [k, s] of SWEEPS.entries()) {
+    it(`${s.note}: bit-exact with the reference`, function () {
+      const graph = sideBySide(s.name, s.graphs());
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: S3 });
+      const families = compiled.prepared.layers.map((l) => l.variant.family);
+      // layers whose int32 sum may wrap keep the portable C
+      expect(families.filter((f) => f === 'xtensa-s3').length, families.join(' ')).to.be.greaterThan(graph.ops.length / 2);
+      const rand = rng(80 + k);
+      const sizes = graph.inputs.map((i) => elementCount(graph.tensors[i]!.shape));
+      const cases = [
+        sizes.map((n) => new Uint8Array(randomInt8(rand, n).buffer)),
+        sizes.map((n) => new Uint8Array(Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127)).buffer)),
+      ];
+      const want = cases.flatMap((c) => interpret(compiled.prepared, c).outputs.flatMap((o) => Array.from(o)));
+      const run = runCompiledOnEsp32s3(compiled, cases);
+      // the instructions themselves, not their C model
+      expect(run.pieInstructions).to.be.greaterThan(0);
+      const got = Array.from(run.outputs);
+      expect(got.length).to.equal(want.length);
+      const first = got.findIndex((v, i) => v !== want[i]);
+      expect(first, `first differing output byte ${first}: ${got[first]} vs ${want[first]}`).to.equal(-1);
+    });
+  }
+});
