@@ -3,7 +3,8 @@
  * xtensa_s3_simd.h's functional model, instruction by instruction (the semantics its comment cites
  * from the ESP32-S3 TRM), and xtensa_s3_dot.h's dot product against a plain sum over every block
  * count the pipelined loop distinguishes. On an S3 compiler, the same header gives the instructions
- * themselves: test/build/s3simd_asm.test.ts.
+ * themselves: test/build/s3simd_asm.test.ts. xtensa_s3_pie.test.ts checks the model against
+ * Espressif's QEMU, which executes the instructions.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
