@@ -4,11 +4,15 @@
  * DEPTHWISE_CONV_2D on QACC) executed by an emulator of the S3's PIE instructions: sweeps of random
  * layers, side by side in one model per sweep, compiled with `isa: { s3simd: true }`, run on
  * Espressif's QEMU `esp32s3` machine (test/helpers/s3pie_kernels.ts) and compared byte for byte
- * with the TypeScript reference, on full-range inputs and on -128/127 only. Skipped where the
- * emulator, the S3's binutils or xtensa-lx106-elf-gcc are absent; the host tests
- * (conv_2d/s3simd.test.ts ...) run the same C through the instructions' C model everywhere.
+ * with the TypeScript reference, on full-range inputs and on -128/127 only; and the shared and zoo
+ * models, compiled the same way, on every golden case against TFLite Micro's outputs. Skipped where
+ * the emulator, the S3's binutils or xtensa-lx106-elf-gcc are absent (and the models where
+ * ../shared is); the host tests (conv_2d/s3simd.test.ts ...) run the same C through the
+ * instructions' C model everywhere.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileGraph } from '../../../compile.ts';
 import type { Graph } from '../../../ir/graph.ts';
 import { elementCount } from '../../../ir/graph.ts';
@@ -21,6 +25,8 @@ import { skipAbsent } from '../../../../../test/helpers/absent.ts';
 import { type CCase, randomInt8, rng } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { S3 } from '../../../../../test/helpers/s3simd_cases.ts';
+import { readTflite } from '../../../model/tflite/reader.ts';
+import { SHARED_MODEL_NAMES, sharedFile, sharedListing, sharedModelsAvailable } from '../../../../../test/helpers/shared.ts';
 import { runCompiledOnEsp32s3, s3KernelToolsMissing } from '../../../../../test/helpers/s3pie_kernels.ts';
 
 /** Single-op graphs side by side: every op on its own input, every output a model output. */
@@ -89,6 +95,42 @@ describe("ESP32-S3 SIMD kernels on Espressif's QEMU esp32s3 (the PIE instruction
       expect(got.length).to.equal(want.length);
       const first = got.findIndex((v, i) => v !== want[i]);
       expect(first, `first differing output byte ${first}: ${got[first]} vs ${want[first]}`).to.equal(-1);
+    });
+  }
+});
+
+/** The golden cases of a shared model (`zoo`: of the zoo sample): inputs and TFLite Micro's outputs. */
+function golden(model: string, zoo: boolean): { input: Uint8Array; output: Uint8Array }[] {
+  const dir = sharedFile(...(zoo ? ['zoo'] : []), 'golden', model);
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: { input: string; output: string }[] };
+  return index.cases.map((c) => ({ input: new Uint8Array(readFileSync(join(dir, c.input))), output: new Uint8Array(readFileSync(join(dir, c.output))) }));
+}
+
+const MODELS = [
+  ...SHARED_MODEL_NAMES.map((name) => ({ name, zoo: false })),
+  ...sharedListing('zoo')
+    .filter((f) => f.endsWith('.tflite'))
+    .map((f) => ({ name: f.replace(/\.tflite$/, ''), zoo: true })),
+];
+
+describe("the shared and zoo models with the S3 SIMD kernels on Espressif's QEMU esp32s3: bit-exact with TFLite Micro", function () {
+  before(function () {
+    const missing = s3KernelToolsMissing();
+    if (missing) skipAbsent(missing, 'skipping the models on the esp32s3 machine', this, false);
+    sharedModelsAvailable(this);
+  });
+
+  for (const { name, zoo } of MODELS) {
+    it(`${zoo ? 'zoo/' : ''}${name}: every golden case`, function () {
+      const graph = readTflite(sharedFile(...(zoo ? ['zoo'] : []), `${name}.tflite`));
+      const compiled = compileGraph(graph, `${name}.tflite`, { isa: S3 });
+      const cases = golden(name, zoo);
+      const run = runCompiledOnEsp32s3(
+        compiled,
+        cases.map((c) => [c.input]),
+      );
+      if (compiled.prepared.layers.some((l) => l.variant.family === 'xtensa-s3')) expect(run.pieInstructions).to.be.greaterThan(0);
+      expect(Buffer.compare(Buffer.from(run.outputs), Buffer.concat(cases.map((c) => c.output)))).to.equal(0);
     });
   }
 });
