@@ -34,6 +34,14 @@ export interface EspFlashOptions {
   tries?: number;
   /** per request; erase and MD5 get more, by size (default 3000 ms) */
   timeoutMs?: number;
+  /**
+   * the rate the chip takes bytes in, in baud (default 115200): a block's time on the line is
+   * added to its timeout, so that a slow line is not taken for silence (a request sent again
+   * while the first is still arriving desynchronises the ROM)
+   */
+  lineBaud?: number;
+  /** the chip's flash size, told to the ROM (default 4 MiB) */
+  flashBytes?: number;
   /** end download mode and run the new image (default true) */
   run?: boolean;
   progress?: (message: string) => void;
@@ -65,6 +73,9 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
   const client = new EspRomClient(transport);
   const timeoutMs = options.timeoutMs ?? 3000;
   const tries = options.tries ?? 3;
+  const lineBaud = options.lineBaud ?? 115200;
+  /** the time `bytes` take on the line (10 bits each, SLIP escapes included at worst) */
+  const lineMs = (bytes: number) => Math.ceil((2 * bytes * 10 * 1000) / lineBaud);
   let retries = 0;
   const onRetry = (step: string) => (why: string) => {
     retries++;
@@ -75,7 +86,7 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
   const syncTries = options.syncTries ?? 10;
   let synced = false;
   for (let attempt = 1; attempt <= syncTries && !synced; attempt++) {
-    const answer = await client.exchange(EspCommand.SYNC, SYNC_DATA, 100);
+    const answer = await client.exchange(EspCommand.SYNC, SYNC_DATA, 100 + lineMs(SYNC_DATA.length + 8));
     synced = !('problem' in answer) && answer.status === 0;
   }
   if (!synced) throw new TinyforgeError(`${transport.name}: SYNC: no answer from a ROM loader after ${syncTries} tries (is the chip in download mode?)`);
@@ -110,6 +121,16 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     onRetry: onRetry('SPI_ATTACH'),
   });
 
+  // The ROM's flash geometry (without it the ESP32's ROM refuses writes past its default size):
+  // id 0, total size, 64 KiB block, 4 KiB sector, 256-byte page, status mask 0xffff.
+  const flashBytes = options.flashBytes ?? 4 * 1024 * 1024;
+  await client.command('SPI_SET_PARAMS', EspCommand.SPI_SET_PARAMS, words(0, flashBytes, 0x10000, 0x1000, 0x100, 0xffff), {
+    timeoutMs,
+    tries,
+    retryOnErrors: DAMAGED_IN_TRANSIT,
+    onRetry: onRetry('SPI_SET_PARAMS'),
+  });
+
   const done: EspFlashReport['images'] = [];
   for (const image of [...images].sort((a, b) => a.offset - b.offset)) {
     const size = image.data.length;
@@ -117,7 +138,9 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     const blocks = Math.ceil(size / ROM_FLASH_BLOCK);
     const at = `0x${image.offset.toString(16)}`;
     const mib = size / (1024 * 1024);
-    await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0), {
+    // the ESP32's ROM takes four words; later ROMs a fifth (encrypted write: 0), and refuse four
+    const begin = chip === 'ESP32' ? words(size, blocks, ROM_FLASH_BLOCK, image.offset) : words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0);
+    await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, begin, {
       timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
       tries,
       retryOnErrors: BEGIN_DAMAGED,
@@ -131,7 +154,7 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
       payload.set(block, 16);
       const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
       await client.command(step, EspCommand.FLASH_DATA, payload, {
-        timeoutMs,
+        timeoutMs: timeoutMs + lineMs(payload.length),
         tries,
         checksum: espChecksum(block),
         retryOnErrors: DAMAGED_IN_TRANSIT,
