@@ -3,8 +3,8 @@
  * Flashes images into an ESP32-family chip through its ROM serial loader: SYNC, identify the chip by
  * its magic word, attach the SPI flash, then per image FLASH_BEGIN (erases), FLASH_DATA blocks and a
  * SPI_FLASH_MD5 of what the flash now holds, compared with the image's own MD5. A block that meets
- * silence, a corrupt answer or "invalid CRC" (damaged on the way) is sent again, a bounded number of
- * times: writing the same block again is harmless. Whatever fails, the error names the port and the
+ * silence, a corrupt answer or "invalid CRC" (damaged on the way) starts its image over from
+ * FLASH_BEGIN, a bounded number of times (the ROM refuses a block's sequence number twice). Whatever fails, the error names the port and the
  * step, and the chip is not restarted.
  *
  * The chip must be in download mode (BOOT held at reset, or DTR/RTS wired as on devkits and pulsed by
@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { Transport } from '../transport/transport.ts';
-import { CHIP_MAGIC_REGISTER, EspCommand, EspRomClient, ROM_FLASH_BLOCK, SYNC_DATA, chipFromMagic, espChecksum, words } from './rom_loader.ts';
+import { CHIP_MAGIC_REGISTER, ESP_ROM_ERRORS, EspCommand, EspRomClient, EspStatusError, ROM_FLASH_BLOCK, SYNC_DATA, chipFromMagic, espChecksum, words } from './rom_loader.ts';
 
 export interface EspImage {
   /** flash offset */
@@ -140,27 +140,35 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     const mib = size / (1024 * 1024);
     // the ESP32's ROM takes four words; later ROMs a fifth (encrypted write: 0), and refuse four
     const begin = chip === 'ESP32' ? words(size, blocks, ROM_FLASH_BLOCK, image.offset) : words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0);
-    await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, begin, {
-      timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
-      tries,
-      retryOnErrors: BEGIN_DAMAGED,
-      onRetry: onRetry('FLASH_BEGIN'),
-    });
-    for (let seq = 0; seq < blocks; seq++) {
-      const block = new Uint8Array(ROM_FLASH_BLOCK).fill(0xff);
-      block.set(image.data.subarray(seq * ROM_FLASH_BLOCK, (seq + 1) * ROM_FLASH_BLOCK));
-      const payload = new Uint8Array(16 + ROM_FLASH_BLOCK);
-      payload.set(words(ROM_FLASH_BLOCK, seq, 0, 0));
-      payload.set(block, 16);
-      const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
-      await client.command(step, EspCommand.FLASH_DATA, payload, {
-        timeoutMs: timeoutMs + lineMs(payload.length),
+    // A block that failed is not sent again on its own: the ROM counts a block that failed its
+    // checksum as received and refuses the same sequence number again ("received message is
+    // invalid"), so the image starts over from FLASH_BEGIN, `tries` passes in all.
+    for (let pass = 1; ; pass++) {
+      await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, begin, {
+        timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
         tries,
-        checksum: espChecksum(block),
-        retryOnErrors: DAMAGED_IN_TRANSIT,
-        onRetry: onRetry(step),
+        retryOnErrors: BEGIN_DAMAGED,
+        onRetry: onRetry('FLASH_BEGIN'),
       });
-      options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
+      let failed: { step: string; why: string } | undefined;
+      for (let seq = 0; seq < blocks && !failed; seq++) {
+        const block = new Uint8Array(ROM_FLASH_BLOCK).fill(0xff);
+        block.set(image.data.subarray(seq * ROM_FLASH_BLOCK, (seq + 1) * ROM_FLASH_BLOCK));
+        const payload = new Uint8Array(16 + ROM_FLASH_BLOCK);
+        payload.set(words(ROM_FLASH_BLOCK, seq, 0, 0));
+        payload.set(block, 16);
+        const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
+        const answer = await client.exchange(EspCommand.FLASH_DATA, payload, timeoutMs + lineMs(payload.length), espChecksum(block));
+        if ('problem' in answer) failed = { step, why: answer.problem };
+        else if (answer.status !== 0) {
+          const why = `the ROM loader answered: ${ESP_ROM_ERRORS[answer.error] ?? `error 0x${answer.error.toString(16)}`}`;
+          if (!DAMAGED_IN_TRANSIT.has(answer.error)) throw new EspStatusError(`${transport.name}: ${step}: ${why}`, answer.error);
+          failed = { step, why };
+        } else options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
+      }
+      if (!failed) break;
+      if (pass >= tries) throw new TinyforgeError(`${transport.name}: ${failed.step}: ${failed.why} after ${tries} tries`);
+      onRetry(failed.step)(`${failed.why}; the image starts over`);
     }
     const expected = createHash('md5').update(image.data).digest('hex');
     const readMd5 = async () => {
