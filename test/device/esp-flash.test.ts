@@ -112,7 +112,9 @@ describe('device/esp: flashing through the ROM loader, against a fake chip on a 
     expect(report.retries).to.equal(1);
     expect(peer.blocksReceived).to.deep.equal([0, 0, 1, 0, 1, 2]);
     expect(flashed(0x10000, app)).to.equal(true);
-    expect(notes.some((n) => /FLASH_DATA app\.bin block 1 of 3: the ROM loader answered: invalid CRC in message; the image starts over; trying again/.test(n))).to.equal(true);
+    expect(
+      notes.some((n) => /FLASH_DATA app\.bin block 1 of 3: the ROM loader answered: invalid CRC in message; the image starts over; trying again/.test(n)),
+    ).to.equal(true);
   });
 
   it('starts the image over when the answer to a block comes back as a corrupt SLIP frame', async () => {

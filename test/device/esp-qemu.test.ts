@@ -7,12 +7,15 @@
  * the client must make the very requests the ROM answered, and come to the same end.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flashEsp, type EspFlashOptions } from '../../src/lab/device/esp/flash.ts';
-import { ESP_MACHINES, type EspMachineName, findEspQemu, startEspQemu, writeFlashFile } from '../../src/lab/device/esp/emulated.ts';
+import { espAppImage, espAppImageFromElf } from '../../src/lab/device/esp/app_image.ts';
+import { ESP_MACHINES, type EspMachineName, findEspQemu, flashEmulatedEsp, startEspQemu, writeFlashFile } from '../../src/lab/device/esp/emulated.ts';
 import type { Transport } from '../../src/lab/device/transport/transport.ts';
-import { scratchDir } from '../build/helpers.ts';
+import { requireTools, scratchDir } from '../build/helpers.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 import { FaultyLink, type LinkFaults, RecordingTransport, ReplayTransport, type Transcript } from './esp-link.ts';
 
@@ -42,7 +45,10 @@ type Outcome = { chip: string; retries: number; verified: boolean; md5: string[]
 async function flashOutcome(transport: Transport, session: Session, options: EspFlashOptions): Promise<Outcome> {
   const link = session.faults ? new FaultyLink(transport, session.faults) : transport;
   try {
-    const report = await flashEsp(link, [{ offset: OFFSET, data: pattern(session.bytes), name: 'app.bin' }], { ...options, chip: ESP_MACHINES[session.machine].chip });
+    const report = await flashEsp(link, [{ offset: OFFSET, data: pattern(session.bytes), name: 'app.bin' }], {
+      ...options,
+      chip: ESP_MACHINES[session.machine].chip,
+    });
     return { chip: report.chip, retries: report.retries, verified: report.verified, md5: report.images.map((i) => i.md5) };
   } catch (e) {
     return { error: (e as Error).message };
@@ -63,7 +69,10 @@ function expectOutcome(session: Session, outcome: Outcome, port: string): void {
   } else if (session.name === 'esp32c3-dropped-byte-always') {
     one(`${port}: FLASH_DATA app.bin block 0 of 2: the ROM loader answered: invalid CRC in message after 3 tries`);
   } else if (session.name === 'esp32c3-wrong-md5') {
-    expect('error' in outcome && /^.+: verify app\.bin at 0x10000: the flash holds MD5 [0-9a-f]{32}, the image has [0-9a-f]{32}$/.test(outcome.error)).to.equal(true, JSON.stringify(outcome));
+    expect('error' in outcome && /^.+: verify app\.bin at 0x10000: the flash holds MD5 [0-9a-f]{32}, the image has [0-9a-f]{32}$/.test(outcome.error)).to.equal(
+      true,
+      JSON.stringify(outcome),
+    );
   } else {
     expect(outcome).to.deep.include({ chip: ESP_MACHINES[session.machine].chip, verified: true, retries: session.faults ? 1 : 0 });
     if (session.bytes === 1500) expect((outcome as { md5: string[] }).md5).to.deep.equal([md5]);
@@ -112,7 +121,10 @@ describe('device/esp: the ROM loader against the chips’ ROMs in Espressif’s 
         const flash = readFileSync(flashFile);
         if (!('error' in outcome)) expect(Buffer.compare(flash.subarray(OFFSET, OFFSET + session.bytes), Buffer.from(pattern(session.bytes)))).to.equal(0);
         if (process.env.TINYFORGE_RECORD_ESP_TRANSCRIPTS) {
-          const transcript: Transcript = { about: { machine: session.machine, bytes: session.bytes, offset: OFFSET, faults: session.faults ?? null, port: qemu.transport.name, outcome }, exchange: recording.exchange };
+          const transcript: Transcript = {
+            about: { machine: session.machine, bytes: session.bytes, offset: OFFSET, faults: session.faults ?? null, port: qemu.transport.name, outcome },
+            exchange: recording.exchange,
+          };
           writeFileSync(join(TRANSCRIPTS, `${session.name}.json`), `${JSON.stringify(transcript, null, 1)}\n`);
         }
       } finally {
@@ -120,4 +132,58 @@ describe('device/esp: the ROM loader against the chips’ ROMs in Espressif’s 
       }
     });
   }
+});
+
+describe('device/esp: the ESP image format the ROMs boot', () => {
+  it('writes the header, the segments, the checksum at the end of a 16-byte line and the SHA-256', () => {
+    const image = espAppImage('ESP32-C3', 0x40380000, [
+      { address: 0x3fc90000, data: Uint8Array.of(1, 2, 3, 4, 5) },
+      { address: 0x40380000, data: Uint8Array.of(0x13, 0, 0, 0) },
+    ]);
+    expect(Array.from(image.subarray(0, 24))).to.deep.equal([
+      0xe9, 2, 2, 0x20, 0x00, 0x00, 0x38, 0x40, 0xee, 0, 0, 0, 5, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 1,
+    ]);
+    // 24 + (8 + 8) + (8 + 4) = 52 bytes, the checksum at 63: 0xEF ^ 1 ^ 2 ^ 3 ^ 4 ^ 5 ^ 0x13
+    expect(image.length).to.equal(64 + 32);
+    expect(Array.from(image.subarray(24, 40))).to.deep.equal([0, 0, 0xc9, 0x3f, 8, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0]);
+    expect(image[63]).to.equal(0xef ^ 1 ^ 2 ^ 3 ^ 4 ^ 5 ^ 0x13);
+    expect(Buffer.from(image.subarray(64)).toString('hex')).to.equal(createHash('sha256').update(image.subarray(0, 64)).digest('hex'));
+    expect(() => espAppImage('ESP32-C6', 0, [{ address: 0, data: Uint8Array.of(0) }])).to.throw(/no ESP image format for ESP32-C6/);
+  });
+
+  it('esp32c3: an image flashed through the ROM loader is booted by the ROM and talks on UART0', async function () {
+    const machine = ESP_MACHINES.esp32c3;
+    if (!findEspQemu(machine)) return skipAbsent(`${machine.qemu} (esp-qemu) not found in the reference-runtimes folder`, 'skipping', this, false);
+    requireTools(this, ['riscv64-unknown-elf-gcc']);
+    const scratch = scratchDir('esp32c3-boot');
+    try {
+      const elf = join(scratch.dir, 'boot.elf');
+      const firmware = join(import.meta.dirname, '..', '..', 'firmware', 'esp32c3');
+      execFileSync('riscv64-unknown-elf-gcc', [
+        ...['-march=rv32imc_zicsr', '-mabi=ilp32', '-O2', '-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror'],
+        ...['-ffreestanding', '-nostdlib', '-nostartfiles', '-T', join(firmware, 'esp32c3.ld'), join(firmware, 'boot.c'), '-o', elf],
+      ]);
+      const image = espAppImageFromElf('ESP32-C3', new Uint8Array(readFileSync(elf)), elf);
+      const flashFile = join(scratch.dir, 'flash.bin');
+      writeFlashFile(flashFile, 4 * 1024 * 1024);
+      const flashed = await flashEmulatedEsp('esp32c3', flashFile, [{ offset: machine.bootOffset, data: image, name: 'boot.bin' }]);
+      const running = flashed.running!;
+      try {
+        expect(flashed.report.verified).to.equal(true);
+        let text = '';
+        running.transport.onData((b) => (text += Buffer.from(b).toString('latin1')));
+        const until = async (pattern: RegExp) => {
+          for (let waited = 0; !pattern.test(text) && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+          expect(text).to.match(pattern);
+        };
+        await until(/boot:0x8 \(SPI_FAST_FLASH_BOOT\)[\s\S]*entry 0x40380000\r\ntinyforge: esp32c3 image booted by the ROM\r\n/);
+        await running.transport.write(new TextEncoder().encode('ping'));
+        await until(/booted by the ROM\r\nping$/);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      scratch.cleanup();
+    }
+  });
 });

@@ -46,7 +46,16 @@ export interface EspMachine {
 }
 
 export const ESP_MACHINES: Record<'esp32' | 'esp32c3' | 'esp32s3', EspMachine> = {
-  esp32: { chip: 'ESP32', qemu: 'qemu-system-xtensa', machine: 'esp32', gpio: 'esp32.gpio', downloadStrap: 0x0f, flashStrap: 0x12, lineBaud: 115200, bootOffset: 0x1000 },
+  esp32: {
+    chip: 'ESP32',
+    qemu: 'qemu-system-xtensa',
+    machine: 'esp32',
+    gpio: 'esp32.gpio',
+    downloadStrap: 0x0f,
+    flashStrap: 0x12,
+    lineBaud: 115200,
+    bootOffset: 0x1000,
+  },
   esp32c3: {
     chip: 'ESP32-C3',
     qemu: 'qemu-system-riscv32',
@@ -57,7 +66,16 @@ export const ESP_MACHINES: Record<'esp32' | 'esp32c3' | 'esp32s3', EspMachine> =
     lineBaud: 115200,
     bootOffset: 0x0,
   },
-  esp32s3: { chip: 'ESP32-S3', qemu: 'qemu-system-xtensa', machine: 'esp32s3', gpio: 'esp32s3.gpio', downloadStrap: 0x07, flashStrap: 0x04, lineBaud: 2880, bootOffset: 0x0 },
+  esp32s3: {
+    chip: 'ESP32-S3',
+    qemu: 'qemu-system-xtensa',
+    machine: 'esp32s3',
+    gpio: 'esp32s3.gpio',
+    downloadStrap: 0x07,
+    flashStrap: 0x04,
+    lineBaud: 2880,
+    bootOffset: 0x0,
+  },
 };
 
 export type EspMachineName = keyof typeof ESP_MACHINES;
@@ -134,7 +152,9 @@ export async function startEspQemu(name: string, options: EspQemuOptions): Promi
   const qemu = options.qemu ?? findEspQemu(machine);
   if (!qemu) throw new TinyforgeError(`${machine.qemu} (Espressif's QEMU) not found in ${join(toolsFolder(), 'esp-qemu', 'bin')} (set TINYFORGE_TFLM_TOOLS)`);
   const listener = await listenForSerial();
-  const child = trackChild(spawn(qemu, espQemuArgs(machine, options.flashFile, options.mode, listener.port), { stdio: ['ignore', 'ignore', 'pipe'], ...DETACHED }));
+  const child = trackChild(
+    spawn(qemu, espQemuArgs(machine, options.flashFile, options.mode, listener.port), { stdio: ['ignore', 'ignore', 'pipe'], ...DETACHED }),
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
@@ -152,7 +172,9 @@ export async function startEspQemu(name: string, options: EspQemuOptions): Promi
     transport = await Promise.race([
       listener.accept(options.startTimeoutMs ?? 10_000, name_),
       exited.then((e): never => {
-        throw new TinyforgeError(`${name_}: QEMU exited with status ${e.code ?? e.signal ?? '?'} before connecting${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
+        throw new TinyforgeError(
+          `${name_}: QEMU exited with status ${e.code ?? e.signal ?? '?'} before connecting${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
+        );
       }),
     ]);
   } catch (e) {

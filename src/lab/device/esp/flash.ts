@@ -15,7 +15,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { Transport } from '../transport/transport.ts';
-import { CHIP_MAGIC_REGISTER, ESP_ROM_ERRORS, EspCommand, EspRomClient, EspStatusError, ROM_FLASH_BLOCK, SYNC_DATA, chipFromMagic, espChecksum, words } from './rom_loader.ts';
+import {
+  CHIP_MAGIC_REGISTER,
+  ESP_ROM_ERRORS,
+  EspCommand,
+  EspRomClient,
+  EspStatusError,
+  ROM_FLASH_BLOCK,
+  SYNC_DATA,
+  chipFromMagic,
+  espChecksum,
+  words,
+} from './rom_loader.ts';
 
 export interface EspImage {
   /** flash offset */
