@@ -15,7 +15,9 @@ import { flashEsp, type EspFlashOptions } from '../../src/lab/device/esp/flash.t
 import { espAppImage, espAppImageFromElf } from '../../src/lab/device/esp/app_image.ts';
 import { ESP_MACHINES, type EspMachineName, findEspQemu, flashEmulatedEsp, startEspQemu, writeFlashFile } from '../../src/lab/device/esp/emulated.ts';
 import type { Transport } from '../../src/lab/device/transport/transport.ts';
-import { requireTools, scratchDir } from '../build/helpers.ts';
+import { FAKE_IO_BYTES, FAKE_MODEL_DIR, fakeModelExpected, requireTools, scratchDir } from '../build/helpers.ts';
+import { DeviceSession } from '../../src/lab/device/session.ts';
+import { ESP32C3_QEMU_BOARD, buildEsp32c3Harness } from '../../src/lab/device/esp/c3_firmware.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 import { FaultyLink, type LinkFaults, RecordingTransport, ReplayTransport, type Transcript } from './esp-link.ts';
 
@@ -109,20 +111,20 @@ describe('device/esp: the ROM loader against the chips’ ROMs in Espressif’s 
       try {
         writeFlashFile(flashFile, 4 * 1024 * 1024);
         const qemu = await startEspQemu(session.machine, { flashFile, mode: 'download' });
-        const recording = new RecordingTransport(qemu.transport);
+        const recording = new RecordingTransport(qemu.transport!);
         let outcome: Outcome;
         try {
           outcome = await flashOutcome(recording, session, { lineBaud: machine.lineBaud, syncTries: 50 });
         } finally {
           await qemu.stop();
         }
-        expectOutcome(session, outcome, qemu.transport.name);
+        expectOutcome(session, outcome, recording.name);
         // a verified image is in the flash file too
         const flash = readFileSync(flashFile);
         if (!('error' in outcome)) expect(Buffer.compare(flash.subarray(OFFSET, OFFSET + session.bytes), Buffer.from(pattern(session.bytes)))).to.equal(0);
         if (process.env.TINYFORGE_RECORD_ESP_TRANSCRIPTS) {
           const transcript: Transcript = {
-            about: { machine: session.machine, bytes: session.bytes, offset: OFFSET, faults: session.faults ?? null, port: qemu.transport.name, outcome },
+            about: { machine: session.machine, bytes: session.bytes, offset: OFFSET, faults: session.faults ?? null, port: recording.name, outcome },
             exchange: recording.exchange,
           };
           writeFileSync(join(TRANSCRIPTS, `${session.name}.json`), `${JSON.stringify(transcript, null, 1)}\n`);
@@ -171,14 +173,60 @@ describe('device/esp: the ESP image format the ROMs boot', () => {
       try {
         expect(flashed.report.verified).to.equal(true);
         let text = '';
-        running.transport.onData((b) => (text += Buffer.from(b).toString('latin1')));
+        running.transport!.onData((b) => (text += Buffer.from(b).toString('latin1')));
         const until = async (pattern: RegExp) => {
           for (let waited = 0; !pattern.test(text) && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
           expect(text).to.match(pattern);
         };
         await until(/boot:0x8 \(SPI_FAST_FLASH_BOOT\)[\s\S]*entry 0x40380000\r\ntinyforge: esp32c3 image booted by the ROM\r\n/);
-        await running.transport.write(new TextEncoder().encode('ping'));
+        await running.transport!.write(new TextEncoder().encode('ping'));
         await until(/booted by the ROM\r\nping$/);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});
+
+describe('device/esp: the device harness on the ESP32-C3, booted by its ROM from flash', () => {
+  it('is flashed through the ROM loader, answers HELLO on UART0 and runs the model', async function () {
+    const machine = ESP_MACHINES.esp32c3;
+    if (!findEspQemu(machine)) return skipAbsent(`${machine.qemu} (esp-qemu) not found in the reference-runtimes folder`, 'skipping', this, false);
+    requireTools(this, ['riscv64-unknown-elf-gcc']);
+    const scratch = scratchDir('esp32c3-harness');
+    try {
+      const build = await buildEsp32c3Harness(FAKE_MODEL_DIR, scratch.dir);
+      const flashFile = join(scratch.dir, 'flash.bin');
+      writeFlashFile(flashFile, 4 * 1024 * 1024);
+      const flashed = await flashEmulatedEsp(
+        'esp32c3',
+        flashFile,
+        [{ offset: machine.bootOffset, data: new Uint8Array(readFileSync(build.image)), name: 'harness.bin' }],
+        {
+          runLink: 'pty',
+        },
+      );
+      const running = flashed.running!;
+      try {
+        expect(flashed.report.verified).to.equal(true);
+        const session = await DeviceSession.open({ port: running.ptyPath!, expectBuildId: build.buildId });
+        try {
+          expect(session.hello).to.deep.include({
+            target: 'esp32c3',
+            board: ESP32C3_QEMU_BOARD,
+            buildId: build.buildId,
+            counter: 'minstret',
+            inputBytes: FAKE_IO_BYTES,
+          });
+          const input = Uint8Array.from({ length: FAKE_IO_BYTES }, (_, i) => i * 17 + 3);
+          await session.writeInputs(input);
+          await session.invoke();
+          expect(Array.from(await session.readOutputs())).to.deep.equal(Array.from(fakeModelExpected(input)));
+        } finally {
+          await session.close();
+        }
       } finally {
         await running.stop();
       }

@@ -113,14 +113,22 @@ export interface EspQemuOptions {
   mode: 'download' | 'flash';
   /** Espressif's QEMU executable (default: found by `findEspQemu`) */
   qemu?: string;
-  /** limit for the machine to connect its UART (default 10 s) */
+  /**
+   * UART0 as a TCP socket we hold (default: `transport`), or as a pseudo-terminal (`ptyPath`) that
+   * whoever talks to the chip opens like a devkit's port (QEMU drops what the chip sends while
+   * nobody holds it: the ROM's banner, not the harness's answers)
+   */
+  link?: 'tcp' | 'pty';
+  /** limit for the machine to connect its UART or name its pty (default 10 s) */
   startTimeoutMs?: number;
 }
 
 export interface RunningEspQemu {
   machine: EspMachine;
-  /** UART0 */
-  transport: Transport;
+  /** UART0 (link 'tcp') */
+  transport?: Transport;
+  /** UART0 (link 'pty') */
+  ptyPath?: string;
   /** settles when QEMU has ended */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
@@ -128,8 +136,8 @@ export interface RunningEspQemu {
   stop(): Promise<void>;
 }
 
-/** The QEMU command line of `machine` in `mode`, UART0 a TCP client of 127.0.0.1:`port`. */
-export function espQemuArgs(machine: EspMachine, flashFile: string, mode: 'download' | 'flash', port: number): string[] {
+/** The QEMU command line of `machine` in `mode`, UART0 a TCP client of 127.0.0.1:`port` (or a pty: port null). */
+export function espQemuArgs(machine: EspMachine, flashFile: string, mode: 'download' | 'flash', port: number | null): string[] {
   const strap = mode === 'download' ? machine.downloadStrap : machine.flashStrap;
   return [
     '-M',
@@ -139,7 +147,7 @@ export function espQemuArgs(machine: EspMachine, flashFile: string, mode: 'downl
     '-monitor',
     'none',
     '-serial',
-    `tcp:127.0.0.1:${port}`,
+    port === null ? 'pty' : `tcp:127.0.0.1:${port}`,
     '-global',
     `driver=${machine.gpio},property=strap_mode,value=0x${strap.toString(16).padStart(2, '0')}`,
     '-drive',
@@ -147,50 +155,71 @@ export function espQemuArgs(machine: EspMachine, flashFile: string, mode: 'downl
   ];
 }
 
-export async function startEspQemu(name: string, options: EspQemuOptions): Promise<RunningEspQemu> {
-  const machine = espMachine(name);
+export async function startEspQemu(machineName: string, options: EspQemuOptions): Promise<RunningEspQemu> {
+  const machine = espMachine(machineName);
   const qemu = options.qemu ?? findEspQemu(machine);
   if (!qemu) throw new TinyforgeError(`${machine.qemu} (Espressif's QEMU) not found in ${join(toolsFolder(), 'esp-qemu', 'bin')} (set TINYFORGE_TFLM_TOOLS)`);
-  const listener = await listenForSerial();
+  const pty = options.link === 'pty';
+  const listener = pty ? null : await listenForSerial();
   const child = trackChild(
-    spawn(qemu, espQemuArgs(machine, options.flashFile, options.mode, listener.port), { stdio: ['ignore', 'ignore', 'pipe'], ...DETACHED }),
+    spawn(qemu, espQemuArgs(machine, options.flashFile, options.mode, listener?.port ?? null), { stdio: ['ignore', 'pipe', 'pipe'], ...DETACHED }),
   );
+  let output = '';
   let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => (stderr += d));
+  child.stderr.on('data', (d: string) => ((stderr += d), (output += d)));
   let ended = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', () => resolve({ code: null, signal: null }));
     child.on('exit', (code, signal) => resolve({ code, signal }));
   }).finally(() => (ended = true));
-  const name_ = `${machine.machine} (${qemu.split('/').pop()} UART0)`;
+  const name = `${machine.machine} (${qemu.split('/').pop()} UART0)`;
   const stopQemu = () => {
     if (!ended) child.kill('SIGKILL');
   };
-  let transport: Transport;
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const exitedEarly = exited.then((e): never => {
+    throw new TinyforgeError(
+      `${name}: QEMU exited with status ${e.code ?? e.signal ?? '?'} before its UART was up${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
+    );
+  });
+  exitedEarly.catch(() => {});
+  let transport: Transport | undefined;
+  let ptyPath: string | undefined;
   try {
-    transport = await Promise.race([
-      listener.accept(options.startTimeoutMs ?? 10_000, name_),
-      exited.then((e): never => {
-        throw new TinyforgeError(
-          `${name_}: QEMU exited with status ${e.code ?? e.signal ?? '?'} before connecting${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
-        );
-      }),
-    ]);
+    if (listener) transport = await Promise.race([listener.accept(timeoutMs, name), exitedEarly]);
+    else {
+      const named = new Promise<string>((resolve, reject) => {
+        const started = Date.now();
+        const poll = setInterval(() => {
+          const found = /char device redirected to (\/dev\/pts\/\d+)/.exec(output)?.[1];
+          if (found || Date.now() - started > timeoutMs) {
+            clearInterval(poll);
+            if (found) resolve(found);
+            else reject(new TinyforgeError(`${name}: QEMU did not name its pseudo-terminal within ${timeoutMs} ms`));
+          }
+        }, 20);
+        void exited.then(() => clearInterval(poll));
+      });
+      ptyPath = await Promise.race([named, exitedEarly]);
+    }
   } catch (e) {
     stopQemu();
     throw e;
   } finally {
-    listener.close();
+    listener?.close();
   }
   return {
     machine,
     transport,
+    ptyPath,
     exited,
     stderr: () => stderr,
     async stop() {
       stopQemu();
-      await transport.close();
+      await transport?.close();
       await exited;
     },
   };
@@ -211,18 +240,19 @@ export async function flashEmulatedEsp(
   name: string,
   flashFile: string,
   images: EspImage[],
-  options: Omit<EspFlashOptions, 'run'> & { run?: boolean; qemu?: string } = {},
+  options: Omit<EspFlashOptions, 'run'> & { run?: boolean; qemu?: string; /** UART0 of the machine that runs the image */ runLink?: 'tcp' | 'pty' } = {},
 ): Promise<EmulatedEspFlash> {
   const machine = espMachine(name);
   const loader = await startEspQemu(name, { flashFile, mode: 'download', qemu: options.qemu });
+  const line = loader.transport!;
   let report: EspFlashReport;
   try {
     // FLASH_END's reboot brings the ROM back into download mode (the straps still say so): the
     // restart below is the reset with BOOT released
-    report = await flashEsp(loader.transport, images, { lineBaud: machine.lineBaud, ...options, chip: machine.chip, run: options.run ?? true });
+    report = await flashEsp(line, images, { lineBaud: machine.lineBaud, ...options, chip: machine.chip, run: options.run ?? true });
   } finally {
     await loader.stop();
   }
   if (!(options.run ?? true)) return { report };
-  return { report, running: await startEspQemu(name, { flashFile, mode: 'flash', qemu: options.qemu }) };
+  return { report, running: await startEspQemu(name, { flashFile, mode: 'flash', qemu: options.qemu, link: options.runLink }) };
 }
