@@ -17,6 +17,7 @@ import { ESP_MACHINES, type EspMachineName, findEspQemu, flashEmulatedEsp, start
 import type { Transport } from '../../src/lab/device/transport/transport.ts';
 import { FAKE_IO_BYTES, FAKE_MODEL_DIR, fakeModelExpected, requireTools, scratchDir } from '../build/helpers.ts';
 import { DeviceSession } from '../../src/lab/device/session.ts';
+import { tinyforgeAsync } from '../cli/async-cli.ts';
 import { ESP32C3_QEMU_BOARD, buildEsp32c3Harness } from '../../src/lab/device/esp/c3_firmware.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 import { FaultyLink, type LinkFaults, RecordingTransport, ReplayTransport, type Transcript } from './esp-link.ts';
@@ -227,6 +228,49 @@ describe('device/esp: the device harness on the ESP32-C3, booted by its ROM from
         } finally {
           await session.close();
         }
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});
+
+describe('device/esp: `tinyforge flash` on the emulated ESP32-C3’s pseudo-terminal', () => {
+  it('flashes the harness image through the ROM, which then boots it; a chip not in download mode is one error line', async function () {
+    const machine = ESP_MACHINES.esp32c3;
+    if (!findEspQemu(machine)) return skipAbsent(`${machine.qemu} (esp-qemu) not found in the reference-runtimes folder`, 'skipping', this, false);
+    requireTools(this, ['riscv64-unknown-elf-gcc']);
+    const scratch = scratchDir('esp32c3-cli');
+    try {
+      const build = await buildEsp32c3Harness(FAKE_MODEL_DIR, scratch.dir);
+      const flashFile = join(scratch.dir, 'flash.bin');
+      writeFlashFile(flashFile, 4 * 1024 * 1024);
+      const loader = await startEspQemu('esp32c3', { flashFile, mode: 'download', link: 'pty' });
+      try {
+        const flashed = await tinyforgeAsync(['flash', build.image, '--target', 'esp32c3', '--port', loader.ptyPath!, '--address', '0x0']);
+        expect(flashed.status).to.equal(0, flashed.stderr);
+        expect(flashed.stdout).to.match(
+          /^flashed 1 image to the ESP32-C3 on \/dev\/pts\/\d+ through its ROM loader, verified by MD5\n  0x00000000  harness\.bin/,
+        );
+      } finally {
+        await loader.stop();
+      }
+      const running = await startEspQemu('esp32c3', { flashFile, mode: 'flash', link: 'pty' });
+      try {
+        const session = await DeviceSession.open({ port: running.ptyPath!, expectBuildId: build.buildId });
+        expect(session.hello.board).to.equal(ESP32C3_QEMU_BOARD);
+        await session.close();
+        // the harness, not the ROM loader, is on the line now
+        const refused = await tinyforgeAsync(['flash', build.image, '--target', 'esp32c3', '--port', running.ptyPath!, '--address', '0x0']);
+        expect(refused.status).to.equal(1);
+        expect(
+          refused.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('error:')),
+        ).to.deep.equal([`error: ${running.ptyPath}: SYNC: no answer from a ROM loader after 10 tries (is the chip in download mode?)`]);
       } finally {
         await running.stop();
       }
