@@ -124,6 +124,19 @@ describe('device/esp: flashing through the ROM loader, against a fake chip on a 
     expect(flashed(0x10000, app)).to.equal(true);
   });
 
+  it('takes a block answered late (a slow line) as answered, and waits longer for the blocks after it', async () => {
+    await connect({ slowBlocksMs: 500 });
+    const notes: string[] = [];
+    const report = await flashEsp(host, images(), { ...quick, progress: (m) => notes.push(m) });
+    expect(report).to.deep.include({ retries: 0, verified: true });
+    expect(peer.blocksReceived).to.deep.equal([0, 0, 1, 2]);
+    expect(
+      notes.filter((n) =>
+        /FLASH_DATA bootloader\/bootloader\.bin block 0 of 1: the answer came after \d+ ms: a slow line, waiting up to \d+ ms a block$/.test(n),
+      ),
+    ).to.have.length(1);
+  });
+
   it('fails clearly, without rebooting the chip, when it stops answering', async () => {
     await connect({ silentAfterBlocks: 2 });
     await expectRejection(flashEsp(host, images(), quick), /^\/dev\/pts\/\d+: FLASH_BEGIN app\.bin at 0x10000: no answer within 300 ms after 3 tries$/);

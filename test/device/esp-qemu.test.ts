@@ -137,6 +137,35 @@ describe('device/esp: the ROM loader against the chips’ ROMs in Espressif’s 
   }
 });
 
+describe('device/esp: a line slower than the loader assumes (the emulated ESP32-S3 at 115200)', () => {
+  it('takes a late answer to a block as the answer, and gives the blocks after it more time', async function () {
+    const machine = ESP_MACHINES.esp32s3;
+    if (!findEspQemu(machine)) return skipAbsent(`${machine.qemu} (esp-qemu) not found in the reference-runtimes folder`, 'skipping', this, false);
+    const scratch = scratchDir('esp32s3-slow');
+    try {
+      const flashFile = join(scratch.dir, 'flash.bin');
+      writeFlashFile(flashFile, 4 * 1024 * 1024);
+      const qemu = await startEspQemu('esp32s3', { flashFile, mode: 'download' });
+      const notes: string[] = [];
+      try {
+        const data = pattern(2048);
+        const report = await flashEsp(qemu.transport!, [{ offset: OFFSET, data, name: 'app.bin' }], {
+          chip: 'ESP32-S3',
+          syncTries: 50,
+          progress: (m) => notes.push(m),
+        });
+        expect(report).to.deep.include({ chip: 'ESP32-S3', verified: true, retries: 0 });
+        expect(notes.filter((n) => / a slow line, waiting up to \d+ ms a block$/.test(n))).to.have.length(1);
+      } finally {
+        await qemu.stop();
+      }
+      expect(Buffer.compare(readFileSync(flashFile).subarray(OFFSET, OFFSET + 2048), Buffer.from(pattern(2048)))).to.equal(0);
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});
+
 describe('device/esp: the ESP image format the ROMs boot', () => {
   it('writes the header, the segments, the checksum at the end of a 16-byte line and the SHA-256', () => {
     const image = espAppImage('ESP32-C3', 0x40380000, [

@@ -27,6 +27,8 @@ export interface PeerOptions {
   garbleMagicAnswers?: number;
   /** the first this many SPI_FLASH_MD5 answers carry a digest garbled on the line (another digit each time) */
   garbleMd5Answers?: number;
+  /** every FLASH_DATA answer comes this late (a chip that takes its bytes slower than the line's rate) */
+  slowBlocksMs?: number;
   /** the first this many SPI_ATTACH answers come back with their status byte flipped to failure (error 0) */
   garbleStatusAnswers?: number;
 }
@@ -141,6 +143,7 @@ export class FakeEspRom {
         if (this.options.badFlashByte !== undefined && seq === 0) block[this.options.badFlashByte]! ^= 0x01;
         this.flash.set(block, this.writeOffset + seq * length);
         this.blocksWritten++;
+        if (this.options.slowBlocksMs) await new Promise((r) => setTimeout(r, this.options.slowBlocksMs));
         const garble = seq === this.options.garbleAnswerToBlock && !this.garbled;
         if (garble) this.garbled = true;
         return this.answer(command, 0, 0, new Uint8Array(0), 0, garble);

@@ -78,6 +78,8 @@ const DAMAGED_IN_TRANSIT = new Set([0x00, 0x05, 0x07]);
 const BEGIN_DAMAGED = new Set([...DAMAGED_IN_TRANSIT, 0x06]);
 const ERASE_MS_PER_MIB = 30_000;
 const MD5_MS_PER_MIB = 8_000;
+/** a block met by silence waits this many times its timeout more for a late answer, once */
+const SLOW_LINE_FACTOR = 4;
 
 export async function flashEsp(transport: Transport, images: EspImage[], options: EspFlashOptions = {}): Promise<EspFlashReport> {
   const started = Date.now();
@@ -142,6 +144,8 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     onRetry: onRetry('SPI_SET_PARAMS'),
   });
 
+  let dataTimeoutMs = timeoutMs + lineMs(16 + ROM_FLASH_BLOCK + 8);
+  let slowLine = false;
   const done: EspFlashReport['images'] = [];
   for (const image of [...images].sort((a, b) => a.offset - b.offset)) {
     const size = image.data.length;
@@ -169,7 +173,20 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
         payload.set(words(ROM_FLASH_BLOCK, seq, 0, 0));
         payload.set(block, 16);
         const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
-        const answer = await client.exchange(EspCommand.FLASH_DATA, payload, timeoutMs + lineMs(payload.length), espChecksum(block));
+        let answer = await client.exchange(EspCommand.FLASH_DATA, payload, dataTimeoutMs, espChecksum(block));
+        if ('problem' in answer && answer.problem.startsWith('no answer') && !slowLine) {
+          // A line slower than assumed: the block may still be arriving. Its answer, if it comes
+          // late, counts, and the blocks after it get the time this one took.
+          const late = await client.awaitAnswer(EspCommand.FLASH_DATA, SLOW_LINE_FACTOR * dataTimeoutMs);
+          if (!('problem' in late)) {
+            slowLine = true;
+            dataTimeoutMs *= SLOW_LINE_FACTOR + 1;
+            options.progress?.(
+              `${transport.name}: ${step}: the answer came after ${answer.problem.slice('no answer within '.length)}: a slow line, waiting up to ${dataTimeoutMs} ms a block`,
+            );
+            answer = late;
+          }
+        }
         if ('problem' in answer) failed = { step, why: answer.problem };
         else if (answer.status !== 0) {
           const why = `the ROM loader answered: ${ESP_ROM_ERRORS[answer.error] ?? `error 0x${answer.error.toString(16)}`}`;
