@@ -8,19 +8,18 @@
 
 #define UART0_FIFO (*(volatile uint32_t *)0x60000000u)
 #define UART0_STATUS (*(volatile uint32_t *)0x6000001Cu)
-#define RXFIFO_CNT(s) ((s) & 0x3FFu)
+#define RXFIFO_CNT(s) ((s)&0x3FFu)
 #define TXFIFO_CNT(s) (((s) >> 16) & 0x3FFu)
 
 extern uint32_t __bss_start[], __bss_end[];
 int main(void);
 
 __attribute__((naked, section(".text.start"))) void _start(void) {
-  __asm__ volatile(
-      ".option push\n.option norelax\n"
-      "la gp, __global_pointer$\n"
-      ".option pop\n"
-      "la sp, __stack_top\n"
-      "j tf_c_start\n");
+  __asm__ volatile(".option push\n.option norelax\n"
+                   "la gp, __global_pointer$\n"
+                   ".option pop\n"
+                   "la sp, __stack_top\n"
+                   "j tf_c_start\n");
 }
 
 static void put(char c) {

@@ -14,7 +14,7 @@
 
 #define UART0_FIFO (*(volatile uint32_t *)0x60000000u)
 #define UART0_STATUS (*(volatile uint32_t *)0x6000001Cu)
-#define RXFIFO_CNT(s) ((s) & 0x3FFu)
+#define RXFIFO_CNT(s) ((s)&0x3FFu)
 #define TXFIFO_CNT(s) (((s) >> 16) & 0x3FFu)
 #define TX_FIFO_BYTES 128u
 
