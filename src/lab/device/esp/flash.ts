@@ -3,8 +3,9 @@
  * Flashes images into an ESP32-family chip through its ROM serial loader: SYNC, identify the chip by
  * its magic word, attach the SPI flash, then per image FLASH_BEGIN (erases), FLASH_DATA blocks and a
  * SPI_FLASH_MD5 of what the flash now holds, compared with the image's own MD5. A block that meets
- * silence, a corrupt answer or "invalid CRC" (damaged on the way) starts its image over from
- * FLASH_BEGIN, a bounded number of times (the ROM refuses a block's sequence number twice). Whatever fails, the error names the port and the
+ * a corrupt answer or "invalid CRC" (damaged on the way) starts its image over from FLASH_BEGIN, a
+ * bounded number of times (the ROM refuses a block's sequence number twice); one met by silence
+ * waits for a late answer (a slow line), and ends the flash when none comes. Whatever fails, the error names the port and the
  * step, and the chip is not restarted.
  *
  * The chip must be in download mode (BOOT held at reset, or DTR/RTS wired as on devkits and pulsed by
@@ -78,8 +79,8 @@ const DAMAGED_IN_TRANSIT = new Set([0x00, 0x05, 0x07]);
 const BEGIN_DAMAGED = new Set([...DAMAGED_IN_TRANSIT, 0x06]);
 const ERASE_MS_PER_MIB = 30_000;
 const MD5_MS_PER_MIB = 8_000;
-/** a block met by silence waits this many times its timeout more for a late answer, once */
-const SLOW_LINE_FACTOR = 4;
+/** a block met by silence waits this many times its timeout more for a late answer */
+const SLOW_LINE_FACTOR = 2;
 
 export async function flashEsp(transport: Transport, images: EspImage[], options: EspFlashOptions = {}): Promise<EspFlashReport> {
   const started = Date.now();
@@ -174,18 +175,20 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
         payload.set(block, 16);
         const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
         let answer = await client.exchange(EspCommand.FLASH_DATA, payload, dataTimeoutMs, espChecksum(block));
-        if ('problem' in answer && answer.problem.startsWith('no answer') && !slowLine) {
+        if ('problem' in answer && answer.problem.startsWith('no answer')) {
           // A line slower than assumed: the block may still be arriving. Its answer, if it comes
-          // late, counts, and the blocks after it get the time this one took.
-          const late = await client.awaitAnswer(EspCommand.FLASH_DATA, SLOW_LINE_FACTOR * dataTimeoutMs);
-          if (!('problem' in late)) {
+          // late, counts, and the blocks after it get the time this one took. A chip silent that
+          // long as well is gone: sending more would only wait longer.
+          const waitedMs = dataTimeoutMs;
+          const late = await client.awaitAnswer(EspCommand.FLASH_DATA, SLOW_LINE_FACTOR * waitedMs);
+          if ('problem' in late)
+            throw new TinyforgeError(`${transport.name}: ${step}: no answer within ${waitedMs} ms, nor in the ${SLOW_LINE_FACTOR * waitedMs} ms after`);
+          if (!slowLine) {
             slowLine = true;
             dataTimeoutMs *= SLOW_LINE_FACTOR + 1;
-            options.progress?.(
-              `${transport.name}: ${step}: the answer came after ${answer.problem.slice('no answer within '.length)}: a slow line, waiting up to ${dataTimeoutMs} ms a block`,
-            );
-            answer = late;
+            options.progress?.(`${transport.name}: ${step}: the answer came after ${waitedMs} ms: a slow line, waiting up to ${dataTimeoutMs} ms a block`);
           }
+          answer = late;
         }
         if ('problem' in answer) failed = { step, why: answer.problem };
         else if (answer.status !== 0) {
