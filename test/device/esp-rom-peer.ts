@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * A device-side peer for the Espressif ROM loader tests: the ESP32-family ROM's serial download mode
- * as far as flashing needs it (SYNC, READ_REG of the chip magic, SPI_ATTACH, FLASH_BEGIN/DATA/END,
+ * as far as flashing needs it (SYNC, READ_REG of the chip magic, SPI_ATTACH, SPI_SET_PARAMS, FLASH_BEGIN/DATA/END,
  * SPI_FLASH_MD5), over one end of a socat pty pair, with faults on request. Written from the
  * protocol's description: requests 0x00|cmd|size|checksum|data, answers 0x01|cmd|size|value|data|status(4).
  */
@@ -27,6 +27,8 @@ export interface PeerOptions {
   garbleMagicAnswers?: number;
   /** the first this many SPI_FLASH_MD5 answers carry a digest garbled on the line (another digit each time) */
   garbleMd5Answers?: number;
+  /** every FLASH_DATA answer comes this late (a chip that takes its bytes slower than the line's rate) */
+  slowBlocksMs?: number;
   /** the first this many SPI_ATTACH answers come back with their status byte flipped to failure (error 0) */
   garbleStatusAnswers?: number;
 }
@@ -45,6 +47,8 @@ export class FakeEspRom {
   private syncsSeen = 0;
   private blocksWritten = 0;
   private writeOffset = 0;
+  /** the block number the ROM takes next: one that failed its checksum counts as taken (as the ESP32-C3's ROM does) */
+  private nextSeq = 0;
   private damaged = false;
   private garbled = false;
   private magicsGarbled = 0;
@@ -113,12 +117,15 @@ export class FakeEspRom {
       case EspCommand.SPI_ATTACH:
         if ((this.options.garbleStatusAnswers ?? 0) > this.statusesGarbled++) return this.answer(command, 1, 0);
         return this.answer(command, 0, 0);
+      case EspCommand.SPI_SET_PARAMS:
+        return this.answer(command, size === 24 ? 0 : 1, size === 24 ? 0 : 0x05);
       case EspCommand.FLASH_BEGIN: {
         if (size !== 20) return this.answer(command, 1, 0x05); // the ESP32-family ROMs take 5 words
         const [eraseSize, , , offset] = [word(0), word(1), word(2), word(3)];
         if (offset + eraseSize > FLASH_BYTES) return this.answer(command, 1, 0x06);
         this.flash.fill(0xff, offset, offset + eraseSize);
         this.writeOffset = offset;
+        this.nextSeq = 0;
         return this.answer(command, 0, 0);
       }
       case EspCommand.FLASH_DATA: {
@@ -130,11 +137,13 @@ export class FakeEspRom {
           this.damaged = true;
           block[7]! ^= 0x10;
         }
-        if (block.length !== length) return this.answer(command, 1, 0x05);
+        if (block.length !== length || seq !== this.nextSeq) return this.answer(command, 1, 0x05);
+        this.nextSeq++;
         if (espChecksum(block) !== checksum) return this.answer(command, 1, 0x07);
         if (this.options.badFlashByte !== undefined && seq === 0) block[this.options.badFlashByte]! ^= 0x01;
         this.flash.set(block, this.writeOffset + seq * length);
         this.blocksWritten++;
+        if (this.options.slowBlocksMs) await new Promise((r) => setTimeout(r, this.options.slowBlocksMs));
         const garble = seq === this.options.garbleAnswerToBlock && !this.garbled;
         if (garble) this.garbled = true;
         return this.answer(command, 0, 0, new Uint8Array(0), 0, garble);

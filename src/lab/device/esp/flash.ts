@@ -3,8 +3,9 @@
  * Flashes images into an ESP32-family chip through its ROM serial loader: SYNC, identify the chip by
  * its magic word, attach the SPI flash, then per image FLASH_BEGIN (erases), FLASH_DATA blocks and a
  * SPI_FLASH_MD5 of what the flash now holds, compared with the image's own MD5. A block that meets
- * silence, a corrupt answer or "invalid CRC" (damaged on the way) is sent again, a bounded number of
- * times: writing the same block again is harmless. Whatever fails, the error names the port and the
+ * a corrupt answer or "invalid CRC" (damaged on the way) starts its image over from FLASH_BEGIN, a
+ * bounded number of times (the ROM refuses a block's sequence number twice); one met by silence
+ * waits for a late answer (a slow line), and ends the flash when none comes. Whatever fails, the error names the port and the
  * step, and the chip is not restarted.
  *
  * The chip must be in download mode (BOOT held at reset, or DTR/RTS wired as on devkits and pulsed by
@@ -15,7 +16,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { Transport } from '../transport/transport.ts';
-import { CHIP_MAGIC_REGISTER, EspCommand, EspRomClient, ROM_FLASH_BLOCK, SYNC_DATA, chipFromMagic, espChecksum, words } from './rom_loader.ts';
+import {
+  CHIP_MAGIC_REGISTER,
+  ESP_ROM_ERRORS,
+  EspCommand,
+  EspRomClient,
+  EspStatusError,
+  ROM_FLASH_BLOCK,
+  SYNC_DATA,
+  chipFromMagic,
+  espChecksum,
+  words,
+} from './rom_loader.ts';
 
 export interface EspImage {
   /** flash offset */
@@ -34,6 +46,14 @@ export interface EspFlashOptions {
   tries?: number;
   /** per request; erase and MD5 get more, by size (default 3000 ms) */
   timeoutMs?: number;
+  /**
+   * the rate the chip takes bytes in, in baud (default 115200): a block's time on the line is
+   * added to its timeout, so that a slow line is not taken for silence (a request sent again
+   * while the first is still arriving desynchronises the ROM)
+   */
+  lineBaud?: number;
+  /** the chip's flash size, told to the ROM (default 4 MiB) */
+  flashBytes?: number;
   /** end download mode and run the new image (default true) */
   run?: boolean;
   progress?: (message: string) => void;
@@ -59,12 +79,17 @@ const DAMAGED_IN_TRANSIT = new Set([0x00, 0x05, 0x07]);
 const BEGIN_DAMAGED = new Set([...DAMAGED_IN_TRANSIT, 0x06]);
 const ERASE_MS_PER_MIB = 30_000;
 const MD5_MS_PER_MIB = 8_000;
+/** a block met by silence waits this many times its timeout more for a late answer */
+const SLOW_LINE_FACTOR = 2;
 
 export async function flashEsp(transport: Transport, images: EspImage[], options: EspFlashOptions = {}): Promise<EspFlashReport> {
   const started = Date.now();
   const client = new EspRomClient(transport);
   const timeoutMs = options.timeoutMs ?? 3000;
   const tries = options.tries ?? 3;
+  const lineBaud = options.lineBaud ?? 115200;
+  /** the time `bytes` take on the line (10 bits each, SLIP escapes included at worst) */
+  const lineMs = (bytes: number) => Math.ceil((2 * bytes * 10 * 1000) / lineBaud);
   let retries = 0;
   const onRetry = (step: string) => (why: string) => {
     retries++;
@@ -75,7 +100,7 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
   const syncTries = options.syncTries ?? 10;
   let synced = false;
   for (let attempt = 1; attempt <= syncTries && !synced; attempt++) {
-    const answer = await client.exchange(EspCommand.SYNC, SYNC_DATA, 100);
+    const answer = await client.exchange(EspCommand.SYNC, SYNC_DATA, 100 + lineMs(SYNC_DATA.length + 8));
     synced = !('problem' in answer) && answer.status === 0;
   }
   if (!synced) throw new TinyforgeError(`${transport.name}: SYNC: no answer from a ROM loader after ${syncTries} tries (is the chip in download mode?)`);
@@ -110,6 +135,18 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     onRetry: onRetry('SPI_ATTACH'),
   });
 
+  // The ROM's flash geometry (without it the ESP32's ROM refuses writes past its default size):
+  // id 0, total size, 64 KiB block, 4 KiB sector, 256-byte page, status mask 0xffff.
+  const flashBytes = options.flashBytes ?? 4 * 1024 * 1024;
+  await client.command('SPI_SET_PARAMS', EspCommand.SPI_SET_PARAMS, words(0, flashBytes, 0x10000, 0x1000, 0x100, 0xffff), {
+    timeoutMs,
+    tries,
+    retryOnErrors: DAMAGED_IN_TRANSIT,
+    onRetry: onRetry('SPI_SET_PARAMS'),
+  });
+
+  let dataTimeoutMs = timeoutMs + lineMs(16 + ROM_FLASH_BLOCK + 8);
+  let slowLine = false;
   const done: EspFlashReport['images'] = [];
   for (const image of [...images].sort((a, b) => a.offset - b.offset)) {
     const size = image.data.length;
@@ -117,27 +154,52 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     const blocks = Math.ceil(size / ROM_FLASH_BLOCK);
     const at = `0x${image.offset.toString(16)}`;
     const mib = size / (1024 * 1024);
-    await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0), {
-      timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
-      tries,
-      retryOnErrors: BEGIN_DAMAGED,
-      onRetry: onRetry('FLASH_BEGIN'),
-    });
-    for (let seq = 0; seq < blocks; seq++) {
-      const block = new Uint8Array(ROM_FLASH_BLOCK).fill(0xff);
-      block.set(image.data.subarray(seq * ROM_FLASH_BLOCK, (seq + 1) * ROM_FLASH_BLOCK));
-      const payload = new Uint8Array(16 + ROM_FLASH_BLOCK);
-      payload.set(words(ROM_FLASH_BLOCK, seq, 0, 0));
-      payload.set(block, 16);
-      const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
-      await client.command(step, EspCommand.FLASH_DATA, payload, {
-        timeoutMs,
+    // the ESP32's ROM takes four words; later ROMs a fifth (encrypted write: 0), and refuse four
+    const begin = chip === 'ESP32' ? words(size, blocks, ROM_FLASH_BLOCK, image.offset) : words(size, blocks, ROM_FLASH_BLOCK, image.offset, 0);
+    // A block that failed is not sent again on its own: the ROM counts a block that failed its
+    // checksum as received and refuses the same sequence number again ("received message is
+    // invalid"), so the image starts over from FLASH_BEGIN, `tries` passes in all.
+    for (let pass = 1; ; pass++) {
+      await client.command(`FLASH_BEGIN ${image.name} at ${at}`, EspCommand.FLASH_BEGIN, begin, {
+        timeoutMs: Math.max(timeoutMs, Math.ceil(ERASE_MS_PER_MIB * mib)),
         tries,
-        checksum: espChecksum(block),
-        retryOnErrors: DAMAGED_IN_TRANSIT,
-        onRetry: onRetry(step),
+        retryOnErrors: BEGIN_DAMAGED,
+        onRetry: onRetry('FLASH_BEGIN'),
       });
-      options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
+      let failed: { step: string; why: string } | undefined;
+      for (let seq = 0; seq < blocks && !failed; seq++) {
+        const block = new Uint8Array(ROM_FLASH_BLOCK).fill(0xff);
+        block.set(image.data.subarray(seq * ROM_FLASH_BLOCK, (seq + 1) * ROM_FLASH_BLOCK));
+        const payload = new Uint8Array(16 + ROM_FLASH_BLOCK);
+        payload.set(words(ROM_FLASH_BLOCK, seq, 0, 0));
+        payload.set(block, 16);
+        const step = `FLASH_DATA ${image.name} block ${seq} of ${blocks}`;
+        let answer = await client.exchange(EspCommand.FLASH_DATA, payload, dataTimeoutMs, espChecksum(block));
+        if ('problem' in answer && answer.problem.startsWith('no answer')) {
+          // A line slower than assumed: the block may still be arriving. Its answer, if it comes
+          // late, counts, and the blocks after it get the time this one took. A chip silent that
+          // long as well is gone: sending more would only wait longer.
+          const waitedMs = dataTimeoutMs;
+          const late = await client.awaitAnswer(EspCommand.FLASH_DATA, SLOW_LINE_FACTOR * waitedMs);
+          if ('problem' in late)
+            throw new TinyforgeError(`${transport.name}: ${step}: no answer within ${waitedMs} ms, nor in the ${SLOW_LINE_FACTOR * waitedMs} ms after`);
+          if (!slowLine) {
+            slowLine = true;
+            dataTimeoutMs *= SLOW_LINE_FACTOR + 1;
+            options.progress?.(`${transport.name}: ${step}: the answer came after ${waitedMs} ms: a slow line, waiting up to ${dataTimeoutMs} ms a block`);
+          }
+          answer = late;
+        }
+        if ('problem' in answer) failed = { step, why: answer.problem };
+        else if (answer.status !== 0) {
+          const why = `the ROM loader answered: ${ESP_ROM_ERRORS[answer.error] ?? `error 0x${answer.error.toString(16)}`}`;
+          if (!DAMAGED_IN_TRANSIT.has(answer.error)) throw new EspStatusError(`${transport.name}: ${step}: ${why}`, answer.error);
+          failed = { step, why };
+        } else options.progress?.(`${transport.name}: ${image.name}: block ${seq + 1}/${blocks}`);
+      }
+      if (!failed) break;
+      if (pass >= tries) throw new TinyforgeError(`${transport.name}: ${failed.step}: ${failed.why} after ${tries} tries`);
+      onRetry(failed.step)(`${failed.why}; the image starts over`);
     }
     const expected = createHash('md5').update(image.data).digest('hex');
     const readMd5 = async () => {

@@ -158,8 +158,27 @@ export class EspRomClient {
    * a closed port is an error at once.
    */
   async exchange(command: number, data: Uint8Array, timeoutMs: number, checksum = 0): Promise<EspResponse | { problem: string }> {
+    const answer = this.answerTo(command, timeoutMs);
+    try {
+      await this.transport.write(encodeRequest(command, data, checksum));
+    } catch (e) {
+      this.waiter = null;
+      throw new TinyforgeError(`${this.transport.name}: cannot write to the port: ${(e as Error).message}`);
+    }
+    return answer;
+  }
+
+  /**
+   * Waits for an answer to `command` without sending anything: the late answer to a request that
+   * met silence (a slow line: the request was still arriving when its time ran out).
+   */
+  awaitAnswer(command: number, timeoutMs: number): Promise<EspResponse | { problem: string }> {
+    return this.answerTo(command, timeoutMs);
+  }
+
+  private answerTo(command: number, timeoutMs: number): Promise<EspResponse | { problem: string }> {
     if (this.closedReason !== null) throw new TinyforgeError(`${this.transport.name}: ${this.closedReason}`);
-    const answer = new Promise<EspResponse | { problem: string }>((resolve, reject) => {
+    return new Promise<EspResponse | { problem: string }>((resolve, reject) => {
       const timer = setTimeout(() => finish({ problem: `no answer within ${timeoutMs} ms` }), timeoutMs);
       const finish = (value: EspResponse | { problem: string } | Error) => {
         clearTimeout(timer);
@@ -174,13 +193,6 @@ export class EspRomClient {
         // an answer to another command (a repeated SYNC answer): keep waiting
       };
     });
-    try {
-      await this.transport.write(encodeRequest(command, data, checksum));
-    } catch (e) {
-      this.waiter = null;
-      throw new TinyforgeError(`${this.transport.name}: cannot write to the port: ${(e as Error).message}`);
-    }
-    return answer;
   }
 
   /**
