@@ -56,6 +56,7 @@ import {
   candidatesOf,
   canReachFront,
   dominates,
+  keptChannels,
   emptyState,
   paretoFront,
   parseState,
@@ -90,6 +91,8 @@ export interface TuneOptions {
   epochs: number;
   /** fine-tuning epochs after channel pruning, which removes more than the other recipes change (default `epochs`) */
   channelEpochs?: number;
+  /** the fine-tuning step size after channel pruning (default `learningRate`) */
+  channelLearningRate?: number;
   batchSize?: number;
   learningRate?: number;
   seed?: number;
@@ -341,6 +344,7 @@ function searchKey(options: TuneOptions, train: Dataset, test: Dataset): string 
       grid: options.grid,
       epochs: options.epochs,
       channelEpochs: options.channelEpochs,
+      channelLr: options.channelLearningRate,
       batch: options.batchSize,
       lr: options.learningRate,
       seed: options.seed,
@@ -382,7 +386,10 @@ function untunedModel(
   options: TuneOptions,
   sensitivity: SensitivityReport | undefined,
 ): Made {
-  const base = float && recipe.channels > 0 ? pruneChannels(float, recipe.channels).graph : float;
+  const base =
+    float && recipe.channels > 0
+      ? pruneChannels(float, recipe.channels, (_, channels) => keptChannels(channels, recipe.channels, recipe.channelMultiple)).graph
+      : float;
   let int8 = !base || base === float ? dense : quantize(base, train, options.calibrationSamples);
   if (recipe.weightBits !== undefined && recipe.weightBits < 8) int8 = uniformBits(int8, base, recipe.weightBits);
   if (recipe.paletteBits !== undefined) int8 = palettize(int8, { bits: recipe.paletteBits }).graph;
@@ -423,10 +430,11 @@ async function tunedModel(
   if (recipe.channels > 0) {
     const model = new TrainableGraph(made.float);
     const epochs = options.channelEpochs ?? training.epochs;
+    const learningRate = options.channelLearningRate ?? training.learningRate;
     try {
       if (narrow !== undefined)
-        await pruneUnstructured(model, train, task, { ...training, epochs, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
-      else await fineTune(model, train, task, { ...training, epochs, label: 'fine-tuning' });
+        await pruneUnstructured(model, train, task, { ...training, epochs, learningRate, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
+      else await fineTune(model, train, task, { ...training, epochs, learningRate, label: 'fine-tuning' });
       const tuned = model.toGraph();
       const int8 = quantize(tuned, train, options.calibrationSamples);
       await consider(narrow !== undefined ? uniformBits(int8, tuned, narrow) : int8);
