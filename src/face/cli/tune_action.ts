@@ -175,7 +175,8 @@ function modelHash(path: string): string {
 
 /** Each candidate as a `run` job on its board's farm queue; the jobs of one step go out together. */
 function farmMeasurer(opts: TuneCliOptions): Measurer {
-  return async (jobs) => {
+  return async (jobs, note) => {
+    note?.(`${jobs.length} build${jobs.length === 1 ? '' : 's'} queued on the farm (${[...new Set(jobs.map((j) => j.candidate.board))].join(', ')})`);
     const farmJobs = jobs.map((j) =>
       makeJob(
         'run',
