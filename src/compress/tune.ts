@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Graph } from '../core/ir/graph.ts';
 import { TinyforgeError } from '../core/errors.ts';
 import type { Prefer } from '../core/ops/op.ts';
@@ -314,7 +314,7 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
   progress.update(recipes.length, `${frontSize()} points on the front`);
   progress.stop();
 
-  const all = measuredPoints();
+  const all = measuredPoints().map((p) => ({ ...p, config: writeProjectFile(p, options.outDir) }));
   return {
     model: model.name,
     float: floatAccuracy === null ? null : { accuracy: floatAccuracy },
@@ -507,6 +507,29 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
     ram: fit?.ram.total ?? compiled.plan.arenaBytes,
     msEstimate: (instructions / clockHz) * 1000,
   };
+}
+
+/**
+ * The point as a project file (`tinyforge.json`, the format `compile`, `run` and `profile` read):
+ * its model, board, storage choice and clock, in `<outDir>/points/<board>/<recipe>-<prefer>-<MHz>/`.
+ * `tinyforge compile --config FILE` rebuilds its firmware; `tinyforge run --config FILE` its figures.
+ */
+export function writeProjectFile(p: Point, outDir: string): string {
+  const dir = join(outDir, 'points', p.board, `${p.recipe.id}-${p.build.prefer}-${formatMHz(p.build.clockHz)}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'tinyforge.json');
+  const { target } = findBoard(p.board);
+  const config = {
+    model: relative(dirname(file), p.model),
+    target: target.name,
+    board: p.board,
+    prefer: p.build.prefer,
+    // Hz, as the point's estimates were made
+    clock: p.build.clockHz,
+    out: 'firmware',
+  };
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
 }
 
 function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point {

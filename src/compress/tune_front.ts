@@ -72,6 +72,8 @@ export interface Point {
   ranOn: string;
   /** the int8 model file the point is built from */
   model: string;
+  /** its project file (`tinyforge.json`): `compile --config` and `run --config` rebuild the point */
+  config?: string;
 }
 
 export interface Constraints {

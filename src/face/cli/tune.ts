@@ -21,7 +21,7 @@ export function tuneCommand(): Command {
     .option('--max-flash <bytes>', 'the front keeps only points with at most this flash')
     .option('--max-ms <ms>', 'the front keeps only points at most this slow (estimated ms per inference)')
     .option('--min-accuracy <percent>', 'the front keeps only points at least this accurate on the held-out data (percent)')
-    .option('--channels <ratios>', 'structured pruning: shares of channels removed to try (comma-separated; none: no channel pruning)', '0.25,0.5')
+    .option('--channels <ratios>', 'structured pruning: shares of channels removed to try (comma-separated; none: no channel pruning)', '0.3,0.5')
     .option(
       '--channel-multiple <n>',
       "each channel-pruned layer keeps a multiple of this many channels (the kernels' channel groups; 1: as the ratio falls)",
