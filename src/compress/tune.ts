@@ -520,7 +520,8 @@ export function writeProjectFile(p: Point, outDir: string): string {
   const file = join(dir, 'tinyforge.json');
   const { target } = findBoard(p.board);
   const config = {
-    model: relative(dirname(file), p.model),
+    // the search directory's model (the state's path is as the search that measured it named it)
+    model: relative(dirname(file), join(outDir, 'models', `${p.recipe.id}.tflite`)),
     target: target.name,
     board: p.board,
     prefer: p.build.prefer,
