@@ -32,9 +32,11 @@ export interface ChannelPruneResult {
 
 /**
  * Removes `ratio` of the output channels (at least one kept) of every CONV_2D and hidden
- * FULLY_CONNECTED whose channels can be traced to their consumers.
+ * FULLY_CONNECTED whose channels can be traced to their consumers. `keep`, when given, chooses
+ * instead how many channels each layer keeps (its output tensor's name and its channel count;
+ * the count is clamped to [1, channels]).
  */
-export function pruneChannels(graph: Graph, ratio: number): ChannelPruneResult {
+export function pruneChannels(graph: Graph, ratio: number, keep?: (layer: string, channels: number) => number): ChannelPruneResult {
   if (!(ratio > 0 && ratio < 1)) throw new TinyforgeError(`channel pruning ratio ${ratio} is out of range (0, 1)`);
   let g = cloneGraph(graph);
   const layers = new Map<string, [number, number]>();
@@ -44,7 +46,8 @@ export function pruneChannels(graph: Graph, ratio: number): ChannelPruneResult {
     const filter = g.tensors[op.inputs[1]!]!;
     if (!filter.data || filter.dtype !== 'float32') continue;
     const channels = filter.shape[0]!;
-    const drop = Math.min(channels - 1, Math.round(channels * ratio));
+    const kept = keep ? Math.max(1, Math.min(channels, Math.round(keep(g.tensors[op.outputs[0]!]!.name, channels)))) : channels - Math.round(channels * ratio);
+    const drop = Math.min(channels - 1, channels - kept);
     if (drop <= 0) continue;
     const removed = weakestChannels(filter, drop);
     const edit = traceChannels(g, op, removed);

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Graph } from '../core/ir/graph.ts';
 import { TinyforgeError } from '../core/errors.ts';
 import type { Prefer } from '../core/ops/op.ts';
@@ -56,7 +56,9 @@ import {
   candidatesOf,
   canReachFront,
   dominates,
+  keptChannels,
   emptyState,
+  formatMHz,
   paretoFront,
   parseState,
   recipesOf,
@@ -78,8 +80,11 @@ export interface Measured {
   ranOn: string;
 }
 
-/** Runs jobs: locally one after the other by default; the farm spreads them over its workers. */
-export type Measurer = (jobs: MeasureJob[]) => Promise<(Measured | Error)[]>;
+/**
+ * Runs jobs: locally one after the other by default; the farm spreads them over its workers.
+ * `report` takes a line on how far the jobs are (which job, and its compile, build or run step).
+ */
+export type Measurer = (jobs: MeasureJob[], report?: (note: string) => void) => Promise<(Measured | Error)[]>;
 
 export interface TuneOptions {
   boards: string[];
@@ -90,6 +95,8 @@ export interface TuneOptions {
   epochs: number;
   /** fine-tuning epochs after channel pruning, which removes more than the other recipes change (default `epochs`) */
   channelEpochs?: number;
+  /** the fine-tuning step size after channel pruning (default `learningRate`) */
+  channelLearningRate?: number;
   batchSize?: number;
   learningRate?: number;
   seed?: number;
@@ -182,9 +189,8 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
   let sensitivity: SensitivityReport | undefined;
   const needsSensitivity = recipes.some((r) => r.sensitivityLoss !== undefined);
   if (needsSensitivity) {
-    progress.start('sensitivity', 1);
     const evaluator = new Int8Evaluator(dense, test, options.sensitivitySamples ?? 200);
-    sensitivity = await analyzeSensitivity(dense, evaluator, { float });
+    sensitivity = await analyzeSensitivity(dense, evaluator, { float, progress });
     progress.stop();
   }
 
@@ -247,7 +253,8 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
     let accuracy = state.accuracy[recipe.id];
     if (accuracy === undefined || !existsSync(modelFile)) {
       progress.update(r, `${recipe.id}: training and measuring accuracy; ${frontSize()} points on the front`);
-      const tuned = await tunedModel(recipe, float, untuned.get(recipe.id)!, train, test, task, options, floatAccuracy, training);
+      const inner = within(progress, r, recipe.id, `${frontSize()} points on the front`);
+      const tuned = await tunedModel(recipe, float, untuned.get(recipe.id)!, train, test, task, options, floatAccuracy, { ...training, progress: inner });
       accuracy = tuned.accuracy;
       await writeModel(tuned.int8, modelFile);
       state.accuracy[recipe.id] = accuracy;
@@ -289,7 +296,8 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
       continue;
     }
     progress.update(r, `${recipe.id}: ${jobs.length} build${jobs.length === 1 ? '' : 's'} on the boards; ${frontSize()} points on the front`);
-    const results = await measure(jobs);
+    const front = frontSize();
+    const results = await measure(jobs, (note) => progress.update(r, `${recipe.id}: ${note}; ${front} points on the front`));
     results.forEach((res, i) => {
       const job = jobs[i]!;
       const c = job.candidate;
@@ -306,7 +314,7 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
   progress.update(recipes.length, `${frontSize()} points on the front`);
   progress.stop();
 
-  const all = measuredPoints();
+  const all = measuredPoints().map((p) => ({ ...p, config: writeProjectFile(p, options.outDir) }));
   return {
     model: model.name,
     float: floatAccuracy === null ? null : { accuracy: floatAccuracy },
@@ -341,6 +349,7 @@ function searchKey(options: TuneOptions, train: Dataset, test: Dataset): string 
       grid: options.grid,
       epochs: options.epochs,
       channelEpochs: options.channelEpochs,
+      channelLr: options.channelLearningRate,
       batch: options.batchSize,
       lr: options.learningRate,
       seed: options.seed,
@@ -382,7 +391,10 @@ function untunedModel(
   options: TuneOptions,
   sensitivity: SensitivityReport | undefined,
 ): Made {
-  const base = float && recipe.channels > 0 ? pruneChannels(float, recipe.channels).graph : float;
+  const base =
+    float && recipe.channels > 0
+      ? pruneChannels(float, recipe.channels, (_, channels) => keptChannels(channels, recipe.channels, recipe.channelMultiple)).graph
+      : float;
   let int8 = !base || base === float ? dense : quantize(base, train, options.calibrationSamples);
   if (recipe.weightBits !== undefined && recipe.weightBits < 8) int8 = uniformBits(int8, base, recipe.weightBits);
   if (recipe.paletteBits !== undefined) int8 = palettize(int8, { bits: recipe.paletteBits }).graph;
@@ -409,7 +421,7 @@ async function tunedModel(
   task: Task,
   options: TuneOptions,
   floatAccuracy: number | null,
-  training: { epochs: number; batchSize?: number; learningRate?: number; seed?: number },
+  training: { epochs: number; batchSize?: number; learningRate?: number; seed?: number; progress?: Progress },
 ): Promise<{ int8: Graph; accuracy: number }> {
   const measure = async (g: Graph) => (await int8Metric(g, test, task)).value;
   let best = { int8: made.int8, accuracy: await measure(made.int8) };
@@ -423,10 +435,11 @@ async function tunedModel(
   if (recipe.channels > 0) {
     const model = new TrainableGraph(made.float);
     const epochs = options.channelEpochs ?? training.epochs;
+    const learningRate = options.channelLearningRate ?? training.learningRate;
     try {
       if (narrow !== undefined)
-        await pruneUnstructured(model, train, task, { ...training, epochs, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
-      else await fineTune(model, train, task, { ...training, epochs, label: 'fine-tuning' });
+        await pruneUnstructured(model, train, task, { ...training, epochs, learningRate, sparsity: 0, weightBits: { bits: narrow, perTensor: false } });
+      else await fineTune(model, train, task, { ...training, epochs, learningRate, label: 'fine-tuning' });
       const tuned = model.toGraph();
       const int8 = quantize(tuned, train, options.calibrationSamples);
       await consider(narrow !== undefined ? uniformBits(int8, tuned, narrow) : int8);
@@ -496,6 +509,30 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
   };
 }
 
+/**
+ * The point as a project file (`tinyforge.json`, the format `compile`, `run` and `profile` read):
+ * its model, board, storage choice and clock, in `<outDir>/points/<board>/<recipe>-<prefer>-<MHz>/`.
+ * `tinyforge compile --config FILE` rebuilds its firmware; `tinyforge run --config FILE` its figures.
+ */
+export function writeProjectFile(p: Point, outDir: string): string {
+  const dir = join(outDir, 'points', p.board, `${p.recipe.id}-${p.build.prefer}-${formatMHz(p.build.clockHz)}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'tinyforge.json');
+  const { target } = findBoard(p.board);
+  const config = {
+    // the search directory's model (the state's path is as the search that measured it named it)
+    model: relative(dirname(file), join(outDir, 'models', `${p.recipe.id}.tflite`)),
+    target: target.name,
+    board: p.board,
+    prefer: p.build.prefer,
+    // Hz, as the point's estimates were made
+    clock: p.build.clockHz,
+    out: 'firmware',
+  };
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
 function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point {
   const r = m.report;
   const cycles = r.cycleEstimate?.perInference ?? r.perInference ?? 0;
@@ -519,10 +556,12 @@ function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigure
 
 /** Each job built and run here, one after the other, on the board's emulator. */
 export function localMeasurer(timeoutMs = 600_000): Measurer {
-  return async (jobs) => {
+  return async (jobs, note) => {
     const out: (Measured | Error)[] = [];
-    for (const job of jobs) {
+    for (const [n, job] of jobs.entries()) {
       const { target, board } = findBoard(job.candidate.board);
+      const which = `build ${n + 1}/${jobs.length}, ${job.candidate.build.prefer}@${formatMHz(job.candidate.build.clockHz)} on ${board.name}`;
+      note?.(which);
       try {
         const clock = board.hardware ? resolveClock(board, job.candidate.build.clockHz) : undefined;
         const report = await runModel(job.model, {
@@ -530,6 +569,7 @@ export function localMeasurer(timeoutMs = 600_000): Measurer {
           board: board.name,
           cases: job.cases,
           timeoutMs,
+          progress: (step) => note?.(`${which}: ${step}`),
           prefer: job.candidate.build.prefer,
           estimateClock: clock ? { clockHz: clock.clockHz, flashWaitStates: clock.flashWaitStates } : undefined,
         });
@@ -539,6 +579,26 @@ export function localMeasurer(timeoutMs = 600_000): Measurer {
       }
     }
     return out;
+  };
+}
+
+/**
+ * A recipe's own steps (fine-tuning batches, QAT, evaluation) as the note of the search's bar, which
+ * stays at recipe `at`: `ch30: fine-tuning 120/1128 (loss 0.21); 2 points on the front`.
+ */
+export function within(outer: Progress, at: number, recipe: string, tail: string): Progress {
+  let label = '';
+  let total = 0;
+  const show = (done: number, note?: string) => outer.update(at, `${recipe}: ${label} ${done}/${total}${note ? ` (${note})` : ''}; ${tail}`);
+  return {
+    start(l, t) {
+      label = l;
+      total = t;
+      show(0);
+    },
+    update: show,
+    stop() {},
+    log: (m) => outer.log(m),
   };
 }
 

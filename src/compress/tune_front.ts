@@ -14,6 +14,8 @@ export interface Recipe {
   id: string;
   /** share of output channels removed from every prunable layer, with fine-tuning (0: none) */
   channels: number;
+  /** with `channels`: each layer keeps a multiple of this many channels (the kernels' channel groups) */
+  channelMultiple?: number;
   /** per-layer bits and sparsities from the sensitivity analysis, within this loss budget (accuracy points) */
   sensitivityLoss?: number;
   /** every weighted layer at these bits (2..8, per channel) */
@@ -70,6 +72,8 @@ export interface Point {
   ranOn: string;
   /** the int8 model file the point is built from */
   model: string;
+  /** its project file (`tinyforge.json`): `compile --config` and `run --config` rebuild the point */
+  config?: string;
 }
 
 export interface Constraints {
@@ -145,6 +149,8 @@ export function belowAccuracy(accuracy: number, constraints: Constraints): boole
 export interface TuneGrid {
   /** channel-pruning ratios (0 always included) */
   channels: number[];
+  /** each channel-pruned layer keeps a multiple of this many channels (1: the ratio as it falls) */
+  channelMultiple: number;
   /** loss budgets (accuracy points) for the sensitivity search of per-layer bits and sparsities */
   sensitivityLosses: number[];
   /** uniform weight bits below 8 */
@@ -158,7 +164,15 @@ export interface TuneGrid {
 }
 
 export function defaultGrid(): TuneGrid {
-  return { channels: [0.25, 0.5], sensitivityLosses: [0.25, 1], weightBits: [4], paletteBits: [3], prefer: ['speed', 'size'], qatAbove: 0.5 };
+  return {
+    channels: [0.3, 0.5],
+    channelMultiple: 4,
+    sensitivityLosses: [0.25, 1],
+    weightBits: [4],
+    paletteBits: [3],
+    prefer: ['speed', 'size'],
+    qatAbove: 0.5,
+  };
 }
 
 /**
@@ -173,10 +187,22 @@ export function recipesOf(grid: TuneGrid): Recipe[] {
   const narrowest = grid.weightBits.length > 0 ? Math.min(...grid.weightBits) : undefined;
   for (const r of grid.channels.filter((c) => c > 0)) {
     const pct = Math.round(r * 100);
-    recipes.push({ id: `ch${pct}`, channels: r });
-    if (narrowest !== undefined) recipes.push({ id: `ch${pct}+w${narrowest}`, channels: r, weightBits: narrowest });
+    const multiple = grid.channelMultiple > 1 ? { channelMultiple: grid.channelMultiple } : {};
+    recipes.push({ id: `ch${pct}`, channels: r, ...multiple });
+    if (narrowest !== undefined) recipes.push({ id: `ch${pct}+w${narrowest}`, channels: r, ...multiple, weightBits: narrowest });
   }
   return recipes;
+}
+
+/**
+ * The channels a layer of `channels` output channels keeps when `ratio` of them go: the rest,
+ * rounded to the nearest multiple of `multiple` (at least one multiple; a layer of no more than
+ * `multiple` channels keeps the rest as it falls, at least one).
+ */
+export function keptChannels(channels: number, ratio: number, multiple = 1): number {
+  const rest = channels * (1 - ratio);
+  if (multiple <= 1 || channels <= multiple) return Math.max(1, Math.round(rest));
+  return Math.min(channels, Math.max(multiple, Math.round(rest / multiple) * multiple));
 }
 
 /** The candidates: every recipe on every board with every storage choice at every clock the board offers. */

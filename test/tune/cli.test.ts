@@ -3,13 +3,15 @@
  * `tinyforge tune` as a user runs it, on a tiny grid: the example's float MNIST CNN, real digits in
  * .npz files, one emulated Cortex-M4 board. The front is measured and bit-exact, its --json matches
  * the schema, the HTML draws a scatter per board in headless Chromium, --resume continues from the
- * state without training or building again, and --pick writes the chosen point's firmware.
+ * state without training or building again, --pick writes the chosen point's firmware, and each
+ * point's project file (tinyforge.json) rebuilds it: the same bytes as its printed compile command,
+ * the same flash and ms from `run --config`.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
 import { npyBytes } from '../../src/lab/data/npy.ts';
 import { writeZip } from '../../src/lab/data/zip.ts';
@@ -144,6 +146,41 @@ describe('CLI: tune on a tiny grid', function () {
     expect(dom, 'a script failed on the page').to.not.match(/data-errors=/);
     expect(dom).to.match(/<body[^>]*data-rendered="1"/);
     expect(dom).to.match(/<canvas id="tune-chart-0"[^>]*style="[^"]*height/);
+  });
+
+  it("each point's tinyforge.json rebuilds it: the same C as the compile command, the same flash and ms", () => {
+    const p = doc.boards[0].front[0];
+    expect(existsSync(p.config), p.config).to.equal(true);
+    const config = JSON.parse(readFileSync(p.config, 'utf8'));
+    expect(config).to.deep.equal({
+      model: relative(dirname(p.config), p.model),
+      target: 'cortex-m4',
+      board: BOARD,
+      prefer: p.build.prefer,
+      clock: p.build.clockHz,
+      out: 'firmware',
+    });
+    expect(p.commands).to.include(`tinyforge compile --config ${p.config}`);
+    const fromFile = join(dirname(p.config), 'firmware');
+    const fromFlags = join(dir, 'firmware-flags');
+    const a = tinyforge(['compile', '--config', p.config]);
+    expect(a.status, a.stderr).to.equal(0);
+    const b = tinyforge(['compile', p.model, '--board', BOARD, '--prefer', p.build.prefer, '-o', fromFlags]);
+    expect(b.status, b.stderr).to.equal(0);
+    const files = readdirSync(fromFlags).sort();
+    expect(readdirSync(fromFile).sort()).to.deep.equal(files);
+    // every file the same, but for the banner line that spells out the command
+    const body = (f: string) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => !/command: tinyforge compile/.test(l))
+        .join('\n');
+    for (const f of files) expect(body(join(fromFile, f)), f).to.equal(body(join(fromFlags, f)));
+    const run = tinyforge(['run', '--config', p.config, '--json']);
+    expect(run.status, run.stderr).to.equal(0);
+    const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(r.memory.flash).to.equal(p.flash);
+    expect((r.cycleEstimate.perInference / p.build.clockHz) * 1000).to.be.closeTo(p.ms, p.ms * 0.02);
   });
 
   it('--resume continues from the state without training or building again; --pick writes the firmware', () => {

@@ -17,6 +17,7 @@ import {
   numberList,
   paretoFront,
   parseState,
+  keptChannels,
   recipesOf,
 } from '../../src/compress/tune_front.ts';
 import { constraintsOf, gridOf } from '../../src/face/cli/tune_action.ts';
@@ -138,9 +139,29 @@ describe('tune: grid, candidates and clocks', () => {
   it('the default grid: dense int8 first, then bits, palettes, sensitivity budgets and channel ratios', () => {
     const recipes = recipesOf(defaultGrid());
     expect(recipes[0]).to.deep.equal({ id: 'int8', channels: 0 });
-    expect(recipes.map((r) => r.id)).to.deep.equal(['int8', 'w4', 'pal3', 'mixed-l0.25', 'mixed-l1', 'ch25', 'ch25+w4', 'ch50', 'ch50+w4']);
-    const none = recipesOf({ channels: [], sensitivityLosses: [], weightBits: [], paletteBits: [], prefer: ['speed'], qatAbove: Infinity });
+    expect(recipes.map((r) => r.id)).to.deep.equal(['int8', 'w4', 'pal3', 'mixed-l0.25', 'mixed-l1', 'ch30', 'ch30+w4', 'ch50', 'ch50+w4']);
+    expect(recipes.find((r) => r.id === 'ch30+w4')).to.deep.equal({ id: 'ch30+w4', channels: 0.3, channelMultiple: 4, weightBits: 4 });
+    const none = recipesOf({ channels: [], channelMultiple: 1, sensitivityLosses: [], weightBits: [], paletteBits: [], prefer: ['speed'], qatAbove: Infinity });
     expect(none.map((r) => r.id)).to.deep.equal(['int8']);
+  });
+
+  it("channels kept: the rest of the ratio, rounded to the kernels' channel groups", () => {
+    // the MNIST CNN's 8 and 16 channels at 30 %: 4 and 12 (not 6 and 11)
+    expect(keptChannels(8, 0.3, 4)).to.equal(4);
+    expect(keptChannels(16, 0.3, 4)).to.equal(12);
+    expect(keptChannels(8, 0.3)).to.equal(6);
+    expect(keptChannels(16, 0.25, 1)).to.equal(12);
+    // at least one group; a layer no wider than a group keeps the rest as it falls
+    expect(keptChannels(8, 0.9, 4)).to.equal(4);
+    expect(keptChannels(4, 0.5, 4)).to.equal(2);
+    expect(keptChannels(3, 0.9, 4)).to.equal(1);
+    for (let c = 1; c <= 64; c++)
+      for (const r of [0.1, 0.25, 0.3, 0.5, 0.75, 0.9])
+        for (const m of [1, 4, 8]) {
+          const k = keptChannels(c, r, m);
+          expect(k, `${c} ${r} ${m}`).to.be.within(1, c);
+          if (m > 1 && c > m) expect(k % m === 0 || k === c, `${c} ${r} ${m}`).to.equal(true);
+        }
   });
 
   it('candidates: every recipe on every board with every storage choice at every clock; ids are unique per board', () => {
@@ -186,8 +207,16 @@ describe('tune: state and options', () => {
   });
 
   it('grid and constraint options parse, and bad values are refused in one line', () => {
-    const grid = gridOf({ channels: '0.3', losses: 'none', weightBits: '4,3', paletteBits: '', prefer: 'size', qatAbove: 'never' });
-    expect(grid).to.deep.equal({ channels: [0.3], sensitivityLosses: [], weightBits: [4, 3], paletteBits: [], prefer: ['size'], qatAbove: Infinity });
+    const grid = gridOf({ channels: '0.3', channelMultiple: '8', losses: 'none', weightBits: '4,3', paletteBits: '', prefer: 'size', qatAbove: 'never' });
+    expect(grid).to.deep.equal({
+      channels: [0.3],
+      channelMultiple: 8,
+      sensitivityLosses: [],
+      weightBits: [4, 3],
+      paletteBits: [],
+      prefer: ['size'],
+      qatAbove: Infinity,
+    });
     expect(() => gridOf({ channels: '1.5', losses: '', weightBits: '', paletteBits: '', prefer: 'speed', qatAbove: '0' })).to.throw(
       TinyforgeError,
       /--channels/,

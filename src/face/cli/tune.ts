@@ -21,13 +21,19 @@ export function tuneCommand(): Command {
     .option('--max-flash <bytes>', 'the front keeps only points with at most this flash')
     .option('--max-ms <ms>', 'the front keeps only points at most this slow (estimated ms per inference)')
     .option('--min-accuracy <percent>', 'the front keeps only points at least this accurate on the held-out data (percent)')
-    .option('--channels <ratios>', 'structured pruning: shares of channels removed to try (comma-separated; none: no channel pruning)', '0.25,0.5')
+    .option('--channels <ratios>', 'structured pruning: shares of channels removed to try (comma-separated; none: no channel pruning)', '0.3,0.5')
+    .option(
+      '--channel-multiple <n>',
+      "each channel-pruned layer keeps a multiple of this many channels (the kernels' channel groups; 1: as the ratio falls)",
+      '4',
+    )
     .option('--losses <points>', 'per-layer bits and sparsity by sensitivity: loss budgets in accuracy points to try (none: skip)', '0.25,1')
     .option('--weight-bits <bits>', 'uniform weight widths below 8 to try (none: skip)', '4')
     .option('--palette-bits <bits>', 'palette index widths to try (none: skip)', '3')
     .option('--prefer <list>', 'the compile --prefer choices to try, comma-separated: speed, size', 'speed,size')
     .option('--all-clocks', "also try every clock the board's descriptor offers (default: its clock)")
-    .option('--channel-epochs <n>', 'fine-tuning epochs after channel pruning', '6')
+    .option('--channel-epochs <n>', 'fine-tuning epochs after channel pruning', '12')
+    .option('--channel-lr <rate>', 'the fine-tuning step size after channel pruning (Adam)', '0.003')
     .option('--qat-above <points>', 'train quantization-aware when post-training int8 loses more than this many points', '0.5')
     .option('--sensitivity-samples <n>', 'held-out samples the sensitivity analysis runs', '200')
     .option('--device-samples <n>', 'held-out samples each candidate runs on its board, compared byte for byte with the host reference', '5')

@@ -34,6 +34,7 @@ export interface TuneCliOptions extends DataCliOptions, TrainCliOptions, Calibra
   maxMs?: string;
   minAccuracy?: string;
   channels: string;
+  channelMultiple?: string;
   losses: string;
   weightBits: string;
   paletteBits: string;
@@ -41,6 +42,7 @@ export interface TuneCliOptions extends DataCliOptions, TrainCliOptions, Calibra
   allClocks?: boolean;
   qatAbove: string;
   channelEpochs: string;
+  channelLr: string;
   sensitivitySamples: string;
   deviceSamples: string;
   searchDir?: string;
@@ -58,13 +60,14 @@ export interface TuneCliOptions extends DataCliOptions, TrainCliOptions, Calibra
 }
 
 /** The grid the options span. */
-export function gridOf(opts: Pick<TuneCliOptions, 'channels' | 'losses' | 'weightBits' | 'paletteBits' | 'prefer' | 'qatAbove'>): TuneGrid {
+export function gridOf(opts: Pick<TuneCliOptions, 'channels' | 'channelMultiple' | 'losses' | 'weightBits' | 'paletteBits' | 'prefer' | 'qatAbove'>): TuneGrid {
   const prefer = opts.prefer.split(',').map((p) => p.trim());
   for (const p of prefer) if (p !== 'speed' && p !== 'size') throw new TinyforgeError(`--prefer ${opts.prefer}: expected speed, size or both`);
   const qatAbove = opts.qatAbove === 'never' ? Infinity : Number(opts.qatAbove);
   if (!(qatAbove >= 0)) throw new TinyforgeError(`--qat-above ${opts.qatAbove}: expected points >= 0, or never`);
   return {
     channels: numberList(opts.channels, '--channels', 0, 0.9),
+    channelMultiple: numberList(opts.channelMultiple ?? '4', '--channel-multiple', 1, 64, true)[0] ?? 1,
     sensitivityLosses: numberList(opts.losses, '--losses', 0, 100),
     weightBits: numberList(opts.weightBits, '--weight-bits', 2, 7, true),
     paletteBits: numberList(opts.paletteBits, '--palette-bits', 2, 6, true),
@@ -110,6 +113,7 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
       constraints,
       epochs: positiveNumber(opts.epochs, '--epochs', true),
       channelEpochs: positiveNumber(opts.channelEpochs, '--channel-epochs', true),
+      channelLearningRate: positiveNumber(opts.channelLr, '--channel-lr'),
       batchSize: positiveNumber(opts.batchSize, '--batch-size', true),
       learningRate: opts.lr === undefined ? undefined : positiveNumber(opts.lr, '--lr'),
       seed: Number(opts.seed),
@@ -171,7 +175,8 @@ function modelHash(path: string): string {
 
 /** Each candidate as a `run` job on its board's farm queue; the jobs of one step go out together. */
 function farmMeasurer(opts: TuneCliOptions): Measurer {
-  return async (jobs) => {
+  return async (jobs, note) => {
+    note?.(`${jobs.length} build${jobs.length === 1 ? '' : 's'} queued on the farm (${[...new Set(jobs.map((j) => j.candidate.board))].join(', ')})`);
     const farmJobs = jobs.map((j) =>
       makeJob(
         'run',

@@ -23,11 +23,12 @@ export function describeRecipe(p: Pick<Point, 'recipe'>): string {
   return parts.length === 0 ? 'dense int8' : parts.join(', ');
 }
 
-/** The commands that rebuild and run a point from its int8 model file. */
+/** The commands that rebuild and run a point: from its project file, and from its int8 model file with the flags. */
 export function pointCommands(p: Point): string[] {
   const clock = ` --clock ${p.build.clockHz / 1e6}MHz`;
   const common = `${p.model} --board ${p.board} --prefer ${p.build.prefer}`;
-  return [`tinyforge run ${common}${clock} --json`, `tinyforge compile ${common} -o firmware-${p.board}`];
+  const fromFile = p.config ? [`tinyforge run --config ${p.config} --json`, `tinyforge compile --config ${p.config}`] : [];
+  return [...fromFile, `tinyforge run ${common}${clock} --json`, `tinyforge compile ${common} -o firmware-${p.board}`];
 }
 
 export function formatTuneReport(report: TuneReport): string {
@@ -72,7 +73,7 @@ export function formatTuneReport(report: TuneReport): string {
   }
   const pickable = report.boards.flatMap((b) => b.front.slice(0, 1));
   if (pickable.length > 0) {
-    lines.push('', 'rebuild a point from its model (--pick BOARD:N writes its firmware):');
+    lines.push('', 'rebuild a point from its project file or its model (--pick BOARD:N writes its firmware):');
     for (const p of pickable) lines.push(...pointCommands(p).map((c) => `  ${c}`));
   }
   return lines.join('\n');
