@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The differential fuzzer's float32 and hybrid models in CI (test/fuzz/ops/float.ts): every float
- * generator in both forms, float models and int8 -> DEQUANTIZE -> float ops -> QUANTIZE, on the host
+ * generator in each of its forms, float models and int8 -> DEQUANTIZE -> float ops -> QUANTIZE, on the host
  * (TS reference and C under ASan+UBSan) and on the emulated board of every kernel family: the
  * Cortex-M4 and M55 (single-precision FPU, -mfloat-abi=hard), the Cortex-M0 and RP2040 (libgcc's
  * soft-float) and the ESP32-C3 (RV32IMC, soft-float), every output byte against TFLite Micro's
- * float kernels (a float32 output of the libm ops within their ULP bounds). The seeds are fixed, so TFLite Micro's answers are recorded in
- * test/oracle/answers/ and replayed where tflm-ref is absent.
+ * float kernels (a float32 output of the libm ops within their ULP bounds). The seeds are fixed,
+ * so TFLite Micro's answers are recorded in test/oracle/answers/ and replayed where tflm-ref is
+ * absent.
  */
 import { expect } from 'chai';
 import { loadGenerators } from './batch.ts';

@@ -7,7 +7,7 @@ import type { Graph } from '../../core/ir/graph.ts';
 import type { StreamResult, StreamShape } from '../../core/pipeline/stream.ts';
 import type { StreamCosts } from '../../lab/estimate/stream.ts';
 import { COUNT_KIND_WORDS, formatStreamCosts } from '../../lab/estimate/stream.ts';
-import { jsonOutputValues, outputValues } from '../../lab/data/bytes.ts';
+import { outputValues } from '../../lab/data/bytes.ts';
 import { REPORT_GENERATOR, escapeHtml } from './html.ts';
 
 export interface PipelineReport {
@@ -59,7 +59,7 @@ export function pipelineJson(report: PipelineReport, model: Graph): PipelineJson
     return {
       index: w.index,
       startSample: w.startSample,
-      outputs: w.outputs.map((bytes, o) => jsonOutputValues(outputValues(model, o, bytes))),
+      outputs: w.outputs.map((bytes, o) => outputValues(model, o, bytes)),
       top: { class: t.index, score: t.score, label: t.label },
     };
   });
