@@ -116,18 +116,15 @@ export function reluChain(change: (g: Graph) => void = () => {}): Graph {
   return g;
 }
 
-/** An int8 model with a float RESIZE_BILINEAR between DEQUANTIZE and QUANTIZE. */
+/** An int8 model with a float SIN between DEQUANTIZE and QUANTIZE. */
 function floatIslandModel(): Graph {
   const q = { scale: 0.1, zeroPoint: 0 };
   const b = new GraphBuilder('island');
-  const x = b.input({ shape: [1, 2, 2, 1], q, name: 'x' });
-  const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 2, 2, 1], dtype: 'float32' }]);
-  const [g] = b.op('RESIZE_BILINEAR', [f!, b.ints([4, 4])], [{ shape: [1, 4, 4, 1], dtype: 'float32', name: 'resized' }], {
-    alignCorners: false,
-    halfPixelCenters: false,
-  });
-  const [y] = b.op('QUANTIZE', [g!], [{ shape: [1, 4, 4, 1], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'y' }]);
-  const [r] = b.op('RELU', [y!], [{ shape: [1, 4, 4, 1], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'r' }]);
+  const x = b.input({ shape: [1, 4], q, name: 'x' });
+  const [f] = b.op('DEQUANTIZE', [x], [{ shape: [1, 4], dtype: 'float32' }]);
+  const [g] = b.op('SIN', [f!], [{ shape: [1, 4], dtype: 'float32', name: 'sin' }]);
+  const [y] = b.op('QUANTIZE', [g!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'y' }]);
+  const [r] = b.op('RELU', [y!], [{ shape: [1, 4], q: { scale: 1 / 256, zeroPoint: -128 }, name: 'r' }]);
   b.output(r!);
   return b.build();
 }
@@ -420,7 +417,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     group: 'model contents',
     what: 'a float op tinyforge has no float32 kernel for',
     args: ['compile', 'float-island.tflite', '-o', 'out'],
-    says: 'op 1 (RESIZE_BILINEAR) computes in float32 (tensor 1 "t1"): tinyforge has no float32 kernel for RESIZE_BILINEAR yet',
+    says: 'op 1 (SIN) computes in float32 (tensor 1 "t1"): tinyforge has no float32 kernel for SIN yet',
     tflm: 'runs it with its float kernels',
     tflmModel: { file: 'float-island.tflite', refuses: false },
   },

@@ -34,6 +34,7 @@ import {
 import type { FuzzDType, FuzzGenerator } from './ops/types.ts';
 import { TflmRefError, concatBytes, runTflmRefAsync } from '../helpers/tflm_ref.ts';
 import { maskInvalid } from '../helpers/valid_frames.ts';
+import { type OutputTolerance, maxUlpOfBytes, outputUlpTolerances } from '../../src/lab/run/float_tolerance.ts';
 
 /** The emulated board of each kernel family, and host (TS reference + C under the sanitizers). */
 export const FAMILY_TARGETS: Record<string, string> = {
@@ -163,13 +164,19 @@ function firstDifference(expected: Uint8Array, actual: Uint8Array): string | und
   return undefined;
 }
 
-/** Components whose outputs differ from `expected` (per inference, per graph output, in order). */
+/**
+ * Components whose outputs differ from `expected` (per inference, per graph output, in order): byte
+ * for byte, except a float32 output that depends on a libm layer (LOGISTIC, TANH, SOFTMAX, ...),
+ * which may differ by the summed ULP bounds of those layers (FLOAT_LIBM_ULP, as `run` compares:
+ * src/lab/run/float_tolerance.ts) and no more.
+ */
 function differingComponents(batch: Batch, expected: Uint8Array[][], actual: Uint8Array[][]): { component: Component; detail: string }[] {
   const out: { component: Component; detail: string }[] = [];
+  const tolerances = outputUlpTolerances(batch.graph);
   for (const c of batch.components) {
     search: for (let k = 0; k < expected.length; k++) {
       for (let o = c.outputs[0]; o < c.outputs[1]; o++) {
-        const d = firstDifference(expected[k]![o]!, actual[k]![o]!);
+        const d = outputDifference(expected[k]![o]!, actual[k]![o]!, tolerances[o]);
         if (d) {
           const t = batch.graph.tensors[batch.graph.outputs[o]!]!;
           out.push({ component: c, detail: `inference ${k} output ${o - c.outputs[0]} (tensor ${t.index} ${t.dtype}${JSON.stringify(t.shape)}): ${d}` });
@@ -179,6 +186,14 @@ function differingComponents(batch: Batch, expected: Uint8Array[][], actual: Uin
     }
   }
   return out;
+}
+
+/** How one output differs: the first byte, or for an output with a ULP bound the distance past it. */
+export function outputDifference(expected: Uint8Array, actual: Uint8Array, tolerance: OutputTolerance | null | undefined): string | undefined {
+  if (!tolerance || tolerance.ulps === 0) return firstDifference(expected, actual);
+  const ulps = maxUlpOfBytes(actual, expected, tolerance.floor);
+  if (ulps <= tolerance.ulps) return undefined;
+  return `${ulps} ULP${tolerance.floor > 0 ? ` of max(|y|, ${tolerance.floor})` : ''} apart, past the bound of ${tolerance.ulps} (${firstDifference(expected, actual)})`;
 }
 
 function spec(c: Component): ComponentSpec {

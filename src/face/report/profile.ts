@@ -9,6 +9,7 @@ import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, format
 import { factLines } from './layout.ts';
 import { PLAIN } from './style.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
+import { type JsonOutputValue, jsonOutputValues } from '../../lab/data/bytes.ts';
 
 const shape = (shapes: number[][]) => shapes.map((s) => `[${s.join('x')}]`).join(' ');
 
@@ -132,7 +133,7 @@ export function profileJson(r: ProfileReport, made?: Provenance, e?: Estimation)
     target: r.target,
     board: r.board,
     counter: e ? { ...r.counter, exact: e.exact } : r.counter,
-    outputs: r.outputs,
+    outputs: r.outputs.map(jsonOutputValues),
     perInference: r.perInference,
     layers: r.layers.map((l, i) => ({
       index: l.index,
@@ -173,7 +174,8 @@ export interface ProfileJson {
   target: string;
   board: string | null;
   counter: ProfileReport['counter'] & { exact?: ExactCounterKind | null };
-  outputs: number[][];
+  /** NaN and the infinities of a float32 output as strings (jsonOutputValues) */
+  outputs: JsonOutputValue[][];
   perInference: number;
   layers: (Omit<ProfileReport['layers'][number], never> & { estimates?: Estimate[] })[];
   memory: ProfileReport['memory'];

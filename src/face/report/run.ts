@@ -6,6 +6,7 @@ import { formatHz } from '../../lab/estimate/clock.ts';
 import { formatBytes, formatTable } from './table.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
 import { type TopClass, formatTopClass } from '../../lab/data/labels.ts';
+import { jsonOutputValues } from '../../lab/data/bytes.ts';
 
 /** The top class of each case's first output (`run --labels`, or a softmax classifier's). */
 export interface RunClasses {
@@ -33,10 +34,19 @@ export function underFloor(arena: number, floor: number): string {
 
 /** `run --json`: the report, its exact counter labelled (`counter.exact`), and the estimates beside it. */
 export function runJson(r: RunReport, e: Estimation, classes?: RunClasses) {
-  const json = { ...r, counter: r.counter ? { ...r.counter, exact: e.exact } : null, estimates: e.estimates, estimatedFor: e.estimatedFor };
+  // a float32 output's NaN and infinities as strings (jsonOutputValues): JSON has no number for them
+  const cases = r.cases.map((c) => ({ ...c, outputs: c.outputs.map(jsonOutputValues) }));
+  const json = {
+    ...r,
+    outputs: r.outputs.map(jsonOutputValues),
+    cases,
+    counter: r.counter ? { ...r.counter, exact: e.exact } : null,
+    estimates: e.estimates,
+    estimatedFor: e.estimatedFor,
+  };
   if (!classes) return json;
   // `top` beside `outputs`: the first inference's, and each case's
-  return { ...json, top: classes.tops[0] ?? null, cases: r.cases.map((c, i) => ({ ...c, top: classes.tops[i] ?? null })) };
+  return { ...json, top: classes.tops[0] ?? null, cases: cases.map((c, i) => ({ ...c, top: classes.tops[i] ?? null })) };
 }
 
 /**

@@ -19,6 +19,14 @@ export function splitOutputs(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
   return sizes.map((n) => bytes.slice(at, (at += n)));
 }
 
+/** A value of an output in a `--json` document: a number, or "NaN", "Infinity", "-Infinity" (JSON has no number for them). */
+export type JsonOutputValue = number | 'NaN' | 'Infinity' | '-Infinity';
+
+/** An output's values for `--json`: NaN and the infinities of a float32 output as the strings "NaN", "Infinity", "-Infinity". */
+export function jsonOutputValues(values: readonly number[]): JsonOutputValue[] {
+  return values.map((v) => (Number.isFinite(v) ? v : (String(v) as JsonOutputValue)));
+}
+
 /** An output tensor's bytes as numbers (integers, or floats for a float output), in ONNX's layout for an ONNX model. */
 export function outputValues(graph: Graph, output: number, bytes: Uint8Array): number[] {
   const t = graph.tensors[graph.outputs[output]!]!;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * float32 and hybrid components over every op with a float kernel whose result needs no libm
- * function. Each generator here is an int8 generator of another file run through a float view of the
+ * float32 and hybrid components over every op with a float kernel, and float32 ones over the ops
+ * whose float kernel calls libm (held to their ULP bounds). Each generator here is an int8 generator of another file run through a float view of the
  * graph builder: every int8 tensor it draws (activations, weights, constants; an int32 bias with a
  * scale) becomes a float32 tensor, constants their dequantized values times a random factor in
  * [0.9, 1.1) (so products and sums round at every step), int32 indices, perms, shapes and bools
@@ -13,7 +13,8 @@
  *   quantization the generator drew for it: int8 -> DEQUANTIZE -> float ops -> QUANTIZE.
  *
  * Every float op in a component runs TFLite Micro's float kernel on both sides (tflm-ref): the
- * comparison is byte for byte, as for the integer generators.
+ * comparison is byte for byte, as for the integer generators, but for the float32 outputs of the
+ * libm ops (within FLOAT_LIBM_ULP).
  */
 import type { Quantization } from '../../../src/core/ir/graph.ts';
 import type { TensorBuffer } from '../../../src/core/ir/buffers.ts';
@@ -213,6 +214,22 @@ export const FLOAT_GENERATOR_NAMES = [
   'LEAKY_RELU',
   'SQUARED_DIFFERENCE',
   'CUMSUM',
+  'L2_NORMALIZATION',
+  'BATCH_MATMUL',
+  'TRANSPOSE_CONV',
+  'RESIZE_BILINEAR',
 ] as const;
 
-export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf), addN, prelu];
+/**
+ * The ops whose float kernel calls libm (expf, tanhf, expm1f, logf): float32 form only, each output
+ * held to the op's ULP bound of TFLite Micro's (FLOAT_LIBM_ULP, docs/kernels.md; the campaign compares
+ * as `run` does). Not in hybrid form: a QUANTIZE after them turns a one-ULP difference into an int8
+ * step now and then, which no bound on the float output covers.
+ */
+export const FLOAT_LIBM_GENERATOR_NAMES = ['LOGISTIC', 'TANH', 'ELU', 'SOFTMAX', 'LOG_SOFTMAX'] as const;
+
+function floatOnlyOf(name: string): FuzzGenerator {
+  return { ...floatOf(name), dtypes: ['float32'] };
+}
+
+export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf), addN, prelu, ...FLOAT_LIBM_GENERATOR_NAMES.map(floatOnlyOf)];

@@ -11,6 +11,8 @@ import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import type { LayerEmitContext, OpDef } from '../op.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { batchMatmulInt16 } from './batch_matmul_int16.ts';
+import { batchMatmulFloat } from './batch_matmul_float.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape, forEachBroadcast } from '../common/families/broadcast.ts';
 import { broadcastCView, rejectInt16 } from '../common/families/elementwise.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
@@ -89,11 +91,13 @@ export function geometry(graph: Graph, op: Op): Geometry {
   return { lhs, rhs, out, adjX, adjY, m, k: kl, n, lhsBatch, rhsBatch, outBatch };
 }
 
-/** What the int8 and int16 kernels both prepare: the batch walk, the matrix sizes and the rescale. */
-export type MatmulLayout = Pick<BatchMatMulParams, 'loops' | 'batches' | 'm' | 'k' | 'n' | 'adjX' | 'adjY' | 'multiplier' | 'shift'>;
+/** What every kernel (int8, int16, float32) prepares: the batch walk and the matrix sizes. */
+export type MatmulWalk = Pick<BatchMatMulParams, 'loops' | 'batches' | 'm' | 'k' | 'n' | 'adjX' | 'adjY'>;
 
-export function matmulLayout(g: Geometry): MatmulLayout {
-  const { multiplier, shift } = fcTensorMultiplier(g.lhs.quant!.scale[0]!, g.rhs.quant!.scale[0]!, g.out.quant!.scale[0]!);
+/** What the int8 and int16 kernels both prepare: the walk and the rescale. */
+export type MatmulLayout = MatmulWalk & Pick<BatchMatMulParams, 'multiplier' | 'shift'>;
+
+export function matmulWalk(g: Geometry): MatmulWalk {
   return {
     loops: broadcastLoops(g.lhsBatch, g.rhsBatch, g.outBatch),
     batches: g.outBatch.reduce((a, b) => a * b, 1),
@@ -102,9 +106,12 @@ export function matmulLayout(g: Geometry): MatmulLayout {
     n: g.n,
     adjX: g.adjX,
     adjY: g.adjY,
-    multiplier,
-    shift,
   };
+}
+
+export function matmulLayout(g: Geometry): MatmulLayout {
+  const { multiplier, shift } = fcTensorMultiplier(g.lhs.quant!.scale[0]!, g.rhs.quant!.scale[0]!, g.out.quant!.scale[0]!);
+  return { ...matmulWalk(g), multiplier, shift };
 }
 
 /**
@@ -112,7 +119,7 @@ export function matmulLayout(g: Geometry): MatmulLayout {
  * rhs and the step from one k to the next (element (m, k) of lhs and (k, n) of rhs, transposed when
  * adj_x / adj_y).
  */
-export function forEachDot(p: MatmulLayout, visit: (lAt: number, lStride: number, rAt: number, rStride: number) => void): void {
+export function forEachDot(p: MatmulWalk, visit: (lAt: number, lStride: number, rAt: number, rStride: number) => void): void {
   forEachBroadcast(p.loops, (la, rb) => {
     const lBase = la * p.m * p.k;
     const rBase = rb * p.k * p.n;
@@ -125,7 +132,7 @@ export function forEachDot(p: MatmulLayout, visit: (lAt: number, lStride: number
 }
 
 /** The template fields batch_matmul.c.hbs and batch_matmul_int16.c.hbs share. */
-export function matmulCView(p: MatmulLayout, ctx: LayerEmitContext) {
+export function matmulCView(p: MatmulWalk, ctx: LayerEmitContext) {
   const lhs = ctx.graph.tensors[ctx.op.inputs[0]!]!;
   const rhs = ctx.graph.tensors[ctx.op.inputs[1]!]!;
   return {
@@ -218,5 +225,5 @@ const batchMatmul: OpDef<BatchMatMulParams> = {
   },
 };
 
-// int16 activations (16x8) go to their own kernel in batch_matmul_int16.ts
-export default withInt16Variant(batchMatmul, batchMatmulInt16);
+// int16 activations (16x8) go to their own kernel in batch_matmul_int16.ts, float32 to batch_matmul_float.ts
+export default withFloatVariant(withInt16Variant(batchMatmul, batchMatmulInt16), batchMatmulFloat);

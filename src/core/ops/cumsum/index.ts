@@ -8,51 +8,17 @@
  */
 import { withFloatVariant } from '../common/families/float_variant.ts';
 import { floatCumsum } from '../common/families/float_elementwise.ts';
-import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type AddScanParams, addScanCHelpers, addScanParams, scaledInput, scaledOutput } from '../common/families/add_scan.ts';
-import { sameShape } from '../common/families/elementwise.ts';
-import { checkedByPrepare, constIndexValues, normalizeAxis, shapeComment } from '../common/families/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { checkedByPrepare, shapeComment } from '../common/families/shape_ops.ts';
+import { type CumsumGeometry, cumsumGeometry } from './geometry.ts';
 
-export interface CumsumParams extends AddScanParams {
-  /** dims before the axis, along it, after it */
-  outer: number;
-  depth: number;
-  inner: number;
-  exclusive: boolean;
-  reverse: boolean;
-  shape: number[];
-  axis: number;
-}
+export interface CumsumParams extends AddScanParams, CumsumGeometry {}
 
 function prepareCumsum(graph: Graph, op: Op): CumsumParams {
-  const input = requireInput(graph, op, 0, 'input');
-  const axisT = requireInput(graph, op, 1, 'axis');
-  const output = requireOutput(graph, op);
-  if (!sameShape(input.shape, output.shape))
-    throw new OpError(
-      op.index,
-      op.kind,
-      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
-    );
-  if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar`);
-  if (axisT.dtype !== 'int32') throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisT)} is ${axisT.dtype}; TFLite Micro needs int32`);
-  const values = constIndexValues(op, axisT, 'axis');
-  if (values.length !== 1) throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisT)} holds ${values.length} values; expected one`);
-  const axis = normalizeAxis(op, values[0], input.shape.length);
-  const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  return {
-    ...addScanParams(graph, op, [input], output),
-    outer: prod(input.shape.slice(0, axis)),
-    depth: input.shape[axis]!,
-    inner: prod(input.shape.slice(axis + 1)),
-    exclusive: op.attrs.exclusive === true,
-    reverse: op.attrs.reverse === true,
-    shape: [...input.shape],
-    axis,
-  };
+  const g = cumsumGeometry(graph, op);
+  return { ...addScanParams(graph, op, [graph.tensors[op.inputs[0]!]!], graph.tensors[op.outputs[0]!]!), ...g };
 }
 
 const cumsum: OpDef<CumsumParams> = {

@@ -3,6 +3,8 @@ import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
 import { type ResizeGeometry, resizeGeometry } from '../common/families/resize.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { resizeBilinearFloat } from './resize_bilinear_float.ts';
 
 /** One output row's (or column's) interpolation: the two input indices and the Q10 weight of the second. */
 export interface Interpolation {
@@ -108,4 +110,5 @@ const resizeBilinear: OpDef<ResizeBilinearParams> = {
   },
 };
 
-export default resizeBilinear;
+// float32 layers go to resize_bilinear_float.ts
+export default withFloatVariant(resizeBilinear, resizeBilinearFloat);

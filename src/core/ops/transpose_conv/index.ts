@@ -22,6 +22,8 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { transposeConvInt16, transposeInputIsInt16 } from './transpose_conv_int16.ts';
+import { transposeConvFloat, transposeInputIsFloat } from './transpose_conv_float.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
 import { transposeConvDspVariant, transposeConvM0plusVariant, transposeConvRv32Variant } from './phases.ts';
 import { type OrtTransposeFloat, emitOrtTransposeConv, evaluateOrtTransposeConv, ortTransposeFloat } from './ort_float.ts';
 import { activationRange } from '../common/numerics/activation.ts';
@@ -93,10 +95,13 @@ export function geometry(graph: Graph, op: Op) {
   };
 }
 
-/** The filter, shapes and (constant) output-shape tensor of a TRANSPOSE_CONV (int8 and 16x8 alike). */
-export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>): void {
+/**
+ * The filter, shapes and (constant) output-shape tensor of a TRANSPOSE_CONV (int8, 16x8 and float32
+ * alike; `weightQuant`: the filter's per-channel quantization too, not for float32).
+ */
+export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>, weightQuant = true): void {
   const [outC, , , filterInC] = g.filter.shape as [number, number, number, number];
-  requireWeightQuant(op, g.filter, 0, outC, true);
+  if (weightQuant) requireWeightQuant(op, g.filter, 0, outC, true);
   requireConstant(op, g.filter, 'filter');
   if (filterInC !== g.input.shape[3]) {
     throw new OpError(
@@ -126,13 +131,20 @@ export function requireTransposeShapes(op: Op, g: ReturnType<typeof geometry>): 
   }
 }
 
+/** The sizes and window of every kernel (int8, 16x8, float32): no rescale. */
+export type TransposeShape = Omit<TransposeWindow, keyof ChannelMultipliers>;
+
 export function transposeWindow(op: Op, g: ReturnType<typeof geometry>): TransposeWindow {
+  const outC = g.filter.shape[0]!;
+  const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
+  return { ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC), ...transposeShape(g) };
+}
+
+export function transposeShape(g: ReturnType<typeof geometry>): TransposeShape {
   const [batches, inH, inW, inC] = g.input.shape as [number, number, number, number];
   const [outC, kH, kW] = g.filter.shape as [number, number, number, number];
   const [, outH, outW] = g.output.shape as [number, number, number, number];
-  const filterScales = requireWeightQuant(op, g.filter, 0, outC, true);
   return {
-    ...convChannelMultipliers(g.input.quant!.scale[0]!, filterScales, g.output.quant!.scale[0]!, outC),
     batches,
     inH,
     inW,
@@ -308,5 +320,5 @@ const transposeConv: OpDef<TransposeConvParams> = {
   },
 };
 
-// int16 activations (16x8) go to their own kernel in transpose_conv_int16.ts
-export default withInt16Variant(transposeConv, transposeConvInt16, transposeInputIsInt16);
+// int16 activations (16x8) go to their own kernel in transpose_conv_int16.ts, float32 to transpose_conv_float.ts
+export default withFloatVariant(withInt16Variant(transposeConv, transposeConvInt16, transposeInputIsInt16), transposeConvFloat, transposeInputIsFloat);

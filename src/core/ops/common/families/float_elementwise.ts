@@ -18,8 +18,9 @@ import type { LayerEmitContext } from '../../op.ts';
 import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors, sameShape, unaryTensors } from './elementwise.ts';
 import { forEachBroadcast } from './broadcast.ts';
 import { type FloatKernel, type FloatTagged, cFloatLiteral, fround, requireFloat } from './float_variant.ts';
-import { constIndexValues, inputTensors, normalizeAxis } from './shape_ops.ts';
+import { inputTensors } from './shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
+import { type CumsumGeometry, cumsumGeometry } from '../../cumsum/geometry.ts';
 
 /** Loops of the broadcast C, one per output dimension (as the integer binary kernels emit them). */
 function broadcastC(ctx: LayerEmitContext, layout: BinaryLayout, what: string, body: string): string {
@@ -62,62 +63,62 @@ function preparePointwise(graph: Graph, op: Op): FloatPointwiseParams {
   return { float32: true, size: elementCount(input.shape), shape: [...input.shape], alpha: fround(alpha) };
 }
 
-/** ABS on float32: the sign bit cleared. */
-export const floatAbs: FloatKernel<FloatPointwiseParams> = {
-  check: (graph, op) => void preparePointwise(graph, op),
-  prepare: preparePointwise,
-  macs: (graph, op) => elementCount(graph.tensors[op.inputs[0]!]!.shape),
-  evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Float32Array;
-    const y = outputs[0] as Float32Array;
-    const xu = new Uint32Array(x.buffer, x.byteOffset, p.size);
-    const yu = new Uint32Array(y.buffer, y.byteOffset, p.size);
-    for (let i = 0; i < p.size; i++) yu[i] = xu[i]! & 0x7fffffff;
-  },
-  emitC(p, ctx) {
-    return `/* ABS float32 [${p.shape.join('x')}], ${p.size} elements: std::abs, the sign bit cleared */
+/** What one pointwise op gives: its formula for the C comment, the TypeScript loop and the C loop's body. */
+interface PointwiseOp {
+  /** the C comment's text after the element count */
+  what(p: FloatPointwiseParams): string;
+  evaluate(p: FloatPointwiseParams, x: Float32Array, y: Float32Array): void;
+  /** the C statements for element i (indented four spaces), from in[i] to out[i] */
+  cBody(p: FloatPointwiseParams): string;
+}
+
+/** A one-input float32 kernel over every element in order (the input's shape, `preparePointwise`). */
+function pointwiseKernel(k: PointwiseOp): FloatKernel<FloatPointwiseParams> {
+  return {
+    check: (graph, op) => void preparePointwise(graph, op),
+    prepare: preparePointwise,
+    macs: (graph, op) => elementCount(graph.tensors[op.inputs[0]!]!.shape),
+    evaluate: (p, inputs, outputs) => k.evaluate(p, inputs[0] as Float32Array, outputs[0] as Float32Array),
+    emitC: (p, ctx) => `/* ${ctx.op.kind} float32 [${p.shape.join('x')}], ${p.size} elements: ${k.what(p)} */
 static void ${ctx.fnName}(void) {
   const float *in = ${ctx.input(0)};
   float *out = ${ctx.output(0)};
   int i;
   for (i = 0; i < ${p.size}; ++i) {
-    uint32_t u;
+${k.cBody(p)}  }
+}
+`,
+  };
+}
+
+/** ABS on float32: the sign bit cleared. */
+export const floatAbs = pointwiseKernel({
+  what: () => 'std::abs, the sign bit cleared',
+  evaluate(p, x, y) {
+    const xu = new Uint32Array(x.buffer, x.byteOffset, p.size);
+    const yu = new Uint32Array(y.buffer, y.byteOffset, p.size);
+    for (let i = 0; i < p.size; i++) yu[i] = xu[i]! & 0x7fffffff;
+  },
+  cBody: () => `    uint32_t u;
     memcpy(&u, &in[i], 4);
     u &= 0x7fffffffu;
     memcpy(&out[i], &u, 4);
-  }
-}
-`;
-  },
-};
+`,
+});
 
 /** LEAKY_RELU on float32: x > 0 ? x : x * alpha. */
-export const floatLeakyRelu: FloatKernel<FloatPointwiseParams> = {
-  check: (graph, op) => void preparePointwise(graph, op),
-  prepare: preparePointwise,
-  macs: (graph, op) => elementCount(graph.tensors[op.inputs[0]!]!.shape),
-  evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Float32Array;
-    const y = outputs[0] as Float32Array;
+export const floatLeakyRelu = pointwiseKernel({
+  what: (p) => `x > 0 ? x : x * ${cFloatLiteral(p.alpha)}`,
+  evaluate(p, x, y) {
     for (let i = 0; i < p.size; i++) {
       const v = x[i]!;
       y[i] = v > 0 ? v : fround(v * p.alpha);
     }
   },
-  emitC(p, ctx) {
-    return `/* LEAKY_RELU float32 [${p.shape.join('x')}], ${p.size} elements: x > 0 ? x : x * ${cFloatLiteral(p.alpha)} */
-static void ${ctx.fnName}(void) {
-  const float *in = ${ctx.input(0)};
-  float *out = ${ctx.output(0)};
-  int i;
-  for (i = 0; i < ${p.size}; ++i) {
-    const float v = in[i];
+  cBody: (p) => `    const float v = in[i];
     out[i] = (v > 0.0f) ? v : v * ${cFloatLiteral(p.alpha)};
-  }
-}
-`;
-  },
-};
+`,
+});
 
 // ---- SQUARED_DIFFERENCE, PRELU ----
 
@@ -228,46 +229,17 @@ ${terms}
 
 // ---- CUMSUM ----
 
-export interface FloatCumsumParams extends FloatTagged {
-  outer: number;
-  depth: number;
-  inner: number;
-  exclusive: boolean;
-  reverse: boolean;
-  shape: number[];
-  axis: number;
-}
+export interface FloatCumsumParams extends FloatTagged, CumsumGeometry {}
 
+/** The integer kernel's geometry (cumsum/geometry.ts), float32 tensors required first. */
 function prepareCumsum(graph: Graph, op: Op): FloatCumsumParams {
   const input = requireInput(graph, op, 0, 'input');
-  const axisT = requireInput(graph, op, 1, 'axis');
-  const output = requireOutput(graph, op);
+  requireInput(graph, op, 1, 'axis');
   requireFloat(op, [
     [input, 'input'],
-    [output, 'output'],
+    [requireOutput(graph, op), 'output'],
   ]);
-  if (!sameShape(input.shape, output.shape))
-    throw new OpError(
-      op.index,
-      op.kind,
-      `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected the input's [${input.shape.join(',')}]`,
-    );
-  if (input.shape.length < 1) throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is a scalar`);
-  if (axisT.dtype !== 'int32') throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisT)} is ${axisT.dtype}; TFLite Micro needs int32`);
-  const values = constIndexValues(op, axisT, 'axis');
-  if (values.length !== 1) throw new OpError(op.index, op.kind, `axis ${tensorLabel(axisT)} holds ${values.length} values; expected one`);
-  const axis = normalizeAxis(op, values[0], input.shape.length);
-  const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  return {
-    float32: true,
-    outer: prod(input.shape.slice(0, axis)),
-    depth: input.shape[axis]!,
-    inner: prod(input.shape.slice(axis + 1)),
-    exclusive: op.attrs.exclusive === true,
-    reverse: op.attrs.reverse === true,
-    shape: [...input.shape],
-    axis,
-  };
+  return { float32: true, ...cumsumGeometry(graph, op) };
 }
 
 /** CUMSUM on float32: running sums from 0 along the axis. */
