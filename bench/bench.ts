@@ -22,6 +22,7 @@
  *   npm run bench [-- --models person_detect,micro_speech,fc_autoencoder] [--boards qemu-mps2-an386] [--no-generated] [--zoo]
  *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
  *   npm run bench -- --mlperf [...]: the MLPerf Tiny models against the best published latencies (bench/mlperf.ts)
+ *   npm run bench -- --float [...]: the float column, float32 models against TFLite Micro's float reference kernels (bench/float.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -658,6 +659,7 @@ interface BenchArgs {
   zoo?: boolean;
   sweep?: boolean;
   mlperf?: boolean;
+  float?: boolean;
   weightsInRam?: string;
   quick?: boolean;
   json?: boolean;
@@ -679,6 +681,10 @@ const program = new Command('bench')
     '--mlperf',
     'the MLPerf Tiny models on the boards with published results: estimated ms against the best published (--models kws,vww,ic,ad, --boards, --json)',
   )
+  .option(
+    '--float',
+    "the float column: float32 conv/depthwise/FC models on the M4F and M7 against TFLite Micro's float reference kernels (--models, --boards, --json)",
+  )
   .option('--weights-in-ram <mode>', "with --mlperf: run's --weights-in-ram (auto: the most-read tables in SRAM where a board's flash is slower)")
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
@@ -697,13 +703,22 @@ if (cli.weightsInRam !== undefined && !cli.mlperf) {
   process.exit(2);
 }
 const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report', 'markdown'].filter(
-  (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && cli.mlperf),
+  (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && (cli.mlperf || cli.float)),
 );
 if (!cli.sweep && sweepOnly.length > 0) {
   process.stderr.write(`error: bench: --${sweepOnly[0]} is an option of --sweep\n`);
   process.exit(2);
 }
-if (cli.mlperf) {
+if (cli.float) {
+  const { runFloat } = await import('./float.ts');
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
+  try {
+    await runFloat({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true });
+  } catch (e) {
+    process.stderr.write(`error: bench --float: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+} else if (cli.mlperf) {
   const { runMlperf } = await import('./mlperf.ts');
   const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
   try {

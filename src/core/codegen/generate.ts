@@ -527,7 +527,7 @@ function emitContext(
     },
     addConst: (suffix, ctype, values, align) => {
       // C has no empty arrays: an empty table (a sparse layer whose weights are all zero) is one 0 no kernel reads
-      const body = values.length > 0 ? cArrayBody(values) : '  0';
+      const body = values.length > 0 ? cArrayBody(ctype === 'float' ? Array.from(values, floatLiteral) : values) : '  0';
       const count = Math.max(1, values.length);
       // a table the same as one already emitted is that one (a row-band stage's band and steady
       // instances of a layer carry the same weights and records: person_detect's stage, 808 B)

@@ -193,7 +193,7 @@ export interface LayerEmitContext {
    * Adds a const table in flash beside the weights (per-channel multipliers, re-arranged weights)
    * and returns its symbol. `suffix` must be unique within the layer.
    */
-  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t', values: ArrayLike<number>, align?: 16): string;
+  addConst(suffix: string, ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint8_t' | 'uint16_t' | 'float', values: ArrayLike<number>, align?: 16): string;
   /** renders a handlebars template that lives beside the op (path relative to the op's folder) */
   render(templatePath: string, view: object): string;
   /** the target's ISA, for tuning inside one variant (unroll factors); variants are picked by selectVariant */

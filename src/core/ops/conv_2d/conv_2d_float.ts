@@ -11,6 +11,8 @@ import { conv2dGeometry } from '../common/families/conv_geometry.ts';
 import { type FloatConvParams, checkFloatConv, floatConvParams } from '../common/families/float_conv.ts';
 import { type FloatKernel, C_CLAMP, cFloatLiteral, clampF, fround } from '../common/families/float_variant.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+import { C_FMLA4, interleaveRowsBy4 } from '../common/families/float_mla.ts';
 
 export interface Conv2dFloatParams extends FloatConvParams {
   /** input channels each filter sees: inC / groups */
@@ -70,6 +72,32 @@ export const conv2dFloat: FloatKernel<Conv2dFloatParams> = {
   },
   emitC(p, ctx) {
     ctx.defineOnce('tf_fclamp', C_CLAMP);
+    if (p.perGroup === p.outC) {
+      // one group: four output channels per step over a filter interleaved by four
+      ctx.defineOnce('tf_fmla4', C_FMLA4);
+      const filterRow = p.kH * p.kW * p.inC;
+      const blocks = p.outC - (p.outC % 4);
+      const w = fromBytes('float32', ctx.graph.tensors[ctx.op.inputs[1]!]!.data!) as Float32Array;
+      return ctx.render('conv_2d_float_blocked.c.hbs', {
+        ...p,
+        blocks,
+        tail: p.outC - blocks,
+        filterRow,
+        blockStride: 4 * filterRow,
+        wRow4: 4 * p.kW * p.inC,
+        wTap4: 4 * p.inC,
+        rowSize: p.inW * p.inC,
+        imageSize: p.inH * p.inW * p.inC,
+        dilationW1: p.dilationW === 1,
+        fnName: ctx.fnName,
+        input: ctx.input(0),
+        weights: ctx.addConst('w4', 'float', interleaveRowsBy4(w, p.outC, filterRow)),
+        bias: p.hasBias ? ctx.input(2) : undefined,
+        output: ctx.output(0),
+        lo: cFloatLiteral(p.actMin),
+        hi: cFloatLiteral(p.actMax),
+      });
+    }
     return ctx.render('conv_2d_float.c.hbs', {
       ...p,
       grouped: p.perGroup !== p.outC,

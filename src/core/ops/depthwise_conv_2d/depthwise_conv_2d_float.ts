@@ -9,6 +9,7 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import { depthwiseGeometry, requireDepthMultiplier, requireDepthwiseFilterShape } from '../common/families/conv_geometry.ts';
 import { type FloatConvParams, checkFloatConv, floatConvParams } from '../common/families/float_conv.ts';
+import { C_FMLA4X } from '../common/families/float_mla.ts';
 import { type FloatKernel, C_CLAMP, cFloatLiteral, clampF, fround } from '../common/families/float_variant.ts';
 
 export interface DepthwiseFloatParams extends FloatConvParams {
@@ -59,6 +60,27 @@ export const depthwiseConv2dFloat: FloatKernel<DepthwiseFloatParams> = {
   },
   emitC(p, ctx) {
     ctx.defineOnce('tf_fclamp', C_CLAMP);
+    if (p.multiplier === 1) {
+      // one output channel per input channel: four neighbouring channels per step
+      ctx.defineOnce('tf_fmla4x', C_FMLA4X);
+      const blocks = p.outC - (p.outC % 4);
+      return ctx.render('depthwise_conv_2d_float_blocked.c.hbs', {
+        ...p,
+        blocks,
+        tail: p.outC - blocks,
+        imageSize: p.inH * p.inW * p.inC,
+        xRowStep: p.dilationH * p.inW * p.inC,
+        xTapStep: p.dilationW * p.inC,
+        wRowStep: p.kW * p.outC,
+        fnName: ctx.fnName,
+        input: ctx.input(0),
+        filter: ctx.input(1),
+        bias: p.hasBias ? ctx.input(2) : undefined,
+        output: ctx.output(0),
+        lo: cFloatLiteral(p.actMin),
+        hi: cFloatLiteral(p.actMax),
+      });
+    }
     return ctx.render('depthwise_conv_2d_float.c.hbs', {
       ...p,
       fnName: ctx.fnName,

@@ -17,6 +17,8 @@ import {
   fround,
   requireFloat,
 } from '../common/families/float_variant.ts';
+import { fromBytes } from '../../ir/buffers.ts';
+import { C_FMLA4, interleaveRowsBy4 } from '../common/families/float_mla.ts';
 import { optionalInput, requireClampActivation, requireConstant, requireInput, requireOutput, requireRank, tensorLabel } from '../common/families/weighted.ts';
 
 export interface FullyConnectedFloatParams extends FloatTagged {
@@ -93,11 +95,17 @@ export const fullyConnectedFloat: FloatKernel<FullyConnectedFloatParams> = {
   },
   emitC(p, ctx) {
     ctx.defineOnce('tf_fclamp', C_CLAMP);
+    ctx.defineOnce('tf_fmla4', C_FMLA4);
+    const blocks = p.outFeatures - (p.outFeatures % 4);
+    const w = fromBytes('float32', ctx.graph.tensors[ctx.op.inputs[1]!]!.data!) as Float32Array;
     return ctx.render('fully_connected_float.c.hbs', {
       ...p,
+      blocks,
+      tail: p.outFeatures - blocks,
+      blockStride: 4 * p.inFeatures,
       fnName: ctx.fnName,
       input: ctx.input(0),
-      filter: ctx.input(1),
+      weights: ctx.addConst('w4', 'float', interleaveRowsBy4(w, p.outFeatures, p.inFeatures)),
       bias: p.hasBias ? ctx.input(2) : undefined,
       output: ctx.output(0),
       lo: cFloatLiteral(p.actMin),
