@@ -1374,14 +1374,16 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
 static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
                                                                               uint32_t *cols, const int fast, const int full,
-                                                                              tf_dsp_pw_run_fn run) {
+                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn,
+                                                                              const int signed_wide) {
   const int k4 = g->k4;
   const int run_bytes = g->k_w * g->in_c;
   const int out_c = g->out_c;
   int8_t *const row_a = (int8_t *)(void *)(cols + k4);
   int8_t *const row_b = row_a + run_bytes;
   int8_t *const twin = row_b + run_bytes;
-  const int wide = fast == 2;
+  /* the zero point after the unsigned clamp (WIDE), or before the SSAT (signed WIDE: the clamp on signed lanes) */
+  const int wide = fast == 2 && !signed_wide;
   const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
   const int step = g->stride_w * g->in_c;
   const int line = g->in_w * g->in_c;
@@ -1391,7 +1393,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(co
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + k4;
-  s.entry = 0; /* unused: the quads' routine computes its entry */
+  /* the code bytes into the loop's first turn (bandRunAsm reads them; quadRunAsm computes its own) */
+  s.entry = ((-(k4 >> 2)) & (turn - 1)) * step_bytes;
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * line;
     int oy = 0, ox = 0;
@@ -1515,7 +1518,8 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
 static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
                                                                               uint32_t *band, const int fast, const int full,
-                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn) {
+                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn,
+                                                                              const int signed_wide) {
   const int k4 = g->k4;
   const int in_c = g->in_c;
   const int out_c = g->out_c;
@@ -1523,7 +1527,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(co
   const int columns = g->out_w * g->stride_w + g->k_w;
   const int off = g->stride_w * col_words * 4;
   int8_t *const twin = (int8_t *)(void *)(band + columns * col_words);
-  const int wide = fast == 2;
+  const int wide = fast == 2 && !signed_wide;
   const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
   /* the padding's words: the input zero point in both lanes */
   const uint32_t zpw = tf_sxtb16((uint32_t)(uint8_t)(-g->input_offset) * 0x01010101u);

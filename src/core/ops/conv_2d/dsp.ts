@@ -662,15 +662,24 @@ export const BAND_TURN_STEPS = 4;
  * The frame as quadRunAsm's (tf_dsp_pw_run_t under the loop's entry address), the entry taken from
  * the struct's `entry` bytes; registers, records, requantization, clamp and stores as there.
  */
-export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number): string {
+export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number | undefined, turn = BAND_TURN_STEPS, zp?: number): string {
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
-  if (off <= 0 || off > 4088 || off % 4 !== 0) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
-  const turn = BAND_TURN_STEPS;
+  if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
+  if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
+  // the signed WIDE form: the zero point added before an SSAT, the clamp on signed lanes as FAST's
+  const rq = (acc: string, m: string, p: string) =>
+    zp === undefined
+      ? rqLines(acc, m, p, fast, 'r12')
+      : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
+  const clampMode = zp === undefined ? fast : 1;
+  const stepBytes = off === undefined ? QUAD_STEP_BYTES : BAND_STEP_BYTES;
+  // the band's: pixel B's word at `off` past A's, four LDR in a row; else the interleaved columns' two LDM of two
+  const loads =
+    off === undefined
+      ? ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}']
+      : [`ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8'];
   const half = [
-    `ldr.w r9, [r12, #${off}]`,
-    'ldr.w r8, [r12], #4',
-    'ldr.w r11, [lr, #4]',
-    'ldr.w r10, [lr], #8',
+    ...loads,
     'smlad r2, r8, r10, r2',
     'smlad r3, r9, r10, r3',
     'sxtb16 r10, r10',
@@ -708,10 +717,10 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     '12:',
     ...Array.from({ length: turn - 1 }, () => step).flat(),
     '13:',
-    `.if (12b - 10b) != ${BAND_STEP_BYTES}`,
+    `.if (12b - 10b) != ${stepBytes}`,
     '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
     '.endif',
-    `.if (13b - 10b) != ${BAND_STEP_BYTES * turn}`,
+    `.if (13b - 10b) != ${stepBytes * turn}`,
     `.error "bandRunAsm: the turn is not ${turn} steps"`,
     '.endif',
     'ldr r10, [sp, #32]', // stop
@@ -727,15 +736,15 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'sub r7, r7, r5',
     'add r7, r9, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r2', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r3', 'r10', 'r11', fast, 'r12'),
+    ...rq('r0', 'r8', 'r9'),
+    ...rq('r1', 'r8', 'r9'),
+    ...rq('r2', 'r10', 'r11'),
+    ...rq('r3', 'r10', 'r11'),
     'ldm lr!, {r8, r9, r10, r11}', // m r', P r', m s', P s'
-    ...rqLines('r4', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r5', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r6', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r7', 'r10', 'r11', fast, 'r12'),
+    ...rq('r4', 'r8', 'r9'),
+    ...rq('r5', 'r8', 'r9'),
+    ...rq('r6', 'r10', 'r11'),
+    ...rq('r7', 'r10', 'r11'),
     // pixel A's four channels r, s, r', s' in one word, pixel B's in another
     'bfi r0, r2, #8, #8',
     'bfi r0, r4, #16, #8',
@@ -747,8 +756,8 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'ldr r2, [sp, #8]',
     'ldr r3, [sp, #12]',
     'ldr r4, [sp, #16]',
-    ...laneClampLoads(fast, clamp),
-    ...laneClampOps(fast, clamp, ['r0', 'r1']),
+    ...laneClampLoads(clampMode, clamp),
+    ...laneClampOps(clampMode, clamp, ['r0', 'r1']),
     'str r0, [r2], #4',
     'str r1, [r3], #4',
     'str r2, [sp, #8]',
@@ -761,7 +770,7 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of an im2col pixel pair from a band of columns in assembly (conv_2d/dsp.ts bandRunAsm, pixel B ${off} bytes past A): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -925,7 +934,18 @@ export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: 
   if (p.inC % 4 !== 0 || !quadRunApplies(p.outC) || k4 < TRIPLE_RUN_MIN_K4) return false;
   // past one chunk's k4, the weights themselves bound the extraction (pairsOneChunk)
   const chunk = k4 <= 4 * PAIR_CHUNK_STEPS ? k4 : rows && pairsOneChunk(rows, p.outC, k4) ? 4 : k4;
-  return pairsRunApplies(chunk, fast, p.actMin, p.outputZeroPoint);
+  if (pairsRunApplies(chunk, fast, p.actMin, p.outputZeroPoint)) return true;
+  // WIDE under a floor below the zero point: bandRunAsm's signed form (the M4's bands, the M33's LDM loads)
+  return chunk <= 4 * PAIR_CHUNK_STEPS && signedWide(fast, p);
+}
+
+/**
+ * Whether a WIDE layer's activation floor lies below its output zero point (a layer without an
+ * activation): the run's unsigned clamp (USAT, the zero point added after it) does not hold there,
+ * and bandRunAsm adds the zero point before an SSAT instead (an immediate of the routine's instance).
+ */
+export function signedWide(fast: number, p: Pick<Conv2DParams, 'actMin' | 'outputZeroPoint'>): boolean {
+  return fast === 2 && p.actMin < p.outputZeroPoint;
 }
 
 /**
@@ -1130,7 +1150,9 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   if (!direct && bandRunTaken(p, k4, fast, ctx.isa, ctx.prefer, plain) && channelPairsFit(plain, p.outC, k4))
     return emitBandRun(p, ctx, summary, plain, records, k4, fast);
-  if (!direct && quadIm2colTaken(p, k4, fast, ctx.isa, plain) && channelPairsFit(plain, p.outC, k4))
+  // signed WIDE runs in bandRunAsm's LDM form: not where the M4's pipelined loads would have taken a band
+  const quadLoads = !signedWide(fast, p) || !loadsPipeline(ctx.isa, ctx.prefer);
+  if (!direct && quadLoads && quadIm2colTaken(p, k4, fast, ctx.isa, plain) && channelPairsFit(plain, p.outC, k4))
     return emitQuadIm2col(p, ctx, summary, plain, records, k4, fast);
   if (!direct && tripleRunTaken(p, k4, fast) && channelPairsFit(plain, p.outC, k4)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
@@ -1269,6 +1291,11 @@ export function splitRows(plain: Int8Array, outC: number, k4: number, split: Spl
   return out;
 }
 
+/** A routine instance's tag for signed WIDE's zero point (`_z5`, `_zm128`), else none. */
+function zpTag(sw: boolean, zp: number): string {
+  return sw ? `_z${zp < 0 ? `m${-zp}` : zp}` : '';
+}
+
 /** The bytes between two neighbouring pixels' fields in the band (conv_2d_dsp.h tf_dsp_im2col_band_run_body). */
 export function bandPixelOffset(p: Pick<Conv2DParams, 'strideW' | 'kH' | 'inC'>): number {
   return p.strideW * p.kH * p.inC * 2;
@@ -1311,13 +1338,19 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
   const blob = withQuadRecords(halfwordQuads(halfwordPairs(rows, p.outC, k4), p.outC, k4), records, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const sw = signedWide(fast, p);
+  const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
   const off = bandPixelOffset(p);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}`;
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}`;
   const runName = `tf_dsp_band_run_${runTag}`;
   ctx.defineOnce(
     runName,
-    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_band.c.hbs', { asm: true, runName, runTag, runAsm: bandRunAsm(runName, fast, clamp, off) }),
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_band.c.hbs', {
+      asm: true,
+      runName,
+      runTag,
+      runAsm: bandRunAsm(runName, fast, clamp, off, BAND_TURN_STEPS, sw ? p.outputZeroPoint : undefined),
+    }),
   );
   ctx.defineOnce(
     `tf_dsp_im2col_band_${runTag}`,
@@ -1327,6 +1360,7 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
       off,
       stepBytes: BAND_STEP_BYTES,
       turn: BAND_TURN_STEPS,
+      signedWide: sw ? 1 : 0,
       ...mode,
     }),
   );
@@ -1373,20 +1407,35 @@ function emitQuadIm2col(
   const blob = withQuadRecords(halfwordQuads(halfwordPairs(plain, p.outC, k4), p.outC, k4), records, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}`;
-  const runName = `tf_dsp_pw_quad_${runTag}`;
+  const sw = signedWide(fast, p);
+  const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const turn = quadTurnSteps(ctx.isa, ctx.prefer);
+  const pipelined = loadsPipeline(ctx.isa, ctx.prefer);
+  if (sw && pipelined) throw new Error('emitQuadIm2col: the signed WIDE form runs the LDM loads only (the M4 takes bands)');
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${zpTag(sw, p.outputZeroPoint)}`;
+  // the signed WIDE form in bandRunAsm's interleaved-column instance, else the 1x1 layers' own routine
+  const runName = sw ? `tf_dsp_q2_run_${runTag}_t${turn}` : `tf_dsp_pw_quad_${runTag}`;
   ctx.defineOnce(
     runName,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
       quad: true,
       quadAsm: true,
       runName,
-      runTag,
-      runAsm: quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer), quadTurnSteps(ctx.isa, ctx.prefer)),
+      runTag: sw ? `${runTag}_t${turn}` : runTag,
+      runAsm: sw ? bandRunAsm(runName, fast, clamp, undefined, turn, p.outputZeroPoint) : quadRunAsm(runName, fast, clamp, pipelined, turn),
     }),
   );
-  ctx.defineOnce(`tf_dsp_im2col_quad_${runTag}`, renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_quad.c.hbs', { runTag, ...mode }));
+  ctx.defineOnce(
+    `tf_dsp_im2col_quad_${runTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_quad.c.hbs', {
+      runTag,
+      quadTag: sw ? `${runTag}_t${turn}` : runTag,
+      stepBytes: QUAD_STEP_BYTES,
+      turn,
+      signedWide: sw ? 1 : 0,
+      ...mode,
+    }),
+  );
   const f = (name: string, value: number): Field => ({ name, value: `${value}` });
   const geom: InitLine[] = [
     { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },

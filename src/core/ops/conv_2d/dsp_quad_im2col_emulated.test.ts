@@ -33,6 +33,8 @@ interface Layer {
   perChannel?: boolean;
   /** output zero point -128 at multipliers near 2^-15: the WIDE requantization */
   wide?: boolean;
+  /** the WIDE multipliers at this output zero point (FAST's rounding word overflows from |zp| ~ 64 at these shifts): without an activation, a floor below it (signed WIDE) */
+  wideZp?: number;
 }
 
 /** A chain of CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -60,8 +62,9 @@ function chain(name: string, input: [number, number, number, number], layers: La
       { shape: [l.outC], dtype: 'int32' },
       Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
     );
-    const outScale = l.wide ? inScale * scales[0]! * 2 ** 15.5 : 0.05 + rand() * 0.1;
-    const zeroPoint = l.wide ? -128 : randomInt(rand, -20, 20);
+    const wide = l.wide || l.wideZp !== undefined;
+    const outScale = wide ? inScale * scales[0]! * 2 ** 15.5 : 0.05 + rand() * 0.1;
+    const zeroPoint = l.wideZp ?? (l.wide ? -128 : randomInt(rand, -20, 20));
     inScale = outScale;
     const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint } }], {
       padding,
@@ -79,6 +82,7 @@ function chain(name: string, input: [number, number, number, number], layers: La
   return b.build();
 }
 
+const SIGNED_WIDE = /WIDE, zero point -?\d+ before the SSAT/g;
 const QUAD = /2 pixels x 4 channels in one halfword \(assembly run\)/g;
 const TRIPLE = /3 pixels x 2 channels in one halfword \(assembly run\)/g;
 
@@ -177,6 +181,21 @@ const MODELS: { graph: Graph; note: string; quads: number }[] = [
     ),
     quads: 5,
   },
+  {
+    note: 'signed WIDE (a floor below the zero point): saturating and clamped from above, bands and pixel columns, past one chunk',
+    graph: chain(
+      'dsp_q2_g',
+      [1, 7, 7, 64],
+      [
+        { outC: 8, kh: 3, kw: 3, padding: 'SAME', wideZp: 90, perChannel: true }, // k4 576: ResNet-8's last 3x3
+        { outC: 12, kh: 3, kw: 3, stride: 2, padding: 'SAME', wideZp: -100 }, // over 8: k4 72, 4x4
+        { outC: 4, kh: 3, kw: 3, dilation: 2, padding: 'SAME', wideZp: 120, activation: 'RELU_N1_TO_1' }, // over 12: pixel columns
+        { outC: 8, kh: 2, kw: 2, padding: 'VALID', wideZp: -127 }, // over 4: k4 16, 3x3
+      ],
+      47,
+    ),
+    quads: 4,
+  },
 ];
 
 describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
@@ -222,6 +241,7 @@ for (const [board, target] of Object.entries(TARGETS)) {
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         const dual = target === 'cortex-m7';
         expect(text.match(QUAD)?.length ?? 0).to.equal(dual ? 0 : quads);
+        if (graph.name === 'dsp_q2_g') expect(text.match(SIGNED_WIDE)?.length ?? 0, 'signed WIDE routines').to.be.at.least(dual ? 0 : 2);
         if (dual) expect(text.match(TRIPLE)?.length ?? 0).to.be.at.least(1);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 7 });
       });
