@@ -1361,4 +1361,217 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
   }
 }
 
+/*
+ * The im2col `pairs` layers over input channels a multiple of 4 and whole channel quads (out_c a
+ * multiple of 4) on the cores without dual issue (dsp.ts quadIm2colTaken): two pixels by four
+ * channels a block in the 1x1 layers' quad routine `run` (dsp.ts quadRunAsm, its weights and records
+ * in withQuadRecords' layout; 0 on the host: its twin). Each pixel pair's filter rows are packed
+ * into the columns as the 1x1 layers' pixel pairs (tf_dsp_pack_pair, one call a filter row): two
+ * pixels of one output row whose fields lie inside the image straight from it, else through the two
+ * row buffers (tf_dsp_filter_row). A last lone pixel runs as a pair with itself, its twin's outputs
+ * into the scratch. `cols`: k4 words of columns, two row buffers of k_w in_c bytes, out_c bytes.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
+                                                                              const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                                                                              uint32_t *cols, const int fast, const int full,
+                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn,
+                                                                              const int signed_wide) {
+  const int k4 = g->k4;
+  const int run_bytes = g->k_w * g->in_c;
+  const int out_c = g->out_c;
+  int8_t *const row_a = (int8_t *)(void *)(cols + k4);
+  int8_t *const row_b = row_a + run_bytes;
+  int8_t *const twin = row_b + run_bytes;
+  /* the zero point after the unsigned clamp (WIDE), or before the SSAT (signed WIDE: the clamp on signed lanes) */
+  const int wide = fast == 2 && !signed_wide;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  const int step = g->stride_w * g->in_c;
+  const int line = g->in_w * g->in_c;
+  tf_dsp_pw_run_t s;
+  s.cols = cols;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  s.stop = cols + k4;
+  /* the code bytes into the loop's first turn (bandRunAsm reads them; quadRunAsm computes its own) */
+  s.entry = ((-(k4 >> 2)) & (turn - 1)) * step_bytes;
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * line;
+    int oy = 0, ox = 0;
+    for (int left = g->out_h * g->out_w; left > 0; left -= 2) {
+      const int pair = left > 1;
+      const int ay = oy, ax = ox;
+      if (++ox == g->out_w) {
+        ox = 0;
+        ++oy;
+      }
+      int by = ay, bx = ax;
+      if (pair) {
+        by = oy;
+        bx = ox;
+        if (++ox == g->out_w) {
+          ox = 0;
+          ++oy;
+        }
+      }
+      /* two pixels of one output row whose fields lie inside the image at dilation 1: their rows
+       * straight from it, stride_w in_c bytes apart */
+      const int iy0 = ay * g->stride_h - g->pad_top, ix0 = ax * g->stride_w - g->pad_left;
+      const int inside = pair && by == ay && g->dilation_h == 1 && g->dilation_w == 1 && iy0 >= 0 && iy0 + g->k_h <= g->in_h && ix0 >= 0 &&
+                         ix0 + g->stride_w + g->k_w <= g->in_w;
+      const int8_t *src = inside ? image + (iy0 * g->in_w + ix0) * g->in_c : image;
+      for (int ky = 0; ky < g->k_h; ++ky) {
+        const int8_t *ra, *rb;
+        if (inside) {
+          ra = src;
+          rb = src + step;
+          src += line;
+        } else {
+          ra = tf_dsp_filter_row(row_a, image, ay, ax, ky, g);
+          rb = pair ? tf_dsp_filter_row(row_b, image, by, bx, ky, g) : ra;
+        }
+        tf_dsp_pack_pair(cols + ky * run_bytes, ra, rb, run_bytes);
+      }
+      s.out_a = out;
+      s.out_b = pair ? out + out_c : twin;
+      s.end_a = out + out_c;
+#if TF_DSP_NATIVE
+      (void)full;
+      (void)run(cols, w, &s);
+#else
+      (void)run;
+      (void)tf_dsp_pw_quad_twin(&s, w, k4, rq, fast, full);
+#endif
+      out += (pair ? 2 : 1) * out_c;
+    }
+  }
+}
+
+/*
+ * The im2col quad layers at dilation 1 on the Cortex-M4 (dsp.ts bandRunTaken): each output row's
+ * fields from a band of int16 columns instead of per-pixel columns. Band column j (image column
+ * j - pad_left, the input zero point outside the image) holds the k_h filter rows' in_c values of
+ * that column, four a group as SXTB16 halves (lanes 0, 2 then 1, 3), so a pixel's field (k_w
+ * columns from ox stride_w) is k4 contiguous int16 values in (kx, ky, c) order, the weights laid out
+ * in the same order (dsp.ts kxMajorRows), and the next pixel's field lies `off` (stride_w k_h in_c
+ * 2) bytes on. The band packs each value k_h / stride_h times per row of outputs where the pixel
+ * columns packed it k_h k_w / stride_h times. `run` (dsp.ts bandRunAsm) reads pixel A's words and
+ * B's at that offset, `entry` the code bytes into its loop's first turn; a lone last pixel of a row
+ * runs as a pair with the columns past it, its twin's outputs into the scratch. `band`: (out_w
+ * stride_w + k_w) columns of k_h in_c int16, then out_c bytes.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_band_pack(uint32_t *dst, const int8_t *src, int in_c) {
+  for (int c = 0; c < in_c; c += 4, dst += 2) {
+    const uint32_t v = tf_read_u32(src + c);
+    dst[0] = tf_sxtb16(v);
+    dst[1] = tf_sxtb16_ror8(v);
+  }
+}
+
+/* The routine's C twin (the host's): tf_dsp_pw_quad_twin with pixel B's words `off` bytes past A's. */
+static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
+                                                                        const tf_rq_t *rq, const int fast, const int full) {
+  int8_t *out_b = s->out_b;
+  const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+  const uint32_t *const xb0 = (const uint32_t *)(const void *)((const int8_t *)(const void *)s->cols + off);
+  for (int8_t *out_a = s->out_a; out_a < s->end_a; out_a += 4, out_b += 4) {
+    const int32_t start_p = (int32_t)TF_LOAD32(w), start_q = (int32_t)TF_LOAD32(w + 4);
+    int32_t pra = start_p, prb = start_p, pca = start_p, pcb = start_p;
+    int32_t qra = start_q, qrb = start_q, qca = start_q, qcb = start_q;
+    w += 8;
+    for (int i = 0; i < k4 / 2; i += 2, w += 16) {
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t xa = s->cols[i + h], xb = xb0[i + h];
+        const uint32_t wp = TF_LOAD32(w + 8 * h), wq = TF_LOAD32(w + 8 * h + 4);
+        pca = tf_smlad(xa, wp, pca);
+        pcb = tf_smlad(xb, wp, pcb);
+        pra = tf_smlad(xa, tf_sxtb16(wp), pra);
+        prb = tf_smlad(xb, tf_sxtb16(wp), prb);
+        qca = tf_smlad(xa, wq, qca);
+        qcb = tf_smlad(xb, wq, qcb);
+        qra = tf_smlad(xa, tf_sxtb16(wq), qra);
+        qrb = tf_smlad(xb, tf_sxtb16(wq), qrb);
+      }
+    }
+    const int32_t start_ps = (int32_t)TF_LOAD32(w), start_qs = (int32_t)TF_LOAD32(w + 4);
+    const int32_t psa = start_ps + ((int32_t)((uint32_t)pca - (uint32_t)pra) >> 8);
+    const int32_t psb = start_ps + ((int32_t)((uint32_t)pcb - (uint32_t)prb) >> 8);
+    const int32_t qsa = start_qs + ((int32_t)((uint32_t)qca - (uint32_t)qra) >> 8);
+    const int32_t qsb = start_qs + ((int32_t)((uint32_t)qcb - (uint32_t)qrb) >> 8);
+    w += 8;
+    int32_t q[8];
+    for (int i = 0; i < 8; ++i) q[i] = (int32_t)TF_LOAD32(w + 4 * i);
+    w += 32;
+    const int32_t a0 = tf_dsp_rq_sat(pra, q[0], q[1], rq, fast), b0 = tf_dsp_rq_sat(prb, q[0], q[1], rq, fast);
+    const int32_t a1 = tf_dsp_rq_sat(psa, q[2], q[3], rq, fast), b1 = tf_dsp_rq_sat(psb, q[2], q[3], rq, fast);
+    const int32_t a2 = tf_dsp_rq_sat(qra, q[4], q[5], rq, fast), b2 = tf_dsp_rq_sat(qrb, q[4], q[5], rq, fast);
+    const int32_t a3 = tf_dsp_rq_sat(qsa, q[6], q[7], rq, fast), b3 = tf_dsp_rq_sat(qsb, q[6], q[7], rq, fast);
+    const uint32_t va = tf_bytes4(a0, a1, a2, a3), vb = tf_bytes4(b0, b1, b2, b3);
+    const uint32_t ca = full ? va : tf_smin8(tf_smax8(va, lo4), hi4), cb = full ? vb : tf_smin8(tf_smax8(vb, lo4), hi4);
+    tf_put2(out_a, ca);
+    tf_put2(out_a + 2, ca >> 16);
+    tf_put2(out_b, cb);
+    tf_put2(out_b + 2, cb >> 16);
+  }
+}
+
+static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
+                                                                              const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                                                                              uint32_t *band, const int fast, const int full,
+                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn,
+                                                                              const int signed_wide) {
+  const int k4 = g->k4;
+  const int in_c = g->in_c;
+  const int out_c = g->out_c;
+  const int col_words = g->k_h * in_c / 2;
+  const int columns = g->out_w * g->stride_w + g->k_w;
+  const int off = g->stride_w * col_words * 4;
+  int8_t *const twin = (int8_t *)(void *)(band + columns * col_words);
+  const int wide = fast == 2 && !signed_wide;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  /* the padding's words: the input zero point in both lanes */
+  const uint32_t zpw = tf_sxtb16((uint32_t)(uint8_t)(-g->input_offset) * 0x01010101u);
+  tf_dsp_pw_run_t s;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  s.entry = ((-(k4 >> 2)) & (turn - 1)) * step_bytes;
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * g->in_w * in_c;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      /* the band of this output row */
+      for (int ky = 0; ky < g->k_h; ++ky) {
+        const int iy = oy * g->stride_h - g->pad_top + ky;
+        const int inside_row = iy >= 0 && iy < g->in_h;
+        uint32_t *dst = band + ky * (in_c / 2);
+        for (int j = 0; j < columns; ++j, dst += col_words) {
+          const int ix = j - g->pad_left;
+          if (inside_row && ix >= 0 && ix < g->in_w) {
+            tf_dsp_band_pack(dst, image + (iy * g->in_w + ix) * in_c, in_c);
+          } else {
+            for (int c = 0; c < in_c / 2; ++c) dst[c] = zpw;
+          }
+        }
+      }
+      for (int ox = 0; ox < g->out_w; ox += 2) {
+        const int pair = ox + 1 < g->out_w;
+        s.cols = band + ox * g->stride_w * col_words;
+        s.stop = s.cols + k4 / 2;
+        s.out_a = out;
+        s.out_b = pair ? out + out_c : twin;
+        s.end_a = out + out_c;
+#if TF_DSP_NATIVE
+        (void)full;
+        (void)off;
+        (void)run(s.cols, w, &s);
+#else
+        (void)run;
+        tf_dsp_band_quad_twin(&s, w, k4, off, rq, fast, full);
+#endif
+        out += (pair ? 2 : 1) * out_c;
+      }
+    }
+  }
+}
+
 #endif

@@ -100,7 +100,13 @@ export function dspScratchBytes(p: Conv2DParams): number {
   // tf_dsp_im2col_triple_run_body (tripleRunTaken; its requantization is not known here, so either
   // body fits): a last partial triple's three pixels of outputs over the row buffers, packed by then
   const partial = pixels % 3 !== 0 ? roundUp4(3 * p.outC) : 0;
-  return Math.max(body, k4 * 6 + Math.max(3 * rowBytes + slack, partial));
+  const triple = k4 * 6 + Math.max(3 * rowBytes + slack, partial);
+  // tf_dsp_im2col_quad_run_body (quadIm2colTaken, which the core decides): a pixel pair's columns,
+  // two filter rows and a lone last pixel's twin outputs
+  const quads = byRows && quadRunApplies(p.outC) ? k4 * 4 + 2 * rowBytes + p.outC : 0;
+  // tf_dsp_im2col_band_run_body (bandRunTaken, on the Cortex-M4): a band of columns per output row
+  const band = byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
+  return Math.max(body, triple, quads, band);
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -641,6 +647,139 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   ].join('\n');
 }
 
+/** A step of bandRunAsm's loop in code bytes: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
+export const BAND_STEP_BYTES = 112;
+
+/** Steps of 4 values a turn of bandRunAsm's loop (the Cortex-M4's: its ART holds a turn and the block). */
+export const BAND_TURN_STEPS = 4;
+
+/**
+ * The channel quads of an im2col pixel pair read from a band of int16 columns (conv_2d_dsp.h
+ * tf_dsp_im2col_band_run_body) as a naked function, one per model, mode, clamp and pixel offset: the
+ * Cortex-M4 schedule of quadRunAsm's loop (four LDR.W in a row, 2 + 1 + 1 + 1 cycles, 15 cycles per
+ * 16 MACs), pixel A's column word post-indexed and B's at `off` bytes past it, since the two
+ * pixels' fields lie in the band `off` (stride_w k_h in_c 2) bytes apart instead of interleaved.
+ * The frame as quadRunAsm's (tf_dsp_pw_run_t under the loop's entry address), the entry taken from
+ * the struct's `entry` bytes; registers, records, requantization, clamp and stores as there.
+ */
+export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number | undefined, turn = BAND_TURN_STEPS, zp?: number): string {
+  if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
+  if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
+  if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
+  // the signed WIDE form: the zero point added before an SSAT, the clamp on signed lanes as FAST's
+  const rq = (acc: string, m: string, p: string) =>
+    zp === undefined
+      ? rqLines(acc, m, p, fast, 'r12')
+      : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
+  const clampMode = zp === undefined ? fast : 1;
+  const stepBytes = off === undefined ? QUAD_STEP_BYTES : BAND_STEP_BYTES;
+  // the band's: pixel B's word at `off` past A's, four LDR in a row; else the interleaved columns' two LDM of two
+  const loads =
+    off === undefined
+      ? ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}']
+      : [`ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8'];
+  const half = [
+    ...loads,
+    'smlad r2, r8, r10, r2',
+    'smlad r3, r9, r10, r3',
+    'sxtb16 r10, r10',
+    'smlad r0, r8, r10, r0',
+    'smlad r1, r9, r10, r1',
+    'smlad r6, r8, r11, r6',
+    'smlad r7, r9, r11, r7',
+    'sxtb16 r11, r11',
+    'smlad r4, r8, r11, r4',
+    'smlad r5, r9, r11, r5',
+  ];
+  const step = [...half, ...half];
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    'ldr r3, [r2, #32]', // entry bytes
+    'adr.w r12, 10f',
+    'add r3, r3, r12',
+    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    'push {r3-r11}',
+    'mov lr, r1',
+    '1:',
+    'ldr r4, [lr, #4]', // start r'
+    'ldr r0, [lr], #8', // start r
+    'ldr r10, [sp]', // entry address
+    'ldr r12, [sp, #4]', // cols
+    'mov r1, r0',
+    'mov r2, r0',
+    'mov r3, r0',
+    'mov r5, r4',
+    'mov r6, r4',
+    'mov r7, r4',
+    'mov pc, r10',
+    '10:',
+    ...step,
+    '12:',
+    ...Array.from({ length: turn - 1 }, () => step).flat(),
+    '13:',
+    `.if (12b - 10b) != ${stepBytes}`,
+    '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
+    '.endif',
+    `.if (13b - 10b) != ${stepBytes * turn}`,
+    `.error "bandRunAsm: the turn is not ${turn} steps"`,
+    '.endif',
+    'ldr r10, [sp, #32]', // stop
+    'cmp r12, r10',
+    'bne 10b',
+    'ldrd r8, r9, [lr], #8', // start s, start s'
+    'sub r2, r2, r0',
+    'add r2, r8, r2, asr #8',
+    'sub r3, r3, r1',
+    'add r3, r8, r3, asr #8',
+    'sub r6, r6, r4',
+    'add r6, r9, r6, asr #8',
+    'sub r7, r7, r5',
+    'add r7, r9, r7, asr #8',
+    'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
+    ...rq('r0', 'r8', 'r9'),
+    ...rq('r1', 'r8', 'r9'),
+    ...rq('r2', 'r10', 'r11'),
+    ...rq('r3', 'r10', 'r11'),
+    'ldm lr!, {r8, r9, r10, r11}', // m r', P r', m s', P s'
+    ...rq('r4', 'r8', 'r9'),
+    ...rq('r5', 'r8', 'r9'),
+    ...rq('r6', 'r10', 'r11'),
+    ...rq('r7', 'r10', 'r11'),
+    // pixel A's four channels r, s, r', s' in one word, pixel B's in another
+    'bfi r0, r2, #8, #8',
+    'bfi r0, r4, #16, #8',
+    'bfi r0, r6, #24, #8',
+    'bfi r1, r3, #8, #8',
+    'bfi r1, r5, #16, #8',
+    'bfi r1, r7, #24, #8',
+    // out_a, out_b, end_a and the clamp's words in one run of LDR
+    'ldr r2, [sp, #8]',
+    'ldr r3, [sp, #12]',
+    'ldr r4, [sp, #16]',
+    ...laneClampLoads(clampMode, clamp),
+    ...laneClampOps(clampMode, clamp, ['r0', 'r1']),
+    'str r0, [r2], #4',
+    'str r1, [r3], #4',
+    'str r2, [sp, #8]',
+    'str r3, [sp, #12]',
+    'cmp r2, r4',
+    'bne 1b',
+    'mov r0, lr',
+    'add sp, #36',
+    'pop {r4-r11, pc}',
+  ];
+  const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  return [
+    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
+    '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
+}
+
 /** A step of quadLoneAsm's loop in code bytes: two halves of three LDR.W, 4 SMLAD and 2 SXTB16. */
 const QUAD_LONE_STEP_BYTES = 72;
 
@@ -778,6 +917,52 @@ export function tripleTurn(k4: number, core: string | undefined): number {
 /** Whether an im2col layer (weights aside: channelPairsFit) takes tripleRunAsm. */
 function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
   return p.outC >= 2 && k4 >= TRIPLE_RUN_MIN_K4 && tripleRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
+}
+
+/**
+ * Whether an im2col layer (weights aside: channelPairsFit) runs in pixel pairs by channel quads in
+ * quadRunAsm (conv_2d_dsp.h tf_dsp_im2col_quad_run_body) instead of tripleRunAsm: input channels a
+ * multiple of 4 (filter rows packed as the 1x1 layers' pixel pairs), whole channel quads, the run's
+ * requantization and one extraction chunk, on the cores without dual issue. The quad step's loads
+ * cost the Cortex-M4 15 cycles per 16 MACs in pipelined LDRs (0.94 a MAC, the triple's LDMs 1.04)
+ * and the Cortex-M33 14 (0.875, the triple's 0.92), and a block's fixed work is spread over eight
+ * outputs instead of six; the Cortex-M7 keeps the triple's dual-issue schedule (0.54 a MAC).
+ */
+export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, rows?: Int8Array): boolean {
+  const core = isa?.core;
+  if (core !== 'cortex-m4' && core !== 'cortex-m33') return false;
+  if (p.inC % 4 !== 0 || !quadRunApplies(p.outC) || k4 < TRIPLE_RUN_MIN_K4) return false;
+  // past one chunk's k4, the weights themselves bound the extraction (pairsOneChunk)
+  const chunk = k4 <= 4 * PAIR_CHUNK_STEPS ? k4 : rows && pairsOneChunk(rows, p.outC, k4) ? 4 : k4;
+  if (pairsRunApplies(chunk, fast, p.actMin, p.outputZeroPoint)) return true;
+  // WIDE under a floor below the zero point: bandRunAsm's signed form (the M4's bands, the M33's LDM loads)
+  return chunk <= 4 * PAIR_CHUNK_STEPS && signedWide(fast, p);
+}
+
+/**
+ * Whether a WIDE layer's activation floor lies below its output zero point (a layer without an
+ * activation): the run's unsigned clamp (USAT, the zero point added after it) does not hold there,
+ * and bandRunAsm adds the zero point before an SSAT instead (an immediate of the routine's instance).
+ */
+export function signedWide(fast: number, p: Pick<Conv2DParams, 'actMin' | 'outputZeroPoint'>): boolean {
+  return fast === 2 && p.actMin < p.outputZeroPoint;
+}
+
+/**
+ * Whether the `pairs` extraction s = (c - r) >> 8 is exact over all k4 values at once for these
+ * rows (k4 int8 weights each), whatever k4: c - r is 256 S modulo 2^32 with S = sum s_k x_k, exact
+ * while |S| < 2^23; the columns are int8 (the input offset is in the start), so |S| <= 128 sum |s_k|,
+ * and every row with sum |w_k| < 2^16 keeps it. PAIR_CHUNK_STEPS bounds it for any int8 weights
+ * (480 values); a 3x3 layer over 64 channels (576 values) of int8 weights spread over the whole
+ * range sums some 37,000.
+ */
+export function pairsOneChunk(rows: Int8Array, count: number, k4: number): boolean {
+  for (let r = 0; r < count; r++) {
+    let sum = 0;
+    for (let k = 0; k < k4; k++) sum += Math.abs(rows[r * k4 + k]!);
+    if (sum >= 65536) return false;
+  }
+  return true;
 }
 
 /** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp.h TF_DSP_STEP3X2P), registers pinned. */
@@ -963,6 +1148,12 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
+  if (!direct && bandRunTaken(p, k4, fast, ctx.isa, ctx.prefer, plain) && channelPairsFit(plain, p.outC, k4))
+    return emitBandRun(p, ctx, summary, plain, records, k4, fast);
+  // signed WIDE runs in bandRunAsm's LDM form: not where the M4's pipelined loads would have taken a band
+  const quadLoads = !signedWide(fast, p) || !loadsPipeline(ctx.isa, ctx.prefer);
+  if (!direct && quadLoads && quadIm2colTaken(p, k4, fast, ctx.isa, plain) && channelPairsFit(plain, p.outC, k4))
+    return emitQuadIm2col(p, ctx, summary, plain, records, k4, fast);
   if (!direct && tripleRunTaken(p, k4, fast) && channelPairsFit(plain, p.outC, k4)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
   const padHead = run && paddedQuadHead(p);
@@ -1098,6 +1289,175 @@ export function splitRows(plain: Int8Array, outC: number, k4: number, split: Spl
     }
   }
   return out;
+}
+
+/** A routine instance's tag for signed WIDE's zero point (`_z5`, `_zm128`), else none. */
+function zpTag(sw: boolean, zp: number): string {
+  return sw ? `_z${zp < 0 ? `m${-zp}` : zp}` : '';
+}
+
+/** The bytes between two neighbouring pixels' fields in the band (conv_2d_dsp.h tf_dsp_im2col_band_run_body). */
+export function bandPixelOffset(p: Pick<Conv2DParams, 'strideW' | 'kH' | 'inC'>): number {
+  return p.strideW * p.kH * p.inC * 2;
+}
+
+/** The band's bytes (out_w stride_w + k_w columns of k_h in_c int16) and a lone pixel's twin outputs. */
+export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW' | 'kH' | 'inC' | 'outC'>): number {
+  return (p.outW * p.strideW + p.kW) * p.kH * p.inC * 2 + roundUp4(p.outC);
+}
+
+/**
+ * Whether an im2col quad layer (quadIm2colTaken) reads its fields from a band of int16 columns per
+ * output row (bandRunAsm): on the Cortex-M4 with its pipelined loads (loadsPipeline: not under
+ * `--prefer size`), at dilation 1, the pixel offset within an LDR immediate. The loop costs what the
+ * pixel columns' does (four LDR in a row either way), and the packing drops to stride_h / k_w of
+ * theirs (a 3x3 layer at stride 1: a third). On the Cortex-M33, whose LDR after LDR costs 1 and LDM
+ * N, reading B's words apart from A's costs a cycle per 16 MACs more than the LDM of the
+ * interleaved columns, which the packing saved does not repay.
+ */
+export function bandRunTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined, rows?: Int8Array): boolean {
+  if (!loadsPipeline(isa, prefer) || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
+  return p.dilationH === 1 && p.dilationW === 1 && bandPixelOffset(p) <= 4088;
+}
+
+/** Rows of k_h k_w in_c values in filter order (ky, kx, c) into the band's order (kx, ky, c). */
+export function kxMajorRows(plain: Int8Array, outC: number, kH: number, kW: number, inC: number): Int8Array {
+  const k = kH * kW * inC;
+  const out = new Int8Array(plain.length);
+  for (let r = 0; r < outC; r++) {
+    for (let ky = 0; ky < kH; ky++) {
+      for (let kx = 0; kx < kW; kx++) out.set(plain.subarray(r * k + (ky * kW + kx) * inC, r * k + (ky * kW + kx + 1) * inC), r * k + (kx * kH + ky) * inC);
+    }
+  }
+  return out;
+}
+
+/** An im2col quad layer read from bands (bandRunTaken): the weights in (kx, ky, c) order in withQuadRecords' layout. */
+function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, plain: Int8Array, records: Int32Array, k4: number, fast: RequantKind): LayerCode {
+  const rows = kxMajorRows(plain, p.outC, p.kH, p.kW, p.inC);
+  const blob = withQuadRecords(halfwordQuads(halfwordPairs(rows, p.outC, k4), p.outC, k4), records, p.outC, k4);
+  const weights = ctx.addConst('w_dsp', 'int8_t', blob);
+  const mode = kernelMode(fast, p.actMin, p.actMax);
+  const sw = signedWide(fast, p);
+  const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const off = bandPixelOffset(p);
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}`;
+  const runName = `tf_dsp_band_run_${runTag}`;
+  ctx.defineOnce(
+    runName,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_band.c.hbs', {
+      asm: true,
+      runName,
+      runTag,
+      runAsm: bandRunAsm(runName, fast, clamp, off, BAND_TURN_STEPS, sw ? p.outputZeroPoint : undefined),
+    }),
+  );
+  ctx.defineOnce(
+    `tf_dsp_im2col_band_${runTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_band.c.hbs', {
+      asm: false,
+      runTag,
+      off,
+      stepBytes: BAND_STEP_BYTES,
+      turn: BAND_TURN_STEPS,
+      signedWide: sw ? 1 : 0,
+      ...mode,
+    }),
+  );
+  const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+  const geom: InitLine[] = [
+    { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
+    { fields: [f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
+    { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
+    { fields: [f('stride_h', p.strideH), f('stride_w', p.strideW), f('dilation_h', p.dilationH), f('dilation_w', p.dilationW)] },
+    { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft)] },
+    { fields: [f('input_offset', p.inputOffset)] },
+    { fields: [f('k4', k4)] },
+  ];
+  const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
+  return {
+    comment: [
+      `/* ${summary} (Arm DSP: im2col from a band of columns, 2 pixels x 4 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`,
+    ],
+    fnName: ctx.fnName,
+    decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
+    body: [
+      {
+        callee: `tf_dsp_im2col_band_${runTag}`,
+        args: [ctx.input(0), `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, ctx.output(0), `(uint32_t *)(void *)${ctx.scratch()}`],
+      },
+    ],
+  };
+}
+
+/**
+ * An im2col layer whose pixel pairs run in the 1x1 layers' channel-quad routine (quadIm2colTaken):
+ * the weights in withQuadRecords' layout, the routine shared with the model's 1x1 quad layers (the
+ * same name, turn and loads), one C body per model and mode.
+ */
+function emitQuadIm2col(
+  p: Conv2DParams,
+  ctx: LayerEmitContext,
+  summary: string,
+  plain: Int8Array,
+  records: Int32Array,
+  k4: number,
+  fast: RequantKind,
+): LayerCode {
+  const blob = withQuadRecords(halfwordQuads(halfwordPairs(plain, p.outC, k4), p.outC, k4), records, p.outC, k4);
+  const weights = ctx.addConst('w_dsp', 'int8_t', blob);
+  const mode = kernelMode(fast, p.actMin, p.actMax);
+  const sw = signedWide(fast, p);
+  const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
+  const turn = quadTurnSteps(ctx.isa, ctx.prefer);
+  const pipelined = loadsPipeline(ctx.isa, ctx.prefer);
+  if (sw && pipelined) throw new Error('emitQuadIm2col: the signed WIDE form runs the LDM loads only (the M4 takes bands)');
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${zpTag(sw, p.outputZeroPoint)}`;
+  // the signed WIDE form in bandRunAsm's interleaved-column instance, else the 1x1 layers' own routine
+  const runName = sw ? `tf_dsp_q2_run_${runTag}_t${turn}` : `tf_dsp_pw_quad_${runTag}`;
+  ctx.defineOnce(
+    runName,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
+      quad: true,
+      quadAsm: true,
+      runName,
+      runTag: sw ? `${runTag}_t${turn}` : runTag,
+      runAsm: sw ? bandRunAsm(runName, fast, clamp, undefined, turn, p.outputZeroPoint) : quadRunAsm(runName, fast, clamp, pipelined, turn),
+    }),
+  );
+  ctx.defineOnce(
+    `tf_dsp_im2col_quad_${runTag}`,
+    renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_quad.c.hbs', {
+      runTag,
+      quadTag: sw ? `${runTag}_t${turn}` : runTag,
+      stepBytes: QUAD_STEP_BYTES,
+      turn,
+      signedWide: sw ? 1 : 0,
+      ...mode,
+    }),
+  );
+  const f = (name: string, value: number): Field => ({ name, value: `${value}` });
+  const geom: InitLine[] = [
+    { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
+    { fields: [f('out_h', p.outH), f('out_w', p.outW), f('out_c', p.outC)] },
+    { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
+    { fields: [f('stride_h', p.strideH), f('stride_w', p.strideW), f('dilation_h', p.dilationH), f('dilation_w', p.dilationW)] },
+    { fields: [f('pad_top', p.padTop), f('pad_left', p.padLeft)] },
+    { fields: [f('input_offset', p.inputOffset)] },
+    { fields: [f('k4', k4)] },
+  ];
+  const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
+  return {
+    comment: [`/* ${summary} (Arm DSP: im2col, 2 pixels x 4 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`],
+    fnName: ctx.fnName,
+    decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
+    body: [
+      {
+        callee: `tf_dsp_im2col_quad_${runTag}`,
+        args: [ctx.input(0), `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, ctx.output(0), `(uint32_t *)(void *)${ctx.scratch()}`],
+      },
+    ],
+  };
 }
 
 /**

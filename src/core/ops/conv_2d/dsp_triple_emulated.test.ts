@@ -77,7 +77,8 @@ function chain(name: string, input: [number, number, number, number], layers: La
   return b.build();
 }
 
-const RUN = /3 pixels x 2 channels in one halfword \(assembly run\)/g;
+/** a layer in an assembly run: pixel triples, or on the M4 and M33 pixel pairs by channel quads (dsp.ts quadIm2colTaken) */
+const RUN = /(3 pixels x 2|2 pixels x 4) channels in one halfword \(assembly run\)/g;
 
 /** the layers whose fields pack straight from the image (dsp.ts splitShape) */
 const SPLIT = /fields packed from the image/g;
