@@ -753,6 +753,133 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
     (void)u; \
     (void)v; \
   } while (0)
+/* Four output pixels of one channel a step (tf_dwk_plane_body and tf_dwk_gplane_body, rows of a
+ * multiple of 4 pixels): A..D from the words (x0, x1), (x2, x3), (x4, x5) of each kernel row,
+ *   C += SMLAD((x2, x3), (w0, w1)) + SMLABB((x4, x5), (w2, w1))
+ *   D += SMLATB((x2, x3), (w0, w1)) + SMLADX((x4, x5), (w2, w1))
+ * beside A and B as in the pair step: 24 multiplies and 9 loads for 36 MACs. Thirteen register
+ * operands (the weights, x, four accumulators, two temporaries: what any build can allocate), so
+ * the block copies its constants and the output pointer (k: m, P, the bounds, the end, the start,
+ * the row's end, o) below the stack pointer on entry, `a` bringing their address, and works on
+ * them there. */
+#define TF_DWK_QUAD_ROW(oa, wa, wb) \
+  "ldr %[u], [%[x], #(" oa ")]\n\t" \
+  "ldr %[v], [%[x], #(" oa " + 4)]\n\t" \
+  "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
+  "smlatb %[b], %[u], %[" wa "], %[b]\n\t" \
+  "smlad %[c], %[v], %[" wa "], %[c]\n\t" \
+  "smlatb %[d], %[v], %[" wa "], %[d]\n\t" \
+  "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
+  "smladx %[b], %[v], %[" wb "], %[b]\n\t" \
+  "ldr %[u], [%[x], #(" oa " + 8)]\n\t" \
+  "smlabb %[c], %[u], %[" wb "], %[c]\n\t" \
+  "smladx %[d], %[u], %[" wb "], %[d]\n\t"
+/* the first kernel row, every accumulator from the start (in a) */
+#define TF_DWK_QUAD_ROW0(oa, wa, wb) \
+  "ldr %[a], [sp, #20]\n\t" \
+  "ldr %[u], [%[x], #(" oa ")]\n\t" \
+  "ldr %[v], [%[x], #(" oa " + 4)]\n\t" \
+  "smlad %[c], %[v], %[" wa "], %[a]\n\t" \
+  "smlatb %[d], %[v], %[" wa "], %[a]\n\t" \
+  "smlatb %[b], %[u], %[" wa "], %[a]\n\t" \
+  "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
+  "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
+  "smladx %[b], %[v], %[" wb "], %[b]\n\t" \
+  "ldr %[u], [%[x], #(" oa " + 8)]\n\t" \
+  "smlabb %[c], %[u], %[" wb "], %[c]\n\t" \
+  "smladx %[d], %[u], %[" wb "], %[d]\n\t"
+#define TF_DWK_QUAD_RQ(r) \
+  "add %[u], %[v], %[" r "], lsl #9\n\t" \
+  "sub %[u], %[u], %[" r "], lsr #24\n\t" \
+  "asr %[u], %[u], %[v]\n\t" \
+  "ssat %[" r "], #8, %[u]\n\t"
+#define TF_DWK_QUAD_CLAMP(r, cond) \
+  "cmp %[" r "], %[u]\n\t" \
+  "it " cond "\n\t" \
+  "mov" cond " %[" r "], %[u]\n\t"
+#define TF_DWK_QUAD_HI \
+  "ldr %[u], [sp, #8]\n\t" TF_DWK_QUAD_CLAMP("a", "gt") TF_DWK_QUAD_CLAMP("b", "gt") TF_DWK_QUAD_CLAMP("c", "gt") \
+      TF_DWK_QUAD_CLAMP("d", "gt")
+#define TF_DWK_QUAD_LO \
+  "ldr %[u], [sp, #12]\n\t" TF_DWK_QUAD_CLAMP("a", "lt") TF_DWK_QUAD_CLAMP("b", "lt") TF_DWK_QUAD_CLAMP("c", "lt") \
+      TF_DWK_QUAD_CLAMP("d", "lt")
+/* the copy of k below sp, then the loop over the rows at q0, q1, q2 of x; `tail` closes it */
+#define TF_DWK_QUAD_LOOP(clamp, tail) \
+  "sub sp, sp, #32\n\t" \
+  "ldr %[u], [%[a], #0]\n\t" \
+  "ldr %[v], [%[a], #4]\n\t" \
+  "str %[u], [sp, #0]\n\t" \
+  "str %[v], [sp, #4]\n\t" \
+  "ldr %[u], [%[a], #8]\n\t" \
+  "ldr %[v], [%[a], #12]\n\t" \
+  "str %[u], [sp, #8]\n\t" \
+  "str %[v], [sp, #12]\n\t" \
+  "ldr %[u], [%[a], #16]\n\t" \
+  "ldr %[v], [%[a], #20]\n\t" \
+  "str %[u], [sp, #16]\n\t" \
+  "str %[v], [sp, #20]\n\t" \
+  "ldr %[u], [%[a], #24]\n\t" \
+  "ldr %[v], [%[a], #28]\n\t" \
+  "str %[u], [sp, #24]\n\t" \
+  "str %[v], [sp, #28]\n\t" \
+  "1:\n\t" TF_DWK_QUAD_ROW0("%c[q0]", "w00", "w01") TF_DWK_QUAD_ROW("%c[q1]", "w10", "w11") \
+      TF_DWK_QUAD_ROW("%c[q2]", "w20", "w21") "ldr %[u], [sp, #0]\n\t" \
+                                              "ldr %[v], [sp, #4]\n\t" \
+                                              "smmlar %[a], %[a], %[u], %[a]\n\t" \
+                                              "smmlar %[b], %[b], %[u], %[b]\n\t" \
+                                              "smmlar %[c], %[c], %[u], %[c]\n\t" \
+                                              "smmlar %[d], %[d], %[u], %[d]\n\t" TF_DWK_QUAD_RQ("a") TF_DWK_QUAD_RQ("b") \
+                                                  TF_DWK_QUAD_RQ("c") TF_DWK_QUAD_RQ("d") clamp "ldr %[u], [sp, #28]\n\t" \
+                                                                                                "strb %[a], [%[u]]\n\t" \
+                                                                                                "strb %[b], [%[u], #%c[c1]]\n\t" \
+                                                                                                "strb %[c], [%[u], #%c[c2]]\n\t" \
+                                                                                                "strb %[d], [%[u], #%c[c3]]\n\t" \
+                                                                                                "add %[u], %[u], #%c[c4]\n\t" \
+                                                                                                "str %[u], [sp, #28]\n\t" \
+                                                                                                "add %[x], %[x], #8\n\t" tail \
+                                                                                                "add sp, sp, #32\n\t"
+/* a row (the ring): on to the row's end, k[4] */
+#define TF_DWK_QUAD_ROW_END \
+  "ldr %[u], [sp, #16]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t"
+/* the whole image (tf_dwk_gplane_body): the row's end k[6] moved on a row at a time, the next row's
+ * x one word on, up to the image's end k[4] */
+#define TF_DWK_QUAD_IMAGE_END \
+  "ldr %[u], [sp, #24]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t" \
+  "add %[u], %[u], #%c[q1]\n\t" \
+  "str %[u], [sp, #24]\n\t" \
+  "add %[x], %[x], #4\n\t" \
+  "ldr %[u], [sp, #16]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t"
+#define TF_DWK_QUAD_OPERANDS(o0, o1, o2) \
+  : [a] "+r"(kp), [b] "=&r"(acc_b), [c] "=&r"(acc_c), [d] "=&r"(acc_d), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x) \
+  : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [q0] "i"(o0), [q1] "i"(o1), [q2] "i"(o2), \
+    [c1] "i"(c), [c2] "i"(2 * c), [c3] "i"(3 * c), [c4] "i"(4 * c) \
+  : "cc", "memory"
+/* k: int32_t[8] (m, P, act_max, act_min, the end of x, the start, the row's end, o); rows at byte
+ * offsets o0, o1, o2 of x (in tf_dwk_gplane_body o1 is also the row's step) */
+#define TF_DWK_QUAD_ASM(o0, o1, o2, tail) \
+  do { \
+    int32_t acc_b, acc_c, acc_d; \
+    uint32_t u, v; \
+    const int32_t *kp = k; \
+    if (full == 1) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP("", tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else if (full == TF_DWK_CEILING_ONLY) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI TF_DWK_QUAD_LO, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    (void)kp; \
+    (void)acc_b; \
+    (void)acc_c; \
+    (void)acc_d; \
+    (void)u; \
+    (void)v; \
+  } while (0)
 #define TF_DWK_PLANE_ASM(o0, o1, o2) \
   do { \
     int32_t acc_a, acc_b; \
@@ -811,9 +938,17 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           /* the ring's rows at constant offsets from the channel's plane: one block per rotation */
           const uint32_t *x = pc + (o0 < o1 ? (o0 < o2 ? o0 : o2) : (o1 < o2 ? o1 : o2));
           /* the record, the bounds and the row's end, read from the frame */
-          const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st};
+          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st, 0, (int32_t)(intptr_t)o};
           const int rot = oy % 3;
-          if (rot == 0)
+          if (!(g->out_w & 3)) {
+            /* four pixels a step */
+            if (rot == 0)
+              TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_ROW_END);
+            else if (rot == 1)
+              TF_DWK_QUAD_ASM(4 * wh, 8 * wh, 0, TF_DWK_QUAD_ROW_END);
+            else
+              TF_DWK_QUAD_ASM(8 * wh, 0, 4 * wh, TF_DWK_QUAD_ROW_END);
+          } else if (rot == 0)
             TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
           else if (rot == 1)
             TF_DWK_PLANE_ASM(4 * wh, 8 * wh, 0);
@@ -919,8 +1054,11 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
           const uint32_t *x = pc;
           int32_t e = (int32_t)(intptr_t)(pc + pairs);
           int8_t *o = orow;
-          const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(pc + g->out_h * wh), st};
-          TF_DWK_GPLANE_ASM(4 * wh, 8 * wh);
+          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(pc + g->out_h * wh), st, e, (int32_t)(intptr_t)o};
+          if (!(ow & 3))
+            TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_IMAGE_END);
+          else
+            TF_DWK_GPLANE_ASM(4 * wh, 8 * wh);
           continue;
         }
 #endif

@@ -7,7 +7,8 @@
  *
  * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
  * in place, in pairs and alone, through tap pointers, from padded copies of bands of rows, and rows
- * of 20 pixels and more at stride 1 from int16 planes, rows of 8 to 19 from four channels' planes at a time;
+ * of 20 pixels and more at stride 1 from int16 planes, rows of 8 to 19 from four channels' planes at a time,
+ * two and four outputs a step;
  * right and bottom padding only, images with no inside pixel, windows larger than the image), other
  * kernels (5x5, 3x1, 2x4, 1x1, dilated 3x3: the generic tap loop), batches, outputs written over
  * their dead input (the planner's overlap).
@@ -221,6 +222,7 @@ const MODELS: Model[] = [
         { name: 'd', shape: [1, 3, 26, 16], zeroPoint: 100 },
         { name: 'e', shape: [1, 4, 30, 4], zeroPoint: 3 },
         { name: 'f', shape: [1, 1, 22, 8], zeroPoint: -70 },
+        { name: 'g', shape: [2, 2, 20, 4], zeroPoint: 40 },
       ],
       [
         // 20 pixels a row, RELU6 under zero point -128 (the ceiling-only clamp)
@@ -236,6 +238,9 @@ const MODELS: Model[] = [
         { from: 'd', padding: 'SAME', huge: true, perChannel: true },
         // one image row: two padding rows of the ring
         { from: 'f', padding: 'SAME', perChannel: true },
+        // rows of a multiple of 4 pixels (four a step): two batches, multipliers above 1, no clamp and both clamps
+        { from: 'g', padding: 'SAME', gain: true, perChannel: true },
+        { from: 'g', padding: 'SAME', activation: 'RELU6' },
         // outputs planned over their dead inputs
         { from: 'e', padding: 'SAME', hidden: true, perChannel: true },
         { padding: 'SAME', activation: 'RELU', perChannel: true },
@@ -256,6 +261,7 @@ const MODELS: Model[] = [
         { name: 'e', shape: [1, 1, 16, 8], zeroPoint: -70 },
         { name: 'f', shape: [1, 9, 19, 4], zeroPoint: 3 },
         { name: 'g', shape: [1, 4, 10, 64], zeroPoint: -30 },
+        { name: 'h', shape: [2, 4, 12, 8], zeroPoint: 60 },
       ],
       [
         // 8 pixels a row (every row in one block), RELU6 under zero point -128 (the ceiling-only clamp)
@@ -271,6 +277,8 @@ const MODELS: Model[] = [
         { from: 'd', padding: 'SAME', huge: true, perChannel: true },
         // one image row: two padding rows
         { from: 'e', padding: 'SAME', perChannel: true },
+        // rows of 12 (four pixels a step): two batches, multipliers above 1
+        { from: 'h', padding: 'SAME', gain: true, perChannel: true },
         { from: 'f', padding: 'SAME', activation: 'RELU', perChannel: true },
         // a chain of two (never planned over their inputs: outputs of a group land on the next's inputs)
         { from: 'g', padding: 'SAME', hidden: true, perChannel: true },
