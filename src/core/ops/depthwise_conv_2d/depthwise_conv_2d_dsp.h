@@ -703,6 +703,183 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [k0] "m"(k[0]), [k1] "m"(k[1]), \
     [k2] "m"(k[2]), [k3] "m"(k[3]), [k4] "m"(k[4]), [k5] "m"(k[5]), [r0] "i"(o0), [r1] "i"(o1), [r2] "i"(o2), [c] "i"(c), [c2] "i"(2 * c) \
   : "cc", "memory"
+/* tf_dwk_gplane_body's loop over a channel's whole image (even rows: the output rows follow each
+ * other, the next row's x one word on): rows at byte offsets 0, 4 wh, 8 wh of x, the row's end
+ * (`e`, moved on a row at a time) and the image's end (k4) in the frame. */
+#define TF_DWK_GPLANE_LOOP(clamp) \
+  "1:\n\t" \
+  "ldr %[a], %[k5]\n\t" TF_DWK_PLANE_ROW("0", "w00", "w01", "a") TF_DWK_PLANE_ROW("%c[r1]", "w10", "w11", "b") \
+      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") "ldr %[u], %[k0]\n\t" \
+                                                    "ldr %[v], %[k1]\n\t" \
+                                                    "smmlar %[a], %[a], %[u], %[a]\n\t" \
+                                                    "smmlar %[b], %[b], %[u], %[b]\n\t" \
+                                                    "add %[u], %[v], %[a], lsl #9\n\t" \
+                                                    "sub %[u], %[u], %[a], lsr #24\n\t" \
+                                                    "asr %[u], %[u], %[v]\n\t" \
+                                                    "ssat %[a], #8, %[u]\n\t" \
+                                                    "add %[u], %[v], %[b], lsl #9\n\t" \
+                                                    "sub %[u], %[u], %[b], lsr #24\n\t" \
+                                                    "asr %[u], %[u], %[v]\n\t" \
+                                                    "ssat %[b], #8, %[u]\n\t" clamp "strb %[a], [%[o]]\n\t" \
+                                                    "strb %[b], [%[o], #%c[c]]\n\t" \
+                                                    "add %[o], %[o], #%c[c2]\n\t" \
+                                                    "add %[x], %[x], #4\n\t" \
+                                                    "ldr %[u], %[e]\n\t" \
+                                                    "cmp %[x], %[u]\n\t" \
+                                                    "bne 1b\n\t" \
+                                                    "add %[u], %[u], #%c[r1]\n\t" \
+                                                    "str %[u], %[e]\n\t" \
+                                                    "add %[x], %[x], #4\n\t" \
+                                                    "ldr %[u], %[k4]\n\t" \
+                                                    "cmp %[x], %[u]\n\t" \
+                                                    "bne 1b\n\t"
+#define TF_DWK_GPLANE_OPERANDS(o1, o2) \
+  : [a] "=&r"(acc_a), [b] "=&r"(acc_b), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [o] "+r"(o), [e] "+m"(e) \
+  : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [k0] "m"(k[0]), [k1] "m"(k[1]), \
+    [k2] "m"(k[2]), [k3] "m"(k[3]), [k4] "m"(k[4]), [k5] "m"(k[5]), [r1] "i"(o1), [r2] "i"(o2), [c] "i"(c), [c2] "i"(2 * c) \
+  : "cc", "memory"
+#define TF_DWK_GPLANE_ASM(o1, o2) \
+  do { \
+    int32_t acc_a, acc_b; \
+    uint32_t u, v; \
+    if (full == 1) \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP("") TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    else if (full == TF_DWK_CEILING_ONLY) \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_HI) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    else \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    (void)acc_a; \
+    (void)acc_b; \
+    (void)u; \
+    (void)v; \
+  } while (0)
+/* Four output pixels of one channel a step (tf_dwk_plane_body and tf_dwk_gplane_body, rows of a
+ * multiple of 4 pixels): A..D from the words (x0, x1), (x2, x3), (x4, x5) of each kernel row,
+ *   C += SMLAD((x2, x3), (w0, w1)) + SMLABB((x4, x5), (w2, w1))
+ *   D += SMLATB((x2, x3), (w0, w1)) + SMLADX((x4, x5), (w2, w1))
+ * beside A and B as in the pair step: 24 multiplies and 9 loads for 36 MACs. Thirteen register
+ * operands (the weights, x, four accumulators, two temporaries: what any build can allocate), so
+ * the block copies its constants and the output pointer (k: m, P, the bounds, the end, the start,
+ * the row's end, o) below the stack pointer on entry, `a` bringing their address, and works on
+ * them there. */
+#define TF_DWK_QUAD_ROW(oa, wa, wb) \
+  "ldr %[u], [%[x], #(" oa ")]\n\t" \
+  "ldr %[v], [%[x], #(" oa " + 4)]\n\t" \
+  "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
+  "smlatb %[b], %[u], %[" wa "], %[b]\n\t" \
+  "smlad %[c], %[v], %[" wa "], %[c]\n\t" \
+  "smlatb %[d], %[v], %[" wa "], %[d]\n\t" \
+  "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
+  "smladx %[b], %[v], %[" wb "], %[b]\n\t" \
+  "ldr %[u], [%[x], #(" oa " + 8)]\n\t" \
+  "smlabb %[c], %[u], %[" wb "], %[c]\n\t" \
+  "smladx %[d], %[u], %[" wb "], %[d]\n\t"
+/* the first kernel row, every accumulator from the start (in a) */
+#define TF_DWK_QUAD_ROW0(oa, wa, wb) \
+  "ldr %[a], [sp, #20]\n\t" \
+  "ldr %[u], [%[x], #(" oa ")]\n\t" \
+  "ldr %[v], [%[x], #(" oa " + 4)]\n\t" \
+  "smlad %[c], %[v], %[" wa "], %[a]\n\t" \
+  "smlatb %[d], %[v], %[" wa "], %[a]\n\t" \
+  "smlatb %[b], %[u], %[" wa "], %[a]\n\t" \
+  "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
+  "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
+  "smladx %[b], %[v], %[" wb "], %[b]\n\t" \
+  "ldr %[u], [%[x], #(" oa " + 8)]\n\t" \
+  "smlabb %[c], %[u], %[" wb "], %[c]\n\t" \
+  "smladx %[d], %[u], %[" wb "], %[d]\n\t"
+#define TF_DWK_QUAD_RQ(r) \
+  "add %[u], %[v], %[" r "], lsl #9\n\t" \
+  "sub %[u], %[u], %[" r "], lsr #24\n\t" \
+  "asr %[u], %[u], %[v]\n\t" \
+  "ssat %[" r "], #8, %[u]\n\t"
+#define TF_DWK_QUAD_CLAMP(r, cond) \
+  "cmp %[" r "], %[u]\n\t" \
+  "it " cond "\n\t" \
+  "mov" cond " %[" r "], %[u]\n\t"
+#define TF_DWK_QUAD_HI \
+  "ldr %[u], [sp, #8]\n\t" TF_DWK_QUAD_CLAMP("a", "gt") TF_DWK_QUAD_CLAMP("b", "gt") TF_DWK_QUAD_CLAMP("c", "gt") \
+      TF_DWK_QUAD_CLAMP("d", "gt")
+#define TF_DWK_QUAD_LO \
+  "ldr %[u], [sp, #12]\n\t" TF_DWK_QUAD_CLAMP("a", "lt") TF_DWK_QUAD_CLAMP("b", "lt") TF_DWK_QUAD_CLAMP("c", "lt") \
+      TF_DWK_QUAD_CLAMP("d", "lt")
+/* the copy of k below sp, then the loop over the rows at q0, q1, q2 of x; `tail` closes it */
+#define TF_DWK_QUAD_LOOP(clamp, tail) \
+  "sub sp, sp, #32\n\t" \
+  "ldr %[u], [%[a], #0]\n\t" \
+  "ldr %[v], [%[a], #4]\n\t" \
+  "str %[u], [sp, #0]\n\t" \
+  "str %[v], [sp, #4]\n\t" \
+  "ldr %[u], [%[a], #8]\n\t" \
+  "ldr %[v], [%[a], #12]\n\t" \
+  "str %[u], [sp, #8]\n\t" \
+  "str %[v], [sp, #12]\n\t" \
+  "ldr %[u], [%[a], #16]\n\t" \
+  "ldr %[v], [%[a], #20]\n\t" \
+  "str %[u], [sp, #16]\n\t" \
+  "str %[v], [sp, #20]\n\t" \
+  "ldr %[u], [%[a], #24]\n\t" \
+  "ldr %[v], [%[a], #28]\n\t" \
+  "str %[u], [sp, #24]\n\t" \
+  "str %[v], [sp, #28]\n\t" \
+  "1:\n\t" TF_DWK_QUAD_ROW0("%c[q0]", "w00", "w01") TF_DWK_QUAD_ROW("%c[q1]", "w10", "w11") \
+      TF_DWK_QUAD_ROW("%c[q2]", "w20", "w21") "ldr %[u], [sp, #0]\n\t" \
+                                              "ldr %[v], [sp, #4]\n\t" \
+                                              "smmlar %[a], %[a], %[u], %[a]\n\t" \
+                                              "smmlar %[b], %[b], %[u], %[b]\n\t" \
+                                              "smmlar %[c], %[c], %[u], %[c]\n\t" \
+                                              "smmlar %[d], %[d], %[u], %[d]\n\t" TF_DWK_QUAD_RQ("a") TF_DWK_QUAD_RQ("b") \
+                                                  TF_DWK_QUAD_RQ("c") TF_DWK_QUAD_RQ("d") clamp "ldr %[u], [sp, #28]\n\t" \
+                                                                                                "strb %[a], [%[u]]\n\t" \
+                                                                                                "strb %[b], [%[u], #%c[c1]]\n\t" \
+                                                                                                "strb %[c], [%[u], #%c[c2]]\n\t" \
+                                                                                                "strb %[d], [%[u], #%c[c3]]\n\t" \
+                                                                                                "add %[u], %[u], #%c[c4]\n\t" \
+                                                                                                "str %[u], [sp, #28]\n\t" \
+                                                                                                "add %[x], %[x], #8\n\t" tail \
+                                                                                                "add sp, sp, #32\n\t"
+/* a row (the ring): on to the row's end, k[4] */
+#define TF_DWK_QUAD_ROW_END \
+  "ldr %[u], [sp, #16]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t"
+/* the whole image (tf_dwk_gplane_body): the row's end k[6] moved on a row at a time, the next row's
+ * x one word on, up to the image's end k[4] */
+#define TF_DWK_QUAD_IMAGE_END \
+  "ldr %[u], [sp, #24]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t" \
+  "add %[u], %[u], #%c[q1]\n\t" \
+  "str %[u], [sp, #24]\n\t" \
+  "add %[x], %[x], #4\n\t" \
+  "ldr %[u], [sp, #16]\n\t" \
+  "cmp %[x], %[u]\n\t" \
+  "bne 1b\n\t"
+#define TF_DWK_QUAD_OPERANDS(o0, o1, o2) \
+  : [a] "+r"(kp), [b] "=&r"(acc_b), [c] "=&r"(acc_c), [d] "=&r"(acc_d), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x) \
+  : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [q0] "i"(o0), [q1] "i"(o1), [q2] "i"(o2), \
+    [c1] "i"(c), [c2] "i"(2 * c), [c3] "i"(3 * c), [c4] "i"(4 * c) \
+  : "cc", "memory"
+/* k: int32_t[8] (m, P, act_max, act_min, the end of x, the start, the row's end, o); rows at byte
+ * offsets o0, o1, o2 of x (in tf_dwk_gplane_body o1 is also the row's step) */
+#define TF_DWK_QUAD_ASM(o0, o1, o2, tail) \
+  do { \
+    int32_t acc_b, acc_c, acc_d; \
+    uint32_t u, v; \
+    const int32_t *kp = k; \
+    if (full == 1) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP("", tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else if (full == TF_DWK_CEILING_ONLY) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI TF_DWK_QUAD_LO, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    (void)kp; \
+    (void)acc_b; \
+    (void)acc_c; \
+    (void)acc_d; \
+    (void)u; \
+    (void)v; \
+  } while (0)
 #define TF_DWK_PLANE_ASM(o0, o1, o2) \
   do { \
     int32_t acc_a, acc_b; \
@@ -761,9 +938,17 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           /* the ring's rows at constant offsets from the channel's plane: one block per rotation */
           const uint32_t *x = pc + (o0 < o1 ? (o0 < o2 ? o0 : o2) : (o1 < o2 ? o1 : o2));
           /* the record, the bounds and the row's end, read from the frame */
-          const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st};
+          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st, 0, (int32_t)(intptr_t)o};
           const int rot = oy % 3;
-          if (rot == 0)
+          if (!(g->out_w & 3)) {
+            /* four pixels a step */
+            if (rot == 0)
+              TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_ROW_END);
+            else if (rot == 1)
+              TF_DWK_QUAD_ASM(4 * wh, 8 * wh, 0, TF_DWK_QUAD_ROW_END);
+            else
+              TF_DWK_QUAD_ASM(8 * wh, 0, 4 * wh, TF_DWK_QUAD_ROW_END);
+          } else if (rot == 0)
             TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
           else if (rot == 1)
             TF_DWK_PLANE_ASM(4 * wh, 8 * wh, 0);
@@ -800,6 +985,122 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           a = tf_smlad(r2[0], w20, a);
           a = tf_smlabb(r2[1], w21, a);
           o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+        }
+      }
+    }
+  }
+}
+
+/* Rows [0, rows) of the padded image (image row r - pad_top; the zero point outside it) of channels
+ * [ch0, ch0 + 4) widened as tf_dwk_plane_row does, channel k's rows in plane[k * rows * wh ...],
+ * row r at r * wh. */
+static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *plane, int wh, int rows, const int8_t *image,
+                                                                     const tf_dwk_geom_t *g, int ch0, int c) {
+  const uint32_t z4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
+  const int cs = rows * wh;
+  for (int r = 0; r < rows; ++r) {
+    const int iy = r - g->pad_top;
+    uint32_t *d = plane + r * wh;
+    if (iy < 0 || iy >= g->in_h) {
+      const uint32_t zz = tf_sxtb16(z4);
+      for (int j = 0; j < wh; ++j, ++d) d[0] = d[cs] = d[2 * cs] = d[3 * cs] = zz;
+      continue;
+    }
+    const int8_t *const row = image + iy * g->in_w * c + ch0;
+    for (int j = 0; j < wh; ++j, ++d) {
+      const int ia = 2 * j - g->pad_left, ib = ia + 1;
+      const uint32_t a = ia >= 0 && ia < g->in_w ? TF_LOAD32(row + ia * c) : z4;
+      const uint32_t b = ib >= 0 && ib < g->in_w ? TF_LOAD32(row + ib * c) : z4;
+      const uint32_t lo = tf_pack_lo(a, b), hi = tf_pack_hi(a, b);
+      d[0] = tf_sxtb16(lo);
+      d[cs] = tf_sxtb16_ror8(lo);
+      d[2 * cs] = tf_sxtb16(hi);
+      d[3 * cs] = tf_sxtb16_ror8(hi);
+    }
+  }
+}
+
+/*
+ * tf_dwk_plane_body for narrow maps (dsp.ts planeApplies, rows under PLANE_MIN_WIDTH pixels): four
+ * channels at a time, the whole padded image of those channels widened (out_h + 2 rows of wh words
+ * each), then each channel over every output row with its nine weights and record held, so that a
+ * channel's entry is paid once per image rather than once per row. Weights and records as
+ * tf_dwk_plane_body's. `scratch`: 4 x (out_h + 2) x wh words.
+ */
+static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_t *in, int batches, const tf_dwk_geom_t *g,
+                                                                     const uint32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
+                                                                     void *scratch, const int fast, const int full, const int kc,
+                                                                     const int wh, const int rows) {
+  const int c = kc;
+  const int cs = rows * wh;
+  uint32_t *const plane = (uint32_t *)scratch;
+  const int pairs = g->out_w / 2;
+  const int ow = g->out_w;
+  for (int b = 0; b < batches; ++b, out += g->out_h * ow * c) {
+    const int8_t *image = in + b * g->in_h * g->in_w * c;
+    const uint32_t *wc = w;
+    const int32_t *qc = q;
+    for (int ch0 = 0; ch0 < c; ch0 += 4) {
+      tf_dwk_plane_group(plane, wh, rows, image, g, ch0, c);
+      for (int lane = 0; lane < 4; ++lane, wc += 6, qc += TF_RQ_FIELDS) {
+        const int ch = ch0 + lane;
+        const uint32_t w00 = wc[0], w01 = wc[1], w10 = wc[2], w11 = wc[3], w20 = wc[4], w21 = wc[5];
+        const int32_t st = qc[0], m = qc[1], p = qc[2];
+        const uint32_t *pc = plane + lane * cs;
+        int8_t *orow = out + ch;
+#ifdef TF_DWK_ROW3K
+        if (fast == 1 && pairs > 0 && !(ow & 1)) {
+          /* every row in one block: wh = pairs + 1, the output rows contiguous */
+          const uint32_t *x = pc;
+          int32_t e = (int32_t)(intptr_t)(pc + pairs);
+          int8_t *o = orow;
+          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(pc + g->out_h * wh), st, e, (int32_t)(intptr_t)o};
+          if (!(ow & 3))
+            TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_IMAGE_END);
+          else
+            TF_DWK_GPLANE_ASM(4 * wh, 8 * wh);
+          continue;
+        }
+#endif
+        for (int oy = 0; oy < g->out_h; ++oy, pc += wh, orow += ow * c) {
+          int8_t *o = orow;
+          const uint32_t *r0 = pc, *r1 = pc + wh, *r2 = pc + 2 * wh;
+#ifdef TF_DWK_ROW3K
+          if (fast == 1 && pairs > 0) {
+            const uint32_t *x = pc;
+            const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st};
+            TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
+            r0 += pairs;
+            r1 += pairs;
+            r2 += pairs;
+          } else
+#endif
+          {
+            for (int n = pairs; n > 0; --n, ++r0, ++r1, ++r2, o += 2 * c) {
+              int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
+              a = tf_smlabb(r0[1], w01, a);
+              bb = tf_dwk_smladx(r0[1], w01, bb);
+              a = tf_smlad(r1[0], w10, a);
+              bb = tf_smlatb(r1[0], w10, bb);
+              a = tf_smlabb(r1[1], w11, a);
+              bb = tf_dwk_smladx(r1[1], w11, bb);
+              a = tf_smlad(r2[0], w20, a);
+              bb = tf_smlatb(r2[0], w20, bb);
+              a = tf_smlabb(r2[1], w21, a);
+              bb = tf_dwk_smladx(r2[1], w21, bb);
+              o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+              o[c] = tf_dsp_rq(bb, m, p, rq, fast, full == 1);
+            }
+          }
+          if (ow & 1) {
+            int32_t a = tf_smlad(r0[0], w00, st);
+            a = tf_smlabb(r0[1], w01, a);
+            a = tf_smlad(r1[0], w10, a);
+            a = tf_smlabb(r1[1], w11, a);
+            a = tf_smlad(r2[0], w20, a);
+            a = tf_smlabb(r2[1], w21, a);
+            o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+          }
         }
       }
     }

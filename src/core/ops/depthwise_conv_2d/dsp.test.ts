@@ -101,4 +101,26 @@ describe('DEPTHWISE_CONV_2D, Arm DSP int16-plane kernel (host C twins)', () => {
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
   });
+
+  it("widens four channels' whole images into planes (rows of 8 to 19 pixels) and matches the reference byte for byte", function () {
+    const rand = rng(97);
+    const cases: CCase[] = [];
+    while (cases.length < 30) {
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [rand() < 0.2 ? 2 : 1, randomInt(rand, 1, 12), randomInt(rand, 8, 21), 4 * randomInt(rand, 1, 6)];
+      const outH = outputSize(padding, input[1], 3, 1, 1);
+      const outW = outputSize(padding, input[2], 3, 1, 1);
+      if (outH < 1 || outW < 8 || outW >= 20) continue;
+      cases.push(depthwiseCase(rand, { mult: 1, k: [3, 3], stride: [1, 1], dilation: [1, 1], padding, input, outH, outW }, { dsp: true }));
+    }
+    for (const c of cases) expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), c.isa).family).to.equal('arm-dsp');
+    const source = compileGraph(cases[0]!.graph, 'gplane.tflite', { isa: cases[0]!.isa }).generated.files.find((f) => f.role === 'source')!.text;
+    expect(source).to.match(/tf_dwk_plane_k\d+_\d+_g\d+_/);
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
+    });
+  });
 });

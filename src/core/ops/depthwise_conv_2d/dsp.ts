@@ -114,8 +114,25 @@ function planeWords(p: DepthwiseConv2DParams): number {
 }
 function planeApplies(p: DepthwiseConv2DParams): boolean {
   if (p.planeRows === false || !mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
-  if (p.strideH !== 1 || p.strideW !== 1 || p.outW < PLANE_MIN_WIDTH) return false;
+  if (p.strideH !== 1 || p.strideW !== 1) return false;
+  if (p.outW < PLANE_MIN_WIDTH && planeGroupRows(p) === 0) return false;
   return 8 * planeWords(p) + 4 <= 4095 && 2 * p.inC <= 4095;
+}
+
+/**
+ * Narrower rows of PLANE_GROUP_MIN_WIDTH pixels and more (tf_dwk_gplane_body): four channels' whole
+ * padded images widened at a time, each channel then held over every output row (one asm block
+ * for the image when rows are even), its entry paid once per image (M4, VWW 12x12x64: 2.72 -> 2.39
+ * est. ms); the rows of that image (out_h + 2), or 0 when its planes would pass PLANE_GROUP_BYTES.
+ * Rows of 6 did not pay: the in-place pairs cost as many instructions a MAC, and the widening
+ * comes on top (VWW 6x6x128: +2.5 %).
+ */
+const PLANE_GROUP_BYTES = 4096;
+const PLANE_GROUP_MIN_WIDTH = 8;
+function planeGroupRows(p: DepthwiseConv2DParams): number {
+  if (p.outW >= PLANE_MIN_WIDTH || p.outW < PLANE_GROUP_MIN_WIDTH) return 0;
+  const rows = p.outH + 2;
+  return 16 * rows * planeWords(p) <= PLANE_GROUP_BYTES ? rows : 0;
 }
 
 /** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
@@ -261,9 +278,13 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
   return out;
 }
 
-/** Both kernels walk output rows in order, reading each pixel's taps before writing it. */
+/**
+ * The kernels walk output rows in order, reading each pixel's taps before writing it; not the one
+ * with four channels' planes at a time (tf_dwk_gplane_body), whose outputs of a group land on
+ * other groups' inputs not yet read unless the two start a multiple of in_c bytes apart.
+ */
 export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
-  if (p.batches !== 1) return undefined;
+  if (p.batches !== 1 || (dspKernel(p) === 'plane' && planeGroupRows(p) > 0)) return undefined;
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
@@ -274,7 +295,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
  */
 export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number {
   const kernel = dspKernel(p);
-  if (kernel === 'plane') return p.inC * 3 * planeWords(p) * 4;
+  if (kernel === 'plane') return planeGroupRows(p) > 0 ? 16 * planeGroupRows(p) * planeWords(p) : p.inC * 3 * planeWords(p) * 4;
   if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
   // extended weights of every lane, a pointer per tap, the zero-point row
@@ -411,7 +432,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       : multm
         ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
         : plane
-          ? `plane_k${p.inC}_${planeWords(p)}`
+          ? `plane_k${p.inC}_${planeWords(p)}${planeGroupRows(p) > 0 ? `_g${planeGroupRows(p)}` : ''}`
           : k
             ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}`
             : kernel;
@@ -429,6 +450,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       plane,
       wh: plane ? planeWords(p) : 0,
       pc: plane ? p.inC : 0,
+      prows: plane ? planeGroupRows(p) : 0,
       mult1: multm1,
       nc: narrow ? 3 : 0,
       kc: k?.kc ?? 0,

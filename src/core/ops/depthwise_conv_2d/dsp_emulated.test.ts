@@ -7,7 +7,8 @@
  *
  * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
  * in place, in pairs and alone, through tap pointers, from padded copies of bands of rows, and rows
- * of 20 pixels and more at stride 1 from int16 planes;
+ * of 20 pixels and more at stride 1 from int16 planes, rows of 8 to 19 from four channels' planes at a time,
+ * two and four outputs a step;
  * right and bottom padding only, images with no inside pixel, windows larger than the image), other
  * kernels (5x5, 3x1, 2x4, 1x1, dilated 3x3: the generic tap loop), batches, outputs written over
  * their dead input (the planner's overlap).
@@ -145,6 +146,7 @@ const MODELS: Model[] = [
         { name: 'k', shape: [1, 12, 6, 64], zeroPoint: -100 },
         { name: 'l', shape: [1, 12, 19, 32], zeroPoint: 12 },
         { name: 'm', shape: [1, 5, 17, 8], zeroPoint: -50 },
+        { name: 'n', shape: [1, 20, 6, 128], zeroPoint: 8 },
       ],
       [
         // 13x11x8 -> 7x6 -> 4x3 -> 2x2 -> 1x1, SAME, per-channel, RELU6 under zero point -128
@@ -174,20 +176,23 @@ const MODELS: Model[] = [
         { from: 'i', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'i', padding: 'VALID', perChannel: true },
         { from: 'i', padding: 'SAME', stride: [2, 2], perChannel: true },
-        // padded copies of bands of 5 output rows' windows (the last band of 3), and of one band of 12
+        // 13x10x96: four channels' planes at a time; padded copies of one band of 12
         { from: 'j', padding: 'SAME', activation: 'RELU', perChannel: true },
         { from: 'k', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'k', padding: 'VALID', gain: true, perChannel: true }, // all in place, no copy
-        // rows of 19 pixels: bands of 10 (the last of 2); 17 pixels, odd pairs
+        // rows of 19 and 17 pixels: four channels' planes at a time, odd rows
         { from: 'l', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
         { from: 'm', padding: 'SAME', activation: 'RELU', perChannel: true },
+        // rows of 6 pixels: padded copies of bands of 6 output rows' windows (the last of 2)
+        { from: 'n', padding: 'SAME', activation: 'RELU', perChannel: true },
       ],
       55,
     ),
     prefer: 'speed',
-    // padded copies (stride 1, rows of up to 24 pixels): tf_dwk_mult1_k<c>_<padded row bytes>_p<band>_<mode>
+    // padded copies (stride 1, rows of up to 7 pixels): tf_dwk_mult1_k<c>_<padded row bytes>_p<band>_<mode>;
+    // rows of 8 to 19 pixels: four channels' int16 planes at a time, tf_dwk_plane_k<c>_<words>_g<rows>_<mode>
     kinds: [
-      /tf_dwk_mult1_k8_104_p13_fch\(/,
+      /tf_dwk_plane_k8_7_g15_fch\(/,
       /tf_dwk_mult1_k64_512_p12_/,
       /tf_dwk_mult1_k64_384_s2_/,
       /tf_dwk_mult1_k128_640_p3_/,
@@ -197,9 +202,10 @@ const MODELS: Model[] = [
       /tf_dwk_plane_k12_14_/,
       /tf_dwk_plane_k12_15_/,
       /tf_dwk_mult1_k12_324_s2_/,
-      /tf_dwk_mult1_k96_1152_p5_/,
-      /tf_dwk_mult1_k32_672_p10_/,
-      /tf_dwk_mult1_k8_152_p5_/,
+      /tf_dwk_plane_k96_6_g15_/,
+      /tf_dwk_plane_k32_11_g14_/,
+      /tf_dwk_plane_k8_10_g7_/,
+      /tf_dwk_mult1_k128_1024_p6_/,
       /tf_dwk_mult1_k64_384_f/,
       /tf_dwk_mult1_f\w*\(/,
       /tf_dwk_multm1_/,
@@ -216,6 +222,7 @@ const MODELS: Model[] = [
         { name: 'd', shape: [1, 3, 26, 16], zeroPoint: 100 },
         { name: 'e', shape: [1, 4, 30, 4], zeroPoint: 3 },
         { name: 'f', shape: [1, 1, 22, 8], zeroPoint: -70 },
+        { name: 'g', shape: [2, 2, 20, 4], zeroPoint: 40 },
       ],
       [
         // 20 pixels a row, RELU6 under zero point -128 (the ceiling-only clamp)
@@ -231,6 +238,9 @@ const MODELS: Model[] = [
         { from: 'd', padding: 'SAME', huge: true, perChannel: true },
         // one image row: two padding rows of the ring
         { from: 'f', padding: 'SAME', perChannel: true },
+        // rows of a multiple of 4 pixels (four a step): two batches, multipliers above 1, no clamp and both clamps
+        { from: 'g', padding: 'SAME', gain: true, perChannel: true },
+        { from: 'g', padding: 'SAME', activation: 'RELU6' },
         // outputs planned over their dead inputs
         { from: 'e', padding: 'SAME', hidden: true, perChannel: true },
         { padding: 'SAME', activation: 'RELU', perChannel: true },
@@ -238,6 +248,54 @@ const MODELS: Model[] = [
       61,
     ),
     kinds: [/tf_dwk_plane_k4_11_fch\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
+  },
+  {
+    note: "rows of 8 to 19 pixels at stride 1 (four channels' int16 planes at a time): odd and even widths, SAME and VALID, batches, one row, multipliers above 1, chained, every requantization mode",
+    graph: depthwiseModel(
+      'dsp_dw_gplane',
+      [
+        { name: 'a', shape: [1, 8, 8, 4], zeroPoint: -128 },
+        { name: 'b', shape: [2, 5, 9, 8], zeroPoint: 40 },
+        { name: 'c', shape: [1, 6, 12, 12], zeroPoint: -9 },
+        { name: 'd', shape: [1, 3, 14, 16], zeroPoint: 100 },
+        { name: 'e', shape: [1, 1, 16, 8], zeroPoint: -70 },
+        { name: 'f', shape: [1, 9, 19, 4], zeroPoint: 3 },
+        { name: 'g', shape: [1, 4, 10, 64], zeroPoint: -30 },
+        { name: 'h', shape: [2, 4, 12, 8], zeroPoint: 60 },
+      ],
+      [
+        // 8 pixels a row (every row in one block), RELU6 under zero point -128 (the ceiling-only clamp)
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        // two batches, 9 pixels (row by row, the last one alone), multipliers above 1 (weights scaled)
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true },
+        { from: 'b', padding: 'SAME', activation: 'RELU', perChannel: true },
+        // VALID: 10 of 12 columns, no padding; per-tensor, both clamps
+        { from: 'c', padding: 'VALID', activation: 'RELU6', perChannel: true },
+        { from: 'c', padding: 'SAME', activation: 'RELU6' },
+        // exact requantization (the C loop), with and without a clamp
+        { from: 'd', padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true },
+        { from: 'd', padding: 'SAME', huge: true, perChannel: true },
+        // one image row: two padding rows
+        { from: 'e', padding: 'SAME', perChannel: true },
+        // rows of 12 (four pixels a step): two batches, multipliers above 1
+        { from: 'h', padding: 'SAME', gain: true, perChannel: true },
+        { from: 'f', padding: 'SAME', activation: 'RELU', perChannel: true },
+        // a chain of two (never planned over their inputs: outputs of a group land on the next's inputs)
+        { from: 'g', padding: 'SAME', hidden: true, perChannel: true },
+        { padding: 'SAME', activation: 'RELU', perChannel: true },
+      ],
+      67,
+    ),
+    overlap: false,
+    kinds: [
+      /tf_dwk_plane_k4_5_g10_fch\(/,
+      /tf_dwk_plane_k8_6_g7_fs\(/,
+      /tf_dwk_plane_k12_6_g6_fc\(/,
+      /tf_dwk_plane_k16_8_g5_x\w*\(/,
+      /tf_dwk_plane_k8_9_g3_/,
+      /tf_dwk_plane_k4_11_g11_/,
+      /tf_dwk_plane_k64_6_g6_/,
+    ],
   },
   {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
