@@ -155,7 +155,7 @@ static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_
  * tf_dsp_narrow_body. The routine reads a chunk's inputs once per channel: an output that overlaps
  * the input ends no later than each chunk's inputs begin (dsp_narrow.ts narrowOverlap).
  */
-#define TF_DSP_NARROW_RUN_PIXELS 8
+#define TF_DSP_NARROW_RUN_PIXELS 12
 typedef void (*tf_dsp_narrow_run_fn)(const int8_t *in, const int8_t *w, int8_t *out);
 
 static inline __attribute__((always_inline)) void tf_dsp_narrow_run_body(const int8_t *in, int pixels, const int in_c, const int8_t *w,

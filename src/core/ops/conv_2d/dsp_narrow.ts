@@ -6,9 +6,9 @@
  * requantization and a byte store. The wide kernel (dsp.ts) packs columns per pixel pair and runs a
  * loop entered part-way per channel pair, work that 3..8 MACs per output do not repay; with in_c 16
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
- * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 8 pixels run channel by
- * channel in one assembly routine (narrowRunAsm), which loads each record once a chunk instead of
- * once an output: VWW's 8 -> 16 layer in its row bands (48x48) about 21 -> 19 M4 cycles an output.
+ * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 12 pixels run channel
+ * by channel in one assembly routine (narrowRunAsm), which loads each record once a chunk instead of
+ * once an output: VWW's 8 -> 16 layer in its row bands (48x48) about 21 -> 18.5 M4 cycles an output.
  */
 import type { KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
@@ -73,20 +73,25 @@ export function narrowOverlap(p: Conv2DParams): { input: number; gap: number } |
   return { input: 0, gap: Math.max(byPixel, byChunk) };
 }
 
-/** The pixels of one chunk of narrowRunAsm (conv_2d_dsp_narrow.h TF_DSP_NARROW_RUN_PIXELS): its loop over them unrolled (64 B of code a pixel over 8 input channels). */
-export const NARROW_RUN_PIXELS = 8;
+/**
+ * The pixels of one chunk of narrowRunAsm (conv_2d_dsp_narrow.h TF_DSP_NARROW_RUN_PIXELS): its loop
+ * over them unrolled, 64 B of code a pixel over 8 input channels. 12 (768 B) fits the STM32L4+'s 1 KB
+ * ART cache with the code around it; 16 did not (VWW's row-band stage on the NUCLEO-L4R5ZI's estimate
+ * 8.8 -> 19.0 ms; 8 pixels: 9.0 ms).
+ */
+export const NARROW_RUN_PIXELS = 12;
 
 /**
  * Whether a narrow layer may run its whole chunks in narrowRunAsm, from its shape and activation
  * alone: 4 or 8 input channels (a pixel is one or two whole words, so a chunk reads no byte past
- * its pixels), at most 255 output channels (the store's post-index), the activation range all of
+ * its pixels), at most 255 output channels (the stores' offsets, the end's immediate), the activation range all of
  * int8 (the SSAT of FAST is the whole clamp).
  */
 export function narrowRunCandidate(inC: number, outC: number, actMin: number, actMax: number): boolean {
   return (inC === 4 || inC === 8) && outC >= 1 && outC <= 255 && actMin === -128 && actMax === 127;
 }
 
-/** narrowRunCandidate with FAST records, and not under `--prefer size` (the routine is 0.5 to 0.6 KB of code). */
+/** narrowRunCandidate with FAST records, and not under `--prefer size` (the routine is 0.5 to 0.8 KB of code). */
 export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin' | 'actMax'>, fast: boolean, prefer?: Prefer): boolean {
   return fast && prefer !== 'size' && narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax);
 }
@@ -96,10 +101,10 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
  * naked function (one per model, input and output channels): channel by channel, the record { start,
  * weight words, m, P } in seven registers (five at 4 inputs) by one LDM, then for each pixel its one or
  * two input words, SXTB16 into each half in turn, one SMLAD per half from the start, the FAST
- * requantization (saturated) and a byte store post-indexed by out_c. Per output on the M4: 3 cycles
- * of loads, 4 SXTB16, 4 SMLAD, 5 to requantize, 1 store (17 at 8 inputs), and per channel and chunk
- * the LDM, the rewinds and the loop test (15, over 8 outputs); the pixel-major kernel loads the
- * record for every output. Registers: r0 the inputs, r1 the records, r2 the outputs, r3 the
+ * requantization (saturated) and a byte store, every pixel at its own offsets from the chunk's
+ * pointers. Per output on the M4: 3 cycles of loads, 4 SXTB16, 4 SMLAD, 5 to requantize, 1 store (17
+ * at 8 inputs), and per channel and chunk the LDM, the next channel and the loop test (14, over 12
+ * outputs); the pixel-major kernel loads the record for every output. Registers: r0 the inputs, r1 the records, r2 the outputs, r3 the
  * accumulator, r4.. the record, r11 r12 the input words, lr the halves and the requantization's
  * temporary; the frame holds the outputs' end. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
@@ -109,11 +114,12 @@ export function narrowRunAsm(name: string, inC: number, outC: number): string {
   const k = (j: number) => `r${5 + j}`;
   const m = `r${5 + halves}`;
   const pr = `r${6 + halves}`;
-  const words =
+  // pixel p's words at in + p in_c, its output at out + p out_c: no pointer moves inside a chunk
+  const words = (p: number) =>
     inC === 8
       ? [
-          'ldr.w r12, [r0, #4]',
-          'ldr.w r11, [r0], #8',
+          `ldr.w r12, [r0, #${8 * p + 4}]`,
+          `ldr.w r11, [r0, #${8 * p}]`,
           'sxtb16 lr, r12',
           `smlad r3, lr, ${k(2)}, r4`,
           'sxtb16 lr, r12, ror #8',
@@ -123,17 +129,16 @@ export function narrowRunAsm(name: string, inC: number, outC: number): string {
           'sxtb16 lr, r11, ror #8',
           `smlad r3, lr, ${k(1)}, r3`,
         ]
-      : ['ldr.w r11, [r0], #4', 'sxtb16 lr, r11', `smlad r3, lr, ${k(0)}, r4`, 'sxtb16 lr, r11, ror #8', `smlad r3, lr, ${k(1)}, r3`];
-  const pixel = [...words, ...rqLines('r3', m, pr, 1, 'lr'), `strb.w r3, [r2], #${outC}`];
+      : [`ldr.w r11, [r0, #${4 * p}]`, 'sxtb16 lr, r11', `smlad r3, lr, ${k(0)}, r4`, 'sxtb16 lr, r11, ror #8', `smlad r3, lr, ${k(1)}, r3`];
+  const pixel = (p: number) => [...words(p), ...rqLines('r3', m, pr, 1, 'lr'), `strb.w r3, [r2, #${p * outC}]`];
   const lines = [
     'push {r4-r11, lr}',
     `add.w r3, r2, #${outC}`, // the outputs' end: channel out_c's first
     'push {r3}',
     '1:',
     `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P
-    ...Array.from({ length: NARROW_RUN_PIXELS }, () => pixel).flat(),
-    `sub r0, r0, #${NARROW_RUN_PIXELS * inC}`,
-    `subw r2, r2, #${NARROW_RUN_PIXELS * outC - 1}`, // the next channel's first output
+    ...Array.from({ length: NARROW_RUN_PIXELS }, (_, p) => pixel(p)).flat(),
+    'add r2, r2, #1', // the next channel's first output
     'ldr r3, [sp]',
     'cmp r2, r3',
     'bne 1b',

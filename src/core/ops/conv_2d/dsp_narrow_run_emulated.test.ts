@@ -72,17 +72,23 @@ interface Model {
   allOutputs: boolean;
 }
 
+const N = NARROW_RUN_PIXELS;
+
 const MODELS: Model[] = [
-  // 25 pixels: three chunks and a tail; 8 -> 8 -> 4 -> 4 -> 8, a clamped layer (the C loop), 8 -> 255
-  { input: [1, 5, 5, 8], steps: [{ outC: 8 }, { outC: 4 }, { outC: 4 }, { outC: 8, activation: 'RELU' }, { outC: 8 }, { outC: 255 }], allOutputs: true },
+  // two chunks and a tail; 8 -> 8 -> 4 -> 4 -> 8, a clamped layer (the C loop), 8 -> 255
+  {
+    input: [1, 5, N / 2 + 1, 8],
+    steps: [{ outC: 8 }, { outC: 4 }, { outC: 4 }, { outC: 8, activation: 'RELU' }, { outC: 8 }, { outC: 255 }],
+    allOutputs: true,
+  },
   // one chunk exactly, 1, 3 and 17 output channels
-  { input: [1, 2, 4, 8], steps: [{ outC: 3 }], allOutputs: true },
-  { input: [1, 1, 8, 4], steps: [{ outC: 1 }], allOutputs: true },
-  { input: [1, 4, 2, 8], steps: [{ outC: 17 }], allOutputs: true },
-  // no whole chunk: the C loop alone (1, 7 pixels); batches of 12 pixels (24: three chunks)
+  { input: [1, 2, N / 2, 8], steps: [{ outC: 3 }], allOutputs: true },
+  { input: [1, 1, N, 4], steps: [{ outC: 1 }], allOutputs: true },
+  { input: [1, N, 1, 8], steps: [{ outC: 17 }], allOutputs: true },
+  // no whole chunk: the C loop alone (1 pixel, N - 1); batches (two chunks and a tail each)
   { input: [1, 1, 1, 8], steps: [{ outC: 16 }], allOutputs: true },
-  { input: [1, 1, 7, 4], steps: [{ outC: 8 }], allOutputs: true },
-  { input: [2, 3, 4, 8], steps: [{ outC: 16 }, { outC: 4 }], allOutputs: true },
+  { input: [1, 1, N - 1, 4], steps: [{ outC: 8 }], allOutputs: true },
+  { input: [2, 5, 5, 8], steps: [{ outC: 16 }, { outC: 4 }], allOutputs: true },
   // only the last output: each output over its dying input, 8 -> 16 -> 8 (wider, then narrower)
   { input: [1, 6, 7, 8], steps: [{ outC: 8 }, { outC: 4 }, { outC: 8 }, { outC: 16 }], allOutputs: false },
   { input: [1, 9, 9, 4], steps: [{ outC: 8 }, { outC: 8 }, { outC: 4 }, { outC: 8 }], allOutputs: false },
@@ -103,21 +109,23 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     // one LDM of the record per channel, the chunk's pixels unrolled
     const text = narrowRunAsm('tf_x', 8, 16);
     expect(text.match(/ldm r1!, \{r4-r10\}/g)).to.have.length(1);
-    expect(text.match(/strb\.w r3, \[r2\], #16/g)).to.have.length(NARROW_RUN_PIXELS);
+    expect(text.match(/strb\.w r3, \[r2, #\d+\]/g)).to.have.length(NARROW_RUN_PIXELS);
+    expect(text).to.include(`strb.w r3, [r2, #${(NARROW_RUN_PIXELS - 1) * 16}]`);
   });
 
   it("places the output so that each chunk's outputs end before its inputs begin", () => {
     const p = (outH: number, outW: number, inC: number, outC: number, actMax = 127) =>
       ({ batches: 1, outH, outW, inC, outC, actMin: -128, actMax }) as unknown as Conv2DParams;
-    // 48 pixels 8 -> 16: pixel by pixel 48 * 8; the last chunk (pixels 40..47) 48 * 16 - 40 * 8
-    expect(narrowOverlap(p(6, 8, 8, 16))!.gap).to.equal(48 * 16 - 40 * 8);
-    // 8 -> 4 (narrower): pixel by pixel no gap, but the first chunk's 8 * 4 outputs would overwrite
+    // 4 chunks and 3 pixels, 8 -> 16: pixel by pixel (4 N + 3) 8; the last chunk (from 3 N) binds
+    expect(narrowOverlap(p(1, 4 * N + 3, 8, 16))!.gap).to.equal(4 * N * 16 - 3 * N * 8);
+    // 8 -> 4 (narrower): pixel by pixel no gap, but the first chunk's N * 4 outputs would overwrite
     // its own inputs, which every channel reads again
-    expect(narrowOverlap(p(6, 8, 8, 4))!.gap).to.equal(8 * 4);
-    // 4 -> 4: the chunk bound, 8 * 4
-    expect(narrowOverlap(p(4, 4, 4, 4))!.gap).to.equal(16 * 4 - 8 * 4);
-    // clamped: the C loop, pixel by pixel
-    expect(narrowOverlap(p(6, 8, 8, 16, 57))!.gap).to.equal(48 * 8);
+    expect(narrowOverlap(p(1, 4 * N, 8, 4))!.gap).to.equal(N * 4);
+    // 4 -> 4: the chunk bound, N * 4
+    expect(narrowOverlap(p(1, 2 * N, 4, 4))!.gap).to.equal(N * 4);
+    // no whole chunk, or clamped (the C loop): pixel by pixel
+    expect(narrowOverlap(p(1, N - 1, 4, 4))!.gap).to.equal(0);
+    expect(narrowOverlap(p(1, 4 * N, 8, 16, 57))!.gap).to.equal(4 * N * 8);
   });
 
   it('is chosen where it applies, and the C loop elsewhere (host build)', () => {
