@@ -148,4 +148,29 @@ static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_
   }
 }
 
+/*
+ * The same layer (4 or 8 input channels, FAST records, saturated) with its whole chunks of
+ * TF_DSP_NARROW_RUN_PIXELS pixels in the assembly routine `run` (dsp_narrow.ts narrowRunAsm: channel
+ * by channel, each record loaded once a chunk; 0 on the host), the pixels past them as
+ * tf_dsp_narrow_body. The routine reads a chunk's inputs once per channel: an output that overlaps
+ * the input ends no later than each chunk's inputs begin (dsp_narrow.ts narrowOverlap).
+ */
+#define TF_DSP_NARROW_RUN_PIXELS 12
+typedef void (*tf_dsp_narrow_run_fn)(const int8_t *in, const int8_t *w, int8_t *out);
+
+static inline __attribute__((always_inline)) void tf_dsp_narrow_run_body(const int8_t *in, int pixels, const int in_c, const int8_t *w,
+                                                                         int out_c, const tf_rq_t *rq, int8_t *out,
+                                                                         tf_dsp_narrow_run_fn run) {
+#if TF_DSP_NATIVE
+  for (; pixels >= TF_DSP_NARROW_RUN_PIXELS; pixels -= TF_DSP_NARROW_RUN_PIXELS) {
+    run(in, w, out);
+    in += TF_DSP_NARROW_RUN_PIXELS * in_c;
+    out += TF_DSP_NARROW_RUN_PIXELS * out_c;
+  }
+#else
+  (void)run;
+#endif
+  tf_dsp_narrow_body(in, pixels, in_c, w, out_c, rq, out, 1, 1);
+}
+
 #endif

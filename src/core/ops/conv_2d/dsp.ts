@@ -337,10 +337,10 @@ function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: Clam
  * -Os a function is only halfword aligned, and one placed 2 bytes past a word jumped 2 bytes off
  * its loop's entry (a HardFault on the Cortex-M4 under --prefer size).
  */
-const NAKED_RUN = '__attribute__((naked, noinline, aligned(4)))';
+export const NAKED_RUN = '__attribute__((naked, noinline, aligned(4)))';
 
 /** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
-function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
+export function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
   const lines = [
     `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
     `add ${tmp}, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
@@ -526,10 +526,13 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * P's accumulators (r pixel A, B; r + 256 s pixel A, B), r4..r7 Q's, r8 r9 the column words, r10 r11
  * the weight words, r12 the columns, lr the weights: all fourteen, so the loop's stop and entry and the
  * block's pointers live in the frame (tf_dsp_pw_run_t copied under the entry address) and come in
- * with LDR at the ends of a turn or a block. The loop runs `turn` steps a turn (quadTurnSteps) and is
- * entered part-way, the entry computed here from cols and stop. Past the requantization the block's
- * frame words (output pointers, their end, the clamp's bounds) come in one run of LDR, which the M4
- * pipelines.
+ * with LDR at the ends of a turn or a block. A block's first half step runs before the loop, its
+ * words loaded in one run with the starts and each accumulator's first SMLAD adding to its start (no
+ * copies of the starts: 6 cycles a block on the M4); the loop runs the other halves, `turn` steps a
+ * turn (quadTurnSteps), entered part-way at a half step, the entry computed here from cols and stop.
+ * Past the requantization the block's frame words (out_a, out_b - out_a, their end, the clamp's
+ * bounds) come in one run of LDR, which the M4 pipelines, and pixel B's word is stored at out_a
+ * plus that distance, so that only out_a goes back to the frame.
  */
 export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false, turn = 4): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
@@ -553,33 +556,55 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'smlad r5, r9, r11, r5',
   ];
   const step = [...half, ...half];
-  // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
-  // the entry: (cols - stop) & (16 turn - 1) is 16 times the steps skipped, times stepBytes / 16 (7 or 6)
+  // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b - out_a (the
+  // pixels' distance), end_a, lo4, hi4, zp4, stop. The block's first half step runs before the loop
+  // (firstHalf), so the loop runs k4 / 2 - 1 halves: (cols - stop + 8) & (16 turn - 1) is 8 times
+  // the halves skipped, times the half's bytes / 8 (7 or 6)
   const entry = [
     'ldm r2, {r4-r11}',
+    'sub r6, r6, r5', // out_b - out_a
     'sub r3, r4, r11',
+    'add r3, r3, #8',
     `and r3, r3, #${16 * turn - 1}`,
     pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
     'adr.w r12, 10f',
     pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
   ];
-  // a block's starts and the frame's entry address and cols: four LDR in a row on the M4, two LDRD elsewhere
-  const starts = pipelined
-    ? ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8', 'ldr r10, [sp]', 'ldr r12, [sp, #4]'] // start r', start r; entry address, cols
-    : ['ldrd r0, r4, [lr], #8', 'ldrd r10, r12, [sp]'];
+  // a block's starts with its first half step's words: seven LDR in a row on the M4, LDRD and two LDM elsewhere
+  const firstLoads = pipelined
+    ? [
+        'ldr r12, [sp, #4]', // cols
+        'ldr r4, [lr, #4]', // start r'
+        'ldr r0, [lr], #8', // start r
+        'ldr.w r9, [r12, #4]',
+        'ldr.w r8, [r12], #8',
+        'ldr.w r11, [lr, #4]',
+        'ldr.w r10, [lr], #8',
+      ]
+    : ['ldr r12, [sp, #4]', 'ldrd r0, r4, [lr], #8', 'ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
+  // the first half step from the starts (r0 start r, r4 start r'): each accumulator's first SMLAD
+  // adds to the start, the r lanes' last so that the start is read before it is overwritten
+  const firstHalf = [
+    'smlad r2, r8, r10, r0',
+    'smlad r3, r9, r10, r0',
+    'sxtb16 r10, r10',
+    'smlad r1, r9, r10, r0',
+    'smlad r0, r8, r10, r0',
+    'smlad r6, r8, r11, r4',
+    'smlad r7, r9, r11, r4',
+    'sxtb16 r11, r11',
+    'smlad r5, r9, r11, r4',
+    'smlad r4, r8, r11, r4',
+  ];
   const lines: string[] = [
     'push {r4-r11, lr}',
-    ...entry, // r3 the entry address; cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
-    ...starts,
-    'mov r1, r0',
-    'mov r2, r0',
-    'mov r3, r0',
-    'mov r5, r4',
-    'mov r6, r4',
-    'mov r7, r4',
+    ...firstLoads,
+    ...firstHalf,
+    'ldr r10, [sp]', // the entry address
     'mov pc, r10',
     '10:',
     ...step,
@@ -621,14 +646,14 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
-    // out_a, out_b, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
+    // out_a, the pixels' distance, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
     ...(pipelined ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
     'ldr r4, [sp, #16]',
     ...laneClampLoads(fast, clamp),
     ...laneClampOps(fast, clamp, ['r0', 'r1']),
+    'str r1, [r2, r3]', // pixel B's word at out_b
     'str r0, [r2], #4',
-    'str r1, [r3], #4',
-    ...(pipelined ? ['str r2, [sp, #8]', 'str r3, [sp, #12]'] : ['strd r2, r3, [sp, #8]']),
+    'str r2, [sp, #8]',
     'cmp r2, r4',
     'bne 1b',
     'mov r0, lr',

@@ -6,13 +6,16 @@
  * requantization and a byte store. The wide kernel (dsp.ts) packs columns per pixel pair and runs a
  * loop entered part-way per channel pair, work that 3..8 MACs per output do not repay; with in_c 16
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
+ * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 12 pixels run channel
+ * by channel in one assembly routine (narrowRunAsm), which loads each record once a chunk instead of
+ * once an output: VWW's 8 -> 16 layer in its row bands (48x48) about 21 -> 18.5 M4 cycles an output.
  */
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { KernelIsa, KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
-import { dspApplies } from './dsp.ts';
+import { NAKED_RUN, dspApplies, rqLines } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';
 
 /** conv_2d_dsp_narrow.h's TF_DSP_NARROW_MAX_IN: two input words per pixel, four extended halves. */
@@ -58,7 +61,106 @@ export function narrowRecords(filter: Int8Array, records: Int32Array, outC: numb
  */
 export function narrowOverlap(p: Conv2DParams): { input: number; gap: number } | undefined {
   if (p.batches !== 1) return undefined;
-  return { input: 0, gap: Math.max(0, p.outH * p.outW * (p.outC - p.inC)) };
+  const pixels = p.outH * p.outW;
+  const byPixel = Math.max(0, pixels * (p.outC - p.inC));
+  if (!narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax)) return { input: 0, gap: byPixel };
+  // narrowRunAsm reads a chunk's inputs once per channel: each chunk's outputs end no later than its
+  // own inputs begin, (p0 + 8) out_c - p0 in_c for the chunk from pixel p0, linear in p0 (the first
+  // or the last whole chunk binds); the pixels past the chunks go one by one as above
+  const chunked = Math.floor(pixels / NARROW_RUN_PIXELS) * NARROW_RUN_PIXELS;
+  const chunkGap = (p0: number) => (p0 + NARROW_RUN_PIXELS) * p.outC - p0 * p.inC;
+  const byChunk = chunked > 0 ? Math.max(chunkGap(0), chunkGap(chunked - NARROW_RUN_PIXELS)) : 0;
+  return { input: 0, gap: Math.max(byPixel, byChunk) };
+}
+
+/**
+ * The pixels of one chunk of narrowRunAsm (conv_2d_dsp_narrow.h TF_DSP_NARROW_RUN_PIXELS): its loop
+ * over them unrolled, 64 B of code a pixel over 8 input channels. 12 (768 B) fits the STM32L4+'s 1 KB
+ * ART cache with the code around it; 16 did not (VWW's row-band stage on the NUCLEO-L4R5ZI's estimate
+ * 8.8 -> 19.0 ms; 8 pixels: 9.0 ms).
+ */
+export const NARROW_RUN_PIXELS = 12;
+
+/**
+ * Whether a narrow layer may run its whole chunks in narrowRunAsm, from its shape and activation
+ * alone: 4 or 8 input channels (a pixel is one or two whole words, so a chunk reads no byte past
+ * its pixels), at most 255 output channels (the stores' offsets, the end's immediate), the activation range all of
+ * int8 (the SSAT of FAST is the whole clamp).
+ */
+export function narrowRunCandidate(inC: number, outC: number, actMin: number, actMax: number): boolean {
+  return (inC === 4 || inC === 8) && outC >= 1 && outC <= 255 && actMin === -128 && actMax === 127;
+}
+
+/**
+ * narrowRunCandidate with FAST records, not under `--prefer size` (the routine is 0.5 to 0.8 KB of
+ * code), and not on the Cortex-M7: there the routine gained little (VWW's 48x48x8 -> 16 about 0.25 of
+ * 1.8 est. ms on the NUCLEO-H7A3ZI-Q), and with it in the firmware the emulated MPS2-AN500's trace
+ * lost the per-layer estimate of `profile` from that layer on (the per-inference figure and the
+ * counts held); the cause is not found yet, so the M7 keeps the C loop.
+ */
+export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin' | 'actMax'>, fast: boolean, prefer?: Prefer, isa?: KernelIsa): boolean {
+  return fast && prefer !== 'size' && isa?.core !== 'cortex-m7' && narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax);
+}
+
+/**
+ * A chunk of NARROW_RUN_PIXELS pixels of a narrow layer (4 or 8 input channels, out_c outputs) as a
+ * naked function (one per model, input and output channels): channel by channel, the record { start,
+ * weight words, m, P } in seven registers (five at 4 inputs) by one LDM, then for each pixel its one or
+ * two input words, SXTB16 into each half in turn, one SMLAD per half from the start, the FAST
+ * requantization (saturated) and a byte store, every pixel at its own offsets from the chunk's
+ * pointers. Per output on the M4: 3 cycles of loads, 4 SXTB16, 4 SMLAD, 5 to requantize, 1 store (17
+ * at 8 inputs), and per channel and chunk the LDM, the next channel and the loop test (14, over 12
+ * outputs); the pixel-major kernel loads the record for every output. Registers: r0 the inputs, r1 the records, r2 the outputs, r3 the
+ * accumulator, r4.. the record, r11 r12 the input words, lr the halves and the requantization's
+ * temporary; the frame holds the outputs' end. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
+ */
+export function narrowRunAsm(name: string, inC: number, outC: number): string {
+  if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
+  const halves = narrowHalves(inC);
+  const k = (j: number) => `r${5 + j}`;
+  const m = `r${5 + halves}`;
+  const pr = `r${6 + halves}`;
+  // pixel p's words at in + p in_c, its output at out + p out_c: no pointer moves inside a chunk
+  const words = (p: number) =>
+    inC === 8
+      ? [
+          `ldr.w r12, [r0, #${8 * p + 4}]`,
+          `ldr.w r11, [r0, #${8 * p}]`,
+          'sxtb16 lr, r12',
+          `smlad r3, lr, ${k(2)}, r4`,
+          'sxtb16 lr, r12, ror #8',
+          `smlad r3, lr, ${k(3)}, r3`,
+          'sxtb16 lr, r11',
+          `smlad r3, lr, ${k(0)}, r3`,
+          'sxtb16 lr, r11, ror #8',
+          `smlad r3, lr, ${k(1)}, r3`,
+        ]
+      : [`ldr.w r11, [r0, #${4 * p}]`, 'sxtb16 lr, r11', `smlad r3, lr, ${k(0)}, r4`, 'sxtb16 lr, r11, ror #8', `smlad r3, lr, ${k(1)}, r3`];
+  const pixel = (p: number) => [...words(p), ...rqLines('r3', m, pr, 1, 'lr'), `strb.w r3, [r2, #${p * outC}]`];
+  const lines = [
+    'push {r4-r11, lr}',
+    `add.w r3, r2, #${outC}`, // the outputs' end: channel out_c's first
+    'push {r3}',
+    '1:',
+    `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P
+    ...Array.from({ length: NARROW_RUN_PIXELS }, (_, p) => pixel(p)).flat(),
+    'add r2, r2, #1', // the next channel's first output
+    'ldr r3, [sp]',
+    'cmp r2, r3',
+    'bne 1b',
+    'add sp, #4',
+    'pop {r4-r11, pc}',
+  ];
+  const body = lines.map((l) => `      "${l}\\n\\t"`).join('\n');
+  return [
+    `/* a chunk of ${NARROW_RUN_PIXELS} pixels of a narrow 1x1 layer (${inC} -> ${outC} channels) in assembly, channel by channel (conv_2d/dsp_narrow.ts narrowRunAsm): FAST requantization, saturated */`,
+    `${NAKED_RUN} static void ${name}(const int8_t *in __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                 int8_t *out __attribute__((unused))) {`,
+    '  /* r0 in, r1 w, r2 out (AAPCS) */',
+    '  __asm__ volatile(',
+    body + ');',
+    '}',
+  ].join('\n');
 }
 
 /**
@@ -99,19 +201,38 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const records = requantRecords(start, shifts, p.outC, p.outputZeroPoint, fast);
   const blob = ctx.addConst('w_narrow', 'int32_t', narrowRecords(filter, records, p.outC, p.inC, scale));
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  const fn = `tf_dsp_narrow${p.inC}_${mode.mode}`;
-  ctx.defineOnce(
-    fn,
-    [
-      `/* the shared narrow 1x1 DSP loop for ${p.inC} input channels, one copy per model and mode (${mode.modeText}) */`,
-      `static void ${fn}(const int8_t *in, int pixels, const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out) {`,
-      `  tf_dsp_narrow_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${mode.fast}, ${mode.full});`,
-      `}`,
-    ].join('\n'),
-  );
+  const run = narrowRunApplies(p, fast, ctx.prefer, ctx.isa);
+  const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
+  if (run) {
+    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}`;
+    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}`;
+    ctx.defineOnce(
+      runName,
+      ['#if TF_DSP_NATIVE', narrowRunAsm(runName, p.inC, p.outC), `#define ${macro} ${runName}`, '#else', `#define ${macro} 0`, '#endif'].join('\n'),
+    );
+    ctx.defineOnce(
+      fn,
+      [
+        `/* the narrow 1x1 DSP loop for ${p.inC} -> ${p.outC} channels, chunks of ${NARROW_RUN_PIXELS} pixels in assembly, one copy per model (${mode.modeText}) */`,
+        `static void ${fn}(const int8_t *in, int pixels, const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out) {`,
+        `  tf_dsp_narrow_run_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${macro});`,
+        `}`,
+      ].join('\n'),
+    );
+  } else
+    ctx.defineOnce(
+      fn,
+      [
+        `/* the shared narrow 1x1 DSP loop for ${p.inC} input channels, one copy per model and mode (${mode.modeText}) */`,
+        `static void ${fn}(const int8_t *in, int pixels, const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out) {`,
+        `  tf_dsp_narrow_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${mode.fast}, ${mode.full});`,
+        `}`,
+      ].join('\n'),
+    );
   const pixels = p.batches * p.outH * p.outW;
+  const how = run ? `chunks of ${NARROW_RUN_PIXELS} pixels channel by channel (assembly run), a record LDM per channel and chunk` : 'a record LDM per output';
   return {
-    comment: [`/* ${summary(p)} (Arm DSP: narrow 1x1, a record LDM per output, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`],
+    comment: [`/* ${summary(p)} (Arm DSP: narrow 1x1, ${how}, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`],
     fnName: ctx.fnName,
     decls: [{ ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) }],
     body: [{ callee: fn, args: [ctx.input(0), `${pixels}`, `(const int8_t *)(const void *)${blob}`, `${p.outC}`, { addressOf: 'rq' }, ctx.output(0)] }],
