@@ -105,7 +105,7 @@ export function dspScratchBytes(p: Conv2DParams): number {
   // two filter rows and a lone last pixel's twin outputs
   const quads = byRows && quadRunApplies(p.outC) ? k4 * 4 + 2 * rowBytes + p.outC : 0;
   // tf_dsp_im2col_band_run_body (bandRunTaken, on the Cortex-M4): a band of columns per output row
-  const band = byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
+  const band = p.columnBands !== false && byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
   return Math.max(body, triple, quads, band);
 }
 
@@ -1341,7 +1341,7 @@ export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW'
  * interleaved columns, which the packing saved does not repay.
  */
 export function bandRunTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined, rows?: Int8Array): boolean {
-  if (!loadsPipeline(isa, prefer) || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
+  if (p.columnBands === false || !loadsPipeline(isa, prefer) || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
   return p.dilationH === 1 && p.dilationW === 1 && bandPixelOffset(p) <= 4088;
 }
 

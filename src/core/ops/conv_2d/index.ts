@@ -11,7 +11,7 @@ import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
-import { convDspVariant } from './dsp.ts';
+import { convDspVariant, loadsPipeline } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convXtensaVariant } from './xtensa.ts';
@@ -21,7 +21,7 @@ import { convS3Variant } from './s3simd.ts';
 import { emitConvPortable } from './portable.ts';
 import { convSparseTaps, convSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
-import { firstApplicableVariant } from '../variant.ts';
+import { chooseStorage, firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { convInt4Variants } from './int4.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
@@ -85,6 +85,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   entropy?: HuffmanFc;
   /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
   entropyNonzeros?: { max: number; total: number };
+  /** the core runs im2col layers from bands of int16 columns (dsp.ts bandRunTaken), set when its variant is chosen: their scratch is reserved only then */
+  columnBands?: boolean;
 }
 
 function check(graph: Graph, op: Op): void {
@@ -232,6 +234,10 @@ const def: OpDef<Conv2DParams> = {
     convS3Variant,
     ...convSparseVariants,
   ],
+  selectVariant(p, isa, prefer, kernels) {
+    p.columnBands = loadsPipeline(isa, prefer);
+    return chooseStorage(def, p, isa, prefer, kernels);
+  },
   denseCost: (p, isa) =>
     denseCostFromRates(
       'CONV_2D',
