@@ -79,28 +79,41 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   return { invoke, invokeReturns, layerEnd: symbol('tf_profile_layer_end'), layerBeginReturns: returnsOf('tf_profile_layer_begin') };
 }
 
-/** One inference cut from the trace: its segments, and per layer (in hook order) the layer bodies. */
+/** One inference cut from the trace: its segments, and per layer (in hook order) the segments of its body. */
 interface Inference {
   segments: TraceSegment[];
-  layers: TraceSegment[];
+  layers: TraceSegment[][];
 }
 
-/** Cuts the trace into inferences (invoke entry to return) and their layer bodies (after begin to end). */
+/**
+ * Cuts the trace into inferences (invoke entry to return) and their layer bodies (after begin to end).
+ * A layer's loop whose head is the begin hook's return point enters that mark again on every turn:
+ * those segments are the same layer's body until the end hook runs.
+ */
 export function inferences(trace: Trace, marks: TraceMarks): Inference[] {
   const returns = new Set(marks.invokeReturns);
   const begins = new Set(marks.layerBeginReturns);
   const out: Inference[] = [];
   let open: Inference | null = null;
+  let body: { opener: number; segments: TraceSegment[] } | null = null;
   for (const s of trace.segments) {
     if (s.opener === marks.invoke) {
       open = { segments: [], layers: [] };
       out.push(open);
+      body = null;
     } else if (returns.has(s.opener)) {
       open = null;
     }
     if (!open) continue;
     open.segments.push(s);
-    if (begins.has(s.opener)) open.layers.push(s);
+    if (s.opener === marks.layerEnd) body = null;
+    else if (begins.has(s.opener)) {
+      if (body && body.opener === s.opener && marks.layerEnd !== null) body.segments.push(s);
+      else {
+        body = { opener: s.opener, segments: [s] };
+        open.layers.push(body.segments);
+      }
+    }
   }
   return out;
 }
@@ -272,7 +285,7 @@ export function cycleEstimate(
   if (options.layerCount !== null && options.layerPositions) {
     perLayer = new Array<number>(options.layerCount).fill(0);
     for (const [k, position] of options.layerPositions.entries()) {
-      const segments = chosen.flatMap((i) => (i.layers[k] ? [i.layers[k]!] : []));
+      const segments = chosen.flatMap((i) => i.layers[k] ?? []);
       perLayer[position] = Math.round(price(segments) / chosen.length);
     }
   }
@@ -311,7 +324,7 @@ export function tracedCounts(trace: Trace, marks: TraceMarks): TracedCounts {
     return n;
   };
   const all = inferences(trace, marks);
-  return { inferences: all.map((i) => executed(i.segments)), layers: all.map((i) => i.layers.map((l) => executed([l]))) };
+  return { inferences: all.map((i) => executed(i.segments)), layers: all.map((i) => i.layers.map(executed)) };
 }
 
 /** rp2040js's own cycles over the same inferences: the reference the Cortex-M0+ table is checked against. */
