@@ -10,7 +10,7 @@
  * by channel in one assembly routine (narrowRunAsm), which loads each record once a chunk instead of
  * once an output: VWW's 8 -> 16 layer in its row bands (48x48) about 21 -> 18.5 M4 cycles an output.
  */
-import type { KernelIsa, KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
@@ -91,15 +91,9 @@ export function narrowRunCandidate(inC: number, outC: number, actMin: number, ac
   return (inC === 4 || inC === 8) && outC >= 1 && outC <= 255 && actMin === -128 && actMax === 127;
 }
 
-/**
- * narrowRunCandidate with FAST records, not under `--prefer size` (the routine is 0.5 to 0.8 KB of
- * code), and not on the Cortex-M7: there the routine gained little (VWW's 48x48x8 -> 16 about 0.25 of
- * 1.8 est. ms on the NUCLEO-H7A3ZI-Q), and with it in the firmware the emulated MPS2-AN500's trace
- * lost the per-layer estimate of `profile` from that layer on (the per-inference figure and the
- * counts held); the cause is not found yet, so the M7 keeps the C loop.
- */
-export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin' | 'actMax'>, fast: boolean, prefer?: Prefer, isa?: KernelIsa): boolean {
-  return fast && prefer !== 'size' && isa?.core !== 'cortex-m7' && narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax);
+/** narrowRunCandidate with FAST records, and not under `--prefer size` (the routine is 0.5 to 0.8 KB of code). */
+export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin' | 'actMax'>, fast: boolean, prefer?: Prefer): boolean {
+  return fast && prefer !== 'size' && narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax);
 }
 
 /**
@@ -201,7 +195,7 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const records = requantRecords(start, shifts, p.outC, p.outputZeroPoint, fast);
   const blob = ctx.addConst('w_narrow', 'int32_t', narrowRecords(filter, records, p.outC, p.inC, scale));
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  const run = narrowRunApplies(p, fast, ctx.prefer, ctx.isa);
+  const run = narrowRunApplies(p, fast, ctx.prefer);
   const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
   if (run) {
     const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}`;
