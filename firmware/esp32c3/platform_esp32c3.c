@@ -56,6 +56,24 @@ void tf_platform_exit(int status) {
   }
 }
 
+uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
+  __asm__ volatile("mv a0, sp\n\t"
+                   "ret\n");
+}
+
+/* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
+void __attribute__((naked)) tf_stack_repaint_free(void) {
+  __asm__ volatile("la t0, __stack_limit\n\t"
+                   "li t1, " TF_STACK_PATTERN_TEXT "\n"
+                   "1:\n\t"
+                   "bgeu t0, sp, 2f\n\t"
+                   "sw t1, 0(t0)\n\t"
+                   "addi t0, t0, 4\n\t"
+                   "j 1b\n"
+                   "2:\n\t"
+                   "ret\n");
+}
+
 static void put_hex32(uint32_t value) {
   char text[10] = {'0', 'x'};
   for (int i = 0; i < 8; i++) text[2 + i] = "0123456789abcdef"[(value >> (28 - 4 * i)) & 0xfu];

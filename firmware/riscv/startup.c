@@ -14,17 +14,6 @@
 extern uint32_t __data_load[], __data_start[], __data_end[];
 extern uint32_t __bss_start[], __bss_end[];
 
-/* The stack pattern written from __stack_limit up to sp (t0, t1 destroyed). */
-#define TF_RV_PAINT_TO_SP \
-  "la t0, __stack_limit\n\t" \
-  "li t1, " TF_STACK_PATTERN_TEXT "\n" \
-  "1:\n\t" \
-  "bgeu t0, sp, 2f\n\t" \
-  "sw t1, 0(t0)\n\t" \
-  "addi t0, t0, 4\n\t" \
-  "j 1b\n" \
-  "2:\n\t"
-
 extern int main(void);
 void _start(void);
 void tf_trap_entry(void);
@@ -43,18 +32,19 @@ void __attribute__((naked, noreturn, section(".text.start"))) _start(void) {
                    ".option norelax\n\t"
                    "la gp, __global_pointer$\n\t"
                    ".option pop\n\t"
-                   "la sp, __stack_top\n\t" TF_RV_PAINT_TO_SP "la t0, tf_trap_entry\n\t"
+                   "la sp, __stack_top\n\t"
+                   "la t0, __stack_limit\n\t"
+                   "li t1, " TF_STACK_PATTERN_TEXT "\n"
+                   "1:\n\t"
+                   "bgeu t0, sp, 2f\n\t"
+                   "sw t1, 0(t0)\n\t"
+                   "addi t0, t0, 4\n\t"
+                   "j 1b\n"
+                   "2:\n\t"
+                   "la t0, tf_trap_entry\n\t"
                    "csrw mtvec, t0\n\t"
                    "j reset_continue\n");
 }
-
-uintptr_t __attribute__((naked)) tf_stack_pointer(void) {
-  __asm__ volatile("mv a0, sp\n\t"
-                   "ret\n");
-}
-
-/* Naked and frameless, so it paints exactly up to the caller's stack pointer. */
-void __attribute__((naked)) tf_stack_repaint_free(void) { __asm__ volatile(TF_RV_PAINT_TO_SP "ret\n"); }
 
 /* Direct-mode trap vector (4-byte aligned): hands the cause, the faulting pc and the value to C. */
 void __attribute__((naked, aligned(4))) tf_trap_entry(void) {
