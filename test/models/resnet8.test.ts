@@ -57,9 +57,10 @@ describe('ResNet-8 (CIFAR-10) memory plan and outputs', function () {
         // the residual ADDs write over a dying input on every target
         expect(whole.plan.overlaps.filter((o) => whole.prepared.layers[o.layer]!.op.kind === 'ADD')).to.have.length(3);
         // the Arm DSP, Armv6-M and RV32 3x3 convolutions write their output rows over input rows
-        // already read; the portable ones declare no overlap, so there the floor's three maps stay (the
-        // classic floor counts no scratch)
-        if (target !== 'host') expect(whole.plan.arenaBytes).to.be.at.most(0.72 * whole.plan.classicFloor);
+        // already read: two maps and the kernels' scratch (the Cortex-M4's bands of int16 columns,
+        // 4,288 B, the most) instead of the floor's three; the portable ones declare no overlap, so
+        // there the three maps stay (the classic floor counts no scratch)
+        if (target !== 'host') expect(whole.plan.arenaBytes).to.be.at.most(0.76 * whole.plan.classicFloor);
         else expect(whole.plan.arenaBytes).to.be.at.most(whole.plan.classicFloor + whole.plan.scratchBytes);
 
         // by default, stack1's two 3x3 convs and its ADD run in row bands: the block holds one
@@ -76,8 +77,9 @@ describe('ResNet-8 (CIFAR-10) memory plan and outputs', function () {
         expect(plan.overlaps.filter((o) => compiled.prepared.layers[o.layer]!.op.kind === 'ADD')).to.have.length(2);
         expect(whole.plan.arenaBytes - plan.arenaBytes).to.be.at.least(0.1 * whole.plan.arenaBytes);
         expect(stage.extraInstructions).to.be.at.most(0.05 * compiled.patch!.modelInstructions);
-        // 0.6x TFLite Micro's 54,996 B is 32,997 B (the stack comes on top: 300-450 B)
-        if (target !== 'host') expect(plan.arenaBytes).to.be.at.most(0.53 * plan.classicFloor);
+        // 0.6x TFLite Micro's 54,996 B is 32,997 B (the stack comes on top: 300-450 B); the Cortex-M4's
+        // bands of int16 columns take 28,480 B of it
+        if (target !== 'host') expect(plan.arenaBytes).to.be.at.most(0.6 * 54_996);
         else expect(plan.arenaBytes).to.be.at.most(whole.plan.arenaBytes);
       });
     }
