@@ -28,7 +28,11 @@
  * of the range, their hits and misses in the data cache. src/lab/estimate/timing/art.ts prices them.
  *
  * Debian's QEMU 7.2 loads plugins but ships no <qemu-plugin.h>: the few API functions used here are
- * declared below as that version's plugin API (QEMU_PLUGIN_VERSION 1) defines them.
+ * declared below as that version's plugin API (QEMU_PLUGIN_VERSION 1) defines them. Built with
+ * -DTF_PLUGIN_API=3 it declares API version 3 instead, which QEMU 9.x requires (its minimum is 2),
+ * where qemu_plugin_insn_data copies an instruction's bytes into a buffer rather than returning them
+ * (Espressif's QEMU 9.2 for the ESP32 machines); src/lab/estimate/timing/trace.ts picks the version
+ * from the emulator's own.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,10 +65,18 @@ extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 extern uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 extern struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 extern uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
-extern const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
 extern size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 
-__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+#ifndef TF_PLUGIN_API
+#define TF_PLUGIN_API 1
+#endif
+#if TF_PLUGIN_API >= 3
+extern size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
+#else
+extern const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+#endif
+
+__attribute__((visibility("default"))) int qemu_plugin_version = TF_PLUGIN_API;
 
 #define MAX_MARKS 4096
 
@@ -241,9 +253,14 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     const uint64_t address = qemu_plugin_insn_vaddr(insn);
     const size_t size = qemu_plugin_insn_size(insn);
+#if TF_PLUGIN_API >= 3
+    uint8_t data[16] = {0};
+    qemu_plugin_insn_data(insn, data, sizeof data);
+#else
     const uint8_t *data = qemu_plugin_insn_data(insn);
+#endif
     fprintf(out, " 0x%llx:", (unsigned long long)address);
-    for (size_t k = 0; k < size; k++) fprintf(out, "%02x", data[k]);
+    for (size_t k = 0; k < size && k < 16; k++) fprintf(out, "%02x", data[k]);
     if (i > 0 && is_mark(address)) inner_mark = address;
     if (i + 1 == n) bw->b.fall_through = address + size;
     if (art_on) {

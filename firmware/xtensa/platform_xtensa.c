@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The platform of QEMU's Xtensa `sim` machine standing in for an ESP32 or ESP32-S3 core: console and
- * exit over QEMU's Xtensa semihosting (`simcall`: call number in a2, arguments in a3..a5; QEMU ties
- * file descriptors 0..2 to its first serial, `-serial stdio`), the core's cycle counter CCOUNT as the
- * counter (under QEMU -icount shift=0 one instruction is 1 ns of virtual time, and CCOUNT advances at
- * the core's 240 MHz: 0.24 counts per instruction), painted stack.
+ * The platform of the Xtensa firmware on QEMU: the `sim` machine standing in for an ESP32 or
+ * ESP32-S3 core, and Espressif's `esp32` / `esp32s3` machines. Exit over QEMU's Xtensa semihosting
+ * (`simcall`: call number in a2, arguments in a3..a5; `-semihosting`). The console: on the sim
+ * machine semihosting too (QEMU ties file descriptors 0..2 to its first serial, `-serial stdio`); on
+ * Espressif's machines (TF_ESP_UART0_BASE defined by the board) the chip's UART0, its FIFO register
+ * at the base and its status register at 0x1C (receive count in the low bits, transmit count from
+ * bit 16, TF_ESP_UART_COUNT_MASK wide: 8 bits on the ESP32, 10 on the S3). The core's cycle counter
+ * CCOUNT is the counter (under QEMU -icount shift=0 one instruction is 1 ns of virtual time, and
+ * CCOUNT advances at the core's clock), painted stack.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +44,35 @@ void tf_reset_continue(void) {
   tf_platform_exit(main());
 }
 
+#ifdef TF_ESP_UART0_BASE
+#define UART0_FIFO (*(volatile uint32_t *)(TF_ESP_UART0_BASE))
+#define UART0_CLKDIV (*(volatile uint32_t *)(TF_ESP_UART0_BASE + 0x14u))
+#define UART0_STATUS (*(volatile uint32_t *)(TF_ESP_UART0_BASE + 0x1Cu))
+#define RXFIFO_CNT(s) ((s) & (TF_ESP_UART_COUNT_MASK))
+#define TXFIFO_CNT(s) (((s) >> 16) & (TF_ESP_UART_COUNT_MASK))
+#define TX_FIFO_BYTES 128u
+
+/*
+ * The emulator paces what it receives to the divider's baud rate (a FIFO's worth at a time, in
+ * virtual time, which -icount ties to instructions): the smallest divider, so the host's frames
+ * arrive without waiting on a 115200-baud line that is not there.
+ */
+void tf_platform_init(void) { UART0_CLKDIV = 1u; }
+
+void tf_platform_write(const char *text, size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    while (TXFIFO_CNT(UART0_STATUS) >= TX_FIFO_BYTES - 1u) {
+    }
+    UART0_FIFO = (uint8_t)text[i];
+  }
+}
+
+uint8_t tf_platform_read_byte(void) {
+  while (RXFIFO_CNT(UART0_STATUS) == 0u) {
+  }
+  return (uint8_t)(UART0_FIFO & 0xFFu);
+}
+#else
 void tf_platform_init(void) {}
 
 void tf_platform_write(const char *text, size_t length) {
@@ -58,6 +91,7 @@ uint8_t tf_platform_read_byte(void) {
   }
   return byte;
 }
+#endif
 
 /*
  * CCOUNT is 32 bits; the harness reads the counter at least once per inference, far more often than

@@ -140,7 +140,7 @@ describe('build/targets: real boards as data', () => {
       expect(placeOnBoards(c3, undefined, true)).to.deep.equal({ runOn: undefined, fitFor: undefined });
       // without a port the ESP32-S3's devkit runs on its core's emulator, the fit is the devkit's
       const s3Emulated = placeOnBoards(findBoard('esp32-s3-devkitc-1').target, 'esp32-s3-devkitc-1', false);
-      expect([s3Emulated.runOn?.name, s3Emulated.fitFor?.name]).to.deep.equal(['qemu-xtensa-sim', 'esp32-s3-devkitc-1']);
+      expect([s3Emulated.runOn?.name, s3Emulated.fitFor?.name]).to.deep.equal(['qemu-esp32s3', 'esp32-s3-devkitc-1']);
     });
   });
 

@@ -132,7 +132,7 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
     }
   });
 
-  it('tinyforge targets lists the ESP32 cores as emulated, on qemu-xtensa-sim, with memory and counter', () => {
+  it("tinyforge targets lists the ESP32 cores as emulated, on Espressif's QEMU machines, with memory and counter", () => {
     const r = tinyforge(['targets', '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const { targets } = JSON.parse(r.stdout) as {
@@ -141,8 +141,10 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
     const byName = new Map(targets.map((t) => [t.name, t]));
     expect(byName.get('esp32')).to.include({ kind: 'emulated', flashBytes: 4 * 1024 * 1024, ramBytes: 520 * 1024 });
     expect(byName.get('esp32s3')!.kind).to.equal('emulated');
-    for (const name of ['esp32', 'esp32s3'])
-      expect(byName.get(name)!.boards[0]).to.deep.include({ name: 'qemu-xtensa-sim', kind: 'emulated', counter: byName.get(name)!.boards[0]!.counter });
+    for (const name of ['esp32', 'esp32s3']) {
+      expect(byName.get(name)!.boards[0]).to.deep.include({ name: `qemu-${name}`, kind: 'emulated', counter: byName.get(name)!.boards[0]!.counter });
+      expect(byName.get(name)!.boards[1]).to.deep.include({ name: 'qemu-xtensa-sim', kind: 'emulated' });
+    }
     expect(byName.get('esp32s3')!.boards[0]!.counter.kind).to.equal('instructions');
     expect(byName.get('esp32c3')).to.include({ kind: 'emulated', ramBytes: 400 * 1024 });
     expect(byName.get('esp32c3')!.boards[0]).to.deep.include({ name: 'qemu-riscv32-virt', kind: 'emulated' });
@@ -154,7 +156,7 @@ describe('build: Xtensa ESP32 / ESP32-S3 compilers and compile check', function 
     ]);
     expect(byName.get('host')!.kind).to.equal('native');
     const table = tinyforge(['targets', '--wide']).stdout;
-    expect(table).to.match(/^esp32 .*qemu-xtensa-sim .*emulated$/m);
+    expect(table).to.match(/^esp32 .*qemu-esp32 .*emulated$/m);
     expect(table).to.match(/^rp2040 .*pico .*cycles: SysTick at clk_sys \(125 MHz\) .*real hardware$/m);
   });
 });

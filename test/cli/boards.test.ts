@@ -42,7 +42,7 @@ describe('CLI: boards and --board', function () {
     expect(r.stdout).to.match(
       /^pico +RP2040 +cortex-m0plus \(rp2040\) +2 MiB +264 KiB +125 MHz +unknown +227\.08 @ 3\.3 V +uf2 +real \(no port: emulated as rp2040js\)$/m,
     );
-    expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(no port: emulated as qemu-xtensa-sim\)$/m);
+    expect(r.stdout).to.match(/^esp32-s3-devkitc-1 +.* +real \(no port: emulated as qemu-esp32s3\)$/m);
     expect(r.stdout).to.match(/^qemu-mps2-an386 +- +cortex-m4 +4 MiB +4 MiB +25 MHz +- +- +stm32-usart-bootloader +emulated$/m);
 
     const json = tinyforge(['boards', '--json']);

@@ -39,6 +39,7 @@ for (const targetName of TARGETS) {
         const compiled = compileGraph(readTflite(sharedModelPath(name)), basename(sharedModelPath(name)), { isa });
         const report = await runModel(sharedModelPath(name), {
           target: targetName,
+          board: BOARD,
           cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
           estimate: false,
         });
@@ -61,8 +62,8 @@ for (const targetName of TARGETS) {
       const cases = goldenCases('micro_speech');
       const compiled = compileGraph(readTflite(sharedModelPath('micro_speech')), 'micro_speech.tflite', { isa: loadTarget(targetName).isa });
       const inputs = cases.map((c) => ({ name: c.name, tensors: splitInputs(compiled.prepared, c.input, c.name) }));
-      const validated = await validateModel(sharedModelPath('micro_speech'), { target: targetName, inputs });
-      const run = await runModel(sharedModelPath('micro_speech'), { target: targetName, cases: inputs.map((i) => i.tensors), estimate: false });
+      const validated = await validateModel(sharedModelPath('micro_speech'), { target: targetName, board: BOARD, inputs });
+      const run = await runModel(sharedModelPath('micro_speech'), { target: targetName, board: BOARD, cases: inputs.map((i) => i.tensors), estimate: false });
       expect(validated.matched).to.equal(cases.length);
       expect(validated.counter.source).to.match(/instruction-counting plugin/);
       // validate runs the profile build: its per-layer hooks add the same few instructions to every case
@@ -84,6 +85,7 @@ for (const targetName of TARGETS) {
       const offset = compiled.plan.tensorOffset.get(fc.op.outputs[0]!)! + logits.indexOf(Math.max(...logits));
       const validated = await validateModel(sharedModelPath('micro_speech'), {
         target: targetName,
+        board: BOARD,
         inputs: [{ name: c!.name, tensors: [c!.input] }],
         extraCflags: ['-DTF_TEST_CORRUPT_LAYER=2', `-DTF_TEST_CORRUPT_OFFSET=${offset}`],
       });

@@ -276,7 +276,7 @@ export function pieToolsMissing(): string | null {
   return absent.length ? `${absent.join(', ')} not found (set TINYFORGE_TFLM_TOOLS, see docs/reference-runtimes.md)` : null;
 }
 
-export const PIE_LINKER_SCRIPT = resolve(import.meta.dirname, '../../firmware/xtensa/esp32s3-pie-check.ld');
+export const PIE_LINKER_SCRIPT = resolve(import.meta.dirname, '../../firmware/xtensa/s3-check/esp32s3-pie-check.ld');
 
 /** The emulator's bytes for `cases`: assembled, linked, run on `qemu-system-xtensa -M esp32s3 -kernel`. */
 export function runOnEmulator(cases: PieCase[]): Uint8Array {

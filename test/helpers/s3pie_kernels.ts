@@ -4,7 +4,7 @@
  * QEMU `esp32s3` machine, which executes the PIE instructions: the C is compiled to assembly by
  * Debian's `xtensa-lx106-elf-gcc` (CALL0 ABI; the `ee.*` inline asm passes through as text),
  * assembled by the S3's `xtensa-esp32s3-elf-as` and linked by its `ld` with
- * firmware/xtensa/esp32s3-check-start.S and esp32s3_check_main.c, then loaded with `-kernel`.
+ * firmware/xtensa/s3-check/esp32s3-check-start.S and esp32s3_check_main.c, then loaded with `-kernel`.
  * The lx106 compiler has no C library: firmware/esp32/compile-check/string.h declares what the
  * generated C calls, esp32s3_check_main.c defines it.
  */
@@ -50,11 +50,11 @@ export function runCompiledOnEsp32s3(compiled: CompiledModel, cases: Uint8Array[
     const sources = [
       ...compiled.generated.files.filter((f) => f.name.endsWith('.c')).map((f) => join(dir, f.name)),
       join(dir, 'tf_check_cases.c'),
-      join(FIRMWARE, 'xtensa', 'esp32s3_check_main.c'),
+      join(FIRMWARE, 'xtensa', 's3-check', 'esp32s3_check_main.c'),
     ];
     const objects = [join(dir, 'start.o')];
     let pieInstructions = 0;
-    execFileSync(t.as, ['-o', objects[0]!, join(FIRMWARE, 'xtensa', 'esp32s3-check-start.S')], { stdio: 'pipe' });
+    execFileSync(t.as, ['-o', objects[0]!, join(FIRMWARE, 'xtensa', 's3-check', 'esp32s3-check-start.S')], { stdio: 'pipe' });
     for (const [k, src] of sources.entries()) {
       const asm = join(dir, `${k}_${basename(src, '.c')}.s`);
       const extra = src.endsWith('esp32s3_check_main.c') ? ['-fno-tree-loop-distribute-patterns', `-DTF_MODEL_HEADER="${header}"`] : [];

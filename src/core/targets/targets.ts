@@ -67,6 +67,11 @@ export interface EmulatorSpec {
    * the same name lacks (Debian's qemu-system-xtensa has no ESP32 core)
    */
   searchDirs?: string[];
+  /**
+   * false: the emulator is looked for in `searchDirs` only, never on PATH (a distribution's build of
+   * the same name lacks the board's machine: Debian's qemu-system-xtensa has no `esp32s3`)
+   */
+  searchPath?: boolean;
 }
 
 export interface BoardDescriptor {
@@ -104,6 +109,11 @@ export interface BoardDescriptor {
    * so code built to run here takes the kernels of the family below (`boardIsa`)
    */
   isa?: { s3simd?: boolean };
+  /**
+   * an emulated board of the same target that runs the code where this board's emulator is not
+   * installed (Espressif's QEMU absent: QEMU's Xtensa sim machine), said so when it does
+   */
+  otherwise?: string;
 }
 
 /** The ISA the kernels are chosen for when the code runs on `board` (the target's, less what the board lacks). */
@@ -711,6 +721,7 @@ function parseBoard(r: Reader): BoardDescriptor {
     'loader',
     'hardware',
     'isa',
+    'otherwise',
   ]);
   const board: BoardDescriptor = {
     name: r.field('name').string(),
@@ -730,13 +741,15 @@ function parseBoard(r: Reader): BoardDescriptor {
   if (!board.emulated && !board.hardware) r.field('hardware').fail('present on a real board (its chip, memory, clocks, flashing, console)');
   if (board.emulated && board.hardware) r.field('hardware').fail('absent on an emulated board (the silicon is described on the real board)');
   if (r.has('emulator')) {
-    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess', 'searchDirs']);
+    const e = r.field('emulator').only(['command', 'install', 'args', 'inProcess', 'searchDirs', 'searchPath']);
     board.emulator = { command: e.field('command').string(), install: e.field('install').string(), args: e.field('args').strings() };
     if (e.has('inProcess')) board.emulator.inProcess = e.field('inProcess').boolean();
     if (e.has('searchDirs')) board.emulator.searchDirs = e.field('searchDirs').strings();
+    if (e.has('searchPath')) board.emulator.searchPath = e.field('searchPath').boolean();
     if (!board.emulator.inProcess && !board.emulator.args.includes('{elf}')) e.field('args').fail('a list containing "{elf}"');
   }
   if (board.emulated && !board.emulator) r.field('emulator').fail('present on an emulated board');
+  if (r.has('otherwise')) board.otherwise = r.field('otherwise').string();
   if (r.has('deviceCounter')) board.deviceCounter = r.field('deviceCounter').string();
   if (r.has('sources')) board.sources = r.field('sources').strings();
   if (r.has('loader')) {
@@ -813,6 +826,12 @@ export function parseTargetDescriptor(raw: unknown, file: string): TargetDescrip
   if (target.firmware !== 'host' && target.memory === null) r.field('memory').fail('present for an embedded target');
   if (target.defaultBoard !== null && !target.boards.some((b) => b.name === target.defaultBoard)) {
     r.field('defaultBoard').fail(`the name of one of its boards`);
+  }
+  for (const [i, board] of target.boards.entries()) {
+    if (board.otherwise === undefined) continue;
+    const other = target.boards.find((b) => b.name === board.otherwise);
+    if (!board.emulated || !other?.emulated || other === board || other.otherwise !== undefined)
+      r.field('boards').field(String(i)).field('otherwise').fail("another emulated board of the target's, itself without `otherwise`, on an emulated board");
   }
   if (r.has('counters')) {
     const c = r.field('counters');

@@ -132,6 +132,7 @@ export function profileJson(r: ProfileReport, made?: Provenance, e?: Estimation)
     model: r.model,
     target: r.target,
     board: r.board,
+    ...(r.isa ? { emulator: r.emulator ?? null, isa: r.isa } : {}),
     counter: e ? { ...r.counter, exact: e.exact } : r.counter,
     outputs: r.outputs.map(jsonOutputValues),
     perInference: r.perInference,
@@ -173,6 +174,9 @@ export interface ProfileJson {
   model: string;
   target: string;
   board: string | null;
+  /** the emulator and machine that ran it (null on a real board), and the ISA its kernels were chosen for */
+  emulator?: ProfileReport['emulator'];
+  isa?: ProfileReport['isa'];
   counter: ProfileReport['counter'] & { exact?: ExactCounterKind | null };
   /** NaN and the infinities of a float32 output as strings (jsonOutputValues) */
   outputs: JsonOutputValue[][];

@@ -16,10 +16,10 @@ import { writeDirectoryAtomically } from '../output.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { boardOf, buildFirmware, findTool, loadTarget } from '../toolchain/index.ts';
-import { findCompiler, findEmulator } from '../toolchain/compilers.ts';
+import { findCompiler, findEmulator, placeOnInstalledBoards } from '../toolchain/compilers.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { type WeightsInRamMode, checkFits, externalRamOptions, weightsInRamChoice } from '../toolchain/fit.ts';
-import { type BoardDescriptor, type TargetDescriptor, boardIsa, placeOnBoards, smallestPartRam } from '../../core/targets/targets.ts';
+import { type BoardDescriptor, type TargetDescriptor, boardIsa, smallestPartRam } from '../../core/targets/targets.ts';
 import type { SessionOptions } from '../device/session.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
@@ -234,12 +234,29 @@ export function claimKeepDirectory(dir: string): void {
   }
 }
 
+/** Where a model ran, beside the board's name in a report: the emulator and machine, and the ISA its kernels were chosen for. */
+export interface RunsOn {
+  /** the emulator and its machine (`-M`), for an emulated board; null on a real board or the host */
+  emulator: { program: string; machine: string | null } | null;
+  /** the target's ISA flags less what the board lacks (`boardIsa`): e.g. `"s3simd": true` where the S3's SIMD kernels ran */
+  isa: TargetDescriptor['isa'];
+}
+
+export function runsOnFacts(target: TargetDescriptor, board: BoardDescriptor | undefined, emulated: boolean): RunsOn {
+  const emulator = emulated && board?.emulator ? board.emulator : undefined;
+  const at = emulator ? emulator.args.indexOf('-M') : -1;
+  return {
+    emulator: emulator ? { program: emulator.command, machine: at >= 0 ? (emulator.args[at + 1] ?? null) : null } : null,
+    isa: boardIsa(target, emulated ? board : undefined),
+  };
+}
+
 /** Compiles and builds, runs `work` with what it takes to open a session, and cleans up. */
 export async function withDeviceBuild<T>(graph: Graph, modelPath: string, options: DeviceTargetOptions, work: (b: DeviceBuild) => Promise<T>): Promise<T> {
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
   if (target.firmware === 'host') throw new TinyforgeError(`target host has no device to talk to: pick an MCU target (see \`tinyforge targets\`)`);
-  const { runOn: board, fitFor } = placeOnBoards(target, options.board, options.port !== undefined);
+  const { runOn: board, fitFor } = placeOnInstalledBoards(target, options.board, options.port !== undefined, progress);
   if (!options.port && !board) throw new TinyforgeError(`target ${target.name} has no emulated board: give --port`);
   requireTools(target, board, !options.port);
   const buildOptions = {

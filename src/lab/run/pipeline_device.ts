@@ -15,7 +15,8 @@ import { TOOL_NAME, TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { byteSize } from '../../core/ir/graph.ts';
 import { frameCount, windowCount } from '../../core/pipeline/stream.ts';
 import type { StreamResult } from '../../core/pipeline/stream.ts';
-import { type TargetDescriptor, placeOnBoards } from '../../core/targets/targets.ts';
+import type { TargetDescriptor } from '../../core/targets/targets.ts';
+import { placeOnInstalledBoards } from '../toolchain/compilers.ts';
 import { runOnBoard } from '../device/index.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { makeTempFolder, removeTempFolder } from '../lifecycle.ts';
@@ -189,7 +190,7 @@ export async function runPipelineOnBoard(
   options: BoardPipelineOptions = {},
 ): Promise<BoardPipelineRun> {
   const progress = options.progress ?? (() => {});
-  const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
+  const { runOn: board, fitFor } = placeOnInstalledBoards(target, options.board, false, options.progress);
   if (!board) throw new TinyforgeError(`target ${target.name} has no emulated board to run the pipeline on`);
   requireTools(target, board, true);
   const { shape } = loaded;

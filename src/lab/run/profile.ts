@@ -14,7 +14,7 @@ import { withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
 import { tensorLifetimes } from '../../core/plan/lifetimes.ts';
 import type { CompiledModel } from '../../core/compile.ts';
-import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type DeviceBuild, type DeviceTargetOptions, type RunsOn, runsOnFacts, withDeviceBuild } from './device-build.ts';
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
@@ -60,7 +60,7 @@ export interface ProfileLayer {
   liveBytes: number;
 }
 
-export interface ProfileReport {
+export interface ProfileReport extends Partial<RunsOn> {
   model: string;
   target: string;
   board: string | null;
@@ -112,7 +112,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const graph = loadGraph(modelPath, options);
   const runs = options.runs ?? 1;
   if (!Number.isInteger(runs) || runs < 1 || runs > 65535) throw new TinyforgeError(`--runs must be an integer from 1 to 65535, got ${runs}`);
-  return withDeviceBuild(graph, modelPath, options, (deviceBuild) => profileOnDevice(graph, options, deviceBuild));
+  return withDeviceBuild(graph, modelPath, options, async (deviceBuild) => ({
+    ...(await profileOnDevice(graph, options, deviceBuild)),
+    ...runsOnFacts(deviceBuild.target, deviceBuild.board, options.port === undefined),
+  }));
 }
 
 /**

@@ -7,14 +7,15 @@ import { interpret } from '../../core/ops/interpreter.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
 import type { TensorBuffer } from '../../core/ir/buffers.ts';
 import { loadTarget } from '../toolchain/index.ts';
-import { type BoardDescriptor, placeOnBoards } from '../../core/targets/targets.ts';
+import type { BoardDescriptor } from '../../core/targets/targets.ts';
+import { placeOnInstalledBoards } from '../toolchain/compilers.ts';
 import { type FitEstimate, type WeightsInRamMode, estimateFit } from '../toolchain/fit.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import { type PatchOption, formatPatch } from '../../core/plan/patch_policy.ts';
 import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
-import { type DeviceBuild, compileForTarget, requireTools, withDeviceBuild, withTargetBuild } from './device-build.ts';
+import { type DeviceBuild, type RunsOn, compileForTarget, requireTools, runsOnFacts, withDeviceBuild, withTargetBuild } from './device-build.ts';
 import type { EmulatorLink } from '../device/transport/qemu.ts';
 import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
@@ -90,7 +91,7 @@ export interface CaseReport {
 }
 
 /** `run --json`: the contract of DESIGN.md §6. */
-export interface RunReport {
+export interface RunReport extends Partial<RunsOn> {
   model: string;
   target: string;
   board: string | null;
@@ -144,7 +145,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
   if (options.port) return runOnPort(modelPath, options.port, options);
   const progress = options.progress ?? (() => {});
   const target = loadTarget(options.target);
-  const { runOn: board, fitFor } = placeOnBoards(target, options.board, false);
+  const { runOn: board, fitFor } = placeOnInstalledBoards(target, options.board, false, progress);
   requireTools(target, board, true); // before any work
   const graph = loadGraph(modelPath, options);
   const compiled = compileForTarget(graph, modelPath, target, fitFor, {
@@ -213,7 +214,7 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     const counted = counter.plugin
       ? { ...run, counter, cases: run.cases.map((c, i) => ({ ...c, count: timed!.counts.inferences[i]!, instructions: timed!.counts.inferences[i]! })) }
       : { ...run, counter };
-    return deviceReport(compiled, target.name, board.name, build, counted, expected, realBoard, cycleEstimate);
+    return { ...deviceReport(compiled, target.name, board.name, build, counted, expected, realBoard, cycleEstimate), ...runsOnFacts(target, board, true) };
   });
 }
 
@@ -255,7 +256,7 @@ export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases
   const carry = options.carryState ?? false;
   const expected = referenceOutputs(compiled.prepared, cases, carry);
   const run = await withSession(session, (s) => runCases(s, cases.map(concat), false, carry));
-  return deviceReport(compiled, target.name, run.board, build, run, expected, null, null);
+  return { ...deviceReport(compiled, target.name, run.board, build, run, expected, null, null), ...runsOnFacts(target, deviceBuild.board, false) };
 }
 
 /** The TypeScript reference's outputs of each case: from reset state, or with the state carried case to case. */

@@ -16,7 +16,7 @@ import type { CompiledModel } from '../../core/compile.ts';
 import { type DeviceSession, withSession } from '../device/session.ts';
 import { checkStack } from '../device/emulator.ts';
 import type { TracedCounts } from '../estimate/timing/index.ts';
-import { type DeviceBuild, type DeviceTargetOptions, withDeviceBuild } from './device-build.ts';
+import { type DeviceBuild, type DeviceTargetOptions, type RunsOn, runsOnFacts, withDeviceBuild } from './device-build.ts';
 import { type InputCase, readInputCases } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
@@ -60,7 +60,7 @@ export interface ValidateCase {
   firstDifferingLayer?: DifferingLayer | null;
 }
 
-export interface ValidateReport {
+export interface ValidateReport extends Partial<RunsOn> {
   model: string;
   target: string;
   board: string | null;
@@ -104,7 +104,10 @@ export function readNamedInputs(graph: Graph, path: string): NamedInput[] {
 export async function validateModel(modelPath: string, options: ValidateOptions): Promise<ValidateReport> {
   const graph = loadGraph(modelPath, options);
   if (options.inputs.length === 0) throw new TinyforgeError('validate: no inputs');
-  return withDeviceBuild(graph, modelPath, options, (deviceBuild) => validateOnDevice(graph, options, deviceBuild));
+  return withDeviceBuild(graph, modelPath, options, async (deviceBuild) => ({
+    ...(await validateOnDevice(graph, options, deviceBuild)),
+    ...runsOnFacts(deviceBuild.target, deviceBuild.board, options.port === undefined),
+  }));
 }
 
 /**

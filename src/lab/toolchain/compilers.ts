@@ -4,11 +4,11 @@
  * the reference-runtimes folder where a machine builds the ESP32 compilers, an ESP-IDF install), and
  * its labelled stand-in (`toolchain.fallback`) when the compiler is nowhere.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
-import type { EmulatorSpec, TargetDescriptor } from '../../core/targets/targets.ts';
+import { type BoardDescriptor, type EmulatorSpec, type TargetDescriptor, placeOnBoards } from '../../core/targets/targets.ts';
 import { findTool } from './toolchain.ts';
 
 export interface ResolvedCompiler {
@@ -101,9 +101,65 @@ export function findCompiler(target: TargetDescriptor, env: NodeJS.ProcessEnv = 
 
 /**
  * A board's emulator: in the emulator's own search folders, then on PATH (its folders first: a
- * distribution's build of the same name may lack the board's core).
+ * distribution's build of the same name may lack the board's core); with `searchPath: false` in
+ * its folders only.
  */
 export function findEmulator(emulator: EmulatorSpec, env: NodeJS.ProcessEnv = process.env): string {
-  const path = [...expandSearchDirs(emulator.searchDirs ?? [], env), env.PATH ?? ''].filter((d) => d !== '').join(delimiter);
+  const dirs = expandSearchDirs(emulator.searchDirs ?? [], env);
+  if (emulator.searchPath === false) {
+    const found = dirs.map((d) => join(d, emulator.command)).find((p) => isExecutable(p));
+    if (!found)
+      throw new TinyforgeError(
+        `${emulator.command} not found in ${(emulator.searchDirs ?? []).map((d) => d.replaceAll('{tools}', toolsFolder(env))).join(', ') || 'no folder'}: ${emulator.install}`,
+      );
+    return found;
+  }
+  const path = [...dirs, env.PATH ?? ''].filter((d) => d !== '').join(delimiter);
   return findTool(emulator.command, emulator.install, { ...env, PATH: path });
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The emulated board that runs the code: `board`, or where its emulator is not installed and the
+ * board names one (`otherwise`), that board, with a line saying so; a board whose emulator is
+ * absent and has no other stays as it is (the run then says what is missing).
+ */
+export function installedBoard(
+  target: TargetDescriptor,
+  board: BoardDescriptor | undefined,
+  progress?: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): BoardDescriptor | undefined {
+  if (!board?.emulated || !board.emulator || board.emulator.inProcess || board.otherwise === undefined) return board;
+  try {
+    findEmulator(board.emulator, env);
+    return board;
+  } catch (e) {
+    const other = target.boards.find((b) => b.name === board.otherwise);
+    if (!other) return board;
+    progress?.(`${board.name}: ${(e as Error).message.split(':')[0]}; ${other.name} runs the code instead`);
+    return other;
+  }
+}
+
+/** `placeOnBoards`, then without a port the board whose emulator is installed (`installedBoard`). */
+export function placeOnInstalledBoards(
+  target: TargetDescriptor,
+  boardName: string | undefined,
+  port: boolean,
+  progress?: (message: string) => void,
+): { runOn: BoardDescriptor | undefined; fitFor: BoardDescriptor | undefined } {
+  const placed = placeOnBoards(target, boardName, port);
+  if (port) return placed;
+  const runOn = installedBoard(target, placed.runOn, progress);
+  // a board named on the command line is the one the fit is for; an emulated default is replaced on both
+  return { runOn, fitFor: placed.fitFor === placed.runOn ? runOn : placed.fitFor };
 }

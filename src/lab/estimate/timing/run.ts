@@ -23,7 +23,7 @@ import {
   tracedCounts,
   tracedInstructions,
 } from './index.ts';
-import { type ArtReplay, Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginArgument, readPluginTrace } from './trace.ts';
+import { type ArtReplay, Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginApiOf, pluginArgument, readPluginTrace } from './trace.ts';
 
 export interface TimingRun {
   /** what the session options take */
@@ -53,9 +53,10 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], art?
   }
   const out = join(dirname(elf), 'timing-trace.txt');
   rmSync(out, { force: true });
-  const plugin = buildTimingPlugin();
+  const qemu = findEmulator(runOn.emulator!);
+  const plugin = buildTimingPlugin(pluginApiOf(qemu));
   // boards that count with the plugin must know before the run whether their QEMU loads it (else the firmware's counter counts)
-  if (runOn.counter?.plugin) checkPluginLoads(findEmulator(runOn.emulator!), runOn.emulator!.args, plugin);
+  if (runOn.counter?.plugin) checkPluginLoads(qemu, runOn.emulator!.args, plugin);
   return { session: { qemuPlugin: pluginArgument(plugin, marks, out, art) }, trace: () => readPluginTrace(out) };
 }
 

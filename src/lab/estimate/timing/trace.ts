@@ -35,23 +35,40 @@ export interface Trace {
 const ROOT = resolve(import.meta.dirname, '..', '..', '..', '..');
 const PLUGIN_SOURCE = join(ROOT, 'firmware', 'qemu-plugin', 'insn_timing.c');
 
-/** Builds the QEMU timing plugin with the host C compiler, once per source version (cached in the temp folder). */
-export function buildTimingPlugin(): string {
+/**
+ * Builds the QEMU timing plugin with the host C compiler, once per source version and plugin API
+ * (cached in the temp folder): API 1 for QEMU 7.x/8.x, 3 for QEMU 9 and later (`pluginApiOf`).
+ */
+export function buildTimingPlugin(api: 1 | 3 = 1): string {
   const source = readFileSync(PLUGIN_SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(source).update(`api ${api}`).digest('hex').slice(0, 16);
   const dir = join(tmpdir(), 'tinyforge-qemu-plugins');
   const so = join(dir, `insn_timing-${hash}.so`);
   if (existsSync(so)) return so;
   mkdirSync(dir, { recursive: true });
   const partial = `${so}.${process.pid}.tmp`;
   try {
-    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-fvisibility=hidden', PLUGIN_SOURCE, '-o', partial], { stdio: 'pipe' });
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-fvisibility=hidden', `-DTF_PLUGIN_API=${api}`, PLUGIN_SOURCE, '-o', partial], { stdio: 'pipe' });
   } catch (e) {
     const why = (e as { stderr?: Buffer }).stderr?.toString().split('\n')[0] ?? (e as Error).message;
     throw new TinyforgeError(`cannot build the QEMU timing plugin with the host C compiler (cc): ${why}; apt-get install gcc`);
   }
   renameSync(partial, so);
   return so;
+}
+
+const apis = new Map<string, 1 | 3>();
+
+/** The plugin API a QEMU takes, from its `--version`: 3 from QEMU 9 on (which refuses API 1), else 1. */
+export function pluginApiOf(qemu: string): 1 | 3 {
+  let api = apis.get(qemu);
+  if (api === undefined) {
+    const r = spawnSync(qemu, ['--version'], { encoding: 'utf8', timeout: 5000 });
+    const major = Number(/version (\d+)\./.exec(r.stdout ?? '')?.[1] ?? 0);
+    api = major >= 9 ? 3 : 1;
+    apis.set(qemu, api);
+  }
+  return api;
 }
 
 const loadable = new Map<string, string | null>();
