@@ -85,7 +85,7 @@ export function formatTargets(listing: TargetListing[], wide = false): string {
   });
   const notes = [
     "* the default board (no --board). Emulated figures are the emulator's: QEMU counts instructions, rp2040js cycles of its timing model.",
-    "Compile-checked only: the Xtensa C is compiled warning-free by Espressif's xtensa-esp32-elf-gcc / xtensa-esp32s3-elf-gcc where found, else by xtensa-lx106-elf-gcc (a labelled fallback); ESP32 firmware is built by idf.py on a board.",
+    "ESP32 and ESP32-S3: run, profile and validate build the harness with Espressif's xtensa-esp32-elf-gcc / xtensa-esp32s3-elf-gcc and run it on Espressif's QEMU (machines esp32, esp32s3: the S3's SIMD kernels executed), or on QEMU's Xtensa sim machine where that is not installed; without those compilers the Xtensa C is only compile-checked, by xtensa-lx106-elf-gcc (a labelled fallback). On a board, idf.py builds the firmware.",
     'The real boards, with their chips, memory, clocks and flashing: `tinyforge boards`.',
   ];
   if (!wide) notes.push("Each ISA's extensions and counter's source: `tinyforge targets --wide`.");
