@@ -21,6 +21,7 @@ import { findEmulator, installedBoard, placeOnInstalledBoards, toolchainPath } f
 import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { SHARED_MODEL_NAMES, sharedFile, sharedListing, sharedModelsAvailable } from '../helpers/shared.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { valuesToBytes } from '../fuzz/campaign.ts';
 
 /** Why `target`'s esp-qemu board cannot run here, or null. */
 function espQemuMissing(targetName: string): string | null {
@@ -58,20 +59,7 @@ async function runGolden(targetName: string, board: string, path: string, cases:
     estimate: false,
   });
   report.cases.forEach((r, i) => {
-    const bytes = Buffer.concat(
-      r.outputs.map((o, k) => {
-        const t = compiled.graph.tensors[compiled.graph.outputs[k]!]!;
-        const size = t.type === 'int16' ? 2 : t.type === 'float32' || t.type === 'int32' ? 4 : 1;
-        const b = Buffer.alloc(o.length * size);
-        o.forEach((v, j) => {
-          if (size === 1) b.writeUInt8((v as number) & 0xff, j);
-          else if (size === 2) b.writeInt16LE(v as number, 2 * j);
-          else if (t.type === 'float32') b.writeFloatLE(v as number, 4 * j);
-          else b.writeInt32LE(v as number, 4 * j);
-        });
-        return b;
-      }),
-    );
+    const bytes = Buffer.concat(r.outputs.map((values, k) => valuesToBytes(compiled.graph.tensors[compiled.graph.outputs[k]!]!.dtype, values as number[])));
     expect(hex(bytes), `case ${i}`).to.equal(hex(cases[i]!.output));
   });
   expect(report.matchesReference).to.equal(true);

@@ -27,8 +27,10 @@ import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
  * kernels on another board) and the Cortex-M3 (the portable C the host already runs) the least. The
  * generators take turns, one component per generator and dtype pair (PAIRS of them, checked below):
  * the host, the M4, the M55, the RP2040 and the ESP32-C3 run each at least once; the M0 and M3 the
- * first 50. The M55 draws the M4's batches (same seed, count and batch size), so they share TFLite
- * Micro's recorded answers. A component whose
+ * first 50. The M55 and the ESP32-S3 draw the M4's batches (same seed, count and batch size), so they
+ * share TFLite Micro's recorded answers. The ESP32-S3 runs on Espressif's QEMU `esp32s3` machine (its
+ * SIMD kernels executed) where it is installed; elsewhere, CI included, the outputs that machine gave
+ * are replayed from test/fuzz/device-answers/esp32s3.json (./device_answers.ts). A component whose
  * op has no kernel yet (a generator written before its op) is skipped and counted apart; stateful
  * components (signal ops, SVDF, LSTM) run in their own batch of several frames, state carried.
  */
@@ -41,6 +43,7 @@ const CI_PLAN: { target: string; count: number; batch: number }[] = [
   { target: 'cortex-m0', count: 50, batch: 50 },
   { target: 'cortex-m3', count: 50, batch: 50 },
   { target: 'esp32c3', count: PAIRS, batch: Math.ceil(PAIRS / 2) },
+  { target: 'esp32s3', count: PAIRS, batch: Math.ceil(PAIRS / 2) },
 ];
 
 function summary(r: CampaignResult): string {
