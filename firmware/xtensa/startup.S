@@ -5,7 +5,9 @@
  * the reset vector 0x50000000 whatever the ELF entry says: the reset vector jumps to _start. The
  * windowed ABI needs the window overflow/underflow handlers, laid out at the offsets the ISA fixes
  * from VECBASE; any other exception ends the run with exit status 0x80 | EXCCAUSE (semihosting
- * SYS_exit), so a crash shows as a failed run, not a timeout.
+ * SYS_exit), so a crash shows as a failed run, not a timeout. The same start serves Espressif's
+ * QEMU machines, where QEMU jumps to _start (-kernel) or the chip's ROM does after loading the image
+ * from flash.
  */
 #include "stack_paint.h"
 
@@ -109,6 +111,9 @@ tf_vector_table:
 	.global	_start
 	.align	4
 _start:
+	/* no interrupt source: a ROM that booted the image may have left some enabled */
+	movi	a2, 0
+	wsr.intenable a2
 	movi	a2, tf_vector_table
 	wsr.vecbase a2
 	/* QEMU resets WINDOWSTART to 0: mark the current window as the live one */

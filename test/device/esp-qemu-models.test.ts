@@ -9,7 +9,8 @@
  * them) the suite skips with a notice, and `run` falls back to QEMU's sim machine, saying so.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { compileGraph } from '../../src/core/compile.ts';
 import { splitInputs } from '../../src/core/ops/interpreter.ts';
@@ -21,6 +22,10 @@ import { findEmulator, installedBoard, placeOnInstalledBoards, toolchainPath } f
 import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { SHARED_MODEL_NAMES, sharedFile, sharedListing, sharedModelsAvailable } from '../helpers/shared.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { compileForTarget, withTargetBuild } from '../../src/lab/run/device-build.ts';
+import { espAppImageFromElf } from '../../src/lab/device/esp/app_image.ts';
+import { ESP_MACHINES, startEspQemu, writeFlashFile } from '../../src/lab/device/esp/emulated.ts';
+import { DeviceSession } from '../../src/lab/device/session.ts';
 import { valuesToBytes } from '../fuzz/campaign.ts';
 
 /** Why `target`'s esp-qemu board cannot run here, or null. */
@@ -154,3 +159,47 @@ describe('the Xtensa targets where esp-qemu is not installed', function () {
     expect(existsSync('/nonexistent')).to.equal(false);
   });
 });
+
+for (const name of ['esp32s3', 'esp32'] as const) {
+  describe(`device: the ${name} harness booted by the chip's ROM from flash (Espressif's QEMU ${name})`, function () {
+    before(function () {
+      sharedModelsAvailable(this);
+      const missing = espQemuMissing(name);
+      if (missing) skipAbsent(missing, `skipping the ${name} flash boot`, this, false);
+    });
+
+    it('the ROM loads the image from flash; the harness answers HELLO on UART0 and runs the model bit-exact', async function () {
+      const target = loadTarget(name);
+      const board = boardOf(target, `qemu-${name}`)!;
+      const path = sharedFile('micro_speech.tflite');
+      const graph = readTflite(path);
+      const compiled = compileForTarget(graph, path, target, board);
+      const machine = ESP_MACHINES[name];
+      await withTargetBuild(compiled, target, board, { profile: false, progress: () => {} }, async ({ build }) => {
+        const dir = mkdtempSync(join(tmpdir(), `tinyforge-${name}-boot-`));
+        try {
+          const image = espAppImageFromElf(machine.chip, new Uint8Array(readFileSync(build.elf)), build.elf);
+          const flashFile = join(dir, 'flash.bin');
+          writeFlashFile(flashFile, 4 * 1024 * 1024, [{ offset: machine.bootOffset, data: image, name: 'harness.bin' }]);
+          const running = await startEspQemu(name, { flashFile, mode: 'flash', link: 'pty' });
+          try {
+            const session = await DeviceSession.open({ port: running.ptyPath!, expectBuildId: build.buildId });
+            try {
+              expect(session.hello).to.deep.include({ target: name, board: `qemu-${name}`, buildId: build.buildId, counter: 'ccount' });
+              const [c] = golden('micro_speech', false);
+              await session.writeInputs(c!.input);
+              await session.invoke();
+              expect(hex(await session.readOutputs())).to.equal(hex(c!.output));
+            } finally {
+              await session.close();
+            }
+          } finally {
+            await running.stop();
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    });
+  });
+}
