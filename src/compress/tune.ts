@@ -532,25 +532,33 @@ export function layerInstructions(layer: PreparedLayer, isa: KernelIsa | undefin
 
 /**
  * How much slower than the per-MAC figure a layer runs when its channel counts are off the groups of
- * 4 the Armv6-M kernels' fast loops take (the figure is the median of shapes in whole groups). The
- * RP2040's cycles per MAC on the MNIST CNN's 14x14 layers, channel-pruned to 8/16, 6/12 and 5/10:
- * - DEPTHWISE_CONV_2D, multiplier 1: 15.2 at 8 channels (the 4-channel loop); 36.3 at 6 and 42.3 at 5
- *   (the any-multiplier loop, one lane of its four used): x2.6;
- * - CONV_2D: 12.1 (1 -> 8) and 9.6 (8 -> 16); 13.2 (1 -> 6) and 12.4 (6 -> 12): x1.2 for an even
- *   count off the groups; 21.0 (1 -> 5) and 19.6 (5 -> 10): x1.9 for an odd one.
- * Without it a layer left with 6 of 8 channels is priced 25 % cheaper and runs slower.
+ * 4 the kernels' fast loops take (the figures are medians of shapes in whole groups). Measured on the
+ * MNIST CNN's 14x14 layers, channel-pruned from 8/16 to 6/12 and 5/10 channels, per MAC against the
+ * same layer at 8/16:
+ * - RP2040 (Armv6-M kernels, cycles): DEPTHWISE_CONV_2D of multiplier 1, 15.2 at 8 channels (the
+ *   4-channel loop), 36.3 at 6 and 42.3 at 5 (the any-multiplier loop, one lane of four used): x2.6;
+ *   CONV_2D 12.1 (1 -> 8) and 9.6 (8 -> 16), 13.2 (1 -> 6) and 12.4 (6 -> 12): x1.2 for even counts
+ *   off the groups; 21.0 (1 -> 5) and 19.6 (5 -> 10): x1.9 for an odd one.
+ * - Cortex-M4 (Arm DSP kernels, the timing model's cycles): DEPTHWISE_CONV_2D x3.1 at 6 channels and
+ *   x3.9 at 5: x3.3; CONV_2D over 6 or 5 input channels x3.0 and x3.2: x3; from one input channel to
+ *   5 x1.9, to 6 x1.05 (as priced).
+ * Without it a layer left with 6 of 8 channels is priced 25 % cheaper, and it runs slower.
  */
 function offGroupFactor(layer: PreparedLayer, isa: KernelIsa | undefined): number {
-  if (isaFamily(isa) !== 'armv6m' || layer.variant.family !== 'armv6m') return 1;
+  const family = isaFamily(isa);
+  if ((family !== 'armv6m' && family !== 'arm-dsp') || layer.variant.family !== family) return 1;
+  const v6m = family === 'armv6m';
   if (layer.op.kind === 'DEPTHWISE_CONV_2D') {
     const p = layer.params as { inC: number; depthMultiplier: number };
-    return p.depthMultiplier === 1 && p.inC > 1 && p.inC % 4 !== 0 ? 2.6 : 1;
+    return p.depthMultiplier === 1 && p.inC > 1 && p.inC % 4 !== 0 ? (v6m ? 2.6 : 3.3) : 1;
   }
   if (layer.op.kind === 'CONV_2D') {
     const p = layer.params as { filterInC: number; outC: number };
-    const counts = [p.outC, ...(p.filterInC > 1 ? [p.filterInC] : [])];
+    const deep = p.filterInC > 1 ? [p.filterInC] : [];
+    if (!v6m && deep.some((c) => c % 4 !== 0)) return 3;
+    const counts = [p.outC, ...deep];
     if (counts.some((c) => c % 2 !== 0)) return 1.9;
-    if (counts.some((c) => c % 4 !== 0)) return 1.2;
+    if (v6m && counts.some((c) => c % 4 !== 0)) return 1.2;
   }
   return 1;
 }
