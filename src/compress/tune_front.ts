@@ -167,7 +167,7 @@ export function defaultGrid(): TuneGrid {
   return {
     channels: [0.3, 0.5],
     channelMultiple: 4,
-    sensitivityLosses: [0.25, 1],
+    sensitivityLosses: [0.25],
     weightBits: [4],
     paletteBits: [3],
     prefer: ['speed', 'size'],

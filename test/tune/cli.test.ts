@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
 import { npyBytes } from '../../src/lab/data/npy.ts';
 import { writeZip } from '../../src/lab/data/zip.ts';
@@ -87,10 +87,11 @@ describe('CLI: tune on a tiny grid', function () {
       '100',
       '--device-samples',
       '2',
+      // relative to the run's directory: the report names every file absolutely
       '--search-dir',
-      join(dir, 'out'),
+      'out',
     ];
-    first = tinyforge([...args, '--json', '--html', join(dir, 'front.html')]);
+    first = tinyforge([...args, '--json', '--html', join(dir, 'front.html')], { cwd: dir });
     expect(first.status, first.stderr).to.equal(0);
     doc = expectSchemaValid(first.stdout.trim().split('\n').at(-1)!, 'tune');
   });
@@ -101,6 +102,8 @@ describe('CLI: tune on a tiny grid', function () {
 
   it('measures a front on the board: non-dominated, bit-exact, with dense int8 and the counts', () => {
     expect(doc.boards).to.have.length(1);
+    expect(doc.model).to.equal(MODEL);
+    expect(doc.stateFile).to.equal(join(dir, 'out', 'tune-state.json'));
     const b = doc.boards[0];
     expect(b.board).to.equal(BOARD);
     expect(b.front.length).to.be.at.least(1);
@@ -111,6 +114,8 @@ describe('CLI: tune on a tiny grid', function () {
       expect(p.ms).to.be.greaterThan(0);
       expect(p.flash).to.be.greaterThan(p.flashWeights);
       expect(existsSync(p.model), p.model).to.equal(true);
+      expect(p.model).to.equal(join(dir, 'out', 'models', `${p.recipe.id}.tflite`));
+      expect(isAbsolute(p.config), p.config).to.equal(true);
     }
     // no front point is beaten on all four figures by any measured point
     const beats = (a: any, c: any) =>
@@ -185,7 +190,7 @@ describe('CLI: tune on a tiny grid', function () {
 
   it('--resume continues from the state without training or building again; --pick writes the firmware', () => {
     const fw = join(dir, 'firmware');
-    const again = tinyforge([...args, '--resume', '--pick', `${BOARD}:1`, '-o', fw]);
+    const again = tinyforge([...args, '--resume', '--pick', `${BOARD}:1`, '-o', fw], { cwd: dir });
     expect(again.status, again.stderr).to.equal(0);
     // nothing trained (no fine-tuning label) and nothing built (no compile step) by the search itself
     expect(again.stderr).to.not.match(/compiling and running|fine-tuning/);

@@ -139,7 +139,7 @@ describe('tune: grid, candidates and clocks', () => {
   it('the default grid: dense int8 first, then bits, palettes, sensitivity budgets and channel ratios', () => {
     const recipes = recipesOf(defaultGrid());
     expect(recipes[0]).to.deep.equal({ id: 'int8', channels: 0 });
-    expect(recipes.map((r) => r.id)).to.deep.equal(['int8', 'w4', 'pal3', 'mixed-l0.25', 'mixed-l1', 'ch30', 'ch30+w4', 'ch50', 'ch50+w4']);
+    expect(recipes.map((r) => r.id)).to.deep.equal(['int8', 'w4', 'pal3', 'mixed-l0.25', 'ch30', 'ch30+w4', 'ch50', 'ch50+w4']);
     expect(recipes.find((r) => r.id === 'ch30+w4')).to.deep.equal({ id: 'ch30+w4', channels: 0.3, channelMultiple: 4, weightBits: 4 });
     const none = recipesOf({ channels: [], channelMultiple: 1, sensitivityLosses: [], weightBits: [], paletteBits: [], prefer: ['speed'], qatAbove: Infinity });
     expect(none.map((r) => r.id)).to.deep.equal(['int8']);

@@ -170,10 +170,11 @@ function workerCommand(): Command {
       .description("offer this host's boards to the farm: take their jobs one per board at a time, until stopped")
       .option('--boards <boards>', 'emulated boards to offer, comma-separated (`tinyforge boards`)', boardListOption)
       .option('--instances <n>', 'emulated instances of each board (jobs run at once per board kind)', countOption('--instances', 64), 1)
+      .option('--jobs <n>', 'the most jobs the host runs at once over all its boards (default: one per board)', countOption('--jobs', 64))
       .option('--ports <mode>', 'auto: offer the real boards on this host, found by their USB ids')
       .option('--port-board <path=board[@probe]>', 'a real board on a port whose USB id does not name it (repeatable)', portBoardOption)
       .option('--name <id>', "the worker's id in `farm status` (default: host-pid)"),
-  ).action(async (opts: AccessFlags & { boards?: string[]; instances: number; ports?: string; portBoard?: PortBoard[]; name?: string }) => {
+  ).action(async (opts: AccessFlags & { boards?: string[]; instances: number; jobs?: number; ports?: string; portBoard?: PortBoard[]; name?: string }) => {
     if (opts.ports !== undefined && opts.ports !== 'auto') throw new TinyforgeError(`--ports must be auto, got '${opts.ports}'`);
     if (!opts.boards && opts.ports === undefined && !opts.portBoard)
       throw new TinyforgeError('give the boards to offer: --boards B1,B2 (emulated) or --ports auto');
@@ -196,6 +197,7 @@ function workerCommand(): Command {
       allow: FARM_OPTIONS,
       execute: (job, modelPath, slot, inputPath) => executeJob(job, modelPath, slot, inputPath),
       log,
+      ...(opts.jobs !== undefined ? { maxJobs: opts.jobs } : {}),
     });
     await worker.start();
     // runs until stopped: Ctrl-C finishes the jobs in hand and leaves; a second Ctrl-C or SIGTERM

@@ -27,7 +27,7 @@ export function tuneCommand(): Command {
       "each channel-pruned layer keeps a multiple of this many channels (the kernels' channel groups; 1: as the ratio falls)",
       '4',
     )
-    .option('--losses <points>', 'per-layer bits and sparsity by sensitivity: loss budgets in accuracy points to try (none: skip)', '0.25,1')
+    .option('--losses <points>', 'per-layer bits and sparsity by sensitivity: loss budgets in accuracy points to try (none: skip)', '0.25')
     .option('--weight-bits <bits>', 'uniform weight widths below 8 to try (none: skip)', '4')
     .option('--palette-bits <bits>', 'palette index widths to try (none: skip)', '3')
     .option('--prefer <list>', 'the compile --prefer choices to try, comma-separated: speed, size', 'speed,size')

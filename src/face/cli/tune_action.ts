@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { findBoard } from '../../core/targets/targets.ts';
@@ -96,7 +96,8 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
   const grid = gridOf(opts);
   const constraints = constraintsOf(opts);
   if (opts.project !== undefined && opts.pick === undefined) throw new TinyforgeError('--project goes with --pick');
-  const out = opts.searchDir ?? join('.tinyforge-cache', 'tune', basename(modelPath, extname(modelPath)) || 'model');
+  // absolute: the paths the report prints (models, project files, state) work from any directory
+  const out = resolve(opts.searchDir ?? join('.tinyforge-cache', 'tune', basename(modelPath, extname(modelPath)) || 'model'));
   const session = int8Tflite(modelPath) ? int8Session(modelPath, opts) : await openSession(modelPath, opts.data, opts);
   const task = requireTask(session);
   let stop = false;
@@ -123,6 +124,7 @@ export async function tuneAction(modelPath: string, opts: TuneCliOptions): Promi
       outDir: out,
       resume: opts.resume,
       modelHash: modelHash(modelPath),
+      modelFile: resolve(modelPath),
       measure: opts.farm !== undefined ? farmMeasurer(opts) : undefined,
       progress: session.progress,
       stopRequested: () => stop,

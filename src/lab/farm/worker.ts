@@ -63,6 +63,12 @@ export interface FarmWorkerOptions {
   lockMs?: number;
   stalledMs?: number;
   heartbeatMs?: number;
+  /**
+   * The most jobs the host runs at once over all its boards (default: one per board). A host whose
+   * boards share one resource (a core that runs every emulator) takes a job of each kind, and each
+   * waits for its turn before it leases its board.
+   */
+  maxJobs?: number;
 }
 
 /** Results are kept a week: long enough for a nightly sweep's client to come back for them. */
@@ -76,6 +82,9 @@ export class FarmWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly since = new Date().toISOString();
   private readonly log: (line: string) => void;
+  /** jobs leasing a board or running now, and those waiting for a turn under maxJobs */
+  private running = 0;
+  private readonly turns: (() => void)[] = [];
 
   constructor(private readonly opts: FarmWorkerOptions) {
     this.id = opts.id ?? `${hostname()}-${process.pid}`;
@@ -172,7 +181,15 @@ export class FarmWorker {
       this.log(`job ${jobId} ${message}`);
       throw new UnrecoverableError(message);
     }
-    const slot = this.lease(board);
+    await this.turn();
+    let slot: SlotStatus;
+    try {
+      slot = this.lease(board);
+    } catch (e) {
+      this.endTurn();
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     slot.job = jobId;
     void this.beat().catch(() => {});
     const started = Date.now();
@@ -207,8 +224,27 @@ export class FarmWorker {
       rmSync(dir, { recursive: true, force: true });
       slot.job = null;
       if (slot.state === 'busy') slot.state = 'idle';
+      this.endTurn();
       void this.beat().catch(() => {});
     }
+  }
+
+  /** Waits until fewer than maxJobs jobs run on the host (at once without maxJobs). */
+  private async turn(): Promise<void> {
+    if (this.opts.maxJobs === undefined) return;
+    if (this.running < this.opts.maxJobs) {
+      this.running += 1;
+      return;
+    }
+    // the finishing job hands its turn over: running stays as it is
+    await new Promise<void>((resolve) => this.turns.push(resolve));
+  }
+
+  private endTurn(): void {
+    if (this.opts.maxJobs === undefined) return;
+    const next = this.turns.shift();
+    if (next) next();
+    else this.running -= 1;
   }
 
   /** A board that failed FAILURES_OUT_OF_ROTATION jobs in a row takes no more jobs until the worker restarts. */
