@@ -1535,7 +1535,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(co
   s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
-  s.entry = ((-(k4 >> 2)) & (turn - 1)) * step_bytes;
+  /* the block's first half step runs before the loop: the loop runs k4 / 2 - 1 halves, entered part-way */
+  s.entry = ((1 - (k4 >> 1)) & (2 * turn - 1)) * (step_bytes / 2);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * in_c;
     for (int oy = 0; oy < g->out_h; ++oy) {
