@@ -792,8 +792,12 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
           'ldr r10, [sp]', // entry address
           'mov pc, r10',
         ];
+  // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
+  // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame
+  const band = off !== undefined;
   const lines: string[] = [
     'push {r4-r11, lr}',
+    ...(band ? ['push {r1, r3}'] : []), // weights, pairs
     'ldr r3, [r2, #32]', // entry bytes
     'adr.w r12, 10f',
     'add r3, r3, r12',
@@ -854,11 +858,46 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'str r3, [sp, #12]',
     'cmp r2, r4',
     'bne 1b',
+    // the band's next pixel pair: its columns and stop 2 off bytes on; out_a from B's end (r3),
+    // out_b and end_a out_c (B's end less A's, r4) past it; the weights from their start
+    ...(band
+      ? [
+          'ldr r5, [sp, #40]', // pairs left
+          'subs r5, r5, #1',
+          'beq 2f',
+          'str r5, [sp, #40]',
+          'ldr r5, [sp, #4]',
+          'ldr r6, [sp, #32]',
+          `movw r7, #${2 * off}`,
+          'add r5, r5, r7',
+          'add r6, r6, r7',
+          'str r5, [sp, #4]',
+          'str r6, [sp, #32]',
+          'sub r5, r3, r4',
+          'add r4, r3, r5',
+          'str r3, [sp, #8]',
+          'str r4, [sp, #12]',
+          'str r4, [sp, #16]',
+          'ldr lr, [sp, #36]',
+          'b 1b',
+          '2:',
+        ]
+      : []),
     'mov r0, lr',
-    'add sp, #36',
+    `add sp, #${band ? 44 : 36}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  if (band)
+    return [
+      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+      `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused)), int pairs __attribute__((unused))) {`,
+      '  /* r0 cols, r1 w, r2 s, r3 pairs (AAPCS); returns the weights past the quads in r0 */',
+      '  __asm__ volatile(',
+      body + ');',
+      '}',
+    ].join('\n');
   return [
     `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
@@ -1408,27 +1447,15 @@ export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW'
 
 /**
  * Whether an im2col quad layer (quadIm2colTaken) reads its fields from a band of int16 columns per
- * output row (bandRunAsm): where the core reads bands (columnBandsFor: the Cortex-M4's pipelined
- * loads, the Cortex-M33's LDRD form at stride_w 1; not under `--prefer size`), over input channels a
+ * output row (bandRunAsm): where the core reads bands (bandLoads: the Cortex-M4's pipelined loads,
+ * the Cortex-M33's LDRD form; not under `--prefer size`), over input channels a
  * multiple of 4, at dilation 1, the pixel offset within an LDR immediate. The loop costs what the
  * pixel columns' does (four LDR in a row on the M4; on the M33 an LDRD and two LDR, as its two LDM),
  * and the packing drops to stride_h / k_w of theirs (a 3x3 layer at stride 1: a third).
  */
 export function bandRunTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined, rows?: Int8Array): boolean {
-  if (p.columnBands === false || !columnBandsFor(p, isa, prefer) || p.inC % 4 !== 0 || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
+  if (p.columnBands === false || !bandLoads(isa, prefer) || p.inC % 4 !== 0 || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
   return p.dilationH === 1 && p.dilationW === 1 && bandPixelOffset(p) <= 4088;
-}
-
-/**
- * Whether the core runs the layer from bands if its shape takes them (bandRunTaken; Conv2DParams
- * `columnBands`, which reserves their scratch): the Cortex-M4 at any stride; the Cortex-M33 at
- * stride_w 1 only, where the band packs each value a third as often as the pixel columns do; at
- * stride 2 (IC's 3x3 16 -> 32 and 32 -> 64, 1x1 shortcuts) the bands cost it more than they saved
- * (est. 7.75 -> 7.86 ms, 1.455 -> 1.495 ms).
- */
-export function columnBandsFor(p: Pick<Conv2DParams, 'strideW'>, isa: KernelIsa | undefined, prefer?: Prefer): boolean {
-  const loads = bandLoads(isa, prefer);
-  return loads === 'pipelined' || (loads === 'ldrd' && p.strideW === 1);
 }
 
 /** Rows of k_h k_w in_c values in filter order (ky, kx, c) into the band's order (kx, ky, c). */
