@@ -1361,6 +1361,31 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
   }
 }
 
+/* tf_dsp_filter_row for filter rows of one word (k_w in_c = 4, dsp.ts quadRows: 1, 2 or 4 input
+ * channels): the padding's bytes set one by one, no memcpy / memset call per column */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_word_row(int8_t *tmp, const int8_t *image, int oy, int ox, int ky,
+                                                                           const tf_conv_geom_t *g) {
+  const int iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+  const int ix0 = ox * g->stride_w - g->pad_left;
+  const int in_c = g->in_c;
+  const int8_t zp = (int8_t)(-g->input_offset);
+  if (iy < 0 || iy >= g->in_h) {
+    tmp[0] = zp;
+    tmp[1] = zp;
+    tmp[2] = zp;
+    tmp[3] = zp;
+    return tmp;
+  }
+  const int8_t *const src = image + iy * g->in_w * in_c;
+  if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->k_w <= g->in_w) return src + ix0 * in_c;
+  const int shift = in_c == 1 ? 0 : in_c == 2 ? 1 : 2;
+  for (int b = 0; b < 4; ++b) {
+    const int ix = ix0 + (b >> shift) * g->dilation_w;
+    tmp[b] = ix >= 0 && ix < g->in_w ? src[ix * in_c + (b & (in_c - 1))] : zp;
+  }
+  return tmp;
+}
+
 /*
  * The im2col `pairs` layers over input channels a multiple of 4 and whole channel quads (out_c a
  * multiple of 4) on the cores without dual issue (dsp.ts quadIm2colTaken): two pixels by four
@@ -1426,6 +1451,9 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(co
           ra = src;
           rb = src + step;
           src += line;
+        } else if (run_bytes == 4) {
+          ra = tf_dsp_word_row(row_a, image, ay, ax, ky, g);
+          rb = pair ? tf_dsp_word_row(row_b, image, by, bx, ky, g) : ra;
         } else {
           ra = tf_dsp_filter_row(row_a, image, ay, ax, ky, g);
           rb = pair ? tf_dsp_filter_row(row_b, image, by, bx, ky, g) : ra;
@@ -1448,7 +1476,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(co
 }
 
 /*
- * The im2col quad layers at dilation 1 on the Cortex-M4 (dsp.ts bandRunTaken): each output row's
+ * The im2col quad layers at dilation 1 on the Cortex-M4 and M33 (dsp.ts bandRunTaken): each output row's
  * fields from a band of int16 columns instead of per-pixel columns. Band column j (image column
  * j - pad_left, the input zero point outside the image) holds the k_h filter rows' in_c values of
  * that column, four a group as SXTB16 halves (lanes 0, 2 then 1, 3), so a pixel's field (k_w
@@ -1456,15 +1484,73 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_quad_run_body(co
  * in the same order (dsp.ts kxMajorRows), and the next pixel's field lies `off` (stride_w k_h in_c
  * 2) bytes on. The band packs each value k_h / stride_h times per row of outputs where the pixel
  * columns packed it k_h k_w / stride_h times. `run` (dsp.ts bandRunAsm) reads pixel A's words and
- * B's at that offset, `entry` the code bytes into its loop's first turn; a lone last pixel of a row
- * runs as a pair with the columns past it, its twin's outputs into the scratch. `band`: (out_w
+ * B's at that offset, `entry` the code bytes into its loop's first turn (past the block's first half
+ * step), and runs a row's whole pixel pairs in one call; a lone last pixel of a row runs as a pair
+ * with the columns past it, its twin's outputs into the scratch. `band`: (out_w
  * stride_w + k_w) columns of k_h in_c int16, then out_c bytes.
  */
-static inline __attribute__((always_inline)) void tf_dsp_band_pack(uint32_t *dst, const int8_t *src, int in_c) {
-  for (int c = 0; c < in_c; c += 4, dst += 2) {
-    const uint32_t v = tf_read_u32(src + c);
-    dst[0] = tf_sxtb16(v);
-    dst[1] = tf_sxtb16_ror8(v);
+/* `count` neighbouring image columns (in_c values each, contiguous in the image) into their band
+ * columns, col_words apart: eight values a turn, then a last four */
+static inline __attribute__((always_inline)) void tf_dsp_band_pack(uint32_t *dst, const int8_t *src, int count, int in_c, int col_words) {
+  const int skip = col_words - in_c / 2;
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  /* one LDRD, four SXTB16 and one STM a turn (registers pinned for the STM order): the rows of a
+   * layer over channels a multiple of 4 are word aligned */
+  register uint32_t t0 __asm__("r0");
+  register uint32_t a0 __asm__("r1");
+  register uint32_t t1 __asm__("r2");
+  register uint32_t a1 __asm__("r3");
+  for (; count > 0; --count, dst += skip) {
+    if (in_c >= 8) {
+      const int8_t *const end = src + (in_c & ~7);
+      __asm__ volatile("1:\n\t"
+                       "ldrd %[a0], %[a1], [%[s]], #8\n\t"
+                       "sxtb16 %[t0], %[a0]\n\t"
+                       "sxtb16 %[a0], %[a0], ror #8\n\t"
+                       "sxtb16 %[t1], %[a1]\n\t"
+                       "sxtb16 %[a1], %[a1], ror #8\n\t"
+                       "stm %[d]!, {%[t0], %[a0], %[t1], %[a1]}\n\t"
+                       "cmp %[s], %[end]\n\t"
+                       "bne 1b\n\t"
+                       : [t0] "=&r"(t0), [a0] "=&r"(a0), [t1] "=&r"(t1), [a1] "=&r"(a1), [s] "+&r"(src), [d] "+&r"(dst)
+                       : [end] "r"(end)
+                       : "cc", "memory");
+    }
+    if (in_c & 4) {
+      __asm__ volatile("ldr %[a0], [%[s]], #4\n\t"
+                       "sxtb16 %[t0], %[a0]\n\t"
+                       "sxtb16 %[a0], %[a0], ror #8\n\t"
+                       "stm %[d]!, {%[t0], %[a0]}\n\t"
+                       : [t0] "=&r"(t0), [a0] "=&r"(a0), [s] "+&r"(src), [d] "+&r"(dst)
+                       :
+                       : "memory");
+    }
+  }
+#else
+  for (; count > 0; --count, dst += skip) {
+    int c = in_c;
+    for (; c >= 8; c -= 8, src += 8, dst += 4) {
+      const uint32_t v0 = tf_read_u32(src), v1 = tf_read_u32(src + 4);
+      dst[0] = tf_sxtb16(v0);
+      dst[1] = tf_sxtb16_ror8(v0);
+      dst[2] = tf_sxtb16(v1);
+      dst[3] = tf_sxtb16_ror8(v1);
+    }
+    if (c) {
+      const uint32_t v = tf_read_u32(src);
+      dst[0] = tf_sxtb16(v);
+      dst[1] = tf_sxtb16_ror8(v);
+      src += 4;
+      dst += 2;
+    }
+  }
+#endif
+}
+
+/* `count` band columns of the padding: the input zero point's word */
+static inline __attribute__((always_inline)) void tf_dsp_band_fill(uint32_t *dst, int count, int in_c, int col_words, uint32_t zpw) {
+  for (; count > 0; --count, dst += col_words) {
+    for (int c = 0; c < in_c / 2; ++c) dst[c] = zpw;
   }
 }
 
@@ -1515,10 +1601,13 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
   }
 }
 
+/* dsp.ts bandRunAsm: `pairs` pixel pairs of one band, each 2 off bytes of columns and 2 out_c outputs past the one before */
+typedef const int8_t *(*tf_dsp_band_run_fn)(const uint32_t *cols, const int8_t *w, const tf_dsp_pw_run_t *s, int pairs);
+
 static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
                                                                               uint32_t *band, const int fast, const int full,
-                                                                              tf_dsp_pw_run_fn run, const int step_bytes, const int turn,
+                                                                              tf_dsp_band_run_fn run, const int step_bytes, const int turn,
                                                                               const int signed_wide) {
   const int k4 = g->k4;
   const int in_c = g->in_c;
@@ -1535,24 +1624,52 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(co
   s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
-  s.entry = ((-(k4 >> 2)) & (turn - 1)) * step_bytes;
+  /* the block's first half step runs before the loop: the loop runs k4 / 2 - 1 halves, entered part-way */
+  s.entry = ((1 - (k4 >> 1)) & (2 * turn - 1)) * (step_bytes / 2);
   for (int b = 0; b < batches; ++b) {
     const int8_t *image = in + b * g->in_h * g->in_w * in_c;
     for (int oy = 0; oy < g->out_h; ++oy) {
-      /* the band of this output row */
+      /* the band of this output row: per filter row, the columns left of the image, the image
+       * row's span (column j is image column j - pad_left), the columns past it */
       for (int ky = 0; ky < g->k_h; ++ky) {
         const int iy = oy * g->stride_h - g->pad_top + ky;
-        const int inside_row = iy >= 0 && iy < g->in_h;
         uint32_t *dst = band + ky * (in_c / 2);
-        for (int j = 0; j < columns; ++j, dst += col_words) {
-          const int ix = j - g->pad_left;
-          if (inside_row && ix >= 0 && ix < g->in_w) {
-            tf_dsp_band_pack(dst, image + (iy * g->in_w + ix) * in_c, in_c);
-          } else {
-            for (int c = 0; c < in_c / 2; ++c) dst[c] = zpw;
-          }
+        const int8_t *row = image;
+        int lead = columns, span = 0;
+        if (iy >= 0 && iy < g->in_h) {
+          row = image + iy * g->in_w * in_c;
+          lead = g->pad_left < columns ? g->pad_left : columns;
+          span = g->in_w < columns - lead ? g->in_w : columns - lead;
         }
+        tf_dsp_band_fill(dst, lead, in_c, col_words, zpw);
+        tf_dsp_band_pack(dst + lead * col_words, row, span, in_c, col_words);
+        tf_dsp_band_fill(dst + (lead + span) * col_words, columns - lead - span, in_c, col_words, zpw);
       }
+#if TF_DSP_NATIVE
+      /* the row's whole pixel pairs in one call, then a lone last pixel with its twin */
+      (void)full;
+      (void)off;
+      const int pairs = g->out_w / 2;
+      if (pairs > 0) {
+        s.cols = band;
+        s.stop = band + k4 / 2;
+        s.out_a = out;
+        s.out_b = out + out_c;
+        s.end_a = out + out_c;
+        (void)run(s.cols, w, &s, pairs);
+        out += 2 * pairs * out_c;
+      }
+      if (g->out_w & 1) {
+        s.cols = band + (g->out_w - 1) * g->stride_w * col_words;
+        s.stop = s.cols + k4 / 2;
+        s.out_a = out;
+        s.out_b = twin;
+        s.end_a = out + out_c;
+        (void)run(s.cols, w, &s, 1);
+        out += out_c;
+      }
+#else
+      (void)run;
       for (int ox = 0; ox < g->out_w; ox += 2) {
         const int pair = ox + 1 < g->out_w;
         s.cols = band + ox * g->stride_w * col_words;
@@ -1560,16 +1677,10 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(co
         s.out_a = out;
         s.out_b = pair ? out + out_c : twin;
         s.end_a = out + out_c;
-#if TF_DSP_NATIVE
-        (void)full;
-        (void)off;
-        (void)run(s.cols, w, &s);
-#else
-        (void)run;
         tf_dsp_band_quad_twin(&s, w, k4, off, rq, fast, full);
-#endif
         out += (pair ? 2 : 1) * out_c;
       }
+#endif
     }
   }
 }

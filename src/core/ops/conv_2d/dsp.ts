@@ -103,7 +103,7 @@ export function dspScratchBytes(p: Conv2DParams): number {
   const triple = k4 * 6 + Math.max(3 * rowBytes + slack, partial);
   // tf_dsp_im2col_quad_run_body (quadIm2colTaken, which the core decides): a pixel pair's columns,
   // two filter rows and a lone last pixel's twin outputs
-  const quads = byRows && quadRunApplies(p.outC) ? k4 * 4 + 2 * rowBytes + p.outC : 0;
+  const quads = quadRows(p) && quadRunApplies(p.outC) ? k4 * 4 + 2 * p.kW * p.inC + p.outC : 0;
   // tf_dsp_im2col_band_run_body (bandRunTaken, on the Cortex-M4): a band of columns per output row
   const band = p.columnBands !== false && byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
   return Math.max(body, triple, quads, band);
@@ -675,19 +675,54 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
 /** A step of bandRunAsm's loop in code bytes: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
 export const BAND_STEP_BYTES = 112;
 
+/** The same in the LDRD form (bandLoads 'ldrd'): two halves of an LDRD and two LDR.W, 8 SMLAD and 2 SXTB16. */
+export const BAND_LDRD_STEP_BYTES = 104;
+
 /** Steps of 4 values a turn of bandRunAsm's loop (the Cortex-M4's: its ART holds a turn and the block). */
 export const BAND_TURN_STEPS = 4;
+
+/**
+ * How bandRunAsm's half step loads its four words, by core (not under `--prefer size`, which keeps the
+ * pixel columns' LDM): on the Cortex-M4 four LDR.W in a row (2 + 1 + 1 + 1 cycles: a load pipelines
+ * after a load); on the Cortex-M33 the weight pair in one LDRD and the two column words in LDR.W
+ * after it (2 + 1 + 1: a load issues 1 cycle after any single load or store, LDRD included, where it
+ * does not after an LDM), as cheap as the pixel columns' two LDM of two (2 + 2); elsewhere none (no
+ * bands).
+ */
+export function bandLoads(isa: KernelIsa | undefined, prefer?: Prefer): 'pipelined' | 'ldrd' | undefined {
+  if (prefer === 'size') return undefined;
+  if (isa?.core === 'cortex-m4') return 'pipelined';
+  if (isa?.core === 'cortex-m33') return 'ldrd';
+  return undefined;
+}
+
+/** Steps of 4 values a turn of bandRunAsm's loop on the Cortex-M33 (bandTurn). */
+export const BAND_M33_TURN_STEPS = 16;
+
+/**
+ * The steps a turn of bandRunAsm's loop: four on the Cortex-M4 (BAND_TURN_STEPS: its ART holds 1
+ * KB); sixteen on the Cortex-M33, whose parts' caches (the STM32U5's 8 KB ICACHE) hold the 1,664 B
+ * loop, and whose turn end (the stop from the frame, compare, branch: 5 cycles) then comes every 224
+ * MACs instead of 112: IC's M33 estimate 85.23 -> 84.68 ms.
+ */
+export function bandTurn(isa: KernelIsa | undefined): number {
+  return isa?.core === 'cortex-m33' ? BAND_M33_TURN_STEPS : BAND_TURN_STEPS;
+}
 
 /**
  * The channel quads of an im2col pixel pair read from a band of int16 columns (conv_2d_dsp.h
  * tf_dsp_im2col_band_run_body) as a naked function, one per model, mode, clamp and pixel offset: the
  * Cortex-M4 schedule of quadRunAsm's loop (four LDR.W in a row, 2 + 1 + 1 + 1 cycles, 15 cycles per
  * 16 MACs), pixel A's column word post-indexed and B's at `off` bytes past it, since the two
- * pixels' fields lie in the band `off` (stride_w k_h in_c 2) bytes apart instead of interleaved.
- * The frame as quadRunAsm's (tf_dsp_pw_run_t under the loop's entry address), the entry taken from
- * the struct's `entry` bytes; registers, records, requantization, clamp and stores as there.
+ * pixels' fields lie in the band `off` (stride_w k_h in_c 2) bytes apart instead of interleaved;
+ * `ldrd` (the Cortex-M33's, bandLoads): the weight pair in one LDRD, then the two column words
+ * (2 + 1 + 1 cycles there, 14 per 16 MACs). The block's first half step runs before the loop from
+ * the starts (as quadRunAsm's) and the loop is entered at a half step. The frame as quadRunAsm's
+ * (tf_dsp_pw_run_t under the loop's entry address), the entry taken from the struct's `entry`
+ * bytes; registers, records, requantization, clamp and stores as there. `off` undefined: the
+ * interleaved columns' LDM step (the signed WIDE form of the pixel columns), entered at a step.
  */
-export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number | undefined, turn = BAND_TURN_STEPS, zp?: number): string {
+export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number | undefined, turn = BAND_TURN_STEPS, zp?: number, ldrd = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
   if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
   if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
@@ -697,12 +732,16 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
       ? rqLines(acc, m, p, fast, 'r12')
       : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
   const clampMode = zp === undefined ? fast : 1;
-  const stepBytes = off === undefined ? QUAD_STEP_BYTES : BAND_STEP_BYTES;
-  // the band's: pixel B's word at `off` past A's, four LDR in a row; else the interleaved columns' two LDM of two
+  if (ldrd && off === undefined) throw new Error('bandRunAsm: the LDRD form reads a band');
+  const stepBytes = off === undefined ? QUAD_STEP_BYTES : ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES;
+  // the band's: pixel B's word at `off` past A's, four LDR in a row (or the weights' LDRD, then the
+  // two column words); else the interleaved columns' two LDM of two
   const loads =
     off === undefined
       ? ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}']
-      : [`ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8'];
+      : ldrd
+        ? ['ldrd r10, r11, [lr], #8', `ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4']
+        : [`ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8'];
   const half = [
     ...loads,
     'smlad r2, r8, r10, r2',
@@ -717,8 +756,48 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'smlad r5, r9, r11, r5',
   ];
   const step = [...half, ...half];
+  // the interleaved columns: the starts copied into the accumulators, the loop entered at a step;
+  // the band's: the block's first half step before the loop from the starts (as quadRunAsm's), the
+  // loop entered at a half step (conv_2d_dsp.h tf_dsp_im2col_band_run_body's `entry`)
+  const blockStart =
+    off === undefined
+      ? [
+          'ldr r4, [lr, #4]', // start r'
+          'ldr r0, [lr], #8', // start r
+          'ldr r10, [sp]', // entry address
+          'ldr r12, [sp, #4]', // cols
+          'mov r1, r0',
+          'mov r2, r0',
+          'mov r3, r0',
+          'mov r5, r4',
+          'mov r6, r4',
+          'mov r7, r4',
+          'mov pc, r10',
+        ]
+      : [
+          'ldr r12, [sp, #4]', // cols
+          ...(ldrd ? ['ldrd r0, r4, [lr], #8'] : ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8']), // start r, start r'
+          ...loads,
+          // each accumulator's first SMLAD adds to its start, the r lanes' last (read before overwritten)
+          'smlad r2, r8, r10, r0',
+          'smlad r3, r9, r10, r0',
+          'sxtb16 r10, r10',
+          'smlad r1, r9, r10, r0',
+          'smlad r0, r8, r10, r0',
+          'smlad r6, r8, r11, r4',
+          'smlad r7, r9, r11, r4',
+          'sxtb16 r11, r11',
+          'smlad r5, r9, r11, r4',
+          'smlad r4, r8, r11, r4',
+          'ldr r10, [sp]', // entry address
+          'mov pc, r10',
+        ];
+  // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
+  // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame
+  const band = off !== undefined;
   const lines: string[] = [
     'push {r4-r11, lr}',
+    ...(band ? ['push {r1, r3}'] : []), // weights, pairs
     'ldr r3, [r2, #32]', // entry bytes
     'adr.w r12, 10f',
     'add r3, r3, r12',
@@ -726,17 +805,7 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
-    'ldr r4, [lr, #4]', // start r'
-    'ldr r0, [lr], #8', // start r
-    'ldr r10, [sp]', // entry address
-    'ldr r12, [sp, #4]', // cols
-    'mov r1, r0',
-    'mov r2, r0',
-    'mov r3, r0',
-    'mov r5, r4',
-    'mov r6, r4',
-    'mov r7, r4',
-    'mov pc, r10',
+    ...blockStart,
     '10:',
     ...step,
     '12:',
@@ -789,13 +858,48 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'str r3, [sp, #12]',
     'cmp r2, r4',
     'bne 1b',
+    // the band's next pixel pair: its columns and stop 2 off bytes on; out_a from B's end (r3),
+    // out_b and end_a out_c (B's end less A's, r4) past it; the weights from their start
+    ...(band
+      ? [
+          'ldr r5, [sp, #40]', // pairs left
+          'subs r5, r5, #1',
+          'beq 2f',
+          'str r5, [sp, #40]',
+          'ldr r5, [sp, #4]',
+          'ldr r6, [sp, #32]',
+          `movw r7, #${2 * off}`,
+          'add r5, r5, r7',
+          'add r6, r6, r7',
+          'str r5, [sp, #4]',
+          'str r6, [sp, #32]',
+          'sub r5, r3, r4',
+          'add r4, r3, r5',
+          'str r3, [sp, #8]',
+          'str r4, [sp, #12]',
+          'str r4, [sp, #16]',
+          'ldr lr, [sp, #36]',
+          'b 1b',
+          '2:',
+        ]
+      : []),
     'mov r0, lr',
-    'add sp, #36',
+    `add sp, #${band ? 44 : 36}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
+  if (band)
+    return [
+      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+      `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
+                                                                const tf_dsp_pw_run_t *s __attribute__((unused)), int pairs __attribute__((unused))) {`,
+      '  /* r0 cols, r1 w, r2 s, r3 pairs (AAPCS); returns the weights past the quads in r0 */',
+      '  __asm__ volatile(',
+      body + ');',
+      '}',
+    ].join('\n');
   return [
-    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -956,12 +1060,22 @@ function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
 export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, rows?: Int8Array): boolean {
   const core = isa?.core;
   if (core !== 'cortex-m4' && core !== 'cortex-m33') return false;
-  if (p.inC % 4 !== 0 || !quadRunApplies(p.outC) || k4 < TRIPLE_RUN_MIN_K4) return false;
+  if (!quadRows(p) || !quadRunApplies(p.outC) || k4 < TRIPLE_RUN_MIN_K4) return false;
   // past one chunk's k4, the weights themselves bound the extraction (pairsOneChunk)
   const chunk = k4 <= 4 * PAIR_CHUNK_STEPS ? k4 : rows && pairsOneChunk(rows, p.outC, k4) ? 4 : k4;
   if (pairsRunApplies(chunk, fast, p.actMin, p.outputZeroPoint)) return true;
   // WIDE under a floor below the zero point: bandRunAsm's signed form (the M4's bands, the M33's LDM loads)
   return chunk <= 4 * PAIR_CHUNK_STEPS && signedWide(fast, p);
+}
+
+/**
+ * Whether an im2col layer's filter rows pack as the 1x1 layers' pixel pairs (conv_2d_dsp.h
+ * tf_dsp_im2col_quad_run_body, one tf_dsp_pack_pair a filter row): input channels a multiple of 4,
+ * or filter rows of one word (k_w in_c = 4: KWS's 10x4 stem over 1 channel), which the packing reads
+ * with one LDR (unaligned allowed) where longer rows at any byte would take its LDRD.
+ */
+export function quadRows(p: Pick<Conv2DParams, 'inC' | 'kW'>): boolean {
+  return p.inC % 4 === 0 || p.kW * p.inC === 4;
 }
 
 /**
@@ -1333,15 +1447,14 @@ export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW'
 
 /**
  * Whether an im2col quad layer (quadIm2colTaken) reads its fields from a band of int16 columns per
- * output row (bandRunAsm): on the Cortex-M4 with its pipelined loads (loadsPipeline: not under
- * `--prefer size`), at dilation 1, the pixel offset within an LDR immediate. The loop costs what the
- * pixel columns' does (four LDR in a row either way), and the packing drops to stride_h / k_w of
- * theirs (a 3x3 layer at stride 1: a third). On the Cortex-M33, whose LDR after LDR costs 1 and LDM
- * N, reading B's words apart from A's costs a cycle per 16 MACs more than the LDM of the
- * interleaved columns, which the packing saved does not repay.
+ * output row (bandRunAsm): where the core reads bands (bandLoads: the Cortex-M4's pipelined loads,
+ * the Cortex-M33's LDRD form; not under `--prefer size`), over input channels a
+ * multiple of 4, at dilation 1, the pixel offset within an LDR immediate. The loop costs what the
+ * pixel columns' does (four LDR in a row on the M4; on the M33 an LDRD and two LDR, as its two LDM),
+ * and the packing drops to stride_h / k_w of theirs (a 3x3 layer at stride 1: a third).
  */
 export function bandRunTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined, rows?: Int8Array): boolean {
-  if (p.columnBands === false || !loadsPipeline(isa, prefer) || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
+  if (p.columnBands === false || !bandLoads(isa, prefer) || p.inC % 4 !== 0 || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
   return p.dilationH === 1 && p.dilationW === 1 && bandPixelOffset(p) <= 4088;
 }
 
@@ -1366,6 +1479,8 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
   const sw = signedWide(fast, p);
   const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
   const off = bandPixelOffset(p);
+  const ldrd = bandLoads(ctx.isa, ctx.prefer) === 'ldrd';
+  const turn = bandTurn(ctx.isa);
   const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}`;
   const runName = `tf_dsp_band_run_${runTag}`;
   ctx.defineOnce(
@@ -1374,7 +1489,7 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
       asm: true,
       runName,
       runTag,
-      runAsm: bandRunAsm(runName, fast, clamp, off, BAND_TURN_STEPS, sw ? p.outputZeroPoint : undefined),
+      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd),
     }),
   );
   ctx.defineOnce(
@@ -1383,8 +1498,8 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
       asm: false,
       runTag,
       off,
-      stepBytes: BAND_STEP_BYTES,
-      turn: BAND_TURN_STEPS,
+      stepBytes: ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES,
+      turn,
       signedWide: sw ? 1 : 0,
       ...mode,
     }),

@@ -2,11 +2,13 @@
 /**
  * The im2col layers over input channels a multiple of 4 and whole channel quads in pixel pairs by
  * four channels (dsp.ts quadIm2colTaken: the 1x1 layers' quadRunAsm, conv_2d_dsp.h
- * tf_dsp_im2col_quad_run_body) on the emulated Cortex-M4 (QEMU mps2-an386, pipelined loads, four
- * steps a turn) and Cortex-M33 (mps2-an505, LDM steps, eight a turn), bit-exact with the TypeScript
+ * tf_dsp_im2col_quad_run_body; at dilation 1 from bands, bandRunAsm) on the emulated Cortex-M4 (QEMU
+ * mps2-an386, pipelined loads, four steps a turn) and Cortex-M33 (mps2-an505, LDM steps, eight a
+ * turn; bands in the LDRD form, sixteen a turn), bit-exact with the TypeScript
  * reference: 3x3, 2x2, 1x3, 5x5 and 1x1 at stride 2 kernels, strides 1 and 2, SAME and VALID
  * padding, dilation 2 (rows gathered), odd pixel counts (a last lone pixel), 2 batches, k4 12 to
- * 480 (every entry into the loop's turn), per-tensor and per-channel scales, FAST saturated and
+ * 480 (every entry into the loop's turn), filter rows of one word over 1 or 2 input channels
+ * (KWS's 10x4 stem), per-tensor and per-channel scales, FAST saturated and
  * clamped (RELU, RELU6, RELU_N1_TO_1) and WIDE requantization; on the Cortex-M7 (mps2-an500) the
  * same layers keep the triple run's dual-issue schedule.
  */
@@ -84,6 +86,7 @@ function chain(name: string, input: [number, number, number, number], layers: La
 
 const SIGNED_WIDE = /WIDE, zero point -?\d+ before the SSAT/g;
 const QUAD = /2 pixels x 4 channels in one halfword \(assembly run\)/g;
+const BAND = /im2col from a band of columns, 2 pixels x 4 channels/g;
 const TRIPLE = /3 pixels x 2 channels in one halfword \(assembly run\)/g;
 
 const MODELS: { graph: Graph; note: string; quads: number }[] = [
@@ -196,6 +199,71 @@ const MODELS: { graph: Graph; note: string; quads: number }[] = [
     ),
     quads: 4,
   },
+  {
+    note: "one-word filter rows (k_w in_c 4): KWS's 10x4 stem at stride 2 over 1 channel, a lone last pixel",
+    graph: chain('dsp_q2_h', [1, 49, 10, 1], [{ outC: 8, kh: 10, kw: 4, stride: 2, padding: 'SAME', perChannel: true }], 48),
+    quads: 1,
+  },
+  {
+    note: 'one-word filter rows: 5x4 over 1 channel (k4 20) and 3x2 over 2 (k4 12), WIDE and RELU6, 2 batches',
+    graph: chain(
+      'dsp_q2_i',
+      [2, 9, 7, 1],
+      [
+        { outC: 12, kh: 5, kw: 4, padding: 'VALID', activation: 'RELU6', perChannel: true }, // k4 20, 5x4 pixels
+        { outC: 4, kh: 1, kw: 1 }, // over 12: the pointwise run
+      ],
+      49,
+    ),
+    quads: 1,
+  },
+  {
+    note: 'one-word filter rows over 2 channels (3x2 SAME, WIDE), then 3x3 at stride 2',
+    graph: chain(
+      'dsp_q2_j',
+      [1, 9, 7, 2],
+      [
+        { outC: 8, kh: 3, kw: 2, padding: 'SAME', wide: true, perChannel: true }, // k4 12
+        { outC: 4, kh: 3, kw: 3, stride: 2, padding: 'SAME', wide: true, activation: 'RELU' }, // over 8: k4 72
+      ],
+      50,
+    ),
+    quads: 2,
+  },
+  {
+    note: "every entry of the bands' turns (k4 / 4 = 3..18 steps over 4 channels: 16 half-step entries on the M33, 4 on the M4)",
+    graph: chain(
+      'dsp_q2_k',
+      [1, 18, 6, 4],
+      [
+        [3, 1],
+        [2, 2],
+        [5, 1],
+        [3, 2],
+        [7, 1],
+        [4, 2],
+        [3, 3],
+        [5, 2],
+        [11, 1],
+        [4, 3],
+        [13, 1],
+        [7, 2],
+        [5, 3],
+        [4, 4],
+        [17, 1],
+        [6, 3],
+      ].map(([kh, kw], i) => ({
+        outC: 4,
+        kh: kh!,
+        kw: kw!,
+        padding: 'SAME' as Padding,
+        perChannel: i % 2 === 0,
+        activation: i % 3 === 0 ? ('RELU' as FusedActivation) : 'NONE',
+      })),
+      51,
+    ),
+    quads: 16,
+  },
 ];
 
 describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
@@ -208,11 +276,34 @@ describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
     expect(quadIm2colTaken(p, 144, 1, isa('cortex-m7'))).to.equal(false);
     expect(quadIm2colTaken(p, 144, 1, undefined)).to.equal(false);
     expect(quadIm2colTaken({ ...p, inC: 3 }, 28, 1, isa('cortex-m4'))).to.equal(false); // fields: the triple run
+    expect(quadIm2colTaken({ ...p, inC: 1, kW: 4 }, 40, 1, isa('cortex-m4'))).to.equal(true); // one-word filter rows: KWS's stem
+    expect(quadIm2colTaken({ ...p, inC: 2, kW: 2 }, 12, 1, isa('cortex-m33'))).to.equal(true);
+    expect(quadIm2colTaken({ ...p, inC: 1, kW: 3 }, 12, 1, isa('cortex-m4'))).to.equal(false);
+    expect(quadIm2colTaken({ ...p, inC: 2, kW: 4 }, 24, 1, isa('cortex-m4'))).to.equal(false); // 8-byte rows at any byte: the packing's LDRD
     expect(quadIm2colTaken({ ...p, outC: 18 }, 144, 1, isa('cortex-m4'))).to.equal(false);
     expect(quadIm2colTaken(p, 576, 1, isa('cortex-m4'))).to.equal(false); // past one chunk, weights unknown
     expect(quadIm2colTaken(p, 576, 1, isa('cortex-m4'), new Int8Array(16 * 576).fill(-113))).to.equal(true); // 113 * 576 < 2^16
     expect(quadIm2colTaken(p, 576, 1, isa('cortex-m4'), new Int8Array(16 * 576).fill(114))).to.equal(false);
     expect(quadIm2colTaken(p, 144, 0, isa('cortex-m4'))).to.equal(false); // EXACT requantization
+  });
+
+  it('reads bands on the M4 and the M33 (LDRD form, sixteen steps a turn), not under --prefer size, elsewhere never', async () => {
+    const { bandRunTaken, bandLoads, bandTurn } = await import('./dsp.ts');
+    const p = { inC: 16, outC: 16, kH: 3, kW: 3, strideW: 1, dilationH: 1, dilationW: 1, actMin: -128, actMax: 127, outputZeroPoint: 3 } as Parameters<
+      typeof bandRunTaken
+    >[0];
+    const isa = (core: string) => ({ ...loadTarget('cortex-m4').isa, core });
+    expect(bandRunTaken(p, 144, 1, isa('cortex-m4'), undefined)).to.equal(true);
+    expect(bandRunTaken({ ...p, strideW: 2 }, 144, 1, isa('cortex-m4'), undefined)).to.equal(true);
+    expect(bandRunTaken(p, 144, 1, isa('cortex-m33'), undefined)).to.equal(true);
+    expect(bandRunTaken({ ...p, strideW: 2 }, 144, 1, isa('cortex-m33'), undefined)).to.equal(true);
+    expect(bandRunTaken(p, 144, 1, isa('cortex-m33'), 'size')).to.equal(false);
+    expect(bandRunTaken(p, 144, 1, isa('cortex-m7'), undefined)).to.equal(false);
+    expect(bandRunTaken({ ...p, inC: 1, kW: 4 }, 40, 1, isa('cortex-m4'), undefined)).to.equal(false); // one-word rows: pixel columns
+    expect(bandLoads(isa('cortex-m4'))).to.equal('pipelined');
+    expect(bandLoads(isa('cortex-m33'))).to.equal('ldrd');
+    expect(bandLoads(isa('cortex-m7'))).to.equal(undefined);
+    expect([bandTurn(isa('cortex-m4')), bandTurn(isa('cortex-m33'))]).to.deep.equal([4, 16]);
   });
 
   it("fits the pixel pair, two filter rows and a lone pixel's outputs in the scratch", async () => {
@@ -241,6 +332,9 @@ for (const [board, target] of Object.entries(TARGETS)) {
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         const dual = target === 'cortex-m7';
         expect(text.match(QUAD)?.length ?? 0).to.equal(dual ? 0 : quads);
+        // bands on the M4 and M33 (every layer of dsp_q2_k), the M33's in the LDRD form
+        if (graph.name === 'dsp_q2_k') expect(text.match(BAND)?.length ?? 0).to.equal(dual ? 0 : quads);
+        if (target === 'cortex-m33' && graph.name === 'dsp_q2_k') expect(text).to.include('weights by LDRD');
         if (graph.name === 'dsp_q2_g') expect(text.match(SIGNED_WIDE)?.length ?? 0, 'signed WIDE routines').to.be.at.least(dual ? 0 : 2);
         if (dual) expect(text.match(TRIPLE)?.length ?? 0).to.be.at.least(1);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 7 });

@@ -187,7 +187,7 @@ const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = 
       'dsp_tr_g',
       [2, 14, 12, 1],
       [
-        { outC: 4, kh: 5, kw: 4, padding: 'SAME', perChannel: true }, // k4 20 (entry 3 of 4)
+        { outC: 5, kh: 5, kw: 4, padding: 'SAME', perChannel: true }, // k4 20 (entry 3 of 4); whole quads would take the quad run
         { outC: 1, kh: 1, kw: 1 },
         { outC: 7, kh: 6, kw: 4, stride: 2, padding: 'VALID', perChannel: true }, // k4 24 (entry 2), 5x5 pixels
         { outC: 3, kh: 1, kw: 1 },

@@ -11,7 +11,7 @@ import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
-import { convDspVariant, loadsPipeline } from './dsp.ts';
+import { bandLoads, convDspVariant } from './dsp.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convXtensaVariant } from './xtensa.ts';
@@ -235,7 +235,7 @@ const def: OpDef<Conv2DParams> = {
     ...convSparseVariants,
   ],
   selectVariant(p, isa, prefer, kernels) {
-    p.columnBands = loadsPipeline(isa, prefer);
+    p.columnBands = bandLoads(isa, prefer) !== undefined;
     return chooseStorage(def, p, isa, prefer, kernels);
   },
   denseCost: (p, isa) =>
