@@ -505,6 +505,15 @@ export function quadTurnSteps(isa: KernelIsa | undefined, prefer?: Prefer): numb
   return prefer === 'size' || isa?.core === 'cortex-m4' ? 4 : 8;
 }
 
+/**
+ * The 1x1 layers' routine's loads: pipelined on the Cortex-M4 (loadsPipeline), between the MACs on
+ * the Cortex-M7 (quadRunAsm `dual`: KWS's 64 -> 64 layers on the NUCLEO-H7A3ZI-Q's estimate
+ * 1.47 -> 1.27 ms), LDM elsewhere and under `--prefer size`.
+ */
+export function pointwiseQuadLoads(isa: KernelIsa | undefined, prefer?: Prefer): boolean | 'dual' {
+  return prefer !== 'size' && isa?.core === 'cortex-m7' ? 'dual' : loadsPipeline(isa, prefer);
+}
+
 /** quadTurnSteps for the 1x1 layers' routine: sixteen on the Cortex-M33 unless `--prefer size`. */
 export function pointwiseQuadTurn(isa: KernelIsa | undefined, prefer?: Prefer): number {
   return prefer !== 'size' && isa?.core === 'cortex-m33' ? 16 : quadTurnSteps(isa, prefer);
@@ -557,9 +566,12 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
  * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false, turn = 4, sentinel = false): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm: boolean | 'dual' = false, turn = 4, sentinel = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
   if (turn !== 4 && turn !== 8 && turn !== 16) throw new Error('quadRunAsm: four, eight or sixteen steps a turn');
+  const dual = loadForm === 'dual';
+  if (dual && !sentinel) throw new Error('quadRunAsm: the dual-issue schedule ends its loop on the sentinel only');
+  const pipelined = loadForm !== false;
   const halves = 2 * turn;
   // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
   const loads = pipelined
@@ -596,21 +608,65 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   // a block's starts with its first half step's words: LDR in a row on the M4, LDRD and two LDM
   // elsewhere; the sentinel form loads the columns' address with the block's end (one LDR more in a run)
   const colsLoad = sentinel ? [] : ['ldr r12, [sp, #4]'];
-  const firstLoads = pipelined ? [...colsLoad, 'ldr r4, [lr, #4]', 'ldr r0, [lr], #8', ...loads] : [...colsLoad, 'ldrd r0, r4, [lr], #8', ...loads];
+  // dual (the Cortex-M7, which issues a load beside a MAC, never two MACs): each load sits between
+  // two MACs, after the last MAC that reads its register: a half step reads its own Q word and the
+  // next half's P word and column words (so a half begins with A, B and P in r8 r9 r10, lr at its
+  // Q word and r12 at the next half's columns), 9 cycles in the timing model against 11 for the LDM
+  const dualLoads = { q: 'ldr.w r11, [lr], #4', p: 'ldr.w r10, [lr], #4', a: 'ldr.w r8, [r12], #4', b: 'ldr.w r9, [r12], #4' };
+  const firstLoads = dual
+    ? ['ldrd r0, r4, [lr], #8', dualLoads.a, dualLoads.b, dualLoads.p]
+    : pipelined
+      ? [...colsLoad, 'ldr r4, [lr, #4]', 'ldr r0, [lr], #8', ...loads]
+      : [...colsLoad, 'ldrd r0, r4, [lr], #8', ...loads];
   // the first half step from the starts (r0 start r, r4 start r'): each accumulator's first SMLAD
   // adds to the start, the r lanes' last so that the start is read before it is overwritten
-  const firstHalf = [
-    'smlad r2, r8, r10, r0',
-    'smlad r3, r9, r10, r0',
+  const firstHalf = dual
+    ? [
+        'smlad r2, r8, r10, r0',
+        dualLoads.q,
+        'smlad r3, r9, r10, r0',
+        'sxtb16 r10, r10',
+        'smlad r1, r9, r10, r0',
+        'smlad r0, r8, r10, r0',
+        dualLoads.p,
+        'smlad r6, r8, r11, r4',
+        'smlad r7, r9, r11, r4',
+        'sxtb16 r11, r11',
+        'smlad r5, r9, r11, r4',
+        'smlad r4, r8, r11, r4',
+        dualLoads.a,
+        dualLoads.b,
+      ]
+    : [
+        'smlad r2, r8, r10, r0',
+        'smlad r3, r9, r10, r0',
+        'sxtb16 r10, r10',
+        'smlad r1, r9, r10, r0',
+        'smlad r0, r8, r10, r0',
+        'smlad r6, r8, r11, r4',
+        'smlad r7, r9, r11, r4',
+        'sxtb16 r11, r11',
+        'smlad r5, r9, r11, r4',
+        'smlad r4, r8, r11, r4',
+      ];
+  const dualHalf = [
+    'smlad r2, r8, r10, r2',
+    dualLoads.q,
+    'smlad r3, r9, r10, r3',
     'sxtb16 r10, r10',
-    'smlad r1, r9, r10, r0',
     'smlad r0, r8, r10, r0',
-    'smlad r6, r8, r11, r4',
-    'smlad r7, r9, r11, r4',
+    'smlad r1, r9, r10, r1',
+    dualLoads.p,
+    'smlad r6, r8, r11, r6',
+    'smlad r7, r9, r11, r7',
     'sxtb16 r11, r11',
-    'smlad r5, r9, r11, r4',
     'smlad r4, r8, r11, r4',
+    dualLoads.a,
+    'smlad r5, r9, r11, r5',
+    dualLoads.b,
   ];
+  // the loop's entry address: r10 (r11 under dual, whose r10 holds the next P word by then)
+  const jump = dual ? 'r11' : 'r10';
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
@@ -620,14 +676,12 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     '1:',
     ...firstLoads,
     ...firstHalf,
-    'ldr r10, [sp]', // the entry address
-    'mov pc, r10',
+    `ldr ${jump}, [sp]`, // the entry address
+    `mov pc, ${jump}`,
     '10:',
-    ...loads,
-    '11:',
-    ...half.slice(loads.length),
-    '12:',
-    ...Array.from({ length: halves - 1 }, () => half).flat(),
+    ...(dual
+      ? [...dualHalf, '12:', ...Array.from({ length: halves - 1 }, () => dualHalf).flat()]
+      : [...loads, '11:', ...half.slice(loads.length), '12:', ...Array.from({ length: halves - 1 }, () => half).flat()]),
     '13:',
     `.if (12b - 10b) != ${halfBytes}`,
     '.error "quadRunAsm: the half step is no longer the bytes its entry assumes"',
@@ -638,9 +692,12 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     // sentinel: the next turn's first words are loaded before the test, and past the last turn they
     // are the sentinel word that follows the columns (no pair of int8 values extends to it) with
     // the block's { start s, start s' }; else the stop is reloaded from the frame
-    ...(sentinel
-      ? [...loads, `cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 11b']
-      : ['ldr r10, [sp, #32]', 'cmp r12, r10', 'bne 10b', 'ldrd r10, r11, [lr], #8']),
+    // (dual: the last half loaded the sentinel and start s, start s' follows)
+    ...(dual
+      ? [`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 10b', 'ldr r11, [lr], #4']
+      : sentinel
+        ? [...loads, `cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 11b']
+        : ['ldr r10, [sp, #32]', 'cmp r12, r10', 'bne 10b', 'ldrd r10, r11, [lr], #8']),
     // r10 r11: start s, start s'
     'sub r2, r2, r0',
     'add r2, r10, r2, asr #8',
@@ -668,7 +725,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
     // out_a, the pixels' distance, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
-    ...(pipelined ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
+    ...(pipelined && !dual ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
     'ldr r4, [sp, #16]',
     ...laneClampLoads(fast, clamp),
     // the sentinel form: the next block's columns address in the same run (the clamp's flags in r5)
@@ -685,7 +742,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1230,7 +1287,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
         ...vars,
         quadAsm: true,
-        runAsm: quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true),
+        runAsm: quadRunAsm(runName, fast, clamp, pointwiseQuadLoads(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true),
       }),
     );
     ctx.defineOnce(

@@ -6,8 +6,9 @@
  * depths of whole quads and not (the pair run beside it), pixel counts 1, 2, 3 and odd (the last
  * pixel alone, its twin outputs past the sentinel), padded heads (their quads past the sentinel and
  * the twin), per-channel and per-tensor scales, saturated and clamped, FAST and WIDE; the host C
- * twin, then the real instructions on the emulated Cortex-M4 and Cortex-M33, bit-exact with the
- * TypeScript reference. The im2col layers keep their own routine, which reloads the stop.
+ * twin, then the real instructions on the emulated Cortex-M4 (pipelined loads), Cortex-M7 (loads
+ * between the MACs) and Cortex-M33 (LDM, sixteen steps a turn), bit-exact with the TypeScript
+ * reference. The im2col layers keep their own routine, which reloads the stop.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadTurn, quadRunAsm } from './dsp.ts';
+import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, quadRunAsm } from './dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
@@ -112,6 +113,17 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(pointwiseQuadTurn(loadTarget('cortex-m4').isa)).to.equal(4);
     expect(pointwiseQuadTurn(loadTarget('cortex-m7').isa)).to.equal(8);
     expect(quadRunAsm('q', 2, { lo: true, hi: true }, false, 16, true)).to.include('16 steps a turn');
+    // the loads: pipelined on the M4, between the MACs on the M7, LDM on the M33 and under --prefer size
+    expect(pointwiseQuadLoads(loadTarget('cortex-m4').isa)).to.equal(true);
+    expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa)).to.equal('dual');
+    expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa, 'size')).to.equal(false);
+    expect(pointwiseQuadLoads(loadTarget('cortex-m33').isa)).to.equal(false);
+    const dual = quadRunAsm('q', 1, { lo: false, hi: true }, 'dual', 8, true);
+    expect(dual).to.include('loads between the MACs');
+    // no two loads in a row inside the loop: each sits between MACs
+    const loop = dual.slice(dual.indexOf('"10:'), dual.indexOf('"13:'));
+    expect(loop).to.not.match(/ldr\.w [^\n]*\n\s*"ldr\.w r(8|10|11)/);
+    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, 'dual', 8)).to.throw(/sentinel only/);
     // a 1x1 layer's scratch: the columns, the two sentinel words, a lone pixel's twin outputs
     const p = { groups: 1, kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, batches: 1 };
     const even = { ...p, inH: 2, inW: 2, inC: 64, outH: 2, outW: 2, outC: 16 } as unknown as Conv2DParams;
@@ -144,7 +156,7 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expectCMatchesReference(cases);
   });
 
-  const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an505': 'cortex-m33' };
+  const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
   for (const [board, target] of Object.entries(BOARDS)) {
     describe(`on the emulated board ${board}`, function () {
       let dir: string;
