@@ -531,8 +531,15 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
  * eight outputs. Layout of a quad in the weights: { start r, start r' }, the quad's 4 k4 weight
  * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (dsp.ts withQuadRecords).
  * The routine takes tf_dsp_pw_run_t less its `entry`: it computes where its loop is entered from
- * cols and stop (its turn, four or eight steps, is the generator's: dsp.ts quadTurnSteps).
+ * cols and stop (its turn, four to sixteen steps, is the generator's: dsp.ts pointwiseQuadTurn), and
+ * ends its loop on the sentinel word past the columns (TF_DSP_QUAD_SENTINEL), not on the stop.
  */
+
+/* The word after a 1x1 layer's columns that ends the quad routine's loop (dsp.ts QUAD_SENTINEL): its
+ * high lane -32768, which no SXTB16 of int8 values gives; the loop reads it with the block's starts
+ * of the second channels, then tests it. Two words: the loop loads a half step's pair of them. */
+#define TF_DSP_QUAD_SENTINEL 0x80000000u
+#define TF_DSP_QUAD_SENTINEL_WORDS 2
 
 /* The quads' routine's C twin (the host's; the same layout and the same integers). */
 static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
@@ -599,11 +606,14 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + k4;
   s.entry = 0; /* unused: the quads' routines compute their entry */
+  /* the routine's loop ends on the sentinel past the columns (TF_DSP_QUAD_SENTINEL); a lone pixel's twin outputs past it */
+  cols[k4] = TF_DSP_QUAD_SENTINEL;
+  cols[k4 + 1] = 0;
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
     const int pair = p + 1 < pixels;
     tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);
     s.out_a = out;
-    s.out_b = pair ? out + out_c : (int8_t *)(void *)(cols + k4);
+    s.out_b = pair ? out + out_c : (int8_t *)(void *)(cols + k4 + TF_DSP_QUAD_SENTINEL_WORDS);
     s.end_a = out + out_c;
 #if TF_DSP_NATIVE
     (void)fast;

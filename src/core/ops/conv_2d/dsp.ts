@@ -85,8 +85,9 @@ export function dspScratchBytes(p: Conv2DParams): number {
   const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
   if (direct) {
     const lone = pixels % 2 === 1 ? roundUp4(p.outC) : 0;
-    // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
-    return k4 * 4 + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
+    // the quad run's sentinel past the columns; a padded head (paddedQuadHead) writes its whole quads
+    // into the scratch past the twin outputs
+    return k4 * 4 + QUAD_SENTINEL_BYTES + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
   }
   // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
   const byRows = p.inC % 4 === 0;
@@ -321,12 +322,12 @@ function laneClampLoads(fast: number, clamp: RunClamp, regs: ClampRegs = CLAMP_R
   ];
 }
 
-/** laneClampLines' operations alone, on the words laneClampLoads loaded (r12 the flags' scratch). */
-function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: ClampRegs = CLAMP_REGS): string[] {
+/** laneClampLines' operations alone, on the words laneClampLoads loaded (`flags` the flags' scratch, r12 unless given). */
+function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: ClampRegs = CLAMP_REGS, flags = 'r12'): string[] {
   const sub = fast === 2 ? 'usub8' : 'ssub8';
   return words.flatMap((v) => [
-    ...(clamp.lo ? [`${sub} r12, ${v}, ${regs.lo}`, `sel ${v}, ${v}, ${regs.lo}`] : []),
-    ...(clamp.hi ? [`${sub} r12, ${v}, ${regs.hi}`, `sel ${v}, ${regs.hi}, ${v}`] : []),
+    ...(clamp.lo ? [`${sub} ${flags}, ${v}, ${regs.lo}`, `sel ${v}, ${v}, ${regs.lo}`] : []),
+    ...(clamp.hi ? [`${sub} ${flags}, ${v}, ${regs.hi}`, `sel ${v}, ${regs.hi}, ${v}`] : []),
     ...(fast === 2 ? [`uadd8 ${v}, ${v}, ${regs.zp}`] : []),
   ]);
 }
@@ -489,20 +490,46 @@ export function quadRunApplies(outC: number): boolean {
 
 /**
  * Steps of 4 values a turn of quadRunAsm's loop: four on the Cortex-M4 and under `--prefer size`,
- * eight elsewhere. The end of a turn reloads the stop from the frame (all fourteen registers hold the
- * loop), 4 to 5 cycles every turn: about 4 % of the loop at four steps a turn, 2 % at eight, for 384 B
- * more code per routine. The Cortex-M4 keeps four: its boards' flash accelerators cache little code
- * (the STM32L4+'s ART 1 KB), and a loop of eight pipelined steps (896 B) with the block around it
- * no longer fits: on the NUCLEO-L4R5ZI's estimate a 1x1 layer over 32 channels went from 7.2 to
- * 18.8 ms. The Cortex-M7's and M33's caches (16 KB, 8 KB) hold either.
+ * eight elsewhere (the 1x1 layers' routine: sixteen on the Cortex-M33, pointwiseQuadTurn). Each
+ * turn ends in a test and a branch (3 cycles on the M4 in the 1x1 layers' sentinel form, 5 with
+ * the stop reloaded from the frame): about 2 % of the loop at four steps a turn, 1 % at eight, for
+ * 384 B more code per doubling. The Cortex-M4 keeps four: its boards' flash accelerators cache
+ * little code (the STM32L4+'s ART 1 KB), and a loop of eight pipelined steps (896 B) with the block
+ * around it no longer fits: on the NUCLEO-L4R5ZI's estimate a 1x1 layer over 32 channels went from
+ * 7.2 to 18.8 ms (at five steps KWS's 64 -> 64 layers already went from 5.07 to 5.29 ms). The
+ * Cortex-M33's cache (8 KB) holds sixteen LDM steps (1.5 KB): KWS's 64 -> 64 layers on the
+ * NUCLEO-U575ZI-Q 3.48 -> 3.45 ms; the Cortex-M7 keeps eight (its gain there is a third of that,
+ * and person_detect's code there is held to a bar).
  */
 export function quadTurnSteps(isa: KernelIsa | undefined, prefer?: Prefer): number {
   return prefer === 'size' || isa?.core === 'cortex-m4' ? 4 : 8;
 }
 
+/**
+ * The 1x1 layers' routine's loads: pipelined on the Cortex-M4 (loadsPipeline), between the MACs on
+ * the Cortex-M7 (quadRunAsm `dual`: KWS's 64 -> 64 layers on the NUCLEO-H7A3ZI-Q's estimate
+ * 1.47 -> 1.27 ms), LDM elsewhere and under `--prefer size`.
+ */
+export function pointwiseQuadLoads(isa: KernelIsa | undefined, prefer?: Prefer): boolean | 'dual' {
+  return prefer !== 'size' && isa?.core === 'cortex-m7' ? 'dual' : loadsPipeline(isa, prefer);
+}
+
+/** quadTurnSteps for the 1x1 layers' routine: sixteen on the Cortex-M33 unless `--prefer size`. */
+export function pointwiseQuadTurn(isa: KernelIsa | undefined, prefer?: Prefer): number {
+  return prefer !== 'size' && isa?.core === 'cortex-m33' ? 16 : quadTurnSteps(isa, prefer);
+}
+
 /** A step of quadRunAsm's loop in code bytes: two halves of two LDM.W (LDM step), or of four LDR.W (pipelined), 8 SMLAD and 2 SXTB16. */
 const QUAD_STEP_BYTES = 96;
 const QUAD_PIPELINED_STEP_BYTES = 112;
+
+/**
+ * The word after the columns that ends quadRunAsm's sentinel loop: its high lane -32768, which no
+ * SXTB16 of int8 values gives (conv_2d_dsp.h TF_DSP_QUAD_SENTINEL).
+ */
+export const QUAD_SENTINEL = 0x80000000;
+/** The sentinel's bytes past the columns (TF_DSP_QUAD_SENTINEL_WORDS: a half step loads two words). */
+const QUAD_SENTINEL_BYTES = 8;
 
 /**
  * Whether quadRunAsm takes the pipelined loads: on the Cortex-M4 (with or without its FPU) an LDR
@@ -533,15 +560,24 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * Past the requantization the block's frame words (out_a, out_b - out_a, their end, the clamp's
  * bounds) come in one run of LDR, which the M4 pipelines, and pixel B's word is stored at out_a
  * plus that distance, so that only out_a goes back to the frame.
+ * `sentinel` (the 1x1 layers' routine): the columns are followed by QUAD_SENTINEL, and each turn
+ * ends by loading the next half step's words and testing the column word against it (the frame's
+ * stop is not read: 3 cycles a turn on the M4, not 5); past the last turn those loads bring the
+ * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
+ * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipelined = false, turn = 4): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm: boolean | 'dual' = false, turn = 4, sentinel = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
-  if (turn !== 4 && turn !== 8) throw new Error('quadRunAsm: four or eight steps a turn');
+  if (turn !== 4 && turn !== 8 && turn !== 16) throw new Error('quadRunAsm: four, eight or sixteen steps a turn');
+  const dual = loadForm === 'dual';
+  if (dual && !sentinel) throw new Error('quadRunAsm: the dual-issue schedule ends its loop on the sentinel only');
+  const pipelined = loadForm !== false;
+  const halves = 2 * turn;
   // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
   const loads = pipelined
     ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
     : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
-  const stepBytes = pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES;
+  const halfBytes = (pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES) / 2;
   const half = [
     ...loads,
     'smlad r2, r8, r10, r2',
@@ -555,80 +591,122 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'smlad r4, r8, r11, r4',
     'smlad r5, r9, r11, r5',
   ];
-  const step = [...half, ...half];
   // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b - out_a (the
   // pixels' distance), end_a, lo4, hi4, zp4, stop. The block's first half step runs before the loop
-  // (firstHalf), so the loop runs k4 / 2 - 1 halves: (cols - stop + 8) & (16 turn - 1) is 8 times
+  // (firstHalf), so the loop runs k4 / 2 - 1 halves: (cols - stop + 8) & (8 halves - 1) is 8 times
   // the halves skipped, times the half's bytes / 8 (7 or 6)
   const entry = [
     'ldm r2, {r4-r11}',
     'sub r6, r6, r5', // out_b - out_a
     'sub r3, r4, r11',
     'add r3, r3, #8',
-    `and r3, r3, #${16 * turn - 1}`,
+    `and r3, r3, #${8 * halves - 1}`,
     pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
     'adr.w r12, 10f',
     pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
   ];
-  // a block's starts with its first half step's words: seven LDR in a row on the M4, LDRD and two LDM elsewhere
-  const firstLoads = pipelined
-    ? [
-        'ldr r12, [sp, #4]', // cols
-        'ldr r4, [lr, #4]', // start r'
-        'ldr r0, [lr], #8', // start r
-        'ldr.w r9, [r12, #4]',
-        'ldr.w r8, [r12], #8',
-        'ldr.w r11, [lr, #4]',
-        'ldr.w r10, [lr], #8',
-      ]
-    : ['ldr r12, [sp, #4]', 'ldrd r0, r4, [lr], #8', 'ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
+  // a block's starts with its first half step's words: LDR in a row on the M4, LDRD and two LDM
+  // elsewhere; the sentinel form loads the columns' address with the block's end (one LDR more in a run)
+  const colsLoad = sentinel ? [] : ['ldr r12, [sp, #4]'];
+  // dual (the Cortex-M7, which issues a load beside a MAC, never two MACs): each load sits between
+  // two MACs, after the last MAC that reads its register: a half step reads its own Q word and the
+  // next half's P word and column words (so a half begins with A, B and P in r8 r9 r10, lr at its
+  // Q word and r12 at the next half's columns), 9 cycles in the timing model against 11 for the LDM
+  const dualLoads = { q: 'ldr.w r11, [lr], #4', p: 'ldr.w r10, [lr], #4', a: 'ldr.w r8, [r12], #4', b: 'ldr.w r9, [r12], #4' };
+  const firstLoads = dual
+    ? ['ldrd r0, r4, [lr], #8', dualLoads.a, dualLoads.b, dualLoads.p]
+    : pipelined
+      ? [...colsLoad, 'ldr r4, [lr, #4]', 'ldr r0, [lr], #8', ...loads]
+      : [...colsLoad, 'ldrd r0, r4, [lr], #8', ...loads];
   // the first half step from the starts (r0 start r, r4 start r'): each accumulator's first SMLAD
   // adds to the start, the r lanes' last so that the start is read before it is overwritten
-  const firstHalf = [
-    'smlad r2, r8, r10, r0',
-    'smlad r3, r9, r10, r0',
+  const firstHalf = dual
+    ? [
+        'smlad r2, r8, r10, r0',
+        dualLoads.q,
+        'smlad r3, r9, r10, r0',
+        'sxtb16 r10, r10',
+        'smlad r1, r9, r10, r0',
+        'smlad r0, r8, r10, r0',
+        dualLoads.p,
+        'smlad r6, r8, r11, r4',
+        'smlad r7, r9, r11, r4',
+        'sxtb16 r11, r11',
+        'smlad r5, r9, r11, r4',
+        'smlad r4, r8, r11, r4',
+        dualLoads.a,
+        dualLoads.b,
+      ]
+    : [
+        'smlad r2, r8, r10, r0',
+        'smlad r3, r9, r10, r0',
+        'sxtb16 r10, r10',
+        'smlad r1, r9, r10, r0',
+        'smlad r0, r8, r10, r0',
+        'smlad r6, r8, r11, r4',
+        'smlad r7, r9, r11, r4',
+        'sxtb16 r11, r11',
+        'smlad r5, r9, r11, r4',
+        'smlad r4, r8, r11, r4',
+      ];
+  const dualHalf = [
+    'smlad r2, r8, r10, r2',
+    dualLoads.q,
+    'smlad r3, r9, r10, r3',
     'sxtb16 r10, r10',
-    'smlad r1, r9, r10, r0',
     'smlad r0, r8, r10, r0',
-    'smlad r6, r8, r11, r4',
-    'smlad r7, r9, r11, r4',
+    'smlad r1, r9, r10, r1',
+    dualLoads.p,
+    'smlad r6, r8, r11, r6',
+    'smlad r7, r9, r11, r7',
     'sxtb16 r11, r11',
-    'smlad r5, r9, r11, r4',
     'smlad r4, r8, r11, r4',
+    dualLoads.a,
+    'smlad r5, r9, r11, r5',
+    dualLoads.b,
   ];
+  // the loop's entry address: r10 (r11 under dual, whose r10 holds the next P word by then)
+  const jump = dual ? 'r11' : 'r10';
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
+    ...(sentinel ? ['mov r12, r4'] : []), // cols
     '1:',
     ...firstLoads,
     ...firstHalf,
-    'ldr r10, [sp]', // the entry address
-    'mov pc, r10',
+    `ldr ${jump}, [sp]`, // the entry address
+    `mov pc, ${jump}`,
     '10:',
-    ...step,
-    '12:',
-    ...Array.from({ length: turn - 1 }, () => step).flat(),
+    ...(dual
+      ? [...dualHalf, '12:', ...Array.from({ length: halves - 1 }, () => dualHalf).flat()]
+      : [...loads, '11:', ...half.slice(loads.length), '12:', ...Array.from({ length: halves - 1 }, () => half).flat()]),
     '13:',
-    `.if (12b - 10b) != ${stepBytes}`,
-    '.error "quadRunAsm: the step is no longer the bytes its entry assumes"',
+    `.if (12b - 10b) != ${halfBytes}`,
+    '.error "quadRunAsm: the half step is no longer the bytes its entry assumes"',
     '.endif',
-    `.if (13b - 10b) != ${stepBytes * turn}`,
-    `.error "quadRunAsm: the turn is not ${turn} steps"`,
+    `.if (13b - 10b) != ${halfBytes * halves}`,
+    `.error "quadRunAsm: the turn is not ${halves} half steps"`,
     '.endif',
-    'ldr r10, [sp, #32]', // stop
-    'cmp r12, r10',
-    'bne 10b',
-    'ldrd r8, r9, [lr], #8', // start s, start s'
+    // sentinel: the next turn's first words are loaded before the test, and past the last turn they
+    // are the sentinel word that follows the columns (no pair of int8 values extends to it) with
+    // the block's { start s, start s' }; else the stop is reloaded from the frame
+    // (dual: the last half loaded the sentinel and start s, start s' follows)
+    ...(dual
+      ? [`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 10b', 'ldr r11, [lr], #4']
+      : sentinel
+        ? [...loads, `cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 11b']
+        : ['ldr r10, [sp, #32]', 'cmp r12, r10', 'bne 10b', 'ldrd r10, r11, [lr], #8']),
+    // r10 r11: start s, start s'
     'sub r2, r2, r0',
-    'add r2, r8, r2, asr #8',
+    'add r2, r10, r2, asr #8',
     'sub r3, r3, r1',
-    'add r3, r8, r3, asr #8',
+    'add r3, r10, r3, asr #8',
     'sub r6, r6, r4',
-    'add r6, r9, r6, asr #8',
+    'add r6, r11, r6, asr #8',
     'sub r7, r7, r5',
-    'add r7, r9, r7, asr #8',
+    'add r7, r11, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
     ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
     ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
@@ -647,10 +725,12 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
     // out_a, the pixels' distance, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
-    ...(pipelined ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
+    ...(pipelined && !dual ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
     'ldr r4, [sp, #16]',
     ...laneClampLoads(fast, clamp),
-    ...laneClampOps(fast, clamp, ['r0', 'r1']),
+    // the sentinel form: the next block's columns address in the same run (the clamp's flags in r5)
+    ...(sentinel ? ['ldr r12, [sp, #4]'] : []),
+    ...laneClampOps(fast, clamp, ['r0', 'r1'], CLAMP_REGS, sentinel ? 'r5' : 'r12'),
     'str r1, [r2, r3]', // pixel B's word at out_b
     'str r0, [r2], #4',
     'str r2, [sp, #8]',
@@ -662,7 +742,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, pipeline
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1268,8 +1348,8 @@ function headStatements(
   output: string,
   scratch: string,
 ): Statement[] {
-  // columns k4 words, then the twin's `padded` bytes, then the pixel's
-  const quads = `(int8_t *)(void *)(${scratch} + ${k4 * 4 + padded})`;
+  // columns k4 words, the sentinel, then the twin's `padded` bytes, then the pixel's
+  const quads = `(int8_t *)(void *)(${scratch} + ${k4 * 4 + QUAD_SENTINEL_BYTES + padded})`;
   return [
     { callee, args: [input, '1', `${k4}`, weights, `${padded}`, { addressOf: 'rq' }, quads, `(uint32_t *)(void *)${scratch}`] },
     { line: `  for (int c = 0; c < ${outC}; c++) (${output})[c] = (${quads})[c];` },
@@ -1321,7 +1401,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
         ...vars,
         quadAsm: true,
-        runAsm: quadRunAsm(runName, fast, clamp, loadsPipeline(ctx.isa, ctx.prefer), quadTurnSteps(ctx.isa, ctx.prefer)),
+        runAsm: quadRunAsm(runName, fast, clamp, pointwiseQuadLoads(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true),
       }),
     );
     ctx.defineOnce(
@@ -1554,14 +1634,16 @@ function emitQuadIm2col(
   if (sw && pipelined) throw new Error('emitQuadIm2col: the signed WIDE form runs the LDM loads only (the M4 takes bands)');
   const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${zpTag(sw, p.outputZeroPoint)}`;
   // the signed WIDE form in bandRunAsm's interleaved-column instance, else the 1x1 layers' own routine
-  const runName = sw ? `tf_dsp_q2_run_${runTag}_t${turn}` : `tf_dsp_pw_quad_${runTag}`;
+  // (the 1x1 layers' routine ends its loop on a sentinel after their columns: this one on the stop)
+  const runName = sw ? `tf_dsp_q2_run_${runTag}_t${turn}` : `tf_dsp_im2col_qrun_${runTag}`;
+  const quadTag = sw ? `${runTag}_t${turn}` : `im_${runTag}`;
   ctx.defineOnce(
     runName,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
       quad: true,
       quadAsm: true,
       runName,
-      runTag: sw ? `${runTag}_t${turn}` : runTag,
+      runTag: quadTag,
       runAsm: sw ? bandRunAsm(runName, fast, clamp, undefined, turn, p.outputZeroPoint) : quadRunAsm(runName, fast, clamp, pipelined, turn),
     }),
   );
@@ -1569,7 +1651,7 @@ function emitQuadIm2col(
     `tf_dsp_im2col_quad_${runTag}`,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_quad.c.hbs', {
       runTag,
-      quadTag: sw ? `${runTag}_t${turn}` : runTag,
+      quadTag,
       stepBytes: QUAD_STEP_BYTES,
       turn,
       signedWide: sw ? 1 : 0,

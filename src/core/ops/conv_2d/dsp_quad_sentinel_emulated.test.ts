@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp.ts quadRunAsm
+ * `sentinel`, conv_2d_dsp.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
+ * the M4's four-step turn and the M33's sixteen-step one (16 to 260 channels, whole quads), output
+ * depths of whole quads and not (the pair run beside it), pixel counts 1, 2, 3 and odd (the last
+ * pixel alone, its twin outputs past the sentinel), padded heads (their quads past the sentinel and
+ * the twin), per-channel and per-tensor scales, saturated and clamped, FAST and WIDE; the host C
+ * twin, then the real instructions on the emulated Cortex-M4 (pipelined loads), Cortex-M7 (loads
+ * between the MACs) and Cortex-M33 (LDM, sixteen steps a turn), bit-exact with the TypeScript
+ * reference. The im2col layers keep their own routine, which reloads the stop.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import conv from './index.ts';
+import { compileGraph } from '../../compile.ts';
+import type { FusedActivation, Graph } from '../../ir/graph.ts';
+import { loadTarget } from '../../targets/targets.ts';
+import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, quadRunAsm } from './dsp.ts';
+import { requireTools } from '../../../../test/build/helpers.ts';
+import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
+import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
+import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
+import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
+import type { Conv2DParams } from './index.ts';
+
+interface Layer {
+  inC: number;
+  outC: number;
+  hw: [number, number];
+  activation: FusedActivation;
+  wide: boolean;
+}
+
+/** A model of independent 1x1 layers (each on its own input), the first over 64 channels so that the model carries the pairs instance. */
+function sweepModel(seed: number, layers: Layer[]): Graph {
+  const rand = rng(seed);
+  const b = new GraphBuilder(`dsp_quad_sentinel_${seed}`);
+  const outs = layers.map((l, i) => {
+    const [h, w] = l.hw;
+    const inScale = 0.02 + rand() * 0.05;
+    const x = b.input({ shape: [1, h, w, l.inC], q: { scale: inScale, zeroPoint: randomInt(rand, -128, 127) }, name: `x${i}` });
+    const perChannel = rand() < 0.7;
+    const scales = Array.from({ length: perChannel ? l.outC : 1 }, () => 0.002 + rand() * 0.02);
+    const filter = b.constant(
+      { shape: [l.outC, 1, 1, l.inC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
+      randomInt8(rand, l.outC * l.inC, -127, 127),
+    );
+    const bias = b.constant(
+      { shape: [l.outC], dtype: 'int32' },
+      Int32Array.from({ length: l.outC }, () => randomInt(rand, -30000, 30000)),
+    );
+    // WIDE: zero point -128 at shifts near -15; FAST: outputs spread over the int8 range
+    const outScale = l.wide ? inScale * scales[0]! * 2 ** (14 + rand() * 3) : inScale * scales[0]! * Math.sqrt(l.inC) * (20 + rand() * 60);
+    const zeroPoint = l.wide ? -128 : randomInt(rand, -100, 100);
+    return b.op('CONV_2D', [x, filter, bias], [{ shape: [1, h, w, l.outC], q: { scale: outScale, zeroPoint } }], {
+      padding: 'VALID',
+      strideH: 1,
+      strideW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      activation: l.activation,
+    })[0]!;
+  });
+  b.output(...outs);
+  return b.build();
+}
+
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+const PIXELS: [number, number][] = [
+  [1, 1],
+  [1, 2],
+  [1, 3],
+  [2, 2],
+  [3, 3],
+  [5, 5],
+];
+
+/** Input depths 16 to 260 (every entry of a sixteen-step turn: k4 / 2 - 1 halves over 32), output depths of whole quads and not. */
+function sweepLayers(seed: number, count: number): Layer[] {
+  const rand = rng(seed);
+  const layers: Layer[] = [{ inC: 64, outC: 8, hw: [2, 3], activation: 'NONE', wide: false }];
+  for (let i = 0; i < count; i++) {
+    const inC = i < 16 ? 16 + 4 * i : 4 * randomInt(rand, 4, 65);
+    const outC = i % 5 === 4 ? randomInt(rand, 2, 23) : 4 * randomInt(rand, 1, 9);
+    const hw = PIXELS[i % PIXELS.length]!;
+    layers.push({ inC, outC, hw, activation: ACTIVATIONS[i % ACTIVATIONS.length]!, wide: i % 3 === 2 });
+  }
+  // heads: one pixel, channels not a whole quad (the quad run over padded channels)
+  layers.push({ inC: 128, outC: 2, hw: [1, 1], activation: 'NONE', wide: false });
+  layers.push({ inC: 36, outC: 3, hw: [1, 1], activation: 'RELU', wide: false });
+  return layers;
+}
+
+function sourceText(graph: Graph, target: string, prefer?: 'size'): string {
+  const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa, ...(prefer ? { prefer } : {}) });
+  return compiled.generated.files.find((f) => f.role === 'source')!.text;
+}
+
+describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
+  it('the 1x1 routine tests the sentinel, the im2col one the stop; the scratch holds the sentinel', () => {
+    const pipelined = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true);
+    expect(pipelined).to.include(`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`);
+    expect(pipelined).to.not.include('ldr r10, [sp, #32]');
+    const stop = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4);
+    expect(stop).to.include('ldr r10, [sp, #32]');
+    expect(stop).to.not.include('cmp r8, #');
+    // sixteen steps a turn on the M33, four on the M4 and under --prefer size, eight on the M7
+    expect(pointwiseQuadTurn(loadTarget('cortex-m33').isa)).to.equal(16);
+    expect(pointwiseQuadTurn(loadTarget('cortex-m33').isa, 'size')).to.equal(4);
+    expect(pointwiseQuadTurn(loadTarget('cortex-m4').isa)).to.equal(4);
+    expect(pointwiseQuadTurn(loadTarget('cortex-m7').isa)).to.equal(8);
+    expect(quadRunAsm('q', 2, { lo: true, hi: true }, false, 16, true)).to.include('16 steps a turn');
+    // the loads: pipelined on the M4, between the MACs on the M7, LDM on the M33 and under --prefer size
+    expect(pointwiseQuadLoads(loadTarget('cortex-m4').isa)).to.equal(true);
+    expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa)).to.equal('dual');
+    expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa, 'size')).to.equal(false);
+    expect(pointwiseQuadLoads(loadTarget('cortex-m33').isa)).to.equal(false);
+    const dual = quadRunAsm('q', 1, { lo: false, hi: true }, 'dual', 8, true);
+    expect(dual).to.include('loads between the MACs');
+    // no two loads in a row inside the loop: each sits between MACs
+    const loop = dual.slice(dual.indexOf('"10:'), dual.indexOf('"13:'));
+    expect(loop).to.not.match(/ldr\.w [^\n]*\n\s*"ldr\.w r(8|10|11)/);
+    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, 'dual', 8)).to.throw(/sentinel only/);
+    // a 1x1 layer's scratch: the columns, the two sentinel words, a lone pixel's twin outputs
+    const p = { groups: 1, kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, batches: 1 };
+    const even = { ...p, inH: 2, inW: 2, inC: 64, outH: 2, outW: 2, outC: 16 } as unknown as Conv2DParams;
+    const odd = { ...even, inH: 3, inW: 3, outH: 3, outW: 3 } as unknown as Conv2DParams;
+    expect(dspScratchBytes(even)).to.equal(64 * 4 + 8);
+    expect(dspScratchBytes(odd)).to.equal(64 * 4 + 8 + 16);
+  });
+
+  it('sweeps of depths and pixel counts match the reference on the host twin', function () {
+    const graph = sweepModel(9101, sweepLayers(9102, 24));
+    const text = sourceText(graph, 'cortex-m4');
+    expect(text).to.include('TF_DSP_QUAD_SENTINEL');
+    expect(text).to.match(/static const int8_t \*tf_dsp_pw_quad_[a-z]+\(/);
+    const rand = rng(9103);
+    const cases: CCase[] = graph.ops.map((op) => {
+      const t = graph.tensors[op.inputs[0]!]!;
+      return {
+        def: conv,
+        graph,
+        op,
+        inputs: [
+          randomInt8(
+            rand,
+            t.shape.reduce((a, b) => a * b, 1),
+          ),
+        ],
+        isa: { dsp: true },
+      };
+    });
+    expectCMatchesReference(cases);
+  });
+
+  const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
+  for (const [board, target] of Object.entries(BOARDS)) {
+    describe(`on the emulated board ${board}`, function () {
+      let dir: string;
+      before(function () {
+        requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+        dir = mkdtempSync(join(tmpdir(), 'tinyforge-conv-sentinel-'));
+      });
+      after(() => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+      it('sweeps of input and output depths, pixel counts 1, 2, 3 and odd, heads: bit-exact', async function () {
+        const index = Object.keys(BOARDS).indexOf(board);
+        const graph = sweepModel(9201 + index, sweepLayers(9301 + index, 24));
+        const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+        const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+        expect(text).to.include(`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`);
+        expect(text).to.include(`${pointwiseQuadTurn(loadTarget(target).isa)} steps a turn`);
+        expect(text).to.match(/channels padded to 4\)/);
+        await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 13 + index });
+      });
+    });
+  }
+});
