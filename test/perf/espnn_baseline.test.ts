@@ -21,7 +21,7 @@ import {
   espnnRow,
   rampInput,
 } from '../../bench/espnn.ts';
-import { findRuntime } from '../helpers/runtimes.ts';
+import { requireRuntime, runtimePath } from '../helpers/runtimes.ts';
 import { sharedModelsAvailable } from '../helpers/shared.ts';
 
 const CHIPS = Object.keys(ESPNN_BOARDS) as EspChip[];
@@ -112,8 +112,8 @@ describe('the ESP-NN columns (bench/espnn.ts)', () => {
   });
 
   it('is what esp-nn/esp32c3/run gives now (kws)', function () {
-    const tool = findRuntime('esp-nn-esp32c3');
-    if (!tool) return this.skip();
+    if (!requireRuntime('esp-nn-esp32c3', 'the recorded ESP32-C3 figures are not re-measured', this)) return;
+    const tool = runtimePath('esp-nn-esp32c3');
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-espnn-test-'));
     try {
       const out = JSON.parse(execFileSync(tool, [espnnModelFile('kws', dir).path], { encoding: 'utf8' })) as {
