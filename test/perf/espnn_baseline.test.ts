@@ -17,6 +17,7 @@ import {
   ESPNN_MODELS,
   type EspChip,
   espnnBaseline,
+  espnnDiffers,
   espnnModelFile,
   espnnRow,
   rampInput,
@@ -105,6 +106,18 @@ describe('the ESP-NN columns (bench/espnn.ts)', () => {
     expect(espnnRow({ model: 'ad', chip: 'esp32', board: 'esp32-devkitc', bitExact: true, meets: false, note: 'ESP-NN not measured: x' })).to.match(
       /ESP-NN - +ESP-NN not measured: x$/,
     );
+  });
+
+  it('says where ESP-NN differs from the reference kernels, or that it never does where measured', () => {
+    const cell = { model: 'kws', chip: 'esp32c3' as const, board: 'esp32-c3-devkitm-1', bitExact: true, meets: true };
+    expect(
+      espnnDiffers([
+        { ...cell, espnnBitExact: true },
+        { ...cell, model: 'ad', espnnBitExact: false },
+      ]),
+    ).to.equal('ad on esp32c3');
+    expect(espnnDiffers([{ ...cell, espnnBitExact: true }])).to.equal('nowhere (equal in all 1 measured cells, both inputs)');
+    expect(espnnDiffers([cell])).to.equal('no ESP-NN cell measured');
   });
 
   it('makes the ramp input the recorder used', () => {
