@@ -23,6 +23,7 @@
  *   npm run bench -- --sweep [...]: the per-layer perf sweep instead (bench/sweep.ts)
  *   npm run bench -- --mlperf [...]: the MLPerf Tiny models against the best published latencies (bench/mlperf.ts)
  *   npm run bench -- --float [...]: the float column, float32 models against TFLite Micro's float reference kernels (bench/float.ts)
+ *   npm run bench -- --espnn [...]: the ESP-NN columns, person_detect and the MLPerf Tiny models on the ESP32-C3, ESP32-S3 and ESP32 against esp-tflite-micro + ESP-NN (bench/espnn.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -660,6 +661,7 @@ interface BenchArgs {
   sweep?: boolean;
   mlperf?: boolean;
   float?: boolean;
+  espnn?: boolean;
   weightsInRam?: string;
   quick?: boolean;
   json?: boolean;
@@ -685,6 +687,10 @@ const program = new Command('bench')
     '--float',
     "the float column: float32 conv/depthwise/FC models on the M4F and M7 against TFLite Micro's float reference kernels (--models, --boards, --json)",
   )
+  .option(
+    '--espnn',
+    'the ESP-NN columns: person_detect and the MLPerf Tiny models on the ESP32-C3, ESP32-S3 and ESP32 against esp-tflite-micro + ESP-NN (--models, --boards, --json)',
+  )
   .option('--weights-in-ram <mode>', "with --mlperf: run's --weights-in-ram (auto: the most-read tables in SRAM where a board's flash is slower)")
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
@@ -703,7 +709,7 @@ if (cli.weightsInRam !== undefined && !cli.mlperf) {
   process.exit(2);
 }
 const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report', 'markdown'].filter(
-  (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && (cli.mlperf || cli.float)),
+  (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && (cli.mlperf || cli.float || cli.espnn)),
 );
 if (!cli.sweep && sweepOnly.length > 0) {
   process.stderr.write(`error: bench: --${sweepOnly[0]} is an option of --sweep\n`);
@@ -716,6 +722,15 @@ if (cli.float) {
     await runFloat({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true });
   } catch (e) {
     process.stderr.write(`error: bench --float: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+} else if (cli.espnn) {
+  const { runEspnn } = await import('./espnn.ts');
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
+  try {
+    await runEspnn({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true });
+  } catch (e) {
+    process.stderr.write(`error: bench --espnn: ${(e as Error).message}\n`);
     process.exit(2);
   }
 } else if (cli.mlperf) {

@@ -9,8 +9,8 @@
  *
  * and under it `tflm-ref` (the oracle: reference kernels on the host), `tflm-cmsis-m4/run` (TFLite
  * Micro + CMSIS-NN on the emulated Cortex-M4, the yardstick), `tflm-cmsis-m0/run` (the same on
- * the RP2040 in rp2040js) and `tflm-cmsis-m55/run` (the same with CMSIS-NN's MVE kernels on the
- * emulated Cortex-M55). A runtime that is absent is a one-line notice and a skip, CI included.
+ * the RP2040 in rp2040js), `tflm-cmsis-m55/run` (the same with CMSIS-NN's MVE kernels on the
+ * emulated Cortex-M55) and `esp-nn/<chip>/run` (esp-tflite-micro + ESP-NN on Espressif's QEMU). A runtime that is absent is a one-line notice and a skip, CI included.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,9 @@ export const RUNTIMES = {
   'tflm-cmsis-m4-elf': join('tflm-cmsis-m4', 'tflm_cmsis_m4.elf'),
   'tflm-cmsis-m0': join('tflm-cmsis-m0', 'run'),
   'tflm-cmsis-m55': join('tflm-cmsis-m55', 'run'),
+  'esp-nn-esp32c3': join('esp-nn', 'esp32c3', 'run'),
+  'esp-nn-esp32s3': join('esp-nn', 'esp32s3', 'run'),
+  'esp-nn-esp32': join('esp-nn', 'esp32', 'run'),
 } as const;
 
 export type RuntimeName = keyof typeof RUNTIMES;
