@@ -265,8 +265,45 @@ const floatLstm: FuzzGenerator = {
   },
 };
 
+/** SVDF in float32 (TFLite Micro's float SVDF: float weights, bias and variable state), the state carried over the frames. */
+const floatSvdf: FuzzGenerator = {
+  name: 'SVDF',
+  ops: ['SVDF'],
+  dtypes: ['float32'],
+  stateful: true,
+  generate({ b, rand }: FuzzContext) {
+    const batches = chance(rand, 0.7) ? 1 : 2;
+    const inputSize = pick(rand, [1, 2, 3, 5, 8, 12, 17, 40]);
+    const rank = pick(rand, [1, 1, 2]);
+    const units = pick(rand, [1, 2, 3, 4, 8, 12]);
+    const memory = pick(rand, [1, 2, 4, 8, 10]);
+    const filters = units * rank;
+    const values = (n: number) => Float32Array.from({ length: n }, () => Math.fround(2 * rand() - 1));
+    const f = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+    const x = b.input(f([batches, inputSize]));
+    const wf = b.constant(f([filters, inputSize]), values(filters * inputSize));
+    const wt = b.constant(f([filters, memory]), values(filters * memory));
+    // TFLite Micro's SVDF aborts without a bias
+    const bias = b.constant(f([units]), values(units));
+    const state = b.tensor({ ...f([batches, memory * filters]), variable: true });
+    const [y] = b.op('SVDF', [x, wf, wt, bias, state], [f([batches, units])], {
+      rank,
+      activation: pick(rand, ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']),
+      asymmetricQuantizeInputs: false,
+    });
+    b.output(y!);
+  },
+};
+
 function floatOnlyOf(name: string): FuzzGenerator {
   return { ...floatOf(name), dtypes: ['float32'] };
 }
 
-export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf), addN, prelu, ...FLOAT_LIBM_GENERATOR_NAMES.map(floatOnlyOf), floatLstm];
+export const generators: FuzzGenerator[] = [
+  ...FLOAT_GENERATOR_NAMES.map(floatOf),
+  addN,
+  prelu,
+  ...FLOAT_LIBM_GENERATOR_NAMES.map(floatOnlyOf),
+  floatLstm,
+  floatSvdf,
+];
