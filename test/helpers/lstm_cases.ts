@@ -88,3 +88,61 @@ export const zeroState = (graph: Graph, op: Op): TensorBuffer[] =>
     if (t.dtype === 'int8') (buffer as Int8Array).fill(t.quant?.zeroPoint[0] ?? 0);
     return buffer;
   });
+
+export interface FloatLstmSpec {
+  batches: number;
+  steps: number;
+  inputSize: number;
+  units: number;
+  timeMajor?: boolean;
+  cellClip?: number;
+  /** weights and biases drawn uniformly from [-spread, spread) (default 0.6) */
+  spread?: number;
+  /** the gate weights (4 input-to-gate, then 4 recurrent-to-gate) and biases, instead of random ones */
+  weights?: Float32Array[];
+  biases?: Float32Array[];
+  seed?: number;
+}
+
+/** A float32 LSTM in TFLite's 24-input layout: float32 weights, biases and variable states. */
+export function floatLstmGraph(s: FloatLstmSpec): { graph: Graph; op: Op } {
+  const rand = rng(s.seed ?? 1);
+  const spread = s.spread ?? 0.6;
+  const uniform = (n: number) => Float32Array.from({ length: n }, () => Math.fround((2 * rand() - 1) * spread));
+  const [d0, d1] = s.timeMajor ? [s.steps, s.batches] : [s.batches, s.steps];
+  const f32 = (shape: number[], data?: Float32Array, name?: string): TensorSpec => ({
+    shape,
+    dtype: 'float32',
+    ...(data ? { data } : {}),
+    ...(name ? { name } : {}),
+  });
+  const weight = (k: number, cols: number) => f32([s.units, cols], s.weights?.[k] ?? uniform(s.units * cols));
+  const bias = (k: number) => f32([s.units], s.biases?.[k] ?? uniform(s.units));
+  const inputs: (TensorSpec | null)[] = [
+    f32([d0, d1, s.inputSize]),
+    ...[0, 1, 2, 3].map((k) => weight(k, s.inputSize)),
+    ...[4, 5, 6, 7].map((k) => weight(k, s.units)),
+    null,
+    null,
+    null,
+    ...[0, 1, 2, 3].map(bias),
+    null,
+    null,
+    f32([s.batches, s.units], undefined, 'hidden_state'),
+    f32([s.batches, s.units], undefined, 'cell_state'),
+    null,
+    null,
+    null,
+    null,
+  ];
+  const { graph, op } = singleOpGraph('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, [f32([d0, d1, s.units])], {
+    activation: 'TANH',
+    cellClip: s.cellClip ?? 0,
+    projClip: 0,
+    timeMajor: s.timeMajor ?? false,
+    asymmetricQuantizeInputs: false,
+  });
+  for (const i of [op.inputs[18]!, op.inputs[19]!]) graph.tensors[i]!.isVariable = true;
+  graph.inputs = [op.inputs[0]!];
+  return { graph, op };
+}

@@ -228,8 +228,82 @@ export const FLOAT_GENERATOR_NAMES = [
  */
 export const FLOAT_LIBM_GENERATOR_NAMES = ['LOGISTIC', 'TANH', 'ELU', 'SOFTMAX', 'LOG_SOFTMAX'] as const;
 
+/**
+ * UNIDIRECTIONAL_SEQUENCE_LSTM in float32 (TFLite Micro's float LSTM: float weights, biases and
+ * variable states), float32 form only like the other libm ops, its state carried over the frames.
+ * The weights spread as c / sqrt(units), c up to 3: a recurrence that does not amplify a one-ULP
+ * gate difference step by step, where the op's ULP bound holds (docs/kernels.md).
+ */
+const floatLstm: FuzzGenerator = {
+  name: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+  ops: ['UNIDIRECTIONAL_SEQUENCE_LSTM'],
+  dtypes: ['float32'],
+  stateful: true,
+  generate({ b, rand }: FuzzContext) {
+    const batches = chance(rand, 0.7) ? 1 : 2;
+    const steps = pick(rand, [1, 2, 3, 5, 8]);
+    const inputSize = pick(rand, [1, 2, 3, 4, 7, 8, 12, 17, 28]);
+    const units = pick(rand, [1, 2, 3, 4, 5, 8, 12, 16, 20]);
+    const timeMajor = chance(rand, 0.3);
+    const spread = (0.3 + 2.7 * rand()) / Math.sqrt(units);
+    const values = (n: number, s: number) => Float32Array.from({ length: n }, () => Math.fround((2 * rand() - 1) * s));
+    const f = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+    const x = b.input(f(timeMajor ? [steps, batches, inputSize] : [batches, steps, inputSize]));
+    const inputWeights = [0, 1, 2, 3].map(() => b.constant(f([units, inputSize]), values(units * inputSize, spread)));
+    const recurrentWeights = [0, 1, 2, 3].map(() => b.constant(f([units, units]), values(units * units, spread)));
+    const biases = [0, 1, 2, 3].map(() => b.constant(f([units]), values(units, 1)));
+    const hidden = b.tensor({ ...f([batches, units]), variable: true });
+    const cell = b.tensor({ ...f([batches, units]), variable: true });
+    const none = -1;
+    const [y] = b.op(
+      'UNIDIRECTIONAL_SEQUENCE_LSTM',
+      [x, ...inputWeights, ...recurrentWeights, none, none, none, ...biases, none, none, hidden, cell, none, none, none, none],
+      [f(timeMajor ? [steps, batches, units] : [batches, steps, units])],
+      { activation: 'TANH', cellClip: chance(rand, 0.3) ? pick(rand, [0.5, 1, 4]) : 0, projClip: 0, timeMajor, asymmetricQuantizeInputs: false },
+    );
+    b.output(y!);
+  },
+};
+
+/** SVDF in float32 (TFLite Micro's float SVDF: float weights, bias and variable state), the state carried over the frames. */
+const floatSvdf: FuzzGenerator = {
+  name: 'SVDF',
+  ops: ['SVDF'],
+  dtypes: ['float32'],
+  stateful: true,
+  generate({ b, rand }: FuzzContext) {
+    const batches = chance(rand, 0.7) ? 1 : 2;
+    const inputSize = pick(rand, [1, 2, 3, 5, 8, 12, 17, 40]);
+    const rank = pick(rand, [1, 1, 2]);
+    const units = pick(rand, [1, 2, 3, 4, 8, 12]);
+    const memory = pick(rand, [1, 2, 4, 8, 10]);
+    const filters = units * rank;
+    const values = (n: number) => Float32Array.from({ length: n }, () => Math.fround(2 * rand() - 1));
+    const f = (shape: number[]) => ({ shape, dtype: 'float32' as const });
+    const x = b.input(f([batches, inputSize]));
+    const wf = b.constant(f([filters, inputSize]), values(filters * inputSize));
+    const wt = b.constant(f([filters, memory]), values(filters * memory));
+    // TFLite Micro's SVDF aborts without a bias
+    const bias = b.constant(f([units]), values(units));
+    const state = b.tensor({ ...f([batches, memory * filters]), variable: true });
+    const [y] = b.op('SVDF', [x, wf, wt, bias, state], [f([batches, units])], {
+      rank,
+      activation: pick(rand, ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']),
+      asymmetricQuantizeInputs: false,
+    });
+    b.output(y!);
+  },
+};
+
 function floatOnlyOf(name: string): FuzzGenerator {
   return { ...floatOf(name), dtypes: ['float32'] };
 }
 
-export const generators: FuzzGenerator[] = [...FLOAT_GENERATOR_NAMES.map(floatOf), addN, prelu, ...FLOAT_LIBM_GENERATOR_NAMES.map(floatOnlyOf)];
+export const generators: FuzzGenerator[] = [
+  ...FLOAT_GENERATOR_NAMES.map(floatOf),
+  addN,
+  prelu,
+  ...FLOAT_LIBM_GENERATOR_NAMES.map(floatOnlyOf),
+  floatLstm,
+  floatSvdf,
+];

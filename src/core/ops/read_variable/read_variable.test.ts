@@ -4,7 +4,7 @@
  * state assigned) written by our writer in the converter's form (CALL_ONCE init subgraph, VAR_HANDLE,
  * READ_VARIABLE, ASSIGN_VARIABLE), read back by our reader, run for several inferences in one
  * tflm-ref input file (state carried across them, as on a device), by the TS reference with its
- * state carried, and by the generated C on the host.
+ * state carried, and by the generated C on the host; int8 and float32 variables.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { interpret } from '../interpreter.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
 import { parseTflite } from '../../model/tflite/reader.ts';
 import { writeDirectoryAtomically } from '../../../lab/output.ts';
+import { runModel } from '../../../lab/run/run.ts';
 import * as tfl from '../../model/tflite/generated/schema_generated.ts';
 import * as flatbuffers from 'flatbuffers';
 import { type CCase, STRICT_HOST_CFLAGS, evaluateOp, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
@@ -150,6 +151,29 @@ describe('READ_VARIABLE and ASSIGN_VARIABLE (resource variables, streaming state
       // the state matters: the window of the last inference holds earlier frames
       const first = referenceRun(graph, runs.slice(-1));
       if (spec.frames > 0) expect(Buffer.from(ours.subarray(ours.length - first.length)).equals(Buffer.from(first))).to.equal(false);
+    }
+  });
+
+  it('float32 variables: TFLite Micro, the reference and the host C (ASan+UBSan) agree bit for bit, state carried', async function () {
+    const graph = streamingGraph({ frames: 3, channels: 5, q: { scale: 1, zeroPoint: 0 }, float32: true });
+    expect(graph.tensors.find((t) => t.isVariable)!.dtype).to.equal('float32');
+    const rand = rng(29);
+    const specials = [0, -0, NaN, Infinity, -Infinity, 1e-45, 3.4028235e38];
+    const runs = Array.from({ length: 5 }, (_, k) => [
+      new Uint8Array(Float32Array.from({ length: 5 }, (_, i) => (k === 4 ? specials[i]! : Math.fround(rand() * 8 - 4))).buffer),
+    ]);
+    const ours = referenceRun(parseTflite(writeTflite(graph), 'streaming_float.tflite'), runs);
+    if (tflmRefAvailable(this))
+      expect(Buffer.from(ours).toString('hex')).to.equal(Buffer.from(runTflmRef(writeTflite(graph), concatBytes(runs.flat())).outputs).toString('hex'));
+    const dir = mkdtempSync(join(tmpdir(), 'tf-resvar-float-'));
+    try {
+      const path = join(dir, 'streaming_float.tflite');
+      writeFileSync(path, writeTflite(graph));
+      const report = await runModel(path, { target: 'host', cases: runs, carryState: true, sanitize: true });
+      expect(report.matchesReference).to.equal(true);
+      expect(report.floatTolerance?.ulps).to.deep.equal([0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

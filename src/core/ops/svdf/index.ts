@@ -5,7 +5,8 @@
  * filter) left by one, writes each filter's new feature value (input · weights_feature, requantized to
  * the state's type, int16 or int8) into its last slot, then per unit sums the filters' dot products
  * of state and weights_time over memory (plus bias) and requantizes to the int8 output. No fused
- * activation is applied on the integer path, as in TFLite Micro.
+ * activation is applied on the integer path, as in TFLite Micro. Float32 layers go to TFLite Micro's
+ * float SVDF (svdf_float.ts).
  */
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount, isConstant } from '../../ir/graph.ts';
@@ -14,6 +15,8 @@ import type { LayerEmitContext, OpDef } from '../op.ts';
 import { svdfDspVariant } from './dsp.ts';
 import { svdfM0plusVariant } from './m0plus.ts';
 import { svdfRv32Variant } from './rv32.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { SVDF_FLOAT_KERNEL } from './svdf_float.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import {
   optionalInput,
@@ -220,4 +223,5 @@ const def: OpDef<SvdfParams> = {
   variants: [svdfDspVariant, svdfM0plusVariant, svdfRv32Variant],
 };
 
-export default def;
+// float32 layers: TFLite Micro's EvalFloatSvdfReference (svdf_float.ts)
+export default withFloatVariant(def, SVDF_FLOAT_KERNEL);

@@ -6,7 +6,7 @@
  * and saturate separately before the saturating add, sigmoid (tanh for the cell gate) maps Q3.12 to
  * Q0.15; then c = sat16(f*c + i*g) (clipped), h = tanh(c)*o requantized to the hidden state's int8.
  * The hidden and cell states are variable tensors: read and updated in place, kept between
- * inferences until reset.
+ * inferences until reset. Float32 layers go to TFLite Micro's float LSTM (lstm_float.ts).
  */
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
@@ -19,6 +19,8 @@ import { emitLstmRv32 } from './rv32.ts';
 import { PAIR_MAX_COLUMNS, lstmPairsScratchBytes, pairColumns } from './pairs.ts';
 import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
+import { withFloatVariant } from '../common/families/float_variant.ts';
+import { LSTM_FLOAT_KERNEL } from './lstm_float.ts';
 import { chooseStorage, firstApplicableVariant } from '../variant.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import {
@@ -479,4 +481,5 @@ const def: OpDef<LstmParams> = {
   },
 };
 
-export default def;
+// float32 layers: TFLite Micro's float LSTM (lstm_float.ts)
+export default withFloatVariant(def, LSTM_FLOAT_KERNEL);

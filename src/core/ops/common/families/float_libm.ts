@@ -33,6 +33,7 @@ export const FLOAT_LIBM_ULP: Readonly<Record<string, number>> = {
   LOG: 1,
   SOFTMAX: 3,
   LOG_SOFTMAX: 4,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: 16,
 };
 
 /**
@@ -40,7 +41,7 @@ export const FLOAT_LIBM_ULP: Readonly<Record<string, number>> = {
  * row's largest values is -logf(sum) with sum just above 1, where one ULP of the sum is thousands of
  * ULPs of the (tiny) output.
  */
-export const FLOAT_LIBM_FLOOR: Readonly<Record<string, number>> = { LOG_SOFTMAX: 1 };
+export const FLOAT_LIBM_FLOOR: Readonly<Record<string, number>> = { LOG_SOFTMAX: 1, UNIDIRECTIONAL_SEQUENCE_LSTM: 1 };
 
 /** The floor of `kind`'s ULP bound (0: plain ULPs), see FLOAT_LIBM_FLOOR. */
 export function floatUlpFloor(kind: string): number {

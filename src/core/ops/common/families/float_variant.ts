@@ -30,6 +30,8 @@ export interface FloatKernel<P extends FloatTagged> {
   prepare(graph: Graph, op: Op): P;
   /** default: the integer definition's count */
   macs?(graph: Graph, op: Op): number;
+  /** scratch the kernel's C takes (default none) */
+  scratchBytes?(p: P): number;
   evaluate(p: P, inputs: (TensorBuffer | undefined)[], outputs: TensorBuffer[]): void;
   emitC(p: P, ctx: LayerEmitContext): string;
 }
@@ -58,6 +60,7 @@ export function withFloatVariant<P, PF extends FloatTagged>(
     name: 'portable float32',
     family: 'portable',
     applies: () => true,
+    ...(kernel.scratchBytes ? { scratchBytes: (p: PF) => kernel.scratchBytes!(p) } : {}),
     emit: (p, ctx) => kernel.emitC(p, ctx),
   };
   const dispatcher: OpDef<P | PF> = {
@@ -66,13 +69,13 @@ export function withFloatVariant<P, PF extends FloatTagged>(
     check: (graph, op) => (selects(graph, op) ? kernel.check(graph, op) : base.check(graph, op)),
     prepare: (graph, op, kernels) => (selects(graph, op) ? kernel.prepare(graph, op) : base.prepare(graph, op, kernels)),
     macs: (graph, op) => (selects(graph, op) && kernel.macs ? kernel.macs(graph, op) : base.macs(graph, op)),
-    // the float kernel is portable C with no scratch and no overlap; integer layers choose as before
-    selectVariant: (p, isa, prefer, kernels) =>
-      (isFloatParams(p)
-        ? portable
-        : base.selectVariant
-          ? base.selectVariant(p as P, isa, prefer, kernels)
-          : chooseStorage(base, p as P, isa, prefer, kernels)) as KernelVariant<P | PF>,
+    // the float kernel is portable C with no overlap (and its own scratch, if any); integer layers choose as before,
+    // among the variants of the definition it is called on (a copy with its own variants, in tests, keeps them)
+    selectVariant(this: OpDef<P | PF> | undefined, p, isa, prefer, kernels) {
+      if (isFloatParams(p)) return portable as KernelVariant<P | PF>;
+      if (base.selectVariant) return base.selectVariant(p as P, isa, prefer, kernels) as KernelVariant<P | PF>;
+      return chooseStorage((this ?? base) as OpDef<P>, p as P, isa, prefer, kernels) as KernelVariant<P | PF>;
+    },
     evaluate: (p, inputs, outputs) => (isFloatParams(p) ? kernel.evaluate(p as PF, inputs, outputs) : base.evaluate(p as P, inputs, outputs)),
     emitC: (p, ctx) => (isFloatParams(p) ? kernel.emitC(p as PF, ctx) : base.emitC(p as P, ctx)),
   };

@@ -50,6 +50,8 @@ export function variableOp(kind: 'READ_VARIABLE' | 'ASSIGN_VARIABLE', dir: strin
   return {
     kind,
     dir,
+    // a byte copy whatever the dtype: float32 variables as TFLite Micro's memcpy moves them
+    floatKernel: true,
     check(graph, op) {
       prepareCopy(graph, op, assign);
     },
