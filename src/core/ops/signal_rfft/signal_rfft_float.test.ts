@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * SignalRfft and SignalIrfft float32 (float_fft.ts, signal_fft_float.h): every fft_length TFLite Micro
+ * takes up to 64 and a sweep of longer ones (radices 2, 3, 4, 5 in every position), frames of random,
+ * large, tiny, subnormal, signed-zero and mixed-magnitude samples, against TFLite Micro (tflm-ref)
+ * byte for byte, and the generated C (host gcc, ASan + UBSan) against the reference. The emulated
+ * targets run them in signal_fft_float_emulated.test.ts.
+ */
+import { expect } from 'chai';
+import { encodeCustomOptions } from '../../model/tflite/custom_options.ts';
+import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
+import { type FrameCase, expectFramesAgree, referenceOverFrames } from '../../../../test/helpers/frame_checks.ts';
+import { rng } from '../../../../test/helpers/op_harness.ts';
+import { FLOAT_FRAME_KINDS, floatSamples } from '../../../../test/helpers/fft_frames.ts';
+import { compileGraph } from '../../compile.ts';
+import { unsupportedFftLength } from './fixed_fft.ts';
+import { floatFftPlan } from './float_fft.ts';
+
+const FLOAT32 = 0;
+
+/** Every fft_length TFLite Micro's FFT takes, from 4 to `max`. */
+export function acceptedLengths(max: number): number[] {
+  return Array.from({ length: max + 1 }, (_, n) => n).filter((n) => unsupportedFftLength(n) === undefined);
+}
+
+export function floatRfftCase(name: string, fftLength: number, inputLength: number, frames: number, seed: number, kinds = FLOAT_FRAME_KINDS): FrameCase {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const x = b.input({ shape: [frames, inputLength], dtype: 'float32' });
+  const [y] = b.op('CUSTOM:SignalRfft', [x], [{ shape: [frames, fftLength + 2], dtype: 'float32' }], {
+    customOptions: encodeCustomOptions({ T: FLOAT32, fft_length: fftLength }),
+  });
+  b.output(y!);
+  const sequence = kinds.map((kind) => [new Uint8Array(floatSamples(kind, frames * inputLength, rand).buffer)]);
+  return { name: `SignalRfft float32 ${frames}x${inputLength} fft_length ${fftLength}`, graph: b.build(), frames: sequence };
+}
+
+/** IRFFT of `bins` complex values per frame (at least fft_length / 2 + 1; the rest unread). */
+export function floatIrfftCase(name: string, fftLength: number, bins: number, frames: number, seed: number, kinds = FLOAT_FRAME_KINDS): FrameCase {
+  const rand = rng(seed);
+  const b = new GraphBuilder(name);
+  const x = b.input({ shape: [frames, 2 * bins], dtype: 'float32' });
+  const [y] = b.op('CUSTOM:SignalIrfft', [x], [{ shape: [frames, fftLength], dtype: 'float32' }], {
+    customOptions: encodeCustomOptions({ T: FLOAT32, fft_length: fftLength }),
+  });
+  b.output(y!);
+  const sequence = kinds.map((kind) => [new Uint8Array(floatSamples(kind, frames * 2 * bins, rand).buffer)]);
+  return { name: `SignalIrfft float32 ${frames}x${bins} bins fft_length ${fftLength}`, graph: b.build(), frames: sequence };
+}
+
+const LONGER = [72, 80, 96, 100, 120, 128, 150, 160, 200, 240, 250, 256, 300, 320, 384, 400, 480, 500, 512, 600, 640, 750, 960, 1000, 1024, 2048];
+
+describe('SignalRfft / SignalIrfft float32', () => {
+  it('computes twiddles as kissfft does: double cos and sin rounded to float, (1, -0) first forward', () => {
+    const forward = floatFftPlan(16, false);
+    expect(Object.is(forward.twiddles[1], -0)).to.equal(true);
+    expect(Object.is(floatFftPlan(16, true).twiddles[1], 0)).to.equal(true);
+    expect(forward.twiddles[2]).to.equal(Math.fround(Math.cos((-2 * Math.PI) / 8)));
+    expect(forward.superTwiddles.length).to.equal(8);
+  });
+
+  it("gives a constant frame its sum at DC, undivided, and kissfft's signed zeros elsewhere (hand-checked)", () => {
+    const c = floatRfftCase('dc', 8, 8, 1, 1, ['zeros']);
+    c.frames = [[new Uint8Array(new Float32Array(8).fill(0.5).buffer)]];
+    const y = referenceOverFrames(c)[0]![0]!;
+    const out = new Float32Array(y.buffer, y.byteOffset, 10);
+    // the zeros' signs are kissfft's (TFLite Micro gives the same bytes)
+    expect(Array.from(out)).to.deep.equal([4, 0, 0, 0, 0, -0, 0, -0, 0, 0]);
+    expect(Array.from(out, (v) => Object.is(v, -0))).to.deep.equal([false, false, false, false, false, true, false, true, false, false]);
+    expectFramesAgree([c]);
+  });
+
+  it(`rfft: every fft_length TFLite Micro takes up to 64 (${acceptedLengths(64).length}), equal to TFLite Micro, its C equal to the reference`, () => {
+    expectFramesAgree(acceptedLengths(64).map((n, k) => floatRfftCase(`rf${k}`, n, n - (k % 3 === 2 ? 1 : 0), 1 + (k % 2), 1100 + k)));
+  });
+
+  it(`rfft: ${LONGER.length} longer lengths, zero-padded frames among them`, () => {
+    expectFramesAgree(LONGER.map((n, k) => floatRfftCase(`rl${k}`, n, k % 4 === 1 ? Math.floor((n * 3) / 4) : n, 1, 1200 + k)));
+  });
+
+  it(`irfft: every fft_length TFLite Micro takes up to 64, equal to TFLite Micro, its C equal to the reference`, () => {
+    expectFramesAgree(acceptedLengths(64).map((n, k) => floatIrfftCase(`if${k}`, n, n / 2 + 1 + (k % 3 === 2 ? 1 : 0), 1 + (k % 2), 1300 + k)));
+  });
+
+  it(`irfft: ${LONGER.length} longer lengths`, () => {
+    expectFramesAgree(LONGER.map((n, k) => floatIrfftCase(`il${k}`, n, n / 2 + 1, 1, 1400 + k)));
+  });
+
+  it('refuses a float32 layer whose T says int16, naming the tensor', () => {
+    const b = new GraphBuilder('bad');
+    const x = b.input({ shape: [1, 8], dtype: 'float32' });
+    const [y] = b.op('CUSTOM:SignalRfft', [x], [{ shape: [1, 10], dtype: 'float32' }], { customOptions: encodeCustomOptions({ T: 7, fft_length: 8 }) });
+    b.output(y!);
+    expect(() => compileGraph(b.build())).to.throw(/SignalRfft.*input .* is float32; option 'T' says int16/);
+  });
+});
