@@ -7,6 +7,10 @@
  * targets run them in signal_fft_float_emulated.test.ts.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir } from '../../../../test/build/helpers.ts';
 import { encodeCustomOptions } from '../../model/tflite/custom_options.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { type FrameCase, expectFramesAgree, referenceOverFrames } from '../../../../test/helpers/frame_checks.ts';
@@ -57,6 +61,67 @@ describe('SignalRfft / SignalIrfft float32', () => {
     expect(Object.is(floatFftPlan(16, true).twiddles[1], 0)).to.equal(true);
     expect(forward.twiddles[2]).to.equal(Math.fround(Math.cos((-2 * Math.PI) / 8)));
     expect(forward.superTwiddles.length).to.equal(8);
+  });
+
+  it("every twiddle of every fft_length TFLite Micro takes (4..65536) equals the C library's (float)cos and (float)sin, as kissfft computes them", () => {
+    // the host's libm is the one tflm-ref calls; the phases are kissfft's expressions, in double
+    const lengths = acceptedLengths(65536);
+    const { dir, cleanup } = scratchDir('twiddles');
+    try {
+      const program = `#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+static const int lengths[] = { ${lengths.join(', ')} };
+static uint32_t bits(double v) { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); return u; }
+int main(void) {
+  const double pi = 3.141592653589793238462643383279502884197169399375105820974944;
+  const double pi2 = 3.14159265358979323846264338327;
+  unsigned i, k, inv;
+  for (k = 0; k < sizeof lengths / sizeof lengths[0]; ++k) {
+    const int nfft = lengths[k] / 2;
+    for (inv = 0; inv < 2; ++inv) {
+      uint32_t h = 2166136261u;
+      for (i = 0; i < (unsigned)nfft; ++i) {
+        double phase = -2 * pi * i / nfft;
+        if (inv) phase *= -1;
+        h = (h ^ bits(cos(phase))) * 16777619u;
+        h = (h ^ bits(sin(phase))) * 16777619u;
+      }
+      for (i = 0; i < (unsigned)nfft / 2; ++i) {
+        double phase = -pi2 * ((double)(i + 1) / nfft + .5);
+        if (inv) phase *= -1;
+        h = (h ^ bits(cos(phase))) * 16777619u;
+        h = (h ^ bits(sin(phase))) * 16777619u;
+      }
+      printf("%u\\n", h);
+    }
+  }
+  return 0;
+}
+`;
+      writeFileSync(join(dir, 'tw.c'), program);
+      execFileSync('gcc', ['-std=c99', '-O0', '-o', join(dir, 'tw'), join(dir, 'tw.c'), '-lm']);
+      const c = execFileSync(join(dir, 'tw'), { encoding: 'utf8' }).trim().split('\n').map(Number);
+      // FNV-1a over the float bits, as the C does
+      const fnv = (a: Float32Array, h: number): number => {
+        for (const v of new Uint32Array(a.buffer, a.byteOffset, a.length)) h = Math.imul((h ^ v) >>> 0, 16777619) >>> 0;
+        return h;
+      };
+      const ts = lengths.flatMap((n) =>
+        [false, true].map((inv) => {
+          const p = floatFftPlan(n, inv);
+          return fnv(p.superTwiddles, fnv(p.twiddles, 2166136261));
+        }),
+      );
+      expect(c.length).to.equal(2 * lengths.length);
+      expect(
+        lengths.filter((_, k) => c[2 * k] !== ts[2 * k] || c[2 * k + 1] !== ts[2 * k + 1]),
+        'fft_lengths whose twiddles differ',
+      ).to.deep.equal([]);
+    } finally {
+      cleanup();
+    }
   });
 
   it("gives a constant frame its sum at DC, undivided, and kissfft's signed zeros elsewhere (hand-checked)", () => {
