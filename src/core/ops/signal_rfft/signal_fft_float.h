@@ -32,13 +32,13 @@ typedef struct {
 
 /* C_MUL: (ar * br - ai * bi, ar * bi + ai * br), each product rounded */
 #define TF_FFTF_CMUL(mr, mi, ar, ai, br, bi) \
-  do {                                       \
-    const float p0_ = (ar) * (br);           \
-    const float p1_ = (ai) * (bi);           \
-    const float p2_ = (ar) * (bi);           \
-    const float p3_ = (ai) * (br);           \
-    (mr) = p0_ - p1_;                        \
-    (mi) = p2_ + p3_;                        \
+  do { \
+    const float p0_ = (ar) * (br); \
+    const float p1_ = (ai) * (bi); \
+    const float p2_ = (ar) * (bi); \
+    const float p3_ = (ai) * (br); \
+    (mr) = p0_ - p1_; \
+    (mi) = p2_ + p3_; \
   } while (0)
 
 static void tf_fftf_bfly2(float *f, const float *tw, int32_t stride, int32_t m) {
@@ -165,10 +165,14 @@ static void tf_fftf_complex(const tf_fftf_plan_t *p, float *buf) {
     const int32_t radix = p->radix[s], m = p->span[s], stride = p->stride[s];
     for (b = 0; b < stride; ++b) {
       float *f = buf + 2 * b * radix * m;
-      if (radix == 2) tf_fftf_bfly2(f, p->twiddles, stride, m);
-      else if (radix == 3) tf_fftf_bfly3(f, p->twiddles, stride, m);
-      else if (radix == 4) tf_fftf_bfly4(f, p->twiddles, stride, m, p->inverse);
-      else tf_fftf_bfly5(f, p->twiddles, stride, m);
+      if (radix == 2)
+        tf_fftf_bfly2(f, p->twiddles, stride, m);
+      else if (radix == 3)
+        tf_fftf_bfly3(f, p->twiddles, stride, m);
+      else if (radix == 4)
+        tf_fftf_bfly4(f, p->twiddles, stride, m, p->inverse);
+      else
+        tf_fftf_bfly5(f, p->twiddles, stride, m);
     }
   }
 }
