@@ -578,6 +578,8 @@ function tensorConst(symbol: string, t: Tensor): ConstArray {
 function floatLiteral(v: number): string {
   if (Number.isNaN(v)) return '(0.0f / 0.0f)';
   if (!Number.isFinite(v)) return v > 0 ? '(1.0f / 0.0f)' : '(-1.0f / 0.0f)';
+  // toPrecision drops the sign of -0, which a float computation can tell from +0
+  if (Object.is(v, -0)) return '-0.0f';
   return `${v.toPrecision(9)}f`;
 }
 

@@ -268,6 +268,6 @@ export interface OpDef<P = any> {
 export interface OpStateSpec {
   /** appended to the op's first output's name: `<output>/<name>` */
   name: string;
-  dtype: 'int8' | 'uint8' | 'int16' | 'int32' | 'uint32' | 'uint64';
+  dtype: 'int8' | 'uint8' | 'int16' | 'int32' | 'uint32' | 'uint64' | 'float32';
   shape: number[];
 }

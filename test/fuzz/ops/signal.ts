@@ -2,7 +2,8 @@
 /**
  * Generators for the 14 ops of TFLite Micro's signal library (custom ops `CUSTOM:Signal<Name>`, their
  * options a FlexBuffers map), with the options TFLite Micro's own tests and the micro_speech
- * front-end use, and shapes around them. The stateful ones (framer, stacker, delay, overlap-add,
+ * front-end use, and shapes around them. Rfft, Irfft and OverlapAdd also draw their float32 form
+ * (the only signal ops TFLite Micro runs in float). The stateful ones (framer, stacker, delay, overlap-add,
  * spectral subtraction's noise estimate) run over several frames without a reset (`stateful`,
  * SEQUENCE_FRAMES in ../batch.ts). A generator whose op has no kernel here yet is left out of the
  * campaign with a note until the op is registered.
@@ -17,6 +18,7 @@ import type { FuzzContext, FuzzGenerator } from './types.ts';
 
 const TYPE_INT16 = 7;
 const TYPE_INT32 = 2;
+const TYPE_FLOAT32 = 0;
 
 /** Leading dimensions of a signal tensor: none mostly, sometimes rows with a buffer each. */
 function rows(rand: () => number): number[] {
@@ -66,9 +68,13 @@ const fftAutoScale: FuzzGenerator = {
   },
 };
 
-/** An FFT's length (a power of two) and its element type: int16 mostly, int32 (T = INT32) sometimes. */
-function fftShape(rand: () => number): { length: number; dtype: 'int16' | 'int32'; T: number } {
+/**
+ * An FFT's length (a power of two) and its element type: int16 mostly, int32 (T = INT32) sometimes;
+ * the float32 form (T = FLOAT32) also draws lengths with radices 3 and 5.
+ */
+function fftShape(rand: () => number, float = false): { length: number; dtype: 'int16' | 'int32' | 'float32'; T: number } {
   // TFLite Micro's kiss_fftr crashes on a length of 2 (one complex point): 4 and up
+  if (float) return { length: pick(rand, [4, 6, 10, 12, 20, 30, 48, 64, 100, 120, 240, 256, 480, 512]), dtype: 'float32', T: TYPE_FLOAT32 };
   const length = pick(rand, [4, 8, 16, 32, 64, 128, 256, 512]);
   return chance(rand, 0.7) ? { length, dtype: 'int16', T: TYPE_INT16 } : { length, dtype: 'int32', T: TYPE_INT32 };
 }
@@ -76,9 +82,9 @@ function fftShape(rand: () => number): { length: number; dtype: 'int16' | 'int32
 const rfft: FuzzGenerator = {
   name: 'CUSTOM:SignalRfft',
   ops: ['CUSTOM:SignalRfft'],
-  dtypes: ['int16'],
-  generate({ b, rand }: FuzzContext) {
-    const { length, dtype, T } = fftShape(rand);
+  dtypes: ['int16', 'float32'],
+  generate({ b, rand, floatForm }: FuzzContext) {
+    const { length, dtype, T } = fftShape(rand, floatForm === 'float32');
     // a frame shorter than the FFT is zero-padded (micro_speech: 480 samples into 512)
     const frame = chance(rand, 0.6) ? length : int(rand, 1, length);
     const lead = rows(rand);
@@ -93,9 +99,9 @@ const rfft: FuzzGenerator = {
 const irfft: FuzzGenerator = {
   name: 'CUSTOM:SignalIrfft',
   ops: ['CUSTOM:SignalIrfft'],
-  dtypes: ['int16'],
-  generate({ b, rand }: FuzzContext) {
-    const { length, dtype, T } = fftShape(rand);
+  dtypes: ['int16', 'float32'],
+  generate({ b, rand, floatForm }: FuzzContext) {
+    const { length, dtype, T } = fftShape(rand, floatForm === 'float32');
     const lead = rows(rand);
     const x = b.input({ shape: [...lead, length + 2], dtype });
     const [y] = b.op('CUSTOM:SignalIrfft', [x], [{ shape: [...lead, length], dtype }], {
@@ -376,9 +382,10 @@ const delay: FuzzGenerator = {
 const overlapAdd: FuzzGenerator = {
   name: 'CUSTOM:SignalOverlapAdd',
   ops: ['CUSTOM:SignalOverlapAdd'],
-  dtypes: ['int16'],
+  dtypes: ['int16', 'float32'],
   stateful: true,
-  generate({ b, rand }: FuzzContext) {
+  generate({ b, rand, floatForm }: FuzzContext) {
+    const [dtype, T] = floatForm === 'float32' ? (['float32', TYPE_FLOAT32] as const) : (['int16', TYPE_INT16] as const);
     const [frameSize, frameStep] = pick(rand, [
       [4, 1],
       [4, 2],
@@ -392,9 +399,9 @@ const overlapAdd: FuzzGenerator = {
     const step = frameStep === 0 ? int(rand, 1, frameSize!) : frameStep!;
     const lead = rows(rand);
     const frames = pick(rand, [1, 1, 2, 3]);
-    const x = b.input({ shape: [...lead, frames, frameSize!], dtype: 'int16' });
-    const [y] = b.op('CUSTOM:SignalOverlapAdd', [x], [{ shape: [...lead, frames * step], dtype: 'int16' }], {
-      customOptions: encodeCustomOptions({ T: TYPE_INT16, frame_step: step }),
+    const x = b.input({ shape: [...lead, frames, frameSize!], dtype });
+    const [y] = b.op('CUSTOM:SignalOverlapAdd', [x], [{ shape: [...lead, frames * step], dtype }], {
+      customOptions: encodeCustomOptions({ T, frame_step: step }),
     });
     b.output(y!);
   },

@@ -3,15 +3,19 @@
  * SignalIrfft (TFLite Micro's signal/micro/kernels/irfft.cc): the inverse real FFT of each frame of
  * fft_length / 2 + 1 interleaved complex bins (the input's innermost dimension holds them, and may
  * hold more, which are not read) to fft_length samples, int16 or int32 (option `T`), with kissfft's
- * fixed-point scaling (signal_rfft/fixed_fft.ts, signal_fft.h).
+ * fixed-point scaling (signal_rfft/fixed_fft.ts, signal_fft.h). float32 (`T` 0) runs kissfft's float
+ * build in its order of float operations, then divides each sample by fft_length as TFLite Micro's
+ * IrfftFloatApply does (signal_rfft/float_fft.ts, signal_fft_float.h).
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
-import type { LayerEmitContext, OpDef } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
+import { chooseStorage } from '../variant.ts';
 import { elements, innerSize, signalKind } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
-import { type FftLayer, emitPlan, fftLayer, planSummary } from '../signal_rfft/fft_layer.ts';
+import { type FftLayer, emitFloatPlan, emitPlan, fftLayer, planSummary } from '../signal_rfft/fft_layer.ts';
 import { inverseRealFft } from '../signal_rfft/fixed_fft.ts';
+import { inverseRealFftFloat } from '../signal_rfft/float_fft.ts';
 
 export interface SignalIrfftParams extends FftLayer {
   frames: number;
@@ -32,9 +36,22 @@ function prepareIrfft(graph: Graph, op: Op): SignalIrfftParams {
   return { ...layer, frames, inputStride: 2 * complexLength };
 }
 
+/** The float32 kernel, on every target: plain C whose float operations are kissfft's. */
+const floatVariant: KernelVariant<SignalIrfftParams> = {
+  name: 'portable float32',
+  family: 'portable',
+  applies: (p) => p.floatPlan !== undefined,
+  // the split bins the FFT then reads in its own order
+  scratchBytes: (p) => p.fftLength * 4,
+  emit: (p, ctx) => emitIrfftFloat(p, ctx),
+  cFiles: ['signal_rfft/signal_fft_float.h'],
+};
+
 const signalIrfft: OpDef<SignalIrfftParams> = {
   kind: signalKind('SignalIrfft'),
   dir: import.meta.dirname,
+  floatKernel: true,
+  selectVariant: (p, isa, prefer, kernels) => (p.floatPlan ? floatVariant : chooseStorage(signalIrfft, p, isa, prefer, kernels)),
   check: (graph, op) => void prepareIrfft(graph, op),
   prepare: prepareIrfft,
   macs: (graph, op) => {
@@ -42,6 +59,12 @@ const signalIrfft: OpDef<SignalIrfftParams> = {
     return p.frames * p.plan.points * p.plan.stages.length * 4;
   },
   evaluate(p, inputs, outputs) {
+    if (p.floatPlan) {
+      const x = inputs[0] as Float32Array;
+      const y = outputs[0] as Float32Array;
+      for (let f = 0; f < p.frames; f++) inverseRealFftFloat(p.floatPlan, x.subarray(f * p.inputStride), y.subarray(f * p.fftLength, (f + 1) * p.fftLength));
+      return;
+    }
     const x = inputs[0] as Int16Array | Int32Array;
     const y = outputs[0] as Int16Array | Int32Array;
     for (let f = 0; f < p.frames; f++) inverseRealFft(p.plan, x.subarray(f * p.inputStride), y.subarray(f * p.fftLength, (f + 1) * p.fftLength));
@@ -55,7 +78,7 @@ const signalIrfft: OpDef<SignalIrfftParams> = {
       name: 'arm-dsp',
       family: 'arm-dsp',
       // the int16 FFT in packed lanes; the int32 one keeps the portable C (64-bit products)
-      applies: (p) => p.width === 16,
+      applies: (p) => p.width === 16 && !p.floatPlan,
       scratchBytes: (p) => (p.fftLength * p.width) / 8,
       emit: (p, ctx) => emitIrfft(p, ctx, 'arm-dsp', 'tf_fft16_dsp_irfft'),
       cFiles: ['signal_rfft/signal_fft_dsp.h'],
@@ -74,6 +97,20 @@ function emitIrfft(p: SignalIrfftParams, ctx: LayerEmitContext, variant: string,
     `  ${t} *work = (${t} *)(void *)${ctx.scratch()};\n` +
     `  int32_t f;\n` +
     `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputStride}, out += ${p.fftLength}) ${kernel}(&${plan}, in, work, out);\n` +
+    `}\n`
+  );
+}
+
+function emitIrfftFloat(p: SignalIrfftParams, ctx: LayerEmitContext): string {
+  const plan = emitFloatPlan(p.floatPlan!, ctx);
+  return (
+    `/* SignalIrfft ${planSummary(p)}: ${p.frames} frame(s) (portable float32) */\n` +
+    `static void ${ctx.fnName}(void) {\n` +
+    `  const float *in = ${ctx.input(0)};\n` +
+    `  float *out = ${ctx.output(0)};\n` +
+    `  float *work = (float *)(void *)${ctx.scratch()};\n` +
+    `  int32_t f;\n` +
+    `  for (f = 0; f < ${p.frames}; ++f, in += ${p.inputStride}, out += ${p.fftLength}) tf_fftf_irfft(&${plan}, in, work, out);\n` +
     `}\n`
   );
 }

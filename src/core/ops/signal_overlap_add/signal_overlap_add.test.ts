@@ -5,6 +5,7 @@ import type { DType } from '../../ir/graph.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { type FrameCase, expectFramesAgree, referenceOverFrames } from '../../../../test/helpers/frame_checks.ts';
 import { randomInt16, rng } from '../../../../test/helpers/op_harness.ts';
+import { FLOAT_FRAME_KINDS, floatSamples } from '../../../../test/helpers/fft_frames.ts';
 import { compileGraph } from '../../compile.ts';
 import signalOverlapAdd from './index.ts';
 
@@ -44,6 +45,20 @@ function overlapAddCase(k: number, rows: number[], frames: number, frameSize: nu
   };
 }
 
+/** float32 frames of every kind in turn (random, large, tiny, subnormal, signed zeros, ...), state carried across them. */
+function floatOverlapAddCase(k: number, rows: number[], frames: number, frameSize: number, frameStep: number, invocations: number): FrameCase {
+  const rand = rng(1900 + k);
+  const n = rows.reduce((a, d) => a * d, 1) * frames * frameSize;
+  const sequence = Array.from({ length: invocations }, (_, j) => [
+    new Uint8Array(floatSamples(FLOAT_FRAME_KINDS[(j + k) % FLOAT_FRAME_KINDS.length]!, n, rand).buffer),
+  ]);
+  return {
+    name: `SignalOverlapAdd float32 [${rows.join(',')}${rows.length ? ',' : ''}${frames},${frameSize}] step ${frameStep}`,
+    graph: overlapAddGraph(`overlap_add_f${k}`, rows, frames, frameSize, frameStep, 'float32'),
+    frames: sequence,
+  };
+}
+
 describe('SignalOverlapAdd', () => {
   it('adds overlapping frames as TFLite Micro (hand-checked: frames of 4, step 2, saturating)', () => {
     const frames = [
@@ -59,12 +74,13 @@ describe('SignalOverlapAdd', () => {
     ]);
   });
 
-  it('refuses float32 and a step past the frame, in one line naming the op', () => {
-    // a whole float model stops earlier (prepareGraph's float-model line); the op's own check says why too
-    const float = overlapAddGraph('f', [], 2, 8, 4, 'float32');
-    expect(() => signalOverlapAdd.check(float, float.ops[0]!)).to.throw(
-      /SignalOverlapAdd.*float32 SignalOverlapAdd is not supported: tinyforge compiles the int16\/int32 kernels/,
-    );
+  it('refuses a float32 layer whose T says int16 and a step past the frame, in one line naming the op', () => {
+    const b = new GraphBuilder('t');
+    const x = b.input({ shape: [2, 8], dtype: 'float32' });
+    const [y] = b.op('CUSTOM:SignalOverlapAdd', [x], [{ shape: [8], dtype: 'float32' }], { customOptions: encodeCustomOptions({ T: INT16, frame_step: 4 }) });
+    b.output(y!);
+    const float = b.build();
+    expect(() => signalOverlapAdd.check(float, float.ops[0]!)).to.throw(/SignalOverlapAdd.*custom option 'T' is 7; the float32 kernel takes 0 \(FLOAT32\)/);
     expect(() => compileGraph(overlapAddGraph('s', [], 2, 4, 5))).to.throw(/SignalOverlapAdd.*'frame_step' is 5; expected an integer in 1\.\.4/);
   });
 
@@ -84,6 +100,23 @@ describe('SignalOverlapAdd', () => {
       overlapAddCase(17, [2], 3, 8, 3, 3),
       overlapAddCase(10, [], 2, 64, 16, 6),
       overlapAddCase(11, [2], 1, 33, 11, 5),
+    ]);
+  });
+
+  it('float32: equals TFLite Micro and its C equals the reference, frame after frame, on 12 cases (buffer + input, one rounding)', () => {
+    expectFramesAgree([
+      floatOverlapAddCase(0, [], 1, 4, 2, 8),
+      floatOverlapAddCase(1, [], 3, 8, 4, 8),
+      floatOverlapAddCase(2, [], 2, 5, 5, 4),
+      floatOverlapAddCase(3, [3], 2, 6, 1, 8),
+      floatOverlapAddCase(4, [], 1, 512, 256, 8),
+      floatOverlapAddCase(5, [], 2, 480, 160, 5),
+      floatOverlapAddCase(6, [2, 2], 1, 7, 2, 8),
+      floatOverlapAddCase(7, [], 4, 3, 2, 8),
+      floatOverlapAddCase(8, [], 1, 1, 1, 4),
+      floatOverlapAddCase(9, [5], 3, 16, 6, 8),
+      floatOverlapAddCase(10, [], 2, 64, 16, 9),
+      floatOverlapAddCase(11, [2], 1, 33, 11, 8),
     ]);
   });
 });

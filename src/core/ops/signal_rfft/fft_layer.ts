@@ -10,14 +10,18 @@ import { intOption, requireArity, signalOptions } from '../common/families/signa
 import { tensorLabel } from '../common/families/weighted.ts';
 import type { LayerEmitContext } from '../op.ts';
 import { type FftPlan, type FftWidth, fftPlan, unsupportedFftLength } from './fixed_fft.ts';
+import { type FloatFftPlan, floatFftPlan } from './float_fft.ts';
 
 /** TensorFlow's TensorType codes of the `T` option */
 const TENSOR_TYPE: Record<number, string> = { 0: 'float32', 2: 'int32', 7: 'int16' };
 
 export interface FftLayer {
   fftLength: number;
+  /** bits of a scalar: 32 for float32 too */
   width: FftWidth;
   plan: FftPlan;
+  /** the float32 kernel's plan (float_fft.ts), for a float32 layer */
+  floatPlan?: FloatFftPlan;
 }
 
 /** The options and the plan; the tensors must be one input and one output of the type `T` names. */
@@ -29,9 +33,8 @@ export function fftLayer(graph: Graph, op: Op, inverse: boolean): { layer: FftLa
   if (!input || !output) throw new OpError(op.index, op.kind, 'missing input or output tensor');
   const typeCode = options.T === undefined ? undefined : intOption(op, options, 'T', 0, 255);
   const named = typeCode === undefined ? input.dtype : TENSOR_TYPE[typeCode];
-  if (named === 'float32' || input.dtype === 'float32')
-    throw new OpError(op.index, op.kind, 'float32 FFT is not supported: tinyforge compiles the int16/int32 kernels');
-  if (named !== 'int16' && named !== 'int32') throw new OpError(op.index, op.kind, `custom option 'T' is ${typeCode}; expected int16 (7) or int32 (2)`);
+  if (named !== 'int16' && named !== 'int32' && named !== 'float32')
+    throw new OpError(op.index, op.kind, `custom option 'T' is ${typeCode}; expected int16 (7), int32 (2) or float32 (0)`);
   for (const [role, t] of [
     ['input', input],
     ['output', output],
@@ -44,7 +47,8 @@ export function fftLayer(graph: Graph, op: Op, inverse: boolean): { layer: FftLa
   const why = unsupportedFftLength(fftLength);
   if (why) throw new OpError(op.index, op.kind, `fft_length ${fftLength} ${why}`);
   const width: FftWidth = named === 'int16' ? 16 : 32;
-  return { layer: { fftLength, width, plan: fftPlan(fftLength, width, inverse) }, input, output };
+  const floatPlan = named === 'float32' ? floatFftPlan(fftLength, inverse) : undefined;
+  return { layer: { fftLength, width, plan: fftPlan(fftLength, width, inverse), ...(floatPlan ? { floatPlan } : {}) }, input, output };
 }
 
 /**
@@ -75,6 +79,23 @@ export function emitPlan(plan: FftPlan, ctx: LayerEmitContext, stageTwiddles: 'w
   return name;
 }
 
+/** The float32 plan's tables and struct in C (signal_fft_float.h); returns the struct's name. */
+export function emitFloatPlan(plan: FloatFftPlan, ctx: LayerEmitContext): string {
+  const order = ctx.addConst('fft_order', 'uint16_t', plan.order);
+  const twiddles = ctx.addConst('fft_twiddles', 'float', plan.twiddles);
+  const superTwiddles = plan.superTwiddles.length > 0 ? ctx.addConst('fft_super_twiddles', 'float', plan.superTwiddles) : '0';
+  const list = (f: (s: FloatFftPlan['stages'][number]) => number) => `{ ${plan.stages.map(f).join(', ')} }`;
+  const name = `${ctx.fnName}_plan`;
+  ctx.defineOnce(
+    name,
+    `/* the ${plan.points}-point complex float FFT: radices ${plan.stages.map((s) => s.radix).join(' x ')}, ${plan.inverse ? 'inverse' : 'forward'} twiddles */\n` +
+      `static const tf_fftf_plan_t ${name} = { .points = ${plan.points}, .stage_count = ${plan.stages.length}, .inverse = ${plan.inverse ? 1 : 0}, ` +
+      `.radix = ${list((s) => s.radix)}, .span = ${list((s) => s.span)}, .stride = ${list((s) => s.stride)}, ` +
+      `.order = ${order}, .twiddles = ${twiddles}, .super_twiddles = ${superTwiddles} };\n`,
+  );
+  return name;
+}
+
 export function planSummary(layer: FftLayer): string {
-  return `int${layer.width}, fft_length ${layer.fftLength} (radices ${layer.plan.stages.map((s) => s.radix).join('x')})`;
+  return `${layer.floatPlan ? 'float32' : `int${layer.width}`}, fft_length ${layer.fftLength} (radices ${layer.plan.stages.map((s) => s.radix).join('x')})`;
 }

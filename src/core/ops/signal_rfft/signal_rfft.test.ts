@@ -56,7 +56,7 @@ describe('SignalRfft', () => {
     expect(Math.max(...Array.from(y.subarray(2)).map(Math.abs))).to.be.at.most(2);
   });
 
-  it('refuses lengths TFLite Micro cannot run and float32, in one line naming the op', () => {
+  it("refuses lengths TFLite Micro cannot run (float32 too) and a T that is not the tensors' type, in one line naming the op", () => {
     const build = (fftLength: number, dtype: 'int16' | 'float32', T: number) => {
       const b = new GraphBuilder('bad');
       const x = b.input({ shape: [1, 8], dtype });
@@ -65,7 +65,8 @@ describe('SignalRfft', () => {
       return b.build();
     };
     expect(() => compileGraph(build(14, 'int16', 7))).to.throw(/SignalRfft.*fft_length 14 has a factor 7/);
-    expect(() => compileGraph(build(16, 'float32', 0))).to.throw(/float/);
+    expect(() => compileGraph(build(14, 'float32', 0))).to.throw(/SignalRfft.*fft_length 14 has a factor 7/);
+    expect(() => compileGraph(build(16, 'float32', 7))).to.throw(/SignalRfft.*input .* is float32; option 'T' says int16/);
     expect(() => compileGraph(build(4, 'int16', 7))).to.throw(/SignalRfft.*1\.\.fft_length 4/);
   });
 
