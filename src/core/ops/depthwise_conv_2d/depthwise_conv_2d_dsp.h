@@ -466,12 +466,15 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  * that a tap of a group is one input word, one LDRD, two SXTB16 and four SMLAxy. 3x3 undilated
  * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
  * a pointer per tap, `in_c` bytes of the zero-point row, then (kpad) the padded copy of a band of
- * rows.
+ * rows. With `kw` the table in flash holds the extended weights already (scaled by lsh at compile
+ * time) and the scratch only the padded copy, its rows one pixel of padding apart (in_w + 1
+ * pixels: a row's right padding is the next row's left), in_c bytes of padding after the last.
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int krow, const int ks, const int kpad, const int split) {
+                                                                    const int krow, const int ks, const int kpad, const int split,
+                                                                    const int kw) {
   /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g);
    * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0; kpad: the image's
    * rows are first copied into the scratch, kpad output rows' windows (kpad + 2 rows of krow
@@ -483,15 +486,18 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   const int row_bytes = kc ? krow : g->in_w * c;
   (void)split;
   const int step = g->stride_w * c;
-  uint32_t *const wx = (uint32_t *)scratch;
-  const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
+  uint32_t *const wxs = (uint32_t *)scratch;
+  const int8_t **tp = (const int8_t **)(void *)(wxs + taps * c / 2);
   int8_t *zp_row = (int8_t *)(void *)(tp + taps);
   const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
-  memset(zp_row, g->input_zero_point, (size_t)c);
-  TF_DWK_WIDEN(wx, w, taps * c / 4, taps, lsh);
+  const uint32_t *const wx = kw ? (const uint32_t *)(const void *)w : wxs;
+  if (!kw) {
+    memset(zp_row, g->input_zero_point, (size_t)c);
+    TF_DWK_WIDEN(wxs, w, taps * c / 4, taps, lsh);
+  }
   /* the padded copy: every output pixel in place, windows from its top left corner */
-  int8_t *const padded = zp_row + c;
+  int8_t *const padded = kw ? (int8_t *)scratch : zp_row + c;
   const int oy_lo = kpad ? 0 : g->oy_lo, oy_hi = kpad ? g->out_h : g->oy_hi;
   const int ox_lo = kpad ? 0 : g->ox_lo, ox_hi = kpad ? g->out_w : g->ox_hi;
   /* the copy's pixels [pad_left, pad_left + copied) from the image */
@@ -514,6 +520,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
           memcpy(d + g->pad_left * c, image + iy * g->in_w * c, (size_t)(copied * c));
           memset(d + (g->pad_left + copied) * c, g->input_zero_point, (size_t)(krow - (g->pad_left + copied) * c));
         }
+        /* rows in_w + 1 pixels apart: the last row's right padding */
+        if (kw) memset(d, g->input_zero_point, (size_t)c);
         band += kpad;
       }
       const int row_in = three && oy >= oy_lo && oy < oy_hi;

@@ -506,7 +506,7 @@ static void tf_small_conv_layer0(void) {
  * requantization mode (fs: SMMLAR requantization, saturating to int8) */
 static void tf_dwk_mult1_k4_32_s2_fs(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w, const uint8_t *lsh, const int32_t *q,
                                   const tf_rq_t *rq, int8_t *out, void *scratch) {
-  tf_dwk_mult1_body(in, batches, g, w, lsh, q, rq, out, scratch, 1, 1, 4, 32, 2, 0, 1);
+  tf_dwk_mult1_body(in, batches, g, w, lsh, q, rq, out, scratch, 1, 1, 4, 32, 2, 0, 1, 0);
 }
 
 /* DEPTHWISE_CONV_2D [1,8,8,4] * [1,3,3,4] -> [1,4,4,4] multiplier 1 stride 2x2 dilation 1x1 pad 0,0, 576 MACs (Arm DSP: 4 channels per step, SXTB16 into SMLABB/SMLATT, SMMULR requantization) */
