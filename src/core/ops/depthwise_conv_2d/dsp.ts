@@ -165,7 +165,7 @@ function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; byt
  * tap pointers and zero-point row), so that it costs no arena. The weights come extended from the
  * table (twice the model's bytes, in flash), and the copy's rows sit in_w + 1 pixels apart, a row's
  * right padding the next one's left, in_c bytes of padding after the last: bands of `band` output
- * rows' windows, the most that fit (M4, KWS 25x5x64: 2.79 -> 2.70 est. ms; every pixel in place and in
+ * rows' windows, the most that fit (M4, KWS 25x5x64 before the mask kernel took it: 2.79 -> 2.70 est. ms; every pixel in place and in
  * pairs instead of 56 of 125 through tap pointers). Undefined when not one band fits.
  */
 function sharedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } | undefined {
@@ -274,12 +274,18 @@ function maskApplies(p: DepthwiseConv2DParams): boolean {
   if (p.strideH > 2 || p.strideW > 2) return false;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  if (rowsLo === 0 && rowsHi >= p.outH && colsLo === 0 && colsHi >= p.outW) return false;
-  const top = rowsLo > 0 ? 1 : 0;
-  const bottom = p.outH - 1 >= top && rowsHi <= p.outH - 1 ? 1 : 0;
-  if (rowsLo > top || rowsHi < p.outH - bottom) return false;
+  if (rowsLo === 0 && rowsHi === p.outH && colsLo === 0 && colsHi === p.outW && rowsHi > 0 && colsHi > 0) return false;
+  // row 0 the top border row when the padding is above, the last row the bottom one when its
+  // windows pass the image; the rows between inside (as tf_dwk_mask_body takes them)
+  const top = p.padTop > 0 ? 1 : 0;
+  const ylast = (p.outH - 1) * p.strideH - p.padTop;
+  const bottom = p.outH - 1 >= top && ylast + 2 >= p.inH ? 1 : 0;
+  const rowInside = (oy: number) => oy * p.strideH - p.padTop >= 0 && oy * p.strideH - p.padTop + 2 < p.inH;
+  if (top < p.outH - bottom && (!rowInside(top) || !rowInside(p.outH - 1 - bottom))) return false;
+  // the pairs between the first and the last inside
+  const colInside = (ox: number) => ox * p.strideW - p.padLeft >= 0 && ox * p.strideW - p.padLeft + 2 < p.inW;
   const pairs = Math.floor(p.outW / 2);
-  if (pairs > 2 && (colsLo > 2 || colsHi < 2 * pairs - 2)) return false;
+  if (pairs > 2 && (!colInside(2) || !colInside(2 * pairs - 3))) return false;
   const krow = p.inW * p.inC;
   return 2 * krow + (2 + p.strideW) * p.inC <= 4095;
 }
@@ -300,7 +306,7 @@ function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly 
 /** The kernel a layer runs, in order of preference. */
 function dspKernel(p: DepthwiseConv2DParams): 'plane' | 'mask' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
   if (planeApplies(p)) return 'plane';
-  if (false && maskApplies(p)) return 'mask';
+  if (maskApplies(p)) return 'mask';
   if (mult1Applies(p)) return 'mult1';
   if (narrowApplies(p)) return 'narrow';
   if (singleApplies(p)) return 'single';
@@ -538,8 +544,6 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       sw: p.strideW,
       pt: p.padTop,
       pl: p.padLeft,
-      oylo: rowsLo,
-      oyhi: rowsHi,
       wh: plane ? planeWords(p) : 0,
       pc: plane ? p.inC : 0,
       prows: plane ? planeGroupRows(p) : 0,
