@@ -636,18 +636,23 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
                                             "sxtb16 %[x], %[x], ror #8\n\t" \
                                             "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
                                             "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
-                                            "smlatt %[a3], %[x], %[wo], %[a3]\n\t" TF_DWK_MX("mb", t, "%c[s] + (" o ") - %c[d]") \
-                                            "sxtb16 %[e], %[x]\n\t" \
-                                            "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
-                                            "sxtb16 %[x], %[x], ror #8\n\t" \
-                                            "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
-                                            "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
-                                            "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
+                                            "smlatt %[a3], %[x], %[wo], %[a3]\n\t" TF_DWK_MX( \
+                                                "mb", t, "%c[s] + (" o ") - %c[d]") "sxtb16 %[e], %[x]\n\t" \
+                                                                                    "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
+                                                                                    "sxtb16 %[x], %[x], ror #8\n\t" \
+                                                                                    "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
+                                                                                    "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
+                                                                                    "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
 #define TF_DWK_PAIRM9_ASM(wld) \
-  TF_DWK_PAIRM_ASM(wld, "0", "0") TF_DWK_PAIRM_ASM(wld, "1", "%c[c]") TF_DWK_PAIRM_ASM(wld, "2", "2 * %c[c]") \
-      TF_DWK_PAIRM_ASM(wld, "3", "%c[r]") TF_DWK_PAIRM_ASM(wld, "4", "%c[r] + %c[c]") TF_DWK_PAIRM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
-          TF_DWK_PAIRM_ASM(wld, "6", "2 * %c[r]") TF_DWK_PAIRM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
-              TF_DWK_PAIRM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
+  TF_DWK_PAIRM_ASM(wld, "0", "0") \
+  TF_DWK_PAIRM_ASM(wld, "1", "%c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "2", "2 * %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "3", "%c[r]") \
+  TF_DWK_PAIRM_ASM(wld, "4", "%c[r] + %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "6", "2 * %c[r]") \
+  TF_DWK_PAIRM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
 #define TF_DWK_ONEM_ASM(wld, t, o) \
   wld TF_DWK_MX("ma", t, "(" o ") - %c[d]") "sxtb16 %[e], %[x]\n\t" \
                                             "sxtb16 %[x], %[x], ror #8\n\t" \
@@ -656,10 +661,15 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
                                             "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
                                             "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
 #define TF_DWK_ONEM9_ASM(wld) \
-  TF_DWK_ONEM_ASM(wld, "0", "0") TF_DWK_ONEM_ASM(wld, "1", "%c[c]") TF_DWK_ONEM_ASM(wld, "2", "2 * %c[c]") \
-      TF_DWK_ONEM_ASM(wld, "3", "%c[r]") TF_DWK_ONEM_ASM(wld, "4", "%c[r] + %c[c]") TF_DWK_ONEM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
-          TF_DWK_ONEM_ASM(wld, "6", "2 * %c[r]") TF_DWK_ONEM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
-              TF_DWK_ONEM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
+  TF_DWK_ONEM_ASM(wld, "0", "0") \
+  TF_DWK_ONEM_ASM(wld, "1", "%c[c]") \
+  TF_DWK_ONEM_ASM(wld, "2", "2 * %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "3", "%c[r]") \
+  TF_DWK_ONEM_ASM(wld, "4", "%c[r] + %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "6", "2 * %c[r]") \
+  TF_DWK_ONEM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
 #define TF_DWK_WLD_SPLIT "ldr %[wo], [%[wq], #4]\n\tldr %[we], [%[wq]], #8\n\t"
 #define TF_DWK_WLD_PAIR "ldrd %[we], %[wo], [%[wq]], #8\n\t"
 #endif
@@ -668,8 +678,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
  * at p - d, rows r and channels c bytes apart; taps whose bit is set in ma (mb: the second pixel's)
  * read the zero point's word after the group's weights. acc: the pixels' four accumulators each. */
 static inline __attribute__((always_inline)) void tf_dwk_mask9(const int8_t *p, const int c, const int r, const int s, const int d,
-                                                               const int ma, const int mb, const uint32_t *wq, int32_t *acc,
-                                                               const int two, const int split) {
+                                                               const int ma, const int mb, const uint32_t *wq, int32_t *acc, const int two,
+                                                               const int split) {
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
   uint32_t x, e, we, wo;
   if (two) {
@@ -796,11 +806,10 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_at(const int8_t *r
 
 /* An output row (rm, dy constants; iy0 its windows' first image row): its first pair, the pairs
  * inside (every tap in the image but the row's), its last pair and an odd last pixel. */
-static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *image, int8_t *out, const int iy0, const int rm, const int dy,
-                                                                  const int32_t *w, const int32_t *q, const tf_rq_t *rq, uint32_t lo4,
-                                                                  uint32_t hi4, const int fast, const int full, const int c,
-                                                                  const int iw, const int ow, const int sw, const int pl,
-                                                                  const int split) {
+static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *image, int8_t *out, const int iy0, const int rm,
+                                                                  const int dy, const int32_t *w, const int32_t *q, const tf_rq_t *rq,
+                                                                  uint32_t lo4, uint32_t hi4, const int fast, const int full, const int c,
+                                                                  const int iw, const int ow, const int sw, const int pl, const int split) {
   const int8_t *const rowp = image + (iy0 + dy) * iw * c;
   const int pairs = ow / 2;
   if (pairs > 0) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 0, 1, split);
