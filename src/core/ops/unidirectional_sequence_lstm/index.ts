@@ -9,7 +9,7 @@
  * inferences until reset. Float32 layers go to TFLite Micro's float LSTM (lstm_float.ts).
  */
 import { OpError } from '../../errors.ts';
-import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
+import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, LayerEmitContext, OpDef } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
@@ -36,7 +36,6 @@ import {
   constInt8,
   fcTensorMultiplier,
   foldedAccumulatorInit,
-  requireConstant,
   requireInput,
   requireInt8Activation,
   requireOutput,
@@ -45,17 +44,20 @@ import {
   tensorLabel,
 } from '../common/families/weighted.ts';
 
-/** TFLite's input indices (lstm_shared.h). */
-const INPUT = 0;
-const INPUT_WEIGHTS = [1, 2, 3, 4] as const; // input, forget, cell, output gate
-const RECURRENT_WEIGHTS = [5, 6, 7, 8] as const;
-const PEEPHOLE = [9, 10, 11] as const;
-const BIASES = [12, 13, 14, 15] as const;
-const PROJECTION = [16, 17] as const;
-const HIDDEN_STATE = 18;
-const CELL_STATE = 19;
-const LAYER_NORM = [20, 21, 22, 23] as const;
-const GATE_NAMES = ['input', 'forget', 'cell', 'output'] as const;
+import {
+  BIASES,
+  CELL_STATE,
+  GATE_NAMES,
+  HIDDEN_STATE,
+  INPUT,
+  INPUT_WEIGHTS,
+  type LstmAttrs,
+  RECURRENT_WEIGHTS,
+  lstmSizes,
+  requireLstmShapes,
+  requireStandardLstm,
+  requireStateVariables,
+} from './layout.ts';
 
 /** Gate pre-activations are Q3.12; gate outputs are Q0.15. */
 const GATE_INPUT_SCALE = 2 ** -12;
@@ -108,38 +110,13 @@ export interface LstmParams {
   laneWeights?: boolean;
 }
 
-interface LstmAttrs {
-  activation?: string;
-  cellClip?: number;
-  projClip?: number;
-  timeMajor?: boolean;
-  asymmetricQuantizeInputs?: boolean;
-}
-
-function present(op: Op, position: number): boolean {
-  const i = op.inputs[position];
-  return i !== undefined && i >= 0;
-}
-
 function check(graph: Graph, op: Op): void {
-  if (op.inputs.length !== 24) throw new OpError(op.index, op.kind, `expected 24 inputs (TFLite's LSTM layout), got ${op.inputs.length}`);
+  requireStandardLstm(op);
   const attrs = op.attrs as LstmAttrs;
   if ((attrs.activation ?? 'TANH') !== 'TANH')
     throw new OpError(op.index, op.kind, `cell gate activation ${attrs.activation} is not supported (TFLite Micro's integer LSTM uses TANH)`);
   if (!(f32(attrs.cellClip ?? 0) >= 0) || !Number.isFinite(f32(attrs.cellClip ?? 0)))
     throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} must be a finite number, 0 or more (0: no clipping)`);
-  for (const [list, what] of [
-    [PEEPHOLE, 'peephole weights'],
-    [PROJECTION, 'projection'],
-    [LAYER_NORM, 'layer norm coefficients'],
-  ] as const) {
-    const found = list.find((i) => present(op, i));
-    if (found !== undefined)
-      throw new OpError(op.index, op.kind, `${what} (input ${found}) are not supported: only the standard LSTM (no peephole, projection or layer norm) is`);
-  }
-  if (!present(op, INPUT_WEIGHTS[0]))
-    throw new OpError(op.index, op.kind, 'input-to-input weights are absent (CIFG LSTM), which TFLite Micro does not support');
-
   const input = requireInput(graph, op, INPUT, 'input');
   const output = requireOutput(graph, op);
   const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
@@ -150,13 +127,7 @@ function check(graph: Graph, op: Op): void {
   requireInt8Activation(op, hidden, 'hidden state');
   requireRank(op, input, 'input', 3);
   requireRank(op, output, 'output', 3);
-  for (const [t, role] of [
-    [hidden, 'hidden state'],
-    [cell, 'cell state'],
-  ] as const) {
-    if (!t.isVariable || isConstant(t))
-      throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is not a variable tensor; the LSTM keeps its state in variable tensors`);
-  }
+  requireStateVariables(op, hidden, cell);
   if (cell.dtype !== 'int16')
     throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} is ${cell.dtype}; the integer LSTM needs an int16 cell state`);
   const cellScale = cell.quant?.scale;
@@ -167,46 +138,19 @@ function check(graph: Graph, op: Op): void {
   if (cell.quant!.zeroPoint[0] !== 0)
     throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has zero point ${cell.quant!.zeroPoint[0]}; it must be 0`);
 
-  const { batches, steps, inputSize } = sizes(op, input, attrs);
-  const units = elementCount(hidden.shape) / Math.max(batches, 1);
-  if (!Number.isInteger(units) || units < 1)
-    throw new OpError(
-      op.index,
-      op.kind,
-      `hidden state ${tensorLabel(hidden)} has ${elementCount(hidden.shape)} elements, not a multiple of the ${batches} batch(es)`,
-    );
-  if (elementCount(cell.shape) !== batches * units)
-    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has ${elementCount(cell.shape)} elements; expected ${batches * units}`);
-  const expectedOut = [input.shape[0]!, input.shape[1]!, units];
-  if (output.shape.join(',') !== expectedOut.join(','))
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${expectedOut.join(',')}]`);
-
-  for (let g = 0; g < 4; g++) {
-    const name = GATE_NAMES[g]!;
-    for (const [position, cols, role] of [
-      [INPUT_WEIGHTS[g]!, inputSize, `input-to-${name} weights`],
-      [RECURRENT_WEIGHTS[g]!, units, `recurrent-to-${name} weights`],
-    ] as const) {
-      const w = requireInput(graph, op, position, role);
-      requireRank(op, w, role, 2);
-      if (w.shape[0] !== units || w.shape[1] !== cols)
-        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
+  requireLstmShapes(
+    graph,
+    op,
+    { input, output, hidden, cell, timeMajor: attrs.timeMajor === true },
+    (w, role, units) => {
       const scales = requireWeightQuant(op, w, 0, units, true);
       if (scales.length !== 1)
         throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} are quantized per channel; TFLite Micro's LSTM takes per-tensor weights`);
-      requireConstant(op, w, role);
-    }
-    const bias = requireInput(graph, op, BIASES[g]!, `${name} gate bias`);
-    if (bias.dtype !== 'int32') throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} is ${bias.dtype}; int8 LSTMs take int32 biases`);
-    if (elementCount(bias.shape) !== units)
-      throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
-    requireConstant(op, bias, `${name} gate bias`);
-  }
-}
-
-function sizes(op: Op, input: Tensor, attrs: LstmAttrs): { batches: number; steps: number; inputSize: number } {
-  const [d0, d1, inputSize] = input.shape as [number, number, number];
-  return attrs.timeMajor ? { batches: d1, steps: d0, inputSize } : { batches: d0, steps: d1, inputSize };
+    },
+    (b, role) => {
+      if (b.dtype !== 'int32') throw new OpError(op.index, op.kind, `${role} ${tensorLabel(b)} is ${b.dtype}; int8 LSTMs take int32 biases`);
+    },
+  );
 }
 
 /** CreateInterGateMulParams: the product of two scales over a third, in double from the float scales. */
@@ -219,7 +163,7 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): LstmParams 
   const input = requireInput(graph, op, INPUT, 'input');
   const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
   const cell = requireInput(graph, op, CELL_STATE, 'cell state');
-  const { batches, steps, inputSize } = sizes(op, input, attrs);
+  const { batches, steps, inputSize } = lstmSizes(input, attrs.timeMajor === true);
   const units = elementCount(hidden.shape) / batches;
   const inputScale = input.quant!.scale[0]!;
   const hiddenScale = hidden.quant!.scale[0]!;

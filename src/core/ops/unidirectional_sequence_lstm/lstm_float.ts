@@ -16,23 +16,26 @@
  * difference of a gate carries through the recurrence into every later step).
  */
 import { OpError } from '../../errors.ts';
-import { type Graph, type Op, type Tensor, elementCount, isConstant } from '../../ir/graph.ts';
+import { type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { type FloatKernel, type FloatTagged, C_CLAMP, FLOAT_MAX, cFloatLiteral, clampF, fround as F, requireFloat } from '../common/families/float_variant.ts';
 import { floatUlpBound, floatUlpFloor, logisticF } from '../common/families/float_libm.ts';
-import { requireConstant, requireInput, requireOutput, requireRank, tensorLabel } from '../common/families/weighted.ts';
+import { requireInput, requireOutput, requireRank } from '../common/families/weighted.ts';
 
-/** TFLite's input indices (lstm_shared.h). */
-const INPUT = 0;
-const INPUT_WEIGHTS = [1, 2, 3, 4] as const; // input, forget, cell, output gate
-const RECURRENT_WEIGHTS = [5, 6, 7, 8] as const;
-const PEEPHOLE = [9, 10, 11] as const;
-const BIASES = [12, 13, 14, 15] as const;
-const PROJECTION = [16, 17] as const;
-const HIDDEN_STATE = 18;
-const CELL_STATE = 19;
-const LAYER_NORM = [20, 21, 22, 23] as const;
-const GATE_NAMES = ['input', 'forget', 'cell', 'output'] as const;
+import {
+  BIASES,
+  CELL_STATE,
+  GATE_NAMES,
+  HIDDEN_STATE,
+  INPUT,
+  INPUT_WEIGHTS,
+  type LstmAttrs,
+  RECURRENT_WEIGHTS,
+  lstmSizes,
+  requireLstmShapes,
+  requireStandardLstm,
+  requireStateVariables,
+} from './layout.ts';
 
 export interface LstmFloatParams extends FloatTagged {
   batches: number;
@@ -44,24 +47,8 @@ export interface LstmFloatParams extends FloatTagged {
   cellClip: number;
 }
 
-interface LstmAttrs {
-  activation?: string;
-  cellClip?: number;
-  timeMajor?: boolean;
-}
-
-const present = (op: Op, position: number): boolean => {
-  const i = op.inputs[position];
-  return i !== undefined && i >= 0;
-};
-
-function sizes(input: Tensor, timeMajor: boolean) {
-  const [d0, d1, inputSize] = input.shape as [number, number, number];
-  return timeMajor ? { batches: d1, steps: d0, inputSize } : { batches: d0, steps: d1, inputSize };
-}
-
 function check(graph: Graph, op: Op): void {
-  if (op.inputs.length !== 24) throw new OpError(op.index, op.kind, `expected 24 inputs (TFLite's LSTM layout), got ${op.inputs.length}`);
+  requireStandardLstm(op);
   const attrs = op.attrs as LstmAttrs;
   if ((attrs.activation ?? 'TANH') !== 'TANH')
     throw new OpError(
@@ -72,21 +59,6 @@ function check(graph: Graph, op: Op): void {
   const clip = F(attrs.cellClip ?? 0);
   if (!Number.isFinite(clip) || !(clip >= 0))
     throw new OpError(op.index, op.kind, `cell_clip ${attrs.cellClip} must be a finite number, 0 or more (0: no clipping)`);
-  for (const [list, what] of [
-    [PEEPHOLE, 'peephole weights'],
-    [PROJECTION, 'projection'],
-    [LAYER_NORM, 'layer norm coefficients'],
-  ] as const) {
-    const found = list.find((i) => present(op, i));
-    if (found !== undefined)
-      throw new OpError(
-        op.index,
-        op.kind,
-        `${what} (input ${found}) are not supported: TFLite Micro's LSTM runs the standard LSTM only (no peephole, projection or layer norm)`,
-      );
-  }
-  if (!present(op, INPUT_WEIGHTS[0]))
-    throw new OpError(op.index, op.kind, 'input-to-input weights are absent (CIFG LSTM), which TFLite Micro does not support');
   const input = requireInput(graph, op, INPUT, 'input');
   const output = requireOutput(graph, op);
   const hidden = requireInput(graph, op, HIDDEN_STATE, 'hidden state');
@@ -107,49 +79,14 @@ function check(graph: Graph, op: Op): void {
   requireFloat(op, roles);
   requireRank(op, input, 'input', 3);
   requireRank(op, output, 'output', 3);
-  for (const [t, role] of [
-    [hidden, 'hidden state'],
-    [cell, 'cell state'],
-  ] as const) {
-    if (!t.isVariable || isConstant(t))
-      throw new OpError(op.index, op.kind, `${role} ${tensorLabel(t)} is not a variable tensor; the LSTM keeps its state in variable tensors`);
-  }
-  const { batches, inputSize } = sizes(input, attrs.timeMajor === true);
-  const units = elementCount(hidden.shape) / Math.max(batches, 1);
-  if (!Number.isInteger(units) || units < 1)
-    throw new OpError(
-      op.index,
-      op.kind,
-      `hidden state ${tensorLabel(hidden)} has ${elementCount(hidden.shape)} elements, not a multiple of the ${batches} batch(es)`,
-    );
-  if (elementCount(cell.shape) !== batches * units)
-    throw new OpError(op.index, op.kind, `cell state ${tensorLabel(cell)} has ${elementCount(cell.shape)} elements; expected ${batches * units}`);
-  const expectedOut = [input.shape[0]!, input.shape[1]!, units];
-  if (output.shape.join(',') !== expectedOut.join(','))
-    throw new OpError(op.index, op.kind, `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; expected [${expectedOut.join(',')}]`);
-  for (let g = 0; g < 4; g++) {
-    const name = GATE_NAMES[g]!;
-    for (const [position, cols, role] of [
-      [INPUT_WEIGHTS[g]!, inputSize, `input-to-${name} weights`],
-      [RECURRENT_WEIGHTS[g]!, units, `recurrent-to-${name} weights`],
-    ] as const) {
-      const w = graph.tensors[op.inputs[position]!]!;
-      requireRank(op, w, role, 2);
-      if (w.shape[0] !== units || w.shape[1] !== cols)
-        throw new OpError(op.index, op.kind, `${role} ${tensorLabel(w)} have shape [${w.shape.join(',')}]; expected [${units},${cols}]`);
-      requireConstant(op, w, role);
-    }
-    const bias = graph.tensors[op.inputs[BIASES[g]!]!]!;
-    if (elementCount(bias.shape) !== units)
-      throw new OpError(op.index, op.kind, `${name} gate bias ${tensorLabel(bias)} has ${elementCount(bias.shape)} elements; expected ${units}`);
-    requireConstant(op, bias, `${name} gate bias`);
-  }
+  requireStateVariables(op, hidden, cell);
+  requireLstmShapes(graph, op, { input, output, hidden, cell, timeMajor: attrs.timeMajor === true });
 }
 
 function prepare(graph: Graph, op: Op): LstmFloatParams {
   const attrs = op.attrs as LstmAttrs;
   const timeMajor = attrs.timeMajor === true;
-  const { batches, steps, inputSize } = sizes(graph.tensors[op.inputs[INPUT]!]!, timeMajor);
+  const { batches, steps, inputSize } = lstmSizes(graph.tensors[op.inputs[INPUT]!]!, timeMajor);
   const units = elementCount(graph.tensors[op.inputs[HIDDEN_STATE]!]!.shape) / batches;
   return { float32: true, batches, steps, inputSize, units, timeMajor, cellClip: F(attrs.cellClip ?? 0) };
 }
