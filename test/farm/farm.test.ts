@@ -7,11 +7,11 @@
  * refused jobs, and a board taken out of rotation after three failures. No assertion times anything:
  * each wait is for a line or a state, with a generous limit for a loaded host.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Proc, freePort, killGroup, startGroup as start, until } from '../helpers/process_group.ts';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { FarmClient } from '../../src/lab/farm/client.ts';
@@ -32,59 +32,13 @@ const WORKER_BOARDS: Record<string, string[]> = {
   // a board of its own, made to fail (a run timeout of 1 ms) until it is taken out of rotation
   w4: ['qemu-mps2-an385'],
 };
-const LONG_WAIT_MS = 120_000;
 
 function redisServerPresent(): boolean {
   return spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
-
-/** A child in its own process group, so killing it kills what it started (a host dying). */
-function start(command: string, args: string[], cwd?: string): Proc {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd });
-  const p: Proc = { child, out: '', err: '', exited: new Promise((ok) => child.once('exit', (code) => ok(code))) };
-  child.stdout!.on('data', (d: Buffer) => (p.out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (p.err += d.toString()));
-  return p;
-}
-
-function killGroup(p: Proc, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-p.child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
 function tinyforge(args: string[]): Proc {
   return start(process.execPath, ['--import', 'tsx', MAIN, ...args]);
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, limitMs = LONG_WAIT_MS): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Every worker's log lines that say a job's result was written (by this worker, first). */

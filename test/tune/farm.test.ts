@@ -8,11 +8,11 @@
  * hosts would be, on a Redis of its own. The three workers finish in less wall time, with the
  * same figures, every output bit-exact.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Proc, freePort, killGroup, startGroup as start, until } from '../helpers/process_group.ts';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
@@ -28,57 +28,11 @@ import { mnistData } from '../compress/mnist_fixture.ts';
 const BIN = join(PROJECT_ROOT, 'bin/tinyforge.js');
 const MODEL = join(PROJECT_ROOT, 'examples/mnist/float/model.json');
 const BOARDS = ['nucleo-l4r5zi', 'nucleo-u575zi-q', 'pico'];
-const LONG_WAIT_MS = 120_000;
 
 function npz(d: Dataset): Uint8Array {
   const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
   if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
   return writeZip(members);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => ok(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
-
-/** A child in its own process group (killing the group kills the runs it started). */
-function start(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Proc {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd, env });
-  const p: Proc = { child, out: '', err: '', exited: new Promise((ok) => child.once('exit', (code) => ok(code))) };
-  child.stdout!.on('data', (d: Buffer) => (p.out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (p.err += d.toString()));
-  return p;
-}
-
-function killGroup(p: Proc): void {
-  try {
-    process.kill(-p.child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, limitMs = LONG_WAIT_MS): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('tune --farm: three boards on three workers against one', function () {
