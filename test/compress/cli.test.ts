@@ -28,20 +28,13 @@ import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { fromBytes } from '../../src/core/ir/buffers.ts';
 import { int8WeightedLayers } from '../../src/compress/weight_bits.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
-import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
+import type { Dataset } from '../../src/lab/data/dataset.ts';
 import { npyBytes } from '../../src/lab/data/npy.ts';
-import { writeZip } from '../../src/lab/data/zip.ts';
 import { tinyforge } from '../helpers/cli.ts';
 import { runTfliteInterpreter } from '../helpers/tfjs_tflite.ts';
 import { buildModel } from '../../examples/mnist/model.ts';
-import { mnistData } from './mnist_fixture.ts';
+import { mnistData, writeMnistSplits } from './mnist_fixture.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
-
-function npz(d: Dataset): Uint8Array {
-  const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
-  if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
-  return writeZip(members);
-}
 
 function mlp(): tf.Sequential {
   return tf.sequential({
@@ -78,26 +71,7 @@ describe('compress commands and model formats', function () {
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-compress-cli-'));
     const data = mnistData();
     test = data.test;
-    trainNpz = join(dir, 'train.npz');
-    testNpz = join(dir, 'test.npz');
-    writeFileSync(
-      trainNpz,
-      npz(
-        subset(
-          data.train,
-          Array.from({ length: 1000 }, (_, i) => i),
-        ),
-      ),
-    );
-    writeFileSync(
-      testNpz,
-      npz(
-        subset(
-          data.test,
-          Array.from({ length: 200 }, (_, i) => i),
-        ),
-      ),
-    );
+    ({ train: trainNpz, test: testNpz } = writeMnistSplits(dir, 1000, 200));
     // a trained MLP, saved in both formats
     const model = new TrainableGraph(layersModelToFloatGraph(mlp(), 'mlp'));
     await fineTune(model, data.train, taskFor(model.graph, data.train), { epochs: 3, learningRate: 0.003 });

@@ -6,7 +6,11 @@
  */
 import { TinyforgeError } from '../../src/core/errors.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
-import type { Dataset } from '../../src/lab/data/dataset.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
+import { npyBytes } from '../../src/lab/data/npy.ts';
+import { writeZip } from '../../src/lab/data/zip.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { TrainableGraph } from '../../src/compress/trainable.ts';
 import { fineTune } from '../../src/compress/train.ts';
@@ -25,6 +29,27 @@ export function digitsDataset(digits: Digit[], source: string): Dataset {
 export function mnistData(): { train: Dataset; test: Dataset } {
   const { train, test } = loadDigits(200, 50, 3);
   return { train: digitsDataset(train, 'mnist train'), test: digitsDataset(test, 'mnist test') };
+}
+
+/** A data set as `validate --original` and `tune --data` read it: x.npy samples, y.npy class labels. */
+export function npzBytes(d: Dataset): Uint8Array {
+  const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
+  if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
+  return writeZip(members);
+}
+
+/** The first `trainCount` training and `testCount` held-out digits as dir/train.npz and dir/test.npz. */
+export function writeMnistSplits(dir: string, trainCount: number, testCount: number): { train: string; test: string } {
+  const { train, test } = mnistData();
+  const first = (d: Dataset, n: number) =>
+    subset(
+      d,
+      Array.from({ length: n }, (_, i) => i),
+    );
+  const paths = { train: join(dir, 'train.npz'), test: join(dir, 'test.npz') };
+  writeFileSync(paths.train, npzBytes(first(train, trainCount)));
+  writeFileSync(paths.test, npzBytes(first(test, testCount)));
+  return paths;
 }
 
 let trained: Promise<Graph> | undefined;

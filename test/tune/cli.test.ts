@@ -9,25 +9,16 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
-import { npyBytes } from '../../src/lab/data/npy.ts';
-import { writeZip } from '../../src/lab/data/zip.ts';
 import { findTool } from '../../src/lab/toolchain/toolchain.ts';
 import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 import { requireTools } from '../build/helpers.ts';
 import { HANG_GUARD_MS } from '../support/hang-guard.ts';
-import { mnistData } from '../compress/mnist_fixture.ts';
-
-function npz(d: Dataset): Uint8Array {
-  const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
-  if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
-  return writeZip(members);
-}
+import { writeMnistSplits } from '../compress/mnist_fixture.ts';
 
 function chromium(): string | null {
   for (const name of ['chromium', 'chromium-browser']) {
@@ -52,14 +43,7 @@ describe('CLI: tune on a tiny grid', function () {
   before(function () {
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-tune-'));
-    const { train, test } = mnistData();
-    const pick = (d: Dataset, n: number) =>
-      subset(
-        d,
-        Array.from({ length: n }, (_, i) => i),
-      );
-    writeFileSync(join(dir, 'train.npz'), npz(pick(train, 400)));
-    writeFileSync(join(dir, 'test.npz'), npz(pick(test, 100)));
+    writeMnistSplits(dir, 400, 100);
     args = [
       'tune',
       MODEL,

@@ -9,31 +9,22 @@
  * same figures, every output bit-exact.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Proc, freePort, killGroup, startGroup as start, until } from '../helpers/process_group.ts';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { type Dataset, subset } from '../../src/lab/data/dataset.ts';
-import { npyBytes } from '../../src/lab/data/npy.ts';
-import { writeZip } from '../../src/lab/data/zip.ts';
 import { FarmClient } from '../../src/lab/farm/client.ts';
 import { PROJECT_ROOT } from '../helpers/cli.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 import { requireTools } from '../build/helpers.ts';
-import { mnistData } from '../compress/mnist_fixture.ts';
+import { writeMnistSplits } from '../compress/mnist_fixture.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin/tinyforge.js');
 const MODEL = join(PROJECT_ROOT, 'examples/mnist/float/model.json');
 const BOARDS = ['nucleo-l4r5zi', 'nucleo-u575zi-q', 'pico'];
-
-function npz(d: Dataset): Uint8Array {
-  const members = new Map([['x.npy', npyBytes(d.x, [d.count, ...d.sampleShape])]]);
-  if (d.labels?.kind === 'classes') members.set('y.npy', npyBytes(d.labels.values, [d.count]));
-  return writeZip(members);
-}
 
 describe('tune --farm: three boards on three workers against one', function () {
   let dir: string;
@@ -48,14 +39,7 @@ describe('tune --farm: three boards on three workers against one', function () {
       skipAbsent('redis-server not installed (apt-get install redis-server)', 'skipping tune --farm', this);
     requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
     dir = mkdtempSync(join(tmpdir(), 'tinyforge-tune-farm-'));
-    const { train, test } = mnistData();
-    const pick = (d: Dataset, n: number) =>
-      subset(
-        d,
-        Array.from({ length: n }, (_, i) => i),
-      );
-    writeFileSync(join(dir, 'train.npz'), npz(pick(train, 200)));
-    writeFileSync(join(dir, 'test.npz'), npz(pick(test, 50)));
+    writeMnistSplits(dir, 200, 50);
     const port = await freePort();
     url = `redis://127.0.0.1:${port}`;
     redisProc = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], dir);
