@@ -19,14 +19,19 @@ import { expectExactOnBoard } from '../helpers/emulated_variants.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 
 const DSP = { dsp: true };
-/** A small DS-CNN whose peak includes a DSP depthwise kernel's scratch, which the portable C does without. */
+/**
+ * A small DS-CNN whose peak includes a DSP kernel's scratch, which the portable C does without;
+ * compiled under --prefer size (the compact kernels: by default its depthwise layers read their
+ * padding from the weights, no scratch).
+ */
 const small = () => kwsDsCnn({ channels: 16, blocks: 2 });
+const SIZE = { prefer: 'size' as const };
 const RV32 = { dsp: false, rv32: true };
 
 /** The arena the most frugal schedule needs, from the refusal of a 1-byte budget. */
 function frugalArena(isa: KernelIsa): number {
   try {
-    compileGraph(small(), 'kws.tflite', { isa, budget: { ram: 1 } });
+    compileGraph(small(), 'kws.tflite', { ...SIZE, isa, budget: { ram: 1 } });
   } catch (e) {
     expect(e).to.be.instanceOf(TinyforgeError);
     const m = /needs ([\d,]+) bytes of arena, ([\d,]+) over/.exec((e as Error).message);
@@ -55,10 +60,10 @@ describe('memory budgets (--max-ram, --max-flash)', () => {
   });
 
   it('RAM: a budget between the frugal and the fastest arena moves layers until the plan fits, and says what it cost', () => {
-    const fastest = compileGraph(small(), 'kws.tflite', { isa: DSP }).plan.arenaBytes;
+    const fastest = compileGraph(small(), 'kws.tflite', { ...SIZE, isa: DSP }).plan.arenaBytes;
     const frugal = frugalArena(DSP);
-    expect(frugal).to.be.lessThan(fastest); // the DSP depthwise kernels' scratch can be given up
-    const fitted = compileGraph(small(), 'kws.tflite', { isa: DSP, budget: { ram: frugal } });
+    expect(frugal).to.be.lessThan(fastest); // the DSP kernels' scratch can be given up
+    const fitted = compileGraph(small(), 'kws.tflite', { ...SIZE, isa: DSP, budget: { ram: frugal } });
     expect(fitted.plan.arenaBytes).to.be.at.most(frugal);
     const { moves } = fitted.budget!;
     expect(moves.length).to.be.greaterThan(0);
@@ -71,7 +76,7 @@ describe('memory budgets (--max-ram, --max-flash)', () => {
 
   it('RAM: a budget below every schedule is refused with the shortfall', () => {
     const frugal = frugalArena(DSP);
-    expect(() => compileGraph(small(), 'kws.tflite', { isa: DSP, budget: { ram: frugal - 100 } })).to.throw(
+    expect(() => compileGraph(small(), 'kws.tflite', { ...SIZE, isa: DSP, budget: { ram: frugal - 100 } })).to.throw(
       TinyforgeError,
       /^kws\.tflite does not fit --max-ram [\d,]+: the most frugal schedule found needs [\d,]+ bytes of arena, 100 over$/,
     );
@@ -111,7 +116,7 @@ describe('memory budgets (--max-ram, --max-flash)', () => {
 
     it('the model fitted to the frugal arena is bit-exact', async function () {
       const graph = small();
-      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa, budget: { ram: frugalArena(DSP) } });
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { ...SIZE, isa: loadTarget('cortex-m4').isa, budget: { ram: frugalArena(DSP) } });
       expect(compiled.budget!.moves.length).to.be.greaterThan(0);
       await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 5 });
     });

@@ -372,11 +372,12 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
   "ssat %[" b "], #8, %[t]\n\t"
 
 /* tf_dwk_out4 of two pixels' accumulators of the same lane group (acc[0..3] and acc[4..7]), their
- * words in *va and *vb: in FAST mode on the device each lane's record is read once for both. */
+ * words in *va and *vb: in FAST mode on the device each lane's record is read once for both. The
+ * asm holds 12 registers, more than GCC gives at -O0: unoptimised builds take tf_dwk_out4 twice. */
 static inline __attribute__((always_inline)) void tf_dwk_out8(const int32_t *acc, const int32_t *q, uint32_t lo4, uint32_t hi4,
                                                               const tf_rq_t *rq, const int fast, const int full, uint32_t *va,
                                                               uint32_t *vb) {
-#if TF_DSP_NATIVE
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
   if (fast == 1) {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
     int32_t m, p, t;
@@ -466,12 +467,15 @@ static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 
  * that a tap of a group is one input word, one LDRD, two SXTB16 and four SMLAxy. 3x3 undilated
  * kernels have their taps unrolled. `scratch`: the extended weights (8 bytes per tap and group),
  * a pointer per tap, `in_c` bytes of the zero-point row, then (kpad) the padded copy of a band of
- * rows.
+ * rows. With `kw` the table in flash holds the extended weights already (scaled by lsh at compile
+ * time) and the scratch only the padded copy, its rows one pixel of padding apart (in_w + 1
+ * pixels: a row's right padding is the next row's left), in_c bytes of padding after the last.
  */
 static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w,
                                                                     const uint8_t *lsh, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int krow, const int ks, const int kpad, const int split) {
+                                                                    const int krow, const int ks, const int kpad, const int split,
+                                                                    const int kw) {
   /* kc, krow: the layer's channels and row bytes when its own instance is made (0: read from g);
    * ks: its stride along rows when pixels are paired (tf_dwk_pair3k), else 0; kpad: the image's
    * rows are first copied into the scratch, kpad output rows' windows (kpad + 2 rows of krow
@@ -483,15 +487,18 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   const int row_bytes = kc ? krow : g->in_w * c;
   (void)split;
   const int step = g->stride_w * c;
-  uint32_t *const wx = (uint32_t *)scratch;
-  const int8_t **tp = (const int8_t **)(void *)(wx + taps * c / 2);
+  uint32_t *const wxs = (uint32_t *)scratch;
+  const int8_t **tp = (const int8_t **)(void *)(wxs + taps * c / 2);
   int8_t *zp_row = (int8_t *)(void *)(tp + taps);
   const int three = g->k_h == 3 && g->k_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
-  memset(zp_row, g->input_zero_point, (size_t)c);
-  TF_DWK_WIDEN(wx, w, taps * c / 4, taps, lsh);
+  const uint32_t *const wx = kw ? (const uint32_t *)(const void *)w : wxs;
+  if (!kw) {
+    memset(zp_row, g->input_zero_point, (size_t)c);
+    TF_DWK_WIDEN(wxs, w, taps * c / 4, taps, lsh);
+  }
   /* the padded copy: every output pixel in place, windows from its top left corner */
-  int8_t *const padded = zp_row + c;
+  int8_t *const padded = kw ? (int8_t *)scratch : zp_row + c;
   const int oy_lo = kpad ? 0 : g->oy_lo, oy_hi = kpad ? g->out_h : g->oy_hi;
   const int ox_lo = kpad ? 0 : g->ox_lo, ox_hi = kpad ? g->out_w : g->ox_hi;
   /* the copy's pixels [pad_left, pad_left + copied) from the image */
@@ -514,6 +521,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
           memcpy(d + g->pad_left * c, image + iy * g->in_w * c, (size_t)(copied * c));
           memset(d + (g->pad_left + copied) * c, g->input_zero_point, (size_t)(krow - (g->pad_left + copied) * c));
         }
+        /* rows in_w + 1 pixels apart: the last row's right padding */
+        if (kw) memset(d, g->input_zero_point, (size_t)c);
         band += kpad;
       }
       const int row_in = three && oy >= oy_lo && oy < oy_hi;
@@ -600,6 +609,245 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
         }
       }
     }
+  }
+}
+
+/*
+ * Depth multiplier 1, 3x3 undilated, a border of at most one row or column on each side (strides 1
+ * and 2, SAME): every pixel read in place, border pixels too, each tap in the padding reading
+ * instead the input zero point's word that ends each group's weights (dsp.ts maskWeights: per group
+ * of four channels the extended weights of the 9 taps, word pairs, then that word), its offset from
+ * the weight pointer a constant. Which taps lie in the padding is known when the instance is made
+ * (the row's class, top, inside or bottom, and the pixel's column: `.if` in the assembly), and so
+ * is every offset; a pixel's pointer moves into the image by `d` bytes where its window starts above
+ * or left of it. No scratch: no tap pointers, no zero-point row, no copy, no extended weights.
+ */
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+/* tap t's input word of a pixel: the zero point's word (64 - 8t bytes past the weight pointer once
+ * t's weights are read) when bit t of mask `m` is set, else the word at offset o of p */
+#define TF_DWK_MX(m, t, o) \
+  ".if (%c[" m "] >> " t ") & 1\n\t" \
+  "ldr %[x], [%[wq], #(64 - 8 * " t ")]\n\t" \
+  ".else\n\t" \
+  "ldr %[x], [%[p], #(" o ")]\n\t" \
+  ".endif\n\t"
+#define TF_DWK_PAIRM_ASM(wld, t, o) \
+  wld TF_DWK_MX("ma", t, "(" o ") - %c[d]") "sxtb16 %[e], %[x]\n\t" \
+                                            "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+                                            "sxtb16 %[x], %[x], ror #8\n\t" \
+                                            "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+                                            "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+                                            "smlatt %[a3], %[x], %[wo], %[a3]\n\t" TF_DWK_MX( \
+                                                "mb", t, "%c[s] + (" o ") - %c[d]") "sxtb16 %[e], %[x]\n\t" \
+                                                                                    "smlabb %[b0], %[e], %[we], %[b0]\n\t" \
+                                                                                    "sxtb16 %[x], %[x], ror #8\n\t" \
+                                                                                    "smlabb %[b1], %[x], %[wo], %[b1]\n\t" \
+                                                                                    "smlatt %[b2], %[e], %[we], %[b2]\n\t" \
+                                                                                    "smlatt %[b3], %[x], %[wo], %[b3]\n\t"
+#define TF_DWK_PAIRM9_ASM(wld) \
+  TF_DWK_PAIRM_ASM(wld, "0", "0") \
+  TF_DWK_PAIRM_ASM(wld, "1", "%c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "2", "2 * %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "3", "%c[r]") \
+  TF_DWK_PAIRM_ASM(wld, "4", "%c[r] + %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "6", "2 * %c[r]") \
+  TF_DWK_PAIRM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
+  TF_DWK_PAIRM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
+#define TF_DWK_ONEM_ASM(wld, t, o) \
+  wld TF_DWK_MX("ma", t, "(" o ") - %c[d]") "sxtb16 %[e], %[x]\n\t" \
+                                            "sxtb16 %[x], %[x], ror #8\n\t" \
+                                            "smlabb %[a0], %[e], %[we], %[a0]\n\t" \
+                                            "smlatt %[a2], %[e], %[we], %[a2]\n\t" \
+                                            "smlabb %[a1], %[x], %[wo], %[a1]\n\t" \
+                                            "smlatt %[a3], %[x], %[wo], %[a3]\n\t"
+#define TF_DWK_ONEM9_ASM(wld) \
+  TF_DWK_ONEM_ASM(wld, "0", "0") \
+  TF_DWK_ONEM_ASM(wld, "1", "%c[c]") \
+  TF_DWK_ONEM_ASM(wld, "2", "2 * %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "3", "%c[r]") \
+  TF_DWK_ONEM_ASM(wld, "4", "%c[r] + %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "5", "%c[r] + 2 * %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "6", "2 * %c[r]") \
+  TF_DWK_ONEM_ASM(wld, "7", "2 * %c[r] + %c[c]") \
+  TF_DWK_ONEM_ASM(wld, "8", "2 * %c[r] + 2 * %c[c]")
+#define TF_DWK_WLD_SPLIT "ldr %[wo], [%[wq], #4]\n\tldr %[we], [%[wq]], #8\n\t"
+#define TF_DWK_WLD_PAIR "ldrd %[we], %[wo], [%[wq]], #8\n\t"
+#endif
+
+/* Two pixels' 3x3 windows (the second s bytes after the first), or one (`two` 0), of a lane group
+ * at p - d, rows r and channels c bytes apart; taps whose bit is set in ma (mb: the second pixel's)
+ * read the zero point's word after the group's weights. acc: the pixels' four accumulators each. */
+static inline __attribute__((always_inline)) void tf_dwk_mask9(const int8_t *p, const int c, const int r, const int s, const int d,
+                                                               const int ma, const int mb, const uint32_t *wq, int32_t *acc, const int two,
+                                                               const int split) {
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  uint32_t x, e, we, wo;
+  if (two) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
+    if (split)
+      __asm__(TF_DWK_PAIRM9_ASM(TF_DWK_WLD_SPLIT)
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+              : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s), [d] "i"(d), [ma] "i"(ma), [mb] "i"(mb)
+              : "memory");
+    else
+      __asm__(TF_DWK_PAIRM9_ASM(TF_DWK_WLD_PAIR)
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we), [wo] "=&r"(wo)
+              : [p] "r"(p), [c] "i"(c), [r] "i"(r), [s] "i"(s), [d] "i"(d), [ma] "i"(ma), [mb] "i"(mb)
+              : "memory");
+    acc[4] = b0;
+    acc[5] = b1;
+    acc[6] = b2;
+    acc[7] = b3;
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+  } else {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    if (split)
+      __asm__(TF_DWK_ONEM9_ASM(TF_DWK_WLD_SPLIT)
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+                [wo] "=&r"(wo)
+              : [p] "r"(p), [c] "i"(c), [r] "i"(r), [d] "i"(d), [ma] "i"(ma)
+              : "memory");
+    else
+      __asm__(TF_DWK_ONEM9_ASM(TF_DWK_WLD_PAIR)
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wq] "+r"(wq), [x] "=&r"(x), [e] "=&r"(e), [we] "=&r"(we),
+                [wo] "=&r"(wo)
+              : [p] "r"(p), [c] "i"(c), [r] "i"(r), [d] "i"(d), [ma] "i"(ma)
+              : "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    (void)mb;
+    (void)s;
+  }
+#else
+  (void)split;
+  const uint32_t zz = wq[18];
+  for (int k = 0; k < (two ? 2 : 1); ++k) {
+    const int m = k ? mb : ma;
+    int32_t a0 = acc[4 * k], a1 = acc[4 * k + 1], a2 = acc[4 * k + 2], a3 = acc[4 * k + 3];
+    for (int t = 0; t < 9; ++t) {
+      /* taps in the image only: their offsets from p are not negative */
+      const uint32_t v = (m >> t) & 1 ? zz : TF_LOAD32(p + (k * s + (t / 3) * r + (t % 3) * c - d));
+      TF_DWK_TAP(v, wq[2 * t], wq[2 * t + 1]);
+    }
+    acc[4 * k] = a0;
+    acc[4 * k + 1] = a1;
+    acc[4 * k + 2] = a2;
+    acc[4 * k + 3] = a3;
+  }
+#endif
+}
+
+/* The taps of kernel row ky's three columns, bits 3ky .. 3ky + 2; of column kx in every row */
+#define TF_DWK_ROWBITS(ky) (7 << (3 * (ky)))
+#define TF_DWK_COLBITS(kx) (0x49 << (kx))
+
+/* The taps in the padding of output row oy's windows (image rows oy * sh - pt + ky) */
+static inline __attribute__((always_inline)) int tf_dwk_rmask(int oy, int sh, int pt, int ih) {
+  int m = 0;
+  for (int ky = 0; ky < 3; ++ky) {
+    const int iy = oy * sh - pt + ky;
+    if (iy < 0 || iy >= ih) m |= TF_DWK_ROWBITS(ky);
+  }
+  return m;
+}
+static inline __attribute__((always_inline)) int tf_dwk_cmask(int ox, int sw, int pl, int iw) {
+  int m = 0;
+  for (int kx = 0; kx < 3; ++kx) {
+    const int ix = ox * sw - pl + kx;
+    if (ix < 0 || ix >= iw) m |= TF_DWK_COLBITS(kx);
+  }
+  return m;
+}
+
+/* Output pixels at x (two with `two`, the second sw * c bytes on) over every lane group: windows
+ * at x - d (ma, mb: their taps in the padding), requantized, stored. */
+static inline __attribute__((always_inline)) void tf_dwk_mask_px(const int8_t *x, int8_t *out, const int32_t *w, const int32_t *q,
+                                                                 const tf_rq_t *rq, uint32_t lo4, uint32_t hi4, const int fast,
+                                                                 const int full, const int c, const int iw, const int sw, const int d,
+                                                                 const int ma, const int mb, const int two, const int split) {
+  const uint32_t *wq = (const uint32_t *)(const void *)w;
+  const int32_t *qc = q;
+  for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS, wq += 19) {
+    int32_t a[8];
+    a[0] = a[4] = qc[0];
+    a[1] = a[5] = qc[1];
+    a[2] = a[6] = qc[2];
+    a[3] = a[7] = qc[3];
+    tf_dwk_mask9(x, c, iw * c, sw * c, d, ma, mb, wq, a, two, split);
+    if (two) {
+      uint32_t va, vb;
+      tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, &va, &vb);
+      tf_dwk_put4(out, va);
+      tf_dwk_put4(out + c, vb);
+    } else {
+      tf_dwk_put4(out, tf_dwk_out4(a[0], a[1], a[2], a[3], qc, lo4, hi4, rq, fast, full, 0));
+    }
+  }
+}
+
+/* Output pixel ox (a constant) of a row whose windows start dy rows above the image (rowp: the
+ * row of the image they start on), rm its taps in the padding: one pixel, or two with `two`. */
+static inline __attribute__((always_inline)) void tf_dwk_mask_at(const int8_t *rowp, int8_t *out, const int32_t *w, const int32_t *q,
+                                                                 const tf_rq_t *rq, uint32_t lo4, uint32_t hi4, const int fast,
+                                                                 const int full, const int c, const int iw, const int sw, const int pl,
+                                                                 const int rm, const int dy, const int ox, const int two, const int split) {
+  const int ix0 = ox * sw - pl;
+  const int dx = ix0 < 0 ? -ix0 : 0;
+  const int ma = rm | tf_dwk_cmask(ox, sw, pl, iw), mb = two ? rm | tf_dwk_cmask(ox + 1, sw, pl, iw) : 0;
+  tf_dwk_mask_px(rowp + (ix0 + dx) * c, out + ox * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c + dx * c, ma, mb, two, split);
+}
+
+/* An output row (rm, dy constants; iy0 its windows' first image row): its first pair, the pairs
+ * inside (every tap in the image but the row's), its last pair and an odd last pixel. */
+static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *image, int8_t *out, const int iy0, const int rm,
+                                                                  const int dy, const int32_t *w, const int32_t *q, const tf_rq_t *rq,
+                                                                  uint32_t lo4, uint32_t hi4, const int fast, const int full, const int c,
+                                                                  const int iw, const int ow, const int sw, const int pl, const int split) {
+  const int8_t *const rowp = image + (iy0 + dy) * iw * c;
+  const int pairs = ow / 2;
+  if (pairs > 0) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 0, 1, split);
+  for (int n = 1; n < pairs - 1; ++n)
+    tf_dwk_mask_px(rowp + (2 * n * sw - pl) * c, out + 2 * n * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c, rm, rm, 1, split);
+  if (pairs > 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 2 * pairs - 2, 1, split);
+  if (ow & 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, ow - 1, 0, split);
+}
+
+/* The instances of tf_dwk_mask_body: called once each, and GCC would otherwise clone them with the
+ * arena's addresses as constants, which leaves its 14-register asm blocks too few registers */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TF_DWK_NOCLONE __attribute__((noinline, noclone))
+#else
+#define TF_DWK_NOCLONE __attribute__((noinline))
+#endif
+
+/* The layer (every shape a constant): a top row of windows partly above the image (pt > 0), the
+ * rows inside, a bottom row partly below it (dsp.ts maskApplies: no other rows have padding). */
+static inline __attribute__((always_inline)) void tf_dwk_mask_body(const int8_t *in, int batches, const int32_t *w, const int32_t *q,
+                                                                   const tf_rq_t *rq, int8_t *out, const int fast, const int full,
+                                                                   const int c, const int ih, const int iw, const int oh, const int ow,
+                                                                   const int sh, const int sw, const int pt, const int pl,
+                                                                   const int split) {
+  const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
+  const int top = pt > 0 ? 1 : 0;
+  const int ylast = (oh - 1) * sh - pt;
+  const int bottom = oh - 1 >= top && ylast + 2 >= ih ? 1 : 0;
+  const int orow = ow * c;
+  for (int b = 0; b < batches; ++b, out += oh * orow) {
+    const int8_t *const image = in + b * ih * iw * c;
+    if (top) tf_dwk_mask_row(image, out, -pt, tf_dwk_rmask(0, sh, pt, ih), pt, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split);
+    for (int oy = top; oy < oh - bottom; ++oy)
+      tf_dwk_mask_row(image, out + oy * orow, oy * sh - pt, 0, 0, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split);
+    if (bottom)
+      tf_dwk_mask_row(image, out + (oh - 1) * orow, ylast, tf_dwk_rmask(oh - 1, sh, pt, ih), ylast < 0 ? -ylast : 0, w, q, rq, lo4, hi4,
+                      fast, full, c, iw, ow, sw, pl, split);
   }
 }
 

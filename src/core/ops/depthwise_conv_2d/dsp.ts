@@ -54,7 +54,7 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * stride and band share it; without a pixel in place and no copy, or with offsets past an LDR's
  * immediate, the shared loop.
  */
-function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; krow: number; ks: number; kpad: number } | undefined {
+function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; krow: number; ks: number; kpad: number; kw: number } | undefined {
   if (p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return undefined;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
@@ -63,10 +63,12 @@ function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; 
   const pairs = (krow: number) => (2 * krow + (2 + p.strideW) * p.inC <= 4095 ? p.strideW : 0);
   const border = (rowsLo > 0 || rowsHi < p.outH || colsLo > 0 || colsHi < p.outW) && p.outW <= PAD_COPY_WIDTH && p.strideH === 1 && p.strideW === 1;
   const padded = paddedRows(p);
-  if (copy && border && padded.band > 0 && fits(padded.krow)) return { kc: p.inC, krow: padded.krow, ks: pairs(padded.krow), kpad: padded.band };
+  if (copy && border && padded.band > 0 && fits(padded.krow)) return { kc: p.inC, krow: padded.krow, ks: pairs(padded.krow), kpad: padded.band, kw: 0 };
+  const shared = !copy && border ? sharedRows(p) : undefined;
+  if (shared && fits(shared.krow)) return { kc: p.inC, krow: shared.krow, ks: pairs(shared.krow), kpad: shared.band, kw: 1 };
   const krow = p.inW * p.inC;
   if (rowsLo >= rowsHi || colsLo >= colsHi || !fits(krow)) return undefined;
-  return { kc: p.inC, krow, ks: pairs(krow), kpad: 0 };
+  return { kc: p.inC, krow, ks: pairs(krow), kpad: 0, kw: 0 };
 }
 
 /**
@@ -157,6 +159,39 @@ function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; byt
   return band > 0 ? { krow, band, bytes: (band + 2) * krow } : { krow, band: 0, bytes: 0 };
 }
 
+/**
+ * Narrow maps with a border of one pixel all round (3x3 SAME at stride 1, rows of up to 5 pixels:
+ * KWS's 25x5x64): the padded copy in the arena the kernel without it takes (its extended weights,
+ * tap pointers and zero-point row), so that it costs no arena. The weights come extended from the
+ * table (twice the model's bytes, in flash), and the copy's rows sit in_w + 1 pixels apart, a row's
+ * right padding the next one's left, in_c bytes of padding after the last: bands of `band` output
+ * rows' windows, the most that fit (M4, KWS 25x5x64 before the mask kernel took it: 2.79 -> 2.70 est. ms; every pixel in place and in
+ * pairs instead of 56 of 125 through tap pointers). Undefined when not one band fits.
+ */
+function sharedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } | undefined {
+  // the table of extended weights doubles the model's bytes: not under --prefer size
+  if (p.planeRows === false || p.padLeft !== 1 || p.outW !== p.inW || p.strideW !== 1) return undefined;
+  const krow = (p.inW + 1) * p.inC;
+  const budget = p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC;
+  const band = Math.min(p.outH, Math.floor((budget - p.inC) / krow) - 2);
+  return band > 0 ? { krow, band, bytes: (band + 2) * krow + p.inC } : undefined;
+}
+
+/** tf_dwk_mult1_body's weights extended at compile time (kw): per group of four channels per tap the words (c0, c2), (c1, c3), scaled by 2^lsh. */
+function extendedWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
+  const taps = p.kH * p.kW;
+  const out = new Int32Array((taps * p.outC) / 2);
+  const half = (t: number, c: number) => (filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0)) & 0xffff;
+  let at = 0;
+  for (let c = 0; c < p.outC; c += 4) {
+    for (let t = 0; t < taps; t++) {
+      out[at++] = half(t, c) | (half(t, c + 2) << 16);
+      out[at++] = half(t, c + 1) | (half(t, c + 3) << 16);
+    }
+  }
+  return out;
+}
+
 /** The layer as a CONV_2D over one input channel (depthwise with in_c 1 is exactly that). */
 function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
   if (p.inC !== 1) return undefined;
@@ -224,9 +259,54 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
   return dims.every((d) => d <= INT16_MAX);
 }
 
+/**
+ * Multiplier-1 3x3 layers with a border (strides 1 and 2) whose every pixel tf_dwk_mask_body reads
+ * in place: the border pixels' taps in the padding read the input zero point's word stored after
+ * each lane group's extended weights (maskWeights), known when the instance is made, with every
+ * shape a constant. Applies where the border is at most the first and last row (a row or two of
+ * the image) and the pixel pairs between the first and the last are inside, and the offsets of a
+ * pair's taps stay LDR immediates. No scratch (KWS 25x5x64 on the M4: 1,288 B less arena; border
+ * taps cost what taps inside do, not a pointer load more). Not under --prefer size (the weights
+ * twice the model's bytes).
+ */
+function maskApplies(p: DepthwiseConv2DParams): boolean {
+  if (p.planeRows === false || !mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
+  if (p.strideH > 2 || p.strideW > 2) return false;
+  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  if (rowsLo === 0 && rowsHi === p.outH && colsLo === 0 && colsHi === p.outW && rowsHi > 0 && colsHi > 0) return false;
+  // row 0 the top border row when the padding is above, the last row the bottom one when its
+  // windows pass the image; the rows between inside (as tf_dwk_mask_body takes them)
+  const top = p.padTop > 0 ? 1 : 0;
+  const ylast = (p.outH - 1) * p.strideH - p.padTop;
+  const bottom = p.outH - 1 >= top && ylast + 2 >= p.inH ? 1 : 0;
+  const rowInside = (oy: number) => oy * p.strideH - p.padTop >= 0 && oy * p.strideH - p.padTop + 2 < p.inH;
+  if (top < p.outH - bottom && (!rowInside(top) || !rowInside(p.outH - 1 - bottom))) return false;
+  // the pairs between the first and the last inside
+  const colInside = (ox: number) => ox * p.strideW - p.padLeft >= 0 && ox * p.strideW - p.padLeft + 2 < p.inW;
+  const pairs = Math.floor(p.outW / 2);
+  if (pairs > 2 && (!colInside(2) || !colInside(2 * pairs - 3))) return false;
+  const krow = p.inW * p.inC;
+  return 2 * krow + (2 + p.strideW) * p.inC <= 4095;
+}
+
+/** tf_dwk_mask_body's weights: per lane group the extended weights of the 9 taps (extendedWeights' words), then the input zero point in every byte. */
+function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
+  const ext = extendedWeights(filter, p, lsh);
+  const groups = p.outC / 4;
+  const out = new Int32Array(groups * 19);
+  const z = -p.inputOffset & 0xff;
+  for (let g = 0; g < groups; g++) {
+    out.set(ext.subarray(g * 18, g * 18 + 18), g * 19);
+    out[g * 19 + 18] = (z * 0x01010101) | 0;
+  }
+  return out;
+}
+
 /** The kernel a layer runs, in order of preference. */
-function dspKernel(p: DepthwiseConv2DParams): 'plane' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
+function dspKernel(p: DepthwiseConv2DParams): 'plane' | 'mask' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
   if (planeApplies(p)) return 'plane';
+  if (maskApplies(p)) return 'mask';
   if (mult1Applies(p)) return 'mult1';
   if (narrowApplies(p)) return 'narrow';
   if (singleApplies(p)) return 'single';
@@ -296,6 +376,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: numb
 export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number {
   const kernel = dspKernel(p);
   if (kernel === 'plane') return planeGroupRows(p) > 0 ? 16 * planeGroupRows(p) * planeWords(p) : p.inC * 3 * planeWords(p) * 4;
+  if (kernel === 'mask') return 0;
   if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
   if (kernel === 'conv') return convScratchBytes(asConv(p)!);
   // extended weights of every lane, a pointer per tap, the zero-point row
@@ -304,6 +385,7 @@ export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number 
   if (kernel === 'narrow') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + 4 + 4;
   // and the padded copy of the image
   const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  if (k?.kw) return sharedRows(p)!.bytes;
   return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC + (k?.kpad ? paddedRows(p).bytes : 0);
 }
 
@@ -374,7 +456,7 @@ function laneScaling(
   bounds: readonly number[],
 ): { lsh: number[]; m: ChannelMultipliers } | undefined {
   // ONNX Runtime's float32 steps take the accumulator as it is
-  if (p.ortScale || (kernel !== 'plane' && kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
+  if (p.ortScale || (kernel !== 'plane' && kernel !== 'mask' && kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
   const lsh = p.shift.map((s) => Math.max(s, 0));
   if (lsh.every((s) => s === 0) || lsh.some((s) => s > 8)) return undefined;
   const m: ChannelMultipliers = { multiplier: p.multiplier, shift: p.shift.map((s) => Math.min(s, 0)) };
@@ -409,9 +491,11 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
   const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
   const plane = kernel === 'plane';
-  // the plane kernel's weights are scaled in its table
+  const mask = kernel === 'mask';
+  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  // the plane kernel's weights are scaled in its table, and so are the weights extended at compile time
   const laneShifts =
-    scaled && !plane
+    scaled && !plane && !mask && !k?.kw
       ? ctx.addConst(
           'lsh',
           'uint8_t',
@@ -424,8 +508,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // multiplier 1 over channels not a multiple of 4 (10, 6, ...): its own copy of the any-multiplier
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
-  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
-  const split = k && splitLoads(ctx.isa) ? 1 : 0;
+  const split = (k || mask) && splitLoads(ctx.isa) ? 1 : 0;
   const kname =
     single && !one
       ? 'few'
@@ -433,13 +516,17 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
         ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
         : plane
           ? `plane_k${p.inC}_${planeWords(p)}${planeGroupRows(p) > 0 ? `_g${planeGroupRows(p)}` : ''}`
-          : k
-            ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}`
-            : kernel;
+          : mask
+            ? `mask_k${p.inC}_${p.inH}x${p.inW}_s${p.strideH}${p.strideW}_p${p.padTop}${p.padLeft}`
+            : k
+              ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}${k.kw ? '_w' : ''}`
+              : kernel;
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
   const kmode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
+  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   ctx.defineOnce(
     `tf_dwk_${kname}_${kmode.mode}`,
     ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', {
@@ -448,25 +535,33 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       one,
       kname,
       plane,
+      mask,
+      ih: p.inH,
+      iw: p.inW,
+      oh: p.outH,
+      ow: p.outW,
+      sh: p.strideH,
+      sw: p.strideW,
+      pt: p.padTop,
+      pl: p.padLeft,
       wh: plane ? planeWords(p) : 0,
       pc: plane ? p.inC : 0,
       prows: plane ? planeGroupRows(p) : 0,
       mult1: multm1,
       nc: narrow ? 3 : 0,
-      kc: k?.kc ?? 0,
+      kc: mask ? p.inC : (k?.kc ?? 0),
       krow: k?.krow ?? 0,
       ks: k?.ks ?? 0,
       kpad: k?.kpad ?? 0,
+      kw: k?.kw ?? 0,
       split,
       ...kmode,
     }),
   );
-  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
-  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const how = `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
+  const how = `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : mask ? 'every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
   const input = ctx.input(0);
   const output = ctx.output(0);
-  const scratch = `(void *)${ctx.scratch()}`;
+  const scratch = mask ? '' : `(void *)${ctx.scratch()}`;
   // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
   const tables: { weights: string; records?: string } = single
     ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
@@ -474,17 +569,31 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
       : plane
         ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', records) }
-        : {
-            weights: ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
-            records: ctx.addConst(
-              'rq',
-              'int32_t',
-              groupRecords(
-                records,
-                Array.from({ length: p.outC }, (_, c) => c),
+        : mask
+          ? {
+              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh)),
+              records: ctx.addConst(
+                'rq',
+                'int32_t',
+                groupRecords(
+                  records,
+                  Array.from({ length: p.outC }, (_, c) => c),
+                ),
               ),
-            ),
-          };
+            }
+          : {
+              weights: k?.kw
+                ? ctx.addConst('w_dsp', 'int32_t', extendedWeights(filter, p, scaled?.lsh))
+                : ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
+              records: ctx.addConst(
+                'rq',
+                'int32_t',
+                groupRecords(
+                  records,
+                  Array.from({ length: p.outC }, (_, c) => c),
+                ),
+              ),
+            };
   const f = (name: string, value: number): Field => ({ name, value: `${value}` });
   const geom: InitLine[] = [
     { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
@@ -498,39 +607,42 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   ];
   const rq: CallArg = { addressOf: 'rq' };
   const callee = `tf_dwk_${kname}_${kmode.mode}`;
-  const body: Statement[] = single
-    ? [
-        {
-          comment: [
-            `/* ${p.outC} output channels from ${p.inC}; kernel rows of ${p.kW} taps x ${p.inC} bytes read as ${singleK4(p).kw4} (rounded up to whole words) */`,
-          ],
-        },
-        { callee, args: [input, `${p.batches}`, { addressOf: 'geom' }, `${p.outC}`, `${singleK4(p).kw4}`, tables.weights, rq, output, scratch] },
-      ]
-    : [
-        ...(multm ? [{ comment: [`/* depth multiplier ${p.depthMultiplier}: ${p.outC} output channels from ${p.inC} */`] }] : []),
-        {
-          callee,
-          args: [
-            input,
-            `${p.batches}`,
-            { addressOf: 'geom' },
-            ...(multm ? [`${p.depthMultiplier}`] : []),
-            tables.weights,
-            laneShifts,
-            tables.records!,
-            rq,
-            output,
-            scratch,
-          ],
-        },
-      ];
+  const body: Statement[] = mask
+    ? [{ callee, args: [input, `${p.batches}`, tables.weights, tables.records!, rq, output] }]
+    : single
+      ? [
+          {
+            comment: [
+              `/* ${p.outC} output channels from ${p.inC}; kernel rows of ${p.kW} taps x ${p.inC} bytes read as ${singleK4(p).kw4} (rounded up to whole words) */`,
+            ],
+          },
+          { callee, args: [input, `${p.batches}`, { addressOf: 'geom' }, `${p.outC}`, `${singleK4(p).kw4}`, tables.weights, rq, output, scratch] },
+        ]
+      : [
+          ...(multm ? [{ comment: [`/* depth multiplier ${p.depthMultiplier}: ${p.outC} output channels from ${p.inC} */`] }] : []),
+          {
+            callee,
+            args: [
+              input,
+              `${p.batches}`,
+              { addressOf: 'geom' },
+              ...(multm ? [`${p.depthMultiplier}`] : []),
+              tables.weights,
+              laneShifts,
+              tables.records!,
+              rq,
+              output,
+              scratch,
+            ],
+          },
+        ];
   return {
     comment: [`/* ${summary} (Arm DSP: ${how}) */`],
     fnName: ctx.fnName,
     decls: [
       { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) },
-      { ctype: 'tf_dwk_geom_t', name: 'geom', init: geom },
+      // the mask kernel's instance holds its shape
+      ...(mask ? [] : [{ ctype: 'tf_dwk_geom_t', name: 'geom', init: geom }]),
     ],
     body,
   };

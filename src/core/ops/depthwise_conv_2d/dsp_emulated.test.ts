@@ -6,7 +6,8 @@
  * TypeScript reference over every output byte.
  *
  * Depth multiplier 1 (channels 4..256): 3x3 windows at strides 1 and 2, SAME and VALID (pixels read
- * in place, in pairs and alone, through tap pointers, from padded copies of bands of rows, and rows
+ * in place, in pairs and alone, through tap pointers, from padded copies of bands of rows, every
+ * pixel in place with the padding's taps reading the zero point from the weights, and rows
  * of 20 pixels and more at stride 1 from int16 planes, rows of 8 to 19 from four channels' planes at a time,
  * two and four outputs a step;
  * right and bottom padding only, images with no inside pixel, windows larger than the image), other
@@ -33,6 +34,8 @@ import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard, layersOverTheirInput } from '../../../../test/helpers/emulated_variants.ts';
+import { saveTflite } from '../../../lab/model_files.ts';
+import { validateModel } from '../../../lab/run/validate.ts';
 import { type InputSpec, type Layer, depthwiseModel } from '../../../../test/helpers/depthwise_models.ts';
 import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
 
@@ -117,14 +120,15 @@ const MODELS: Model[] = [
       21,
     ),
     // tf_dwk_mult1_k<channels>_<row bytes>[_s<stride>]_<mode>: a layer shape's own instance (3x3 in
-    // place, pixels in pairs), stride 1 unnamed
+    // place, pixels in pairs), stride 1 unnamed; tf_dwk_mask_k<channels>_<h>x<w>_s<strides>_p<pads>_<mode>:
+    // every pixel in place, the padding from the weights
     kinds: [
-      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?fs\(/,
-      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?fc\(/,
-      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?xs\(/,
-      /tf_dwk_mult1_(k\d+_\d+_(s\d_)?)?xc\(/,
+      /tf_dwk_(mult1|mask)_(\w+_)?fs\(/,
+      /tf_dwk_(mult1|mask)_(\w+_)?fc\(/,
+      /tf_dwk_(mult1|mask)_(\w+_)?xs\(/,
+      /tf_dwk_(mult1|mask)_(\w+_)?xc\(/,
       /tf_dwk_mult1_k\d+_\d+_\w+\(/,
-      /tf_dwk_mult1_k\d+_\d+_s2_\w+\(/,
+      /tf_dwk_mask_k\d+_\d+x\d+_s22_\w+\(/,
       /tf_dwk_mult1_[fx]\w*\(/,
     ],
   },
@@ -155,7 +159,7 @@ const MODELS: Model[] = [
         { stride: [2, 2], padding: 'SAME', perChannel: true },
         { stride: [2, 2], padding: 'SAME', activation: 'RELU', perChannel: true },
         { stride: [2, 2], padding: 'SAME', perChannel: true },
-        // 6x6x64 and 3x3x128: one pixel in place, the rest through tap pointers
+        // 6x6x64 and 3x3x128: every pixel in place, the padding from the weights
         { from: 'b', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'b', stride: [2, 2], padding: 'SAME', activation: 'RELU', perChannel: true },
         { from: 'c', padding: 'SAME', activation: 'RELU6', perChannel: true },
@@ -164,7 +168,7 @@ const MODELS: Model[] = [
         // 9x5x200: offsets up to 4000 bytes, immediates still
         { from: 'd', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'd', stride: [2, 2], padding: 'SAME', huge: true, perChannel: true }, // exact
-        // 2x2 and 1x1 maps: no pixel in place (the shared loop)
+        // 2x2 and 1x1 maps: no window inside the image
         { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'f', padding: 'SAME', perChannel: true },
         // 3x3x1024: row offsets past 4095 bytes (the shared loop)
@@ -172,43 +176,100 @@ const MODELS: Model[] = [
         // 10 channels: the any-multiplier loop
         { from: 'h', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true },
         // rows of 27 pixels: at stride 1 the int16 planes (25 and 27 pixels, a lone last one), at
-        // stride 2 in-place pairs and a lone pixel, the border through tap pointers
+        // stride 2 in-place pairs and a lone pixel
         { from: 'i', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'i', padding: 'VALID', perChannel: true },
         { from: 'i', padding: 'SAME', stride: [2, 2], perChannel: true },
-        // 13x10x96: four channels' planes at a time; padded copies of one band of 12
+        // 13x10x96: four channels' planes at a time; 12x6x64 every pixel in place
         { from: 'j', padding: 'SAME', activation: 'RELU', perChannel: true },
         { from: 'k', padding: 'SAME', activation: 'RELU6', perChannel: true },
         { from: 'k', padding: 'VALID', gain: true, perChannel: true }, // all in place, no copy
         // rows of 19 and 17 pixels: four channels' planes at a time, odd rows
         { from: 'l', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
         { from: 'm', padding: 'SAME', activation: 'RELU', perChannel: true },
-        // rows of 6 pixels: padded copies of bands of 6 output rows' windows (the last of 2)
+        // rows of 6 pixels, 128 channels
         { from: 'n', padding: 'SAME', activation: 'RELU', perChannel: true },
       ],
       55,
     ),
     prefer: 'speed',
-    // padded copies (stride 1, rows of up to 7 pixels): tf_dwk_mult1_k<c>_<padded row bytes>_p<band>_<mode>;
+    // borders at most a row and a column each side: every pixel in place, tf_dwk_mask_k<c>_<h>x<w>_s<strides>_p<pads>_<mode>;
     // rows of 8 to 19 pixels: four channels' int16 planes at a time, tf_dwk_plane_k<c>_<words>_g<rows>_<mode>
     kinds: [
       /tf_dwk_plane_k8_7_g15_fch\(/,
-      /tf_dwk_mult1_k64_512_p12_/,
-      /tf_dwk_mult1_k64_384_s2_/,
-      /tf_dwk_mult1_k128_640_p3_/,
-      /tf_dwk_mult1_k200_1000_/,
-      /tf_dwk_mult1_k20_80_p2_/,
-      /tf_dwk_mult1_k16_48_p1_/,
+      /tf_dwk_mask_k64_12x6_s11_p11_/,
+      /tf_dwk_mask_k64_6x6_s22_p00_/,
+      /tf_dwk_mask_k128_3x3_s11_p11_/,
+      /tf_dwk_mask_k200_9x5_s11_p11_/,
+      /tf_dwk_mask_k200_9x5_s22_p11_/,
+      /tf_dwk_mask_k20_2x2_s11_p11_/,
+      /tf_dwk_mask_k16_1x1_s11_p11_/,
       /tf_dwk_plane_k12_14_/,
       /tf_dwk_plane_k12_15_/,
-      /tf_dwk_mult1_k12_324_s2_/,
+      /tf_dwk_mask_k12_7x27_s22_p11_/,
       /tf_dwk_plane_k96_6_g15_/,
       /tf_dwk_plane_k32_11_g14_/,
       /tf_dwk_plane_k8_10_g7_/,
-      /tf_dwk_mult1_k128_1024_p6_/,
-      /tf_dwk_mult1_k64_384_f/,
+      /tf_dwk_mask_k128_20x6_s11_p11_/,
+      /tf_dwk_mask_k64_6x6_s11_p11_f/,
       /tf_dwk_mult1_f\w*\(/,
       /tf_dwk_multm1_/,
+    ],
+  },
+  {
+    note: 'every pixel in place, the padding read as the zero point from the weights: maps 1x1 to 25x5 and rows of 27, strides 1 and 2, SAME both sides and right only, batches, one row, multipliers above 1, over a dead input, every requantization mode',
+    graph: depthwiseModel(
+      'dsp_dw_mask',
+      [
+        { name: 'a', shape: [1, 25, 5, 64], zeroPoint: -128 },
+        { name: 'b', shape: [1, 6, 6, 32], zeroPoint: 17 },
+        { name: 'c', shape: [2, 3, 3, 16], zeroPoint: -3 },
+        { name: 'd', shape: [1, 2, 2, 8], zeroPoint: 90 },
+        { name: 'e', shape: [1, 1, 1, 12], zeroPoint: -60 },
+        { name: 'f', shape: [1, 7, 27, 4], zeroPoint: 5 },
+        { name: 'g', shape: [1, 1, 6, 20], zeroPoint: -100 },
+        { name: 'h', shape: [2, 7, 7, 8], zeroPoint: 33 },
+        { name: 'i', shape: [1, 12, 12, 24], zeroPoint: -20 },
+        { name: 'j', shape: [1, 4, 7, 4], zeroPoint: 70 },
+      ],
+      [
+        // KWS's 25x5x64: an odd last pixel; RELU6 under zero point -128 (the ceiling-only clamp)
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        { from: 'a', padding: 'SAME', gain: true, perChannel: true }, // multipliers above 1: weights scaled
+        // 6x6 at strides 1 and 2 (padding right and bottom only), a middle pair
+        { from: 'b', padding: 'SAME', activation: 'RELU', perChannel: true },
+        { from: 'b', padding: 'SAME', stride: [2, 2], perChannel: true },
+        // 3x3, two batches: exact requantization with and without a clamp
+        { from: 'c', padding: 'SAME', huge: true, activation: 'RELU6', perChannel: true },
+        { from: 'c', padding: 'SAME', huge: true },
+        { from: 'c', padding: 'SAME', stride: [2, 2], activation: 'RELU' }, // 2x2, padding both sides
+        // 2x2 (one pair, both columns on the border) and 1x1 (every tap but the centre in the padding)
+        { from: 'd', padding: 'SAME', perChannel: true },
+        { from: 'd', padding: 'SAME', stride: [2, 2], activation: 'RELU6' },
+        { from: 'e', padding: 'SAME', perChannel: true },
+        // rows of 27 at stride 2: pairs inside, an odd last pixel
+        { from: 'f', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true },
+        { from: 'f', padding: 'SAME', stride: [1, 2], perChannel: true },
+        // one image row: the padding above and below
+        { from: 'g', padding: 'SAME', activation: 'RELU', perChannel: true },
+        // 7x7 at stride 2: padding on both sides; two batches
+        { from: 'h', padding: 'SAME', stride: [2, 2], perChannel: true },
+        // 12x12 at stride 2, then over its dead input
+        { from: 'i', padding: 'SAME', stride: [2, 2], hidden: true, perChannel: true },
+        { padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'j', padding: 'SAME', activation: 'RELU', perChannel: true },
+      ],
+      71,
+    ),
+    kinds: [
+      /tf_dwk_mask_k64_25x5_s11_p11_fch\(/,
+      /tf_dwk_mask_k32_6x6_s22_p00_/,
+      /tf_dwk_mask_k16_3x3_s11_p11_x/,
+      /tf_dwk_mask_k12_1x1_s11_p11_/,
+      /tf_dwk_mask_k4_7x27_s22_p11_/,
+      /tf_dwk_mask_k4_7x27_s12_p11_/,
+      /tf_dwk_mask_k8_7x7_s22_p11_/,
+      /tf_dwk_mask_k24_6x6_s11_p11_/,
     ],
   },
   {
@@ -449,3 +510,51 @@ for (const [board, target] of Object.entries(TARGETS)) {
     }
   });
 }
+
+/**
+ * Unoptimised builds (-O0, a user's Debug build) take the mask kernels' C forms (GCC cannot give
+ * their inline assembly its registers there): the same bytes as the reference too.
+ */
+describe('DEPTHWISE_CONV_2D DSP mask kernels built at -O0 (their C forms) on the emulated boards', function () {
+  let dir: string;
+  before(function () {
+    requireTools(this, ['arm-none-eabi-gcc', 'qemu-system-arm']);
+    dir = mkdtempSync(join(tmpdir(), 'tinyforge-dw-dsp-o0-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  // a few layers (every instance's taps unrolled at -O0 are large): pairs and an odd last pixel,
+  // padding on every side and on the right and bottom only, SMMULR with the ceiling-only clamp and exact
+  const graph = depthwiseModel(
+    'dsp_dw_mask_o0',
+    [
+      { name: 'a', shape: [1, 5, 5, 8], zeroPoint: -128 },
+      { name: 'b', shape: [2, 6, 6, 4], zeroPoint: 17 },
+    ],
+    [
+      { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+      { from: 'b', padding: 'SAME', stride: [2, 2], huge: true, perChannel: true },
+    ],
+    72,
+  );
+  for (const [board, target] of [['qemu-mps2-an386', 'cortex-m4']] as const) {
+    it(`${graph.name} on ${board}: every layer bit-exact`, async () => {
+      const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
+      const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+      expect(text).to.match(/tf_dwk_mask_k8_5x5_s11_p11_fch\(/);
+      expect(text).to.match(/tf_dwk_mask_k4_6x6_s22_p00_x/);
+      const path = join(dir, `${graph.name}-${target}.tflite`);
+      saveTflite(path, graph);
+      const rand = rng(9);
+      const inputs = [0, 1].map((k) => ({
+        name: `case${k}`,
+        tensors: graph.inputs.map(
+          (i) => new Uint8Array(Int8Array.from({ length: graph.tensors[i]!.shape.reduce((a, b) => a * b, 1) }, () => randomInt(rand, -128, 127)).buffer),
+        ),
+      }));
+      const report = await validateModel(path, { target, board, link: 'stdio', inputs, extraCflags: ['-O0'] });
+      expect(report.matched).to.equal(inputs.length);
+    });
+  }
+});

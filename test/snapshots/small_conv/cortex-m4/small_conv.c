@@ -27,21 +27,20 @@
 #define TF_ALIGNED(n)
 #endif
 
-/* The arena: every activation, input, output, variable and scratch buffer. 432 bytes
+/* The arena: every activation, input, output, variable and scratch buffer. 384 bytes
  * planned at compile time, placement: greedy by size (TFLite Micro), then local search; buffers whose lifetimes do not
  * overlap share bytes. Offsets are multiples of 16 so any tensor can be read with word loads;
  * the arena is 16-byte aligned to match, and at least 16 bytes (C has no empty arrays).
  * TF_SMALL_CONV_ARENA_SECTION (small_conv.h) places it. */
-static uint8_t tf_small_conv_arena[432] TF_ALIGNED(16) TF_SMALL_CONV_ARENA_SECTION;
+static uint8_t tf_small_conv_arena[384] TF_ALIGNED(16) TF_SMALL_CONV_ARENA_SECTION;
 
 /* Byte offsets into tf_small_conv_arena, named after the model's tensors ("live layers": the
  * layer positions between which the buffer holds its value). Each tensor's name is printed here
  * once; everywhere else in this file a tensor is named by its index. */
-#define TF_SMALL_CONV_T0_SERVING_DEFAULT_IMAGE_0          0u /* tensor 0 "serving_default_image:0", int8[1,8,8,1], 64 B, live in layer 0 */
-#define TF_SMALL_CONV_L0_SCRATCH                         64u /* layer 0 CONV_2D -> tensor 3: 112 B of scratch, live in layer 0 */
-#define TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D 176u /* tensor 3 "model/sequential/conv2d/Conv2D;model/sequential/conv2d/Relu;model/sequential/conv2d/BiasAdd", int8[1,8,8,4], 256 B, live layers 0..1 */
-#define TF_SMALL_CONV_L1_SCRATCH                          0u /* layer 1 DEPTHWISE_CONV_2D -> tensor 6: 148 B of scratch, live in layer 1 */
-#define TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D        160u /* tensor 6 "model/sequential/depthwise_conv2d/Conv2D;model/sequential/depthwise_conv2d/Relu;model/sequential/depthwise_conv2d/BiasAdd", int8[1,4,4,4], 64 B, live in layer 1 */
+#define TF_SMALL_CONV_L0_SCRATCH                          0u /* layer 0 CONV_2D -> tensor 3: 112 B of scratch, live in layer 0 */
+#define TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D 112u /* tensor 3 "model/sequential/conv2d/Conv2D;model/sequential/conv2d/Relu;model/sequential/conv2d/BiasAdd", int8[1,8,8,4], 256 B, live layers 0..1 */
+#define TF_SMALL_CONV_T0_SERVING_DEFAULT_IMAGE_0        320u /* tensor 0 "serving_default_image:0", int8[1,8,8,1], 64 B, live in layer 0 */
+#define TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D          0u /* tensor 6 "model/sequential/depthwise_conv2d/Conv2D;model/sequential/depthwise_conv2d/Relu;model/sequential/depthwise_conv2d/BiasAdd", int8[1,4,4,4], 64 B, live in layer 1 */
 
 /* layer 0 -> tensor 3: CONV_2D (op 0) [1x8x8x1] -> [1x8x8x4], 2304 MACs */
 #if TF_DSP_NATIVE
@@ -500,29 +499,17 @@ static void tf_small_conv_layer0(void) {
 
 
 /* layer 1 -> tensor 6: DEPTHWISE_CONV_2D (op 1) [1x8x8x4] -> [1x4x4x4], 576 MACs */
-/* the DSP depthwise loop (depth multiplier 1) of 4 channels in rows of 32 bytes, the 3x3
- * taps inside the image at constant offsets, pixels in pairs, weights by pipelined
- * LDRs: one copy per model, shape and
- * requantization mode (fs: SMMLAR requantization, saturating to int8) */
-static void tf_dwk_mult1_k4_32_s2_fs(const int8_t *in, int batches, const tf_dwk_geom_t *g, const int8_t *w, const uint8_t *lsh, const int32_t *q,
-                                  const tf_rq_t *rq, int8_t *out, void *scratch) {
-  tf_dwk_mult1_body(in, batches, g, w, lsh, q, rq, out, scratch, 1, 1, 4, 32, 2, 0, 1);
+/* the DSP depthwise loop (depth multiplier 1, 3x3) of 8x8x4 images at stride 2x2, padding 0,0:
+ * every pixel read in place, in pairs, the padding's taps reading the zero point stored after each
+ * lane group's weights: one copy per model, shape and requantization mode (fs: SMMLAR requantization, saturating to int8) */
+static TF_DWK_NOCLONE void tf_dwk_mask_k4_8x8_s22_p00_fs(const int8_t *in, int batches, const int32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out) {
+  tf_dwk_mask_body(in, batches, w, q, rq, out, 1, 1, 4, 8, 8, 4, 4, 2, 2, 0, 0, 1);
 }
 
-/* DEPTHWISE_CONV_2D [1,8,8,4] * [1,3,3,4] -> [1,4,4,4] multiplier 1 stride 2x2 dilation 1x1 pad 0,0, 576 MACs (Arm DSP: 4 channels per step, SXTB16 into SMLABB/SMLATT, SMMULR requantization) */
+/* DEPTHWISE_CONV_2D [1,8,8,4] * [1,3,3,4] -> [1,4,4,4] multiplier 1 stride 2x2 dilation 1x1 pad 0,0, 576 MACs (Arm DSP: every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT, SMMULR requantization) */
 static void tf_small_conv_layer1(void) {
   static const tf_rq_t rq = { .out_zp = -128, .act_min = -128, .act_max = 127 };
-  static const tf_dwk_geom_t geom = {
-    .in_h = 8, .in_w = 8, .in_c = 4,
-    .out_h = 4, .out_w = 4,
-    .k_h = 3, .k_w = 3,
-    .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
-    .pad_top = 0, .pad_left = 0,
-    /* output rows and columns whose window lies inside the image, [lo, hi) */
-    .oy_lo = 0, .oy_hi = 3, .ox_lo = 0, .ox_hi = 3,
-    .input_zero_point = -128,
-  };
-  tf_dwk_mult1_k4_32_s2_fs(((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D)), 1, &geom, tf_small_conv_l1_w_dsp, (const uint8_t *)0, tf_small_conv_l1_rq, &rq, ((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D)), (void *)(tf_small_conv_arena + TF_SMALL_CONV_L1_SCRATCH));
+  tf_dwk_mask_k4_8x8_s22_p00_fs(((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T3_MODEL_SEQUENTIAL_CONV2D_CONV2D)), 1, tf_small_conv_l1_w_dsp, tf_small_conv_l1_rq, &rq, ((int8_t *)(tf_small_conv_arena + TF_SMALL_CONV_T6_DEPTHWISE_CONV2D_CONV2D)));
 }
 
 

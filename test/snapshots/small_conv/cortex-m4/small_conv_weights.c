@@ -5,7 +5,7 @@
  * small_conv_weights.c: the weights, biases and requantization tables of model small_conv.
  * No licence is claimed for them here: they are derived from the model, whose licence they carry.
  */
-/* 180 bytes of tables, in sections named .rodata.tf_weights.* so the linker map shows them.
+/* 220 bytes of tables, in sections named .rodata.tf_weights.* so the linker map shows them.
  * 4-byte aligned: the kernels read weights a word at a time (LDR, LDRD, LDM need no more), and a
  * coarser alignment would pad the arrays beyond the model's own weight bytes. */
 #include "small_conv_weights.h"
@@ -27,10 +27,9 @@ const int8_t tf_small_conv_l0_w_dsp[96] TF_WEIGHT(tf_small_conv_l0_w_dsp) = {
 };
 
 /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) w_dsp */
-const int8_t tf_small_conv_l1_w_dsp[36] TF_WEIGHT(tf_small_conv_l1_w_dsp) = {
-  -83, -117, 117, -17, -90, 69, -42, 64, -73, -6, 110, -91, -56, 27, 115, -16,
-  -34, 67, -97, 85, 32, 19, -13, 96, -34, -71, -87, -42, 37, 37, -104, -100,
-  70, -96, 58, 40,
+const int32_t tf_small_conv_l1_w_dsp[19] TF_WEIGHT(tf_small_conv_l1_w_dsp) = {
+  7733165, -1048693, -2687066, 4194373, 7274423, -5898246, 7602120, -1048549, -6291490, 5570627, -851936, 6291475, -5636130, -2687047, -6815707, -6553563,
+  3801158, 2686880, -2139062144,
 };
 
 /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) rq */
