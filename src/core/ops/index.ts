@@ -196,8 +196,9 @@ const SIGNAL_OPS: OpDef[] = [
 import logicalAnd from './logical_and/index.ts';
 import logicalOr from './logical_or/index.ts';
 import logicalNot from './logical_not/index.ts';
+import reduceAll from './reduce_all/index.ts';
 
-const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot];
+const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
