@@ -197,8 +197,11 @@ import logicalAnd from './logical_and/index.ts';
 import logicalOr from './logical_or/index.ts';
 import logicalNot from './logical_not/index.ts';
 import reduceAll from './reduce_all/index.ts';
+// control flow: subgraphs compiled into the calling layer
+import ifOp from './if/index.ts';
+import whileOp from './while/index.ts';
 
-const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll];
+const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll, ifOp, whileOp];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
