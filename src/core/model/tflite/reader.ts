@@ -144,8 +144,10 @@ class ModelReader {
       for (const op of callerOps) {
         for (const k of calledSubgraphIndices(op)) {
           const where = `op ${op.index} (${op.kind}) of subgraph ${stack[stack.length - 1]}`;
-          if (!Number.isInteger(k) || k < 0 || k >= subgraphCount) throw this.fail(`${where} calls subgraph ${k}, which does not exist (${subgraphCount} subgraphs)`);
-          if (stack.includes(k)) throw this.fail(`${where} calls subgraph ${k} recursively (${[...stack, k].join(' -> ')}); recursive subgraph calls are unsupported`);
+          if (!Number.isInteger(k) || k < 0 || k >= subgraphCount)
+            throw this.fail(`${where} calls subgraph ${k}, which does not exist (${subgraphCount} subgraphs)`);
+          if (stack.includes(k))
+            throw this.fail(`${where} calls subgraph ${k} recursively (${[...stack, k].join(' -> ')}); recursive subgraph calls are unsupported`);
           if (graphs[k]) continue;
           graphs[k] = this.readSubgraphGraph(k, graphs);
           visit(graphs[k].ops, [...stack, k]);

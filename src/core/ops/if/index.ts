@@ -46,7 +46,9 @@ function check(graph: Graph, op: Op): void {
       if (t < 0) throw new OpError(op.index, op.kind, `input ${i + 1} is absent; IF copies every input into its branch`);
       requireSameTensor(op, graph.tensors[t]!, sub.tensors[sub.inputs[i]!]!, `input ${i + 1}, copied into ${role} subgraph ${String(k)}:`);
     });
-    op.outputs.forEach((t, i) => requireSameTensor(op, graph.tensors[t]!, sub.tensors[sub.outputs[i]!]!, `output ${i}, copied from ${role} subgraph ${String(k)}:`));
+    op.outputs.forEach((t, i) =>
+      requireSameTensor(op, graph.tensors[t]!, sub.tensors[sub.outputs[i]!]!, `output ${i}, copied from ${role} subgraph ${String(k)}:`),
+    );
   }
 }
 

@@ -46,9 +46,14 @@ export function calledGraph(graph: Graph, op: Op, k: unknown, role: string): Gra
   const sub = typeof k === 'number' ? graph.subgraphs?.[k] : undefined;
   if (!sub) throw new OpError(op.index, op.kind, `${role} subgraph ${String(k)} does not exist`);
   for (const t of sub.tensors) {
-    if (t.isVariable) throw new OpError(op.index, op.kind, `${role} subgraph ${k} holds variable tensor ${t.index} '${t.name}'; state inside a called subgraph is unsupported`);
+    if (t.isVariable)
+      throw new OpError(op.index, op.kind, `${role} subgraph ${k} holds variable tensor ${t.index} '${t.name}'; state inside a called subgraph is unsupported`);
     if (t.data && !CONST_CTYPE[t.dtype]) {
-      throw new OpError(op.index, op.kind, `${role} subgraph ${k} holds a ${t.dtype} constant (tensor ${t.index} '${t.name}'); unsupported in a called subgraph`);
+      throw new OpError(
+        op.index,
+        op.kind,
+        `${role} subgraph ${k} holds a ${t.dtype} constant (tensor ${t.index} '${t.name}'); unsupported in a called subgraph`,
+      );
     }
   }
   return sub;

@@ -37,14 +37,16 @@ export interface WhileParams {
 
 function check(graph: Graph, op: Op): void {
   const n = op.inputs.length;
-  if (op.outputs.length !== n) throw new OpError(op.index, op.kind, `has ${n} inputs and ${op.outputs.length} outputs; TFLite Micro's WHILE needs as many of each`);
+  if (op.outputs.length !== n)
+    throw new OpError(op.index, op.kind, `has ${n} inputs and ${op.outputs.length} outputs; TFLite Micro's WHILE needs as many of each`);
   op.inputs.forEach((t, i) => {
     if (t < 0) throw new OpError(op.index, op.kind, `input ${i} is absent; WHILE copies every input`);
     requireSameTensor(op, graph.tensors[t]!, graph.tensors[op.outputs[i]!]!, `input ${i} (the loop's state, copied into output ${i}):`);
   });
   const cond = calledGraph(graph, op, op.attrs.condSubgraphIndex, 'cond');
   const body = calledGraph(graph, op, op.attrs.bodySubgraphIndex, 'body');
-  if (cond.inputs.length !== n) throw new OpError(op.index, op.kind, `cond subgraph ${String(op.attrs.condSubgraphIndex)} takes ${cond.inputs.length} inputs; the op has ${n}`);
+  if (cond.inputs.length !== n)
+    throw new OpError(op.index, op.kind, `cond subgraph ${String(op.attrs.condSubgraphIndex)} takes ${cond.inputs.length} inputs; the op has ${n}`);
   if (body.inputs.length !== n || body.outputs.length !== n) {
     throw new OpError(
       op.index,
