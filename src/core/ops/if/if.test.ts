@@ -7,6 +7,7 @@ import type { Graph } from '../../ir/graph.ts';
 import { writeTflite } from '../../model/tflite/writer.ts';
 import { parseTflite } from '../../model/tflite/reader.ts';
 import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../targets/targets.ts';
 import { ifModel, whileModel } from '../../../../test/helpers/control_flow_models.ts';
 
 const def = opDef('IF')!;
@@ -71,7 +72,7 @@ describe('IF', () => {
   });
 
   it("plans the branches' tensors in the layer's scratch, inside the model's one arena", () => {
-    const compiled = compileGraph(ifModel(), 'if', { target: 'host' });
+    const compiled = compileGraph(ifModel(), 'if', { isa: loadTarget('cortex-m4').isa });
     const layers = compiled.prepared.layers.filter((l) => l.op.kind === 'IF');
     // by then branch: float ADD and MUL, two [2,3] inputs and an output of 24 bytes each at 16-byte
     // alignment; int8 ADD and SUB, 6 bytes each, the output over an input; NEG in place

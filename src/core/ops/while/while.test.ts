@@ -5,6 +5,7 @@ import { opDef } from '../index.ts';
 import { OpError } from '../../errors.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { compileGraph } from '../../compile.ts';
+import { loadTarget } from '../../targets/targets.ts';
 import { whileModel } from '../../../../test/helpers/control_flow_models.ts';
 
 const def = opDef('WHILE')!;
@@ -34,7 +35,7 @@ describe('WHILE', () => {
   });
 
   it("plans cond and body in one scratch region of the model's arena, the loop state in the op's outputs", () => {
-    const compiled = compileGraph(whileModel(), 'while', { target: 'host' });
+    const compiled = compileGraph(whileModel(), 'while', { isa: loadTarget('cortex-m4').isa });
     const layer = compiled.prepared.layers.find((l) => l.op.kind === 'WHILE')!;
     // the body's arena is the larger: i, n, the float and int8 accumulators and their sums
     expect(layer.scratchBytes).to.be.greaterThan(0);
