@@ -18,7 +18,10 @@ import { TinyforgeError } from '../../errors.ts';
 export const TFLITE_FILE_IDENTIFIER = 'TFL3';
 export const TFLITE_SCHEMA_VERSION = 3;
 
-/** Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are lowered). */
+/**
+ * Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are
+ * lowered; the subgraphs IF and WHILE call are read into `Graph.subgraphs`).
+ */
 export function readTflite(path: string): Graph {
   const bytes = readUserFile(path, 'model file (.tflite)');
   return parseTflite(bytes, path);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Graph -> `.tflite` (schema version 3, identifier TFL3, one subgraph, plus a CALL_ONCE init subgraph
- * when the graph has resource variables: see resource_variables.ts). Constant data goes into
+ * when the graph has resource variables: see resource_variables.ts, or the subgraphs IF and WHILE
+ * call, `Graph.subgraphs`, at their indices). Constant data goes into
  * buffers aligned to 16 bytes, buffer 0 is the empty sentinel, tensors sharing one data array share
  * one buffer, operator codes are deduplicated and carry both the old byte code and the 32-bit one.
  * Operator versions are written as 1 (the IR does not keep them; every TFLite runtime registers
