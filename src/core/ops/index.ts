@@ -200,8 +200,9 @@ import reduceAll from './reduce_all/index.ts';
 // control flow: subgraphs compiled into the calling layer
 import ifOp from './if/index.ts';
 import whileOp from './while/index.ts';
+import shapeOp from './shape/index.ts';
 
-const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll, ifOp, whileOp];
+const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll, ifOp, whileOp, shapeOp];
 
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT and REDUCE_ALL in one model on the host (ASan+UBSan) and on
+ * LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT and REDUCE_ALL (and SHAPE) in one model on the host (ASan+UBSan) and on
  * the emulated boards of every kernel family: the Cortex-M4 (single-precision FPU), the Cortex-M0
  * and RP2040 (soft-float) and the ESP32-C3 (RV32IMC). Beside the plain bool layers, their bools come
  * from float32 comparisons and from comparisons in an int8 graph's float island
@@ -46,6 +46,8 @@ function logicalModel(): Graph {
   const [either] = b.op('LOGICAL_OR', [lt!, gt!], [{ shape: [4, 6], dtype: B }]);
   const [same] = b.op('LOGICAL_NOT', [either!], [{ shape: [4, 6], dtype: B }]);
   outs.push(same!, ...b.op('REDUCE_ALL', [either!, b.ints([1])], [{ shape: [4], dtype: B }]));
+  // SHAPE of a float input: its dimensions as int32 constants
+  outs.push(...b.op('SHAPE', [f1], [{ shape: [2], dtype: 'int32' }]));
   // an int8 graph's float island: DEQUANTIZE -> GREATER_EQUAL -> LOGICAL_OR
   const q1 = b.input({ shape: [10], q: { scale: 0.05, zeroPoint: -3 } });
   const q2 = b.input({ shape: [10], q: { scale: 0.1, zeroPoint: 5 } });
@@ -110,7 +112,13 @@ describe('logical ops and REDUCE_ALL on the host and on emulated boards', () => 
       saveTflite(path, graph);
       const report = await runModel(path, { target, cases, sanitize: target === 'host' });
       expect(report.cases.map((c) => c.matchesReference)).to.deep.equal(cases.map(() => true));
-      report.cases.forEach((c, k) => c.outputs.forEach((values, o) => expect(values, `case ${k} output ${o}`).to.deep.equal(Array.from(reference[k]![o]!))));
+      report.cases.forEach((c, k) =>
+        c.outputs.forEach((values, o) => {
+          const t = graph.tensors[graph.outputs[o]!]!;
+          const expected = t.dtype === 'int32' ? Array.from(new Int32Array(reference[k]![o]!.slice().buffer)) : Array.from(reference[k]![o]!);
+          expect(values, `case ${k} output ${o}`).to.deep.equal(expected);
+        }),
+      );
     });
   }
 });
