@@ -109,3 +109,21 @@ export function whileModel(): Graph {
   body.output(ni!, bn, na!, nq!);
   return attach(b.build(), [cond.build(), body.build()]);
 }
+
+/**
+ * IF as a float island of an int8 graph: int8 inputs -> DEQUANTIZE -> IF (float ADD or MUL, on a
+ * bool from an int8 comparison) -> QUANTIZE to an int8 output.
+ */
+export function ifIslandModel(): Graph {
+  const b = new GraphBuilder('if_island');
+  const a = b.input({ shape: [1], q: QA });
+  const c = b.input({ shape: [1], q: QB });
+  const [cond] = b.op('LESS', [a, c], [{ shape: [1], dtype: B }]);
+  const qx = b.input({ shape: [2, 3], q: QA });
+  const qy = b.input({ shape: [2, 3], q: QB });
+  const [x] = b.op('DEQUANTIZE', [qx], [{ shape: [2, 3], dtype: F }]);
+  const [y] = b.op('DEQUANTIZE', [qy], [{ shape: [2, 3], dtype: F }]);
+  const [f] = b.op('IF', [cond!, x!, y!], [{ shape: [2, 3], dtype: F }], { thenSubgraphIndex: 1, elseSubgraphIndex: 2 });
+  b.output(...b.op('QUANTIZE', [f!], [{ shape: [2, 3], q: QO }]));
+  return attach(b.build(), [branch('then_add', 'ADD', F), branch('else_mul', 'MUL', F)]);
+}

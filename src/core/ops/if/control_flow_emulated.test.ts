@@ -5,7 +5,8 @@
  * Cortex-M0 and RP2040 (soft-float) and the ESP32-C3. IF takes either branch on a bool a float
  * comparison computes when the model runs (float and int8 branches, a branch without ops); WHILE
  * counts to a run-time n (0, 1, 5, a negative n, enough steps to saturate the int8 accumulator)
- * and accumulates a float and an int8 tensor.
+ * and accumulates a float and an int8 tensor; an IF with float branches runs as the float island
+ * of an int8 graph (DEQUANTIZE -> IF -> QUANTIZE).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { prepareGraph } from '../prepare.ts';
 import { saveTflite } from '../../../lab/model_files.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
-import { ifModel, whileModel } from '../../../../test/helpers/control_flow_models.ts';
+import { ifIslandModel, ifModel, whileModel } from '../../../../test/helpers/control_flow_models.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 
 const f32 = (values: number[]) => new Uint8Array(toBytes(Float32Array.from(values)));
@@ -39,9 +40,19 @@ function whileCases(): Uint8Array[][] {
   return [0, 1, 5, -3, 37].map((n) => [i32([n]), f32([1, -2, 0.5, 100]), i8([0, 10, -128, 127])]);
 }
 
+function islandCases(): Uint8Array[][] {
+  // the condition: 0.05 (a + 3) < 0.04 (c - 7), both ways and equal (0.2 against 0.2: false)
+  return [
+    [-3, 10],
+    [20, 7],
+    [1, 12],
+  ].map(([a, c]) => [i8([a!]), i8([c!]), i8(QX), i8(QY)]);
+}
+
 const MODELS: { graph: Graph; cases: Uint8Array[][] }[] = [
   { graph: ifModel(), cases: ifCases() },
   { graph: whileModel(), cases: whileCases() },
+  { graph: ifIslandModel(), cases: islandCases() },
 ];
 
 const TARGETS: { target: string; tools: string[] }[] = [
@@ -62,7 +73,7 @@ describe('IF and WHILE: subgraphs compiled into the calling layer', () => {
   });
 
   it('the reference takes the branch the condition says and counts to n (hand-checked)', () => {
-    const [ifs, whiles] = MODELS.map(({ graph, cases }) => cases.map((c) => interpret(prepareGraph(graph), c).outputs));
+    const [ifs, whiles] = MODELS.slice(0, 2).map(({ graph, cases }) => cases.map((c) => interpret(prepareGraph(graph), c).outputs));
     const floats = (b: Uint8Array) => Array.from(new Float32Array(b.slice().buffer));
     // s = 0.7: then (x + y); s = 0.2: else (x * y); the third IF: -x, then x
     expect(floats(ifs![0]![0]!)).to.deep.equal(X.map((v, i) => Math.fround(Math.fround(v) + Math.fround(Y[i]!))));
@@ -88,7 +99,7 @@ describe('IF and WHILE: subgraphs compiled into the calling layer', () => {
   });
 
   for (const { target, tools } of TARGETS) {
-    it(`${target}: every output byte of both models equals the reference`, async function () {
+    it(`${target}: every output byte of every model equals the reference`, async function () {
       requireTools(this, tools);
       for (const { graph, cases } of MODELS) {
         const path = join(dir, `${graph.name}_${target.replace(/\W/g, '')}.tflite`);
