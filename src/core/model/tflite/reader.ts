@@ -139,25 +139,24 @@ class ModelReader {
 
   /**
    * The subgraphs the IF and WHILE ops of subgraph 0 call, and those their ops call in turn, by file
-   * index; a call back into a subgraph already on the way there (recursion) is refused.
+   * index (subgraph 0, the main graph, is not among them). A recursive call is read as written: the
+   * calling op refuses it when the model compiles (if/subgraph_call.ts).
    */
   private readCalledSubgraphs(ops: readonly Op[], subgraphCount: number): Record<number, Graph> {
     const graphs: Record<number, Graph> = {};
-    const visit = (callerOps: readonly Op[], stack: number[]) => {
+    const visit = (callerOps: readonly Op[], caller: number) => {
       for (const op of callerOps) {
         for (const k of calledSubgraphIndices(op)) {
-          const where = `op ${op.index} (${op.kind}) of subgraph ${stack[stack.length - 1]}`;
-          if (!Number.isInteger(k) || k < 0 || k >= subgraphCount)
-            throw this.fail(`${where} calls subgraph ${k}, which does not exist (${subgraphCount} subgraphs)`);
-          if (stack.includes(k))
-            throw this.fail(`${where} calls subgraph ${k} recursively (${[...stack, k].join(' -> ')}); recursive subgraph calls are unsupported`);
-          if (graphs[k]) continue;
+          if (!Number.isInteger(k) || k < 0 || k >= subgraphCount) {
+            throw this.fail(`op ${op.index} (${op.kind}) of subgraph ${caller} calls subgraph ${k}, which does not exist (${subgraphCount} subgraphs)`);
+          }
+          if (k === 0 || graphs[k]) continue;
           graphs[k] = this.readSubgraphGraph(k, graphs);
-          visit(graphs[k].ops, [...stack, k]);
+          visit(graphs[k].ops, k);
         }
       }
     };
-    visit(ops, [0]);
+    visit(ops, 0);
     return graphs;
   }
 

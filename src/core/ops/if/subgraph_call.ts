@@ -9,7 +9,7 @@
  * they never run at the same time. The calling layer's function copies, runs the subgraph's
  * functions in order and copies back; a WHILE's loop state lives in the op's outputs across the
  * iterations. Called subgraphs are compiled for the model's target (their layers' kernel variants
- * are chosen for it, as any layer's); recursion is refused when the model is read.
+ * are chosen for it, as any layer's); recursion is refused (calledGraph).
  */
 import { OpError, TinyforgeError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, type Tensor, byteSize } from '../../ir/graph.ts';
@@ -41,8 +41,38 @@ const CONST_CTYPE: Partial<Record<string, 'int8_t' | 'int16_t' | 'int32_t' | 'ui
   float32: 'float',
 };
 
-/** The subgraph `k` an op calls, checked: it exists, holds no state and no constant the C cannot hold. */
+/** The subgraph indices an op calls: IF's then and else branches, WHILE's cond and body. */
+function callees(op: Op): number[] {
+  if (op.kind === 'IF') return [op.attrs.thenSubgraphIndex, op.attrs.elseSubgraphIndex].map(Number);
+  if (op.kind === 'WHILE') return [op.attrs.condSubgraphIndex, op.attrs.bodySubgraphIndex].map(Number);
+  return [];
+}
+
+/** A chain of calls from subgraph `k` back to itself or to subgraph 0 (the main graph), if there is one. */
+function recursion(subgraphs: Record<number, Graph>, k: number, path: number[] = [k]): number[] | undefined {
+  for (const op of subgraphs[k]?.ops ?? []) {
+    for (const next of callees(op)) {
+      if (next === 0 || path.includes(next)) return [...path, next];
+      const found = recursion(subgraphs, next, [...path, next]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The subgraph `k` an op calls, checked: not the main graph nor one that calls back (recursion, which
+ * TFLite Micro runs until its stack overflows), present, without state or constants the C cannot hold.
+ */
 export function calledGraph(graph: Graph, op: Op, k: unknown, role: string): Graph {
+  const back = k === 0 ? [0] : typeof k === 'number' && graph.subgraphs ? recursion(graph.subgraphs, k) : undefined;
+  if (back) {
+    throw new OpError(
+      op.index,
+      op.kind,
+      `${role} subgraph ${String(k)} calls back into ${back.length === 1 ? 'subgraph 0, the main graph' : back.join(' -> ')}; recursive subgraph calls are unsupported`,
+    );
+  }
   const sub = typeof k === 'number' ? graph.subgraphs?.[k] : undefined;
   if (!sub) throw new OpError(op.index, op.kind, `${role} subgraph ${String(k)} does not exist`);
   for (const t of sub.tensors) {
