@@ -151,6 +151,11 @@ export interface Graph {
   description?: string;
   /** set by the ONNX importer: how the model's nodes were lowered (`inspect` prints it) */
   onnx?: OnnxImportSummary;
+  /**
+   * The subgraphs IF and WHILE call, by their index in the model file (1, 2, ...): each a graph of
+   * its own (tensors, ops, inputs, outputs), sharing this record so that nested calls resolve.
+   */
+  subgraphs?: Record<number, Graph>;
 }
 
 /** How an ONNX model became this graph. */

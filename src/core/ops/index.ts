@@ -192,6 +192,18 @@ const SIGNAL_OPS: OpDef[] = [
   signalWindow,
 ];
 
+// logical ops and boolean reductions
+import logicalAnd from './logical_and/index.ts';
+import logicalOr from './logical_or/index.ts';
+import logicalNot from './logical_not/index.ts';
+import reduceAll from './reduce_all/index.ts';
+// control flow: subgraphs compiled into the calling layer
+import ifOp from './if/index.ts';
+import whileOp from './while/index.ts';
+import shapeOp from './shape/index.ts';
+
+const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll, ifOp, whileOp, shapeOp];
+
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
   [
@@ -212,6 +224,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     ...LOGIC_OPS,
     ...MATH_OPS,
     ...SIGNAL_OPS,
+    ...LOGICAL_OPS,
   ].map((d) => [d.kind, d]),
 );
 

@@ -26,6 +26,7 @@ import { generators as elementwise } from './elementwise_reduce.ts';
 import { generators as newMath } from './new_math.ts';
 import { generators as shapeLogic } from './new_shape_logic.ts';
 import { generators as nn } from './nn.ts';
+import { generators as logical } from './logical.ts';
 import { generators as shape } from './shape.ts';
 import type { FloatForm, FuzzContext, FuzzGenerator } from './types.ts';
 
@@ -110,7 +111,7 @@ const clampInt8 = (z: number): number => Math.max(-128, Math.min(127, z));
 
 /** The int8 generator `name` of the other files, run in float32 or hybrid form. */
 export function floatOf(name: string): FuzzGenerator {
-  const all = [...core, ...elementwise, ...newMath, ...shapeLogic, ...nn, ...shape];
+  const all = [...core, ...elementwise, ...newMath, ...shapeLogic, ...nn, ...shape, ...logical];
   const base = all.find((g) => g.name === name && g.dtypes.includes('int8'));
   if (!base) throw new Error(`fuzz: no int8 generator ${name} to run in float32`);
   return {
@@ -218,6 +219,11 @@ export const FLOAT_GENERATOR_NAMES = [
   'BATCH_MATMUL',
   'TRANSPOSE_CONV',
   'RESIZE_BILINEAR',
+  // logical ops on bools from float32 comparisons
+  'LOGICAL_AND',
+  'LOGICAL_OR',
+  'LOGICAL_NOT',
+  'REDUCE_ALL',
 ] as const;
 
 /**

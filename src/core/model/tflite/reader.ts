@@ -18,7 +18,10 @@ import { TinyforgeError } from '../../errors.ts';
 export const TFLITE_FILE_IDENTIFIER = 'TFL3';
 export const TFLITE_SCHEMA_VERSION = 3;
 
-/** Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are lowered). */
+/**
+ * Reads a `.tflite` file into the IR (subgraph 0; CALL_ONCE init subgraphs of resource variables are
+ * lowered; the subgraphs IF and WHILE call are read into `Graph.subgraphs`).
+ */
 export function readTflite(path: string): Graph {
   const bytes = readUserFile(path, 'model file (.tflite)');
   return parseTflite(bytes, path);
@@ -49,6 +52,13 @@ export function parseTflite(bytes: Uint8Array, fileName: string): Graph {
     if (e instanceof FlatbufferBoundsError) throw fail(`truncated or corrupt flatbuffer (${detail})`);
     throw fail(`corrupt flatbuffer (${detail})`);
   }
+}
+
+/** The file subgraph indices an op calls: IF's then and else branches, WHILE's cond and body. */
+export function calledSubgraphIndices(op: Op): number[] {
+  if (op.kind === 'IF') return [op.attrs.thenSubgraphIndex, op.attrs.elseSubgraphIndex].map(Number);
+  if (op.kind === 'WHILE') return [op.attrs.condSubgraphIndex, op.attrs.bodySubgraphIndex].map(Number);
+  return [];
 }
 
 /** Keeps a message on one line whatever names a (possibly corrupt) file holds. */
@@ -93,13 +103,16 @@ class ModelReader {
     }
     let ops: Op[] = [];
     for (let i = 0; i < subgraph.operatorsLength(); i++) ops.push(this.readOp(subgraph, i, tensors.length));
-    // more subgraphs are accepted only as CALL_ONCE initialisation of resource variables
+    // the subgraphs IF and WHILE call, each read as a graph of its own
+    const called = this.readCalledSubgraphs(ops, subgraphCount);
+    // more subgraphs are accepted only as those and as CALL_ONCE initialisation of resource variables
     if (subgraphCount > 1 || resources.size > 0) {
       ({ tensors, ops } = lowerResourceVariables({
         tensors,
         ops,
         resources,
         subgraphCount,
+        called: new Set(Object.keys(called).map(Number)),
         readSubgraph: (k) => {
           const sub = this.model.subgraphs(k);
           if (!sub) throw this.fail(`corrupt flatbuffer (subgraph ${k} is missing)`);
@@ -120,7 +133,49 @@ class ModelReader {
     };
     const description = this.model.description();
     if (description) graph.description = description;
+    if (Object.keys(called).length > 0) graph.subgraphs = called;
     return graph;
+  }
+
+  /**
+   * The subgraphs the IF and WHILE ops of subgraph 0 call, and those their ops call in turn, by file
+   * index (subgraph 0, the main graph, is not among them). A recursive call is read as written: the
+   * calling op refuses it when the model compiles (if/subgraph_call.ts).
+   */
+  private readCalledSubgraphs(ops: readonly Op[], subgraphCount: number): Record<number, Graph> {
+    const graphs: Record<number, Graph> = {};
+    const visit = (callerOps: readonly Op[], caller: number) => {
+      for (const op of callerOps) {
+        for (const k of calledSubgraphIndices(op)) {
+          if (!Number.isInteger(k) || k < 0 || k >= subgraphCount) {
+            throw this.fail(`op ${op.index} (${op.kind}) of subgraph ${caller} calls subgraph ${k}, which does not exist (${subgraphCount} subgraphs)`);
+          }
+          if (k === 0 || graphs[k]) continue;
+          graphs[k] = this.readSubgraphGraph(k, graphs);
+          visit(graphs[k].ops, k);
+        }
+      }
+    };
+    visit(ops, 0);
+    return graphs;
+  }
+
+  private readSubgraphGraph(k: number, all: Record<number, Graph>): Graph {
+    const sub = this.model.subgraphs(k);
+    if (!sub) throw this.fail(`corrupt flatbuffer (subgraph ${k} is missing)`);
+    if (resourceTensorIndices(sub).size > 0) throw this.fail(`subgraph ${k} holds RESOURCE tensors; resource variables are supported in subgraph 0 only`);
+    const tensors: Tensor[] = [];
+    for (let i = 0; i < sub.tensorsLength(); i++) tensors.push(this.readTensor(sub, i));
+    const ops: Op[] = [];
+    for (let i = 0; i < sub.operatorsLength(); i++) ops.push(this.readOp(sub, i, tensors.length));
+    return {
+      name: `${cIdentifier(basename(this.fileName))}_subgraph${k}`,
+      tensors,
+      ops,
+      inputs: this.tensorIndices(`subgraph ${k} input`, sub.inputsLength(), (i) => sub.inputs(i), tensors.length, false),
+      outputs: this.tensorIndices(`subgraph ${k} output`, sub.outputsLength(), (i) => sub.outputs(i), tensors.length, false),
+      subgraphs: all,
+    };
   }
 
   private readTensor(subgraph: tfl.SubGraph, index: number): Tensor {

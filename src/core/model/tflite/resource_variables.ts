@@ -45,6 +45,8 @@ export interface LoweringInput {
   /** ops and constant tensors of subgraph k > 0 */
   readSubgraph(k: number): { ops: Op[]; tensor(index: number): Tensor; resources: Set<number> };
   fail(problem: string): Error;
+  /** the subgraphs IF and WHILE call (read as graphs of their own, not lowered here) */
+  called?: ReadonlySet<number>;
 }
 
 const keyOf = (op: Op) => `${String(op.attrs.container ?? '')}\u0000${String(op.attrs.sharedName ?? '')}`;
@@ -85,7 +87,7 @@ export function lowerResourceVariables(input: LoweringInput): { tensors: Tensor[
     if (typeof k !== 'number' || k < 1 || k >= input.subgraphCount) throw fail(`op ${op.index} (CALL_ONCE): init subgraph ${String(k)} does not exist`);
     initOf.add(k);
   }
-  for (let k = 1; k < input.subgraphCount; k++) if (!initOf.has(k)) throw controlFlow();
+  for (let k = 1; k < input.subgraphCount; k++) if (!initOf.has(k) && !input.called?.has(k)) throw controlFlow();
   for (const k of initOf) {
     const sub = input.readSubgraph(k);
     const keys = new Map<number, string>();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Graph -> `.tflite` (schema version 3, identifier TFL3, one subgraph, plus a CALL_ONCE init subgraph
- * when the graph has resource variables: see resource_variables.ts). Constant data goes into
+ * when the graph has resource variables: see resource_variables.ts, or the subgraphs IF and WHILE
+ * call, `Graph.subgraphs`, at their indices). Constant data goes into
  * buffers aligned to 16 bytes, buffer 0 is the empty sentinel, tensors sharing one data array share
  * one buffer, operator codes are deduplicated and carry both the old byte code and the 32-bit one.
  * Operator versions are written as 1 (the IR does not keep them; every TFLite runtime registers
@@ -61,6 +62,13 @@ class ModelWriter {
     // variable tensors of READ_VARIABLE / ASSIGN_VARIABLE go back to RESOURCE tensors, VAR_HANDLEs and a CALL_ONCE init subgraph
     const raised = raiseResourceVariables(this.graph.tensors, this.graph.ops);
     raised.init?.tensors.forEach((t, i) => this.checkTensor(t, i));
+    // the subgraphs IF and WHILE call: file indices 1, 2, ... in order
+    const called = Object.entries(this.graph.subgraphs ?? {})
+      .map(([k, g]) => [Number(k), g] as const)
+      .sort((a, b) => a[0] - b[0]);
+    if (called.some(([k], i) => k !== i + 1)) throw this.fail(`subgraphs ${called.map(([k]) => k).join(', ')}: expected 1, 2, ... in order`);
+    if (called.length > 0 && raised.init) throw this.fail('resource variables beside IF or WHILE subgraphs are not written');
+    for (const [, g] of called) g.tensors.forEach((t, i) => this.checkTensor(t, i));
 
     // data first: the builder fills back to front, so the bulk ends up at the end of the file
     const buffers = this.writeBuffers();
@@ -80,6 +88,22 @@ class ModelWriter {
         b.createString('init'),
       );
     }
+    const calledSubgraphs = called.map(([k, g]) =>
+      tfl.SubGraph.createSubGraph(
+        b,
+        tfl.SubGraph.createTensorsVector(
+          b,
+          g.tensors.map((t) => this.writeTensor(t)),
+        ),
+        tfl.SubGraph.createInputsVector(b, g.inputs),
+        tfl.SubGraph.createOutputsVector(b, g.outputs),
+        tfl.SubGraph.createOperatorsVector(
+          b,
+          g.ops.map((op, i) => this.writeOperator(op, i, g.tensors.length)),
+        ),
+        b.createString(`subgraph${k}`),
+      ),
+    );
     const operatorCodes = this.opcodes.map((code) => this.writeOperatorCode(code));
 
     const subgraph = tfl.SubGraph.createSubGraph(
@@ -91,7 +115,7 @@ class ModelWriter {
       b.createString('main'),
     );
     const operatorCodesVector = tfl.Model.createOperatorCodesVector(b, operatorCodes);
-    const subgraphs = tfl.Model.createSubgraphsVector(b, initSubgraph === undefined ? [subgraph] : [subgraph, initSubgraph]);
+    const subgraphs = tfl.Model.createSubgraphsVector(b, initSubgraph === undefined ? [subgraph, ...calledSubgraphs] : [subgraph, initSubgraph]);
     const descriptionString = b.createString(description ?? null);
     const buffersVector = tfl.Model.createBuffersVector(b, buffers);
 

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+/** LOGICAL_OR: x || y on bool tensors, broadcasting as TFLite Micro (see common/families/logical.ts). */
+import { logicalBinaryOp } from '../common/families/logical.ts';
+
+export default logicalBinaryOp('LOGICAL_OR', import.meta.dirname);
