@@ -34,6 +34,15 @@ static inline int32_t tf_s3_dot_s8(const int8_t *x, const int8_t *w, int blocks)
   return sum;
 }
 
+/* TFLite's requantization of an accumulator, zero point added, for a right shift e in [1, 31] and a
+ * multiplier m >= 0: h = SRDHM(acc, m) = (acc m + 2^30) >> 31, then RoundingDivideByPOT(h, e) + zp as
+ * (h + add - (h < 0)) >> e with add = 2^(e-1) + zp 2^e, both rounding half away from zero. The
+ * kernels pass it only where the sum is proven to stay within int32 (s3simd.ts's s3Requant). */
+static inline int32_t tf_s3_requant(int32_t acc, int32_t m, int32_t add, int e) {
+  const int32_t high = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+  return (high + add - (int32_t)((uint32_t)high >> 31)) >> e;
+}
+
 /* a 20-bit lane's bits, sign-extended */
 static inline int32_t tf_s3_lane20(uint32_t bits) { return (int32_t)((bits & 0xFFFFFu) ^ 0x80000u) - 0x80000; }
 
