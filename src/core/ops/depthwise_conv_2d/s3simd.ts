@@ -146,6 +146,25 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `  }`,
       `}`,
     ].map((l) => indent + l);
+  // in place, C = stride and the columns undilated: a row of taps is kW·C contiguous bytes, in the
+  // window as in the input, so each row is one copy of its columns inside the input, the zero point
+  // on either side
+  const copyRows = (indent: string) =>
+    [
+      `for (int fy = 0; fy < ${p.kH}; ++fy) {`,
+      `  const int iy = iy0 + fy * ${p.dilationH};`,
+      `  int8_t *const dst = window + fy * ${p.kW * stride};`,
+      `  const int lo = ix0 < 0 ? -ix0 : 0;`,
+      `  const int hi = ix0 + ${p.kW} > ${p.inW} ? ${p.inW} - ix0 : ${p.kW};`,
+      `  if (iy < 0 || iy >= ${p.inH} || hi <= lo) {`,
+      `    memset(dst, ${zeroPointByte}, ${p.kW * stride});`,
+      `    continue;`,
+      `  }`,
+      `  if (lo > 0) memset(dst, ${zeroPointByte}, (size_t)lo * ${channels});`,
+      `  memcpy(dst + lo * ${channels}, image + (iy * ${p.inW} + ix0 + lo) * ${channels}, (size_t)(hi - lo) * ${channels});`,
+      `  if (hi < ${p.kW}) memset(dst + hi * ${channels}, ${zeroPointByte}, (size_t)(${p.kW} - hi) * ${channels});`,
+      `}`,
+    ].map((l) => indent + l);
   return (
     [
       `static void ${ctx.fnName}(void) {`,
@@ -172,7 +191,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
             `          x = image + (iy0 * ${p.inW} + ix0) * ${channels};`,
             `          rowStep = ${p.dilationH * rowBytes};`,
             `        } else {`,
-            ...copy('          '),
+            ...copyRows('          '),
             `          x = window;`,
             `          rowStep = ${p.kW * stride};`,
             `        }`,
