@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import conv from './index.ts';
 import { convS3ScratchBytes } from './s3simd.ts';
 import type { Conv2DParams } from './index.ts';
-import { type CCase, rng } from '../../../../test/helpers/op_harness.ts';
+import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomConv, randomPointwise } from '../../../../test/helpers/rv32_cases.ts';
 import { expectS3BitExact, onS3 } from '../../../../test/helpers/s3simd_cases.ts';
 
@@ -41,6 +41,34 @@ describe('CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructi
     while (cases.length < 40) {
       const c = randomConv(conv, rand);
       if (c) cases.push(onS3(c));
+    }
+    expectS3BitExact(cases);
+  });
+
+  it('matches the reference kernel byte for byte at the requantization edges (shifts 0, 1 and deep right, large biases, zero points -128 and 127)', function () {
+    const rand = rng(4305);
+    const cases: CCase[] = [];
+    // input scale x filter scale / output scale: 0.3 (e = 1), 0.7 (e = 0: tf_mbqm), 1e-7 (e = 23), per channel mixed
+    for (const ratios of [[0.3], [0.7], [1e-7], [0.3, 0.45, 2e-3, 5e-6]]) {
+      for (const zp of [-128, 127, 0]) {
+        const inC = randomInt(rand, 1, 40);
+        const outC = ratios.length * 5;
+        const filterScales = Array.from({ length: outC }, (_, c) => ratios[c % ratios.length]! * 0.5);
+        const { graph, op } = singleOpGraph(
+          'CONV_2D',
+          [
+            { shape: [1, 3, 3, inC], scale: 0.5, zeroPoint: zp === 0 ? 0 : -zp },
+            { shape: [outC, 1, 1, inC], scale: filterScales, data: randomInt8(rand, outC * inC) },
+            { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, (_, c) => (c % 2 ? 1 : -1) * randomInt(rand, 0, 2_000_000)) },
+          ],
+          [{ shape: [1, 3, 3, outC], scale: 0.25, zeroPoint: zp }],
+          { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' },
+        );
+        const input = randomInt8(rand, 9 * inC);
+        input[0] = -128;
+        input[1] = 127;
+        cases.push(onS3({ def: conv, graph, op, inputs: [input] }));
+      }
     }
     expectS3BitExact(cases);
   });

@@ -21,8 +21,9 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
     ).to.equal(false);
     const p = { depthMultiplier: 1, qaccLanesFit: true, outC: 20, kH: 3, kW: 3, dilationH: 2, dilationW: 2 } as DepthwiseConv2DParams;
     expect(depthwiseS3Applies(p)).to.equal(true);
-    // undilated 3x3: the MAC16 3x3 kernel's
+    // undilated 3x3: the MAC16 3x3 kernel's, unless C is a multiple of 16 (windows read in place)
     expect(depthwiseS3Applies({ ...p, dilationH: 1, dilationW: 1 })).to.equal(false);
+    expect(depthwiseS3Applies({ ...p, dilationH: 1, dilationW: 1, outC: 32 })).to.equal(true);
     expect(depthwiseS3Applies({ ...p, kH: 5, kW: 5, dilationH: 1, dilationW: 1 })).to.equal(true);
     expect(depthwiseS3Applies({ ...p, depthMultiplier: 2 })).to.equal(false);
     expect(depthwiseS3Applies({ ...p, qaccLanesFit: false })).to.equal(false);
@@ -43,7 +44,7 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
     expectS3BitExact(cases);
   });
 
-  it('matches the reference kernel byte for byte (wide layers: 24 to 72 channels, dilated 3x3, 5x5, stride 2, per-channel scales, extreme weights)', function () {
+  it('matches the reference kernel byte for byte (wide layers: 16 to 128 channels, 3x3 read in place, dilated 3x3, 5x5, stride 2, per-channel scales, extreme weights)', function () {
     const rand = rng(4323);
     const shapes: { c: number; k: number; stride: number; dilation: number; padding: 'SAME' | 'VALID'; extreme?: boolean }[] = [
       { c: 32, k: 3, stride: 1, dilation: 2, padding: 'SAME' },
@@ -51,6 +52,12 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
       { c: 24, k: 5, stride: 1, dilation: 2, padding: 'SAME', extreme: true },
       { c: 72, k: 3, stride: 2, dilation: 2, padding: 'VALID' },
       { c: 48, k: 5, stride: 2, dilation: 1, padding: 'SAME' },
+      // 3x3, C a multiple of 16: the windows inside the input read in place, the others copied
+      { c: 16, k: 3, stride: 1, dilation: 1, padding: 'SAME' },
+      { c: 32, k: 3, stride: 2, dilation: 1, padding: 'VALID' },
+      { c: 48, k: 3, stride: 2, dilation: 1, padding: 'SAME', extreme: true },
+      { c: 64, k: 3, stride: 1, dilation: 1, padding: 'VALID', extreme: true },
+      { c: 128, k: 3, stride: 1, dilation: 1, padding: 'SAME' },
     ];
     const cases: CCase[] = shapes.map(({ c, k, stride, dilation, padding, extreme }) => {
       const span = (k - 1) * dilation + 1;

@@ -3,24 +3,28 @@
  * DEPTHWISE_CONV_2D's ESP32-S3 SIMD variant ('xtensa-s3'), depth multiplier 1: channels in the 16
  * int8 lanes of a q register, one EE.VMULAS.S8.QACC per tap and 16 channels (xtensa_s3_simd.h).
  *
- * Per output pixel its window's taps are copied into aligned scratch, tap after tap, each the
- * pixel's C channels padded to a whole number of 16-byte blocks (a padded tap holds the input zero
- * point: with the input offset folded into the start values it adds exactly nothing, as the
- * reference kernel's skipped taps). Then per 16 channels: QACC zeroed, for every tap the 16 inputs
- * and the 16 weights loaded and multiplied lane by lane into QACC, QACC's 16 lanes read back
- * (xtensa_s3_dot.h), each added to its channel's start (b + io·Σw) and requantized (xtensa.h's
- * right-shift form where every shift is a right shift, as the MAC16 kernels).
+ * Where C is a multiple of 16, the columns undilated and the input tensor 16-byte aligned (checked
+ * when the layer runs), a window inside the input is read where it lies: its taps are C bytes apart
+ * along a row, as in the weights. Every other window (over the padding, or all of them otherwise)
+ * has its taps copied into aligned scratch, tap after tap, each the pixel's C channels padded to a
+ * whole number of 16-byte blocks (a padded tap holds the input zero point: with the input offset
+ * folded into the start values it adds exactly nothing, as the reference kernel's skipped taps).
+ * Then per 16 channels: QACC zeroed, for every tap the 16 inputs and the 16 weights loaded and
+ * multiplied lane by lane into QACC, QACC's 16 lanes read back (xtensa_s3_dot.h), each added to its
+ * channel's start (b + io·Σw) and requantized (s3simd.ts's tf_s3_requant where it is exact, else
+ * xtensa.h's right-shift form or tf_mbqm).
  *
  * QACC's s8 lanes hold 20 bits: the variant runs only where every channel's sum of |x·w| over its
  * taps, |x| <= 128 for any input byte, stays below 2^19 (`qaccLanesFit`), so no lane can wrap or
  * saturate and each lane is the exact sum. 3x3 and 5x5 windows fit whatever the weights.
  *
- * 3x3 layers without dilation stay on the MAC16 3x3 kernel (`depthwiseS3Applies`).
+ * 3x3 layers without dilation take this kernel where C is a multiple of 16 (their windows read in
+ * place); the others stay on the MAC16 3x3 kernel (`depthwiseS3Applies`).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
-import { S3_C_FILES, S3_LANES, s3Padded } from '../common/isa/s3simd.ts';
+import { S3_C_FILES, S3_LANES, s3Padded, s3Requant } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
@@ -41,14 +45,37 @@ export function qaccLanesFit(filter: Int8Array, channels: number): boolean {
   return true;
 }
 
+/** Windows inside the input are read in place: C a multiple of 16 (taps on 16-byte boundaries), columns undilated. */
+export function depthwiseS3InPlace(p: DepthwiseConv2DParams): boolean {
+  return p.outC % S3_LANES === 0 && p.dilationW === 1;
+}
+
 /**
- * Multiplier 1 within the lane bound, except the shapes of the MAC16 3x3 kernel (xtensa.ts): there,
- * counted from the S3 compiler's disassembly, this kernel spends about 9.6 instructions a MAC (the
- * taps' copies, QACC's read-back, the per-output requantization of a 9-MAC output) against the
- * MAC16 kernel's measured 7.8-8.8 (docs/boards/esp32.md).
+ * Multiplier 1 within the lane bound. The shapes of the MAC16 3x3 kernel (xtensa.ts) only where
+ * their windows are read in place: with every window's taps copied, counted from the S3 compiler's
+ * disassembly, this kernel spends about 9.6 instructions a MAC against the MAC16 kernel's 7.8-8.8
+ * (docs/boards/esp32.md).
  */
 export function depthwiseS3Applies(p: DepthwiseConv2DParams): boolean {
-  return !depthwise3x3Applies(p) && p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
+  if (depthwise3x3Applies(p) && !depthwiseS3InPlace(p)) return false;
+  return p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
+}
+
+/** Each channel's largest |b + Σ w (x + io)| over int8 inputs x. Filter [1][kh][kw][C]. */
+function channelBounds(filter: Int8Array, channels: number, inputOffset: number, bias: Int32Array | undefined): number[] {
+  const taps = filter.length / channels;
+  const bounds: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    let min = bias ? bias[c]! : 0;
+    let max = min;
+    for (let t = 0; t < taps; t++) {
+      const w = filter[t * channels + c]!;
+      min += Math.min(w * (inputOffset - 128), w * (inputOffset + 127));
+      max += Math.max(w * (inputOffset - 128), w * (inputOffset + 127));
+    }
+    bounds.push(Math.max(Math.abs(min), Math.abs(max)));
+  }
+  return bounds;
 }
 
 /** The window's taps (channels padded to 16-byte blocks), QACC's raw store (52 bytes in 64), its 16 lanes. */
@@ -86,50 +113,107 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
   const blocks = stride / S3_LANES;
   const tail = channels - (blocks - 1) * S3_LANES;
   const w = ctx.addConst('w_s3', 'int8_t', depthwiseS3Weights(filter, channels), 16);
-  const start = ctx.addConst('start_s3', 'int32_t', starts(filter, channels, p.inputOffset, bias));
-  const requant = xtensaRequantCall(p, 'ch', 'acc', ctx);
+  const startValues = starts(filter, channels, p.inputOffset, bias);
+  const fast = s3Requant(p, channelBounds(filter, channels, p.inputOffset, bias));
+  let table: string;
+  let requant: string;
+  if (fast) {
+    // {start, multiplier, add, e} per channel
+    table = ctx.addConst(
+      'rq_s3',
+      'int32_t',
+      Array.from(startValues).flatMap((v, c) => [v, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
+    );
+    requant = `tf_s3_requant(${table}[4 * ch] + lanes[i], ${table}[4 * ch + 1], ${table}[4 * ch + 2], ${table}[4 * ch + 3])`;
+  } else {
+    table = ctx.addConst('start_s3', 'int32_t', startValues);
+    requant = `${xtensaRequantCall(p, 'ch', `(${table}[ch] + lanes[i])`, ctx)} ${cTerm(p.outputZeroPoint)}`;
+  }
   const zeroPointByte = -p.inputOffset & 0xff;
+  const inPlace = depthwiseS3InPlace(p);
+  const rowBytes = p.inW * channels;
+  const copy = (indent: string) =>
+    [
+      `int8_t *tap = window;`,
+      `for (int fy = 0; fy < ${p.kH}; ++fy) {`,
+      `  const int iy = iy0 + fy * ${p.dilationH};`,
+      `  for (int fx = 0; fx < ${p.kW}; ++fx, tap += ${stride}) {`,
+      `    const int ix = ix0 + fx * ${p.dilationW};`,
+      `    if (iy < 0 || iy >= ${p.inH} || ix < 0 || ix >= ${p.inW})`,
+      `      memset(tap, ${zeroPointByte}, ${channels});`,
+      `    else`,
+      `      memcpy(tap, image + (iy * ${p.inW} + ix) * ${channels}, ${channels});`,
+      `  }`,
+      `}`,
+    ].map((l) => indent + l);
+  // in place, C = stride and the columns undilated: a row of taps is kW·C contiguous bytes, in the
+  // window as in the input, so each row is one copy of its columns inside the input, the zero point
+  // on either side
+  const copyRows = (indent: string) =>
+    [
+      `for (int fy = 0; fy < ${p.kH}; ++fy) {`,
+      `  const int iy = iy0 + fy * ${p.dilationH};`,
+      `  int8_t *const dst = window + fy * ${p.kW * stride};`,
+      `  const int lo = ix0 < 0 ? -ix0 : 0;`,
+      `  const int hi = ix0 + ${p.kW} > ${p.inW} ? ${p.inW} - ix0 : ${p.kW};`,
+      `  if (iy < 0 || iy >= ${p.inH} || hi <= lo) {`,
+      `    memset(dst, ${zeroPointByte}, ${p.kW * stride});`,
+      `    continue;`,
+      `  }`,
+      `  if (lo > 0) memset(dst, ${zeroPointByte}, (size_t)lo * ${channels});`,
+      `  memcpy(dst + lo * ${channels}, image + (iy * ${p.inW} + ix0 + lo) * ${channels}, (size_t)(hi - lo) * ${channels});`,
+      `  if (hi < ${p.kW}) memset(dst + hi * ${channels}, ${zeroPointByte}, (size_t)(${p.kW} - hi) * ${channels});`,
+      `}`,
+    ].map((l) => indent + l);
   return (
     [
       `static void ${ctx.fnName}(void) {`,
       `  /* ${summary(p)}`,
-      `   * ESP32-S3 SIMD: the window's ${taps} taps copied into aligned scratch (${stride} bytes a tap), then per 16 channels one EE.VMULAS.S8.QACC a tap into QACC's 20-bit lanes */`,
-      `  const int8_t *const in = ${ctx.input(0)};`,
+      `   * ESP32-S3 SIMD: ${inPlace ? "each window inside the input read in place, the others' " : "the window's "}${taps} taps copied into aligned scratch (${stride} bytes a tap), then per 16 channels one EE.VMULAS.S8.QACC a tap into QACC's 20-bit lanes */`,
       `  int8_t *out = ${ctx.output(0)};`,
       `  int8_t *const window = (int8_t *)${ctx.scratch()};`,
       `  int8_t *const raw = window + ${taps * stride};`,
       `  int32_t *const lanes = (int32_t *)(void *)(raw + 64);`,
+      ...(inPlace ? [`  const int aligned = ((uintptr_t)${ctx.input(0)} & 15u) == 0;`] : []),
       // the copies write each tap's first C bytes only: the padding lanes stay zero (their weights are zero too)
       ...(stride > channels ? [`  memset(window, 0, ${taps * stride});`] : []),
       `  for (int b = 0; b < ${p.batches}; ++b) {`,
+      `    const int8_t *const image = ${ctx.input(0)} + b * ${p.inH * rowBytes};`,
       `    for (int oy = 0; oy < ${p.outH}; ++oy) {`,
+      `      const int iy0 = oy * ${p.strideH} - ${p.padTop};`,
       `      for (int ox = 0; ox < ${p.outW}; ++ox, out += ${channels}) {`,
-      `        int8_t *tap = window;`,
-      `        for (int fy = 0; fy < ${p.kH}; ++fy) {`,
-      `          const int iy = oy * ${p.strideH} - ${p.padTop} + fy * ${p.dilationH};`,
-      `          for (int fx = 0; fx < ${p.kW}; ++fx, tap += ${stride}) {`,
-      `            const int ix = ox * ${p.strideW} - ${p.padLeft} + fx * ${p.dilationW};`,
-      `            if (iy < 0 || iy >= ${p.inH} || ix < 0 || ix >= ${p.inW})`,
-      `              memset(tap, ${zeroPointByte}, ${channels});`,
-      `            else`,
-      `              memcpy(tap, in + ((b * ${p.inH} + iy) * ${p.inW} + ix) * ${channels}, ${channels});`,
-      `          }`,
-      `        }`,
+      `        const int ix0 = ox * ${p.strideW} - ${p.padLeft};`,
+      ...(inPlace
+        ? [
+            `        const int8_t *x;`,
+            `        int rowStep;`,
+            `        if (aligned && iy0 >= 0 && iy0 + ${(p.kH - 1) * p.dilationH} < ${p.inH} && ix0 >= 0 && ix0 + ${p.kW - 1} < ${p.inW}) {`,
+            `          x = image + (iy0 * ${p.inW} + ix0) * ${channels};`,
+            `          rowStep = ${p.dilationH * rowBytes};`,
+            `        } else {`,
+            ...copyRows('          '),
+            `          x = window;`,
+            `          rowStep = ${p.kW * stride};`,
+            `        }`,
+          ]
+        : [...copy('        '), `        const int8_t *const x = window;`, `        const int rowStep = ${p.kW * stride};`]),
       `        for (int g = 0; g < ${blocks}; ++g) {`,
-      `          const int8_t *x = window + g * ${S3_LANES};`,
+      `          const int8_t *row = x + g * ${S3_LANES};`,
       `          const int8_t *wt = ${w} + g * ${S3_LANES};`,
       `          TF_S3_ZERO_QACC();`,
-      `          for (int t = 0; t < ${taps}; ++t) {`,
-      `            TF_S3_VLD_128_IP(q0, x, ${stride});`,
-      `            TF_S3_VLD_128_IP(q1, wt, ${stride});`,
-      `            TF_S3_VMULAS_S8_QACC(q0, q1);`,
+      `          for (int fy = 0; fy < ${p.kH}; ++fy, row += rowStep) {`,
+      `            const int8_t *xt = row;`,
+      `            for (int fx = 0; fx < ${p.kW}; ++fx) {`,
+      `              TF_S3_VLD_128_IP(q0, xt, ${stride});`,
+      `              TF_S3_VLD_128_IP(q1, wt, ${stride});`,
+      `              TF_S3_VMULAS_S8_QACC(q0, q1);`,
+      `            }`,
       `          }`,
       `          tf_s3_qacc_s8_lanes(lanes, raw);`,
       `          const int count = g == ${blocks - 1} ? ${tail} : ${S3_LANES};`,
       `          for (int i = 0; i < count; ++i) {`,
       `            const int ch = g * ${S3_LANES} + i;`,
-      `            const int32_t acc = ${start}[ch] + lanes[i];`,
-      `            out[ch] = (int8_t)tf_clamp(${requant} ${cTerm(p.outputZeroPoint)}, ${p.actMin}, ${p.actMax});`,
+      `            out[ch] = (int8_t)tf_clamp(${requant}, ${p.actMin}, ${p.actMax});`,
       `          }`,
       `        }`,
       `      }`,

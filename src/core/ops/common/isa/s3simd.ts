@@ -19,8 +19,9 @@
  * nothing, as the reference kernel's skipped taps.
  */
 import type { ChannelMultipliers } from '../families/weighted.ts';
-import { cTerm, foldedAccumulatorInit, requantExprs } from '../families/weighted.ts';
+import { cTerm, foldedAccumulatorInit, isUniform, requantExprs } from '../families/weighted.ts';
 import type { LayerEmitContext } from '../../op.ts';
+import { accumulatorBounds } from './dsp.ts';
 
 /** The SIMD width in int8 lanes. */
 export const S3_LANES = 16;
@@ -60,6 +61,42 @@ export interface S3Columns {
   loop(rowExpr: string, outExpr: string, groupExpr: string): string[];
 }
 
+/** tf_s3_requant's operands per channel (xtensa_s3_dot.h). */
+export interface S3Requant {
+  multiplier: number[];
+  /** 2^(e-1) + zero point * 2^e */
+  add: number[];
+  /** the right shift e = -shift, 1..31 */
+  exponent: number[];
+}
+
+/**
+ * The operands of tf_s3_requant for every channel, or undefined where it is not TFLite's integer for
+ * some accumulator the layer can produce. With h = SRDHM(acc, m), TFLite's RoundingDivideByPOT(h, e)
+ * + zp is (h + 2^(e-1) - (h < 0) + zp·2^e) >> e (floor): both round half away from zero, and zp·2^e
+ * is a multiple of 2^e. It needs a right shift e >= 1 and m >= 0 (no left shift, no INT32_MIN·INT32_MIN
+ * case) in every channel, and the sum in int32: |h| <= |acc|·m / 2^31 + 1 with |acc| at most
+ * `bounds[c]` (the channel's accumulator bound, dsp.ts's accumulatorBounds).
+ */
+export function s3Requant(layer: S3DotLayer, bounds: readonly number[]): S3Requant | undefined {
+  if (layer.ortScale) return undefined;
+  const channels = layer.multiplier.length;
+  if (bounds.length !== channels && !isUniform(layer)) return undefined;
+  const out: S3Requant = { multiplier: [], add: [], exponent: [] };
+  for (let c = 0; c < bounds.length; c++) {
+    const m = layer.multiplier[channels === 1 ? 0 : c]!;
+    const e = -layer.shift[channels === 1 ? 0 : c]!;
+    if (!(e >= 1 && e <= 31 && m >= 0)) return undefined;
+    const high = (bounds[c]! * m) / 2 ** 31 + 2;
+    const add = 2 ** (e - 1) + layer.outputZeroPoint * 2 ** e;
+    if (high + 2 ** (e - 1) + 1 + Math.abs(layer.outputZeroPoint) * 2 ** e > 2 ** 31 - 1) return undefined;
+    out.multiplier.push(m);
+    out.add.push(add);
+    out.exponent.push(e);
+  }
+  return out;
+}
+
 /**
  * The weights and starts of every group (group g's columns follow group g-1's), and the C loop over
  * one group's columns. `columns` per group, `depth` per row.
@@ -68,14 +105,45 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
   const stride = s3Padded(depth);
   const padded = new Int8Array(groups.length * columns * stride);
   const starts = new Int32Array(groups.length * columns);
+  const bounds: number[] = [];
   groups.forEach((g, i) => {
     padded.set(s3PaddedRows(g.weights, columns, depth), i * columns * stride);
     starts.set(foldedAccumulatorInit(g.weights, columns, depth, layer.inputOffset, g.bias), i * columns);
+    bounds.push(...accumulatorBounds(g.weights, columns, depth, layer.inputOffset, g.bias));
   });
   const w = ctx.addConst('w_s3', 'int8_t', padded, 16);
+  const blocks = stride / S3_LANES;
+  const fast = s3Requant(layer, bounds);
+  if (fast) {
+    // one table of {start, multiplier, add, e} per channel, or the starts alone and literals
+    const uniform = fast.multiplier.every((v, i) => v === fast.multiplier[0] && fast.add[i] === fast.add[0] && fast.exponent[i] === fast.exponent[0]);
+    const table = uniform
+      ? ctx.addConst('start_s3', 'int32_t', starts)
+      : ctx.addConst(
+          'rq_s3',
+          'int32_t',
+          Array.from(starts).flatMap((s, c) => [s, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
+        );
+    const per = uniform ? 1 : 4;
+    const requant = uniform ? `${fast.multiplier[0]}, ${fast.add[0]}, ${fast.exponent[0]}` : 'q[1], q[2], q[3]';
+    return {
+      stride,
+      loop: (rowExpr, outExpr, groupExpr) => [
+        `{`,
+        `  const int base = ${groupExpr} * ${columns};`,
+        `  const int8_t *w = ${w} + base * ${stride};`,
+        `  const int32_t *q = ${table} + base * ${per};`,
+        `  int8_t *const dst = ${outExpr};`,
+        `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
+        `    const int32_t acc = q[0] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
+        `    dst[c] = (int8_t)tf_clamp(tf_s3_requant(acc, ${requant}), ${layer.actMin}, ${layer.actMax});`,
+        `  }`,
+        `}`,
+      ],
+    };
+  }
   const start = ctx.addConst('start_s3', 'int32_t', starts);
   const { mult, shift } = requantExprs(layer, 'ch', ctx.addConst);
-  const blocks = stride / S3_LANES;
   return {
     stride,
     loop: (rowExpr, outExpr, groupExpr) => [

@@ -34,20 +34,23 @@ static inline int32_t tf_s3_dot_s8(const int8_t *x, const int8_t *w, int blocks)
   return sum;
 }
 
-/* a 20-bit lane's bits, sign-extended */
-static inline int32_t tf_s3_lane20(uint32_t bits) { return (int32_t)((bits & 0xFFFFFu) ^ 0x80000u) - 0x80000; }
-
-/* word k of a stored QACC half: little-endian, as the chip and the hosts the model runs on store it */
-static inline uint32_t tf_s3_qacc_word(const int8_t *half, int k) {
-  uint32_t word;
-  memcpy(&word, half + 4 * k, 4);
-  return word;
+/* TFLite's requantization of an accumulator, zero point added, for a right shift e in [1, 31] and a
+ * multiplier m >= 0: h = SRDHM(acc, m) = (acc m + 2^30) >> 31, then RoundingDivideByPOT(h, e) + zp as
+ * (h + add - (h < 0)) >> e with add = 2^(e-1) + zp 2^e, both rounding half away from zero. The
+ * kernels pass it only where the sum is proven to stay within int32 (s3simd.ts's s3Requant). */
+static inline int32_t tf_s3_requant(int32_t acc, int32_t m, int32_t add, int e) {
+  const int32_t high = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+  return (high + add - (int32_t)((uint32_t)high >> 31)) >> e;
 }
+
+/* a 20-bit lane's bits (bits 19..0 of `bits`), sign-extended: one SEXT */
+static inline int32_t tf_s3_lane20(uint32_t bits) { return (int32_t)(bits << 12) >> 12; }
 
 /* QACC's 16 s8 lanes (20 bits each) as int32: the two halves stored through `raw` (52 bytes, 16-byte
  * aligned: QACC_L's 20 bytes at 0, QACC_H's at 32), then each lane's 20 bits, at bit 20 i of its
- * half, taken from the one or two 32-bit words holding them and sign-extended. The depthwise
- * kernel's use: 16 channels' sums over a window (depthwise_conv_2d/s3simd.ts). */
+ * half, taken from the one or two 32-bit words holding them (little-endian, as the chip and the hosts
+ * the model runs on store them) and sign-extended. The depthwise kernel's use: 16 channels' sums
+ * over a window (depthwise_conv_2d/s3simd.ts). */
 static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
   int8_t *p = raw;
   TF_S3_ST_QACC_L_L_128_IP(p, 16);
@@ -55,9 +58,8 @@ static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
   TF_S3_ST_QACC_H_L_128_IP(p, 16);
   TF_S3_ST_QACC_H_H_32_IP(p, 0);
   for (int h = 0; h < 2; ++h) {
-    const int8_t *const half = raw + 32 * h;
-    const uint32_t w0 = tf_s3_qacc_word(half, 0), w1 = tf_s3_qacc_word(half, 1), w2 = tf_s3_qacc_word(half, 2);
-    const uint32_t w3 = tf_s3_qacc_word(half, 3), w4 = tf_s3_qacc_word(half, 4);
+    const uint32_t *const half = (const uint32_t *)(const void *)(raw + 32 * h);
+    const uint32_t w0 = half[0], w1 = half[1], w2 = half[2], w3 = half[3], w4 = half[4];
     int32_t *const out = lanes + 8 * h;
     out[0] = tf_s3_lane20(w0);
     out[1] = tf_s3_lane20(w0 >> 20 | w1 << 12);
@@ -66,7 +68,7 @@ static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
     out[4] = tf_s3_lane20(w2 >> 16 | w3 << 16);
     out[5] = tf_s3_lane20(w3 >> 4);
     out[6] = tf_s3_lane20(w3 >> 24 | w4 << 8);
-    out[7] = tf_s3_lane20(w4 >> 12);
+    out[7] = (int32_t)w4 >> 12;
   }
 }
 

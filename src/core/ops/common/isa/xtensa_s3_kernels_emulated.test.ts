@@ -22,7 +22,7 @@ import depthwise from '../../depthwise_conv_2d/index.ts';
 import { depthwiseS3Applies } from '../../depthwise_conv_2d/s3simd.ts';
 import fc from '../../fully_connected/index.ts';
 import { skipAbsent } from '../../../../../test/helpers/absent.ts';
-import { type CCase, randomInt8, rng } from '../../../../../test/helpers/op_harness.ts';
+import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
 import { S3 } from '../../../../../test/helpers/s3simd_cases.ts';
 import { readTflite } from '../../../model/tflite/reader.ts';
@@ -61,11 +61,38 @@ function s3Depthwise(rand: () => number): CCase | undefined {
   return depthwiseS3Applies(p) && !p.accWraps ? c : undefined;
 }
 
+/** random depthwise layers of 16 to 128 channels (multiples of 16: windows inside the input read in place), mostly 3x3 */
+function s3DepthwiseWide(rand: () => number): CCase | undefined {
+  const c = 16 * [1, 2, 3, 4, 8][randomInt(rand, 0, 4)]!;
+  const k = rand() < 0.75 ? 3 : randomInt(rand, 1, 5);
+  const stride = randomInt(rand, 1, 2);
+  const dilationH = rand() < 0.8 ? 1 : 2;
+  const padding = rand() < 0.6 ? 'SAME' : 'VALID';
+  const [inH, inW] = [randomInt(rand, 1, 9), randomInt(rand, 1, 9)];
+  const span = (k - 1) * dilationH + 1;
+  const outH = padding === 'SAME' ? Math.ceil(inH / stride) : Math.floor((inH - span) / stride) + 1;
+  const outW = padding === 'SAME' ? Math.ceil(inW / stride) : Math.floor((inW - k) / stride) + 1;
+  if (outH < 1 || outW < 1) return undefined;
+  const { graph, op } = singleOpGraph(
+    'DEPTHWISE_CONV_2D',
+    [
+      { shape: [1, inH, inW, c], scale: 0.001 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) },
+      { shape: [1, k, k, c], scale: Array.from({ length: c }, () => 0.001 + rand() * 0.05), axis: 3, data: randomInt8(rand, k * k * c) },
+      rand() < 0.8 ? { shape: [c], dtype: 'int32', data: Int32Array.from({ length: c }, () => randomInt(rand, -50000, 50000)) } : null,
+    ],
+    [{ shape: [1, outH, outW, c], scale: rand() < 0.2 ? 0.00002 + rand() * 0.0002 : 0.01 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
+    { padding, strideH: stride, strideW: stride, dilationH, dilationW: 1, activation: rand() < 0.5 ? 'NONE' : 'RELU6', depthMultiplier: 1 },
+  );
+  const p = depthwise.prepare(graph, op);
+  return depthwiseS3Applies(p) && !p.accWraps ? { def: depthwise, graph, op, inputs: [randomInt8(rand, inH * inW * c)] } : undefined;
+}
+
 const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   { name: 's3_fc', note: 'FULLY_CONNECTED: 1-6 batches, depths 1-70', graphs: () => sweep((r) => randomFc(fc, r), 8, 5501) },
   { name: 's3_pointwise', note: '1x1 CONV_2D: 1-48 input channels', graphs: () => sweep((r) => randomPointwise(conv, r), 8, 5502) },
   { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
   { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
+  { name: 's3_depthwise_wide', note: 'DEPTHWISE_CONV_2D on QACC: 16-128 channels, 3x3 windows read in place', graphs: () => sweep(s3DepthwiseWide, 10, 5505) },
 ];
 
 describe("ESP32-S3 SIMD kernels on Espressif's QEMU esp32s3 (the PIE instructions executed)", function () {
