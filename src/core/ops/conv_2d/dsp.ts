@@ -343,15 +343,34 @@ function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: Clam
  */
 export const NAKED_RUN = '__attribute__((naked, noinline, aligned(32)))';
 
-/** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
-export function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
+/**
+ * The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT
+ * of v, zero point added after the clamp); four under `floor` (floorAtZeroPoint), without the SUB
+ * of 255 [h < 0].
+ */
+export function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8', floor = false): string[] {
   const lines = [
     `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
     `add ${tmp}, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
-    `sub ${tmp}, ${tmp}, ${acc}, lsr #24`,
+    ...(floor ? [] : [`sub ${tmp}, ${tmp}, ${acc}, lsr #24`]),
     `asr ${acc}, ${tmp}, ${p}`,
   ];
   return [...lines, fast === 2 ? `usat ${acc}, #8, ${acc}` : `ssat ${acc}, #8, ${acc}`];
+}
+
+/**
+ * Whether a FAST or WIDE layer's activation floor lies at or above its output zero point (RELU,
+ * RELU6, or none under zero point -128): then rqLines may drop its SUB of 255 [h < 0]
+ * (common/isa/dsp_requant.h). That term only turns TFLite Micro's round-half-away-from-zero into
+ * round-half-up for h < 0, and for h < 0 both give RDBPOT(h, e) <= 0: without the SUB,
+ * (512 h + 256 rnd + e + 9) >> (e + 9) is floor(h / 2^e + 1/2 + (e + 9) / 2^(e + 9)) + zp, whose first
+ * term is at most 0 for h <= -1 (the last fraction stays below 1/2); WIDE's (256 h + 2^(e+7) + e +
+ * 8) >> (e + 8) the same. So the output is at most the zero point before the clamp either way, and
+ * the floor (SSAT at -128 = zp, or the lane clamp at act_min >= zp; WIDE: USAT at 0, then the clamp
+ * at act_min - zp >= 0) makes both act_min. For h >= 0 the term is 0 (|h| < 2^24 in both modes).
+ */
+export function floorAtZeroPoint(fast: number, actMin: number, outputZeroPoint: number): boolean {
+  return (fast === 1 || fast === 2) && actMin >= outputZeroPoint;
 }
 
 /**
@@ -569,7 +588,7 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
  * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm: boolean | 'dual' = false, turn = 4, sentinel = false): string {
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm: boolean | 'dual' = false, turn = 4, sentinel = false, floor = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
   if (turn !== 4 && turn !== 8 && turn !== 16) throw new Error('quadRunAsm: four, eight or sixteen steps a turn');
   const dual = loadForm === 'dual';
@@ -711,15 +730,15 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm
     'sub r7, r7, r5',
     'add r7, r11, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r2', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r3', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r0', 'r8', 'r9', fast, 'r12', floor),
+    ...rqLines('r1', 'r8', 'r9', fast, 'r12', floor),
+    ...rqLines('r2', 'r10', 'r11', fast, 'r12', floor),
+    ...rqLines('r3', 'r10', 'r11', fast, 'r12', floor),
     'ldm lr!, {r8, r9, r10, r11}', // m r', P r', m s', P s'
-    ...rqLines('r4', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r5', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r6', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r7', 'r10', 'r11', fast, 'r12'),
+    ...rqLines('r4', 'r8', 'r9', fast, 'r12', floor),
+    ...rqLines('r5', 'r8', 'r9', fast, 'r12', floor),
+    ...rqLines('r6', 'r10', 'r11', fast, 'r12', floor),
+    ...rqLines('r7', 'r10', 'r11', fast, 'r12', floor),
     // pixel A's four channels r, s, r', s' in one word, pixel B's in another
     'bfi r0, r2, #8, #8',
     'bfi r0, r4, #16, #8',
@@ -745,7 +764,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1008,7 +1027,7 @@ const QUAD_LONE_STEPS_PER_TURN = 4;
  * (r; r + 256 s), r2 r3 Q's, r8 the column word, r9 the stop, r10 r11 the weight words, r12 the
  * columns, lr the weights; per block the four outputs requantized into one word.
  */
-export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string {
+export function quadLoneAsm(name: string, fast: number, clamp: RunClamp, floor = false): string {
   if (fast !== 1 && fast !== 2) throw new Error('quadLoneAsm: FAST or WIDE requantization only');
   const half = [
     'ldr.w r8, [r12], #8', // the pixel's word; the twin's after it is skipped
@@ -1062,11 +1081,11 @@ export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string
     'sub r3, r3, r2',
     'add r3, r5, r3, asr #8',
     'ldm lr!, {r4, r5, r6, r7}', // m r, P r, m s, P s
-    ...rqLines('r0', 'r4', 'r5', fast, 'r8'),
-    ...rqLines('r1', 'r6', 'r7', fast, 'r8'),
+    ...rqLines('r0', 'r4', 'r5', fast, 'r8', floor),
+    ...rqLines('r1', 'r6', 'r7', fast, 'r8', floor),
     'ldm lr!, {r4, r5, r6, r7}', // m r', P r', m s', P s'
-    ...rqLines('r2', 'r4', 'r5', fast, 'r8'),
-    ...rqLines('r3', 'r6', 'r7', fast, 'r8'),
+    ...rqLines('r2', 'r4', 'r5', fast, 'r8', floor),
+    ...rqLines('r3', 'r6', 'r7', fast, 'r8', floor),
     // the pixel's four channels r, s, r', s' in one word
     'bfi r0, r1, #8, #8',
     'bfi r0, r2, #16, #8',
@@ -1085,7 +1104,7 @@ export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer over one pixel in assembly (conv_2d/dsp.ts quadLoneAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer over one pixel in assembly (conv_2d/dsp.ts quadLoneAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1391,7 +1410,9 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pairsTag = quad ? '_quad' : run ? '_run' : pairs ? '_pairs' : '';
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
-  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
+  // the quads' requantization without its SUB where the floor is at or above the zero point ('z')
+  const floor = quad && floorAtZeroPoint(fast, p.actMin, p.outputZeroPoint);
+  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${floor ? 'z' : ''}` : mode.mode;
   const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
   const pixels = p.batches * p.outH * p.outW;
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
@@ -1404,7 +1425,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
         ...vars,
         quadAsm: true,
-        runAsm: quadRunAsm(runName, fast, clamp, pointwiseQuadLoads(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true),
+        runAsm: quadRunAsm(runName, fast, clamp, pointwiseQuadLoads(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true, floor),
       }),
     );
     ctx.defineOnce(
@@ -1414,7 +1435,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
         quadAsm: false,
         lone,
         loneName,
-        loneAsm: lone ? quadLoneAsm(loneName, fast, clamp) : '',
+        loneAsm: lone ? quadLoneAsm(loneName, fast, clamp, floor) : '',
       }),
     );
   } else {
