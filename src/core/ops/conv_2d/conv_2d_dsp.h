@@ -541,9 +541,20 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_run_body(cons
 #define TF_DSP_QUAD_SENTINEL 0x80000000u
 #define TF_DSP_QUAD_SENTINEL_WORDS 2
 
-/* The quads' routine's C twin (the host's; the same layout and the same integers). */
-static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
-                                                                               const tf_rq_t *rq, const int fast, const int full) {
+/* One output of the quads' rounding records (dsp.ts roundRecords, roundLines: K = 2^(32 - e) in
+ * place of P, the floor at or above the zero point): h by SMMLAR as FAST's, h / 2^e rounded half up
+ * by SMMLAR with K, the zero point added (FAST: in the SMMLAR; WIDE: after), saturated. */
+static inline __attribute__((always_inline)) int32_t tf_dsp_rq_round_sat(int32_t acc, int32_t m, int32_t k, const tf_rq_t *rq,
+                                                                         const int fast) {
+  const int32_t h = tf_dsp_smmlar(acc, m, acc);
+  return fast == 2 ? tf_ssat8(tf_dsp_smmlar(h, k, 0) + rq->out_zp) : tf_ssat8(tf_dsp_smmlar(h, k, rq->out_zp));
+}
+
+/* The quads' routine's C twin (the host's; the same layout and the same integers); `round_k`: the
+ * records hold K in place of P (tf_dsp_rq_round_sat). */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin_rq(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
+                                                                                  const tf_rq_t *rq, const int fast, const int full,
+                                                                                  const int round_k) {
   int8_t *out_b = s->out_b;
   const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
   for (int8_t *out_a = s->out_a; out_a < s->end_a; out_a += 4, out_b += 4) {
@@ -575,10 +586,12 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(c
     int32_t q[8];
     for (int i = 0; i < 8; ++i) q[i] = (int32_t)TF_LOAD32(w + 4 * i);
     w += 32;
-    const int32_t a0 = tf_dsp_rq_sat(pra, q[0], q[1], rq, fast), b0 = tf_dsp_rq_sat(prb, q[0], q[1], rq, fast);
-    const int32_t a1 = tf_dsp_rq_sat(psa, q[2], q[3], rq, fast), b1 = tf_dsp_rq_sat(psb, q[2], q[3], rq, fast);
-    const int32_t a2 = tf_dsp_rq_sat(qra, q[4], q[5], rq, fast), b2 = tf_dsp_rq_sat(qrb, q[4], q[5], rq, fast);
-    const int32_t a3 = tf_dsp_rq_sat(qsa, q[6], q[7], rq, fast), b3 = tf_dsp_rq_sat(qsb, q[6], q[7], rq, fast);
+#define TF_DSP_QUAD_RQ(acc, m, p) (round_k ? tf_dsp_rq_round_sat(acc, m, p, rq, fast) : tf_dsp_rq_sat(acc, m, p, rq, fast))
+    const int32_t a0 = TF_DSP_QUAD_RQ(pra, q[0], q[1]), b0 = TF_DSP_QUAD_RQ(prb, q[0], q[1]);
+    const int32_t a1 = TF_DSP_QUAD_RQ(psa, q[2], q[3]), b1 = TF_DSP_QUAD_RQ(psb, q[2], q[3]);
+    const int32_t a2 = TF_DSP_QUAD_RQ(qra, q[4], q[5]), b2 = TF_DSP_QUAD_RQ(qrb, q[4], q[5]);
+    const int32_t a3 = TF_DSP_QUAD_RQ(qsa, q[6], q[7]), b3 = TF_DSP_QUAD_RQ(qsb, q[6], q[7]);
+#undef TF_DSP_QUAD_RQ
     const uint32_t va = tf_bytes4(a0, a1, a2, a3), vb = tf_bytes4(b0, b1, b2, b3);
     const uint32_t ca = full ? va : tf_smin8(tf_smax8(va, lo4), hi4), cb = full ? vb : tf_smin8(tf_smax8(vb, lo4), hi4);
     tf_put2(out_a, ca);
@@ -589,21 +602,30 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(c
   return w;
 }
 
+/* The quads' routine's C twin with { m, P } records. */
+static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4,
+                                                                               const tf_rq_t *rq, const int fast, const int full) {
+  return tf_dsp_pw_quad_twin_rq(s, w, k4, rq, fast, full, 0);
+}
+
 /* tf_dsp_pointwise_run_body in channel quads through the assembly routine `run` (0 on the host: its
  * twin). FAST or WIDE (with act_min >= zp) requantization, k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS, out_c a
  * multiple of 4. A last lone pixel (odd pixel counts) runs in `lone` (dsp.ts quadLoneAsm, one pixel
- * by four channels) where it is given, else in `run` as a pair with itself (its twin in the scratch). */
+ * by four channels) where it is given, else in `run` as a pair with itself (its twin in the scratch).
+ * `round_k`: the records hold K in place of P (dsp.ts roundRecords); under FAST the frame's zp4 word
+ * holds the zero point itself, which the routines' rounding form reads (WIDE's clamp reads the four
+ * bytes; FAST's other forms read neither). */
 static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(const int8_t *in, int pixels, int k4, const int8_t *w,
                                                                              int out_c, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
-                                                                             const int fast, const int full, tf_dsp_pw_run_fn run,
-                                                                             tf_dsp_pw_run_fn lone) {
+                                                                             const int fast, const int full, const int round_k,
+                                                                             tf_dsp_pw_run_fn run, tf_dsp_pw_run_fn lone) {
   const int wide = fast == 2;
   const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
   tf_dsp_pw_run_t s;
   s.cols = cols;
   s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
-  s.zp4 = zp % 256u * 0x01010101u;
+  s.zp4 = wide ? zp % 256u * 0x01010101u : (uint32_t)rq->out_zp;
   s.stop = cols + k4;
   s.entry = 0; /* unused: the quads' routines compute their entry */
   /* the routine's loop ends on the sentinel past the columns (TF_DSP_QUAD_SENTINEL); a lone pixel's twin outputs past it */
@@ -618,11 +640,12 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
 #if TF_DSP_NATIVE
     (void)fast;
     (void)full;
+    (void)round_k;
     (void)(pair || !lone ? run : lone)(cols, w, &s);
 #else
     (void)run;
     (void)lone;
-    (void)tf_dsp_pw_quad_twin(&s, w, k4, rq, fast, full);
+    (void)tf_dsp_pw_quad_twin_rq(&s, w, k4, rq, fast, full, round_k);
 #endif
   }
 }

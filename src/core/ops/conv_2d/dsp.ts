@@ -343,15 +343,66 @@ function laneClampOps(fast: number, clamp: RunClamp, words: string[], regs: Clam
  */
 export const NAKED_RUN = '__attribute__((naked, noinline, aligned(32)))';
 
-/** The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT of v, zero point added after the clamp). */
-export function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8'): string[] {
+/**
+ * The five instructions that requantize one accumulator (FAST: SSAT, zero point included; WIDE: USAT
+ * of v, zero point added after the clamp); four under `floor` (floorAtZeroPoint), without the SUB
+ * of 255 [h < 0].
+ */
+export function rqLines(acc: string, m: string, p: string, fast: number, tmp = 'r8', floor = false): string[] {
   const lines = [
     `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
     `add ${tmp}, ${p}, ${acc}, lsl #${fast === 2 ? 8 : 9}`,
-    `sub ${tmp}, ${tmp}, ${acc}, lsr #24`,
+    ...(floor ? [] : [`sub ${tmp}, ${tmp}, ${acc}, lsr #24`]),
     `asr ${acc}, ${tmp}, ${p}`,
   ];
   return [...lines, fast === 2 ? `usat ${acc}, #8, ${acc}` : `ssat ${acc}, #8, ${acc}`];
+}
+
+/**
+ * Whether a FAST or WIDE layer's activation floor lies at or above its output zero point (RELU,
+ * RELU6, or none under zero point -128): then rqLines may drop its SUB of 255 [h < 0]
+ * (common/isa/dsp_requant.h). That term only turns TFLite Micro's round-half-away-from-zero into
+ * round-half-up for h < 0, and for h < 0 both give RDBPOT(h, e) <= 0: without the SUB,
+ * (512 h + 256 rnd + e + 9) >> (e + 9) is floor(h / 2^e + 1/2 + (e + 9) / 2^(e + 9)) + zp, whose first
+ * term is at most 0 for h <= -1 (the last fraction stays below 1/2); WIDE's (256 h + 2^(e+7) + e +
+ * 8) >> (e + 8) the same. So the output is at most the zero point before the clamp either way, and
+ * the floor (SSAT at -128 = zp, or the lane clamp at act_min >= zp; WIDE: USAT at 0, then the clamp
+ * at act_min - zp >= 0) makes both act_min. For h >= 0 the term is 0 (|h| < 2^24 in both modes).
+ */
+export function floorAtZeroPoint(fast: number, actMin: number, outputZeroPoint: number): boolean {
+  return (fast === 1 || fast === 2) && actMin >= outputZeroPoint;
+}
+
+/**
+ * The three instructions that requantize one accumulator where the floor is at or above the zero
+ * point and the record holds K = 2^(32 - e) in place of P (roundRecords): h = SMMLAR(acc, m', acc)
+ * as in rqLines, then SMMLAR(h, K, zp) = zp + ((h K + 2^31) >> 32) = zp + floor(h / 2^e + 1/2),
+ * h / 2^e rounded half up (exact in the 64-bit product), which is TFLite Micro's rounding for h >= 0
+ * and at most the zero point for h < 0 (floorAtZeroPoint); then SSAT. WIDE: SMMULR(h, K) and USAT,
+ * the zero point added after the clamp. `zp`: a register holding the output zero point (FAST).
+ */
+export function roundLines(acc: string, m: string, k: string, fast: number, zp: string): string[] {
+  return [
+    `smmlar ${acc}, ${acc}, ${m}, ${acc}`,
+    fast === 2 ? `smmulr ${acc}, ${acc}, ${k}` : `smmlar ${acc}, ${acc}, ${k}, ${zp}`,
+    fast === 2 ? `usat ${acc}, #8, ${acc}` : `ssat ${acc}, #8, ${acc}`,
+  ];
+}
+
+/**
+ * FAST or WIDE records (common/isa/dsp.ts requantRecords: { start, m', P }) with each P replaced by
+ * K = 2^(32 - e), e the channel's right shift (P's low byte less 9, FAST, or 8, WIDE), for
+ * roundLines; undefined where a channel's e is below 2 (K = 2^31 and up is no int32).
+ */
+export function roundRecords(records: Int32Array, fast: number): Int32Array | undefined {
+  if (fast !== 1 && fast !== 2) return undefined;
+  const out = Int32Array.from(records);
+  for (let i = 2; i < out.length; i += RQ_FIELDS) {
+    const e = (records[i]! & 255) - (fast === 2 ? 8 : 9);
+    if (e < 2 || e > 31) return undefined;
+    out[i] = 2 ** (32 - e);
+  }
+  return out;
 }
 
 /**
@@ -569,7 +620,19 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
  * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
  */
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm: boolean | 'dual' = false, turn = 4, sentinel = false): string {
+export function quadRunAsm(
+  name: string,
+  fast: number,
+  clamp: RunClamp,
+  loadForm: boolean | 'dual' = false,
+  turn = 4,
+  sentinel = false,
+  floor = false,
+  round = false,
+): string {
+  if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
+  // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
+  const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
   if (turn !== 4 && turn !== 8 && turn !== 16) throw new Error('quadRunAsm: four, eight or sixteen steps a turn');
   const dual = loadForm === 'dual';
@@ -711,15 +774,17 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm
     'sub r7, r7, r5',
     'add r7, r11, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    ...rqLines('r0', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r1', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r2', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r3', 'r10', 'r11', fast, 'r12'),
+    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_pointwise_quad_body)
+    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
+    ...rq('r0', 'r8', 'r9'),
+    ...rq('r1', 'r8', 'r9'),
+    ...rq('r2', 'r10', 'r11'),
+    ...rq('r3', 'r10', 'r11'),
     'ldm lr!, {r8, r9, r10, r11}', // m r', P r', m s', P s'
-    ...rqLines('r4', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r5', 'r8', 'r9', fast, 'r12'),
-    ...rqLines('r6', 'r10', 'r11', fast, 'r12'),
-    ...rqLines('r7', 'r10', 'r11', fast, 'r12'),
+    ...rq('r4', 'r8', 'r9'),
+    ...rq('r5', 'r8', 'r9'),
+    ...rq('r6', 'r10', 'r11'),
+    ...rq('r7', 'r10', 'r11'),
     // pixel A's four channels r, s, r', s' in one word, pixel B's in another
     'bfi r0, r2, #8, #8',
     'bfi r0, r4, #16, #8',
@@ -745,7 +810,7 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, loadForm
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1008,7 +1073,9 @@ const QUAD_LONE_STEPS_PER_TURN = 4;
  * (r; r + 256 s), r2 r3 Q's, r8 the column word, r9 the stop, r10 r11 the weight words, r12 the
  * columns, lr the weights; per block the four outputs requantized into one word.
  */
-export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string {
+export function quadLoneAsm(name: string, fast: number, clamp: RunClamp, floor = false, round = false): string {
+  if (round && !floor) throw new Error('quadLoneAsm: the rounding records need the floor at the zero point');
+  const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r8') : rqLines(acc, m, p, fast, 'r8', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadLoneAsm: FAST or WIDE requantization only');
   const half = [
     'ldr.w r8, [r12], #8', // the pixel's word; the twin's after it is skipped
@@ -1062,11 +1129,13 @@ export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string
     'sub r3, r3, r2',
     'add r3, r5, r3, asr #8',
     'ldm lr!, {r4, r5, r6, r7}', // m r, P r, m s, P s
-    ...rqLines('r0', 'r4', 'r5', fast, 'r8'),
-    ...rqLines('r1', 'r6', 'r7', fast, 'r8'),
+    // the rounding form's zero point (FAST), from the frame's zp4 word
+    ...(round && fast !== 2 ? ['ldr r8, [sp, #28]'] : []),
+    ...rq('r0', 'r4', 'r5'),
+    ...rq('r1', 'r6', 'r7'),
     'ldm lr!, {r4, r5, r6, r7}', // m r', P r', m s', P s'
-    ...rqLines('r2', 'r4', 'r5', fast, 'r8'),
-    ...rqLines('r3', 'r6', 'r7', fast, 'r8'),
+    ...rq('r2', 'r4', 'r5'),
+    ...rq('r3', 'r6', 'r7'),
     // the pixel's four channels r, s, r', s' in one word
     'bfi r0, r1, #8, #8',
     'bfi r0, r2, #16, #8',
@@ -1085,7 +1154,7 @@ export function quadLoneAsm(name: string, fast: number, clamp: RunClamp): string
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer over one pixel in assembly (conv_2d/dsp.ts quadLoneAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer over one pixel in assembly (conv_2d/dsp.ts quadLoneAsm): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1385,18 +1454,23 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const channels = padHead ? Int8Array.from({ length: outC * k4 }, (_, i) => (i < plain.length ? plain[i]! : 0)) : plain;
   const channelRecords = padHead ? Int32Array.from({ length: outC * RQ_FIELDS }, (_, i) => records[i < records.length ? i : i % RQ_FIELDS]!) : records;
   const rows = pairs ? halfwordPairs(channels, outC, k4) : interleavedPairs(channels, outC, k4);
-  const blob = quad ? withQuadRecords(halfwordQuads(rows, outC, k4), channelRecords, outC, k4) : withRecords(rows, channelRecords, outC, k4, run);
+  // the quads' requantization without its SUB where the floor is at or above the zero point ('z'),
+  // in three instructions where every channel's shift allows the rounding records ('r')
+  const floor = quad && floorAtZeroPoint(fast, p.actMin, p.outputZeroPoint);
+  const rounded = floor ? roundRecords(channelRecords, fast) : undefined;
+  const quadRecords = rounded ?? channelRecords;
+  const blob = quad ? withQuadRecords(halfwordQuads(rows, outC, k4), quadRecords, outC, k4) : withRecords(rows, channelRecords, outC, k4, run);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const pairsTag = quad ? '_quad' : run ? '_run' : pairs ? '_pairs' : '';
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
-  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}` : mode.mode;
+  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : floor ? 'z' : ''}` : mode.mode;
   const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
   const pixels = p.batches * p.outH * p.outW;
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
   const lone = quad && pixels % 2 === 1;
-  const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag };
+  const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag, round: rounded ? 1 : 0 };
   if (quad) {
     const loneName = `tf_dsp_pw_quad1_${runTag}`;
     ctx.defineOnce(
@@ -1404,7 +1478,16 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
       renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
         ...vars,
         quadAsm: true,
-        runAsm: quadRunAsm(runName, fast, clamp, pointwiseQuadLoads(ctx.isa, ctx.prefer), pointwiseQuadTurn(ctx.isa, ctx.prefer), true),
+        runAsm: quadRunAsm(
+          runName,
+          fast,
+          clamp,
+          pointwiseQuadLoads(ctx.isa, ctx.prefer),
+          pointwiseQuadTurn(ctx.isa, ctx.prefer),
+          true,
+          floor,
+          rounded !== undefined,
+        ),
       }),
     );
     ctx.defineOnce(
@@ -1414,7 +1497,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
         quadAsm: false,
         lone,
         loneName,
-        loneAsm: lone ? quadLoneAsm(loneName, fast, clamp) : '',
+        loneAsm: lone ? quadLoneAsm(loneName, fast, clamp, floor, rounded !== undefined) : '',
       }),
     );
   } else {

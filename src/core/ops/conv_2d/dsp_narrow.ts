@@ -15,7 +15,7 @@ import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
-import { NAKED_RUN, dspApplies, rqLines } from './dsp.ts';
+import { NAKED_RUN, dspApplies, floorAtZeroPoint, rqLines } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';
 
 /** conv_2d_dsp_narrow.h's TF_DSP_NARROW_MAX_IN: two input words per pixel, four extended halves. */
@@ -108,7 +108,7 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
  * accumulator, r4.. the record, r11 r12 the input words, lr the halves and the requantization's
  * temporary; the frame holds the outputs' end. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
-export function narrowRunAsm(name: string, inC: number, outC: number): string {
+export function narrowRunAsm(name: string, inC: number, outC: number, floor = false): string {
   if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
   const halves = narrowHalves(inC);
   const k = (j: number) => `r${5 + j}`;
@@ -130,7 +130,7 @@ export function narrowRunAsm(name: string, inC: number, outC: number): string {
           `smlad r3, lr, ${k(1)}, r3`,
         ]
       : [`ldr.w r11, [r0, #${4 * p}]`, 'sxtb16 lr, r11', `smlad r3, lr, ${k(0)}, r4`, 'sxtb16 lr, r11, ror #8', `smlad r3, lr, ${k(1)}, r3`];
-  const pixel = (p: number) => [...words(p), ...rqLines('r3', m, pr, 1, 'lr'), `strb.w r3, [r2, #${p * outC}]`];
+  const pixel = (p: number) => [...words(p), ...rqLines('r3', m, pr, 1, 'lr', floor), `strb.w r3, [r2, #${p * outC}]`];
   const lines = [
     'push {r4-r11, lr}',
     `add.w r3, r2, #${outC}`, // the outputs' end: channel out_c's first
@@ -147,7 +147,7 @@ export function narrowRunAsm(name: string, inC: number, outC: number): string {
   ];
   const body = lines.map((l) => `      "${l}\\n\\t"`).join('\n');
   return [
-    `/* a chunk of ${NARROW_RUN_PIXELS} pixels of a narrow 1x1 layer (${inC} -> ${outC} channels) in assembly, channel by channel (conv_2d/dsp_narrow.ts narrowRunAsm): FAST requantization, saturated */`,
+    `/* a chunk of ${NARROW_RUN_PIXELS} pixels of a narrow 1x1 layer (${inC} -> ${outC} channels) in assembly, channel by channel (conv_2d/dsp_narrow.ts narrowRunAsm): FAST requantization${floor ? ' (floor at the zero point)' : ''}, saturated */`,
     `${NAKED_RUN} static void ${name}(const int8_t *in __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                  int8_t *out __attribute__((unused))) {`,
     '  /* r0 in, r1 w, r2 out (AAPCS) */',
@@ -196,13 +196,16 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const blob = ctx.addConst('w_narrow', 'int32_t', narrowRecords(filter, records, p.outC, p.inC, scale));
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const run = narrowRunApplies(p, fast, ctx.prefer);
-  const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
+  // zero point -128 (the run's range is all of int8): the requantization without its SUB (dsp.ts floorAtZeroPoint), 'z'
+  const floor = run && floorAtZeroPoint(1, p.actMin, p.outputZeroPoint);
+  const z = floor ? 'z' : '';
+  const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}${z}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
   if (run) {
-    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}`;
-    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}`;
+    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}`;
+    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}`;
     ctx.defineOnce(
       runName,
-      ['#if TF_DSP_NATIVE', narrowRunAsm(runName, p.inC, p.outC), `#define ${macro} ${runName}`, '#else', `#define ${macro} 0`, '#endif'].join('\n'),
+      ['#if TF_DSP_NATIVE', narrowRunAsm(runName, p.inC, p.outC, floor), `#define ${macro} ${runName}`, '#else', `#define ${macro} 0`, '#endif'].join('\n'),
     );
     ctx.defineOnce(
       fn,

@@ -25,6 +25,8 @@ import type { Conv2DParams } from './index.ts';
 interface Step {
   outC: number;
   activation?: FusedActivation;
+  /** the output's zero point (random from -20 to 20 unless given) */
+  zeroPoint?: number;
 }
 
 /** A chain of 1x1 layers from an [n, h, w, c] input; `allOutputs`: every layer's output a model output, else only the last. */
@@ -49,14 +51,19 @@ function chain(name: string, input: [number, number, number, number], steps: Ste
     );
     // multipliers from ~1/60 to ~4: right and left shifts (the narrow kernel scales the weights by the left ones)
     const outScale = scale * scales[0]! * 2 ** (rand() * 8 - 2);
-    const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, h, w, step.outC], q: { scale: outScale, zeroPoint: randomInt(rand, -20, 20) } }], {
-      padding: 'VALID',
-      strideH: 1,
-      strideW: 1,
-      dilationH: 1,
-      dilationW: 1,
-      activation: step.activation ?? 'NONE',
-    });
+    const [y] = b.op(
+      'CONV_2D',
+      [x, filter, bias],
+      [{ shape: [n, h, w, step.outC], q: { scale: outScale, zeroPoint: step.zeroPoint ?? randomInt(rand, -20, 20) } }],
+      {
+        padding: 'VALID',
+        strideH: 1,
+        strideW: 1,
+        dilationH: 1,
+        dilationW: 1,
+        activation: step.activation ?? 'NONE',
+      },
+    );
     outs.push(y!);
     x = y!;
     c = step.outC;
@@ -92,6 +99,12 @@ const MODELS: Model[] = [
   // only the last output: each output over its dying input, 8 -> 16 -> 8 (wider, then narrower)
   { input: [1, 6, 7, 8], steps: [{ outC: 8 }, { outC: 4 }, { outC: 8 }, { outC: 16 }], allOutputs: false },
   { input: [1, 9, 9, 4], steps: [{ outC: 8 }, { outC: 8 }, { outC: 4 }, { outC: 8 }], allOutputs: false },
+  // zero point -128: the requantization without its SUB (dsp.ts floorAtZeroPoint), beside the same shapes at other zero points
+  {
+    input: [1, 3, N + 5, 8],
+    steps: [{ outC: 16, zeroPoint: -128 }, { outC: 8, zeroPoint: -128 }, { outC: 4, zeroPoint: -128 }, { outC: 4 }, { outC: 8, zeroPoint: -128 }],
+    allOutputs: true,
+  },
 ];
 
 function graphs(seed: number): Graph[] {
@@ -134,6 +147,13 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     for (const run of ['tf_dsp_narrow8_run_o8', 'tf_dsp_narrow8_run_o4', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow8_run_o255'])
       expect(text).to.include(`${run}(`);
     expect(text).to.match(/tf_dsp_narrow4_[fx]c\(/);
+    // zero point -128: the floored routine, four instructions to requantize, beside the other one
+    const floored = graphs(41).at(-1)!;
+    const zText = compileGraph(floored, `${floored.name}.tflite`, { isa: loadTarget('cortex-m4').isa }).generated.files.find((f) => f.role === 'source')!.text;
+    for (const run of ['tf_dsp_narrow8_run_o16z', 'tf_dsp_narrow8_run_o4z', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow4_run_o8z'])
+      expect(zText).to.include(`${run}(`);
+    expect(narrowRunAsm('tf_x', 8, 16, true)).to.not.include('lsr #24');
+    expect(narrowRunAsm('tf_x', 8, 16)).to.include('lsr #24');
     const small = compileGraph(g, `${g.name}.tflite`, { isa: loadTarget('cortex-m4').isa, prefer: 'size' }).generated.files.find(
       (f) => f.role === 'source',
     )!.text;
