@@ -1252,6 +1252,46 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_split3(uint32_t *c
 }
 
 /*
+ * Every output channel of a packed triple into `dst` (pixel A's, B's out_c on, C's 2 out_c): the
+ * channel pairs in the routine `run` (0 on the host: its twin), an odd last channel in C.
+ */
+static inline __attribute__((always_inline)) void tf_dsp_tr_run_channels(tf_dsp_tr_run_t *s, const uint32_t *cols, const int8_t *w,
+                                                                         const int k4, const tf_rq_t *rq, int8_t *dst, const int out_c,
+                                                                         const int fast, const int full, tf_dsp_tr_run_fn run) {
+  const int pairs_c = out_c & ~1;
+  const int8_t *rest = w;
+  if (pairs_c) {
+    s->out = dst;
+    s->end = dst + pairs_c;
+#if TF_DSP_NATIVE
+    rest = run(cols, w, s);
+#else
+    (void)run;
+    rest = tf_dsp_tr_run_twin(s, w, k4, rq, fast, full);
+#endif
+  }
+  if (out_c & 1) {
+    const uint32_t *const end = cols + 3 * (k4 >> 1);
+    int32_t a = (int32_t)TF_LOAD32(rest), bb = a, c = a;
+    rest += 4;
+    for (const uint32_t *x = cols; x < end; x += 6, rest += 4) {
+      const uint32_t w1 = TF_LOAD32(rest);
+      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+      a = tf_smlad(x[0], e, a);
+      bb = tf_smlad(x[1], e, bb);
+      c = tf_smlad(x[2], e, c);
+      a = tf_smlad(x[3], o, a);
+      bb = tf_smlad(x[4], o, bb);
+      c = tf_smlad(x[5], o, c);
+    }
+    const int32_t m = (int32_t)TF_LOAD32(rest), p = (int32_t)TF_LOAD32(rest + 4);
+    dst[pairs_c] = tf_dsp_rq(a, m, p, rq, fast, full);
+    dst[out_c + pairs_c] = tf_dsp_rq(bb, m, p, rq, fast, full);
+    dst[2 * out_c + pairs_c] = tf_dsp_rq(c, m, p, rq, fast, full);
+  }
+}
+
+/*
  * tf_dsp_im2col_body's `pairs` path with the channel pairs of each pixel triple in the assembly
  * routine `run` (0 on the host: its twin). `cols`: 3 k4 / 2 words of columns, three row buffers (of
  * k_w in_c bytes, or of k4 and 4 bytes of slack when whole fields are gathered), at least 3 out_c
@@ -1286,7 +1326,6 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
   /* the run's loop turns every `turn` steps (2 or 8, dsp.ts tripleTurn): the first turn entered past
    * the steps k4 / 4 mod turn does not need */
   s.entry = ((-(k4 >> 2)) & (turn - 1)) * TF_DSP_STEP3X2P_BYTES;
-  const int pairs_c = out_c & ~1;
   /* the tails past k: any value meets a zero weight, but a defined one */
   memset(row_a, 0, (size_t)(3 * row_bytes));
   for (int b = 0; b < batches; ++b) {
@@ -1294,6 +1333,31 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
     const int image_bytes = g->in_h * g->in_w * g->in_c;
     int oy = 0, ox = 0;
     for (int left = g->out_h * g->out_w; left > 0; left -= 3) {
+      if (split_kh && (g->out_w - ox) >= 3) {
+        /* the `split` order: the run of whole triples of this output row whose fields lie inside
+         * the image, each packed straight from it, the row's pointers stepped (no per-pixel
+         * coordinates) */
+        const int iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+        const int x_last = g->in_w - 2 * g->stride_w - g->k_w;
+        if (iy0 >= 0 && iy0 + (split_kh - 1) * g->dilation_h < g->in_h && ix0 >= 0 && ix0 <= x_last) {
+          const int by_room = (g->out_w - ox) / 3, by_image = (x_last - ix0) / (3 * g->stride_w) + 1;
+          const int count = by_room < by_image ? by_room : by_image;
+          const int step = g->stride_w * g->in_c;
+          const int8_t *src = image + (iy0 * g->in_w + ix0) * g->in_c;
+          for (int t = 0; t < count; ++t, src += 3 * step, out += 3 * out_c) {
+            tf_dsp_pack_split3(cols, src, step, g->dilation_h * g->in_w * g->in_c, split_kh, split_q, split_tail);
+            tf_dsp_tr_run_channels(&s, cols, w, k4, rq, out, out_c, fast, full, run);
+          }
+          ox += 3 * count;
+          if (ox == g->out_w) {
+            ox = 0;
+            ++oy;
+          }
+          /* the loop's own step takes the last of the run's triples */
+          left -= 3 * (count - 1);
+          continue;
+        }
+      }
       const int n = left < 3 ? left : 3;
       /* the pixels of the triple; past the image's last pixel, copies of it */
       int at[3][2];
@@ -1358,36 +1422,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
         tf_dsp_pack_triple(cols, row_a, row_b, row_c, k4);
       }
       int8_t *const dst = n == 3 ? out : spare;
-      const int8_t *rest = w;
-      if (pairs_c) {
-        s.out = dst;
-        s.end = dst + pairs_c;
-#if TF_DSP_NATIVE
-        rest = run(cols, w, &s);
-#else
-        (void)run;
-        rest = tf_dsp_tr_run_twin(&s, w, k4, rq, fast, full);
-#endif
-      }
-      if (out_c & 1) {
-        const uint32_t *const end = cols + 3 * (k4 >> 1);
-        int32_t a = (int32_t)TF_LOAD32(rest), bb = a, c = a;
-        rest += 4;
-        for (const uint32_t *x = cols; x < end; x += 6, rest += 4) {
-          const uint32_t w1 = TF_LOAD32(rest);
-          const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-          a = tf_smlad(x[0], e, a);
-          bb = tf_smlad(x[1], e, bb);
-          c = tf_smlad(x[2], e, c);
-          a = tf_smlad(x[3], o, a);
-          bb = tf_smlad(x[4], o, bb);
-          c = tf_smlad(x[5], o, c);
-        }
-        const int32_t m = (int32_t)TF_LOAD32(rest), p = (int32_t)TF_LOAD32(rest + 4);
-        dst[pairs_c] = tf_dsp_rq(a, m, p, rq, fast, full);
-        dst[out_c + pairs_c] = tf_dsp_rq(bb, m, p, rq, fast, full);
-        dst[2 * out_c + pairs_c] = tf_dsp_rq(c, m, p, rq, fast, full);
-      }
+      tf_dsp_tr_run_channels(&s, cols, w, k4, rq, dst, out_c, fast, full, run);
       if (n < 3) memcpy(out, spare, (size_t)(n * out_c));
       out += n * out_c;
     }
@@ -1714,6 +1749,135 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_band_run_body(co
         out += (pair ? 2 : 1) * out_c;
       }
 #endif
+    }
+  }
+}
+
+/*
+ * The stem band (dsp.ts stemBandTaken): im2col layers over input channels not a multiple of 4
+ * (RGB stems) read their fields from a band of plain int16 values per chunk of `chunk` pixels of an
+ * output row. Band column j (image column x0 + j, the input zero point outside the image) holds
+ * the k_h filter rows' in_c values, k_h in_c halves back to back, so a pixel's field is k
+ * contiguous int16 values in (kx, ky, c) order (the weights re-laid by kxMajorRows, lanes in plain
+ * order: dsp.ts plainLanes) and the next pixel's lies stride_w k_h in_c halves on (an even count:
+ * every field starts on a word). The k4 - k values past a field meet zero weights (the band is
+ * cleared once, so they stay defined). The chunk's whole pixel pairs run in one call of the band
+ * routine (bandRunAsm), a lone last pixel in a call of its own with its twin's outputs past the band.
+ */
+/* one int16 half of the band (memcpy: the band is read back as words) */
+static inline __attribute__((always_inline)) void tf_dsp_half(int16_t *d, int32_t v) {
+  const int16_t h = (int16_t)v;
+  memcpy(d, &h, 2);
+}
+
+static inline __attribute__((always_inline)) void tf_dsp_stem_band_pack(int16_t *band, const int8_t *image, const tf_conv_geom_t *g, int oy,
+                                                                        int x0, int columns, const int in_c, const int k_h) {
+  const int col = k_h * in_c;
+  const int16_t zp = (int16_t)(-g->input_offset);
+  const int lead = x0 < 0 ? (-x0 < columns ? -x0 : columns) : 0;
+  const int room = g->in_w - x0;
+  const int inside_end = room < columns ? (room > lead ? room : lead) : columns;
+  const int iy0 = oy * g->stride_h - g->pad_top;
+  if (in_c == 3 && k_h == 3 && iy0 >= 0 && iy0 + 2 < g->in_h) {
+    /* 3x3 over 3 channels, the three rows inside the image: a column's nine values in one short
+     * loop (its code small beside the band routine's, in the STM32L4+'s 1 KB ART) */
+    const int line = g->in_w * 3;
+    const int8_t *r = image + (iy0 * g->in_w + x0 + lead) * 3;
+    int j = 0;
+    for (; j < lead; ++j)
+      for (int h = 0; h < 9; ++h) tf_dsp_half(band + j * 9 + h, zp);
+    for (int16_t *d = band + j * 9; j < inside_end; ++j, d += 9, r += 3) {
+      tf_dsp_half(d, r[0]), tf_dsp_half(d + 1, r[1]), tf_dsp_half(d + 2, r[2]);
+      tf_dsp_half(d + 3, r[line]), tf_dsp_half(d + 4, r[line + 1]), tf_dsp_half(d + 5, r[line + 2]);
+      tf_dsp_half(d + 6, r[2 * line]), tf_dsp_half(d + 7, r[2 * line + 1]), tf_dsp_half(d + 8, r[2 * line + 2]);
+    }
+    for (; j < columns; ++j)
+      for (int h = 0; h < 9; ++h) tf_dsp_half(band + j * 9 + h, zp);
+    return;
+  }
+  for (int ky = 0; ky < k_h; ++ky) {
+    const int iy = iy0 + ky;
+    int16_t *d = band + ky * in_c;
+    if (iy < 0 || iy >= g->in_h) {
+      for (int j = 0; j < columns; ++j, d += col)
+        for (int c = 0; c < in_c; ++c) tf_dsp_half(d + c, zp);
+      continue;
+    }
+    const int8_t *src = image + (iy * g->in_w + x0 + lead) * in_c;
+    int j = 0;
+    for (; j < lead; ++j, d += col)
+      for (int c = 0; c < in_c; ++c) tf_dsp_half(d + c, zp);
+    for (; j < inside_end; ++j, d += col, src += in_c)
+      for (int c = 0; c < in_c; ++c) tf_dsp_half(d + c, src[c]);
+    for (; j < columns; ++j, d += col)
+      for (int c = 0; c < in_c; ++c) tf_dsp_half(d + c, zp);
+  }
+}
+
+static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
+                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                                                                               uint32_t *scratch, const int fast, const int full,
+                                                                               tf_dsp_band_run_fn run, const int step_bytes, const int turn,
+                                                                               const int in_c, const int k_h, const int chunk) {
+  const int k4 = g->k4;
+  const int out_c = g->out_c;
+  const int col = k_h * in_c;
+  const int span = g->stride_w * col;
+  const int most = chunk * g->stride_w + g->k_w;
+  const int halves = most * col + (k4 - g->k_w * col);
+  int16_t *const band = (int16_t *)(void *)scratch;
+  int8_t *const twin = (int8_t *)(void *)(scratch + (halves + 1) / 2);
+  const int wide = fast == 2;
+  const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
+  tf_dsp_pw_run_t s;
+  s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
+  s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
+  s.zp4 = zp % 256u * 0x01010101u;
+  /* the block's first half step runs before the loop: the loop runs k4 / 2 - 1 halves, entered part-way */
+  s.entry = ((1 - (k4 >> 1)) & (2 * turn - 1)) * (step_bytes / 2);
+  /* the values past the last field meet zero weights: defined, once */
+  memset(band, 0, (size_t)halves * 2u);
+  for (int b = 0; b < batches; ++b) {
+    const int8_t *image = in + b * g->in_h * g->in_w * in_c;
+    for (int oy = 0; oy < g->out_h; ++oy) {
+      for (int ox = 0; ox < g->out_w; ox += chunk) {
+        const int n = g->out_w - ox < chunk ? g->out_w - ox : chunk;
+        tf_dsp_stem_band_pack(band, image, g, oy, ox * g->stride_w - g->pad_left, (n - 1) * g->stride_w + g->k_w, in_c, k_h);
+#if TF_DSP_NATIVE
+        (void)full;
+        const int pairs = n / 2;
+        if (pairs > 0) {
+          s.cols = (const uint32_t *)(const void *)band;
+          s.stop = s.cols + k4 / 2;
+          s.out_a = out;
+          s.out_b = out + out_c;
+          s.end_a = out + out_c;
+          (void)run(s.cols, w, &s, pairs);
+          out += 2 * pairs * out_c;
+        }
+        if (n & 1) {
+          s.cols = (const uint32_t *)(const void *)(band + (n - 1) * span);
+          s.stop = s.cols + k4 / 2;
+          s.out_a = out;
+          s.out_b = twin;
+          s.end_a = out + out_c;
+          (void)run(s.cols, w, &s, 1);
+          out += out_c;
+        }
+#else
+        (void)run;
+        for (int i = 0; i < n; i += 2) {
+          const int pair = i + 1 < n;
+          s.cols = (const uint32_t *)(const void *)(band + i * span);
+          s.stop = s.cols + k4 / 2;
+          s.out_a = out;
+          s.out_b = pair ? out + out_c : twin;
+          s.end_a = out + out_c;
+          tf_dsp_band_quad_twin(&s, w, k4, span * 2, rq, fast, full);
+          out += (pair ? 2 : 1) * out_c;
+        }
+#endif
+      }
     }
   }
 }

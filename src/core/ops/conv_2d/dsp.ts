@@ -107,7 +107,9 @@ export function dspScratchBytes(p: Conv2DParams): number {
   const quads = quadRows(p) && quadRunApplies(p.outC) ? k4 * 4 + 2 * p.kW * p.inC + p.outC : 0;
   // tf_dsp_im2col_band_run_body (bandRunTaken, on the Cortex-M4): a band of columns per output row
   const band = p.columnBands !== false && byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
-  return Math.max(body, triple, quads, band);
+  // tf_dsp_im2col_stem_band_body (stemBandShape, on the cores that read bands): a chunk's band
+  const stem = p.columnBands !== false && stemBandShape(p) && quadRunApplies(p.outC) ? stemBandScratchBytes(p, k4) : 0;
+  return Math.max(body, triple, quads, band, stem);
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -1441,6 +1443,8 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
   if (!direct && bandRunTaken(p, k4, fast, ctx.isa, ctx.prefer, plain) && channelPairsFit(plain, p.outC, k4))
     return emitBandRun(p, ctx, summary, plain, records, k4, fast);
+  if (!direct && stemBandTaken(p, k4, fast, ctx.isa, ctx.prefer) && channelPairsFit(plain, p.outC, k4))
+    return emitBandRun(p, ctx, summary, plain, records, k4, fast, true);
   // signed WIDE runs in bandRunAsm's LDM form: not where the M4's pipelined loads would have taken a band
   const quadLoads = !signedWide(fast, p) || !loadsPipeline(ctx.isa, ctx.prefer);
   if (!direct && quadLoads && quadIm2colTaken(p, k4, fast, ctx.isa, plain) && channelPairsFit(plain, p.outC, k4))
@@ -1611,6 +1615,67 @@ export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW'
   return (p.outW * p.strideW + p.kW) * p.kH * p.inC * 2 + roundUp4(p.outC);
 }
 
+/** Steps of 4 values a turn of a stem band's routine on the Cortex-M4 (bandRunAsm; the other bands' BAND_TURN_STEPS). */
+export const STEM_BAND_M4_TURN_STEPS = 2;
+
+/** Pixels of an output row a stem band holds (conv_2d_dsp.h tf_dsp_im2col_stem_band_body): a band of a few hundred bytes, not a row's. */
+export const STEM_BAND_PIXELS = 16;
+
+/**
+ * Whether an im2col layer's fields can come from a stem band (conv_2d_dsp.h
+ * tf_dsp_im2col_stem_band_body): input channels not a multiple of 4 (RGB stems: 3), dilation 1, and
+ * an even count of halves between neighbouring fields (stride_w k_h in_c), so that every field starts
+ * on a word.
+ */
+export function stemBandShape(p: Pick<Conv2DParams, 'inC' | 'kH' | 'strideW' | 'dilationH' | 'dilationW'>): boolean {
+  return p.inC === 3 && p.dilationH === 1 && p.dilationW === 1 && (p.strideW * p.kH * p.inC) % 2 === 0;
+}
+
+/** A stem band's bytes (STEM_BAND_PIXELS stride_w + k_w columns of k_h in_c int16, the k4 - k values past them) and a lone pixel's twin outputs. */
+export function stemBandScratchBytes(p: Pick<Conv2DParams, 'strideW' | 'kW' | 'kH' | 'inC' | 'outC'>, k4: number): number {
+  const col = p.kH * p.inC;
+  return roundUp4(((STEM_BAND_PIXELS * p.strideW + p.kW) * col + k4 - p.kW * col) * 2) + roundUp4(p.outC);
+}
+
+/**
+ * Whether an im2col layer over 3 input channels (an RGB stem) reads its fields from a stem band of
+ * plain int16 values (stemBandShape) in the band routine (bandRunAsm, two pixels by four channels a
+ * block, a chunk's pixel pairs in one call) instead of the triple run: where the core reads bands,
+ * whole channel quads, the run's requantization in one extraction chunk, not signed WIDE, the pixel
+ * offset within an LDR immediate. The quad step's loads cost the M4 15 cycles per 16 MACs against
+ * the triple's 25 per 24, a block's fixed work is spread over eight outputs, and each value is
+ * widened k_w / stride_w times per output row instead of k_w k_h / stride_h... as the triple's.
+ */
+export function stemBandTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined): boolean {
+  if (p.columnBands === false || !bandLoads(isa, prefer) || !stemBandShape(p) || !quadRunApplies(p.outC)) return false;
+  if (k4 < TRIPLE_RUN_MIN_K4 || k4 > 4 * PAIR_CHUNK_STEPS || signedWide(fast, p)) return false;
+  return pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint) && bandPixelOffset(p) <= 4088;
+}
+
+/**
+ * Rows of k4 values in filter order (ky, kx, c; zeros past k) into a stem band's: (kx, ky, c), and
+ * per 4 values the lanes 0 2 1 3, since halfwordPairs pairs lanes 0 and 2, 1 and 3 (SXTB16's) and
+ * the band's words hold values 0 and 1, 2 and 3.
+ */
+export function stemBandRows(plain: Int8Array, outC: number, k4: number, kH: number, kW: number, inC: number): Int8Array {
+  const major = new Int8Array(outC * k4);
+  for (let r = 0; r < outC; r++) {
+    for (let ky = 0; ky < kH; ky++) {
+      for (let kx = 0; kx < kW; kx++) {
+        for (let c = 0; c < inC; c++) major[r * k4 + (kx * kH + ky) * inC + c] = plain[r * k4 + (ky * kW + kx) * inC + c]!;
+      }
+    }
+  }
+  const out = new Int8Array(major.length);
+  for (let g = 0; g + 4 <= major.length; g += 4) {
+    out[g] = major[g]!;
+    out[g + 1] = major[g + 2]!;
+    out[g + 2] = major[g + 1]!;
+    out[g + 3] = major[g + 3]!;
+  }
+  return out;
+}
+
 /**
  * Whether an im2col quad layer (quadIm2colTaken) reads its fields from a band of int16 columns per
  * output row (bandRunAsm): where the core reads bands (bandLoads: the Cortex-M4's pipelined loads,
@@ -1637,8 +1702,17 @@ export function kxMajorRows(plain: Int8Array, outC: number, kH: number, kW: numb
 }
 
 /** An im2col quad layer read from bands (bandRunTaken): the weights in (kx, ky, c) order in withQuadRecords' layout. */
-function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, plain: Int8Array, records: Int32Array, k4: number, fast: RequantKind): LayerCode {
-  const rows = kxMajorRows(plain, p.outC, p.kH, p.kW, p.inC);
+function emitBandRun(
+  p: Conv2DParams,
+  ctx: LayerEmitContext,
+  summary: string,
+  plain: Int8Array,
+  records: Int32Array,
+  k4: number,
+  fast: RequantKind,
+  stem = false,
+): LayerCode {
+  const rows = stem ? stemBandRows(plain, p.outC, k4, p.kH, p.kW, p.inC) : kxMajorRows(plain, p.outC, p.kH, p.kW, p.inC);
   const blob = withQuadRecords(halfwordQuads(halfwordPairs(rows, p.outC, k4), p.outC, k4), records, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
@@ -1646,8 +1720,9 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
   const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
   const off = bandPixelOffset(p);
   const ldrd = bandLoads(ctx.isa, ctx.prefer) === 'ldrd';
-  const turn = bandTurn(ctx.isa);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}`;
+  // a stem band's hot code (the routine, the band's packing) keeps to the STM32L4+'s 1 KB ART in turns of 2 steps on the M4
+  const turn = stem && ctx.isa?.core === 'cortex-m4' ? STEM_BAND_M4_TURN_STEPS : bandTurn(ctx.isa);
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}${turn !== bandTurn(ctx.isa) ? `_t${turn}` : ''}`;
   const runName = `tf_dsp_band_run_${runTag}`;
   ctx.defineOnce(
     runName,
@@ -1658,15 +1733,22 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
       runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd),
     }),
   );
+  // a stem band's body, one per model, mode, offset and shape (its channels and filter rows are constants of it)
+  const bodyName = stem ? `tf_dsp_im2col_stem_band_${runTag}_c${p.inC}k${p.kH}` : `tf_dsp_im2col_band_${runTag}`;
   ctx.defineOnce(
-    `tf_dsp_im2col_band_${runTag}`,
+    bodyName,
     renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_im2col_band.c.hbs', {
       asm: false,
+      stem,
+      bodyName,
       runTag,
       off,
       stepBytes: ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES,
       turn,
       signedWide: sw ? 1 : 0,
+      inC: p.inC,
+      kH: p.kH,
+      chunk: STEM_BAND_PIXELS,
       ...mode,
     }),
   );
@@ -1683,13 +1765,13 @@ function emitBandRun(p: Conv2DParams, ctx: LayerEmitContext, summary: string, pl
   const rq: StaticDecl = { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) };
   return {
     comment: [
-      `/* ${summary} (Arm DSP: im2col from a band of columns, 2 pixels x 4 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`,
+      `/* ${summary} (Arm DSP: im2col from a ${stem ? 'stem band of int16 values' : 'band of columns'}, 2 pixels x 4 channels in one halfword (assembly run), ${REQUANT_NAMES[fast]} requantization) */`,
     ],
     fnName: ctx.fnName,
     decls: [rq, { ctype: 'tf_conv_geom_t', name: 'geom', init: geom }],
     body: [
       {
-        callee: `tf_dsp_im2col_band_${runTag}`,
+        callee: bodyName,
         args: [ctx.input(0), `${p.batches}`, { addressOf: 'geom' }, weights, { addressOf: 'rq' }, ctx.output(0), `(uint32_t *)(void *)${ctx.scratch()}`],
       },
     ],

@@ -8,7 +8,9 @@
  * last triple's copies), batches, every entry into the eight-step loop (k4 12 to 144, and 480, one
  * whole chunk), FAST saturated and clamped (RELU, RELU6, RELU_N1_TO_1) and WIDE requantization;
  * stems whose fields pack straight from the image (dsp.ts splitShape: k_w in_c = 4 q or 4 q + 1)
- * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32).
+ * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32), their
+ * runs of whole triples inside the image from any column; RGB stems from stem bands on the M4 and
+ * M33 (dsp.ts stemBandTaken).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,8 +82,8 @@ function chain(name: string, input: [number, number, number, number], layers: La
 /** a layer in an assembly run: pixel triples, or on the M4 and M33 pixel pairs by channel quads (dsp.ts quadIm2colTaken) */
 const RUN = /(3 pixels x 2|2 pixels x 4) channels in one halfword \(assembly run\)/g;
 
-/** the layers whose fields pack straight from the image (dsp.ts splitShape) */
-const SPLIT = /fields packed from the image/g;
+/** the layers whose fields pack straight from the image (dsp.ts splitShape), or on the M4 and M33 come from a stem band (dsp.ts stemBandTaken) */
+const SPLIT = /fields packed from the image|im2col from a stem band of int16 values,/g;
 
 const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = [
   {
@@ -198,6 +200,40 @@ const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = 
     runs: 3,
     splits: 3,
   },
+  {
+    note: "stems' runs of whole triples inside the image (`split` order): from mid-row, rows not a multiple of 3, 3x3 over 3 channels s2 SAME, s1 SAME, s2 VALID",
+    graph: chain(
+      'dsp_tr_h',
+      [1, 19, 25, 3],
+      [
+        { outC: 8, kh: 3, kw: 3, stride: 2, padding: 'SAME', perChannel: true }, // 10x13 = 130 pixels: triples across rows, a last one of 1
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 4, kh: 3, kw: 3, padding: 'SAME', activation: 'RELU6' }, // s1: the first column padded
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 8, kh: 3, kw: 3, stride: 2, padding: 'VALID', perChannel: true }, // 4x6 pixels
+      ],
+      28,
+    ),
+    runs: 3,
+    splits: 3,
+  },
+  {
+    note: 'RGB stems from stem bands on the M4 and M33 (dsp.ts stemBandTaken): chunks of 16 pixels and a short one, the left column padded, WIDE, 2 batches',
+    graph: chain(
+      'dsp_tr_i',
+      [2, 9, 71, 3],
+      [
+        { outC: 12, kh: 3, kw: 3, stride: 2, padding: 'SAME', activation: 'RELU6', perChannel: true }, // 5x36: chunks 16, 16, 4
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 4, kh: 3, kw: 3, stride: 2, padding: 'SAME', wide: true }, // 3x18: a lone last pixel
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 8, kh: 3, kw: 3, stride: 2, padding: 'VALID', perChannel: true }, // 1x8
+      ],
+      29,
+    ),
+    runs: 3,
+    splits: 3,
+  },
 ];
 
 describe('CONV_2D DSP triple run: the split order', () => {
@@ -217,6 +253,26 @@ describe('CONV_2D DSP triple run: the split order', () => {
     const out = splitRows(plain, 2, 28, { kh: 3, q: 2, tail: 1 });
     const row = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, 9, 18, 27, 0];
     expect([...out]).to.deep.equal([...row, ...row]);
+  });
+});
+
+describe('CONV_2D DSP stem bands', () => {
+  it('take RGB stems whose fields start on a word', async () => {
+    const { stemBandShape } = await import('./dsp.ts');
+    const stem = { inC: 3, kH: 3, strideW: 2, dilationH: 1, dilationW: 1 };
+    expect(stemBandShape(stem)).to.equal(true);
+    expect(stemBandShape({ ...stem, strideW: 1 })).to.equal(false); // 9 halves between fields
+    expect(stemBandShape({ ...stem, kH: 2, strideW: 1 })).to.equal(true); // 6
+    expect(stemBandShape({ ...stem, inC: 1 })).to.equal(false);
+    expect(stemBandShape({ ...stem, dilationW: 2 })).to.equal(false);
+  });
+
+  it('lay the weights out in (kx, ky, c) order, the lanes of each 4 values as 0 2 1 3', async () => {
+    const { stemBandRows } = await import('./dsp.ts');
+    // 2x2 over 3 channels: k 12 = k4; values numbered 1..12 in filter order (ky, kx, c)
+    const plain = Int8Array.from({ length: 12 }, (_, i) => i + 1);
+    // (kx, ky, c): 1 2 3 7 8 9 | 4 5 6 10 11 12, then lanes 0 2 1 3 a group
+    expect([...stemBandRows(plain, 1, 12, 2, 2, 3)]).to.deep.equal([1, 3, 2, 7, 8, 4, 9, 5, 6, 11, 10, 12]);
   });
 });
 
