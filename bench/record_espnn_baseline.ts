@@ -8,7 +8,8 @@
  * (tflm-ref), which say where ESP-NN is not bit-exact with them. A chip whose runner is absent keeps
  * the figures already recorded, or null with the reason.
  *
- *   npx tsx bench/record_espnn_baseline.ts [--conditions FILE.json]   (FILE: the build's conditions, merged in)
+ *   npx tsx bench/record_espnn_baseline.ts [--conditions FILE.json] [--chips esp32,...]
+ *   (FILE: the build's conditions, merged in; --chips: measure these chips only, keep the others' figures)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,12 @@ function tflmRef(tool: string, model: string, dir: string, input?: string): { he
 }
 
 const args = process.argv.slice(2);
-const conditionsFile = args[0] === '--conditions' ? args[1] : undefined;
+const option = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const conditionsFile = option('--conditions');
+const only = option('--chips')?.split(',') as EspChip[] | undefined;
 const ref = findRuntime('tflm-ref');
 if (!ref) {
   process.stderr.write(`${missingRuntimeNotice('tflm-ref', 'nothing recorded')}\n`);
@@ -74,7 +80,7 @@ try {
     };
     const missing: Partial<Record<EspChip, string>> = {};
     for (const chip of Object.keys(ESPNN_BOARDS) as EspChip[]) {
-      const tool = findRuntime(RUNNERS[chip]);
+      const tool = only && !only.includes(chip) ? undefined : findRuntime(RUNNERS[chip]);
       if (!tool) {
         const kept = before && before.sha256 === file.sha256 ? before.chips[chip] : null;
         entry.chips[chip] = kept;

@@ -38,8 +38,33 @@ static int32_t sim_call(int32_t call, int32_t a, int32_t b, int32_t c) {
   return a2;
 }
 
+#ifdef TF_ESP32_DROM_FLASH_PAGE
+/*
+ * The ESP32's weights in flash behind the data cache (esp32-qemu.ld): the PRO core's MMU entries
+ * of the DROM0 window (0x3F400000, 64 KiB pages, DPORT_PRO_FLASH_MMU_TABLE at 0x3FF10000) point at
+ * the flash pages from TF_ESP32_DROM_FLASH_PAGE on, written while DROM0 is masked
+ * (DPORT_PRO_CACHE_CTRL1 bit 4 MASK_DROM0); then the cache is turned on and flushed
+ * (DPORT_PRO_CACHE_CTRL bit 3 CACHE_ENA, bit 4 CACHE_FLUSH_ENA) and DROM0 unmasked. The code runs
+ * from internal SRAM, not through the cache.
+ */
+#define DPORT_PRO_CACHE_CTRL (*(volatile uint32_t *)0x3FF00040u)
+#define DPORT_PRO_CACHE_CTRL1 (*(volatile uint32_t *)0x3FF00044u)
+#define DPORT_PRO_DROM0_MMU ((volatile uint32_t *)0x3FF10000u)
+#define DROM0_PAGES 32u
+
+static void map_weights(void) {
+  DPORT_PRO_CACHE_CTRL1 |= 1u << 4;
+  for (uint32_t i = 0; i < DROM0_PAGES; i++) DPORT_PRO_DROM0_MMU[i] = (uint32_t)(TF_ESP32_DROM_FLASH_PAGE) + i;
+  DPORT_PRO_CACHE_CTRL |= (1u << 3) | (1u << 4);
+  DPORT_PRO_CACHE_CTRL1 &= ~(1u << 4);
+}
+#endif
+
 /* Called by _start once the stack is painted: .data is already in RAM (QEMU loads it there). */
 void tf_reset_continue(void) {
+#ifdef TF_ESP32_DROM_FLASH_PAGE
+  map_weights();
+#endif
   tf_fill_bytes(__bss_start, 0, (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start));
   tf_platform_exit(main());
 }

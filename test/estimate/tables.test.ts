@@ -257,7 +257,7 @@ describe('estimate: per-core timing tables', () => {
     expect(priceInstructions(code, decodeRv32, RV32IMC_ESP32C3, ZERO_WAIT).cycles).to.equal(10 + 33 + 10 + 18);
   });
 
-  it('Xtensa LX6 (ESP32) and LX7 (ESP32-S3): a taken branch refills 3 / 2 cycles, a zero-overhead loop closes for free', () => {
+  it('Xtensa LX6 (ESP32) and LX7 (ESP32-S3): a taken branch refills 3 / 0 cycles, a zero-overhead loop closes for free', () => {
     const xt = (word: string) =>
       Uint8Array.from(
         word
@@ -273,7 +273,8 @@ describe('estimate: per-core timing tables', () => {
     ];
     const perPass = (table: typeof XTENSA_LX6_ESP32) => priceInstructions(counted, decodeXtensa, table, ZERO_WAIT).cycles;
     expect(perPass(XTENSA_LX6_ESP32)).to.equal(10 + 10 + 10 + 9 * 3);
-    expect(perPass(XTENSA_LX7_ESP32S3)).to.equal(10 + 10 + 10 + 9 * 2);
+    // the S3 as person_detection measured on the chip says (docs/timing.md)
+    expect(perPass(XTENSA_LX7_ESP32S3)).to.equal(10 + 10 + 10);
     // the same body under LOOP: the back edge is the body's last instruction, priced as itself
     const zeroOverhead: InsnCount[] = [
       { address: 0x100, bytes: xt('018276'), executed: 1, taken: 0 }, // loop

@@ -124,22 +124,28 @@ describe('the ESP-NN columns (bench/espnn.ts)', () => {
     expect(Array.from(rampInput(8))).to.deep.equal([11, 48, 85, 122, 159, 196, 233, 14]);
   });
 
-  it('is what esp-nn/esp32c3/run gives now (kws)', function () {
-    if (!requireRuntime('esp-nn-esp32c3', 'the recorded ESP32-C3 figures are not re-measured', this)) return;
-    const tool = runtimePath('esp-nn-esp32c3');
-    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-espnn-test-'));
-    try {
-      const out = JSON.parse(execFileSync(tool, [espnnModelFile('kws', dir).path], { encoding: 'utf8' })) as {
-        outputs_hex: string;
-        invoke_instructions: number;
-        arena_used_bytes: number;
-      };
-      const want = recorded.kws!.chips.esp32c3!;
-      expect(out.outputs_hex).to.equal(want.outputs.zero_point.esp_nn);
-      expect(out.invoke_instructions).to.equal(want.invoke_insns);
-      expect(out.arena_used_bytes).to.equal(want.arena_used);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const [chip, model] of [
+    ['esp32c3', 'kws'],
+    ['esp32', 'ad'],
+  ] as const) {
+    it(`is what esp-nn/${chip}/run gives now (${model})`, function () {
+      const runtime = `esp-nn-${chip}` as const;
+      if (!requireRuntime(runtime, `the recorded ${chip} figures are not re-measured`, this)) return;
+      const tool = runtimePath(runtime);
+      const dir = mkdtempSync(join(tmpdir(), 'tinyforge-espnn-test-'));
+      try {
+        const out = JSON.parse(execFileSync(tool, [espnnModelFile(model, dir).path], { encoding: 'utf8' })) as {
+          outputs_hex: string;
+          invoke_instructions: number;
+          arena_used_bytes: number;
+        };
+        const want = recorded[model]!.chips[chip]!;
+        expect(out.outputs_hex).to.equal(want.outputs.zero_point.esp_nn);
+        expect(out.invoke_instructions).to.equal(want.invoke_insns);
+        expect(out.arena_used_bytes).to.equal(want.arena_used);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -14,6 +14,7 @@
  * The ROM copies each segment to its load address (IRAM/DRAM) and jumps to the entry: an image of
  * ours is then a "bootloader" in ESP-IDF's terms, needing no ESP-IDF second stage.
  */
+import { inDromWindow } from './flash_window.ts';
 import { createHash } from 'node:crypto';
 import { TinyforgeError } from '../../../core/errors.ts';
 import { readLoadSegments } from '../../toolchain/rp2040/elf.ts';
@@ -62,11 +63,15 @@ export function espAppImage(chip: string, entry: number, segments: readonly EspI
   return out;
 }
 
-/** The image of an ELF linked to run from the chip's RAM: its non-empty loadable segments, its entry. */
+/**
+ * The image of an ELF linked to run from the chip's RAM: its non-empty loadable segments, its entry.
+ * Bytes in the ESP32's flash-mapped data window (DROM0) stay out: the ROM loads RAM segments only,
+ * and the firmware reads them from flash (flash_window.ts writes them there).
+ */
 export function espAppImageFromElf(chip: string, elf: Uint8Array, file: string): Uint8Array {
   const entry = new DataView(elf.buffer, elf.byteOffset, elf.byteLength).getUint32(24, true);
   const segments = readLoadSegments(elf, file)
-    .filter((s) => s.data.length > 0)
+    .filter((s) => s.data.length > 0 && !(chip === 'ESP32' && inDromWindow(s.virtualAddress)))
     .map((s) => ({ address: s.virtualAddress, data: s.data }));
   return espAppImage(chip, entry, segments);
 }

@@ -12,10 +12,12 @@
  * choices. The transport closes when QEMU exits (the harness ends a session through semihosting).
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { TinyforgeError } from '../../../core/errors.ts';
 import { DETACHED, trackChild } from '../../lifecycle.ts';
 import type { BoardDescriptor, EmulatorSpec } from '../../../core/targets/targets.ts';
+import { writeDromFlashFile } from '../esp/flash_window.ts';
 import { SerialTransport } from './serial.ts';
 import { StdioTransport } from './stdio.ts';
 import type { Transport } from './transport.ts';
@@ -45,10 +47,14 @@ export interface StartOptions {
   startTimeoutMs?: number;
 }
 
+/** Where an ELF's flash file goes when its board's arguments name `{drom-flash}` (flash_window.ts). */
+const DROM_FLASH = '{drom-flash}';
+const dromFlashFile = (elf: string) => `${elf}.drom-flash.bin`;
+
 /** The descriptor's QEMU arguments with the serial line and monitor chosen for `link`. */
 export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink): string[] {
   const args: string[] = [];
-  const given = emulator.args.map((a) => (a === '{elf}' ? elf : a));
+  const given = emulator.args.map((a) => (a === '{elf}' ? elf : a.replace(DROM_FLASH, dromFlashFile(elf))));
   for (let i = 0; i < given.length; i++) {
     if (given[i] === '-serial' || given[i] === '-monitor' || given[i] === '-qmp') {
       i++; // drop the option and its value; ours follow
@@ -74,6 +80,8 @@ process.on('exit', () => {
 export async function startQemu(board: BoardDescriptor, command: string, elf: string, options: StartOptions): Promise<RunningEmulator> {
   if (!board.emulator) throw new TinyforgeError(`${board.name} is not an emulated board`);
   const args = qemuArgs(board.emulator, elf, options.link);
+  // the ESP32's weights are read from flash through the data cache: its SPI flash file holds them
+  if (board.emulator.args.some((a) => a.includes(DROM_FLASH))) writeDromFlashFile(dromFlashFile(elf), new Uint8Array(readFileSync(elf)), elf);
   if (options.plugin) args.unshift('-plugin', options.plugin);
   const child = trackChild(spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...DETACHED }) as ChildProcessByStdio<Writable, Readable, Readable>);
   let stderr = '';

@@ -83,7 +83,7 @@ export function checkPluginLoads(qemu: string, boardArgs: string[], so: string):
   if (!loadable.has(key)) {
     const args: string[] = [];
     for (let i = 0; i < boardArgs.length; i++) {
-      if (['-kernel', '-serial', '-monitor', '-qmp', '-device', '-chardev'].includes(boardArgs[i]!)) {
+      if (['-kernel', '-serial', '-monitor', '-qmp', '-device', '-chardev', '-drive'].includes(boardArgs[i]!)) {
         i++; // the firmware and the board's lines: not needed to load a plugin
         continue;
       }
