@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Generators for the float32-only math ops CEIL, ROUND, FLOOR_DIV, FLOOR_MOD and L2_POOL_2D (TFLite
- * Micro has no integer kernel for them), each in both float forms: `float32` (a float model) and
+ * Generators for the float32-only math ops CEIL, ROUND, FLOOR_DIV, FLOOR_MOD, L2_POOL_2D, SIN and COS
+ * (TFLite Micro has no integer kernel for them), the first five in both float forms: `float32` (a float model) and
  * `hybrid` (int8 -> DEQUANTIZE -> op -> QUANTIZE). The hybrid inputs' scales are often 1/2 or 1/4,
  * so CEIL and ROUND meet exact halves and integers. Divisors are constants without a zero in the
  * hybrid form (a 0.0 divisor fails TFLite Micro's FLOOR_DIV at Invoke, and FLOOR_MOD's NaN would
@@ -111,4 +111,35 @@ const l2Pool: FuzzGenerator = {
   },
 };
 
-export const generators: FuzzGenerator[] = [unary('CEIL'), unary('ROUND'), floorBinary('FLOOR_DIV'), floorBinary('FLOOR_MOD'), l2Pool];
+/**
+ * SIN and COS, float32 form only like the other ops TFLite Micro runs through libm: their outputs are
+ * within SINCOS_ULP of TFLite Micro's glibc (the campaign compares as `run` does), and a QUANTIZE
+ * after them would turn a one-ULP difference into an int8 step now and then. Half the components
+ * scale the input by a constant first (MUL, up to 2^20), so the reduction meets large arguments.
+ */
+function trig(kind: 'SIN' | 'COS'): FuzzGenerator {
+  return {
+    name: kind,
+    ops: [kind],
+    dtypes: ['float32'],
+    generate({ b, rand }: FuzzContext) {
+      const shape = pick(rand, SHAPES);
+      let x = b.input({ shape, dtype: F });
+      if (chance(rand, 0.5)) {
+        const c = b.constant({ shape: [1], dtype: F }, Float32Array.of(Math.fround(2 ** int(rand, 2, 20) * (0.5 + rand()))));
+        x = b.op('MUL', [x, c], [{ shape, dtype: F }], { activation: 'NONE' })[0]!;
+      }
+      b.output(b.op(kind, [x], [{ shape, dtype: F }])[0]!);
+    },
+  };
+}
+
+export const generators: FuzzGenerator[] = [
+  unary('CEIL'),
+  unary('ROUND'),
+  floorBinary('FLOOR_DIV'),
+  floorBinary('FLOOR_MOD'),
+  l2Pool,
+  trig('SIN'),
+  trig('COS'),
+];
