@@ -204,6 +204,17 @@ import shapeOp from './shape/index.ts';
 
 const LOGICAL_OPS: OpDef[] = [logicalAnd, logicalOr, logicalNot, reduceAll, ifOp, whileOp, shapeOp];
 
+// float32-only math TFLite Micro has float kernels for: rounding, floor division and remainder, L2 pooling, sine, cosine
+import ceil from './ceil/index.ts';
+import round from './round/index.ts';
+import floorDiv from './floor_div/index.ts';
+import floorMod from './floor_mod/index.ts';
+import l2Pool2d from './l2_pool_2d/index.ts';
+import sin from './sin/index.ts';
+import cos from './cos/index.ts';
+
+const FLOAT_MATH_OPS: OpDef[] = [ceil, round, floorDiv, floorMod, l2Pool2d, sin, cos];
+
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
   [
@@ -225,6 +236,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     ...MATH_OPS,
     ...SIGNAL_OPS,
     ...LOGICAL_OPS,
+    ...FLOAT_MATH_OPS,
   ].map((d) => [d.kind, d]),
 );
 

@@ -34,6 +34,9 @@ export const FLOAT_LIBM_ULP: Readonly<Record<string, number>> = {
   SOFTMAX: 3,
   LOG_SOFTMAX: 4,
   UNIDIRECTIONAL_SEQUENCE_LSTM: 16,
+  // the kernel's own sinf / cosf (sin/sincos.ts: SINCOS_ULP), the same bits on every target
+  SIN: 1,
+  COS: 1,
 };
 
 /**
