@@ -6,6 +6,9 @@ import { evaluateOp, rng, singleOpGraph } from '../../../../test/helpers/op_harn
 import { expectCMatchesReference, expectTflmAgrees } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { type OpCase, broadcastArgsCase } from '../../../../test/helpers/tensor_op_cases.ts';
+import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
+import { foldConstants } from '../../passes/fold_constants.ts';
+import { fromBytes } from '../../ir/buffers.ts';
 
 function cases(seed: number): OpCase[] {
   const rand = rng(seed);
@@ -47,6 +50,17 @@ describe('BROADCAST_ARGS', () => {
     const inputs = [BigInt64Array.from([3n, 4294967298n]), BigInt64Array.from([2n, 1n])];
     expect(Array.from(evaluateOp(def, g.graph, g.op, inputs)[0] as BigInt64Array)).to.deep.equal([3n, 2n]);
     expectCMatchesReference([{ def, ...g, inputs }]);
+  });
+
+  it('folds constant shapes into the shape a BROADCAST_TO takes', () => {
+    const b = new GraphBuilder('folded_shape');
+    const x = b.input({ shape: [3, 1], dtype: 'int32' });
+    const [shape] = b.op('BROADCAST_ARGS', [b.ints([3, 1]), b.ints([2, 1, 4])], [{ shape: [3], dtype: 'int32' }]);
+    const [y] = b.op('BROADCAST_TO', [x, shape!], [{ shape: [2, 3, 4], dtype: 'int32' }]);
+    b.output(y!);
+    const folded = foldConstants(b.build());
+    expect(folded.ops.map((op) => op.kind)).to.deep.equal(['BROADCAST_TO']);
+    expect(Array.from(fromBytes('int32', folded.tensors[shape!]!.data!) as Int32Array)).to.deep.equal([2, 3, 4]);
   });
 
   it('refuses constant shapes that do not broadcast, mixed types and a rank-2 shape', () => {
