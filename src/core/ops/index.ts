@@ -215,6 +215,16 @@ import cos from './cos/index.ts';
 
 const FLOAT_MATH_OPS: OpDef[] = [ceil, round, floorDiv, floorMod, l2Pool2d, sin, cos];
 
+// lookups, index-driven updates and shape tensors (TFLite Micro's float32 and integer kernels)
+import embeddingLookup from './embedding_lookup/index.ts';
+import gatherNd from './gather_nd/index.ts';
+import reverseV2 from './reverse_v2/index.ts';
+import dynamicUpdateSlice from './dynamic_update_slice/index.ts';
+import broadcastArgs from './broadcast_args/index.ts';
+import fill from './fill/index.ts';
+
+const TENSOR_OPS: OpDef[] = [embeddingLookup, gatherNd, reverseV2, dynamicUpdateSlice, broadcastArgs, fill];
+
 /** Every op tinyforge compiles, by TFLite builtin name (custom ops as CUSTOM:<custom code>). */
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
   [
@@ -237,6 +247,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     ...SIGNAL_OPS,
     ...LOGICAL_OPS,
     ...FLOAT_MATH_OPS,
+    ...TENSOR_OPS,
   ].map((d) => [d.kind, d]),
 );
 

@@ -28,6 +28,7 @@ import { generators as shapeLogic } from './new_shape_logic.ts';
 import { generators as nn } from './nn.ts';
 import { generators as logical } from './logical.ts';
 import { generators as shape } from './shape.ts';
+import { generators as tensor } from './tensor.ts';
 import type { FloatForm, FuzzContext, FuzzGenerator } from './types.ts';
 
 /** A tensor the float view turns into float32: int8/int16/uint8 with a quantization, or a scaled int32 (a bias). */
@@ -111,7 +112,7 @@ const clampInt8 = (z: number): number => Math.max(-128, Math.min(127, z));
 
 /** The int8 generator `name` of the other files, run in float32 or hybrid form. */
 export function floatOf(name: string): FuzzGenerator {
-  const all = [...core, ...elementwise, ...newMath, ...shapeLogic, ...nn, ...shape, ...logical];
+  const all = [...core, ...elementwise, ...newMath, ...shapeLogic, ...nn, ...shape, ...logical, ...tensor];
   const base = all.find((g) => g.name === name && g.dtypes.includes('int8'));
   if (!base) throw new Error(`fuzz: no int8 generator ${name} to run in float32`);
   return {
@@ -224,6 +225,12 @@ export const FLOAT_GENERATOR_NAMES = [
   'LOGICAL_OR',
   'LOGICAL_NOT',
   'REDUCE_ALL',
+  // lookups and index-driven updates: stored values moved (EMBEDDING_LOOKUP's int8 -> float32 rows: one product)
+  'EMBEDDING_LOOKUP',
+  'GATHER_ND',
+  'REVERSE_V2',
+  'DYNAMIC_UPDATE_SLICE',
+  'FILL',
 ] as const;
 
 /**
