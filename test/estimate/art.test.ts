@@ -84,6 +84,9 @@ describe('estimate: the Cortex-M4 table and the ART model against the MLPerf Tin
       expect(artEventsConsistent(sum)).to.equal(true);
       // a jump 5, a prefetched word after 1 and after 2 instructions 5 + 4, a data miss 5, 3 reads' contention
       expect(artStalls(sum, 5, true)).to.equal(5 + 5 + 4 + 5 + 3);
+      // a trace whose last block line QEMU did not finish is one clear error, not a TypeError
+      writeFileSync(file, ['T 0 0x100:0068 0x102:7047', 'T 1 0x104:00', 'T 2 0x106'].join('\n'));
+      expect(() => readPluginTrace(file)).to.throw(/trace is cut short \(block 2\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

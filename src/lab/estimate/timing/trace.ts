@@ -146,8 +146,12 @@ export function readPluginTrace(path: string): Trace {
       const fields = line.split(' ');
       const id = Number(fields[1]);
       const insns = fields.slice(2).map((f) => {
-        const [a, hex] = f.split(':') as [string, string];
-        const b = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+        const [a, hex] = f.split(':');
+        // a line cut short: QEMU stopped before the plugin finished writing its trace
+        if (a === undefined || hex === undefined || !/^([0-9a-f]{2})+$/i.test(hex)) {
+          throw new TinyforgeError(`${path}: the QEMU timing plugin's trace is cut short (block ${fields[1]}); the emulator stopped before it was written`);
+        }
+        const b = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
         const address = Number(a);
         bytes.set(address, b);
         return { address, bytes: b };
