@@ -10,10 +10,10 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Pool2DAttrs } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { C_CLAMP, cFloatLiteral, clampF, floatActivationRange, fround } from '../common/families/float_variant.ts';
-import { outputSize, paddingBefore } from '../common/families/padding.ts';
+import { C_CLAMP, cFloatLiteral, clampF, fround } from '../common/families/float_variant.ts';
+import { checkFloatPoolWindow, prepareFloatPoolWindow } from '../common/families/float_pool.ts';
 import { type PoolParams, poolWindow } from '../common/families/pool.ts';
-import { MAX_WINDOW_ATTR, requireClampActivation, requireInput, requireOutput, requireRank, tensorLabel } from '../common/families/weighted.ts';
+import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface L2PoolParams extends PoolParams {
   float32: true;
@@ -24,13 +24,9 @@ const l2Pool2d: OpDef<L2PoolParams> = {
   dir: import.meta.dirname,
   floatKernel: true,
   check(graph: Graph, op: Op) {
-    const input = requireInput(graph, op, 0, 'input');
-    const output = requireOutput(graph, op);
-    requireRank(op, input, 'input', 4);
-    requireRank(op, output, 'output', 4);
     for (const [t, role] of [
-      [input, 'input'],
-      [output, 'output'],
+      [requireInput(graph, op, 0, 'input'), 'input'],
+      [requireOutput(graph, op), 'output'],
     ] as const) {
       if (t.dtype !== 'float32') {
         throw new OpError(
@@ -40,51 +36,10 @@ const l2Pool2d: OpDef<L2PoolParams> = {
         );
       }
     }
-    const a = op.attrs as unknown as Pool2DAttrs;
-    if (a.padding !== 'SAME' && a.padding !== 'VALID') throw new OpError(op.index, op.kind, `unsupported padding ${String(a.padding)}`);
-    for (const [name, v] of [
-      ['stride height', a.strideH],
-      ['stride width', a.strideW],
-      ['filter height', a.filterH],
-      ['filter width', a.filterW],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > MAX_WINDOW_ATTR)
-        throw new OpError(op.index, op.kind, `${name} is ${v}; it must be a positive integer up to ${MAX_WINDOW_ATTR}`);
-    }
-    requireClampActivation(op, a.activation);
-    const [n, h, w, c] = input.shape as [number, number, number, number];
-    const expected = [n, outputSize(a.padding, h, a.filterH, a.strideH), outputSize(a.padding, w, a.filterW, a.strideW), c];
-    if (expected[1]! < 1 || expected[2]! < 1 || output.shape.some((d, i) => d !== expected[i])) {
-      throw new OpError(
-        op.index,
-        op.kind,
-        `output ${tensorLabel(output)} has shape [${output.shape.join(',')}]; a ${a.filterH}x${a.filterW} ${a.padding} window at stride ${a.strideH}x${a.strideW} over [${input.shape.join(',')}] gives [${expected.join(',')}]`,
-      );
-    }
+    checkFloatPoolWindow(graph, op);
   },
   prepare(graph, op) {
-    const [batches, inH, inW, depth] = graph.tensors[op.inputs[0]!]!.shape as [number, number, number, number];
-    const a = op.attrs as unknown as Pool2DAttrs;
-    const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
-    const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
-    const [actMin, actMax] = floatActivationRange(a.activation);
-    return {
-      float32: true,
-      batches,
-      inH,
-      inW,
-      depth,
-      outH,
-      outW,
-      filterH: a.filterH,
-      filterW: a.filterW,
-      strideH: a.strideH,
-      strideW: a.strideW,
-      padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
-      padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
-      actMin,
-      actMax,
-    };
+    return { float32: true, ...prepareFloatPoolWindow(graph, op) };
   },
   macs(graph, op) {
     const out = graph.tensors[op.outputs[0]!]!.shape.reduce((n, d) => n * d, 1);

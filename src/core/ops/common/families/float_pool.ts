@@ -18,12 +18,17 @@ export interface FloatPoolParams extends PoolParams, FloatTagged {
 }
 
 function check(graph: Graph, op: Op): void {
+  requireFloat(op, [
+    [requireInput(graph, op, 0, 'input'), 'input'],
+    [requireOutput(graph, op), 'output'],
+  ]);
+  checkFloatPoolWindow(graph, op);
+}
+
+/** The checks of a float32 pool's window and shapes, after its own type checks (L2_POOL_2D's too). */
+export function checkFloatPoolWindow(graph: Graph, op: Op): void {
   const input = requireInput(graph, op, 0, 'input');
   const output = requireOutput(graph, op);
-  requireFloat(op, [
-    [input, 'input'],
-    [output, 'output'],
-  ]);
   requireRank(op, input, 'input', 4);
   requireRank(op, output, 'output', 4);
   const a = op.attrs as unknown as Pool2DAttrs;
@@ -51,33 +56,36 @@ function check(graph: Graph, op: Op): void {
   }
 }
 
+/** A float32 pool's window, padding and fused activation range (float bounds). */
+export function prepareFloatPoolWindow(graph: Graph, op: Op): PoolParams {
+  const [batches, inH, inW, depth] = graph.tensors[op.inputs[0]!]!.shape as [number, number, number, number];
+  const a = op.attrs as unknown as Pool2DAttrs;
+  const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
+  const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
+  const [actMin, actMax] = floatActivationRange(a.activation);
+  return {
+    batches,
+    inH,
+    inW,
+    depth,
+    outH,
+    outW,
+    filterH: a.filterH,
+    filterW: a.filterW,
+    strideH: a.strideH,
+    strideW: a.strideW,
+    padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
+    padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
+    actMin,
+    actMax,
+  };
+}
+
 export function floatPool(max: boolean): FloatKernel<FloatPoolParams> {
   return {
     check,
     prepare(graph, op) {
-      const [batches, inH, inW, depth] = graph.tensors[op.inputs[0]!]!.shape as [number, number, number, number];
-      const a = op.attrs as unknown as Pool2DAttrs;
-      const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
-      const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
-      const [actMin, actMax] = floatActivationRange(a.activation);
-      return {
-        float32: true,
-        max,
-        batches,
-        inH,
-        inW,
-        depth,
-        outH,
-        outW,
-        filterH: a.filterH,
-        filterW: a.filterW,
-        strideH: a.strideH,
-        strideW: a.strideW,
-        padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
-        padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
-        actMin,
-        actMax,
-      };
+      return { float32: true, max, ...prepareFloatPoolWindow(graph, op) };
     },
     evaluate(p, inputs, outputs) {
       const x = inputs[0] as Float32Array;
