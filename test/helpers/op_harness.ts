@@ -383,6 +383,11 @@ export function randomInt8(rand: () => number, count: number, lo = -128, hi = 12
   return Int8Array.from({ length: count }, () => randomInt(rand, lo, hi));
 }
 
+/** One case per layer of `graph`, each on random int8 values of its first input (`rand`, in layer order). */
+export function int8LayerCases(def: OpDef, graph: Graph, rand: () => number, isa?: KernelIsa): CCase[] {
+  return graph.ops.map((op) => ({ def, graph, op, inputs: [randomInt8(rand, elementCount(graph.tensors[op.inputs[0]!]!.shape))], isa }));
+}
+
 export function randomInt16(rand: () => number, count: number, lo = -32768, hi = 32767): Int16Array {
   return Int16Array.from({ length: count }, () => randomInt(rand, lo, hi));
 }

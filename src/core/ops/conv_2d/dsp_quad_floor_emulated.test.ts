@@ -22,7 +22,7 @@ import { floorAtZeroPoint, quadLoneAsm, quadRunAsm, roundLines, roundRecords, rq
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
-import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
+import { int8LayerCases, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 
 /** TFLite Micro's RoundingDivideByPOT(h, e): half away from zero. */
@@ -236,22 +236,7 @@ describe('CONV_2D DSP 1x1 quads: requantization floored at the zero point', () =
   it('sweeps with outputs around the zero point match the reference on the host twin', () => {
     const graph = floorModel(9601, floorLayers(9602, 18));
     const rand = rng(9603);
-    const cases: CCase[] = graph.ops.map((op) => {
-      const t = graph.tensors[op.inputs[0]!]!;
-      return {
-        def: conv,
-        graph,
-        op,
-        inputs: [
-          randomInt8(
-            rand,
-            t.shape.reduce((a, b) => a * b, 1),
-          ),
-        ],
-        isa: { dsp: true },
-      };
-    });
-    expectCMatchesReference(cases);
+    expectCMatchesReference(int8LayerCases(conv, graph, rand, { dsp: true }));
   });
 
   const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };

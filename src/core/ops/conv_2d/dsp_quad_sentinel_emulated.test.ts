@@ -22,7 +22,7 @@ import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, 
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
-import { type CCase, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
+import { int8LayerCases, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
 import type { Conv2DParams } from './index.ts';
 
@@ -138,22 +138,7 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(text).to.include('TF_DSP_QUAD_SENTINEL');
     expect(text).to.match(/static const int8_t \*tf_dsp_pw_quad_[a-z]+\(/);
     const rand = rng(9103);
-    const cases: CCase[] = graph.ops.map((op) => {
-      const t = graph.tensors[op.inputs[0]!]!;
-      return {
-        def: conv,
-        graph,
-        op,
-        inputs: [
-          randomInt8(
-            rand,
-            t.shape.reduce((a, b) => a * b, 1),
-          ),
-        ],
-        isa: { dsp: true },
-      };
-    });
-    expectCMatchesReference(cases);
+    expectCMatchesReference(int8LayerCases(conv, graph, rand, { dsp: true }));
   });
 
   const BOARDS: Record<string, string> = { 'qemu-mps2-an386': 'cortex-m4', 'qemu-mps2-an500': 'cortex-m7', 'qemu-mps2-an505': 'cortex-m33' };
