@@ -7,13 +7,12 @@
  * activation's clamp. Every step is exactly rounded (sqrtf too: the FPU's vsqrt.f32, newlib's and
  * glibc's sqrtf alike), so the outputs are TFLite Micro's bits on every target.
  */
-import { OpError } from '../../errors.ts';
 import type { Graph, Op, Pool2DAttrs } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { C_CLAMP, cFloatLiteral, clampF, fround } from '../common/families/float_variant.ts';
+import { C_CLAMP, cFloatLiteral, clampF, fround, requireFloat32Only } from '../common/families/float_variant.ts';
 import { checkFloatPoolWindow, prepareFloatPoolWindow } from '../common/families/float_pool.ts';
 import { type PoolParams, poolWindow } from '../common/families/pool.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { requireInput, requireOutput } from '../common/families/weighted.ts';
 
 export interface L2PoolParams extends PoolParams {
   float32: true;
@@ -24,18 +23,10 @@ const l2Pool2d: OpDef<L2PoolParams> = {
   dir: import.meta.dirname,
   floatKernel: true,
   check(graph: Graph, op: Op) {
-    for (const [t, role] of [
+    requireFloat32Only(op, [
       [requireInput(graph, op, 0, 'input'), 'input'],
       [requireOutput(graph, op), 'output'],
-    ] as const) {
-      if (t.dtype !== 'float32') {
-        throw new OpError(
-          op.index,
-          op.kind,
-          `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's L2_POOL_2D is float32 only (it has no quantized kernel), so only float32 is supported`,
-        );
-      }
-    }
+    ]);
     checkFloatPoolWindow(graph, op);
   },
   prepare(graph, op) {

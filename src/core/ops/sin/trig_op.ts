@@ -10,6 +10,7 @@ import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { unaryTensors } from '../common/families/elementwise.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+import { requireFloat32Only } from '../common/families/float_variant.ts';
 import { SINCOS_C, SINCOS_ULP, sincosBits } from './sincos.ts';
 
 export interface TrigParams {
@@ -25,18 +26,10 @@ export function trigOp(kind: 'SIN' | 'COS', dir: string): OpDef<TrigParams> {
     floatKernel: true,
     check(graph: Graph, op: Op) {
       const { input, output } = unaryTensors(graph, op);
-      for (const [t, role] of [
+      requireFloat32Only(op, [
         [input, 'input'],
         [output, 'output'],
-      ] as const) {
-        if (t.dtype !== 'float32') {
-          throw new OpError(
-            op.index,
-            op.kind,
-            `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${kind} is float32 only (it has no quantized kernel), so only float32 is supported`,
-          );
-        }
-      }
+      ]);
       if (elementCount(input.shape) !== elementCount(output.shape)) {
         throw new OpError(
           op.index,

@@ -14,7 +14,7 @@ import { type Graph, type Op, elementCount } from '../../../ir/graph.ts';
 import type { TensorBuffer } from '../../../ir/buffers.ts';
 import type { LayerEmitContext, OpDef } from '../../op.ts';
 import { OpError } from '../../../errors.ts';
-import { type FloatKernel, type FloatTagged, requireFloat } from './float_variant.ts';
+import { type FloatKernel, type FloatTagged, requireFloat, requireFloat32Only } from './float_variant.ts';
 import { tensorLabel } from './weighted.ts';
 
 const F = Math.fround;
@@ -186,13 +186,7 @@ export function floatOnlyOp(kind: string, dir: string, kernel: FloatKernel<LibmU
       ] as const) {
         const t = index === undefined ? undefined : graph.tensors[index];
         if (!t) throw new OpError(op.index, op.kind, `has no ${role}`);
-        if (t.dtype !== 'float32') {
-          throw new OpError(
-            op.index,
-            op.kind,
-            `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${kind} is float32 only (it has no quantized kernel), so only float32 is supported`,
-          );
-        }
+        requireFloat32Only(op, [[t, role]]);
       }
       kernel.check(graph, op);
     },

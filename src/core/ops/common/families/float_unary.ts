@@ -8,11 +8,10 @@
  * plain float arithmetic, and the TS reference works on the same bits (NaN payloads included, which
  * JS numbers do not keep).
  */
-import { OpError } from '../../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../../ir/graph.ts';
 import type { OpDef } from '../../op.ts';
 import { unaryTensors } from './elementwise.ts';
-import { tensorLabel } from './weighted.ts';
+import { requireFloat32Only } from './float_variant.ts';
 
 export interface FloatUnaryParams {
   size: number;
@@ -52,18 +51,10 @@ export function floatUnaryOp(spec: FloatUnarySpec): OpDef<FloatUnaryParams> {
     floatKernel: true,
     check(graph: Graph, op: Op) {
       const { input, output } = unaryTensors(graph, op);
-      for (const [t, role] of [
+      requireFloat32Only(op, [
         [input, 'input'],
         [output, 'output'],
-      ] as const) {
-        if (t.dtype !== 'float32') {
-          throw new OpError(
-            op.index,
-            op.kind,
-            `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${op.kind} is float32 only (it has no quantized kernel), so only float32 is supported`,
-          );
-        }
-      }
+      ]);
     },
     prepare(graph, op) {
       return { size: elementCount(graph.tensors[op.inputs[0]!]!.shape) };

@@ -95,6 +95,19 @@ export function requireFloat(op: Op, tensors: readonly [Tensor | undefined, stri
   }
 }
 
+/** The check of an op TFLite Micro runs on float32 only (it has no quantized kernel). */
+export function requireFloat32Only(op: Op, tensors: readonly [Tensor, string][]): void {
+  for (const [t, role] of tensors) {
+    if (t.dtype !== 'float32') {
+      throw new OpError(
+        op.index,
+        op.kind,
+        `${role} ${tensorLabel(t)} is ${t.dtype}; TFLite Micro's ${op.kind} is float32 only (it has no quantized kernel), so only float32 is supported`,
+      );
+    }
+  }
+}
+
 /** The fused activation's float bounds, as TFLite's CalculateActivationRange<float>. */
 export function floatActivationRange(activation: string | undefined): [number, number] {
   switch (activation ?? 'NONE') {
