@@ -16,39 +16,37 @@
 #include <string.h>
 
 typedef struct {
-  int num_boxes;           /* anchors (the box encodings' dim 1) */
-  int enc_stride;          /* floats per box encoding (dim 2, 4 or more: y, x, h, w first) */
-  int num_classes;         /* the option num_classes */
-  int classes_with_bg;     /* the class predictions' dim 2 */
-  int label_offset;        /* classes_with_bg - num_classes: 1 when a background class leads */
-  int max_detections;      /* the option max_detections */
-  int categories;          /* fast NMS: min(max_classes_per_detection, num_classes) */
-  int detections_per_class;/* regular NMS: the option detections_per_class */
-  int regular;             /* the option use_regular_nms */
-  int out_rows;            /* detections the outputs hold (their dim 1) */
-  float score_threshold;   /* nms_score_threshold */
-  float iou_threshold;     /* nms_iou_threshold, in (0, 1] */
+  int num_boxes;            /* anchors (the box encodings' dim 1) */
+  int enc_stride;           /* floats per box encoding (dim 2, 4 or more: y, x, h, w first) */
+  int num_classes;          /* the option num_classes */
+  int classes_with_bg;      /* the class predictions' dim 2 */
+  int label_offset;         /* classes_with_bg - num_classes: 1 when a background class leads */
+  int max_detections;       /* the option max_detections */
+  int categories;           /* fast NMS: min(max_classes_per_detection, num_classes) */
+  int detections_per_class; /* regular NMS: the option detections_per_class */
+  int regular;              /* the option use_regular_nms */
+  int out_rows;             /* detections the outputs hold (their dim 1) */
+  float score_threshold;    /* nms_score_threshold */
+  float iou_threshold;      /* nms_iou_threshold, in (0, 1] */
   float y_scale, x_scale, h_scale, w_scale;
 } tf_dpp_params;
 
 typedef struct {
-  float *decoded;         /* num_boxes x (ymin, xmin, ymax, xmax) */
-  float *box_scores;      /* num_boxes: the class's scores (regular), each anchor's best (fast) */
-  float *keep_scores;     /* num_boxes */
-  int *keep_indices;      /* num_boxes; the merge sort's scratch too */
-  int *sorted;            /* max(num_boxes, merged) */
-  uint8_t *active;        /* num_boxes */
-  int *selected;          /* min(num_boxes, max_detections or detections_per_class) */
-  int *class_indices;     /* fast: num_boxes x categories */
-  int *merged_indices;    /* regular: max_detections + min(num_boxes, detections_per_class) */
-  float *merged_scores;   /* regular: the same count */
-  float *sorted_values;   /* regular: max_detections */
+  float *decoded;       /* num_boxes x (ymin, xmin, ymax, xmax) */
+  float *box_scores;    /* num_boxes: the class's scores (regular), each anchor's best (fast) */
+  float *keep_scores;   /* num_boxes */
+  int *keep_indices;    /* num_boxes; the merge sort's scratch too */
+  int *sorted;          /* max(num_boxes, merged) */
+  uint8_t *active;      /* num_boxes */
+  int *selected;        /* min(num_boxes, max_detections or detections_per_class) */
+  int *class_indices;   /* fast: num_boxes x categories */
+  int *merged_indices;  /* regular: max_detections + min(num_boxes, detections_per_class) */
+  float *merged_scores; /* regular: the same count */
+  float *sorted_values; /* regular: max_detections */
 } tf_dpp_scratch;
 
 /* the comparator of both sorts: a before b when its score is higher, or equal and its position lower */
-static inline int tf_dpp_before(const float *values, int a, int b) {
-  return values[a] > values[b] || (!(values[b] > values[a]) && a < b);
-}
+static inline int tf_dpp_before(const float *values, int a, int b) { return values[a] > values[b] || (!(values[b] > values[a]) && a < b); }
 
 /* TFLite Micro's InsertionSort: each value moved before the first one it is "before" */
 static inline void tf_dpp_insertion_sort(const float *values, int *idx, int n) {
@@ -73,8 +71,10 @@ static inline void tf_dpp_merge_sort(const float *values, int *idx, int *scratch
   left = 0;
   right = half;
   for (i = 0; i < n; ++i) {
-    if (left >= half || (right < n && values[idx[right]] > values[idx[left]])) scratch[i] = idx[right++];
-    else scratch[i] = idx[left++];
+    if (left >= half || (right < n && values[idx[right]] > values[idx[left]]))
+      scratch[i] = idx[right++];
+    else
+      scratch[i] = idx[left++];
   }
   memcpy(idx, scratch, (size_t)n * sizeof(int));
 }
@@ -171,8 +171,8 @@ static inline int tf_dpp_decode(const tf_dpp_params *p, const float *enc, const 
 
 /* the whole op; every output entry not written as a detection is zero (num_detections too when a
  * decoded box is empty, where TFLite Micro's Invoke fails) */
-static inline void tf_dpp_run(const tf_dpp_params *p, const tf_dpp_scratch *s, const float *enc, const float *scores,
-                              const float *anchors, float *boxes, float *classes, float *out_scores, float *num) {
+static inline void tf_dpp_run(const tf_dpp_params *p, const tf_dpp_scratch *s, const float *enc, const float *scores, const float *anchors,
+                              float *boxes, float *classes, float *out_scores, float *num) {
   const int n = p->num_boxes, cb = p->classes_with_bg, lo = p->label_offset;
   int count = 0, i, col;
   memset(boxes, 0, (size_t)p->out_rows * 4 * sizeof(float));
