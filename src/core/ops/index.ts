@@ -212,8 +212,9 @@ import floorMod from './floor_mod/index.ts';
 import l2Pool2d from './l2_pool_2d/index.ts';
 import sin from './sin/index.ts';
 import cos from './cos/index.ts';
+import detectionPostProcess from './detection_postprocess/index.ts';
 
-const FLOAT_MATH_OPS: OpDef[] = [ceil, round, floorDiv, floorMod, l2Pool2d, sin, cos];
+const FLOAT_MATH_OPS: OpDef[] = [ceil, round, floorDiv, floorMod, l2Pool2d, sin, cos, detectionPostProcess];
 
 // lookups, index-driven updates and shape tensors (TFLite Micro's float32 and integer kernels)
 import embeddingLookup from './embedding_lookup/index.ts';
