@@ -33,6 +33,14 @@ static inline __attribute__((always_inline)) int32_t tf_rv32_mbqm_right(int32_t 
   return (((high + (high >> 31)) >> (e - 1)) + 1) >> 1;
 }
 
+/* tf_rv32_mbqm_right for a layer whose every right shift e is at least 1 (checked at compile time),
+ * from records that hold m2 = 2m (its 32 bits as an int32) and e - 1: the same integer without the
+ * doubling, the test of e = 0 and the decrement. */
+static inline __attribute__((always_inline)) int32_t tf_rv32_mbqm_right1(int32_t x, int32_t m2, int e1) {
+  const int32_t high = tf_rv32_srdhm2(x, (uint32_t)m2);
+  return (((high + (high >> 31)) >> e1) + 1) >> 1;
+}
+
 /* The high word of the signed 64-bit product a * b: one MULH. Written out for RISC-V because gcc,
  * seeing a constant operand, may fold a power of two of the other into it and, the constant then
  * above INT32_MAX, emit an unsigned MULHU with two correction products instead. */
