@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { depthwiseRv32Applies, rv32Group } from './rv32.ts';
+import { rv32RightOnly, rv32RightPositive } from '../common/isa/rv32_matmul.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { type CCase, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectRv32BitExact, randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
@@ -29,6 +30,28 @@ describe('DEPTHWISE_CONV_2D, RV32IMC variant (ESP32-C3)', () => {
       const c = randomDepthwise(depthwise, rand);
       if (c) cases.push(c);
     }
+    expectRv32BitExact(cases);
+  });
+  it('both right-shift requantizations: every shift at least 1 (2m and e - 1 in the records) and some shift 0, byte for byte', function () {
+    const rand = rng(3209);
+    const cases: CCase[] = [];
+    const forms = new Set<string>();
+    while (cases.length < 24) {
+      const c = randomDepthwise(depthwise, rand);
+      if (!c) continue;
+      // an output scale that gives the largest channel multiplier the real value 0.75 (shift 0) in
+      // every other case, the others below it
+      const weights = c.graph.tensors[c.op.inputs[1]!]!.quant!;
+      const input = c.graph.tensors[c.op.inputs[0]!]!.quant!;
+      const output = c.graph.tensors[c.op.outputs[0]!]!.quant!;
+      const zeroShift = cases.length % 2 === 0;
+      output.scale = [(input.scale[0]! * Math.max(...weights.scale)) / (zeroShift ? 0.75 : 0.3)];
+      const p = depthwise.prepare(c.graph, c.op) as DepthwiseConv2DParams;
+      if (!rv32RightOnly(p)) continue;
+      forms.add(rv32RightPositive(p) ? 'positive' : 'zero');
+      cases.push(c);
+    }
+    expect([...forms].sort()).to.deep.equal(['positive', 'zero']);
     expectRv32BitExact(cases);
   });
 });

@@ -14,7 +14,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm, isUniform } from '../common/families/weighted.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
-import { rv32RightOnly } from '../common/isa/rv32_matmul.ts';
+import { rv32RightOnly, rv32RightPositive } from '../common/isa/rv32_matmul.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { ortIntegerMultiplier, ortMultipliersFit } from '../common/numerics/requant_f32.ts';
@@ -55,9 +55,10 @@ export function rv32DepthwiseWeights(filter: Int8Array, taps: number, outC: numb
 /**
  * Per group (a narrower last group padded to G): G starts of a window inside the image (bias + input offset * the channel's weight sum),
  * G biases (windows over the padding), then per-channel requantization: G multipliers and G shifts
- * (e = -shift when every shift is a right shift, for tf_rv32_mbqm_right).
+ * (e = -shift when every shift is a right shift, for tf_rv32_mbqm_right; 2m and e - 1 when every e is
+ * at least 1, for tf_rv32_mbqm_right1, except in the Xtensa variant).
  */
-function records(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array | undefined, g: number, perChannel: boolean): Int32Array {
+function records(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array | undefined, g: number, perChannel: boolean, positive: boolean): Int32Array {
   const taps = p.kH * p.kW;
   const fields = perChannel ? 4 : 2;
   const out = new Int32Array(Math.ceil(p.outC / g) * g * fields);
@@ -73,6 +74,10 @@ function records(p: DepthwiseConv2DParams, filter: Int8Array, bias: Int32Array |
       const { mantissa, shift } = ortIntegerMultiplier(p.ortScale[c]!)!;
       out[at + 2 * g] = mantissa;
       out[at + 3 * g] = shift;
+    } else if (perChannel && positive) {
+      // tf_rv32_mbqm_right1's 2m and e - 1
+      out[at + 2 * g] = (2 * p.multiplier[c]!) | 0;
+      out[at + 3 * g] = -p.shift[c]! - 1;
     } else if (perChannel) {
       out[at + 2 * g] = p.multiplier[c]!;
       out[at + 3 * g] = rv32RightOnly(p) ? -p.shift[c]! : p.shift[c]!;
@@ -86,6 +91,8 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const shared = p.depthMultiplier % g === 0;
   const perChannel = !isUniform(p);
   const ort = p.ortScale ? ortIntegerMultiplier(p.ortScale[0]!)! : undefined;
+  // the Xtensa variant runs this C with its own tf_xt_mbqm_right on m and e
+  const positive = !ctx.isa?.xtensa && rv32RightPositive(p);
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const taps = p.kH * p.kW;
@@ -169,7 +176,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     ...p,
     // the Xtensa variant runs this C too, with its own family header's requantization
     core: ctx.isa?.xtensa ? 'Xtensa' : 'RV32IMC',
-    mbqmRight: ctx.isa?.xtensa ? 'tf_xt_mbqm_right' : 'tf_rv32_mbqm_right',
+    mbqmRight: ctx.isa?.xtensa ? 'tf_xt_mbqm_right' : positive ? 'tf_rv32_mbqm_right1' : 'tf_rv32_mbqm_right',
     fnName: ctx.fnName,
     summary: summary(p),
     how: shared
@@ -178,7 +185,7 @@ function emit(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
     input: ctx.input(0),
     output: ctx.output(0),
     weights: ctx.addConst('w_rv32', 'int8_t', rv32DepthwiseWeights(filter, taps, p.outC, g)),
-    records: ctx.addConst('rec_rv32', 'int32_t', records(p, filter, bias, g, perChannel)),
+    records: ctx.addConst('rec_rv32', 'int32_t', records(p, filter, bias, g, perChannel, positive)),
     g,
     passes,
     kernelRowWeights: p.kW * g,

@@ -135,7 +135,7 @@ static void tf_small_conv_layer0(void) {
 #define TF_RV32_TAP_BARRIER() __asm__ volatile("" ::: "memory")
 #endif
 static inline __attribute__((always_inline)) int8_t tf_small_conv_layer1_rq(int32_t acc, const int32_t *rec, int j) {
-  acc = tf_rv32_mbqm_right(acc, rec[8 + j], rec[12 + j]) - 128;
+  acc = tf_rv32_mbqm_right1(acc, rec[8 + j], rec[12 + j]) - 128;
   return (int8_t)tf_clamp(acc, -128, 127);
 }
 

@@ -37,6 +37,6 @@ const int8_t tf_small_conv_l1_w_rv32[36] TF_WEIGHT(tf_small_conv_l1_w_rv32) = {
 
 /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) rec_rv32 */
 const int32_t tf_small_conv_l1_rec_rv32[16] TF_WEIGHT(tf_small_conv_l1_rec_rv32) = {
-  -29512, -9239, 7362, 2547, 56, -151, 66, 115, 1236950592, 1855425792, 1546188192, 1082331744, 6, 6, 6, 5,
+  -29512, -9239, 7362, 2547, 56, -151, 66, 115, -1821066112, -584115712, -1202590912, -2130303808, 5, 5, 5, 4,
 };
 

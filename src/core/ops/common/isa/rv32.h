@@ -9,17 +9,6 @@
 #include "portable.h"
 #include "requant_f32.h"
 
-/* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
- * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN
- * saturation case (it needs both operands INT32_MIN), so the same integer in fewer instructions:
- * MUL + MULH for the product, then the rounding division by 2^e. */
-static inline int32_t tf_rv32_mbqm_right(int32_t x, int32_t multiplier, int e) {
-  const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-  const int32_t mask = (int32_t)((1u << e) - 1u);
-  const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
-  return (high >> e) + ((high & mask) > threshold ? 1 : 0);
-}
-
 /* TFLite's SaturatingRoundingDoublingHighMul(x, m) for m >= 0, m2 = 2m (rv32_rq.ts): floor((x m2 + 2^31)
  * / 2^32), the high word of the signed x unsigned product plus the low word's top bit. The empty asm
  * keeps m2 in a register: with a constant gcc splits the product into three multiplies. */
@@ -29,6 +18,27 @@ static inline __attribute__((always_inline)) int32_t tf_rv32_srdhm2(int32_t x, u
 #endif
   const int64_t p = (int64_t)x * (int64_t)m2;
   return (int32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+}
+
+/* tf_mbqm (fixedpoint.h) for a right shift e in [0, 31] (shift = -e <= 0) and a multiplier >= 0,
+ * the layers' usual case, checked at compile time: no left shift to branch on and no INT32_MIN
+ * saturation case (it needs both operands INT32_MIN), so the same integer in fewer instructions.
+ * The doubling high product floor((x m + 2^30) / 2^31) is tf_rv32_srdhm2's with 2m (MUL, MULHSU,
+ * SRLI, ADD); TFLite's rounding division by 2^e (round half away from zero) is, for e >= 1,
+ * floor((floor((h - [h < 0]) / 2^(e-1)) + 1) / 2): no sum can overflow (h > INT32_MIN since m <
+ * 2^31), and a right shift by 0 leaves h as it is. */
+static inline __attribute__((always_inline)) int32_t tf_rv32_mbqm_right(int32_t x, int32_t multiplier, int e) {
+  const int32_t high = tf_rv32_srdhm2(x, (uint32_t)multiplier << 1);
+  if (e == 0) return high;
+  return (((high + (high >> 31)) >> (e - 1)) + 1) >> 1;
+}
+
+/* tf_rv32_mbqm_right for a layer whose every right shift e is at least 1 (checked at compile time),
+ * from records that hold m2 = 2m (its 32 bits as an int32) and e - 1: the same integer without the
+ * doubling, the test of e = 0 and the decrement. */
+static inline __attribute__((always_inline)) int32_t tf_rv32_mbqm_right1(int32_t x, int32_t m2, int e1) {
+  const int32_t high = tf_rv32_srdhm2(x, (uint32_t)m2);
+  return (((high + (high >> 31)) >> e1) + 1) >> 1;
 }
 
 /* The high word of the signed 64-bit product a * b: one MULH. Written out for RISC-V because gcc,

@@ -53,6 +53,14 @@ export function rv32RightOnly(m: ChannelMultipliers): boolean {
   return m.shift.every((s) => s <= 0 && s >= -31) && m.multiplier.every((v) => v >= 0);
 }
 
+/**
+ * Right shifts of at least 1 only (rv32RightOnly besides): the depthwise variant's records hold 2m
+ * and e - 1 for tf_rv32_mbqm_right1.
+ */
+export function rv32RightPositive(m: ChannelMultipliers): boolean {
+  return rv32RightOnly(m) && m.shift.every((s) => s <= -1);
+}
+
 /** Per group: C start values, then (per-channel requantization) C multipliers and C shifts (or e = -shift). */
 export function rv32MatmulRecords(
   start: Int32Array,

@@ -47,4 +47,36 @@ describe("rv32_rq.ts: RV32 requantizations equal TFLite's MultiplyByQuantizedMul
     ].join('\n');
     expect(new TextDecoder().decode(compileAndRun(program))).to.equal('ok');
   });
+  it('tf_rv32_mbqm_right (and tf_rv32_mbqm_right1 from 2m and e - 1): every right shift 0..31, multipliers 0..2^31-1 (their ends among them), accumulators over all of int32', () => {
+    const common = import.meta.dirname;
+    const program = [
+      '#include <stdint.h>',
+      '#include <stdio.h>',
+      `#include "${join(common, '..', 'numerics', 'fixedpoint.h')}"`,
+      `#include "${join(common, 'rv32.h')}"`,
+      'static uint32_t state = 2463534242u;',
+      'static uint32_t next(void) { state ^= state << 13; state ^= state >> 17; state ^= state << 5; return state; }',
+      'int main(void) {',
+      '  static const int32_t ends[] = {0, 1, -1, 2, -2, 1073741824, -1073741824, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};',
+      '  static const int32_t mults[] = {0, 1, 2, 1073741823, 1073741824, 1073741825, 1518500250, INT32_MAX - 1, INT32_MAX};',
+      '  for (int e = 0; e <= 31; ++e) {',
+      '    for (unsigned i = 0; i < sizeof ends / sizeof ends[0]; ++i)',
+      '      for (unsigned j = 0; j < sizeof mults / sizeof mults[0]; ++j) {',
+      '        const int32_t ref = tf_mbqm(ends[i], mults[j], -e);',
+      '        if (tf_rv32_mbqm_right(ends[i], mults[j], e) != ref) { printf("%ld %ld %d\\n", (long)ends[i], (long)mults[j], e); return 0; }',
+      '        if (e > 0 && tf_rv32_mbqm_right1(ends[i], (int32_t)(2u * (uint32_t)mults[j]), e - 1) != ref) { printf("1: %ld %ld %d\\n", (long)ends[i], (long)mults[j], e); return 0; }',
+      '      }',
+      '    for (int k = 0; k < 20000; ++k) {',
+      '      const int32_t acc = (int32_t)next() >> (next() % 32u);',
+      '      const int32_t m = (k & 1) ? (int32_t)(next() >> 1) : (int32_t)(1073741824u + (next() >> 2));',
+      '      if (tf_rv32_mbqm_right(acc, m, e) != tf_mbqm(acc, m, -e)) { printf("%ld %ld %d\\n", (long)acc, (long)m, e); return 0; }',
+      '      if (e > 0 && tf_rv32_mbqm_right1(acc, (int32_t)(2u * (uint32_t)m), e - 1) != tf_mbqm(acc, m, -e)) { printf("1: %ld %ld %d\\n", (long)acc, (long)m, e); return 0; }',
+      '    }',
+      '  }',
+      '  printf("ok");',
+      '  return 0;',
+      '}',
+    ].join('\n');
+    expect(new TextDecoder().decode(compileAndRun(program))).to.equal('ok');
+  });
 });
