@@ -14,7 +14,9 @@ import { type SharedArenaPlan, planSharedArena } from './plan/shared_arena.ts';
 import { type Provenance, compileChoices, sha256Hex } from './codegen/banner.ts';
 import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
-import { rejectOversizedPlan } from './passes/validate.ts';
+import { rejectFloatOps, rejectOversizedPlan } from './passes/validate.ts';
+import { planArena } from './plan/arena.ts';
+import { useCalledSubgraphSteps } from './ops/if/subgraph_call.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
@@ -33,6 +35,9 @@ import {
   planWithPatch,
 } from './plan/patch_policy.ts';
 import { type FastFormsOutcome, chooseFastForms } from './plan/fast_forms.ts';
+
+// IF and WHILE compile their called subgraphs through the same steps as the model
+useCalledSubgraphSteps({ rejectFloatOps, prepare: prepareGraph, plan: planArena });
 
 export type { Provenance } from './codegen/banner.ts';
 

@@ -15,20 +15,25 @@ import { OpError, TinyforgeError } from '../../errors.ts';
 import { DTYPE_C, type Graph, type Op, type Tensor, byteSize } from '../../ir/graph.ts';
 import { type TensorBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
 import type { KernelIsa, KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
-import { type PreparedGraph, prepareGraph } from '../prepare.ts';
-import { type MemoryPlan, planArena } from '../../plan/arena.ts';
+import type { PreparedGraph } from '../prepare.ts';
 import { interpret } from '../interpreter.ts';
-import { rejectFloatOps } from '../../passes/validate.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { layerText } from '../layer_code.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
+
+/** What the calling layer reads of a called subgraph's arena plan (plan/arena.ts's MemoryPlan). */
+export interface CalledPlan {
+  arenaBytes: number;
+  tensorOffset: ReadonlyMap<number, number>;
+  scratchOffset: ReadonlyMap<number, number>;
+}
 
 /** One called subgraph, prepared for a target and planned. */
 export interface CalledSubgraph {
   /** the file's subgraph index */
   index: number;
   prepared: PreparedGraph;
-  plan: MemoryPlan;
+  plan: CalledPlan;
 }
 
 /** The constant dtypes a subgraph's C holds as const tables (ctx.addConst). */
@@ -100,13 +105,31 @@ export function requireSameTensor(op: Op, t: Tensor, s: Tensor, what: string): v
   }
 }
 
+/**
+ * The compile steps a called subgraph goes through as a graph of its own. They sit above the ops in
+ * the core's order (the float-op check in passes, the arena in plan) or close a load cycle through
+ * the op registry (prepare), so compile.ts hands them in when it loads.
+ */
+export interface CalledSubgraphSteps {
+  rejectFloatOps(graph: Graph, source: string): void;
+  prepare(graph: Graph, name: string, isa?: KernelIsa, prefer?: Prefer): PreparedGraph;
+  plan(prepared: PreparedGraph): CalledPlan;
+}
+
+let steps: CalledSubgraphSteps | undefined;
+
+export function useCalledSubgraphSteps(given: CalledSubgraphSteps): void {
+  steps = given;
+}
+
 /** Prepares and plans a called subgraph for `isa` (a subgraph's problems are the calling op's). */
 export function prepareCalled(op: Op, graph: Graph, k: number, isa?: KernelIsa, prefer?: Prefer): CalledSubgraph {
   const sub = graph.subgraphs![k]!;
+  if (!steps) throw new TinyforgeError(`op ${op.index} (${op.kind}): called subgraphs compile through src/core/compile.ts, which is not loaded`);
   try {
-    rejectFloatOps(sub, `subgraph ${k}`);
-    const prepared = prepareGraph(sub, sub.name, isa, prefer);
-    return { index: k, prepared, plan: planArena(prepared) };
+    steps.rejectFloatOps(sub, `subgraph ${k}`);
+    const prepared = steps.prepare(sub, sub.name, isa, prefer);
+    return { index: k, prepared, plan: steps.plan(prepared) };
   } catch (e) {
     if (e instanceof TinyforgeError && !(e instanceof OpError)) throw new OpError(op.index, op.kind, `subgraph ${k}: ${e.message}`);
     throw e;
