@@ -52,3 +52,15 @@ export async function expectExactOnBoard(
     });
   });
 }
+
+/**
+ * The host and one target per float kernel family with the tools each needs: the FPU (Cortex-M4),
+ * libgcc's soft-float on Armv6-M (Cortex-M0, and the RP2040 on rp2040js) and RV32IMC (ESP32-C3).
+ */
+export const FLOAT_FAMILY_TARGETS: readonly { target: string; tools: string[] }[] = [
+  { target: 'host', tools: [] },
+  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
+  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
+  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
+];

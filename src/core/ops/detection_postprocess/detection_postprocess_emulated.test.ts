@@ -21,6 +21,7 @@ import { requireTools } from '../../../../test/build/helpers.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { runTflmRef, splitTflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 import {
   type DppSpec,
   DPP_KIND,
@@ -90,13 +91,7 @@ function modelCases(): Uint8Array[][] {
   });
 }
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 /** The float bits of a run's output (run reports numbers). */
 function bits(values: ArrayLike<number>): number[] {

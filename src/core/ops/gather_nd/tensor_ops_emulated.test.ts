@@ -21,6 +21,7 @@ import { randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { GraphBuilder, sideBySideCases } from '../../../../test/helpers/graph_builder.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { randomFloats } from '../../../../test/helpers/float_cases.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 import {
   type OpCase,
   REVERSE_DTYPES,
@@ -32,13 +33,7 @@ import {
   reverseV2Case,
 } from '../../../../test/helpers/tensor_op_cases.ts';
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 const F = 'float32' as const;
 

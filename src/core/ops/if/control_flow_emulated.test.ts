@@ -21,6 +21,7 @@ import { runModel } from '../../../lab/run/run.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { ifIslandModel, ifModel, whileModel } from '../../../../test/helpers/control_flow_models.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 
 const f32 = (values: number[]) => new Uint8Array(toBytes(Float32Array.from(values)));
 const i8 = (values: number[]) => new Uint8Array(Int8Array.from(values).buffer);
@@ -55,13 +56,7 @@ const MODELS: { graph: Graph; cases: Uint8Array[][] }[] = [
   { graph: ifIslandModel(), cases: islandCases() },
 ];
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 describe('IF and WHILE: subgraphs compiled into the calling layer', () => {
   let dir: string;

@@ -21,6 +21,7 @@ import { requireTools } from '../../../../test/build/helpers.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { rng } from '../../../../test/helpers/op_harness.ts';
 import { tflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 
 const B = 'bool' as const;
 const F = 'float32' as const;
@@ -74,13 +75,7 @@ function logicalCases(graph: Graph): Uint8Array[][] {
   );
 }
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 describe('logical ops and REDUCE_ALL on the host and on emulated boards', () => {
   const graph = logicalModel();

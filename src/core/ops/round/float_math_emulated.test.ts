@@ -19,6 +19,7 @@ import { requireTools } from '../../../../test/build/helpers.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { runTflmRef, splitTflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 
 const F = 'float32' as const;
 const SHAPE = [1, 6, 5, 3];
@@ -66,13 +67,7 @@ function inputBytes(hybrid: boolean, seed: number): Uint8Array {
   return new Uint8Array(toBytes(x));
 }
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 describe('float32 CEIL, ROUND, FLOOR_DIV, FLOOR_MOD, L2_POOL_2D on every target, float models and float islands', function () {
   let dir: string;

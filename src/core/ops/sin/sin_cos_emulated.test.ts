@@ -24,6 +24,7 @@ import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { runTflmRef, splitTflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { trigInputs } from '../../../../test/helpers/float_trig_cases.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 
 const F = 'float32' as const;
 const N = 96;
@@ -39,13 +40,7 @@ function trigGraph(hybrid: boolean): Graph {
   return b.build();
 }
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 describe('SIN and COS on every target: the reference bits, within SINCOS_ULP of TFLite Micro', function () {
   let dir: string;

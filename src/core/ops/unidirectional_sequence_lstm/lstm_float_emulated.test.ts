@@ -22,18 +22,13 @@ import { rng } from '../../../../test/helpers/op_harness.ts';
 import { runTflmRef, splitTflmOutputs, tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
 import { floatLstmGraph } from '../../../../test/helpers/lstm_cases.ts';
 import { floatLstmInputs } from '../../../../test/helpers/float_lstm_cases.ts';
+import { FLOAT_FAMILY_TARGETS } from '../../../../test/helpers/emulated_variants.ts';
 
 const BOUND = floatUlpBound('UNIDIRECTIONAL_SEQUENCE_LSTM');
 const FLOOR = floatUlpFloor('UNIDIRECTIONAL_SEQUENCE_LSTM');
 const INFERENCES = 4;
 
-const TARGETS: { target: string; tools: string[] }[] = [
-  { target: 'host', tools: [] },
-  { target: 'cortex-m4', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'cortex-m0', tools: ['arm-none-eabi-gcc', 'qemu-system-arm'] },
-  { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
-  { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
-];
+const TARGETS = FLOAT_FAMILY_TARGETS;
 
 describe('float32 UNIDIRECTIONAL_SEQUENCE_LSTM within its bound on every target (state carried over inferences)', function () {
   let dir: string;
