@@ -938,6 +938,29 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
   return w + 16;
 }
 
+/* The odd last output channel of a pixel triple in C: { start }, k4 plain weights, { m, P } at `w`
+ * (outputs of pixel A at `out`, B and C out_c and 2 out_c on). */
+static inline __attribute__((always_inline)) void tf_dsp_triple_odd_channel(const uint32_t *cols, const uint32_t *end, const int8_t *w,
+                                                                           int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
+                                                                           const int full) {
+  int32_t a = (int32_t)TF_LOAD32(w), b = a, c = a;
+  w += 4;
+  for (const uint32_t *x = cols; x < end; x += 6, w += 4) {
+    const uint32_t w1 = TF_LOAD32(w);
+    const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
+    a = tf_smlad(x[0], e, a);
+    b = tf_smlad(x[1], e, b);
+    c = tf_smlad(x[2], e, c);
+    a = tf_smlad(x[3], o, a);
+    b = tf_smlad(x[4], o, b);
+    c = tf_smlad(x[5], o, c);
+  }
+  const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
+  out[0] = tf_dsp_rq(a, m, p, rq, fast, full);
+  out[out_c] = tf_dsp_rq(b, m, p, rq, fast, full);
+  out[2 * out_c] = tf_dsp_rq(c, m, p, rq, fast, full);
+}
+
 /* Every output channel of a pixel triple (outputs of pixel A at `out`, B and C out_c and 2 out_c
  * on): channel pairs in the `pairs` layout, then an odd last channel ({ start }, k4 plain weights,
  * { m, P }) in C. */
@@ -969,24 +992,7 @@ static inline __attribute__((always_inline)) void tf_dsp_triple_channels(const u
       tf_put2(out + 2 * out_c, u);
     }
   }
-  if (out_c & 1) {
-    int32_t a = (int32_t)TF_LOAD32(w), b = a, c = a;
-    w += 4;
-    for (const uint32_t *x = cols; x < end; x += 6, w += 4) {
-      const uint32_t w1 = TF_LOAD32(w);
-      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-      a = tf_smlad(x[0], e, a);
-      b = tf_smlad(x[1], e, b);
-      c = tf_smlad(x[2], e, c);
-      a = tf_smlad(x[3], o, a);
-      b = tf_smlad(x[4], o, b);
-      c = tf_smlad(x[5], o, c);
-    }
-    const int32_t m = (int32_t)TF_LOAD32(w), p = (int32_t)TF_LOAD32(w + 4);
-    out[0] = tf_dsp_rq(a, m, p, rq, fast, full);
-    out[out_c] = tf_dsp_rq(b, m, p, rq, fast, full);
-    out[2 * out_c] = tf_dsp_rq(c, m, p, rq, fast, full);
-  }
+  if (out_c & 1) tf_dsp_triple_odd_channel(cols, end, w, out_c, rq, out, fast, full);
 }
 
 /*
@@ -1270,25 +1276,7 @@ static inline __attribute__((always_inline)) void tf_dsp_tr_run_channels(tf_dsp_
     rest = tf_dsp_tr_run_twin(s, w, k4, rq, fast, full);
 #endif
   }
-  if (out_c & 1) {
-    const uint32_t *const end = cols + 3 * (k4 >> 1);
-    int32_t a = (int32_t)TF_LOAD32(rest), bb = a, c = a;
-    rest += 4;
-    for (const uint32_t *x = cols; x < end; x += 6, rest += 4) {
-      const uint32_t w1 = TF_LOAD32(rest);
-      const uint32_t e = tf_sxtb16(w1), o = tf_sxtb16_ror8(w1);
-      a = tf_smlad(x[0], e, a);
-      bb = tf_smlad(x[1], e, bb);
-      c = tf_smlad(x[2], e, c);
-      a = tf_smlad(x[3], o, a);
-      bb = tf_smlad(x[4], o, bb);
-      c = tf_smlad(x[5], o, c);
-    }
-    const int32_t m = (int32_t)TF_LOAD32(rest), p = (int32_t)TF_LOAD32(rest + 4);
-    dst[pairs_c] = tf_dsp_rq(a, m, p, rq, fast, full);
-    dst[out_c + pairs_c] = tf_dsp_rq(bb, m, p, rq, fast, full);
-    dst[2 * out_c + pairs_c] = tf_dsp_rq(c, m, p, rq, fast, full);
-  }
+  if (out_c & 1) tf_dsp_triple_odd_channel(cols, cols + 3 * (k4 >> 1), rest, out_c, rq, dst + pairs_c, fast, full);
 }
 
 /*
