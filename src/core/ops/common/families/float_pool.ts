@@ -9,8 +9,8 @@
 import { OpError } from '../../../errors.ts';
 import { type Graph, type Op, type Pool2DAttrs } from '../../../ir/graph.ts';
 import { type FloatKernel, type FloatTagged, C_CLAMP, FLOAT_MAX, cFloatLiteral, clampF, floatActivationRange, fround, requireFloat } from './float_variant.ts';
-import { outputSize, paddingBefore } from './padding.ts';
-import { type PoolParams, poolWindow } from './pool.ts';
+import { outputSize } from './padding.ts';
+import { type PoolParams, poolGeometry, poolWindow } from './pool.ts';
 import { MAX_WINDOW_ATTR, requireClampActivation, requireInput, requireOutput, requireRank, tensorLabel } from './weighted.ts';
 
 export interface FloatPoolParams extends PoolParams, FloatTagged {
@@ -58,27 +58,8 @@ export function checkFloatPoolWindow(graph: Graph, op: Op): void {
 
 /** A float32 pool's window, padding and fused activation range (float bounds). */
 export function prepareFloatPoolWindow(graph: Graph, op: Op): PoolParams {
-  const [batches, inH, inW, depth] = graph.tensors[op.inputs[0]!]!.shape as [number, number, number, number];
-  const a = op.attrs as unknown as Pool2DAttrs;
-  const outH = outputSize(a.padding, inH, a.filterH, a.strideH);
-  const outW = outputSize(a.padding, inW, a.filterW, a.strideW);
-  const [actMin, actMax] = floatActivationRange(a.activation);
-  return {
-    batches,
-    inH,
-    inW,
-    depth,
-    outH,
-    outW,
-    filterH: a.filterH,
-    filterW: a.filterW,
-    strideH: a.strideH,
-    strideW: a.strideW,
-    padTop: paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
-    padLeft: paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
-    actMin,
-    actMax,
-  };
+  const [actMin, actMax] = floatActivationRange((op.attrs as unknown as Pool2DAttrs).activation);
+  return { ...poolGeometry(graph, op), actMin, actMax };
 }
 
 export function floatPool(max: boolean): FloatKernel<FloatPoolParams> {

@@ -100,13 +100,11 @@ function poolOutputSize(a: Pool2DAttrs, inH: number, inW: number): { outH: numbe
   return { outH: outputSize(a.padding, inH, a.filterH, a.strideH), outW: outputSize(a.padding, inW, a.filterW, a.strideW) };
 }
 
-export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams {
-  const input = graph.tensors[op.inputs[0]!]!;
-  const output = graph.tensors[op.outputs[0]!]!;
+/** A pool's window and padding (explicit pads or the padding mode's), without its activation range. */
+export function poolGeometry(graph: Graph, op: Op): Omit<PoolParams, 'actMin' | 'actMax'> {
   const a = poolAttrs(op);
-  const [batches, inH, inW, depth] = input.shape as [number, number, number, number];
+  const [batches, inH, inW, depth] = graph.tensors[op.inputs[0]!]!.shape as [number, number, number, number];
   const { outH, outW } = poolOutputSize(a, inH, inW);
-  const range = activationRange(a.activation, output, bits);
   return {
     batches,
     inH,
@@ -120,9 +118,12 @@ export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams 
     strideW: a.strideW,
     padTop: a.explicitPads ? a.explicitPads[0] : paddingBefore(a.padding, inH, a.filterH, a.strideH, 1, outH),
     padLeft: a.explicitPads ? a.explicitPads[1] : paddingBefore(a.padding, inW, a.filterW, a.strideW, 1, outW),
-    actMin: range.min,
-    actMax: range.max,
   };
+}
+
+export function preparePool(graph: Graph, op: Op, bits: 8 | 16 = 8): PoolParams {
+  const range = activationRange(poolAttrs(op).activation, graph.tensors[op.outputs[0]!]!, bits);
+  return { ...poolGeometry(graph, op), actMin: range.min, actMax: range.max };
 }
 
 /** The in-bounds part of one output pixel's window: input rows [y0, y1), columns [x0, x1). */
