@@ -941,8 +941,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_dot3x2p(const 
 /* The odd last output channel of a pixel triple in C: { start }, k4 plain weights, { m, P } at `w`
  * (outputs of pixel A at `out`, B and C out_c and 2 out_c on). */
 static inline __attribute__((always_inline)) void tf_dsp_triple_odd_channel(const uint32_t *cols, const uint32_t *end, const int8_t *w,
-                                                                           int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
-                                                                           const int full) {
+                                                                            int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
+                                                                            const int full) {
   int32_t a = (int32_t)TF_LOAD32(w), b = a, c = a;
   w += 4;
   for (const uint32_t *x = cols; x < end; x += 6, w += 4) {
