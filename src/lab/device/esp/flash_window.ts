@@ -20,20 +20,14 @@ export const ESP32_FLASH_BYTES = 4 * 1024 * 1024;
 
 /** An ELF's loadable bytes inside the DROM0 window, placed at their flash offsets. */
 export function dromFlashImages(elf: Uint8Array, file: string): EspImage[] {
-  const end = ESP32_DROM.base + ESP32_DROM.bytes;
   return readLoadSegments(elf, file)
-    .filter((s) => s.virtualAddress >= ESP32_DROM.base && s.virtualAddress < end)
+    .filter((s) => inDromWindow(s.virtualAddress))
     .map((s) => {
       const offset = ESP32_DROM.flashOffset + (s.virtualAddress - ESP32_DROM.base);
       if (offset + s.data.length > ESP32_FLASH_BYTES)
         throw new TinyforgeError(`${file}: ${s.data.length} bytes at 0x${s.virtualAddress.toString(16)} do not fit the ${ESP32_FLASH_BYTES >> 20} MiB flash`);
       return { offset, data: s.data, name: `drom@0x${s.virtualAddress.toString(16)}` };
     });
-}
-
-/** Whether an ELF holds bytes in the DROM0 window (its build needs the flash file). */
-export function hasDromBytes(elf: Uint8Array, file: string): boolean {
-  return dromFlashImages(elf, file).length > 0;
 }
 
 /** The app image's segments leave the DROM0 window out: the ROM loads RAM segments only. */
