@@ -12,11 +12,10 @@ const QA = { scale: 0.05, zeroPoint: -3 };
 const QB = { scale: 0.04, zeroPoint: 7 };
 const QO = { scale: 0.08, zeroPoint: 2 };
 
-function attach(main: Graph, subs: Graph[]): Graph {
-  const record: Record<number, Graph> = {};
-  subs.forEach((g, k) => (record[k + 1] = g));
-  for (const g of [main, ...subs]) g.subgraphs = record;
-  return main;
+/** `b`'s graph calling `subs` at file indices 1, 2, ... in order. */
+function attach(b: GraphBuilder, subs: Graph[]): Graph {
+  for (const g of subs) b.call(g);
+  return b.build();
 }
 
 /** A branch subgraph: two inputs of `spec`, one output `kind`(a, b). */
@@ -54,7 +53,7 @@ export function ifModel(): Graph {
   neg.output(...neg.op('NEG', [ni], [{ shape: [2, 3], dtype: F }]));
   const same = new GraphBuilder('same');
   same.output(same.input({ shape: [2, 3], dtype: F }));
-  return attach(b.build(), [
+  return attach(b, [
     branch('then_add', 'ADD', F),
     branch('else_mul', 'MUL', F),
     branch('then_add_q', 'ADD', 'int8'),
@@ -107,7 +106,7 @@ export function whileModel(): Graph {
   const [na] = body.op('ADD', [ba, step], [{ shape: [4], dtype: F }], { activation: 'NONE' });
   const [nq] = body.op('ADD', [bq, qstep], [{ shape: [4], q: QO }], { activation: 'NONE' });
   body.output(ni!, bn, na!, nq!);
-  return attach(b.build(), [cond.build(), body.build()]);
+  return attach(b, [cond.build(), body.build()]);
 }
 
 /**
@@ -125,5 +124,5 @@ export function ifIslandModel(): Graph {
   const [y] = b.op('DEQUANTIZE', [qy], [{ shape: [2, 3], dtype: F }]);
   const [f] = b.op('IF', [cond!, x!, y!], [{ shape: [2, 3], dtype: F }], { thenSubgraphIndex: 1, elseSubgraphIndex: 2 });
   b.output(...b.op('QUANTIZE', [f!], [{ shape: [2, 3], q: QO }]));
-  return attach(b.build(), [branch('then_add', 'ADD', F), branch('else_mul', 'MUL', F)]);
+  return attach(b, [branch('then_add', 'ADD', F), branch('else_mul', 'MUL', F)]);
 }

@@ -28,6 +28,7 @@ export class GraphBuilder {
   private readonly ops: Op[] = [];
   private readonly inputs: number[] = [];
   private readonly outputs: number[] = [];
+  private readonly called: Graph[] = [];
 
   constructor(private readonly name: string) {}
 
@@ -69,8 +70,23 @@ export class GraphBuilder {
     this.outputs.push(...indices);
   }
 
+  /**
+   * A subgraph that IF or WHILE of this graph calls (built by a GraphBuilder of its own): its index
+   * in the model file (1, 2, ... in the order of the calls), for the op's subgraph attributes.
+   */
+  call(subgraph: Graph): number {
+    this.called.push(subgraph);
+    return this.called.length;
+  }
+
   build(): Graph {
-    return { name: this.name, tensors: [...this.tensors], ops: [...this.ops], inputs: [...this.inputs], outputs: [...this.outputs] };
+    const graph: Graph = { name: this.name, tensors: [...this.tensors], ops: [...this.ops], inputs: [...this.inputs], outputs: [...this.outputs] };
+    if (this.called.length === 0) return graph;
+    // one record, by file index, shared by the graph and every subgraph (as the reader gives them)
+    const subgraphs: Record<number, Graph> = {};
+    this.called.forEach((g, k) => (subgraphs[k + 1] = { ...g, subgraphs }));
+    graph.subgraphs = subgraphs;
+    return graph;
   }
 }
 

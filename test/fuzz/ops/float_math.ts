@@ -14,7 +14,7 @@ import type { FloatForm, FuzzContext, FuzzGenerator } from './types.ts';
 const F = 'float32' as const;
 
 /** a float input: a model input (float32), or an int8 input and a DEQUANTIZE (hybrid) */
-function floatInput(b: GraphBuilder, rand: Rand, form: FloatForm, shape: number[]): number {
+export function floatInput(b: GraphBuilder, rand: Rand, form: FloatForm, shape: number[]): number {
   if (form === 'float32') return b.input({ shape, dtype: F });
   const scale = chance(rand, 0.6) ? pick(rand, [0.5, 0.25, 1]) : 10 ** (-2 + 2 * rand());
   const raw = b.input({ shape, q: { scale, zeroPoint: int(rand, -20, 20) } });
@@ -22,7 +22,7 @@ function floatInput(b: GraphBuilder, rand: Rand, form: FloatForm, shape: number[
 }
 
 /** the op's float output as a model output: itself (float32), or through a QUANTIZE (hybrid) */
-function floatOutput(b: GraphBuilder, rand: Rand, form: FloatForm, t: number, shape: number[], range: number): void {
+export function floatOutput(b: GraphBuilder, rand: Rand, form: FloatForm, t: number, shape: number[], range: number): void {
   if (form === 'float32') {
     b.output(t);
     return;
