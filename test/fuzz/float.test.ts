@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { loadGenerators } from './batch.ts';
 import { type CampaignResult, FAMILY_TARGETS, outputDifference, runCampaign } from './campaign.ts';
 import { tflmRefAvailable } from '../helpers/tflm_ref.ts';
+import { maskInvalid } from '../helpers/valid_frames.ts';
 
 /** float32 and hybrid generator forms (the libm ops: float32 only): each slice draws every one once. */
 const FLOAT_PAIRS = 160;
@@ -45,6 +46,17 @@ describe('fuzz: float32 and hybrid models, every output byte against TFLite Micr
     // no libm layer (bound 0) or an integer output: the first differing byte
     expect(outputDifference(bits(one), bits(one + 1), { ulps: 0, floor: 0 })).to.match(/^byte 0/);
     expect(outputDifference(bits(one), bits(one + 1), null)).to.match(/^byte 0/);
+  });
+
+  it('rows past a counted flag (num_detections) are compared as zeros where ours are zeros', () => {
+    const f32 = (...v: number[]) => new Uint8Array(Float32Array.from(v).buffer);
+    const flags = [{ data: 0, flag: 1, frameBytes: 8, counted: true }];
+    // TFLite Micro wrote one row of two; its second holds arena bytes
+    const theirs = [[f32(1, 2, 7, 9), f32(1)]];
+    expect(maskInvalid(theirs, [[f32(1, 2, 0, 0), f32(1)]], flags)[0]![0]).to.deep.equal(f32(1, 2, 0, 0));
+    // a written row is never masked, nor a row past the count where ours is not zero
+    expect(maskInvalid(theirs, [[f32(0, 0, 0, 0), f32(1)]], flags)[0]![0]).to.deep.equal(f32(1, 2, 0, 0));
+    expect(maskInvalid(theirs, [[f32(1, 2, 7, 8), f32(1)]], flags)[0]![0]).to.deep.equal(f32(1, 2, 7, 9));
   });
 
   for (const plan of PLAN) {
