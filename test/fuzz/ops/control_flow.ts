@@ -10,7 +10,8 @@
  *   above a threshold (0 to 8 steps), an int32 step counter, a float accumulator updated by a drawn
  *   op with a constant or a loop-invariant input (passed through the body unchanged).
  * - TFLite_Detection_PostProcess: anchors, classes with or without a background class, fast or
- *   regular NMS, thresholds and scales drawn; its outputs stay float in both forms (the op is a
+ *   regular NMS, thresholds and scales drawn (the height and width encodings clamped, so no box is
+ *   empty); its outputs stay float in both forms (the op is a
  *   model's last). Under fast NMS TFLite Micro writes only the first num_detections rows: the rows
  *   past them are compared as zeros (a counted ValidFlag).
  */
@@ -157,10 +158,18 @@ const detectionPostProcess: FuzzGenerator = {
     // no detections asked for: one row TFLite Micro leaves unwritten (a zero-sized output is no model's)
     if (spec.maxDetections === 0) spec.rows = 1;
     const scored = spec.classes + (spec.background ? 1 : 0);
-    const encodings = floatInput(b, rand, form, [1, anchors, spec.stride!]);
+    const encodingShape = [1, anchors, spec.stride!];
+    // TFLite Micro's Invoke fails on a box whose corners meet (ValidateBoxes): its height and width
+    // encodings are held within +-8 (half a side >= 0.5 * exp(-8 / 3.7) * 0.05) by MINIMUM and MAXIMUM
+    const sides = (v: number) => Float32Array.from({ length: spec.stride! }, (_, k) => (k === 2 || k === 3 ? v : 1000 * Math.sign(v)));
+    const raw = floatInput(b, rand, form, encodingShape);
+    const high = b.constant({ shape: [spec.stride!], dtype: F }, sides(8));
+    const low = b.constant({ shape: [spec.stride!], dtype: F }, sides(-8));
+    const [below] = b.op('MINIMUM', [raw, high], [{ shape: encodingShape, dtype: F }]);
+    const [encodings] = b.op('MAXIMUM', [below!, low], [{ shape: encodingShape, dtype: F }]);
     const scores = floatInput(b, rand, form, [1, anchors, scored]);
     const anchorBoxes = b.constant({ shape: [anchors, 4], dtype: F }, randomAnchors(rand, anchors));
-    const outs = b.op(DPP_KIND, [encodings, scores, anchorBoxes], dppOutputs(spec), { customOptions: encodeCustomOptions(dppOptions(spec)) });
+    const outs = b.op(DPP_KIND, [encodings!, scores, anchorBoxes], dppOutputs(spec), { customOptions: encodeCustomOptions(dppOptions(spec)) });
     b.output(...outs);
     // fast NMS writes rows 0 .. num_detections - 1 (regular NMS writes zeros past them itself)
     return {
