@@ -11,9 +11,9 @@
  *   op with a constant or a loop-invariant input (passed through the body unchanged).
  * - TFLite_Detection_PostProcess: anchors, classes with or without a background class, fast or
  *   regular NMS, thresholds and scales drawn (the height and width encodings clamped, so no box is
- *   empty); its outputs stay float in both forms (the op is a
- *   model's last). Under fast NMS TFLite Micro writes only the first num_detections rows: the rows
- *   past them are compared as zeros (a counted ValidFlag).
+ *   empty); its outputs stay float in both forms (the op is a model's last). Under fast NMS TFLite
+ *   Micro writes only the first num_detections rows: the rows past them are compared as zeros (a
+ *   counted ValidFlag).
  */
 import { encodeCustomOptions } from '../../../src/core/model/tflite/custom_options.ts';
 import type { Graph } from '../../../src/core/ir/graph.ts';
