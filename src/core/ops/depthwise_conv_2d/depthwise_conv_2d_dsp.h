@@ -371,32 +371,101 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
   "asr %[t], %[t], %[p]\n\t" \
   "ssat %[" b "], #8, %[t]\n\t"
 
+/* One lane of tf_dwk_out8 on records holding K = 2^(32 - e) in place of P (conv_2d/dsp.ts
+ * roundRecords, roundLines): h by SMMLAR as above, then SMMLAR(h, K, zp), h / 2^e rounded half up
+ * with the zero point added, then SSAT: TFLite Micro's rounding for h >= 0 and at most the zero
+ * point for h < 0, which a floor at or above the zero point makes the same output (dsp.ts
+ * roundsHalfUp). Three instructions an output instead of five. */
+#define TF_DWK_RQK2_ASM(a, b, at) \
+  "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[m], %[" a "]\n\t" \
+  "smmlar %[" b "], %[" b "], %[m], %[" b "]\n\t" \
+  "smmlar %[" a "], %[" a "], %[p], %[z]\n\t" \
+  "smmlar %[" b "], %[" b "], %[p], %[z]\n\t" \
+  "ssat %[" a "], #8, %[" a "]\n\t" \
+  "ssat %[" b "], #8, %[" b "]\n\t"
+/* each pixel's lanes (0, 2) and (1, 3) paired in halfwords, low bytes kept, interleaved */
+#define TF_DWK_PACK8_ASM \
+  "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t" \
+  "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t" \
+  "pkhbt %[b0], %[b0], %[b2], lsl #16\n\t" \
+  "pkhbt %[b1], %[b1], %[b3], lsl #16\n\t" \
+  "uxtb16 %[a0], %[a0]\n\t" \
+  "uxtb16 %[a1], %[a1]\n\t" \
+  "uxtb16 %[b0], %[b0]\n\t" \
+  "uxtb16 %[b1], %[b1]\n\t" \
+  "orr %[a0], %[a0], %[a1], lsl #8\n\t" \
+  "orr %[b0], %[b0], %[b1], lsl #8"
+
+/* tf_dwk_out4 on records holding K (TF_DWK_RQK2_ASM), FAST only: the device's assembly where
+ * optimised, else the C steps of conv_2d_dsp.h's quads (the same integers). */
+static inline __attribute__((always_inline)) uint32_t tf_dwk_out4_round(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *q,
+                                                                        uint32_t lo4, uint32_t hi4, const tf_rq_t *rq, const int full) {
+  uint32_t v;
+#if TF_DSP_NATIVE && defined(__OPTIMIZE__)
+  int32_t m, k;
+  __asm__("ldrd %[m], %[k], [%[q], #16]\n\t"
+          "smmlar %[a0], %[a0], %[m], %[a0]\n\t"
+          "smmlar %[a0], %[a0], %[k], %[z]\n\t"
+          "ldrd %[m], %[k], [%[q], #24]\n\t"
+          "smmlar %[a1], %[a1], %[m], %[a1]\n\t"
+          "smmlar %[a1], %[a1], %[k], %[z]\n\t"
+          "ldrd %[m], %[k], [%[q], #32]\n\t"
+          "smmlar %[a2], %[a2], %[m], %[a2]\n\t"
+          "smmlar %[a2], %[a2], %[k], %[z]\n\t"
+          "ldrd %[m], %[k], [%[q], #40]\n\t"
+          "smmlar %[a3], %[a3], %[m], %[a3]\n\t"
+          "smmlar %[a3], %[a3], %[k], %[z]\n\t"
+          "ssat %[a0], #8, %[a0]\n\t"
+          "ssat %[a1], #8, %[a1]\n\t"
+          "ssat %[a2], #8, %[a2]\n\t"
+          "ssat %[a3], #8, %[a3]\n\t"
+          "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
+          "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
+          "uxtb16 %[a0], %[a0]\n\t"
+          "uxtb16 %[a1], %[a1]\n\t"
+          "orr %[a0], %[a0], %[a1], lsl #8"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m] "=&r"(m), [k] "=&r"(k)
+          : [q] "r"(q), [z] "r"(rq->out_zp)
+          : "memory");
+  v = (uint32_t)a0;
+#else
+  const uint32_t r0 = (uint8_t)tf_dsp_rq_round_sat(a0, q[4], q[5], rq, 1);
+  const uint32_t r1 = (uint8_t)tf_dsp_rq_round_sat(a1, q[6], q[7], rq, 1);
+  const uint32_t r2 = (uint8_t)tf_dsp_rq_round_sat(a2, q[8], q[9], rq, 1);
+  const uint32_t r3 = (uint8_t)tf_dsp_rq_round_sat(a3, q[10], q[11], rq, 1);
+  v = r0 | r1 << 8 | r2 << 16 | r3 << 24;
+#endif
+  if (full == 1) return v;
+  if (full == TF_DWK_CEILING_ONLY) return tf_smin8(v, hi4);
+  return tf_smin8(tf_smax8(v, lo4), hi4);
+}
+
 /* tf_dwk_out4 of two pixels' accumulators of the same lane group (acc[0..3] and acc[4..7]), their
  * words in *va and *vb: in FAST mode on the device each lane's record is read once for both. The
  * asm holds 12 registers, more than GCC gives at -O0: unoptimised builds take tf_dwk_out4 twice. */
 static inline __attribute__((always_inline)) void tf_dwk_out8(const int32_t *acc, const int32_t *q, uint32_t lo4, uint32_t hi4,
-                                                              const tf_rq_t *rq, const int fast, const int full, uint32_t *va,
-                                                              uint32_t *vb) {
+                                                              const tf_rq_t *rq, const int fast, const int full, const int round,
+                                                              uint32_t *va, uint32_t *vb) {
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
   if (fast == 1) {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], b0 = acc[4], b1 = acc[5], b2 = acc[6], b3 = acc[7];
     int32_t m, p, t;
-    __asm__(TF_DWK_RQ2_ASM("a0", "b0", 16) TF_DWK_RQ2_ASM("a1", "b1", 24) TF_DWK_RQ2_ASM("a2", "b2", 32) TF_DWK_RQ2_ASM("a3", "b3", 40)
-            /* each pixel's lanes (0, 2) and (1, 3) paired in halfwords, low bytes kept, interleaved */
-            "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
-            "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
-            "pkhbt %[b0], %[b0], %[b2], lsl #16\n\t"
-            "pkhbt %[b1], %[b1], %[b3], lsl #16\n\t"
-            "uxtb16 %[a0], %[a0]\n\t"
-            "uxtb16 %[a1], %[a1]\n\t"
-            "uxtb16 %[b0], %[b0]\n\t"
-            "uxtb16 %[b1], %[b1]\n\t"
-            "orr %[a0], %[a0], %[a1], lsl #8\n\t"
-            "orr %[b0], %[b0], %[b1], lsl #8"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
-              [m] "=&r"(m), [p] "=&r"(p), [t] "=&r"(t)
-            : [q] "r"(q)
-            : "memory");
+    if (round)
+      __asm__(TF_DWK_RQK2_ASM("a0", "b0", 16) TF_DWK_RQK2_ASM("a1", "b1", 24) TF_DWK_RQK2_ASM("a2", "b2", 32)
+                  TF_DWK_RQK2_ASM("a3", "b3", 40) TF_DWK_PACK8_ASM
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                [m] "=&r"(m), [p] "=&r"(p)
+              : [q] "r"(q), [z] "r"(rq->out_zp)
+              : "memory");
+    else
+      __asm__(TF_DWK_RQ2_ASM("a0", "b0", 16) TF_DWK_RQ2_ASM("a1", "b1", 24) TF_DWK_RQ2_ASM("a2", "b2", 32)
+                  TF_DWK_RQ2_ASM("a3", "b3", 40) TF_DWK_PACK8_ASM
+              : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                [m] "=&r"(m), [p] "=&r"(p), [t] "=&r"(t)
+              : [q] "r"(q)
+              : "memory");
+    (void)t;
     uint32_t v = (uint32_t)a0, w = (uint32_t)b0;
     if (full == TF_DWK_CEILING_ONLY) {
       v = tf_smin8(v, hi4);
@@ -410,10 +479,17 @@ static inline __attribute__((always_inline)) void tf_dwk_out8(const int32_t *acc
     return;
   }
 #endif
+  if (round) {
+    *va = tf_dwk_out4_round(acc[0], acc[1], acc[2], acc[3], q, lo4, hi4, rq, full);
+    *vb = tf_dwk_out4_round(acc[4], acc[5], acc[6], acc[7], q, lo4, hi4, rq, full);
+    return;
+  }
   *va = tf_dwk_out4(acc[0], acc[1], acc[2], acc[3], q, lo4, hi4, rq, fast, full, 0);
   *vb = tf_dwk_out4(acc[4], acc[5], acc[6], acc[7], q, lo4, hi4, rq, fast, full, 0);
 }
 #undef TF_DWK_RQ2_ASM
+#undef TF_DWK_RQK2_ASM
+#undef TF_DWK_PACK8_ASM
 
 /* A word of four outputs (at a multiple of 4 in the arena on the device; the host's test buffers
  * promise no alignment) */
@@ -556,7 +632,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
               a[3] = a[7] = qc[3];
               tf_dwk_pair3k(x, kc, row_bytes, ks * kc, &wp, a, split);
               uint32_t va, vb;
-              tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, &va, &vb);
+              tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, 0, &va, &vb);
               tf_dwk_put4(out, va);
               tf_dwk_put4(out + c, vb);
             }
@@ -772,7 +848,8 @@ static inline __attribute__((always_inline)) int tf_dwk_cmask(int ox, int sw, in
 static inline __attribute__((always_inline)) void tf_dwk_mask_px(const int8_t *x, int8_t *out, const int32_t *w, const int32_t *q,
                                                                  const tf_rq_t *rq, uint32_t lo4, uint32_t hi4, const int fast,
                                                                  const int full, const int c, const int iw, const int sw, const int d,
-                                                                 const int ma, const int mb, const int two, const int split) {
+                                                                 const int ma, const int mb, const int two, const int split,
+                                                                 const int round) {
   const uint32_t *wq = (const uint32_t *)(const void *)w;
   const int32_t *qc = q;
   for (int8_t *const end = out + c; out < end; out += 4, x += 4, qc += TF_DWK_GROUP_WORDS, wq += 19) {
@@ -784,9 +861,11 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_px(const int8_t *x
     tf_dwk_mask9(x, c, iw * c, sw * c, d, ma, mb, wq, a, two, split);
     if (two) {
       uint32_t va, vb;
-      tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, &va, &vb);
+      tf_dwk_out8(a, qc, lo4, hi4, rq, fast, full, round, &va, &vb);
       tf_dwk_put4(out, va);
       tf_dwk_put4(out + c, vb);
+    } else if (round) {
+      tf_dwk_put4(out, tf_dwk_out4_round(a[0], a[1], a[2], a[3], qc, lo4, hi4, rq, full));
     } else {
       tf_dwk_put4(out, tf_dwk_out4(a[0], a[1], a[2], a[3], qc, lo4, hi4, rq, fast, full, 0));
     }
@@ -798,11 +877,12 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_px(const int8_t *x
 static inline __attribute__((always_inline)) void tf_dwk_mask_at(const int8_t *rowp, int8_t *out, const int32_t *w, const int32_t *q,
                                                                  const tf_rq_t *rq, uint32_t lo4, uint32_t hi4, const int fast,
                                                                  const int full, const int c, const int iw, const int sw, const int pl,
-                                                                 const int rm, const int dy, const int ox, const int two, const int split) {
+                                                                 const int rm, const int dy, const int ox, const int two, const int split,
+                                                                 const int round) {
   const int ix0 = ox * sw - pl;
   const int dx = ix0 < 0 ? -ix0 : 0;
   const int ma = rm | tf_dwk_cmask(ox, sw, pl, iw), mb = two ? rm | tf_dwk_cmask(ox + 1, sw, pl, iw) : 0;
-  tf_dwk_mask_px(rowp + (ix0 + dx) * c, out + ox * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c + dx * c, ma, mb, two, split);
+  tf_dwk_mask_px(rowp + (ix0 + dx) * c, out + ox * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c + dx * c, ma, mb, two, split, round);
 }
 
 /* An output row (rm, dy constants; iy0 its windows' first image row): its first pair, the pairs
@@ -810,14 +890,15 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_at(const int8_t *r
 static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *image, int8_t *out, const int iy0, const int rm,
                                                                   const int dy, const int32_t *w, const int32_t *q, const tf_rq_t *rq,
                                                                   uint32_t lo4, uint32_t hi4, const int fast, const int full, const int c,
-                                                                  const int iw, const int ow, const int sw, const int pl, const int split) {
+                                                                  const int iw, const int ow, const int sw, const int pl, const int split,
+                                                                  const int round) {
   const int8_t *const rowp = image + (iy0 + dy) * iw * c;
   const int pairs = ow / 2;
-  if (pairs > 0) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 0, 1, split);
+  if (pairs > 0) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 0, 1, split, round);
   for (int n = 1; n < pairs - 1; ++n)
-    tf_dwk_mask_px(rowp + (2 * n * sw - pl) * c, out + 2 * n * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c, rm, rm, 1, split);
-  if (pairs > 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 2 * pairs - 2, 1, split);
-  if (ow & 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, ow - 1, 0, split);
+    tf_dwk_mask_px(rowp + (2 * n * sw - pl) * c, out + 2 * n * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c, rm, rm, 1, split, round);
+  if (pairs > 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 2 * pairs - 2, 1, split, round);
+  if (ow & 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, ow - 1, 0, split, round);
 }
 
 /* The instances of tf_dwk_mask_body: called once each, and GCC would otherwise clone them with the
@@ -834,7 +915,7 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_body(const int8_t 
                                                                    const tf_rq_t *rq, int8_t *out, const int fast, const int full,
                                                                    const int c, const int ih, const int iw, const int oh, const int ow,
                                                                    const int sh, const int sw, const int pt, const int pl,
-                                                                   const int split) {
+                                                                   const int split, const int round) {
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   const int top = pt > 0 ? 1 : 0;
   const int ylast = (oh - 1) * sh - pt;
@@ -842,12 +923,12 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_body(const int8_t 
   const int orow = ow * c;
   for (int b = 0; b < batches; ++b, out += oh * orow) {
     const int8_t *const image = in + b * ih * iw * c;
-    if (top) tf_dwk_mask_row(image, out, -pt, tf_dwk_rmask(0, sh, pt, ih), pt, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split);
+    if (top) tf_dwk_mask_row(image, out, -pt, tf_dwk_rmask(0, sh, pt, ih), pt, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split, round);
     for (int oy = top; oy < oh - bottom; ++oy)
-      tf_dwk_mask_row(image, out + oy * orow, oy * sh - pt, 0, 0, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split);
+      tf_dwk_mask_row(image, out + oy * orow, oy * sh - pt, 0, 0, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split, round);
     if (bottom)
       tf_dwk_mask_row(image, out + (oh - 1) * orow, ylast, tf_dwk_rmask(oh - 1, sh, pt, ih), ylast < 0 ? -ylast : 0, w, q, rq, lo4, hi4,
-                      fast, full, c, iw, ow, sw, pl, split);
+                      fast, full, c, iw, ow, sw, pl, split, round);
   }
 }
 
