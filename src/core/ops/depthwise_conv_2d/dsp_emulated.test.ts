@@ -262,7 +262,7 @@ const MODELS: Model[] = [
       71,
     ),
     kinds: [
-      /tf_dwk_mask_k64_25x5_s11_p11_fch\(/,
+      /tf_dwk_mask_k64_25x5_s11_p11_fchk\(/,
       /tf_dwk_mask_k32_6x6_s22_p00_/,
       /tf_dwk_mask_k16_3x3_s11_p11_x/,
       /tf_dwk_mask_k12_1x1_s11_p11_/,
@@ -271,6 +271,33 @@ const MODELS: Model[] = [
       /tf_dwk_mask_k8_7x7_s22_p11_/,
       /tf_dwk_mask_k24_6x6_s11_p11_/,
     ],
+  },
+  {
+    note: 'mask kernels on records of K = 2^(32 - shift) (floor at or above the output zero point, every shift 2 or more): RELU, RELU6, NONE under zero point -128, strides 1 and 2, channels 4..256, odd last pixels, batches; beside them the five-instruction form where the floor lies below the zero point',
+    graph: depthwiseModel(
+      'dsp_dw_mask_round',
+      [
+        { name: 'a', shape: [1, 6, 6, 128], zeroPoint: -128 },
+        { name: 'b', shape: [1, 3, 3, 256], zeroPoint: 11 },
+        { name: 'c', shape: [2, 5, 7, 8], zeroPoint: -40 },
+        { name: 'd', shape: [1, 12, 12, 32], zeroPoint: 64 },
+        { name: 'e', shape: [1, 7, 27, 4], zeroPoint: -5 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // ceiling only
+        { from: 'a', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true }, // clamped, zero point in -20..20
+        { from: 'a', padding: 'SAME', zpMin: true, perChannel: true }, // NONE under -128: saturating
+        { from: 'b', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'b', padding: 'SAME', perChannel: true }, // floor below the zero point: not K
+        { from: 'c', padding: 'SAME', activation: 'RELU' }, // per tensor, odd rows, two batches
+        { from: 'c', padding: 'SAME', stride: [2, 2], activation: 'RELU6', zpMin: true },
+        { from: 'd', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true },
+        { from: 'e', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true, zpMin: true }, // an odd last pixel
+        { from: 'e', padding: 'SAME', stride: [1, 2], activation: 'RELU', perChannel: true },
+      ],
+      73,
+    ),
+    kinds: [/tf_dwk_mask_k128_6x6_s11_p11_fchk\(/, /tf_dwk_mask_\w+_fck\(/, /tf_dwk_mask_\w+_fsk\(/, /tf_dwk_mask_k256_3x3_s11_p11_f[sc]\(/],
   },
   {
     note: 'rows of 20 pixels and more at stride 1 (int16 planes, two taps per SMLAD): odd and even widths, SAME and VALID, batches, multipliers above 1, over a dead input, every requantization mode',
@@ -542,7 +569,8 @@ describe('DEPTHWISE_CONV_2D DSP mask kernels built at -O0 (their C forms) on the
     it(`${graph.name} on ${board}: every layer bit-exact`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
       const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
-      expect(text).to.match(/tf_dwk_mask_k8_5x5_s11_p11_fch\(/);
+      // RELU6 under zero point -128: the records of K and their C form
+      expect(text).to.match(/tf_dwk_mask_k8_5x5_s11_p11_fchk\(/);
       expect(text).to.match(/tf_dwk_mask_k4_6x6_s22_p00_x/);
       const path = join(dir, `${graph.name}-${target}.tflite`);
       saveTflite(path, graph);
