@@ -459,8 +459,8 @@ static inline __attribute__((always_inline)) void tf_dwk_out8(const int32_t *acc
               : [q] "r"(q), [z] "r"(rq->out_zp)
               : "memory");
     else
-      __asm__(TF_DWK_RQ2_ASM("a0", "b0", 16) TF_DWK_RQ2_ASM("a1", "b1", 24) TF_DWK_RQ2_ASM("a2", "b2", 32)
-                  TF_DWK_RQ2_ASM("a3", "b3", 40) TF_DWK_PACK8_ASM
+      __asm__(TF_DWK_RQ2_ASM("a0", "b0", 16) TF_DWK_RQ2_ASM("a1", "b1", 24) TF_DWK_RQ2_ASM("a2", "b2", 32) TF_DWK_RQ2_ASM("a3", "b3", 40)
+                  TF_DWK_PACK8_ASM
               : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
                 [m] "=&r"(m), [p] "=&r"(p), [t] "=&r"(t)
               : [q] "r"(q)
@@ -882,7 +882,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_at(const int8_t *r
   const int ix0 = ox * sw - pl;
   const int dx = ix0 < 0 ? -ix0 : 0;
   const int ma = rm | tf_dwk_cmask(ox, sw, pl, iw), mb = two ? rm | tf_dwk_cmask(ox + 1, sw, pl, iw) : 0;
-  tf_dwk_mask_px(rowp + (ix0 + dx) * c, out + ox * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c + dx * c, ma, mb, two, split, round);
+  tf_dwk_mask_px(rowp + (ix0 + dx) * c, out + ox * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c + dx * c, ma, mb, two, split,
+                 round);
 }
 
 /* An output row (rm, dy constants; iy0 its windows' first image row): its first pair, the pairs
@@ -896,7 +897,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *
   const int pairs = ow / 2;
   if (pairs > 0) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 0, 1, split, round);
   for (int n = 1; n < pairs - 1; ++n)
-    tf_dwk_mask_px(rowp + (2 * n * sw - pl) * c, out + 2 * n * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c, rm, rm, 1, split, round);
+    tf_dwk_mask_px(rowp + (2 * n * sw - pl) * c, out + 2 * n * c, w, q, rq, lo4, hi4, fast, full, c, iw, sw, dy * iw * c, rm, rm, 1, split,
+                   round);
   if (pairs > 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, 2 * pairs - 2, 1, split, round);
   if (ow & 1) tf_dwk_mask_at(rowp, out, w, q, rq, lo4, hi4, fast, full, c, iw, sw, pl, rm, dy, ow - 1, 0, split, round);
 }
@@ -914,8 +916,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_row(const int8_t *
 static inline __attribute__((always_inline)) void tf_dwk_mask_body(const int8_t *in, int batches, const int32_t *w, const int32_t *q,
                                                                    const tf_rq_t *rq, int8_t *out, const int fast, const int full,
                                                                    const int c, const int ih, const int iw, const int oh, const int ow,
-                                                                   const int sh, const int sw, const int pt, const int pl,
-                                                                   const int split, const int round) {
+                                                                   const int sh, const int sw, const int pt, const int pl, const int split,
+                                                                   const int round) {
   const uint32_t lo4 = tf_dwk_bytes4(rq->act_min), hi4 = tf_dwk_bytes4(rq->act_max);
   const int top = pt > 0 ? 1 : 0;
   const int ylast = (oh - 1) * sh - pt;
@@ -923,7 +925,8 @@ static inline __attribute__((always_inline)) void tf_dwk_mask_body(const int8_t 
   const int orow = ow * c;
   for (int b = 0; b < batches; ++b, out += oh * orow) {
     const int8_t *const image = in + b * ih * iw * c;
-    if (top) tf_dwk_mask_row(image, out, -pt, tf_dwk_rmask(0, sh, pt, ih), pt, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split, round);
+    if (top)
+      tf_dwk_mask_row(image, out, -pt, tf_dwk_rmask(0, sh, pt, ih), pt, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split, round);
     for (int oy = top; oy < oh - bottom; ++oy)
       tf_dwk_mask_row(image, out + oy * orow, oy * sh - pt, 0, 0, w, q, rq, lo4, hi4, fast, full, c, iw, ow, sw, pl, split, round);
     if (bottom)
