@@ -946,6 +946,16 @@ static inline __attribute__((always_inline)) int32_t tf_dwk_smladx(uint32_t x, u
 #endif
 }
 
+/* One output of the plane kernels' C steps: tf_dsp_rq, or under `round` (records holding K,
+ * TF_DWK_PLANE_RQK) conv_2d_dsp.h's rounding form, then the clamp to the activation range. */
+static inline __attribute__((always_inline)) int8_t tf_dwk_rq1(int32_t acc, int32_t m, int32_t p, const tf_rq_t *rq, const int fast,
+                                                               const int full, const int round) {
+  if (!round) return (int8_t)tf_dsp_rq(acc, m, p, rq, fast, full == 1);
+  const int32_t v = tf_dsp_rq_round_sat(acc, m, p, rq, 1);
+  if (full == 1) return (int8_t)v;
+  return (int8_t)(v > rq->act_max ? rq->act_max : v < rq->act_min ? rq->act_min : v);
+}
+
 /* Row `r` of the padded image (image row r - pad_top; the zero point outside it) widened into ring
  * slot `slot` of every channel's plane: columns 2j and 2j + 1 (image columns 2j - pad_left and
  * 2j + 1 - pad_left, the zero point outside) as the int16 halves of word plane[c * 3 * wh + slot *
@@ -988,6 +998,31 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   "smlad %[a], %[u], %[" wa "], %[a]\n\t" \
   "smlabb %[a], %[v], %[" wb "], %[a]\n\t" \
   "smladx %[b], %[v], %[" wb "], %[b]\n\t"
+/* The pair's requantization: m and P from the frame (k0, k1), FAST's five instructions an output */
+#define TF_DWK_PLANE_RQ \
+  "ldr %[u], %[k0]\n\t" \
+  "ldr %[v], %[k1]\n\t" \
+  "smmlar %[a], %[a], %[u], %[a]\n\t" \
+  "smmlar %[b], %[b], %[u], %[b]\n\t" \
+  "add %[u], %[v], %[a], lsl #9\n\t" \
+  "sub %[u], %[u], %[a], lsr #24\n\t" \
+  "asr %[u], %[u], %[v]\n\t" \
+  "ssat %[a], #8, %[u]\n\t" \
+  "add %[u], %[v], %[b], lsl #9\n\t" \
+  "sub %[u], %[u], %[b], lsr #24\n\t" \
+  "asr %[u], %[u], %[v]\n\t" \
+  "ssat %[b], #8, %[u]\n\t"
+/* The same on a record of K (TF_DWK_RQK2_ASM), the zero point in k3 (no floor clamp reads it there) */
+#define TF_DWK_PLANE_RQK \
+  "ldr %[u], %[k0]\n\t" \
+  "ldr %[v], %[k1]\n\t" \
+  "smmlar %[a], %[a], %[u], %[a]\n\t" \
+  "smmlar %[b], %[b], %[u], %[b]\n\t" \
+  "ldr %[u], %[k3]\n\t" \
+  "smmlar %[a], %[a], %[v], %[u]\n\t" \
+  "smmlar %[b], %[b], %[v], %[u]\n\t" \
+  "ssat %[a], #8, %[a]\n\t" \
+  "ssat %[b], #8, %[b]\n\t"
 /* The clamps after SSAT: none (full 1), the ceiling (TF_DWK_CEILING_ONLY), both (0) */
 #define TF_DWK_PLANE_HI \
   "ldr %[u], %[k2]\n\t" \
@@ -1009,27 +1044,16 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
  * in registers, the start, the record's m and P, the bounds and the row's end read from the frame): rows at byte offsets
  * r0, r1, r2 of x (constants: the ring's rotation), both outputs requantized (SMMLAR, dsp_requant.h's
  * FAST steps), stored c bytes apart. */
-#define TF_DWK_PLANE_LOOP(clamp) \
+#define TF_DWK_PLANE_LOOP(rq, clamp) \
   "1:\n\t" \
   "ldr %[a], %[k5]\n\t" TF_DWK_PLANE_ROW("%c[r0]", "w00", "w01", "a") TF_DWK_PLANE_ROW("%c[r1]", "w10", "w11", "b") \
-      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") "ldr %[u], %[k0]\n\t" \
-                                                    "ldr %[v], %[k1]\n\t" \
-                                                    "smmlar %[a], %[a], %[u], %[a]\n\t" \
-                                                    "smmlar %[b], %[b], %[u], %[b]\n\t" \
-                                                    "add %[u], %[v], %[a], lsl #9\n\t" \
-                                                    "sub %[u], %[u], %[a], lsr #24\n\t" \
-                                                    "asr %[u], %[u], %[v]\n\t" \
-                                                    "ssat %[a], #8, %[u]\n\t" \
-                                                    "add %[u], %[v], %[b], lsl #9\n\t" \
-                                                    "sub %[u], %[u], %[b], lsr #24\n\t" \
-                                                    "asr %[u], %[u], %[v]\n\t" \
-                                                    "ssat %[b], #8, %[u]\n\t" clamp "strb %[a], [%[o]]\n\t" \
-                                                    "strb %[b], [%[o], #%c[c]]\n\t" \
-                                                    "add %[o], %[o], #%c[c2]\n\t" \
-                                                    "add %[x], %[x], #4\n\t" \
-                                                    "ldr %[u], %[k4]\n\t" \
-                                                    "cmp %[x], %[u]\n\t" \
-                                                    "bne 1b\n\t"
+      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") rq clamp "strb %[a], [%[o]]\n\t" \
+                                                             "strb %[b], [%[o], #%c[c]]\n\t" \
+                                                             "add %[o], %[o], #%c[c2]\n\t" \
+                                                             "add %[x], %[x], #4\n\t" \
+                                                             "ldr %[u], %[k4]\n\t" \
+                                                             "cmp %[x], %[u]\n\t" \
+                                                             "bne 1b\n\t"
 #define TF_DWK_PLANE_OPERANDS(o0, o1, o2) \
   : [a] "=&r"(acc_a), [b] "=&r"(acc_b), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [o] "+r"(o) \
   : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [k0] "m"(k[0]), [k1] "m"(k[1]), \
@@ -1038,33 +1062,22 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
 /* tf_dwk_gplane_body's loop over a channel's whole image (even rows: the output rows follow each
  * other, the next row's x one word on): rows at byte offsets 0, 4 wh, 8 wh of x, the row's end
  * (`e`, moved on a row at a time) and the image's end (k4) in the frame. */
-#define TF_DWK_GPLANE_LOOP(clamp) \
+#define TF_DWK_GPLANE_LOOP(rq, clamp) \
   "1:\n\t" \
   "ldr %[a], %[k5]\n\t" TF_DWK_PLANE_ROW("0", "w00", "w01", "a") TF_DWK_PLANE_ROW("%c[r1]", "w10", "w11", "b") \
-      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") "ldr %[u], %[k0]\n\t" \
-                                                    "ldr %[v], %[k1]\n\t" \
-                                                    "smmlar %[a], %[a], %[u], %[a]\n\t" \
-                                                    "smmlar %[b], %[b], %[u], %[b]\n\t" \
-                                                    "add %[u], %[v], %[a], lsl #9\n\t" \
-                                                    "sub %[u], %[u], %[a], lsr #24\n\t" \
-                                                    "asr %[u], %[u], %[v]\n\t" \
-                                                    "ssat %[a], #8, %[u]\n\t" \
-                                                    "add %[u], %[v], %[b], lsl #9\n\t" \
-                                                    "sub %[u], %[u], %[b], lsr #24\n\t" \
-                                                    "asr %[u], %[u], %[v]\n\t" \
-                                                    "ssat %[b], #8, %[u]\n\t" clamp "strb %[a], [%[o]]\n\t" \
-                                                    "strb %[b], [%[o], #%c[c]]\n\t" \
-                                                    "add %[o], %[o], #%c[c2]\n\t" \
-                                                    "add %[x], %[x], #4\n\t" \
-                                                    "ldr %[u], %[e]\n\t" \
-                                                    "cmp %[x], %[u]\n\t" \
-                                                    "bne 1b\n\t" \
-                                                    "add %[u], %[u], #%c[r1]\n\t" \
-                                                    "str %[u], %[e]\n\t" \
-                                                    "add %[x], %[x], #4\n\t" \
-                                                    "ldr %[u], %[k4]\n\t" \
-                                                    "cmp %[x], %[u]\n\t" \
-                                                    "bne 1b\n\t"
+      TF_DWK_PLANE_ROW("%c[r2]", "w20", "w21", "b") rq clamp "strb %[a], [%[o]]\n\t" \
+                                                             "strb %[b], [%[o], #%c[c]]\n\t" \
+                                                             "add %[o], %[o], #%c[c2]\n\t" \
+                                                             "add %[x], %[x], #4\n\t" \
+                                                             "ldr %[u], %[e]\n\t" \
+                                                             "cmp %[x], %[u]\n\t" \
+                                                             "bne 1b\n\t" \
+                                                             "add %[u], %[u], #%c[r1]\n\t" \
+                                                             "str %[u], %[e]\n\t" \
+                                                             "add %[x], %[x], #4\n\t" \
+                                                             "ldr %[u], %[k4]\n\t" \
+                                                             "cmp %[x], %[u]\n\t" \
+                                                             "bne 1b\n\t"
 #define TF_DWK_GPLANE_OPERANDS(o1, o2) \
   : [a] "=&r"(acc_a), [b] "=&r"(acc_b), [u] "=&r"(u), [v] "=&r"(v), [x] "+r"(x), [o] "+r"(o), [e] "+m"(e) \
   : [w00] "r"(w00), [w01] "r"(w01), [w10] "r"(w10), [w11] "r"(w11), [w20] "r"(w20), [w21] "r"(w21), [k0] "m"(k[0]), [k1] "m"(k[1]), \
@@ -1074,12 +1087,16 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   do { \
     int32_t acc_a, acc_b; \
     uint32_t u, v; \
-    if (full == 1) \
-      __asm__ volatile(TF_DWK_GPLANE_LOOP("") TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    if (round && full == 1) \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_RQK, "") TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    else if (round) \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_RQK, TF_DWK_PLANE_HI) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+    else if (full == 1) \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_RQ, "") TF_DWK_GPLANE_OPERANDS(o1, o2)); \
     else if (full == TF_DWK_CEILING_ONLY) \
-      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_HI) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_RQ, TF_DWK_PLANE_HI) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
     else \
-      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
+      __asm__ volatile(TF_DWK_GPLANE_LOOP(TF_DWK_PLANE_RQ, TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_GPLANE_OPERANDS(o1, o2)); \
     (void)acc_a; \
     (void)acc_b; \
     (void)u; \
@@ -1125,6 +1142,12 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   "sub %[u], %[u], %[" r "], lsr #24\n\t" \
   "asr %[u], %[u], %[v]\n\t" \
   "ssat %[" r "], #8, %[u]\n\t"
+#define TF_DWK_QUAD_RQ4 TF_DWK_QUAD_RQ("a") TF_DWK_QUAD_RQ("b") TF_DWK_QUAD_RQ("c") TF_DWK_QUAD_RQ("d")
+/* on a record of K (TF_DWK_RQK2_ASM), the zero point in k[3] (no floor clamp reads it there) */
+#define TF_DWK_QUAD_RQK(r) \
+  "smmlar %[" r "], %[" r "], %[v], %[u]\n\t" \
+  "ssat %[" r "], #8, %[" r "]\n\t"
+#define TF_DWK_QUAD_RQK4 "ldr %[u], [sp, #12]\n\t" TF_DWK_QUAD_RQK("a") TF_DWK_QUAD_RQK("b") TF_DWK_QUAD_RQK("c") TF_DWK_QUAD_RQK("d")
 #define TF_DWK_QUAD_CLAMP(r, cond) \
   "cmp %[" r "], %[u]\n\t" \
   "it " cond "\n\t" \
@@ -1136,7 +1159,7 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   "ldr %[u], [sp, #12]\n\t" TF_DWK_QUAD_CLAMP("a", "lt") TF_DWK_QUAD_CLAMP("b", "lt") TF_DWK_QUAD_CLAMP("c", "lt") \
       TF_DWK_QUAD_CLAMP("d", "lt")
 /* the copy of k below sp, then the loop over the rows at q0, q1, q2 of x; `tail` closes it */
-#define TF_DWK_QUAD_LOOP(clamp, tail) \
+#define TF_DWK_QUAD_LOOP(rq, clamp, tail) \
   "sub sp, sp, #32\n\t" \
   "ldr %[u], [%[a], #0]\n\t" \
   "ldr %[v], [%[a], #4]\n\t" \
@@ -1160,16 +1183,14 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
                                               "smmlar %[a], %[a], %[u], %[a]\n\t" \
                                               "smmlar %[b], %[b], %[u], %[b]\n\t" \
                                               "smmlar %[c], %[c], %[u], %[c]\n\t" \
-                                              "smmlar %[d], %[d], %[u], %[d]\n\t" TF_DWK_QUAD_RQ("a") TF_DWK_QUAD_RQ("b") \
-                                                  TF_DWK_QUAD_RQ("c") TF_DWK_QUAD_RQ("d") clamp "ldr %[u], [sp, #28]\n\t" \
-                                                                                                "strb %[a], [%[u]]\n\t" \
-                                                                                                "strb %[b], [%[u], #%c[c1]]\n\t" \
-                                                                                                "strb %[c], [%[u], #%c[c2]]\n\t" \
-                                                                                                "strb %[d], [%[u], #%c[c3]]\n\t" \
-                                                                                                "add %[u], %[u], #%c[c4]\n\t" \
-                                                                                                "str %[u], [sp, #28]\n\t" \
-                                                                                                "add %[x], %[x], #8\n\t" tail \
-                                                                                                "add sp, sp, #32\n\t"
+                                              "smmlar %[d], %[d], %[u], %[d]\n\t" rq clamp "ldr %[u], [sp, #28]\n\t" \
+                                              "strb %[a], [%[u]]\n\t" \
+                                              "strb %[b], [%[u], #%c[c1]]\n\t" \
+                                              "strb %[c], [%[u], #%c[c2]]\n\t" \
+                                              "strb %[d], [%[u], #%c[c3]]\n\t" \
+                                              "add %[u], %[u], #%c[c4]\n\t" \
+                                              "str %[u], [sp, #28]\n\t" \
+                                              "add %[x], %[x], #8\n\t" tail "add sp, sp, #32\n\t"
 /* a row (the ring): on to the row's end, k[4] */
 #define TF_DWK_QUAD_ROW_END \
   "ldr %[u], [sp, #16]\n\t" \
@@ -1199,12 +1220,16 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
     int32_t acc_b, acc_c, acc_d; \
     uint32_t u, v; \
     const int32_t *kp = k; \
-    if (full == 1) \
-      __asm__ volatile(TF_DWK_QUAD_LOOP("", tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    if (round && full == 1) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_RQK4, "", tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else if (round) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_RQK4, TF_DWK_QUAD_HI, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+    else if (full == 1) \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_RQ4, "", tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
     else if (full == TF_DWK_CEILING_ONLY) \
-      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_RQ4, TF_DWK_QUAD_HI, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
     else \
-      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_HI TF_DWK_QUAD_LO, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
+      __asm__ volatile(TF_DWK_QUAD_LOOP(TF_DWK_QUAD_RQ4, TF_DWK_QUAD_HI TF_DWK_QUAD_LO, tail) TF_DWK_QUAD_OPERANDS(o0, o1, o2)); \
     (void)kp; \
     (void)acc_b; \
     (void)acc_c; \
@@ -1216,12 +1241,16 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   do { \
     int32_t acc_a, acc_b; \
     uint32_t u, v; \
-    if (full == 1) \
-      __asm__ volatile(TF_DWK_PLANE_LOOP("") TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    if (round && full == 1) \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_RQK, "") TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    else if (round) \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_RQK, TF_DWK_PLANE_HI) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+    else if (full == 1) \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_RQ, "") TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
     else if (full == TF_DWK_CEILING_ONLY) \
-      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_HI) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_RQ, TF_DWK_PLANE_HI) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
     else \
-      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
+      __asm__ volatile(TF_DWK_PLANE_LOOP(TF_DWK_PLANE_RQ, TF_DWK_PLANE_HI TF_DWK_PLANE_LO) TF_DWK_PLANE_OPERANDS(o0, o1, o2)); \
     (void)acc_a; \
     (void)acc_b; \
     (void)u; \
@@ -1245,7 +1274,10 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
 static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t *in, int batches, const tf_dwk_geom_t *g,
                                                                     const uint32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                     void *scratch, const int fast, const int full, const int kc,
-                                                                    const int wh) {
+                                                                    const int wh, const int round) {
+  /* k[3] of the asm loops: the floor, or under `round` (no floor clamp then) the zero point */
+  const int32_t floor_or_zp = round ? rq->out_zp : rq->act_min;
+  (void)floor_or_zp;
   const int c = kc;
   const int cs = 3 * wh;
   uint32_t *const plane = (uint32_t *)scratch;
@@ -1270,7 +1302,7 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           /* the ring's rows at constant offsets from the channel's plane: one block per rotation */
           const uint32_t *x = pc + (o0 < o1 ? (o0 < o2 ? o0 : o2) : (o1 < o2 ? o1 : o2));
           /* the record, the bounds and the row's end, read from the frame */
-          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st, 0, (int32_t)(intptr_t)o};
+          const int32_t k[8] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(x + pairs), st, 0, (int32_t)(intptr_t)o};
           const int rot = oy % 3;
           if (!(g->out_w & 3)) {
             /* four pixels a step */
@@ -1304,8 +1336,8 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
             bb = tf_smlatb(r2[0], w20, bb);
             a = tf_smlabb(r2[1], w21, a);
             bb = tf_dwk_smladx(r2[1], w21, bb);
-            o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
-            o[c] = tf_dsp_rq(bb, m, p, rq, fast, full == 1);
+            o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+            o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
           }
         }
         if (g->out_w & 1) {
@@ -1316,7 +1348,7 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           a = tf_smlabb(r1[1], w11, a);
           a = tf_smlad(r2[0], w20, a);
           a = tf_smlabb(r2[1], w21, a);
-          o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+          o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
         }
       }
     }
@@ -1362,7 +1394,9 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *p
 static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_t *in, int batches, const tf_dwk_geom_t *g,
                                                                      const uint32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
                                                                      void *scratch, const int fast, const int full, const int kc,
-                                                                     const int wh, const int rows) {
+                                                                     const int wh, const int rows, const int round) {
+  const int32_t floor_or_zp = round ? rq->out_zp : rq->act_min;
+  (void)floor_or_zp;
   const int c = kc;
   const int cs = rows * wh;
   uint32_t *const plane = (uint32_t *)scratch;
@@ -1386,7 +1420,7 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
           const uint32_t *x = pc;
           int32_t e = (int32_t)(intptr_t)(pc + pairs);
           int8_t *o = orow;
-          const int32_t k[8] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(pc + g->out_h * wh), st, e, (int32_t)(intptr_t)o};
+          const int32_t k[8] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(pc + g->out_h * wh), st, e, (int32_t)(intptr_t)o};
           if (!(ow & 3))
             TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_IMAGE_END);
           else
@@ -1400,7 +1434,7 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
 #ifdef TF_DWK_ROW3K
           if (fast == 1 && pairs > 0) {
             const uint32_t *x = pc;
-            const int32_t k[6] = {m, p, rq->act_max, rq->act_min, (int32_t)(intptr_t)(x + pairs), st};
+            const int32_t k[6] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(x + pairs), st};
             TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
             r0 += pairs;
             r1 += pairs;
@@ -1420,8 +1454,8 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
               bb = tf_smlatb(r2[0], w20, bb);
               a = tf_smlabb(r2[1], w21, a);
               bb = tf_dwk_smladx(r2[1], w21, bb);
-              o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
-              o[c] = tf_dsp_rq(bb, m, p, rq, fast, full == 1);
+              o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+              o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
             }
           }
           if (ow & 1) {
@@ -1431,7 +1465,7 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
             a = tf_smlabb(r1[1], w11, a);
             a = tf_smlad(r2[0], w20, a);
             a = tf_smlabb(r2[1], w21, a);
-            o[0] = tf_dsp_rq(a, m, p, rq, fast, full == 1);
+            o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
           }
         }
       }

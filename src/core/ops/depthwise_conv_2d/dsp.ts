@@ -472,8 +472,8 @@ function laneScaling(
 }
 
 /**
- * The mask kernel's records for its three-instruction requantization (depthwise_conv_2d_dsp.h
- * TF_DWK_RQK2_ASM: SMMLAR by m, SMMLAR by K = 2^(32 - e) with the zero point, SSAT), or undefined
+ * The mask and plane kernels' records for their three-instruction requantization (depthwise_conv_2d_dsp.h
+ * TF_DWK_RQK2_ASM, TF_DWK_PLANE_RQK, TF_DWK_QUAD_RQK: SMMLAR by m, SMMLAR by K = 2^(32 - e) with the zero point, SSAT), or undefined
  * where it is not exact: FAST only, every channel's right shift e at least 2 (K an int32), and the
  * activation floor at or above the output zero point, so that rounding half up instead of TFLite
  * Micro's half away from zero, which differs only for h < 0 where both give at most the zero point,
@@ -545,7 +545,8 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
-  const roundedRecords = mask ? roundsHalfUp(records, fast, p) : undefined;
+  // the plane kernels' loops hold the zero point where a floor clamp would read the floor: not with both clamps
+  const roundedRecords = mask || (plane && (mode.full === 1 || ceilingOnly)) ? roundsHalfUp(records, fast, p) : undefined;
   const kmode = {
     ...(ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode),
     ...(roundedRecords ? { mode: `${ceilingOnly ? `${mode.mode}h` : mode.mode}k` } : {}),
@@ -594,7 +595,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
     : multm
       ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
       : plane
-        ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', records) }
+        ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', roundedRecords ?? records) }
         : mask
           ? {
               weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh)),

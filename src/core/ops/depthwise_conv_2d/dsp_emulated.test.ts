@@ -196,7 +196,7 @@ const MODELS: Model[] = [
     // borders at most a row and a column each side: every pixel in place, tf_dwk_mask_k<c>_<h>x<w>_s<strides>_p<pads>_<mode>;
     // rows of 8 to 19 pixels: four channels' int16 planes at a time, tf_dwk_plane_k<c>_<words>_g<rows>_<mode>
     kinds: [
-      /tf_dwk_plane_k8_7_g15_fch\(/,
+      /tf_dwk_plane_k8_7_g15_fchk\(/,
       /tf_dwk_mask_k64_12x6_s11_p11_/,
       /tf_dwk_mask_k64_6x6_s22_p00_/,
       /tf_dwk_mask_k128_3x3_s11_p11_/,
@@ -300,6 +300,44 @@ const MODELS: Model[] = [
     kinds: [/tf_dwk_mask_k128_6x6_s11_p11_fchk\(/, /tf_dwk_mask_\w+_fck\(/, /tf_dwk_mask_\w+_fsk\(/, /tf_dwk_mask_k256_3x3_s11_p11_f[sc]\(/],
   },
   {
+    note: 'int16-plane kernels on records of K = 2^(32 - shift) (floor at the output zero point -128, every shift 2 or more): rows of 20 and more (four pixels a step and pairs, odd widths) and of 8 to 19 (four channels at a time), RELU6 and NONE, batches; beside them RELU and RELU6 clamped at both ends (five instructions)',
+    graph: depthwiseModel(
+      'dsp_dw_plane_round',
+      [
+        { name: 'a', shape: [1, 6, 24, 8], zeroPoint: -128 },
+        { name: 'b', shape: [2, 5, 21, 12], zeroPoint: 30 },
+        { name: 'c', shape: [1, 12, 12, 16], zeroPoint: -60 },
+        { name: 'd', shape: [1, 9, 10, 8], zeroPoint: 7 },
+        { name: 'e', shape: [1, 11, 13, 4], zeroPoint: -3 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // four a step, ceiling only
+        { from: 'a', padding: 'SAME', zpMin: true, perChannel: true }, // saturating
+        { from: 'a', padding: 'SAME', activation: 'RELU', perChannel: true }, // both clamps: not K
+        { from: 'b', padding: 'SAME', activation: 'RELU6', zpMin: true }, // pairs and a last pixel, per tensor, two batches
+        { from: 'c', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // four channels' planes, four a step
+        { from: 'd', padding: 'SAME', zpMin: true, perChannel: true }, // four channels' planes, pairs
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // odd rows
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true }, // both clamps: not K
+        { from: 'a', padding: 'SAME', activation: 'RELU6', unit: true, zpMin: true }, // shift 0: no K (saturating)
+        { from: 'c', padding: 'SAME', activation: 'RELU6', unit: true, zpMin: true },
+      ],
+      74,
+    ),
+    kinds: [
+      /tf_dwk_plane_k8_13_fchk\(/,
+      /tf_dwk_plane_k8_13_fsk\(/,
+      /tf_dwk_plane_k8_13_fc\(/,
+      /tf_dwk_plane_k12_12_fchk\(/,
+      /tf_dwk_plane_k16_7_g14_fchk\(/,
+      /tf_dwk_plane_k8_6_g11_fsk\(/,
+      /tf_dwk_plane_k4_8_g13_fchk\(/,
+      /tf_dwk_plane_k4_8_g13_fc\(/,
+      /tf_dwk_plane_k8_13_fs\(/,
+      /tf_dwk_plane_k16_7_g14_fs\(/,
+    ],
+  },
+  {
     note: 'rows of 20 pixels and more at stride 1 (int16 planes, two taps per SMLAD): odd and even widths, SAME and VALID, batches, multipliers above 1, over a dead input, every requantization mode',
     graph: depthwiseModel(
       'dsp_dw_plane',
@@ -335,7 +373,7 @@ const MODELS: Model[] = [
       ],
       61,
     ),
-    kinds: [/tf_dwk_plane_k4_11_fch\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
+    kinds: [/tf_dwk_plane_k4_11_fchk\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
   },
   {
     note: "rows of 8 to 19 pixels at stride 1 (four channels' int16 planes at a time): odd and even widths, SAME and VALID, batches, one row, multipliers above 1, chained, every requantization mode",
@@ -376,7 +414,7 @@ const MODELS: Model[] = [
     ),
     overlap: false,
     kinds: [
-      /tf_dwk_plane_k4_5_g10_fch\(/,
+      /tf_dwk_plane_k4_5_g10_fchk\(/,
       /tf_dwk_plane_k8_6_g7_fs\(/,
       /tf_dwk_plane_k12_6_g6_fc\(/,
       /tf_dwk_plane_k16_8_g5_x\w*\(/,
