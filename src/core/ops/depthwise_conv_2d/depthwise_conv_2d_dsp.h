@@ -9,7 +9,10 @@
  * int8 in flash, re-laid at compile time in the order the loops read them (same byte count); the
  * multiplier-1 kernel extends them to 16 bits in its scratch for the time of the call. The
  * int16-plane kernel (3x3, stride 1, rows of 20 pixels and more) widens the image's rows instead,
- * its padding written out as the zero point, and reads int16 weight pairs from flash. */
+ * its padding written out as the zero point, and reads int16 weight pairs from flash. Where a
+ * layer's activation floor is at or above its output zero point and every shift is 2 or more, the
+ * mask and plane kernels' records hold K = 2^(32 - shift) in place of P and requantize in three
+ * instructions (dsp.ts roundsHalfUp; M4 VWW: -4.8 % estimated cycles over the depthwise layers). */
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_H
 #define TF_DEPTHWISE_CONV_2D_DSP_H
 #include <stdint.h>
@@ -956,6 +959,25 @@ static inline __attribute__((always_inline)) int8_t tf_dwk_rq1(int32_t acc, int3
   return (int8_t)(v > rq->act_max ? rq->act_max : v < rq->act_min ? rq->act_min : v);
 }
 
+/* Two pixels' words of four channels a, b as four channels' plane words d[0], d[cs], d[2 cs], d[3 cs]:
+ * each channel's (a, b) pair of int16 (PKHBT/PKHTB, SXTB16) */
+static inline __attribute__((always_inline)) void tf_dwk_widen4(uint32_t *d, int cs, uint32_t a, uint32_t b) {
+  const uint32_t lo = tf_pack_lo(a, b), hi = tf_pack_hi(a, b);
+  d[0] = tf_sxtb16(lo);
+  d[cs] = tf_sxtb16_ror8(lo);
+  d[2 * cs] = tf_sxtb16(hi);
+  d[3 * cs] = tf_sxtb16_ror8(hi);
+}
+/* The plane words j in [jlo, jhi) whose two image columns 2j - pad_left and 2j + 1 - pad_left both
+ * lie in the image: widened without the column checks, which cost as much as the widening itself
+ * (M4 VWW 48x48x8: -5 % est. cycles, 24x24x32: -3 %) */
+static inline __attribute__((always_inline)) int tf_dwk_plane_jlo(const tf_dwk_geom_t *g) { return (g->pad_left + 1) / 2; }
+static inline __attribute__((always_inline)) int tf_dwk_plane_jhi(const tf_dwk_geom_t *g, int wh) {
+  const int last = g->in_w - 2 + g->pad_left;
+  const int j = last >= 0 ? last / 2 + 1 : 0;
+  return j < wh ? j : wh;
+}
+
 /* Row `r` of the padded image (image row r - pad_top; the zero point outside it) widened into ring
  * slot `slot` of every channel's plane: columns 2j and 2j + 1 (image columns 2j - pad_left and
  * 2j + 1 - pad_left, the zero point outside) as the int16 halves of word plane[c * 3 * wh + slot *
@@ -973,18 +995,18 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
     return;
   }
   const int8_t *const row = image + iy * g->in_w * c;
+  const int jlo = tf_dwk_plane_jlo(g), jhi = tf_dwk_plane_jhi(g, wh);
   for (int j = 0; j < wh; ++j) {
     const int ia = 2 * j - g->pad_left, ib = ia + 1;
-    const int a_in = ia >= 0 && ia < g->in_w, b_in = ib >= 0 && ib < g->in_w;
     uint32_t *d = base + j;
-    for (int ch = 0; ch < c; ch += 4, d += 4 * cs) {
-      const uint32_t a = a_in ? TF_LOAD32(row + ia * c + ch) : z4, b = b_in ? TF_LOAD32(row + ib * c + ch) : z4;
-      const uint32_t lo = tf_pack_lo(a, b), hi = tf_pack_hi(a, b);
-      d[0] = tf_sxtb16(lo);
-      d[cs] = tf_sxtb16_ror8(lo);
-      d[2 * cs] = tf_sxtb16(hi);
-      d[3 * cs] = tf_sxtb16_ror8(hi);
+    if (j >= jlo && j < jhi) {
+      /* both pixels in the image: no checks (most of a row) */
+      for (int ch = 0; ch < c; ch += 4, d += 4 * cs) tf_dwk_widen4(d, cs, TF_LOAD32(row + ia * c + ch), TF_LOAD32(row + ib * c + ch));
+      continue;
     }
+    const int a_in = ia >= 0 && ia < g->in_w, b_in = ib >= 0 && ib < g->in_w;
+    for (int ch = 0; ch < c; ch += 4, d += 4 * cs)
+      tf_dwk_widen4(d, cs, a_in ? TF_LOAD32(row + ia * c + ch) : z4, b_in ? TF_LOAD32(row + ib * c + ch) : z4);
   }
 }
 
@@ -1371,15 +1393,14 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *p
       continue;
     }
     const int8_t *const row = image + iy * g->in_w * c + ch0;
+    const int jlo = tf_dwk_plane_jlo(g), jhi = tf_dwk_plane_jhi(g, wh);
     for (int j = 0; j < wh; ++j, ++d) {
       const int ia = 2 * j - g->pad_left, ib = ia + 1;
-      const uint32_t a = ia >= 0 && ia < g->in_w ? TF_LOAD32(row + ia * c) : z4;
-      const uint32_t b = ib >= 0 && ib < g->in_w ? TF_LOAD32(row + ib * c) : z4;
-      const uint32_t lo = tf_pack_lo(a, b), hi = tf_pack_hi(a, b);
-      d[0] = tf_sxtb16(lo);
-      d[cs] = tf_sxtb16_ror8(lo);
-      d[2 * cs] = tf_sxtb16(hi);
-      d[3 * cs] = tf_sxtb16_ror8(hi);
+      if (j >= jlo && j < jhi)
+        tf_dwk_widen4(d, cs, TF_LOAD32(row + ia * c), TF_LOAD32(row + ib * c));
+      else
+        tf_dwk_widen4(d, cs, ia >= 0 && ia < g->in_w ? TF_LOAD32(row + ia * c) : z4,
+                      ib >= 0 && ib < g->in_w ? TF_LOAD32(row + ib * c) : z4);
     }
   }
 }

@@ -478,7 +478,7 @@ function laneScaling(
  * activation floor at or above the output zero point, so that rounding half up instead of TFLite
  * Micro's half away from zero, which differs only for h < 0 where both give at most the zero point,
  * gives the same output after the floor (conv_2d/dsp.ts floorAtZeroPoint, roundRecords). M4 VWW
- * 6x6x128: five instructions an output less two a lane's shared record read.
+ * 6x6x128 3.90 -> 3.73 est. cycles/MAC, 24x24x32 3.09 -> 2.92.
  */
 export function roundsHalfUp(records: Int32Array, fast: number, p: DepthwiseConv2DParams): Int32Array | undefined {
   if (fast !== RQ_FAST || !floorAtZeroPoint(fast, p.actMin, p.outputZeroPoint)) return undefined;

@@ -22,7 +22,8 @@
  * Two and three input channels (multipliers 1..5): the one-channel row kernel on runs of k_w x in_c
  * bytes, dilated columns and border runs gathered; three under an undilated 3x3 window: the
  * any-multiplier loop with pixels read in place (lane 3 at weight 0).
- * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
+ * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp; SMMLAR on
+ * records of K = 2^(32 - shift) in the mask and plane kernels where the floor allows it), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
 import { expect } from 'chai';
