@@ -22,7 +22,8 @@
  * Two and three input channels (multipliers 1..5): the one-channel row kernel on runs of k_w x in_c
  * bytes, dilated columns and border runs gathered; three under an undilated 3x3 window: the
  * any-multiplier loop with pixels read in place (lane 3 at weight 0).
- * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp), per-channel
+ * All: every requantization mode (SMMULR and exact 64-bit, with and without a clamp; SMMLAR on
+ * records of K = 2^(32 - shift) in the mask and plane kernels where the floor allows it), per-channel
  * and per-tensor scales, multipliers above 1, input zero points from -128 to 100.
  */
 import { expect } from 'chai';
@@ -196,7 +197,7 @@ const MODELS: Model[] = [
     // borders at most a row and a column each side: every pixel in place, tf_dwk_mask_k<c>_<h>x<w>_s<strides>_p<pads>_<mode>;
     // rows of 8 to 19 pixels: four channels' int16 planes at a time, tf_dwk_plane_k<c>_<words>_g<rows>_<mode>
     kinds: [
-      /tf_dwk_plane_k8_7_g15_fch\(/,
+      /tf_dwk_plane_k8_7_g15_fchk\(/,
       /tf_dwk_mask_k64_12x6_s11_p11_/,
       /tf_dwk_mask_k64_6x6_s22_p00_/,
       /tf_dwk_mask_k128_3x3_s11_p11_/,
@@ -262,7 +263,7 @@ const MODELS: Model[] = [
       71,
     ),
     kinds: [
-      /tf_dwk_mask_k64_25x5_s11_p11_fch\(/,
+      /tf_dwk_mask_k64_25x5_s11_p11_fchk\(/,
       /tf_dwk_mask_k32_6x6_s22_p00_/,
       /tf_dwk_mask_k16_3x3_s11_p11_x/,
       /tf_dwk_mask_k12_1x1_s11_p11_/,
@@ -270,6 +271,71 @@ const MODELS: Model[] = [
       /tf_dwk_mask_k4_7x27_s12_p11_/,
       /tf_dwk_mask_k8_7x7_s22_p11_/,
       /tf_dwk_mask_k24_6x6_s11_p11_/,
+    ],
+  },
+  {
+    note: 'mask kernels on records of K = 2^(32 - shift) (floor at or above the output zero point, every shift 2 or more): RELU, RELU6, NONE under zero point -128, strides 1 and 2, channels 4..256, odd last pixels, batches; beside them the five-instruction form where the floor lies below the zero point',
+    graph: depthwiseModel(
+      'dsp_dw_mask_round',
+      [
+        { name: 'a', shape: [1, 6, 6, 128], zeroPoint: -128 },
+        { name: 'b', shape: [1, 3, 3, 256], zeroPoint: 11 },
+        { name: 'c', shape: [2, 5, 7, 8], zeroPoint: -40 },
+        { name: 'd', shape: [1, 12, 12, 32], zeroPoint: 64 },
+        { name: 'e', shape: [1, 7, 27, 4], zeroPoint: -5 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // ceiling only
+        { from: 'a', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true }, // clamped, zero point in -20..20
+        { from: 'a', padding: 'SAME', zpMin: true, perChannel: true }, // NONE under -128: saturating
+        { from: 'b', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'b', padding: 'SAME', perChannel: true }, // floor below the zero point: not K
+        { from: 'c', padding: 'SAME', activation: 'RELU' }, // per tensor, odd rows, two batches
+        { from: 'c', padding: 'SAME', stride: [2, 2], activation: 'RELU6', zpMin: true },
+        { from: 'd', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true },
+        { from: 'e', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true, zpMin: true }, // an odd last pixel
+        { from: 'e', padding: 'SAME', stride: [1, 2], activation: 'RELU', perChannel: true },
+      ],
+      73,
+    ),
+    kinds: [/tf_dwk_mask_k128_6x6_s11_p11_fchk\(/, /tf_dwk_mask_\w+_fck\(/, /tf_dwk_mask_\w+_fsk\(/, /tf_dwk_mask_k256_3x3_s11_p11_f[sc]\(/],
+  },
+  {
+    note: 'int16-plane kernels on records of K = 2^(32 - shift) (floor at the output zero point -128, every shift 2 or more): rows of 20 and more (four pixels a step and pairs, odd widths) and of 8 to 19 (four channels at a time), RELU6 and NONE, batches; beside them RELU and RELU6 clamped at both ends (five instructions)',
+    graph: depthwiseModel(
+      'dsp_dw_plane_round',
+      [
+        { name: 'a', shape: [1, 6, 24, 8], zeroPoint: -128 },
+        { name: 'b', shape: [2, 5, 21, 12], zeroPoint: 30 },
+        { name: 'c', shape: [1, 12, 12, 16], zeroPoint: -60 },
+        { name: 'd', shape: [1, 9, 10, 8], zeroPoint: 7 },
+        { name: 'e', shape: [1, 11, 13, 4], zeroPoint: -3 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // four a step, ceiling only
+        { from: 'a', padding: 'SAME', zpMin: true, perChannel: true }, // saturating
+        { from: 'a', padding: 'SAME', activation: 'RELU', perChannel: true }, // both clamps: not K
+        { from: 'b', padding: 'SAME', activation: 'RELU6', zpMin: true }, // pairs and a last pixel, per tensor, two batches
+        { from: 'c', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // four channels' planes, four a step
+        { from: 'd', padding: 'SAME', zpMin: true, perChannel: true }, // four channels' planes, pairs
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true }, // odd rows
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true }, // both clamps: not K
+        { from: 'a', padding: 'SAME', activation: 'RELU6', unit: true, zpMin: true }, // shift 0: no K (saturating)
+        { from: 'c', padding: 'SAME', activation: 'RELU6', unit: true, zpMin: true },
+      ],
+      74,
+    ),
+    kinds: [
+      /tf_dwk_plane_k8_13_fchk\(/,
+      /tf_dwk_plane_k8_13_fsk\(/,
+      /tf_dwk_plane_k8_13_fc\(/,
+      /tf_dwk_plane_k12_12_fchk\(/,
+      /tf_dwk_plane_k16_7_g14_fchk\(/,
+      /tf_dwk_plane_k8_6_g11_fsk\(/,
+      /tf_dwk_plane_k4_8_g13_fchk\(/,
+      /tf_dwk_plane_k4_8_g13_fc\(/,
+      /tf_dwk_plane_k8_13_fs\(/,
+      /tf_dwk_plane_k16_7_g14_fs\(/,
     ],
   },
   {
@@ -308,7 +374,7 @@ const MODELS: Model[] = [
       ],
       61,
     ),
-    kinds: [/tf_dwk_plane_k4_11_fch\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
+    kinds: [/tf_dwk_plane_k4_11_fchk\(/, /tf_dwk_plane_k8_12_fs\(/, /tf_dwk_plane_k12_12_fc\(/, /tf_dwk_plane_k16_14_x\w*\(/, /tf_dwk_plane_k4_16_/],
   },
   {
     note: "rows of 8 to 19 pixels at stride 1 (four channels' int16 planes at a time): odd and even widths, SAME and VALID, batches, one row, multipliers above 1, chained, every requantization mode",
@@ -349,7 +415,7 @@ const MODELS: Model[] = [
     ),
     overlap: false,
     kinds: [
-      /tf_dwk_plane_k4_5_g10_fch\(/,
+      /tf_dwk_plane_k4_5_g10_fchk\(/,
       /tf_dwk_plane_k8_6_g7_fs\(/,
       /tf_dwk_plane_k12_6_g6_fc\(/,
       /tf_dwk_plane_k16_8_g5_x\w*\(/,
@@ -542,7 +608,8 @@ describe('DEPTHWISE_CONV_2D DSP mask kernels built at -O0 (their C forms) on the
     it(`${graph.name} on ${board}: every layer bit-exact`, async () => {
       const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
       const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
-      expect(text).to.match(/tf_dwk_mask_k8_5x5_s11_p11_fch\(/);
+      // RELU6 under zero point -128: the records of K and their C form
+      expect(text).to.match(/tf_dwk_mask_k8_5x5_s11_p11_fchk\(/);
       expect(text).to.match(/tf_dwk_mask_k4_6x6_s22_p00_x/);
       const path = join(dir, `${graph.name}-${target}.tflite`);
       saveTflite(path, graph);
