@@ -775,9 +775,14 @@ export function quadRunAsm(
     'add r6, r11, r6, asr #8',
     'sub r7, r7, r5',
     'add r7, r11, r7, asr #8',
-    'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_pointwise_quad_body)
-    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
+    // m r, P r, m s, P s; the rounding form's zero point (FAST), from the frame's zp4 word
+    // (conv_2d_dsp.h tf_dsp_pointwise_quad_body): on the M4 (pipelined) the zero point first and the
+    // records in a run of LDR behind it, each pipelined (6 cycles, not the LDM's 5 and an LDR's 2)
+    ...(round && fast !== 2
+      ? pipelined && !dual
+        ? ['ldr r12, [sp, #28]', 'ldr r9, [lr, #4]', 'ldr r10, [lr, #8]', 'ldr r11, [lr, #12]', 'ldr r8, [lr], #16']
+        : ['ldm lr!, {r8, r9, r10, r11}', 'ldr r12, [sp, #28]']
+      : ['ldm lr!, {r8, r9, r10, r11}']),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
     ...rq('r2', 'r10', 'r11'),
