@@ -648,7 +648,7 @@ export function quadRunAsm(
   secondHalfEntry = false,
 ): string {
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
-  if (secondHalfEntry && !sentinel) throw new Error('quadRunAsm: the fixed entry is the 1x1 layers\' (sentinel) form');
+  if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
   // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
