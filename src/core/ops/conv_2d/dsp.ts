@@ -755,15 +755,18 @@ export function quadRunAsm(
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
-    'mov lr, r1',
+    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
+    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
+    // two bytes back, so that the loop keeps its place
+    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
     ...(sentinel ? ['mov r12, r4'] : []), // cols
     '1:',
     ...firstLoads,
     ...firstHalf,
     // the entry address from the frame; secondHalfEntry: a B to the second half (2 cycles a block
-    // less on the M4), then a NOP.W never run, so that the loop keeps its place against the flash
+    // less on the M4), then a NOP never run, so that the loop keeps its place against the flash
     // accelerator's 64-bit words (without it VWW's deep 1x1 layers ran 4 cycles a block slower)
-    ...(secondHalfEntry ? ['b 12f', 'nop.w'] : [`ldr ${jump}, [sp]`, `mov pc, ${jump}`]),
+    ...(secondHalfEntry ? ['b 12f', 'nop'] : [`ldr ${jump}, [sp]`, `mov pc, ${jump}`]),
     '10:',
     ...(dual
       ? [...dualHalf, '12:', ...Array.from({ length: halves - 1 }, () => dualHalf).flat()]

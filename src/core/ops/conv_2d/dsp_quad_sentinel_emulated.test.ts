@@ -130,6 +130,9 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(fixed).to.include('"b 12f');
     expect(fixed).to.include('entered at the second half');
     expect(fixed).to.not.include('mov pc');
+    // the block's first instruction on a word (MOV.W before it), the loop in the computed form's place (a 16-bit NOP past the B)
+    expect(fixed).to.include('"mov.w lr, r1');
+    expect(fixed).to.match(/"b 12f\\n\\t"\n\s*"nop\\n/);
     expect(pipelined).to.include('mov pc, r10');
     expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, false, false, false, true)).to.throw(/sentinel/);
     const m4 = loadTarget('cortex-m4').isa;
