@@ -575,6 +575,19 @@ export function pointwiseQuadTurn(isa: KernelIsa | undefined, prefer?: Prefer): 
   return prefer !== 'size' && isa?.core === 'cortex-m33' ? 16 : quadTurnSteps(isa, prefer);
 }
 
+/**
+ * Whether a 1x1 layer's quad routine enters its loop with a B to the turn's second half instead of
+ * the computed jump (quadRunAsm `secondHalfEntry`): the block's first half step runs before the
+ * loop, so the loop runs k4 / 2 - 1 halves, and the first turn skips exactly one half wherever k4 is
+ * a multiple of 4 turn steps (16 on the Cortex-M4: every 1x1 layer of VWW and KWS). The Cortex-M4
+ * only, not under `--prefer size`: a model whose layers need both entries carries both routines,
+ * and the other cores' longer turns (eight, sixteen steps) would split their narrow layers (k4 16,
+ * 32) from the deep ones.
+ */
+export function quadSecondHalfEntry(k4: number, isa: KernelIsa | undefined, prefer?: Prefer): boolean {
+  return prefer !== 'size' && isa?.core === 'cortex-m4' && k4 % (4 * pointwiseQuadTurn(isa, prefer)) === 0;
+}
+
 /** A step of quadRunAsm's loop in code bytes: two halves of two LDM.W (LDM step), or of four LDR.W (pipelined), 8 SMLAD and 2 SXTB16. */
 const QUAD_STEP_BYTES = 96;
 const QUAD_PIPELINED_STEP_BYTES = 112;
@@ -612,7 +625,8 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * with LDR at the ends of a turn or a block. A block's first half step runs before the loop, its
  * words loaded in one run with the starts and each accumulator's first SMLAD adding to its start (no
  * copies of the starts: 6 cycles a block on the M4); the loop runs the other halves, `turn` steps a
- * turn (quadTurnSteps), entered part-way at a half step, the entry computed here from cols and stop.
+ * turn (quadTurnSteps), entered part-way at a half step, the entry computed here from cols and stop
+ * (`secondHalfEntry`: a B to the second half, the entry of every k4 a multiple of 4 turn steps).
  * Past the requantization the block's frame words (out_a, out_b - out_a, their end, the clamp's
  * bounds) come in one run of LDR, which the M4 pipelines, and pixel B's word is stored at out_a
  * plus that distance, so that only out_a goes back to the frame.
@@ -631,8 +645,10 @@ export function quadRunAsm(
   sentinel = false,
   floor = false,
   round = false,
+  secondHalfEntry = false,
 ): string {
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
+  if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
   // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
@@ -739,13 +755,18 @@ export function quadRunAsm(
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
-    'mov lr, r1',
+    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
+    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
+    // two bytes back, so that the loop keeps its place
+    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
     ...(sentinel ? ['mov r12, r4'] : []), // cols
     '1:',
     ...firstLoads,
     ...firstHalf,
-    `ldr ${jump}, [sp]`, // the entry address
-    `mov pc, ${jump}`,
+    // the entry address from the frame; secondHalfEntry: a B to the second half (2 cycles a block
+    // less on the M4), then a NOP never run, so that the loop keeps its place against the flash
+    // accelerator's 64-bit words (without it VWW's deep 1x1 layers ran 4 cycles a block slower)
+    ...(secondHalfEntry ? ['b 12f', 'nop'] : [`ldr ${jump}, [sp]`, `mov pc, ${jump}`]),
     '10:',
     ...(dual
       ? [...dualHalf, '12:', ...Array.from({ length: halves - 1 }, () => dualHalf).flat()]
@@ -775,9 +796,14 @@ export function quadRunAsm(
     'add r6, r11, r6, asr #8',
     'sub r7, r7, r5',
     'add r7, r11, r7, asr #8',
-    'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_pointwise_quad_body)
-    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
+    // m r, P r, m s, P s; the rounding form's zero point (FAST), from the frame's zp4 word
+    // (conv_2d_dsp.h tf_dsp_pointwise_quad_body): on the M4 (pipelined) the zero point first and the
+    // records in a run of LDR behind it, each pipelined (6 cycles, not the LDM's 5 and an LDR's 2)
+    ...(round && fast !== 2
+      ? pipelined && !dual
+        ? ['ldr r12, [sp, #28]', 'ldr r9, [lr, #4]', 'ldr r10, [lr, #8]', 'ldr r11, [lr, #12]', 'ldr r8, [lr], #16']
+        : ['ldm lr!, {r8, r9, r10, r11}', 'ldr r12, [sp, #28]']
+      : ['ldm lr!, {r8, r9, r10, r11}']),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
     ...rq('r2', 'r10', 'r11'),
@@ -812,7 +838,7 @@ export function quadRunAsm(
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn${secondHalfEntry ? ', entered at the second half' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1469,7 +1495,8 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pairsTag = quad ? '_quad' : run ? '_run' : pairs ? '_pairs' : '';
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
-  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : floor ? 'z' : ''}` : mode.mode;
+  const secondHalf = quad && quadSecondHalfEntry(k4, ctx.isa, ctx.prefer);
+  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : floor ? 'z' : ''}${secondHalf ? 'j' : ''}` : mode.mode;
   const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
   const pixels = p.batches * p.outH * p.outW;
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
@@ -1491,6 +1518,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
           true,
           floor,
           rounded !== undefined,
+          secondHalf,
         ),
       }),
     );

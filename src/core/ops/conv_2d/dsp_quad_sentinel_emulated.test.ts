@@ -6,7 +6,8 @@
  * depths of whole quads and not (the pair run beside it), pixel counts 1, 2, 3 and odd (the last
  * pixel alone, its twin outputs past the sentinel), padded heads (their quads past the sentinel and
  * the twin), per-channel and per-tensor scales, saturated and clamped, FAST and WIDE; the host C
- * twin, then the real instructions on the emulated Cortex-M4 (pipelined loads), Cortex-M7 (loads
+ * twin, then the real instructions on the emulated Cortex-M4 (pipelined loads; depths a multiple
+ * of 16 entered by a B to the turn's second half, the others by the computed jump), Cortex-M7 (loads
  * between the MACs) and Cortex-M33 (LDM, sixteen steps a turn), bit-exact with the TypeScript
  * reference. The im2col layers keep their own routine, which reloads the stop.
  */
@@ -18,7 +19,7 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, quadRunAsm } from './dsp.ts';
+import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, quadRunAsm, quadSecondHalfEntry } from './dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
@@ -124,6 +125,22 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     const loop = dual.slice(dual.indexOf('"10:'), dual.indexOf('"13:'));
     expect(loop).to.not.match(/ldr\.w [^\n]*\n\s*"ldr\.w r(8|10|11)/);
     expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, 'dual', 8)).to.throw(/sentinel only/);
+    // the fixed entry: a B to the turn's second half where k4 is a multiple of 4 turn steps, on the M4 alone
+    const fixed = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true, false, false, true);
+    expect(fixed).to.include('"b 12f');
+    expect(fixed).to.include('entered at the second half');
+    expect(fixed).to.not.include('mov pc');
+    // the block's first instruction on a word (MOV.W before it), the loop in the computed form's place (a 16-bit NOP past the B)
+    expect(fixed).to.include('"mov.w lr, r1');
+    expect(fixed).to.match(/"b 12f\\n\\t"\n\s*"nop\\n/);
+    expect(pipelined).to.include('mov pc, r10');
+    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, false, false, false, true)).to.throw(/sentinel/);
+    const m4 = loadTarget('cortex-m4').isa;
+    expect([16, 32, 48, 256].map((k4) => quadSecondHalfEntry(k4, m4))).to.deep.equal([true, true, true, true]);
+    expect([20, 24, 36, 260].map((k4) => quadSecondHalfEntry(k4, m4))).to.deep.equal([false, false, false, false]);
+    expect(quadSecondHalfEntry(64, m4, 'size')).to.equal(false);
+    expect(quadSecondHalfEntry(64, loadTarget('cortex-m7').isa)).to.equal(false);
+    expect(quadSecondHalfEntry(64, loadTarget('cortex-m33').isa)).to.equal(false);
     // a 1x1 layer's scratch: the columns, the two sentinel words, a lone pixel's twin outputs
     const p = { groups: 1, kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, batches: 1 };
     const even = { ...p, inH: 2, inW: 2, inC: 64, outH: 2, outW: 2, outC: 16 } as unknown as Conv2DParams;
@@ -160,6 +177,9 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
         expect(text).to.include(`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`);
         expect(text).to.include(`${pointwiseQuadTurn(loadTarget(target).isa)} steps a turn`);
         expect(text).to.match(/channels padded to 4\)/);
+        // the M4 runs depths of both entries: the B to the second half (multiples of 16) and the computed jump
+        expect(text.includes('entered at the second half')).to.equal(target === 'cortex-m4');
+        expect(text).to.include('mov pc, r1');
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 13 + index });
       });
     });
