@@ -1610,9 +1610,11 @@ static inline __attribute__((always_inline)) void tf_dsp_band_fill(uint32_t *dst
   }
 }
 
-/* The routine's C twin (the host's): tf_dsp_pw_quad_twin with pixel B's words `off` bytes past A's. */
-static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
-                                                                        const tf_rq_t *rq, const int fast, const int full) {
+/* The routine's C twin (the host's): tf_dsp_pw_quad_twin_rq with pixel B's words `off` bytes past A's;
+ * `round_k`: the records hold K in place of P (tf_dsp_rq_round_sat). */
+static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin_rq(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
+                                                                           const tf_rq_t *rq, const int fast, const int full,
+                                                                           const int round_k) {
   int8_t *out_b = s->out_b;
   const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
   const uint32_t *const xb0 = (const uint32_t *)(const void *)((const int8_t *)(const void *)s->cols + off);
@@ -1644,10 +1646,12 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
     int32_t q[8];
     for (int i = 0; i < 8; ++i) q[i] = (int32_t)TF_LOAD32(w + 4 * i);
     w += 32;
-    const int32_t a0 = tf_dsp_rq_sat(pra, q[0], q[1], rq, fast), b0 = tf_dsp_rq_sat(prb, q[0], q[1], rq, fast);
-    const int32_t a1 = tf_dsp_rq_sat(psa, q[2], q[3], rq, fast), b1 = tf_dsp_rq_sat(psb, q[2], q[3], rq, fast);
-    const int32_t a2 = tf_dsp_rq_sat(qra, q[4], q[5], rq, fast), b2 = tf_dsp_rq_sat(qrb, q[4], q[5], rq, fast);
-    const int32_t a3 = tf_dsp_rq_sat(qsa, q[6], q[7], rq, fast), b3 = tf_dsp_rq_sat(qsb, q[6], q[7], rq, fast);
+#define TF_DSP_BAND_RQ(acc, m, p) (round_k ? tf_dsp_rq_round_sat(acc, m, p, rq, fast) : tf_dsp_rq_sat(acc, m, p, rq, fast))
+    const int32_t a0 = TF_DSP_BAND_RQ(pra, q[0], q[1]), b0 = TF_DSP_BAND_RQ(prb, q[0], q[1]);
+    const int32_t a1 = TF_DSP_BAND_RQ(psa, q[2], q[3]), b1 = TF_DSP_BAND_RQ(psb, q[2], q[3]);
+    const int32_t a2 = TF_DSP_BAND_RQ(qra, q[4], q[5]), b2 = TF_DSP_BAND_RQ(qrb, q[4], q[5]);
+    const int32_t a3 = TF_DSP_BAND_RQ(qsa, q[6], q[7]), b3 = TF_DSP_BAND_RQ(qsb, q[6], q[7]);
+#undef TF_DSP_BAND_RQ
     const uint32_t va = tf_bytes4(a0, a1, a2, a3), vb = tf_bytes4(b0, b1, b2, b3);
     const uint32_t ca = full ? va : tf_smin8(tf_smax8(va, lo4), hi4), cb = full ? vb : tf_smin8(tf_smax8(vb, lo4), hi4);
     tf_put2(out_a, ca);
@@ -1655,6 +1659,12 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
     tf_put2(out_b, cb);
     tf_put2(out_b + 2, cb >> 16);
   }
+}
+
+/* The routine's C twin with { m, P } records. */
+static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
+                                                                        const tf_rq_t *rq, const int fast, const int full) {
+  tf_dsp_band_quad_twin_rq(s, w, k4, off, rq, fast, full, 0);
 }
 
 /* dsp.ts bandRunAsm: `pairs` pixel pairs of one band, each 2 off bytes of columns and 2 out_c outputs past the one before */
@@ -1802,11 +1812,10 @@ static inline __attribute__((always_inline)) void tf_dsp_stem_band_pack(int16_t 
   }
 }
 
-static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
-                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
-                                                                               uint32_t *scratch, const int fast, const int full,
-                                                                               tf_dsp_band_run_fn run, const int step_bytes, const int turn,
-                                                                               const int in_c, const int k_h, const int chunk) {
+static inline __attribute__((always_inline)) void
+tf_dsp_im2col_stem_band_body(const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                             uint32_t *scratch, const int fast, const int full, tf_dsp_band_run_fn run, const int step_bytes,
+                             const int turn, const int in_c, const int k_h, const int chunk, const int round_k) {
   const int k4 = g->k4;
   const int out_c = g->out_c;
   const int col = k_h * in_c;
@@ -1820,7 +1829,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
   tf_dsp_pw_run_t s;
   s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
-  s.zp4 = zp % 256u * 0x01010101u;
+  /* the rounding form (round_k: the records hold K in place of P) reads the zero point itself under FAST */
+  s.zp4 = round_k && !wide ? (uint32_t)rq->out_zp : zp % 256u * 0x01010101u;
   /* the block's first half step runs before the loop: the loop runs k4 / 2 - 1 halves, entered part-way */
   s.entry = ((1 - (k4 >> 1)) & (2 * turn - 1)) * (step_bytes / 2);
   /* the values past the last field meet zero weights: defined, once */
@@ -1833,6 +1843,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
         tf_dsp_stem_band_pack(band, image, g, oy, ox * g->stride_w - g->pad_left, (n - 1) * g->stride_w + g->k_w, in_c, k_h);
 #if TF_DSP_NATIVE
         (void)full;
+        (void)round_k;
         const int pairs = n / 2;
         if (pairs > 0) {
           s.cols = (const uint32_t *)(const void *)band;
@@ -1861,7 +1872,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
           s.out_a = out;
           s.out_b = pair ? out + out_c : twin;
           s.end_a = out + out_c;
-          tf_dsp_band_quad_twin(&s, w, k4, span * 2, rq, fast, full);
+          tf_dsp_band_quad_twin_rq(&s, w, k4, span * 2, rq, fast, full, round_k);
           out += (pair ? 2 : 1) * out_c;
         }
 #endif
