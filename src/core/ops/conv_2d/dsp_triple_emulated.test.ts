@@ -10,7 +10,8 @@
  * stems whose fields pack straight from the image (dsp.ts splitShape: k_w in_c = 4 q or 4 q + 1)
  * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32), their
  * runs of whole triples inside the image from any column; RGB stems from stem bands on the M4 and
- * M33 (dsp.ts stemBandTaken), in the rounding form where the floor is at the zero point.
+ * M33 (dsp.ts stemBandTaken), their columns inside the image packed two at a time from an even one
+ * (a padded left column: an odd one first), in the rounding form where the floor is at the zero point.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
