@@ -100,12 +100,7 @@ const whileGenerator: FuzzGenerator = {
     const threshold = Math.fround(pick(rand, [0.5, 1, 3]));
     const invariant = chance(rand, 0.5);
     // loop state: v (halved while above the threshold), the step count, the accumulator, and x (unchanged)
-    const specs = [
-      { shape: [1], dtype: F },
-      { shape: [1], dtype: 'int32' as const },
-      { shape, dtype: F },
-      ...(invariant ? [{ shape, dtype: F }] : []),
-    ];
+    const specs = [{ shape: [1], dtype: F }, { shape: [1], dtype: 'int32' as const }, { shape, dtype: F }, ...(invariant ? [{ shape, dtype: F }] : [])];
 
     const cond = new GraphBuilder('cond');
     const [cv] = specs.map((s) => cond.input(s));
