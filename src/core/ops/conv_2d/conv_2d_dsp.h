@@ -1642,9 +1642,11 @@ static inline __attribute__((always_inline)) void tf_dsp_band_fill(uint32_t *dst
   }
 }
 
-/* The routine's C twin (the host's): tf_dsp_pw_quad_twin with pixel B's words `off` bytes past A's. */
-static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
-                                                                        const tf_rq_t *rq, const int fast, const int full) {
+/* The routine's C twin (the host's): tf_dsp_pw_quad_twin_rq with pixel B's words `off` bytes past A's;
+ * `round_k`: the records hold K in place of P (tf_dsp_rq_round_sat). */
+static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin_rq(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
+                                                                           const tf_rq_t *rq, const int fast, const int full,
+                                                                           const int round_k) {
   int8_t *out_b = s->out_b;
   const uint32_t lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u, hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
   const uint32_t *const xb0 = (const uint32_t *)(const void *)((const int8_t *)(const void *)s->cols + off);
@@ -1676,10 +1678,12 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
     int32_t q[8];
     for (int i = 0; i < 8; ++i) q[i] = (int32_t)TF_LOAD32(w + 4 * i);
     w += 32;
-    const int32_t a0 = tf_dsp_rq_sat(pra, q[0], q[1], rq, fast), b0 = tf_dsp_rq_sat(prb, q[0], q[1], rq, fast);
-    const int32_t a1 = tf_dsp_rq_sat(psa, q[2], q[3], rq, fast), b1 = tf_dsp_rq_sat(psb, q[2], q[3], rq, fast);
-    const int32_t a2 = tf_dsp_rq_sat(qra, q[4], q[5], rq, fast), b2 = tf_dsp_rq_sat(qrb, q[4], q[5], rq, fast);
-    const int32_t a3 = tf_dsp_rq_sat(qsa, q[6], q[7], rq, fast), b3 = tf_dsp_rq_sat(qsb, q[6], q[7], rq, fast);
+#define TF_DSP_BAND_RQ(acc, m, p) (round_k ? tf_dsp_rq_round_sat(acc, m, p, rq, fast) : tf_dsp_rq_sat(acc, m, p, rq, fast))
+    const int32_t a0 = TF_DSP_BAND_RQ(pra, q[0], q[1]), b0 = TF_DSP_BAND_RQ(prb, q[0], q[1]);
+    const int32_t a1 = TF_DSP_BAND_RQ(psa, q[2], q[3]), b1 = TF_DSP_BAND_RQ(psb, q[2], q[3]);
+    const int32_t a2 = TF_DSP_BAND_RQ(qra, q[4], q[5]), b2 = TF_DSP_BAND_RQ(qrb, q[4], q[5]);
+    const int32_t a3 = TF_DSP_BAND_RQ(qsa, q[6], q[7]), b3 = TF_DSP_BAND_RQ(qsb, q[6], q[7]);
+#undef TF_DSP_BAND_RQ
     const uint32_t va = tf_bytes4(a0, a1, a2, a3), vb = tf_bytes4(b0, b1, b2, b3);
     const uint32_t ca = full ? va : tf_smin8(tf_smax8(va, lo4), hi4), cb = full ? vb : tf_smin8(tf_smax8(vb, lo4), hi4);
     tf_put2(out_a, ca);
@@ -1687,6 +1691,12 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf
     tf_put2(out_b, cb);
     tf_put2(out_b + 2, cb >> 16);
   }
+}
+
+/* The routine's C twin with { m, P } records. */
+static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin(const tf_dsp_pw_run_t *s, const int8_t *w, int k4, int off,
+                                                                        const tf_rq_t *rq, const int fast, const int full) {
+  tf_dsp_band_quad_twin_rq(s, w, k4, off, rq, fast, full, 0);
 }
 
 /* dsp.ts bandRunAsm: `pairs` pixel pairs of one band, each 2 off bytes of columns and 2 out_c outputs past the one before */
@@ -1790,6 +1800,33 @@ static inline __attribute__((always_inline)) void tf_dsp_half(int16_t *d, int32_
   memcpy(d, &h, 2);
 }
 
+/* Two neighbouring band columns of a 3x3 RGB stem, both inside the image (`d` word-aligned: 18 halves,
+ * nine words; `r` the first column's top-left byte, `line` bytes a row): per row its six bytes in two
+ * words (bytes 0-3 and 2-5), widened by SXTB16 into (b0, b2), (b1, b3), (b2, b4), (b3, b5), and each
+ * output word one PKHBT or PKHTB of two of those: 36 instructions where the bytes one at a time
+ * (a signed byte load and a halfword store each) took 36 accesses of 2 cycles. */
+static inline __attribute__((always_inline)) void tf_dsp_stem_band_pair3x3(int16_t *d, const int8_t *r, const int line) {
+  /* scalars, not arrays: the compiler keeps them in registers */
+  uint32_t a0, b0, a1, b1, a2, b2;
+  memcpy(&a0, r, 4), memcpy(&b0, r + 2, 4);
+  memcpy(&a1, r + line, 4), memcpy(&b1, r + line + 2, 4);
+  memcpy(&a2, r + 2 * line, 4), memcpy(&b2, r + 2 * line + 2, 4);
+  const uint32_t e00 = tf_sxtb16(a0), o00 = tf_sxtb16_ror8(a0), e10 = tf_sxtb16(b0), o10 = tf_sxtb16_ror8(b0);
+  const uint32_t e01 = tf_sxtb16(a1), o01 = tf_sxtb16_ror8(a1), e11 = tf_sxtb16(b1), o11 = tf_sxtb16_ror8(b1);
+  const uint32_t e02 = tf_sxtb16(a2), o02 = tf_sxtb16_ror8(a2), e12 = tf_sxtb16(b2), o12 = tf_sxtb16_ror8(b2);
+  /* column A: rows 0..2 of bytes b0 b1 b2, then column B: of b3 b4 b5, two halves a word */
+  uint32_t *const w = (uint32_t *)(void *)d;
+  w[0] = tf_pack_lo(e00, o00);
+  w[1] = tf_pack_lo(e10, e01);
+  w[2] = tf_pack_lo(o01, e11);
+  w[3] = tf_pack_lo(e02, o02);
+  w[4] = tf_pack_lo(e12, o10);
+  w[5] = tf_pack_hi(e10, o10);
+  w[6] = tf_pack_hi(o01, e11);
+  w[7] = tf_pack_hi(o11, o02);
+  w[8] = tf_pack_hi(e12, o12);
+}
+
 static inline __attribute__((always_inline)) void tf_dsp_stem_band_pack(int16_t *band, const int8_t *image, const tf_conv_geom_t *g, int oy,
                                                                         int x0, int columns, const int in_c, const int k_h) {
   const int col = k_h * in_c;
@@ -1806,7 +1843,16 @@ static inline __attribute__((always_inline)) void tf_dsp_stem_band_pack(int16_t 
     int j = 0;
     for (; j < lead; ++j)
       for (int h = 0; h < 9; ++h) tf_dsp_half(band + j * 9 + h, zp);
-    for (int16_t *d = band + j * 9; j < inside_end; ++j, d += 9, r += 3) {
+    /* from an even column (its halves start on a word) two columns at a time, the odd ones alone */
+    int16_t *d = band + j * 9;
+    if ((j & 1) && j < inside_end) {
+      tf_dsp_half(d, r[0]), tf_dsp_half(d + 1, r[1]), tf_dsp_half(d + 2, r[2]);
+      tf_dsp_half(d + 3, r[line]), tf_dsp_half(d + 4, r[line + 1]), tf_dsp_half(d + 5, r[line + 2]);
+      tf_dsp_half(d + 6, r[2 * line]), tf_dsp_half(d + 7, r[2 * line + 1]), tf_dsp_half(d + 8, r[2 * line + 2]);
+      ++j, d += 9, r += 3;
+    }
+    for (; j + 2 <= inside_end; j += 2, d += 18, r += 6) tf_dsp_stem_band_pair3x3(d, r, line);
+    for (; j < inside_end; ++j, d += 9, r += 3) {
       tf_dsp_half(d, r[0]), tf_dsp_half(d + 1, r[1]), tf_dsp_half(d + 2, r[2]);
       tf_dsp_half(d + 3, r[line]), tf_dsp_half(d + 4, r[line + 1]), tf_dsp_half(d + 5, r[line + 2]);
       tf_dsp_half(d + 6, r[2 * line]), tf_dsp_half(d + 7, r[2 * line + 1]), tf_dsp_half(d + 8, r[2 * line + 2]);
@@ -1834,11 +1880,10 @@ static inline __attribute__((always_inline)) void tf_dsp_stem_band_pack(int16_t 
   }
 }
 
-static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(const int8_t *in, int batches, const tf_conv_geom_t *g,
-                                                                               const int8_t *w, const tf_rq_t *rq, int8_t *out,
-                                                                               uint32_t *scratch, const int fast, const int full,
-                                                                               tf_dsp_band_run_fn run, const int step_bytes, const int turn,
-                                                                               const int in_c, const int k_h, const int chunk) {
+static inline __attribute__((always_inline)) void
+tf_dsp_im2col_stem_band_body(const int8_t *in, int batches, const tf_conv_geom_t *g, const int8_t *w, const tf_rq_t *rq, int8_t *out,
+                             uint32_t *scratch, const int fast, const int full, tf_dsp_band_run_fn run, const int step_bytes,
+                             const int turn, const int in_c, const int k_h, const int chunk, const int round_k) {
   const int k4 = g->k4;
   const int out_c = g->out_c;
   const int col = k_h * in_c;
@@ -1852,7 +1897,8 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
   tf_dsp_pw_run_t s;
   s.lo4 = ((uint32_t)rq->act_min - zp) % 256u * 0x01010101u;
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
-  s.zp4 = zp % 256u * 0x01010101u;
+  /* the rounding form (round_k: the records hold K in place of P) reads the zero point itself under FAST */
+  s.zp4 = round_k && !wide ? (uint32_t)rq->out_zp : zp % 256u * 0x01010101u;
   /* the block's first half step runs before the loop: the loop runs k4 / 2 - 1 halves, entered part-way */
   s.entry = ((1 - (k4 >> 1)) & (2 * turn - 1)) * (step_bytes / 2);
   /* the values past the last field meet zero weights: defined, once */
@@ -1865,6 +1911,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
         tf_dsp_stem_band_pack(band, image, g, oy, ox * g->stride_w - g->pad_left, (n - 1) * g->stride_w + g->k_w, in_c, k_h);
 #if TF_DSP_NATIVE
         (void)full;
+        (void)round_k;
         const int pairs = n / 2;
         if (pairs > 0) {
           s.cols = (const uint32_t *)(const void *)band;
@@ -1893,7 +1940,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_stem_band_body(c
           s.out_a = out;
           s.out_b = pair ? out + out_c : twin;
           s.end_a = out + out_c;
-          tf_dsp_band_quad_twin(&s, w, k4, span * 2, rq, fast, full);
+          tf_dsp_band_quad_twin_rq(&s, w, k4, span * 2, rq, fast, full, round_k);
           out += (pair ? 2 : 1) * out_c;
         }
 #endif

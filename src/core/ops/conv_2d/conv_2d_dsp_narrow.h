@@ -25,10 +25,12 @@
 #define TF_DSP_NARROW_HALVES(in_c) (2 * ((in_c) >> 2) + (((in_c)&3) == 0 ? 0 : (((in_c)&3) == 1 ? 1 : 2)))
 
 /* One output channel of a pixel from its extended inputs: its record's loads (w steps past it), the
- * SMLADs and the requantization. */
+ * SMLADs and the requantization; `round_k` (FAST, saturated): the record holds K = 2^(32 - e) in
+ * place of P (dsp.ts roundRecords), h / 2^e rounded half up by a second SMMLAR, the zero point added
+ * in it, as narrowRunAsm's rounding form. */
 static inline __attribute__((always_inline)) int8_t tf_dsp_narrow_out(uint32_t h0, uint32_t h1, uint32_t h2, uint32_t h3, const int in_c,
-                                                                      const int8_t **wp, const tf_rq_t *rq, const int fast,
-                                                                      const int full) {
+                                                                      const int8_t **wp, const tf_rq_t *rq, const int fast, const int full,
+                                                                      const int round_k) {
   const int halves = TF_DSP_NARROW_HALVES(in_c);
   const int8_t *w = *wp;
   int32_t acc, m, p;
@@ -83,6 +85,7 @@ static inline __attribute__((always_inline)) int8_t tf_dsp_narrow_out(uint32_t h
   if (halves > 2) acc = tf_smlad(h2, k2, acc);
   if (halves > 3) acc = tf_smlad(h3, k3, acc);
   *wp = w;
+  if (round_k) return (int8_t)tf_ssat8(tf_dsp_smmlar(tf_dsp_smmlar(acc, m, acc), p, rq->out_zp));
 #if TF_DSP_NATIVE && defined(__OPTIMIZE__)
   if (fast == 1) {
     /* tf_rq_fast_p with its result in a register of its own: left to itself the compiler may put it
@@ -105,7 +108,7 @@ static inline __attribute__((always_inline)) int8_t tf_dsp_narrow_out(uint32_t h
  * (a halfword store of both bytes needs one more register than the record's seven and the inputs leave). */
 static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_t x0, uint32_t x1, const int in_c, const int8_t *w,
                                                                          int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
-                                                                         const int full) {
+                                                                         const int full, const int round_k) {
   const int halves = TF_DSP_NARROW_HALVES(in_c);
   /* scalars, not an array: the compiler keeps them in registers */
   const uint32_t h0 = tf_sxtb16(x0);
@@ -113,10 +116,10 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
   const uint32_t h2 = halves > 2 ? tf_sxtb16(x1) : 0;
   const uint32_t h3 = halves > 3 ? tf_sxtb16_ror8(x1) : 0;
   for (int8_t *const end = out + (out_c & ~1); out < end; out += 2) {
-    out[0] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
-    out[1] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
+    out[0] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full, round_k);
+    out[1] = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full, round_k);
   }
-  if (out_c & 1) *out++ = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full);
+  if (out_c & 1) *out++ = tf_dsp_narrow_out(h0, h1, h2, h3, in_c, &w, rq, fast, full, round_k);
   return out;
 }
 
@@ -129,7 +132,7 @@ static inline __attribute__((always_inline)) int8_t *tf_dsp_narrow_pixel(uint32_
  */
 static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_t *in, int pixels, const int in_c, const int8_t *w,
                                                                      int out_c, const tf_rq_t *rq, int8_t *out, const int fast,
-                                                                     const int full) {
+                                                                     const int full, const int round_k) {
   const int bytes = in_c > 4 ? 8 : 4;
   /* pixel p's word reads end at p * in_c + bytes: inside the input for p < safe */
   const int total = pixels * in_c;
@@ -139,28 +142,28 @@ static inline __attribute__((always_inline)) void tf_dsp_narrow_body(const int8_
     uint32_t x0, x1 = 0;
     memcpy(&x0, x, 4);
     if (in_c > 4) memcpy(&x1, x + 4, 4);
-    out = tf_dsp_narrow_pixel(x0, x1, in_c, w, out_c, rq, out, fast, full);
+    out = tf_dsp_narrow_pixel(x0, x1, in_c, w, out_c, rq, out, fast, full, round_k);
   }
   for (const int8_t *const end = in + total; x < end; x += in_c) {
     uint32_t words[2] = {0, 0};
     memcpy(words, x, (size_t)in_c);
-    out = tf_dsp_narrow_pixel(words[0], words[1], in_c, w, out_c, rq, out, fast, full);
+    out = tf_dsp_narrow_pixel(words[0], words[1], in_c, w, out_c, rq, out, fast, full, round_k);
   }
 }
 
 /*
- * The same layer (4 or 8 input channels, FAST records, saturated) with its whole chunks of
- * TF_DSP_NARROW_RUN_PIXELS pixels in the assembly routine `run` (dsp_narrow.ts narrowRunAsm: channel
- * by channel, each record loaded once a chunk; 0 on the host), the pixels past them as
- * tf_dsp_narrow_body. The routine reads a chunk's inputs once per channel: an output that overlaps
- * the input ends no later than each chunk's inputs begin (dsp_narrow.ts narrowOverlap).
+ * The same layer (4 or 8 input channels, FAST records, saturated; `round_k`: K in place of P) with
+ * its whole chunks of TF_DSP_NARROW_RUN_PIXELS pixels in the assembly routine `run` (dsp_narrow.ts
+ * narrowRunAsm: the chunk's inputs widened once, then channel by channel, each record loaded once a
+ * chunk; 0 on the host), the pixels past them as tf_dsp_narrow_body. An output that overlaps the
+ * input ends no later than each chunk's inputs begin (dsp_narrow.ts narrowOverlap).
  */
-#define TF_DSP_NARROW_RUN_PIXELS 12
+#define TF_DSP_NARROW_RUN_PIXELS 16
 typedef void (*tf_dsp_narrow_run_fn)(const int8_t *in, const int8_t *w, int8_t *out);
 
 static inline __attribute__((always_inline)) void tf_dsp_narrow_run_body(const int8_t *in, int pixels, const int in_c, const int8_t *w,
                                                                          int out_c, const tf_rq_t *rq, int8_t *out,
-                                                                         tf_dsp_narrow_run_fn run) {
+                                                                         tf_dsp_narrow_run_fn run, const int round_k) {
 #if TF_DSP_NATIVE
   for (; pixels >= TF_DSP_NARROW_RUN_PIXELS; pixels -= TF_DSP_NARROW_RUN_PIXELS) {
     run(in, w, out);
@@ -170,7 +173,7 @@ static inline __attribute__((always_inline)) void tf_dsp_narrow_run_body(const i
 #else
   (void)run;
 #endif
-  tf_dsp_narrow_body(in, pixels, in_c, w, out_c, rq, out, 1, 1);
+  tf_dsp_narrow_body(in, pixels, in_c, w, out_c, rq, out, 1, 1, round_k);
 }
 
 #endif

@@ -898,15 +898,28 @@ export function bandTurn(isa: KernelIsa | undefined): number {
  * bytes; registers, records, requantization, clamp and stores as there. `off` undefined: the
  * interleaved columns' LDM step (the signed WIDE form of the pixel columns), entered at a step.
  */
-export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: number | undefined, turn = BAND_TURN_STEPS, zp?: number, ldrd = false): string {
+export function bandRunAsm(
+  name: string,
+  fast: number,
+  clamp: RunClamp,
+  off: number | undefined,
+  turn = BAND_TURN_STEPS,
+  zp?: number,
+  ldrd = false,
+  round = false,
+): string {
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
+  if (round && zp !== undefined) throw new Error('bandRunAsm: the rounding records under FAST or unsigned WIDE only');
   if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
   if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
   // the signed WIDE form: the zero point added before an SSAT, the clamp on signed lanes as FAST's
+  // `round`: the records hold K in place of P (roundRecords), three instructions an output (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) =>
-    zp === undefined
-      ? rqLines(acc, m, p, fast, 'r12')
-      : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
+    round
+      ? roundLines(acc, m, p, fast, 'r12')
+      : zp === undefined
+        ? rqLines(acc, m, p, fast, 'r12')
+        : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
   const clampMode = zp === undefined ? fast : 1;
   if (ldrd && off === undefined) throw new Error('bandRunAsm: the LDRD form reads a band');
   const stepBytes = off === undefined ? QUAD_STEP_BYTES : ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES;
@@ -1006,6 +1019,8 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
     'sub r7, r7, r5',
     'add r7, r9, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
+    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_im2col_stem_band_body)
+    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
     ...rq('r2', 'r10', 'r11'),
@@ -1066,7 +1081,7 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   if (band)
     return [
-      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
       `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused)), int pairs __attribute__((unused))) {`,
       '  /* r0 cols, r1 w, r2 s, r3 pairs (AAPCS); returns the weights past the quads in r0 */',
@@ -1075,7 +1090,7 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, off: num
       '}',
     ].join('\n');
   return [
-    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of an im2col pixel pair in assembly (conv_2d/dsp.ts bandRunAsm, ${off === undefined ? 'interleaved columns' : `from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}`}, ${turn} steps a turn): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -1741,16 +1756,20 @@ function emitBandRun(
   stem = false,
 ): LayerCode {
   const rows = stem ? stemBandRows(plain, p.outC, k4, p.kH, p.kW, p.inC) : kxMajorRows(plain, p.outC, p.kH, p.kW, p.inC);
-  const blob = withQuadRecords(halfwordQuads(halfwordPairs(rows, p.outC, k4), p.outC, k4), records, p.outC, k4);
+  const sw = signedWide(fast, p);
+  // a stem's requantization in three instructions where its floor is at or above the zero point and
+  // every channel's shift allows the rounding records ('r'): RGB stems run before any clamp that
+  // would need the SUB, and their eight outputs a block pay the five-instruction form 40 cycles
+  const rounded = stem && !sw && floorAtZeroPoint(fast, p.actMin, p.outputZeroPoint) ? roundRecords(records, fast) : undefined;
+  const blob = withQuadRecords(halfwordQuads(halfwordPairs(rows, p.outC, k4), p.outC, k4), rounded ?? records, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
-  const sw = signedWide(fast, p);
   const clamp = runClamp(sw ? 1 : fast, p.actMin, p.actMax, p.outputZeroPoint);
   const off = bandPixelOffset(p);
   const ldrd = bandLoads(ctx.isa, ctx.prefer) === 'ldrd';
   // a stem band's hot code (the routine, the band's packing) keeps to the STM32L4+'s 1 KB ART in turns of 2 steps on the M4
   const turn = stem && ctx.isa?.core === 'cortex-m4' ? STEM_BAND_M4_TURN_STEPS : bandTurn(ctx.isa);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}${turn !== bandTurn(ctx.isa) ? `_t${turn}` : ''}`;
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}${turn !== bandTurn(ctx.isa) ? `_t${turn}` : ''}`;
   const runName = `tf_dsp_band_run_${runTag}`;
   ctx.defineOnce(
     runName,
@@ -1758,7 +1777,7 @@ function emitBandRun(
       asm: true,
       runName,
       runTag,
-      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd),
+      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd, rounded !== undefined),
     }),
   );
   // a stem band's body, one per model, mode, offset and shape (its channels and filter rows are constants of it)
@@ -1777,6 +1796,7 @@ function emitBandRun(
       inC: p.inC,
       kH: p.kH,
       chunk: STEM_BAND_PIXELS,
+      round: rounded ? 1 : 0,
       ...mode,
     }),
   );

@@ -6,16 +6,18 @@
  * requantization and a byte store. The wide kernel (dsp.ts) packs columns per pixel pair and runs a
  * loop entered part-way per channel pair, work that 3..8 MACs per output do not repay; with in_c 16
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
- * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 12 pixels run channel
- * by channel in one assembly routine (narrowRunAsm), which loads each record once a chunk instead of
- * once an output: VWW's 8 -> 16 layer in its row bands (48x48) about 21 -> 18.5 M4 cycles an output.
+ * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 16 pixels run in one
+ * assembly routine (narrowRunAsm): their inputs widened once, then channel by channel, each record
+ * loaded once a chunk instead of once an output: VWW's 8 -> 16 layer in its row bands (48x48) about
+ * 21 -> 18.5 M4 cycles an output with the record once a chunk, 17.4 -> 15.7 with the inputs widened
+ * once and the three-instruction requantization (its stage 1.011 -> 0.947 M est. cycles).
  */
 import type { KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import type { Conv2DParams } from './index.ts';
-import { NAKED_RUN, dspApplies, floorAtZeroPoint, rqLines } from './dsp.ts';
+import { NAKED_RUN, dspApplies, floorAtZeroPoint, roundLines, roundRecords, rqLines } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';
 
 /** conv_2d_dsp_narrow.h's TF_DSP_NARROW_MAX_IN: two input words per pixel, four extended halves. */
@@ -64,9 +66,10 @@ export function narrowOverlap(p: Conv2DParams): { input: number; gap: number } |
   const pixels = p.outH * p.outW;
   const byPixel = Math.max(0, pixels * (p.outC - p.inC));
   if (!narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax)) return { input: 0, gap: byPixel };
-  // narrowRunAsm reads a chunk's inputs once per channel: each chunk's outputs end no later than its
-  // own inputs begin, (p0 + 8) out_c - p0 in_c for the chunk from pixel p0, linear in p0 (the first
-  // or the last whole chunk binds); the pixels past the chunks go one by one as above
+  // narrowRunAsm: each chunk's outputs end no later than its own inputs begin, (p0 + N) out_c - p0
+  // in_c for the chunk from pixel p0, linear in p0 (the first or the last whole chunk binds); the
+  // pixels past the chunks go one by one as above. (The routine widens a chunk's inputs before its
+  // first store, so the bound is more than it needs; kept, the arena plans already hold it.)
   const chunked = Math.floor(pixels / NARROW_RUN_PIXELS) * NARROW_RUN_PIXELS;
   const chunkGap = (p0: number) => (p0 + NARROW_RUN_PIXELS) * p.outC - p0 * p.inC;
   const byChunk = chunked > 0 ? Math.max(chunkGap(0), chunkGap(chunked - NARROW_RUN_PIXELS)) : 0;
@@ -75,11 +78,12 @@ export function narrowOverlap(p: Conv2DParams): { input: number; gap: number } |
 
 /**
  * The pixels of one chunk of narrowRunAsm (conv_2d_dsp_narrow.h TF_DSP_NARROW_RUN_PIXELS): its loop
- * over them unrolled, 64 B of code a pixel over 8 input channels. 12 (768 B) fits the STM32L4+'s 1 KB
- * ART cache with the code around it; 16 did not (VWW's row-band stage on the NUCLEO-L4R5ZI's estimate
- * 8.8 -> 19.0 ms; 8 pixels: 9.0 ms).
+ * over them unrolled, 40 B of code a pixel over 8 input channels (two LDRD, four SMLAD, three to
+ * requantize, the store). 16 (640 B and the widening loop) fits the STM32L4+'s 1 KB ART cache with
+ * the code around it; 24 did not (VWW's row-band stage on the NUCLEO-L4R5ZI 0.955 -> 0.993 M est.
+ * cycles; 12 pixels: 0.968 M). The chunk's halves take 16 B a pixel of stack.
  */
-export const NARROW_RUN_PIXELS = 12;
+export const NARROW_RUN_PIXELS = 16;
 
 /**
  * Whether a narrow layer may run its whole chunks in narrowRunAsm, from its shape and activation
@@ -98,56 +102,76 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
 
 /**
  * A chunk of NARROW_RUN_PIXELS pixels of a narrow layer (4 or 8 input channels, out_c outputs) as a
- * naked function (one per model, input and output channels): channel by channel, the record { start,
- * weight words, m, P } in seven registers (five at 4 inputs) by one LDM, then for each pixel its one or
- * two input words, SXTB16 into each half in turn, one SMLAD per half from the start, the FAST
- * requantization (saturated) and a byte store, every pixel at its own offsets from the chunk's
- * pointers. Per output on the M4: 3 cycles of loads, 4 SXTB16, 4 SMLAD, 5 to requantize, 1 store (17
- * at 8 inputs), and per channel and chunk the LDM, the next channel and the loop test (14, over 12
- * outputs); the pixel-major kernel loads the record for every output. Registers: r0 the inputs, r1 the records, r2 the outputs, r3 the
- * accumulator, r4.. the record, r11 r12 the input words, lr the halves and the requantization's
- * temporary; the frame holds the outputs' end. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
+ * naked function (one per model, input and output channels and requantization form). First each
+ * pixel's one or two input words are sign-extended once into its SMLAD halves (SXTB16, ror 8), on
+ * the stack: 16 bytes a pixel at 8 inputs, 8 at 4. Then channel by channel, the record { start,
+ * weight words, m, P or K } in seven registers (five at 4 inputs) by one LDM, and for each pixel its
+ * halves by one LDRD a pair, one SMLAD per half from the start, the requantization and a byte store,
+ * every pixel at its own offsets from the chunk's pointers. Per output on the M4 at 8 inputs: two
+ * LDRD (3 cycles each), 4 SMLAD, 3 to requantize (`round`: the rounding records, the zero point in
+ * lr; else 4 or 5), 1 store: 14, where widening the bytes again for every channel cost 7 of loads
+ * and SXTB16 (17 in all); the chunk's widening, about 12 cycles a pixel, is paid once for out_c
+ * outputs. Registers: r0 the inputs, then the outputs' end, r1 the records, r2 the outputs, r3 the
+ * accumulator, r4.. the record, r11 r12 the halves (r11 the requantization's temporary), lr the zero
+ * point; the frame holds the halves. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
-export function narrowRunAsm(name: string, inC: number, outC: number, floor = false): string {
+export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false): string {
   if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
+  if (round && !floor) throw new Error('narrowRunAsm: the rounding records need the floor at the zero point');
   const halves = narrowHalves(inC);
   const k = (j: number) => `r${5 + j}`;
   const m = `r${5 + halves}`;
   const pr = `r${6 + halves}`;
-  // pixel p's words at in + p in_c, its output at out + p out_c: no pointer moves inside a chunk
-  const words = (p: number) =>
+  const pixelBytes = 4 * halves;
+  const halvesBytes = NARROW_RUN_PIXELS * pixelBytes;
+  // a pixel's words into its halves: word 0's lanes (x0, x2), (x1, x3), then word 1's (x4, x6), (x5, x7)
+  const widen =
     inC === 8
       ? [
-          `ldr.w r12, [r0, #${8 * p + 4}]`,
-          `ldr.w r11, [r0, #${8 * p}]`,
-          'sxtb16 lr, r12',
-          `smlad r3, lr, ${k(2)}, r4`,
-          'sxtb16 lr, r12, ror #8',
-          `smlad r3, lr, ${k(3)}, r3`,
-          'sxtb16 lr, r11',
-          `smlad r3, lr, ${k(0)}, r3`,
-          'sxtb16 lr, r11, ror #8',
-          `smlad r3, lr, ${k(1)}, r3`,
+          'ldr.w r11, [r0, #4]',
+          'ldr.w r12, [r0], #8',
+          'sxtb16 r4, r12',
+          'sxtb16 r5, r12, ror #8',
+          'sxtb16 r6, r11',
+          'sxtb16 r7, r11, ror #8',
+          'stm r3!, {r4-r7}',
         ]
-      : [`ldr.w r11, [r0, #${4 * p}]`, 'sxtb16 lr, r11', `smlad r3, lr, ${k(0)}, r4`, 'sxtb16 lr, r11, ror #8', `smlad r3, lr, ${k(1)}, r3`];
-  const pixel = (p: number) => [...words(p), ...rqLines('r3', m, pr, 1, 'lr', floor), `strb.w r3, [r2, #${p * outC}]`];
+      : ['ldr.w r12, [r0], #4', 'sxtb16 r4, r12', 'sxtb16 r5, r12, ror #8', 'stm r3!, {r4, r5}'];
+  // pixel p's halves at sp + p pixelBytes, its output at out + p out_c: no pointer moves inside a chunk
+  const macs = (p: number) =>
+    Array.from({ length: halves / 2 }, (_, j) => [
+      `ldrd r11, r12, [sp, #${p * pixelBytes + 8 * j}]`,
+      `smlad r3, r11, ${k(2 * j)}, ${j === 0 ? 'r4' : 'r3'}`,
+      `smlad r3, r12, ${k(2 * j + 1)}, r3`,
+    ]).flat();
+  const requant = round ? roundLines('r3', m, pr, 1, 'lr') : rqLines('r3', m, pr, 1, 'r11', floor);
+  const pixel = (p: number) => [...macs(p), ...requant, `strb.w r3, [r2, #${p * outC}]`];
   const lines = [
     'push {r4-r11, lr}',
-    `add.w r3, r2, #${outC}`, // the outputs' end: channel out_c's first
-    'push {r3}',
+    `sub sp, sp, #${halvesBytes}`,
+    // the chunk's halves, two pixels a turn
+    'mov r3, sp',
+    `add.w r8, sp, #${halvesBytes}`,
+    '2:',
+    ...widen,
+    ...widen,
+    'cmp r3, r8',
+    'bne 2b',
+    `add.w r0, r2, #${outC}`, // the outputs' end: channel out_c's first
+    // the rounding form's zero point: -128, the only one whose floor the whole int8 range allows
+    ...(round ? ['mvn lr, #127'] : []),
     '1:',
-    `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P
+    `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P (or K)
     ...Array.from({ length: NARROW_RUN_PIXELS }, (_, p) => pixel(p)).flat(),
     'add r2, r2, #1', // the next channel's first output
-    'ldr r3, [sp]',
-    'cmp r2, r3',
+    'cmp r2, r0',
     'bne 1b',
-    'add sp, #4',
+    `add sp, sp, #${halvesBytes}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l}\\n\\t"`).join('\n');
   return [
-    `/* a chunk of ${NARROW_RUN_PIXELS} pixels of a narrow 1x1 layer (${inC} -> ${outC} channels) in assembly, channel by channel (conv_2d/dsp_narrow.ts narrowRunAsm): FAST requantization${floor ? ' (floor at the zero point)' : ''}, saturated */`,
+    `/* a chunk of ${NARROW_RUN_PIXELS} pixels of a narrow 1x1 layer (${inC} -> ${outC} channels) in assembly, its inputs widened once, then channel by channel (conv_2d/dsp_narrow.ts narrowRunAsm): FAST requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, saturated */`,
     `${NAKED_RUN} static void ${name}(const int8_t *in __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                  int8_t *out __attribute__((unused))) {`,
     '  /* r0 in, r1 w, r2 out (AAPCS) */',
@@ -193,26 +217,35 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias).map((s, c) => s * scale[c]!);
   const shifts = { multiplier: p.multiplier, shift: fast ? p.shift.map((s) => Math.min(s, 0)) : p.shift };
   const records = requantRecords(start, shifts, p.outC, p.outputZeroPoint, fast);
-  const blob = ctx.addConst('w_narrow', 'int32_t', narrowRecords(filter, records, p.outC, p.inC, scale));
   const mode = kernelMode(fast, p.actMin, p.actMax);
   const run = narrowRunApplies(p, fast, ctx.prefer);
-  // zero point -128 (the run's range is all of int8): the requantization without its SUB (dsp.ts floorAtZeroPoint), 'z'
+  // zero point -128 (the run's range is all of int8): the requantization without its SUB (dsp.ts floorAtZeroPoint), 'z';
+  // in three instructions where every channel's shift allows the rounding records, 'r'
   const floor = run && floorAtZeroPoint(1, p.actMin, p.outputZeroPoint);
-  const z = floor ? 'z' : '';
+  const rounded = floor ? roundRecords(records, 1) : undefined;
+  const blob = ctx.addConst('w_narrow', 'int32_t', narrowRecords(filter, rounded ?? records, p.outC, p.inC, scale));
+  const z = rounded ? 'r' : floor ? 'z' : '';
   const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}${z}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
   if (run) {
     const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}`;
     const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}`;
     ctx.defineOnce(
       runName,
-      ['#if TF_DSP_NATIVE', narrowRunAsm(runName, p.inC, p.outC, floor), `#define ${macro} ${runName}`, '#else', `#define ${macro} 0`, '#endif'].join('\n'),
+      [
+        '#if TF_DSP_NATIVE',
+        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined),
+        `#define ${macro} ${runName}`,
+        '#else',
+        `#define ${macro} 0`,
+        '#endif',
+      ].join('\n'),
     );
     ctx.defineOnce(
       fn,
       [
         `/* the narrow 1x1 DSP loop for ${p.inC} -> ${p.outC} channels, chunks of ${NARROW_RUN_PIXELS} pixels in assembly, one copy per model (${mode.modeText}) */`,
         `static void ${fn}(const int8_t *in, int pixels, const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out) {`,
-        `  tf_dsp_narrow_run_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${macro});`,
+        `  tf_dsp_narrow_run_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${macro}, ${rounded ? 1 : 0});`,
         `}`,
       ].join('\n'),
     );
@@ -222,7 +255,7 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
       [
         `/* the shared narrow 1x1 DSP loop for ${p.inC} input channels, one copy per model and mode (${mode.modeText}) */`,
         `static void ${fn}(const int8_t *in, int pixels, const int8_t *w, int out_c, const tf_rq_t *rq, int8_t *out) {`,
-        `  tf_dsp_narrow_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${mode.fast}, ${mode.full});`,
+        `  tf_dsp_narrow_body(in, pixels, ${p.inC}, w, out_c, rq, out, ${mode.fast}, ${mode.full}, 0);`,
         `}`,
       ].join('\n'),
     );

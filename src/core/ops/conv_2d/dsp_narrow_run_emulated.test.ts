@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The narrow 1x1 DSP variant's assembly run (dsp_narrow.ts narrowRunAsm: whole chunks of 8 pixels
- * channel by channel, over 4 or 8 input channels, FAST records, saturated) on the emulated Cortex-M4
+ * The narrow 1x1 DSP variant's assembly run (dsp_narrow.ts narrowRunAsm: whole chunks of
+ * NARROW_RUN_PIXELS pixels widened once, then channel by channel, over 4 or 8 input channels, FAST
+ * records, saturated; under zero point -128 without the SUB, or in three instructions from the
+ * rounding records where every channel's shift allows them) on the emulated Cortex-M4
  * (QEMU mps2-an386), Cortex-M7 (mps2-an500) and Cortex-M33 (mps2-an505): random layers over pixel
  * counts of no whole chunk, one chunk, chunks and a tail, batches, output channels from 1 to 255
  * (odd, not multiples of 4), per-channel scales with left and right shifts, beside clamped layers
@@ -105,7 +107,20 @@ const MODELS: Model[] = [
     steps: [{ outC: 16, zeroPoint: -128 }, { outC: 8, zeroPoint: -128 }, { outC: 4, zeroPoint: -128 }, { outC: 4 }, { outC: 8, zeroPoint: -128 }],
     allOutputs: true,
   },
+  // VWW's row-band shape: 7 rows of 48 pixels, 8 -> 16 under zero point -128, and 4 -> 8 -> 4
+  { input: [1, 7, 48, 8], steps: [{ outC: 16, zeroPoint: -128 }], allOutputs: true },
+  {
+    input: [1, 3, 48, 4],
+    steps: [
+      { outC: 8, zeroPoint: -128 },
+      { outC: 4, zeroPoint: -128 },
+    ],
+    allOutputs: false,
+  },
 ];
+
+/** the model of zero points -128 beside others (its weights drawn from its index) */
+const FLOORED = 9;
 
 function graphs(seed: number): Graph[] {
   return MODELS.map((m, i) => chain(`dsp_narrow_run_${seed}_${i}`, m.input, m.steps, seed * 100 + i, m.allOutputs));
@@ -119,9 +134,11 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     expect(narrowRunCandidate(6, 16, -128, 127)).to.equal(false);
     expect(narrowRunCandidate(8, 16, -128, 57)).to.equal(false);
     expect(() => narrowRunAsm('f', 5, 16)).to.throw();
-    // one LDM of the record per channel, the chunk's pixels unrolled
+    // the chunk's inputs widened once (two pixels a turn), one LDM of the record per channel, the chunk's pixels unrolled
     const text = narrowRunAsm('tf_x', 8, 16);
+    expect(text.match(/stm r3!, \{r4-r7\}/g)).to.have.length(2);
     expect(text.match(/ldm r1!, \{r4-r10\}/g)).to.have.length(1);
+    expect(text).to.include(`ldrd r11, r12, [sp, #${(NARROW_RUN_PIXELS - 1) * 16 + 8}]`);
     expect(text.match(/strb\.w r3, \[r2, #\d+\]/g)).to.have.length(NARROW_RUN_PIXELS);
     expect(text).to.include(`strb.w r3, [r2, #${(NARROW_RUN_PIXELS - 1) * 16}]`);
   });
@@ -147,13 +164,20 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     for (const run of ['tf_dsp_narrow8_run_o8', 'tf_dsp_narrow8_run_o4', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow8_run_o255'])
       expect(text).to.include(`${run}(`);
     expect(text).to.match(/tf_dsp_narrow4_[fx]c\(/);
-    // zero point -128: the floored routine, four instructions to requantize, beside the other one
-    const floored = graphs(41).at(-1)!;
+    // zero point -128: the floored routine, four instructions to requantize ('z'), or three from the
+    // rounding records where every channel's shift allows them ('r'), beside the other one
+    const floored = graphs(41)[FLOORED]!;
     const zText = compileGraph(floored, `${floored.name}.tflite`, { isa: loadTarget('cortex-m4').isa }).generated.files.find((f) => f.role === 'source')!.text;
-    for (const run of ['tf_dsp_narrow8_run_o16z', 'tf_dsp_narrow8_run_o4z', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow4_run_o8z'])
+    for (const run of ['tf_dsp_narrow8_run_o16z', 'tf_dsp_narrow8_run_o4r', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow4_run_o8z'])
       expect(zText).to.include(`${run}(`);
     expect(narrowRunAsm('tf_x', 8, 16, true)).to.not.include('lsr #24');
     expect(narrowRunAsm('tf_x', 8, 16)).to.include('lsr #24');
+    // the rounding form: SMMLAR by K with the zero point (-128, in lr), no shift
+    const rounded = narrowRunAsm('tf_x', 8, 16, true, true);
+    expect(rounded).to.include('mvn lr, #127');
+    expect(rounded.match(/smmlar r3, r3, r10, lr/g)).to.have.length(NARROW_RUN_PIXELS);
+    expect(rounded).to.not.include('asr r3');
+    expect(() => narrowRunAsm('tf_x', 8, 16, false, true)).to.throw();
     const small = compileGraph(g, `${g.name}.tflite`, { isa: loadTarget('cortex-m4').isa, prefer: 'size' }).generated.files.find(
       (f) => f.role === 'source',
     )!.text;

@@ -10,7 +10,8 @@
  * stems whose fields pack straight from the image (dsp.ts splitShape: k_w in_c = 4 q or 4 q + 1)
  * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32), their
  * runs of whole triples inside the image from any column; RGB stems from stem bands on the M4 and
- * M33 (dsp.ts stemBandTaken).
+ * M33 (dsp.ts stemBandTaken), their columns inside the image packed two at a time from an even one
+ * (a padded left column: an odd one first), in the rounding form where the floor is at the zero point.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ interface Layer {
   perChannel?: boolean;
   /** output zero point -128 at multipliers near 2^-15: the WIDE requantization */
   wide?: boolean;
+  /** the output zero point (else random in -20..20, or -128 under `wide`) */
+  zeroPoint?: number;
 }
 
 /** A chain of CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -61,7 +64,7 @@ function chain(name: string, input: [number, number, number, number], layers: La
       Int32Array.from({ length: l.outC }, () => randomInt(rand, -3000, 3000)),
     );
     const outScale = l.wide ? inScale * scales[0]! * 2 ** 15.5 : 0.05 + rand() * 0.1;
-    const zeroPoint = l.wide ? -128 : randomInt(rand, -20, 20);
+    const zeroPoint = l.zeroPoint ?? (l.wide ? -128 : randomInt(rand, -20, 20));
     inScale = outScale;
     const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint } }], {
       padding,
@@ -85,7 +88,10 @@ const RUN = /(3 pixels x 2|2 pixels x 4) channels in one halfword \(assembly run
 /** the layers whose fields pack straight from the image (dsp.ts splitShape), or on the M4 and M33 come from a stem band (dsp.ts stemBandTaken) */
 const SPLIT = /fields packed from the image|im2col from a stem band of int16 values,/g;
 
-const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = [
+/** stem bands' routines in the rounding form (dsp.ts bandRunAsm `round`) */
+const ROUNDED = /bandRunAsm[^*]*rounding records/g;
+
+const MODELS: { graph: Graph; note: string; runs: number; splits?: number; rounded?: number }[] = [
   {
     note: 'stems over 3 and 1 channels: 3x3 s2 SAME (k4 28), 10x4 s2 (k4 40), 3x3 (k4 12); odd channels, partial triples',
     graph: chain(
@@ -234,6 +240,24 @@ const MODELS: { graph: Graph; note: string; runs: number; splits?: number }[] = 
     runs: 3,
     splits: 3,
   },
+  {
+    note: "stem bands' rounding records (floor at the zero point): VWW's RELU6 under zero point -128 (clamped from above), RELU, a chunk's lone pixel; NONE keeps the five-instruction form",
+    graph: chain(
+      'dsp_tr_r',
+      [1, 11, 69, 3],
+      [
+        { outC: 8, kh: 3, kw: 3, stride: 2, padding: 'SAME', activation: 'RELU6', perChannel: true, zeroPoint: -128 }, // 6x35: chunks 16, 16, 3
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 4, kh: 3, kw: 3, stride: 2, padding: 'VALID', activation: 'RELU', perChannel: true }, // 2x17
+        { outC: 3, kh: 1, kw: 1 },
+        { outC: 8, kh: 3, kw: 3, stride: 2, padding: 'SAME' }, // 1x9, no floor
+      ],
+      31,
+    ),
+    runs: 3,
+    splits: 3,
+    rounded: 2,
+  },
 ];
 
 describe('CONV_2D DSP triple run: the split order', () => {
@@ -346,12 +370,14 @@ for (const [board, target] of Object.entries(TARGETS)) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const { graph, note, runs, splits } of MODELS) {
+    for (const { graph, note, runs, splits, rounded } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text.match(RUN)?.length ?? 0).to.equal(runs);
         if (splits !== undefined) expect(text.match(SPLIT)?.length ?? 0).to.equal(splits);
+        // the stem bands read on the M4 and M33 only
+        if (rounded !== undefined && target !== 'cortex-m7') expect(text.match(ROUNDED)?.length ?? 0).to.equal(rounded);
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 7 });
       });
     }
