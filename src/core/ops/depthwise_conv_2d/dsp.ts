@@ -84,7 +84,9 @@ function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; 
  * and in pairs like the others (VWW's 6x6x128 maps: 20 of 36 pixels at the border); at most this:
  * VWW's 6x6x128 in one band (2 output rows a band at 4 KiB: 1.45 -> 1.42 est. ms on the M4), its
  * 24x24x32 in bands of 7 (KWS 25x5x64: 16 output rows a band). Where the copy raises the arena's
- * peak, plan/fast_forms.ts weighs it (KWS on the M4: declined).
+ * peak, plan/fast_forms.ts weighs it (KWS on the M4: declined). The mask kernel (maskApplies), which
+ * reads the border pixels in place with no copy, now takes VWW's small maps ahead of it: the copy
+ * there costs more than it saves (M4 est. cycles/MAC, 6x6x128 3.73 -> 3.97, 3x3x256 3.81 -> 4.46).
  */
 const PAD_COPY_BYTES = 8192;
 /**
@@ -134,7 +136,8 @@ function planeApplies(p: DepthwiseConv2DParams): boolean {
  * for the image when rows are even), its entry paid once per image (M4, VWW 12x12x64: 2.72 -> 2.39
  * est. ms); the rows of that image (out_h + 2), or 0 when its planes would pass PLANE_GROUP_BYTES.
  * Rows of 6 did not pay: the in-place pairs cost as many instructions a MAC, and the widening
- * comes on top (VWW 6x6x128: +2.5 %).
+ * comes on top (VWW 6x6x128: +2.5 %; against the mask kernel, est. cycles/MAC on the M4, 6x6x128
+ * 3.73 -> 4.14, 3x3x256 3.81 -> 4.56).
  */
 const PLANE_GROUP_BYTES = 4096;
 const PLANE_GROUP_MIN_WIDTH = 8;
