@@ -666,10 +666,13 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
   /* the routine's loop ends on the sentinel past the columns (TF_DSP_QUAD_SENTINEL); a lone pixel's twin outputs past it */
   cols[k4] = TF_DSP_QUAD_SENTINEL;
   cols[k4 + 1] = 0;
-  s.in_next = in;
-  s.pairs = 1;
 #if TF_DSP_NATIVE
-  /* the routine runs every whole pair from one call, packing the next pair's columns itself */
+  /* the routine runs every whole pair from one call, packing the next pair's columns itself; an odd
+   * pixel count's last pixel is one call of one pair (the other routines read neither field) */
+  if (pixel_loop) {
+    s.in_next = in;
+    s.pairs = 1;
+  }
   if (pixel_loop && pixels >= 2) {
     const int pairs = pixels / 2;
     tf_dsp_pack_pair(cols, in, in + k4, k4);
