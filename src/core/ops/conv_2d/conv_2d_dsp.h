@@ -466,14 +466,16 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_body(const in
  * lanes), then zp added bytewise (the sum is the int8 output, so the wrap is exact).
  */
 typedef struct {
-  const uint32_t *cols; /* the pixel pair's columns */
-  int8_t *out_a;        /* pixel A's first output of the run */
-  int8_t *out_b;        /* pixel B's (or the twin in the scratch) */
-  int8_t *end_a;        /* out_a past the last channel pair */
-  uint32_t lo4, hi4;    /* the clamp's bounds in four bytes (WIDE: minus the zero point) */
-  uint32_t zp4;         /* the zero point in four bytes (WIDE) */
-  const uint32_t *stop; /* cols + k4 */
-  int32_t entry;        /* tf_dsp_entry_pairs(k4): code bytes into the loop's first turn */
+  const uint32_t *cols;  /* the pixel pair's columns */
+  int8_t *out_a;         /* pixel A's first output of the run */
+  int8_t *out_b;         /* pixel B's (or the twin in the scratch) */
+  int8_t *end_a;         /* out_a past the last channel pair */
+  uint32_t lo4, hi4;     /* the clamp's bounds in four bytes (WIDE: minus the zero point) */
+  uint32_t zp4;          /* the zero point in four bytes (WIDE) */
+  const uint32_t *stop;  /* cols + k4 */
+  int32_t entry;         /* tf_dsp_entry_pairs(k4): code bytes into the loop's first turn */
+  const int8_t *in_next; /* the quads' routine that moves to the next pair itself: that pair's pixel A */
+  int32_t pairs;         /* and the pixel pairs it runs */
 } tf_dsp_pw_run_t;
 
 /* a macro's value as a string, for the assembler's layout checks */
@@ -650,7 +652,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(c
 static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(const int8_t *in, int pixels, int k4, const int8_t *w,
                                                                              int out_c, const tf_rq_t *rq, int8_t *out, uint32_t *cols,
                                                                              const int fast, const int full, const int round_k,
-                                                                             tf_dsp_pw_run_fn run, tf_dsp_pw_run_fn lone) {
+                                                                             const int pixel_loop, tf_dsp_pw_run_fn run,
+                                                                             tf_dsp_pw_run_fn lone) {
   const int wide = fast == 2;
   const uint32_t zp = (uint32_t)(wide ? rq->out_zp : 0);
   tf_dsp_pw_run_t s;
@@ -663,6 +666,30 @@ static inline __attribute__((always_inline)) void tf_dsp_pointwise_quad_body(con
   /* the routine's loop ends on the sentinel past the columns (TF_DSP_QUAD_SENTINEL); a lone pixel's twin outputs past it */
   cols[k4] = TF_DSP_QUAD_SENTINEL;
   cols[k4 + 1] = 0;
+#if TF_DSP_NATIVE
+  /* the routine runs every whole pair from one call, packing the next pair's columns itself; an odd
+   * pixel count's last pixel is one call of one pair (the other routines read neither field) */
+  if (pixel_loop) {
+    s.in_next = in;
+    s.pairs = 1;
+  }
+  if (pixel_loop && pixels >= 2) {
+    const int pairs = pixels / 2;
+    tf_dsp_pack_pair(cols, in, in + k4, k4);
+    s.out_a = out;
+    s.out_b = out + out_c;
+    s.end_a = out + out_c;
+    s.in_next = in + 2 * k4;
+    s.pairs = pairs;
+    (void)run(cols, w, &s);
+    s.pairs = 1;
+    in += 2 * pairs * k4;
+    out += 2 * pairs * out_c;
+    pixels -= 2 * pairs;
+  }
+#else
+  (void)pixel_loop;
+#endif
   for (int p = 0; p < pixels; p += 2, in += 2 * k4, out += 2 * out_c) {
     const int pair = p + 1 < pixels;
     tf_dsp_pack_pair(cols, in, pair ? in + k4 : in, k4);

@@ -646,8 +646,10 @@ export function quadRunAsm(
   floor = false,
   round = false,
   secondHalfEntry = false,
+  pixelLoop = false,
 ): string {
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
+  if (pixelLoop && (!sentinel || loadForm !== true)) throw new Error("quadRunAsm: the pixel-pair loop is the Cortex-M4's sentinel form");
   if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
   // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
@@ -754,6 +756,9 @@ export function quadRunAsm(
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
+    // pixelLoop: the next pair's input and the pairs left from the frame, beside the weights' start,
+    // in 8 bytes (the NOP), so that the loop keeps its place against the flash accelerator's words
+    ...(pixelLoop ? ['ldr r0, [r2, #36]', 'ldr r2, [r2, #40]', 'push {r0, r1, r2}', 'nop'] : []),
     'push {r3-r11}',
     // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
     // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
@@ -832,8 +837,9 @@ export function quadRunAsm(
     'str r2, [sp, #8]',
     'cmp r2, r4',
     'bne 1b',
+    ...(pixelLoop ? pixelPairStep() : []),
     'mov r0, lr',
-    'add sp, #36',
+    `add sp, #${pixelLoop ? 48 : 36}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
@@ -846,6 +852,81 @@ export function quadRunAsm(
     body + ');',
     '}',
   ].join('\n');
+}
+
+/**
+ * quadRunAsm's move to the next pixel pair without leaving the routine (`pixelLoop`, the Cortex-M4:
+ * the C loop's call, entry and exit cost ~90 cycles a pair). Frame past the run's nine words: the
+ * next pair's pixel A, the weights' start, the pairs left. The outputs move by the pixels' distance
+ * (out_a already stands past pixel A's outputs, at pixel B's); the columns are packed as
+ * tf_dsp_pack_pair packs them (k4 bytes = (stop - cols) / 4): four values first where k4 is not a
+ * multiple of 8, then eight a turn with single STR (the M4 pipelines them).
+ */
+function pixelPairStep(): string[] {
+  return [
+    'ldr r2, [sp, #44]',
+    'subs r2, r2, #1',
+    'beq 20f',
+    'str r2, [sp, #44]',
+    'ldr r4, [sp, #8]',
+    'ldr r9, [sp, #12]',
+    'ldr r6, [sp, #4]',
+    'ldr r7, [sp, #32]',
+    'ldr r5, [sp, #36]',
+    'add r4, r4, r9',
+    'str r4, [sp, #8]',
+    'add r4, r4, r9',
+    'str r4, [sp, #16]',
+    'sub r7, r7, r6', // 4 k4
+    'add r11, r5, r7, lsr #2', // pixel B, the end of pixel A
+    'add r8, r11, r7, lsr #2', // the pair after
+    'str r8, [sp, #36]',
+    'mov r8, r11',
+    'mov r12, r6',
+    'tst r7, #16',
+    'beq 21f',
+    'ldr r0, [r5], #4',
+    'ldr r1, [r8], #4',
+    'sxtb16 r2, r0',
+    'sxtb16 r3, r1',
+    'sxtb16 r0, r0, ror #8',
+    'sxtb16 r1, r1, ror #8',
+    'str r2, [r12], #16',
+    'str r3, [r12, #-12]',
+    'str r0, [r12, #-8]',
+    'str r1, [r12, #-4]',
+    '21:',
+    'cmp r5, r11',
+    'beq 23f',
+    '22:',
+    'ldr r3, [r5, #4]',
+    'ldr r2, [r5], #8',
+    'ldr r1, [r8, #4]',
+    'ldr r0, [r8], #8',
+    'sxtb16 r4, r2',
+    'sxtb16 r6, r0',
+    'sxtb16 r2, r2, ror #8',
+    'sxtb16 r0, r0, ror #8',
+    'str r4, [r12], #32',
+    'str r6, [r12, #-28]',
+    'str r2, [r12, #-24]',
+    'str r0, [r12, #-20]',
+    'sxtb16 r4, r3',
+    'sxtb16 r6, r1',
+    'sxtb16 r3, r3, ror #8',
+    'sxtb16 r1, r1, ror #8',
+    'str r4, [r12, #-16]',
+    'str r6, [r12, #-12]',
+    'str r3, [r12, #-8]',
+    'str r1, [r12, #-4]',
+    'cmp r5, r11',
+    'bne 22b',
+    '23:',
+    'ldr r12, [sp, #4]',
+    'ldr lr, [sp, #40]',
+    'b 1b',
+    '20:',
+  ];
 }
 
 /** A step of bandRunAsm's loop in code bytes: two halves of four LDR.W, 8 SMLAD and 2 SXTB16. */
@@ -1516,7 +1597,9 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   const pixels = p.batches * p.outH * p.outW;
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
   const lone = quad && pixels % 2 === 1;
-  const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag, round: rounded ? 1 : 0 };
+  // the Cortex-M4's routine moves to the next pixel pair itself (quadRunAsm `pixelLoop`)
+  const pixelLoop = quad && pointwiseQuadLoads(ctx.isa, ctx.prefer) === true && ctx.prefer !== 'size';
+  const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag, round: rounded ? 1 : 0, pixelLoop: pixelLoop ? 1 : 0 };
   if (quad) {
     const loneName = `tf_dsp_pw_quad1_${runTag}`;
     ctx.defineOnce(
@@ -1534,6 +1617,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
           floor,
           rounded !== undefined,
           secondHalf,
+          pixelLoop,
         ),
       }),
     );
