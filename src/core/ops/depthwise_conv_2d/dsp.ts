@@ -550,10 +550,8 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
   // the plane kernels' loops hold the zero point where a floor clamp would read the floor: not with both clamps
   const roundedRecords = mask || (plane && (mode.full === 1 || ceilingOnly)) ? roundsHalfUp(records, fast, p) : undefined;
-  const kmode = {
-    ...(ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode),
-    ...(roundedRecords ? { mode: `${ceilingOnly ? `${mode.mode}h` : mode.mode}k` } : {}),
-  };
+  const clampMode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
+  const kmode = roundedRecords ? { ...clampMode, mode: `${clampMode.mode}k` } : clampMode;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   ctx.defineOnce(
