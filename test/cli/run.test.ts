@@ -8,7 +8,8 @@ import { goldenCases, sharedModelPath, sharedModelsAvailable } from '../helpers/
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import type { Graph } from '../../src/core/ir/graph.ts';
 import { loadGraph } from '../../src/core/model/load.ts';
-import { readInputCases } from '../../src/lab/data/inputs.ts';
+import { readInputCases, zeroPointCase } from '../../src/lab/data/inputs.ts';
+import { GraphBuilder } from '../helpers/graph_builder.ts';
 import { prepareGraph } from '../../src/core/ops/prepare.ts';
 import { interpret } from '../../src/core/ops/interpreter.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
@@ -140,5 +141,34 @@ describe('CLI: inspect, compile, run', function () {
     const r = tinyforge(['targets']);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/cortex-m4 .*qemu-mps2-an386.*instructions.*emulated/);
+  });
+});
+
+describe('run without --input: every input at its zero point', function () {
+  it('encodes the zero-point case of every input dtype, 64-bit and unsigned 32-bit included', () => {
+    const b = new GraphBuilder('zero_point_inputs');
+    const wide = b.input({ shape: [3], dtype: 'int64' });
+    const unsigned = b.input({ shape: [2], dtype: 'uint32' });
+    const quantized = b.input({ shape: [2], dtype: 'int8', q: { scale: 0.5, zeroPoint: -7 } });
+    b.output(wide, unsigned, quantized);
+    const [a, u, q] = zeroPointCase(b.build());
+    expect(Array.from(a!)).to.deep.equal(new Array(24).fill(0));
+    expect(Array.from(u!)).to.deep.equal(new Array(8).fill(0));
+    expect(Array.from(new Int8Array(q!.buffer, q!.byteOffset, 2))).to.deep.equal([-7, -7]);
+  });
+
+  it('runs a model whose input is int64 with no --input', function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'tf-run-i64-'));
+    const b = new GraphBuilder('int64_input');
+    const shape = b.input({ shape: [3], dtype: 'int64' });
+    const ones = b.constant({ shape: [2], dtype: 'int64' }, new BigInt64Array(2).fill(1n));
+    const [out] = b.op('BROADCAST_ARGS', [shape, ones], [{ shape: [3], dtype: 'int64' }]);
+    b.output(out!);
+    const model = join(dir, 'int64_input.tflite');
+    writeFileSync(model, writeTflite(b.build()));
+    const r = tinyforge(['run', model, '--target', 'host', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).matchesReference).to.equal(true);
   });
 });

@@ -116,6 +116,7 @@ const INPUT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
   bool: [0, 1],
   int16: [-32768, 32767],
   int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
 };
 
 /**
@@ -181,6 +182,15 @@ function encode(t: Tensor, values: number[], source: string): Uint8Array {
         break;
       case 'int32':
         view.setInt32(i * 4, v, true);
+        break;
+      case 'uint32':
+        view.setUint32(i * 4, clamp(v, 0, 4294967295), true);
+        break;
+      case 'int64':
+        view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true);
+        break;
+      case 'uint64':
+        view.setBigUint64(i * 8, BigInt(Math.max(0, Math.trunc(v))), true);
         break;
       case 'float32':
         view.setFloat32(i * 4, v, true);
