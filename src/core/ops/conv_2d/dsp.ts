@@ -570,6 +570,15 @@ export function pointwiseQuadLoads(isa: KernelIsa | undefined, prefer?: Prefer):
   return prefer !== 'size' && isa?.core === 'cortex-m7' ? 'dual' : loadsPipeline(isa, prefer);
 }
 
+/**
+ * Whether the 1x1 layers' quad routine runs every whole pixel pair of a layer from one call
+ * (quadRunAsm `pixelLoop`): on the Arm DSP cores (Cortex-M4, M33, M7), not under `--prefer size`
+ * (its pair step is ~150 B of code more).
+ */
+export function quadPixelLoop(isa: KernelIsa | undefined, prefer?: Prefer): boolean {
+  return prefer !== 'size' && (isa?.core === 'cortex-m4' || isa?.core === 'cortex-m33' || isa?.core === 'cortex-m7');
+}
+
 /** quadTurnSteps for the 1x1 layers' routine: sixteen on the Cortex-M33 unless `--prefer size`. */
 export function pointwiseQuadTurn(isa: KernelIsa | undefined, prefer?: Prefer): number {
   return prefer !== 'size' && isa?.core === 'cortex-m33' ? 16 : quadTurnSteps(isa, prefer);
@@ -649,7 +658,7 @@ export function quadRunAsm(
   pixelLoop = false,
 ): string {
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
-  if (pixelLoop && (!sentinel || loadForm !== true)) throw new Error("quadRunAsm: the pixel-pair loop is the Cortex-M4's sentinel form");
+  if (pixelLoop && !sentinel) throw new Error("quadRunAsm: the pixel-pair loop is the 1x1 layers' (sentinel) form");
   if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
   // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
@@ -837,7 +846,7 @@ export function quadRunAsm(
     'str r2, [sp, #8]',
     'cmp r2, r4',
     'bne 1b',
-    ...(pixelLoop ? pixelPairStep() : []),
+    ...(pixelLoop ? pixelPairStep(loadForm === true) : []),
     'mov r0, lr',
     `add sp, #${pixelLoop ? 48 : 36}`,
     'pop {r4-r11, pc}',
@@ -855,14 +864,76 @@ export function quadRunAsm(
 }
 
 /**
- * quadRunAsm's move to the next pixel pair without leaving the routine (`pixelLoop`, the Cortex-M4:
- * the C loop's call, entry and exit cost ~90 cycles a pair). Frame past the run's nine words: the
- * next pair's pixel A, the weights' start, the pairs left. The outputs move by the pixels' distance
- * (out_a already stands past pixel A's outputs, at pixel B's); the columns are packed as
- * tf_dsp_pack_pair packs them (k4 bytes = (stop - cols) / 4): four values first where k4 is not a
- * multiple of 8, then eight a turn with single STR (the M4 pipelines them).
+ * quadRunAsm's move to the next pixel pair without leaving the routine (`pixelLoop`: the C loop's
+ * call, entry and exit cost ~90 cycles a pair on the M4, ~75 on the M33). Frame past the run's nine
+ * words: the next pair's pixel A, the weights' start, the pairs left. The outputs move by the
+ * pixels' distance (out_a already stands past pixel A's outputs, at pixel B's); the columns are
+ * packed as tf_dsp_pack_pair packs them (k4 bytes = (stop - cols) / 4): four values first where k4
+ * is not a multiple of 8, then eight a turn, `pipelined` (the M4) with four LDR in a row and single
+ * STR, which it pipelines, else (the M33, M7) with two LDRD and two STM of four, which cost those
+ * cores less than single loads and stores.
  */
-function pixelPairStep(): string[] {
+function pixelPairStep(pipelined: boolean): string[] {
+  // r5 pixel A's values, r8 pixel B's, r11 the end of pixel A's, r12 the columns
+  const eight = pipelined
+    ? [
+        'ldr r3, [r5, #4]',
+        'ldr r2, [r5], #8',
+        'ldr r1, [r8, #4]',
+        'ldr r0, [r8], #8',
+        'sxtb16 r4, r2',
+        'sxtb16 r6, r0',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r0, r0, ror #8',
+        'str r4, [r12], #32',
+        'str r6, [r12, #-28]',
+        'str r2, [r12, #-24]',
+        'str r0, [r12, #-20]',
+        'sxtb16 r4, r3',
+        'sxtb16 r6, r1',
+        'sxtb16 r3, r3, ror #8',
+        'sxtb16 r1, r1, ror #8',
+        'str r4, [r12, #-16]',
+        'str r6, [r12, #-12]',
+        'str r3, [r12, #-8]',
+        'str r1, [r12, #-4]',
+      ]
+    : [
+        'ldrd r2, r6, [r5], #8',
+        'ldrd r3, r7, [r8], #8',
+        'sxtb16 r0, r2',
+        'sxtb16 r1, r3',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r3, r3, ror #8',
+        'stm r12!, {r0, r1, r2, r3}',
+        'sxtb16 r0, r6',
+        'sxtb16 r1, r7',
+        'sxtb16 r6, r6, ror #8',
+        'sxtb16 r7, r7, ror #8',
+        'stm r12!, {r0, r1, r6, r7}',
+      ];
+  const four = pipelined
+    ? [
+        'ldr r0, [r5], #4',
+        'ldr r1, [r8], #4',
+        'sxtb16 r2, r0',
+        'sxtb16 r3, r1',
+        'sxtb16 r0, r0, ror #8',
+        'sxtb16 r1, r1, ror #8',
+        'str r2, [r12], #16',
+        'str r3, [r12, #-12]',
+        'str r0, [r12, #-8]',
+        'str r1, [r12, #-4]',
+      ]
+    : [
+        'ldr r2, [r5], #4',
+        'ldr r3, [r8], #4',
+        'sxtb16 r0, r2',
+        'sxtb16 r1, r3',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r3, r3, ror #8',
+        'stm r12!, {r0, r1, r2, r3}',
+      ];
   return [
     'ldr r2, [sp, #44]',
     'subs r2, r2, #1',
@@ -885,40 +956,12 @@ function pixelPairStep(): string[] {
     'mov r12, r6',
     'tst r7, #16',
     'beq 21f',
-    'ldr r0, [r5], #4',
-    'ldr r1, [r8], #4',
-    'sxtb16 r2, r0',
-    'sxtb16 r3, r1',
-    'sxtb16 r0, r0, ror #8',
-    'sxtb16 r1, r1, ror #8',
-    'str r2, [r12], #16',
-    'str r3, [r12, #-12]',
-    'str r0, [r12, #-8]',
-    'str r1, [r12, #-4]',
+    ...four,
     '21:',
     'cmp r5, r11',
     'beq 23f',
     '22:',
-    'ldr r3, [r5, #4]',
-    'ldr r2, [r5], #8',
-    'ldr r1, [r8, #4]',
-    'ldr r0, [r8], #8',
-    'sxtb16 r4, r2',
-    'sxtb16 r6, r0',
-    'sxtb16 r2, r2, ror #8',
-    'sxtb16 r0, r0, ror #8',
-    'str r4, [r12], #32',
-    'str r6, [r12, #-28]',
-    'str r2, [r12, #-24]',
-    'str r0, [r12, #-20]',
-    'sxtb16 r4, r3',
-    'sxtb16 r6, r1',
-    'sxtb16 r3, r3, ror #8',
-    'sxtb16 r1, r1, ror #8',
-    'str r4, [r12, #-16]',
-    'str r6, [r12, #-12]',
-    'str r3, [r12, #-8]',
-    'str r1, [r12, #-4]',
+    ...eight,
     'cmp r5, r11',
     'bne 22b',
     '23:',
@@ -1598,7 +1641,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
   const lone = quad && pixels % 2 === 1;
   // the Cortex-M4's routine moves to the next pixel pair itself (quadRunAsm `pixelLoop`)
-  const pixelLoop = quad && pointwiseQuadLoads(ctx.isa, ctx.prefer) === true && ctx.prefer !== 'size';
+  const pixelLoop = quad && quadPixelLoop(ctx.isa, ctx.prefer);
   const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag, round: rounded ? 1 : 0, pixelLoop: pixelLoop ? 1 : 0 };
   if (quad) {
     const loneName = `tf_dsp_pw_quad1_${runTag}`;
