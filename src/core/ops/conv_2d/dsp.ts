@@ -808,11 +808,18 @@ export function quadRunAsm(
   ];
   // the straight block (`straightSteps`, k4 / 4 steps): the halves past the first one in a row, no
   // entry to compute and no sentinel to test; past them the block's { start s, start s' } (dual: the
-  // last half loaded start s into r10; its column loads read the sentinel words, unused)
+  // last half loaded start s into r10; its column loads read the sentinel words, unused), and with
+  // LDM loads the rounding form's zero point (FAST) right behind the LDRD, where the M33 issues it
+  // in 1 cycle, not the 2 it takes behind the records' LDM (r12 is free until the block's end)
+  const zpAfterStarts = straightSteps !== undefined && !dual && round && fast !== 2;
   const straightHalves = (steps: number) =>
     dual
       ? [...Array.from({ length: 2 * steps - 1 }, () => dualHalf).flat(), 'ldr r11, [lr], #4']
-      : [...Array.from({ length: 2 * steps - 1 }, () => half).flat(), 'ldrd r10, r11, [lr], #8'];
+      : [
+          ...Array.from({ length: 2 * steps - 1 }, () => half).flat(),
+          'ldrd r10, r11, [lr], #8',
+          ...(zpAfterStarts ? ['ldr r12, [sp, #28]'] : []),
+        ];
   const lines: string[] = [
     'push {r4-r11, lr}',
     // r3 the entry address (the straight block has none: the frame's word is left unread); cols,
@@ -847,7 +854,7 @@ export function quadRunAsm(
     ...(round && fast !== 2
       ? pipelined && !dual
         ? ['ldr r12, [sp, #28]', 'ldr r9, [lr, #4]', 'ldr r10, [lr, #8]', 'ldr r11, [lr, #12]', 'ldr r8, [lr], #16']
-        : ['ldm lr!, {r8, r9, r10, r11}', 'ldr r12, [sp, #28]']
+        : ['ldm lr!, {r8, r9, r10, r11}', ...(zpAfterStarts ? [] : ['ldr r12, [sp, #28]'])]
       : ['ldm lr!, {r8, r9, r10, r11}']),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
