@@ -664,6 +664,8 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * stop is not read: 3 cycles a turn on the M4, not 5); past the last turn those loads bring the
  * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
  * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
+ * `pixelLoop`: one call runs every whole pixel pair (pixelPairStep). `straightSteps` (the M33's and
+ * M7's 1x1 layers of k4 up to quadStraightSteps' limit): the block's k4 / 2 halves in a row, no loop.
  */
 export function quadRunAsm(
   name: string,
@@ -823,11 +825,7 @@ export function quadRunAsm(
   const straightHalves = (steps: number) =>
     dual
       ? [...Array.from({ length: 2 * steps - 1 }, () => dualHalf).flat(), 'ldr r11, [lr], #4']
-      : [
-          ...Array.from({ length: 2 * steps - 1 }, () => half).flat(),
-          'ldrd r10, r11, [lr], #8',
-          ...(zpAfterStarts ? ['ldr r12, [sp, #28]'] : []),
-        ];
+      : [...Array.from({ length: 2 * steps - 1 }, () => half).flat(), 'ldrd r10, r11, [lr], #8', ...(zpAfterStarts ? ['ldr r12, [sp, #28]'] : [])];
   const lines: string[] = [
     'push {r4-r11, lr}',
     // r3 the entry address (the straight block has none: the frame's word is left unread); cols,
