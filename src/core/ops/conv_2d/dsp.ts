@@ -570,6 +570,35 @@ export function pointwiseQuadLoads(isa: KernelIsa | undefined, prefer?: Prefer):
   return prefer !== 'size' && isa?.core === 'cortex-m7' ? 'dual' : loadsPipeline(isa, prefer);
 }
 
+/**
+ * Whether the 1x1 layers' quad routine runs every whole pixel pair of a layer from one call
+ * (quadRunAsm `pixelLoop`): on the Arm DSP cores (Cortex-M4, M33, M7), not under `--prefer size`
+ * (its pair step is ~150 B of code more).
+ */
+export function quadPixelLoop(isa: KernelIsa | undefined, prefer?: Prefer): boolean {
+  return prefer !== 'size' && (isa?.core === 'cortex-m4' || isa?.core === 'cortex-m33' || isa?.core === 'cortex-m7');
+}
+
+/**
+ * The steps of 4 values of a 1x1 layer's straight block (quadRunAsm `straightSteps`: its halves in a
+ * row, neither the computed entry nor the sentinel tests; one routine per model, mode and depth),
+ * up to STRAIGHT_MAX_STEPS; undefined on the Cortex-M4 and under `--prefer size`. On the M33 it
+ * saves 8 cycles of a 24x24x16 -> 32 block's ~190 (VWW's 24x24x16 -> 32 on the NUCLEO-U575ZI-Q
+ * 439,851 -> 421,411 est. cycles), 13 of a 6x6x128 -> 128 block's ~990 (568,781 -> 561,287).
+ */
+export function quadStraightSteps(k4: number, isa: KernelIsa | undefined, prefer?: Prefer): number | undefined {
+  if (prefer === 'size' || isa?.core === undefined) return undefined;
+  const most = STRAIGHT_MAX_STEPS[isa.core];
+  return most !== undefined && k4 <= 4 * most ? k4 / 4 : undefined;
+}
+
+/**
+ * The most steps of a straight block, by core: on the Cortex-M7 a turn of its loop (eight, 768 B: its
+ * code is held to person_detect's bar); on the Cortex-M33 two turns (32 steps, 3 KB), which its
+ * parts' caches (the STM32U5's 8 KB ICACHE) hold beside the block's other ~350 B.
+ */
+const STRAIGHT_MAX_STEPS: Partial<Record<string, number>> = { 'cortex-m7': 8, 'cortex-m33': 32 };
+
 /** quadTurnSteps for the 1x1 layers' routine: sixteen on the Cortex-M33 unless `--prefer size`. */
 export function pointwiseQuadTurn(isa: KernelIsa | undefined, prefer?: Prefer): number {
   return prefer !== 'size' && isa?.core === 'cortex-m33' ? 16 : quadTurnSteps(isa, prefer);
@@ -635,6 +664,8 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * stop is not read: 3 cycles a turn on the M4, not 5); past the last turn those loads bring the
  * block's { start s, start s' } in, and the next block's columns address comes in with the frame's
  * other words. The im2col layers' columns have no sentinel: their routine reloads the stop.
+ * `pixelLoop`: one call runs every whole pixel pair (pixelPairStep). `straightSteps` (the M33's and
+ * M7's 1x1 layers of k4 up to quadStraightSteps' limit): the block's k4 / 2 halves in a row, no loop.
  */
 export function quadRunAsm(
   name: string,
@@ -647,10 +678,13 @@ export function quadRunAsm(
   round = false,
   secondHalfEntry = false,
   pixelLoop = false,
+  straightSteps?: number,
 ): string {
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
-  if (pixelLoop && (!sentinel || loadForm !== true)) throw new Error("quadRunAsm: the pixel-pair loop is the Cortex-M4's sentinel form");
+  if (pixelLoop && !sentinel) throw new Error("quadRunAsm: the pixel-pair loop is the 1x1 layers' (sentinel) form");
   if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
+  if (straightSteps !== undefined && (!sentinel || secondHalfEntry || loadForm === true || straightSteps < 1))
+    throw new Error("quadRunAsm: the straight block is the 1x1 layers' (sentinel) form with LDM or dual loads");
   // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
   const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
@@ -684,6 +718,8 @@ export function quadRunAsm(
   const entry = [
     'ldm r2, {r4-r11}',
     'sub r6, r6, r5', // out_b - out_a
+  ];
+  const computedEntry = [
     'sub r3, r4, r11',
     'add r3, r3, #8',
     `and r3, r3, #${8 * halves - 1}`,
@@ -753,24 +789,11 @@ export function quadRunAsm(
   ];
   // the loop's entry address: r10 (r11 under dual, whose r10 holds the next P word by then)
   const jump = dual ? 'r11' : 'r10';
-  const lines: string[] = [
-    'push {r4-r11, lr}',
-    ...entry, // r3 the entry address; cols, out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
-    // pixelLoop: the next pair's input and the pairs left from the frame, beside the weights' start,
-    // in 8 bytes (the NOP), so that the loop keeps its place against the flash accelerator's words
-    ...(pixelLoop ? ['ldr r0, [r2, #36]', 'ldr r2, [r2, #40]', 'push {r0, r1, r2}', 'nop'] : []),
-    'push {r3-r11}',
-    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
-    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
-    // two bytes back, so that the loop keeps its place
-    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
-    ...(sentinel ? ['mov r12, r4'] : []), // cols
-    '1:',
-    ...firstLoads,
-    ...firstHalf,
-    // the entry address from the frame; secondHalfEntry: a B to the second half (2 cycles a block
-    // less on the M4), then a NOP never run, so that the loop keeps its place against the flash
-    // accelerator's 64-bit words (without it VWW's deep 1x1 layers ran 4 cycles a block slower)
+  // the loop, `turn` steps a turn, entered part-way: the entry address from the frame;
+  // secondHalfEntry: a B to the second half (2 cycles a block less on the M4), then a NOP never run,
+  // so that the loop keeps its place against the flash accelerator's 64-bit words (without it VWW's
+  // deep 1x1 layers ran 4 cycles a block slower)
+  const loopHalves = [
     ...(secondHalfEntry ? ['b 12f', 'nop'] : [`ldr ${jump}, [sp]`, `mov pc, ${jump}`]),
     '10:',
     ...(dual
@@ -792,6 +815,36 @@ export function quadRunAsm(
       : sentinel
         ? [...loads, `cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 11b']
         : ['ldr r10, [sp, #32]', 'cmp r12, r10', 'bne 10b', 'ldrd r10, r11, [lr], #8']),
+  ];
+  // the straight block (`straightSteps`, k4 / 4 steps): the halves past the first one in a row, no
+  // entry to compute and no sentinel to test; past them the block's { start s, start s' } (dual: the
+  // last half loaded start s into r10; its column loads read the sentinel words, unused), and with
+  // LDM loads the rounding form's zero point (FAST) right behind the LDRD, where the M33 issues it
+  // in 1 cycle, not the 2 it takes behind the records' LDM (r12 is free until the block's end)
+  const zpAfterStarts = straightSteps !== undefined && !dual && round && fast !== 2;
+  const straightHalves = (steps: number) =>
+    dual
+      ? [...Array.from({ length: 2 * steps - 1 }, () => dualHalf).flat(), 'ldr r11, [lr], #4']
+      : [...Array.from({ length: 2 * steps - 1 }, () => half).flat(), 'ldrd r10, r11, [lr], #8', ...(zpAfterStarts ? ['ldr r12, [sp, #28]'] : [])];
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    // r3 the entry address (the straight block has none: the frame's word is left unread); cols,
+    // out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
+    ...entry,
+    ...(straightSteps === undefined ? computedEntry : []),
+    // pixelLoop: the next pair's input and the pairs left from the frame, beside the weights' start,
+    // in 8 bytes (the NOP), so that the loop keeps its place against the flash accelerator's words
+    ...(pixelLoop ? ['ldr r0, [r2, #36]', 'ldr r2, [r2, #40]', 'push {r0, r1, r2}', 'nop'] : []),
+    'push {r3-r11}',
+    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
+    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
+    // two bytes back, so that the loop keeps its place
+    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
+    ...(sentinel ? ['mov r12, r4'] : []), // cols
+    '1:',
+    ...firstLoads,
+    ...firstHalf,
+    ...(straightSteps !== undefined ? straightHalves(straightSteps) : loopHalves),
     // r10 r11: start s, start s'
     'sub r2, r2, r0',
     'add r2, r10, r2, asr #8',
@@ -807,7 +860,7 @@ export function quadRunAsm(
     ...(round && fast !== 2
       ? pipelined && !dual
         ? ['ldr r12, [sp, #28]', 'ldr r9, [lr, #4]', 'ldr r10, [lr, #8]', 'ldr r11, [lr, #12]', 'ldr r8, [lr], #16']
-        : ['ldm lr!, {r8, r9, r10, r11}', 'ldr r12, [sp, #28]']
+        : ['ldm lr!, {r8, r9, r10, r11}', ...(zpAfterStarts ? [] : ['ldr r12, [sp, #28]'])]
       : ['ldm lr!, {r8, r9, r10, r11}']),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
@@ -837,14 +890,14 @@ export function quadRunAsm(
     'str r2, [sp, #8]',
     'cmp r2, r4',
     'bne 1b',
-    ...(pixelLoop ? pixelPairStep() : []),
+    ...(pixelLoop ? pixelPairStep(loadForm === true) : []),
     'mov r0, lr',
     `add sp, #${pixelLoop ? 48 : 36}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${turn} steps a turn${secondHalfEntry ? ', entered at the second half' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${straightSteps !== undefined ? `${straightSteps} steps a block, no loop` : `${turn} steps a turn`}${secondHalfEntry ? ', entered at the second half' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
@@ -855,14 +908,76 @@ export function quadRunAsm(
 }
 
 /**
- * quadRunAsm's move to the next pixel pair without leaving the routine (`pixelLoop`, the Cortex-M4:
- * the C loop's call, entry and exit cost ~90 cycles a pair). Frame past the run's nine words: the
- * next pair's pixel A, the weights' start, the pairs left. The outputs move by the pixels' distance
- * (out_a already stands past pixel A's outputs, at pixel B's); the columns are packed as
- * tf_dsp_pack_pair packs them (k4 bytes = (stop - cols) / 4): four values first where k4 is not a
- * multiple of 8, then eight a turn with single STR (the M4 pipelines them).
+ * quadRunAsm's move to the next pixel pair without leaving the routine (`pixelLoop`: the C loop's
+ * call, entry and exit cost ~90 cycles a pair on the M4, ~75 on the M33). Frame past the run's nine
+ * words: the next pair's pixel A, the weights' start, the pairs left. The outputs move by the
+ * pixels' distance (out_a already stands past pixel A's outputs, at pixel B's); the columns are
+ * packed as tf_dsp_pack_pair packs them (k4 bytes = (stop - cols) / 4): four values first where k4
+ * is not a multiple of 8, then eight a turn, `pipelined` (the M4) with four LDR in a row and single
+ * STR, which it pipelines, else (the M33, M7) with two LDRD and two STM of four, which cost those
+ * cores less than single loads and stores.
  */
-function pixelPairStep(): string[] {
+function pixelPairStep(pipelined: boolean): string[] {
+  // r5 pixel A's values, r8 pixel B's, r11 the end of pixel A's, r12 the columns
+  const eight = pipelined
+    ? [
+        'ldr r3, [r5, #4]',
+        'ldr r2, [r5], #8',
+        'ldr r1, [r8, #4]',
+        'ldr r0, [r8], #8',
+        'sxtb16 r4, r2',
+        'sxtb16 r6, r0',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r0, r0, ror #8',
+        'str r4, [r12], #32',
+        'str r6, [r12, #-28]',
+        'str r2, [r12, #-24]',
+        'str r0, [r12, #-20]',
+        'sxtb16 r4, r3',
+        'sxtb16 r6, r1',
+        'sxtb16 r3, r3, ror #8',
+        'sxtb16 r1, r1, ror #8',
+        'str r4, [r12, #-16]',
+        'str r6, [r12, #-12]',
+        'str r3, [r12, #-8]',
+        'str r1, [r12, #-4]',
+      ]
+    : [
+        'ldrd r2, r6, [r5], #8',
+        'ldrd r3, r7, [r8], #8',
+        'sxtb16 r0, r2',
+        'sxtb16 r1, r3',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r3, r3, ror #8',
+        'stm r12!, {r0, r1, r2, r3}',
+        'sxtb16 r0, r6',
+        'sxtb16 r1, r7',
+        'sxtb16 r6, r6, ror #8',
+        'sxtb16 r7, r7, ror #8',
+        'stm r12!, {r0, r1, r6, r7}',
+      ];
+  const four = pipelined
+    ? [
+        'ldr r0, [r5], #4',
+        'ldr r1, [r8], #4',
+        'sxtb16 r2, r0',
+        'sxtb16 r3, r1',
+        'sxtb16 r0, r0, ror #8',
+        'sxtb16 r1, r1, ror #8',
+        'str r2, [r12], #16',
+        'str r3, [r12, #-12]',
+        'str r0, [r12, #-8]',
+        'str r1, [r12, #-4]',
+      ]
+    : [
+        'ldr r2, [r5], #4',
+        'ldr r3, [r8], #4',
+        'sxtb16 r0, r2',
+        'sxtb16 r1, r3',
+        'sxtb16 r2, r2, ror #8',
+        'sxtb16 r3, r3, ror #8',
+        'stm r12!, {r0, r1, r2, r3}',
+      ];
   return [
     'ldr r2, [sp, #44]',
     'subs r2, r2, #1',
@@ -885,40 +1000,12 @@ function pixelPairStep(): string[] {
     'mov r12, r6',
     'tst r7, #16',
     'beq 21f',
-    'ldr r0, [r5], #4',
-    'ldr r1, [r8], #4',
-    'sxtb16 r2, r0',
-    'sxtb16 r3, r1',
-    'sxtb16 r0, r0, ror #8',
-    'sxtb16 r1, r1, ror #8',
-    'str r2, [r12], #16',
-    'str r3, [r12, #-12]',
-    'str r0, [r12, #-8]',
-    'str r1, [r12, #-4]',
+    ...four,
     '21:',
     'cmp r5, r11',
     'beq 23f',
     '22:',
-    'ldr r3, [r5, #4]',
-    'ldr r2, [r5], #8',
-    'ldr r1, [r8, #4]',
-    'ldr r0, [r8], #8',
-    'sxtb16 r4, r2',
-    'sxtb16 r6, r0',
-    'sxtb16 r2, r2, ror #8',
-    'sxtb16 r0, r0, ror #8',
-    'str r4, [r12], #32',
-    'str r6, [r12, #-28]',
-    'str r2, [r12, #-24]',
-    'str r0, [r12, #-20]',
-    'sxtb16 r4, r3',
-    'sxtb16 r6, r1',
-    'sxtb16 r3, r3, ror #8',
-    'sxtb16 r1, r1, ror #8',
-    'str r4, [r12, #-16]',
-    'str r6, [r12, #-12]',
-    'str r3, [r12, #-8]',
-    'str r1, [r12, #-4]',
+    ...eight,
     'cmp r5, r11',
     'bne 22b',
     '23:',
@@ -1592,13 +1679,16 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
   // one run per model, mode and the clamp's bounds (RELU6 under zero point -128: the ceiling only)
   const clamp = runClamp(fast, p.actMin, p.actMax, p.outputZeroPoint);
   const secondHalf = quad && quadSecondHalfEntry(k4, ctx.isa, ctx.prefer);
-  const runTag = run ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : floor ? 'z' : ''}${secondHalf ? 'j' : ''}` : mode.mode;
+  const straight = quad ? quadStraightSteps(k4, ctx.isa, ctx.prefer) : undefined;
+  const runTag = run
+    ? `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : floor ? 'z' : ''}${secondHalf ? 'j' : ''}${straight !== undefined ? `k${k4}` : ''}`
+    : mode.mode;
   const runName = `tf_dsp_pw_${quad ? 'quad' : 'run'}_${runTag}`;
   const pixels = p.batches * p.outH * p.outW;
   // an odd pixel count's last pixel runs one pixel by four channels (quadLoneAsm), not as a pair with itself
   const lone = quad && pixels % 2 === 1;
   // the Cortex-M4's routine moves to the next pixel pair itself (quadRunAsm `pixelLoop`)
-  const pixelLoop = quad && pointwiseQuadLoads(ctx.isa, ctx.prefer) === true && ctx.prefer !== 'size';
+  const pixelLoop = quad && quadPixelLoop(ctx.isa, ctx.prefer);
   const vars = { pointwise: direct, pairs: pairs ? 1 : 0, pairsTag, run, quad, runName, ...mode, runTag, round: rounded ? 1 : 0, pixelLoop: pixelLoop ? 1 : 0 };
   if (quad) {
     const loneName = `tf_dsp_pw_quad1_${runTag}`;
@@ -1618,6 +1708,7 @@ export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary:
           rounded !== undefined,
           secondHalf,
           pixelLoop,
+          straight,
         ),
       }),
     );

@@ -2,13 +2,15 @@
 /**
  * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp.ts quadRunAsm
  * `sentinel`, conv_2d_dsp.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
- * the M4's four-step turn and the M33's sixteen-step one (16 to 260 channels, whole quads), output
- * depths of whole quads and not (the pair run beside it), pixel counts 1, 2, 3 and odd (the last
+ * the M4's four-step turn and the M33's sixteen-step one and every straight block of the M33 and
+ * M7 (16 to 260 channels, whole quads), output depths of whole quads and not (the pair run beside
+ * it), pixel counts 1, 2, 3 and odd (the last
  * pixel alone, its twin outputs past the sentinel), padded heads (their quads past the sentinel and
  * the twin), per-channel and per-tensor scales, saturated and clamped, FAST and WIDE; the host C
  * twin, then the real instructions on the emulated Cortex-M4 (pipelined loads; depths a multiple
  * of 16 entered by a B to the turn's second half, the others by the computed jump), Cortex-M7 (loads
- * between the MACs) and Cortex-M33 (LDM, sixteen steps a turn), bit-exact with the TypeScript
+ * between the MACs) and Cortex-M33 (LDM, sixteen steps a turn; the M33 and M7 moving to the next
+ * pixel pair inside the routine, packing with LDRD and STM), bit-exact with the TypeScript
  * reference. The im2col layers keep their own routine, which reloads the stop.
  */
 import { expect } from 'chai';
@@ -19,7 +21,16 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { QUAD_SENTINEL, dspScratchBytes, pointwiseQuadLoads, pointwiseQuadTurn, quadRunAsm, quadSecondHalfEntry } from './dsp.ts';
+import {
+  QUAD_SENTINEL,
+  dspScratchBytes,
+  pointwiseQuadLoads,
+  pointwiseQuadTurn,
+  quadPixelLoop,
+  quadRunAsm,
+  quadSecondHalfEntry,
+  quadStraightSteps,
+} from './dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
@@ -79,12 +90,16 @@ const PIXELS: [number, number][] = [
   [5, 5],
 ];
 
-/** Input depths 16 to 260 (every entry of a sixteen-step turn: k4 / 2 - 1 halves over 32), output depths of whole quads and not. */
+/**
+ * Input depths 16 to 260: every straight block of the M7 and M33 (16 to 128), every entry of a
+ * sixteen-step turn (k4 / 2 - 1 halves over 32) below 128 and, for the M33's loop, above it;
+ * output depths of whole quads and not.
+ */
 function sweepLayers(seed: number, count: number): Layer[] {
   const rand = rng(seed);
   const layers: Layer[] = [{ inC: 64, outC: 8, hw: [2, 3], activation: 'NONE', wide: false }];
   for (let i = 0; i < count; i++) {
-    const inC = i < 16 ? 16 + 4 * i : 4 * randomInt(rand, 4, 65);
+    const inC = i < 16 ? 16 + 4 * i : i < 32 ? 132 + 4 * (i - 16) : 4 * randomInt(rand, 4, 65);
     const outC = i % 5 === 4 ? randomInt(rand, 2, 23) : 4 * randomInt(rand, 1, 9);
     const hw = PIXELS[i % PIXELS.length]!;
     layers.push({ inC, outC, hw, activation: ACTIVATIONS[i % ACTIVATIONS.length]!, wide: i % 3 === 2 });
@@ -141,6 +156,30 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(quadSecondHalfEntry(64, m4, 'size')).to.equal(false);
     expect(quadSecondHalfEntry(64, loadTarget('cortex-m7').isa)).to.equal(false);
     expect(quadSecondHalfEntry(64, loadTarget('cortex-m33').isa)).to.equal(false);
+    // the straight block: k4 / 4 steps up to 128 values on the M33 and 32 on the M7; not on the M4 nor under --prefer size
+    const m33 = loadTarget('cortex-m33').isa;
+    const m7 = loadTarget('cortex-m7').isa;
+    expect([16, 36, 128, 132].map((k4) => quadStraightSteps(k4, m33))).to.deep.equal([4, 9, 32, undefined]);
+    expect([16, 32, 36].map((k4) => quadStraightSteps(k4, m7))).to.deep.equal([4, 8, undefined]);
+    expect(quadStraightSteps(16, m4)).to.equal(undefined);
+    expect(quadStraightSteps(16, m33, 'size')).to.equal(undefined);
+    const straight = quadRunAsm('q', 1, { lo: false, hi: false }, false, 16, true, true, true, false, true, 9);
+    expect(straight).to.include('9 steps a block, no loop');
+    expect(straight).to.not.include('mov pc');
+    expect(straight).to.not.include('cmp r8, #');
+    // 17 halves past the first one, then the block's second starts and (FAST rounding) the zero point behind them
+    expect(straight.match(/smlad r2, r8, r10, r2/g)).to.have.length(17);
+    expect(straight).to.match(/"ldrd r10, r11, \[lr\], #8\\n\\t"\n\s*"ldr r12, \[sp, #28\]/);
+    const straightDual = quadRunAsm('q', 2, { lo: true, hi: false }, 'dual', 8, true, false, false, false, false, 8);
+    expect(straightDual.match(/smlad r2, r8, r10, r2/g)).to.have.length(15);
+    expect(straightDual).to.not.include('mov pc');
+    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true, false, false, false, false, 4)).to.throw(/straight block/);
+    // every pixel pair from one call on the M4, M33 and M7 (LDRD and STM packing there), not under --prefer size
+    expect([loadTarget('cortex-m4').isa, m33, m7].map((isa) => quadPixelLoop(isa))).to.deep.equal([true, true, true]);
+    expect(quadPixelLoop(m33, 'size')).to.equal(false);
+    const pairLoop = quadRunAsm('q', 1, { lo: false, hi: false }, false, 16, true, false, false, false, true);
+    expect(pairLoop).to.include('ldrd r2, r6, [r5], #8');
+    expect(pairLoop).to.include('stm r12!, {r0, r1, r6, r7}');
     // a 1x1 layer's scratch: the columns, the two sentinel words, a lone pixel's twin outputs
     const p = { groups: 1, kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, batches: 1 };
     const even = { ...p, inH: 2, inW: 2, inC: 64, outH: 2, outW: 2, outC: 16 } as unknown as Conv2DParams;
@@ -150,7 +189,7 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
   });
 
   it('sweeps of depths and pixel counts match the reference on the host twin', function () {
-    const graph = sweepModel(9101, sweepLayers(9102, 24));
+    const graph = sweepModel(9101, sweepLayers(9102, 36));
     const text = sourceText(graph, 'cortex-m4');
     expect(text).to.include('TF_DSP_QUAD_SENTINEL');
     expect(text).to.match(/static const int8_t \*tf_dsp_pw_quad_[a-z]+\(/);
@@ -171,7 +210,7 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
       });
       it('sweeps of input and output depths, pixel counts 1, 2, 3 and odd, heads: bit-exact', async function () {
         const index = Object.keys(BOARDS).indexOf(board);
-        const graph = sweepModel(9201 + index, sweepLayers(9301 + index, 24));
+        const graph = sweepModel(9201 + index, sweepLayers(9301 + index, 36));
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         expect(text).to.include(`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`);
@@ -179,6 +218,8 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
         expect(text).to.match(/channels padded to 4\)/);
         // the M4 runs depths of both entries: the B to the second half (multiples of 16) and the computed jump
         expect(text.includes('entered at the second half')).to.equal(target === 'cortex-m4');
+        // the M33 and M7 run their narrower depths in straight blocks, the others in the loop
+        expect(text.includes('steps a block, no loop')).to.equal(target !== 'cortex-m4');
         expect(text).to.include('mov pc, r1');
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 13 + index });
       });

@@ -122,9 +122,10 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
       const text = modelText(graph, { dsp: true });
       padded += [...text.matchAll(/channels padded to \d+\)/g)].length;
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
-      // a trailing 'z' or 'r': the floored forms of the mode (dsp.ts floorAtZeroPoint, roundRecords)
-      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)) quads.add(r[1]!.replace(/[zr]$/, ''));
-      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+)\(/g)) lones.add(r[1]!.replace(/[zr]$/, ''));
+      // a trailing 'z' or 'r': the floored forms of the mode (dsp.ts floorAtZeroPoint, roundRecords); 'k' and
+      // a depth past them: the M33's and M7's straight blocks (dsp.ts quadStraightSteps)
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+?)(?:k\d+)?\(/g)) quads.add(r[1]!.replace(/[zr]$/, ''));
+      for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+?)(?:k\d+)?\(/g)) lones.add(r[1]!.replace(/[zr]$/, ''));
       const rand = rng(8201 + m);
       graph.ops.forEach((op) => {
         const t = graph.tensors[op.inputs[0]!]!;
@@ -159,7 +160,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     const graph = runModel(8401, 16, 'quads');
     const text = (isa: typeof m4, prefer?: 'size') =>
       compileGraph(graph, `${graph.name}.tflite`, { isa, ...(prefer ? { prefer } : {}) }).generated.files.find((f) => f.role === 'source')!.text;
-    const quads = (t: string) => [...t.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)].length;
+    const quads = (t: string) => [...t.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+?)(?:k\d+)?\(/g)].length;
     const withFpu = text(m4);
     expect(quads(withFpu)).to.be.greaterThan(0);
     expect(withFpu).to.include('pipelined loads');
@@ -209,7 +210,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         const graph = runModel(8401 + Object.keys(BOARDS).indexOf(board), 16, 'quads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
-        const quads = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)].map((r) => r[1]!.replace(/[zr]$/, ''));
+        const quads = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+?)(?:k\d+)?\(/g)].map((r) => r[1]!.replace(/[zr]$/, ''));
         // FAST saturated and clamped, WIDE saturated and clamped
         expect(quads).to.include.members(['fs', 'wch', 'ws']);
         expect(quads.some((q) => q.startsWith('fc'))).to.equal(true);
@@ -221,14 +222,14 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         const graph = runModel(8601 + Object.keys(BOARDS).indexOf(board), 16, 'narrowQuads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
-        expect([...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+)\(/g)]).to.not.be.empty;
+        expect([...text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+?)(?:k\d+)?\(/g)]).to.not.be.empty;
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 12 });
       });
       it('random 1x1 layers of whole channel quads over odd pixel counts (the last pixel alone) are bit-exact', async function () {
         const graph = runModel(8701 + Object.keys(BOARDS).indexOf(board), 16, 'oddQuads');
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
-        const lones = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+)\(/g)].map((r) => r[1]!.replace(/[zr]$/, ''));
+        const lones = [...text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+?)(?:k\d+)?\(/g)].map((r) => r[1]!.replace(/[zr]$/, ''));
         // FAST saturated and clamped, WIDE
         expect(lones).to.include('fs');
         expect(lones.some((q) => q.startsWith('fc'))).to.equal(true);
