@@ -115,9 +115,10 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
  * accumulator, r4.. the record, r11 r12 the halves (r11 the requantization's temporary), lr the zero
  * point; the frame holds the halves. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
-export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false): string {
+export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false, dual = false): string {
   if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
   if (round && !floor) throw new Error('narrowRunAsm: the rounding records need the floor at the zero point');
+  if (dual && !round) throw new Error('narrowRunAsm: the dual-issue schedule needs the rounding records (r11 free)');
   const halves = narrowHalves(inC);
   const k = (j: number) => `r${5 + j}`;
   const m = `r${5 + halves}`;
@@ -145,7 +146,18 @@ export function narrowRunAsm(name: string, inC: number, outC: number, floor = fa
       `smlad r3, r12, ${k(2 * j + 1)}, r3`,
     ]).flat();
   const requant = round ? roundLines('r3', m, pr, 1, 'lr') : rqLines('r3', m, pr, 1, 'r11', floor);
-  const pixel = (p: number) => [...macs(p), ...requant, `strb.w r3, [r2, #${p * outC}]`];
+  // `dual` (the Cortex-M7, rounding records only: r11 is then no temporary): each half by its own LDR
+  // into r11 or r12 two halves ahead of its SMLAD, the next pixel's first two loaded under this one's
+  // last, so that every multiply has a load beside it to dual-issue with, where an LDRD pairs with
+  // nothing and two multiplies in a row never pair: the pixel's halves then sit in r11 r12 (the
+  // channel's first pixel's loaded after the LDM of its record)
+  const halfAt = (p: number, j: number) => `ldr ${j % 2 ? 'r12' : 'r11'}, [sp, #${p * pixelBytes + 4 * j}]`;
+  const dualMacs = (p: number) =>
+    Array.from({ length: halves }, (_, j) => {
+      const next = j + 2 < halves ? [halfAt(p, j + 2)] : p + 1 < NARROW_RUN_PIXELS ? [halfAt(p + 1, j + 2 - halves)] : [];
+      return [`smlad r3, ${j % 2 ? 'r12' : 'r11'}, ${k(j)}, ${j === 0 ? 'r4' : 'r3'}`, ...next];
+    }).flat();
+  const pixel = (p: number) => [...(dual ? dualMacs(p) : macs(p)), ...requant, `strb.w r3, [r2, #${p * outC}]`];
   const lines = [
     'push {r4-r11, lr}',
     `sub sp, sp, #${halvesBytes}`,
@@ -162,6 +174,7 @@ export function narrowRunAsm(name: string, inC: number, outC: number, floor = fa
     ...(round ? ['mvn lr, #127'] : []),
     '1:',
     `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P (or K)
+    ...(dual ? [halfAt(0, 0), halfAt(0, 1)] : []),
     ...Array.from({ length: NARROW_RUN_PIXELS }, (_, p) => pixel(p)).flat(),
     'add r2, r2, #1', // the next channel's first output
     'cmp r2, r0',
@@ -227,13 +240,15 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const z = rounded ? 'r' : floor ? 'z' : '';
   const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}${z}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
   if (run) {
-    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}`;
-    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}`;
+    // the Cortex-M7's dual-issue schedule ('d'), where the rounding records leave r11 free
+    const dual = rounded !== undefined && ctx.isa?.core === 'cortex-m7';
+    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}${dual ? 'd' : ''}`;
+    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}${dual ? 'd' : ''}`;
     ctx.defineOnce(
       runName,
       [
         '#if TF_DSP_NATIVE',
-        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined),
+        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined, dual),
         `#define ${macro} ${runName}`,
         '#else',
         `#define ${macro} 0`,

@@ -178,6 +178,14 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     expect(rounded.match(/smmlar r3, r3, r10, lr/g)).to.have.length(NARROW_RUN_PIXELS);
     expect(rounded).to.not.include('asr r3');
     expect(() => narrowRunAsm('tf_x', 8, 16, false, true)).to.throw();
+    // the Cortex-M7's dual-issue schedule: each half by its own LDR, none past the chunk's halves
+    const dual = narrowRunAsm('tf_x', 8, 16, true, true, true);
+    expect(dual).to.not.include('ldrd');
+    expect(dual.match(/ldr r1[12], \[sp, #/g)).to.have.length(4 * NARROW_RUN_PIXELS);
+    expect(dual).to.not.include(`[sp, #${16 * NARROW_RUN_PIXELS}]`);
+    expect(() => narrowRunAsm('tf_x', 8, 16, true, false, true)).to.throw();
+    const m7 = compileGraph(floored, `${floored.name}.tflite`, { isa: loadTarget('cortex-m7').isa }).generated.files.find((f) => f.role === 'source')!.text;
+    expect(m7).to.include('tf_dsp_narrow8_run_o4rd(');
     const small = compileGraph(g, `${g.name}.tflite`, { isa: loadTarget('cortex-m4').isa, prefer: 'size' }).generated.files.find(
       (f) => f.role === 'source',
     )!.text;
