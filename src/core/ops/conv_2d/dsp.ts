@@ -1030,6 +1030,8 @@ export function bandRunAsm(
     'smlad r4, r8, r11, r4',
     'smlad r5, r9, r11, r5',
   ];
+  // the rounding form's zero point loaded where it pipelines, after the starts' LDRD (the M33's)
+  const zpEarly = round && fast !== 2 && ldrd;
   // a fixed field length (halves): the loop's half the block enters at after its first, or none
   const straight = halves !== undefined && halves - 1 < 2 * turn;
   const entryHalf = halves === undefined || straight ? 0 : (2 * turn - ((halves - 1) % (2 * turn))) % (2 * turn);
@@ -1102,6 +1104,11 @@ export function bandRunAsm(
           'bne 10b',
         ]),
     'ldrd r8, r9, [lr], #8', // start s, start s'
+    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h
+    // tf_dsp_im2col_stem_band_body): on the M33 right after the LDRD, where a load pipelines (VWW's
+    // stem 750,649 -> 748,345 est. cycles); on the M4 after the LDM (two LDR for the LDRD and this
+    // load after them moved the code against the ART: 856,729 -> 864,778)
+    ...(zpEarly ? ['ldr r12, [sp, #28]'] : []),
     'sub r2, r2, r0',
     'add r2, r8, r2, asr #8',
     'sub r3, r3, r1',
@@ -1111,8 +1118,7 @@ export function bandRunAsm(
     'sub r7, r7, r5',
     'add r7, r9, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_im2col_stem_band_body)
-    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
+    ...(round && fast !== 2 && !zpEarly ? ['ldr r12, [sp, #28]'] : []),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
     ...rq('r2', 'r10', 'r11'),
