@@ -1070,7 +1070,13 @@ export function bandRunAsm(
           'smlad r4, r8, r11, r4',
           // a fixed field length: the loop entered by a branch to its half (`11:`); past the first, fewer
           // halves than a turn run straight on, with no loop
-          ...(halves === undefined ? ['ldr r10, [sp]', 'mov pc, r10'] : straight ? Array.from({ length: halves - 1 }, () => half).flat() : entryHalf ? ['b 11f'] : []),
+          ...(halves === undefined
+            ? ['ldr r10, [sp]', 'mov pc, r10']
+            : straight
+              ? Array.from({ length: halves - 1 }, () => half).flat()
+              : entryHalf
+                ? ['b 11f']
+                : []),
         ];
   // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
   // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame

@@ -291,7 +291,7 @@ describe('CONV_2D DSP stem bands', () => {
     expect(stemBandShape({ ...stem, dilationW: 2 })).to.equal(false);
   });
 
-  it("run their one field length with no entry computed per block", async () => {
+  it('run their one field length with no entry computed per block', async () => {
     const { bandRunAsm, runClamp } = await import('./dsp.ts');
     const clamp = runClamp(1, -128, 127, -128);
     const halves = (text: string) => text.match(/sxtb16 r10, r10/g)!.length;
