@@ -1084,14 +1084,16 @@ export function bandRunAsm(
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...(band ? ['push {r1, r3}'] : []), // weights, pairs
-    'ldr r3, [r2, #32]', // entry bytes
-    'adr.w r12, 10f',
-    'add r3, r3, r12',
+    // the loop's entry address into the frame's first word (a fixed field length reads none: the word is left as it is)
+    ...(halves === undefined ? ['ldr r3, [r2, #32]', 'adr.w r12, 10f', 'add r3, r3, r12'] : []), // entry bytes
     'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
     ...blockStart,
+    // a fixed field length's loop on a word (never run: the branch above is unconditional): a taken
+    // branch to a 32-bit instruction on a halfword refills for a cycle more, at every turn
+    ...(halves !== undefined && !straight ? ['.balign 4'] : []),
     '10:',
     ...(straight
       ? []

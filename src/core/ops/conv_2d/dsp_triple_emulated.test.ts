@@ -301,6 +301,9 @@ describe('CONV_2D DSP stem bands', () => {
     expect(m4).to.include('b 11f');
     expect(halves(m4)).to.equal(5);
     expect(m4).to.include('bne 10b');
+    // no entry address computed, and the loop on a word
+    expect(m4).to.not.include('adr.w');
+    expect(m4).to.include('.balign 4');
     // in turns of 16 steps (the M33's): all 14 halves straight, no loop
     const m33 = bandRunAsm('f', 1, clamp, 36, 16, undefined, true, true, 14);
     expect(halves(m33)).to.equal(14);
