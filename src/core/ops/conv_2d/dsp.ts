@@ -1065,6 +1065,9 @@ export function bandTurn(isa: KernelIsa | undefined): number {
  * (tf_dsp_pw_run_t under the loop's entry address), the entry taken from the struct's `entry`
  * bytes; registers, records, requantization, clamp and stores as there. `off` undefined: the
  * interleaved columns' LDM step (the signed WIDE form of the pixel columns), entered at a step.
+ * `halves` (a stem's, whose k4 is a constant of its instance): the block's first half branches to
+ * the loop's half that leaves whole turns, or runs the rest straight where they are fewer than a
+ * turn, with no entry read from the frame.
  */
 export function bandRunAsm(
   name: string,
@@ -1075,8 +1078,10 @@ export function bandRunAsm(
   zp?: number,
   ldrd = false,
   round = false,
+  halves?: number,
 ): string {
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
+  if (halves !== undefined && (off === undefined || halves < 1)) throw new Error('bandRunAsm: a fixed field length reads a band');
   if (round && zp !== undefined) throw new Error('bandRunAsm: the rounding records under FAST or unsigned WIDE only');
   if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
   if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
@@ -1112,7 +1117,11 @@ export function bandRunAsm(
     'smlad r4, r8, r11, r4',
     'smlad r5, r9, r11, r5',
   ];
-  const step = [...half, ...half];
+  // the rounding form's zero point loaded where it pipelines, after the starts' LDRD (the M33's)
+  const zpEarly = round && fast !== 2 && ldrd;
+  // a fixed field length (halves): the loop's half the block enters at after its first, or none
+  const straight = halves !== undefined && halves - 1 < 2 * turn;
+  const entryHalf = halves === undefined || straight ? 0 : (2 * turn - ((halves - 1) % (2 * turn))) % (2 * turn);
   // the interleaved columns: the starts copied into the accumulators, the loop entered at a step;
   // the band's: the block's first half step before the loop from the starts (as quadRunAsm's), the
   // loop entered at a half step (conv_2d_dsp.h tf_dsp_im2col_band_run_body's `entry`)
@@ -1146,8 +1155,15 @@ export function bandRunAsm(
           'sxtb16 r11, r11',
           'smlad r5, r9, r11, r4',
           'smlad r4, r8, r11, r4',
-          'ldr r10, [sp]', // entry address
-          'mov pc, r10',
+          // a fixed field length: the loop entered by a branch to its half (`11:`); past the first, fewer
+          // halves than a turn run straight on, with no loop
+          ...(halves === undefined
+            ? ['ldr r10, [sp]', 'mov pc, r10']
+            : straight
+              ? Array.from({ length: halves - 1 }, () => half).flat()
+              : entryHalf
+                ? ['b 11f']
+                : []),
         ];
   // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
   // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame
@@ -1155,29 +1171,39 @@ export function bandRunAsm(
   const lines: string[] = [
     'push {r4-r11, lr}',
     ...(band ? ['push {r1, r3}'] : []), // weights, pairs
-    'ldr r3, [r2, #32]', // entry bytes
-    'adr.w r12, 10f',
-    'add r3, r3, r12',
+    // the loop's entry address into the frame's first word (a fixed field length reads none: the word is left as it is)
+    ...(halves === undefined ? ['ldr r3, [r2, #32]', 'adr.w r12, 10f', 'add r3, r3, r12'] : []), // entry bytes
     'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
     'push {r3-r11}',
     'mov lr, r1',
     '1:',
     ...blockStart,
+    // a fixed field length's loop on a word (never run: the branch above is unconditional): a taken
+    // branch to a 32-bit instruction on a halfword refills for a cycle more, at every turn
+    ...(halves !== undefined && !straight ? ['.balign 4'] : []),
     '10:',
-    ...step,
-    '12:',
-    ...Array.from({ length: turn - 1 }, () => step).flat(),
-    '13:',
-    `.if (12b - 10b) != ${stepBytes}`,
-    '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
-    '.endif',
-    `.if (13b - 10b) != ${stepBytes * turn}`,
-    `.error "bandRunAsm: the turn is not ${turn} steps"`,
-    '.endif',
-    'ldr r10, [sp, #32]', // stop
-    'cmp r12, r10',
-    'bne 10b',
+    ...(straight
+      ? []
+      : [
+          ...Array.from({ length: 2 * turn }, (_, i) => [...(i === 2 ? ['12:'] : []), ...(i > 0 && i === entryHalf ? ['11:'] : []), ...half]).flat(),
+          ...(turn === 1 ? ['12:'] : []),
+          '13:',
+          `.if (12b - 10b) != ${stepBytes}`,
+          '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
+          '.endif',
+          `.if (13b - 10b) != ${stepBytes * turn}`,
+          `.error "bandRunAsm: the turn is not ${turn} steps"`,
+          '.endif',
+          'ldr r10, [sp, #32]', // stop
+          'cmp r12, r10',
+          'bne 10b',
+        ]),
     'ldrd r8, r9, [lr], #8', // start s, start s'
+    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h
+    // tf_dsp_im2col_stem_band_body): on the M33 right after the LDRD, where a load pipelines (VWW's
+    // stem 750,649 -> 748,345 est. cycles); on the M4 after the LDM (two LDR for the LDRD and this
+    // load after them moved the code against the ART: 856,729 -> 864,778)
+    ...(zpEarly ? ['ldr r12, [sp, #28]'] : []),
     'sub r2, r2, r0',
     'add r2, r8, r2, asr #8',
     'sub r3, r3, r1',
@@ -1187,8 +1213,7 @@ export function bandRunAsm(
     'sub r7, r7, r5',
     'add r7, r9, r7, asr #8',
     'ldm lr!, {r8, r9, r10, r11}', // m r, P r, m s, P s
-    // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h tf_dsp_im2col_stem_band_body)
-    ...(round && fast !== 2 ? ['ldr r12, [sp, #28]'] : []),
+    ...(round && fast !== 2 && !zpEarly ? ['ldr r12, [sp, #28]'] : []),
     ...rq('r0', 'r8', 'r9'),
     ...rq('r1', 'r8', 'r9'),
     ...rq('r2', 'r10', 'r11'),
@@ -1944,7 +1969,8 @@ function emitBandRun(
   const ldrd = bandLoads(ctx.isa, ctx.prefer) === 'ldrd';
   // a stem band's hot code (the routine, the band's packing) keeps to the STM32L4+'s 1 KB ART in turns of 2 steps on the M4
   const turn = stem && ctx.isa?.core === 'cortex-m4' ? STEM_BAND_M4_TURN_STEPS : bandTurn(ctx.isa);
-  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}${turn !== bandTurn(ctx.isa) ? `_t${turn}` : ''}`;
+  // a stem's routine runs its one field length (k4 / 2 halves, `_k<k4>`) with no entry computed per block
+  const runTag = `${mode.mode}${clamp.lo ? 'l' : ''}${clamp.hi ? 'h' : ''}${rounded ? 'r' : ''}_o${off}${zpTag(sw, p.outputZeroPoint)}${turn !== bandTurn(ctx.isa) ? `_t${turn}` : ''}${stem ? `_k${k4}` : ''}`;
   const runName = `tf_dsp_band_run_${runTag}`;
   ctx.defineOnce(
     runName,
@@ -1952,7 +1978,7 @@ function emitBandRun(
       asm: true,
       runName,
       runTag,
-      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd, rounded !== undefined),
+      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd, rounded !== undefined, stem ? k4 / 2 : undefined),
     }),
   );
   // a stem band's body, one per model, mode, offset and shape (its channels and filter rows are constants of it)

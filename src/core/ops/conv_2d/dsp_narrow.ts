@@ -115,9 +115,11 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
  * accumulator, r4.. the record, r11 r12 the halves (r11 the requantization's temporary), lr the zero
  * point; the frame holds the halves. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
-export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false): string {
+export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false, dual = false, pipelined = false): string {
   if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
   if (round && !floor) throw new Error('narrowRunAsm: the rounding records need the floor at the zero point');
+  if (dual && !round) throw new Error('narrowRunAsm: the dual-issue schedule needs the rounding records (r11 free)');
+  if (pipelined && (!round || dual || inC !== 8)) throw new Error('narrowRunAsm: four pipelined loads need 8 inputs and the rounding records');
   const halves = narrowHalves(inC);
   const k = (j: number) => `r${5 + j}`;
   const m = `r${5 + halves}`;
@@ -145,10 +147,29 @@ export function narrowRunAsm(name: string, inC: number, outC: number, floor = fa
       `smlad r3, r12, ${k(2 * j + 1)}, r3`,
     ]).flat();
   const requant = round ? roundLines('r3', m, pr, 1, 'lr') : rqLines('r3', m, pr, 1, 'r11', floor);
-  const pixel = (p: number) => [...macs(p), ...requant, `strb.w r3, [r2, #${p * outC}]`];
+  // `dual` (the Cortex-M7, rounding records only: r11 is then no temporary): each half by its own LDR
+  // into r11 or r12 two halves ahead of its SMLAD, the next pixel's first two loaded under this one's
+  // last, so that every multiply has a load beside it to dual-issue with, where an LDRD pairs with
+  // nothing and two multiplies in a row never pair: the pixel's halves then sit in r11 r12 (the
+  // channel's first pixel's loaded after the LDM of its record)
+  const halfAt = (p: number, j: number) => `ldr ${j % 2 ? 'r12' : 'r11'}, [sp, #${p * pixelBytes + 4 * j}]`;
+  const dualMacs = (p: number) =>
+    Array.from({ length: halves }, (_, j) => {
+      const next = j + 2 < halves ? [halfAt(p, j + 2)] : p + 1 < NARROW_RUN_PIXELS ? [halfAt(p + 1, j + 2 - halves)] : [];
+      return [`smlad r3, ${j % 2 ? 'r12' : 'r11'}, ${k(j)}, ${j === 0 ? 'r4' : 'r3'}`, ...next];
+    }).flat();
+  // `pipelined` (the Cortex-M4 at 8 inputs, rounding records): a pixel's four halves by four
+  // LDR in a row (2 + 1 + 1 + 1 cycles against two LDRD's 3 + 3) into r0 r1 r11 r12, the outputs'
+  // end and the records' pointer in two words past the halves (reloaded once a channel)
+  const pipelinedMacs = (p: number) => [
+    ...['r0', 'r1', 'r11', 'r12'].map((r, j) => `ldr${j < 2 ? '' : '.w'} ${r}, [sp, #${p * pixelBytes + 4 * j}]`),
+    ...['r0', 'r1', 'r11', 'r12'].map((r, j) => `smlad r3, ${r}, ${k(j)}, ${j === 0 ? 'r4' : 'r3'}`),
+  ];
+  const pixel = (p: number) => [...(dual ? dualMacs(p) : pipelined ? pipelinedMacs(p) : macs(p)), ...requant, `strb.w r3, [r2, #${p * outC}]`];
+  const frame = halvesBytes + (pipelined ? 8 : 0);
   const lines = [
     'push {r4-r11, lr}',
-    `sub sp, sp, #${halvesBytes}`,
+    `sub sp, sp, #${frame}`,
     // the chunk's halves, two pixels a turn
     'mov r3, sp',
     `add.w r8, sp, #${halvesBytes}`,
@@ -158,15 +179,20 @@ export function narrowRunAsm(name: string, inC: number, outC: number, floor = fa
     'cmp r3, r8',
     'bne 2b',
     `add.w r0, r2, #${outC}`, // the outputs' end: channel out_c's first
+    ...(pipelined ? [`strd r0, r1, [sp, #${halvesBytes}]`] : []),
     // the rounding form's zero point: -128, the only one whose floor the whole int8 range allows
     ...(round ? ['mvn lr, #127'] : []),
     '1:',
+    ...(pipelined ? [`ldr r1, [sp, #${halvesBytes + 4}]`] : []),
     `ldm r1!, {r4-${pr}}`, // start, the weight words, m, P (or K)
+    ...(pipelined ? [`str r1, [sp, #${halvesBytes + 4}]`] : []),
+    ...(dual ? [halfAt(0, 0), halfAt(0, 1)] : []),
     ...Array.from({ length: NARROW_RUN_PIXELS }, (_, p) => pixel(p)).flat(),
     'add r2, r2, #1', // the next channel's first output
+    ...(pipelined ? [`ldr r0, [sp, #${halvesBytes}]`] : []),
     'cmp r2, r0',
     'bne 1b',
-    `add sp, sp, #${halvesBytes}`,
+    `add sp, sp, #${frame}`,
     'pop {r4-r11, pc}',
   ];
   const body = lines.map((l) => `      "${l}\\n\\t"`).join('\n');
@@ -227,13 +253,19 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const z = rounded ? 'r' : floor ? 'z' : '';
   const fn = run ? `tf_dsp_narrow${p.inC}_o${p.outC}${z}_${mode.mode}` : `tf_dsp_narrow${p.inC}_${mode.mode}`;
   if (run) {
-    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}`;
-    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}`;
+    // the Cortex-M7's dual-issue schedule ('d'), where the rounding records leave r11 free
+    const dual = rounded !== undefined && ctx.isa?.core === 'cortex-m7';
+    // four pipelined loads a pixel ('p') on the Cortex-M4 (on the M33, where an LDRD costs less, VWW's
+    // row-band stage went 794,330 -> 806,384 est. cycles)
+    const pipelined = rounded !== undefined && !dual && p.inC === 8 && ctx.isa?.core === 'cortex-m4';
+    const tag = dual ? 'd' : pipelined ? 'p' : '';
+    const runName = `tf_dsp_narrow${p.inC}_run_o${p.outC}${z}${tag}`;
+    const macro = `TF_DSP_NARROW_RUN_${p.inC}_${p.outC}${z}${tag}`;
     ctx.defineOnce(
       runName,
       [
         '#if TF_DSP_NATIVE',
-        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined),
+        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined, dual, pipelined),
         `#define ${macro} ${runName}`,
         '#else',
         `#define ${macro} 0`,

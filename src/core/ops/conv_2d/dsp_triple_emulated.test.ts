@@ -291,6 +291,30 @@ describe('CONV_2D DSP stem bands', () => {
     expect(stemBandShape({ ...stem, dilationW: 2 })).to.equal(false);
   });
 
+  it('run their one field length with no entry computed per block', async () => {
+    const { bandRunAsm, runClamp } = await import('./dsp.ts');
+    const clamp = runClamp(1, -128, 127, -128);
+    const halves = (text: string) => text.match(/sxtb16 r10, r10/g)!.length;
+    // k4 28 in turns of 2 steps (the M4's): the first half and a branch to the loop's fourth, 3 turns
+    const m4 = bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true, 14);
+    expect(m4).to.not.include('mov pc, r10');
+    expect(m4).to.include('b 11f');
+    expect(halves(m4)).to.equal(5);
+    expect(m4).to.include('bne 10b');
+    // no entry address computed, and the loop on a word
+    expect(m4).to.not.include('adr.w');
+    expect(m4).to.include('.balign 4');
+    // in turns of 16 steps (the M33's): all 14 halves straight, no loop
+    const m33 = bandRunAsm('f', 1, clamp, 36, 16, undefined, true, true, 14);
+    expect(halves(m33)).to.equal(14);
+    expect(m33).to.not.include('bne 10b');
+    expect(m33).to.not.include('mov pc, r10');
+    // a field length past whole turns enters at the loop's top
+    expect(bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true, 13)).to.not.include('11f');
+    // the generic form keeps its entry
+    expect(bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true)).to.include('mov pc, r10');
+  });
+
   it('lay the weights out in (kx, ky, c) order, the lanes of each 4 values as 0 2 1 3', async () => {
     const { stemBandRows } = await import('./dsp.ts');
     // 2x2 over 3 channels: k 12 = k4; values numbered 1..12 in filter order (ky, kx, c)
