@@ -713,33 +713,36 @@ static inline __attribute__((always_inline)) void tf_dwk_mult1_body(const int8_t
   ".else\n\t" \
   "ldr %[x], [%[p], #(" o ")]\n\t" \
   ".endif\n\t"
-/* tap t of a pixel (mask m, its taps left out in bits 9 to 17: their class's start holds them) */
-#define TF_DWK_ONE_TAP(m, t, o, a0, a1, a2, a3) \
+/* tap t of a pixel (mask m, its taps left out in bits 9 to 17: their class's start holds them),
+ * accumulated from s0..s3 into a0..a3 */
+#define TF_DWK_TAP_INTO(m, t, o, a0, a1, a2, a3, s0, s1, s2, s3) \
   ".ifeq (%c[" m "] >> (9 + " t ")) & 1\n\t" TF_DWK_MX(m, t, o) "sxtb16 %[e], %[x]\n\t" \
-                                                                "smlabb %[" a0 "], %[e], %[we], %[" a0 "]\n\t" \
+                                                                "smlabb %[" a0 "], %[e], %[we], %[" s0 "]\n\t" \
                                                                 "sxtb16 %[x], %[x], ror #8\n\t" \
-                                                                "smlabb %[" a1 "], %[x], %[wo], %[" a1 "]\n\t" \
-                                                                "smlatt %[" a2 "], %[e], %[we], %[" a2 "]\n\t" \
-                                                                "smlatt %[" a3 "], %[x], %[wo], %[" a3 "]\n\t" \
+                                                                "smlabb %[" a1 "], %[x], %[wo], %[" s1 "]\n\t" \
+                                                                "smlatt %[" a2 "], %[e], %[we], %[" s2 "]\n\t" \
+                                                                "smlatt %[" a3 "], %[x], %[wo], %[" s3 "]\n\t" \
                                                                 ".endif\n\t"
-/* tap t of both pixels: its weights read unless both leave it out */
+#define TF_DWK_ONE_TAP(m, t, o, a0, a1, a2, a3) TF_DWK_TAP_INTO(m, t, o, a0, a1, a2, a3, a0, a1, a2, a3)
+/* Tap t of both pixels: its weights read unless both leave it out. Pixels of one class (one start,
+ * in a0..a3) take the second's accumulators from the first's start at their first tap kept, ahead
+ * of the first pixel's, in place of four MOVs. */
 #define TF_DWK_PAIRM_ASM(wld, t, o) \
   ".ifeq ((%c[ma] & %c[mb]) >> (9 + " t \
-  ")) & 1\n\t" wld(t) ".endif\n\t" TF_DWK_ONE_TAP("ma", t, "(" o ") - %c[d]", "a0", "a1", "a2", "a3") \
-      TF_DWK_ONE_TAP("mb", t, "%c[s] + (" o ") - %c[d]", "b0", "b1", "b2", "b3")
+  ")) & 1\n\t" wld(t) ".endif\n\t" \
+                      ".if ((%c[ma] >> 18) == (%c[mb] >> 18)) && (((%c[ma] >> 9) & ((1 << " t ") - 1)) == ((1 << " t \
+                      ") - 1))\n\t" TF_DWK_TAP_INTO("mb", t, "%c[s] + (" o ") - %c[d]", "b0", "b1", "b2", "b3", "a0", "a1", "a2", "a3") \
+                          TF_DWK_ONE_TAP("ma", t, "(" o ") - %c[d]", "a0", "a1", "a2", \
+                                         "a3") ".else\n\t" TF_DWK_ONE_TAP("ma", t, "(" o ") - %c[d]", "a0", "a1", "a2", "a3") \
+                              TF_DWK_ONE_TAP("mb", t, "%c[s] + (" o ") - %c[d]", "b0", "b1", "b2", "b3") ".endif\n\t"
 /* the starts of a pixel's class at byte (m >> 18) of the group's weights; the second pixel's
- * copied from the first's when they are the same */
+ * loaded apart only when its class differs */
 #define TF_DWK_START_ASM(m, a0, a1, a2, a3) \
   "ldrd %[" a0 "], %[" a1 "], [%[wq], #(%c[" m "] >> 18)]\n\t" \
   "ldrd %[" a2 "], %[" a3 "], [%[wq], #((%c[" m "] >> 18) + 8)]\n\t"
 #define TF_DWK_STARTS2_ASM \
   TF_DWK_START_ASM("ma", "a0", "a1", "a2", "a3") \
-  ".if (%c[ma] >> 18) == (%c[mb] >> 18)\n\t" \
-  "mov %[b0], %[a0]\n\t" \
-  "mov %[b1], %[a1]\n\t" \
-  "mov %[b2], %[a2]\n\t" \
-  "mov %[b3], %[a3]\n\t" \
-  ".else\n\t" TF_DWK_START_ASM("mb", "b0", "b1", "b2", "b3") ".endif\n\t"
+  ".if (%c[ma] >> 18) != (%c[mb] >> 18)\n\t" TF_DWK_START_ASM("mb", "b0", "b1", "b2", "b3") ".endif\n\t"
 #define TF_DWK_PAIRM9_ASM(wld) \
   TF_DWK_STARTS2_ASM \
   TF_DWK_PAIRM_ASM(wld, "0", "0") \
