@@ -271,13 +271,13 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
 
 /**
  * Multiplier-1 3x3 layers with a border (strides 1 and 2) whose every pixel tf_dwk_mask_body reads
- * in place: the border pixels' taps in the padding read the input zero point's word stored after
- * each lane group's extended weights (maskWeights), known when the instance is made, with every
- * shape a constant. Applies where the border is at most the first and last row (a row or two of
+ * in place: the border pixels' taps in the padding are left out, the start of their border class
+ * (maskClass) holding them, or read the input zero point's word stored after each lane group's
+ * extended weights (maskWeights), known when the instance is made, with every shape a constant. Applies where the border is at most the first and last row (a row or two of
  * the image) and the pixel pairs between the first and the last are inside, and the offsets of a
  * pair's taps stay LDR immediates. No scratch (KWS 25x5x64 on the M4: 1,288 B less arena; border
- * taps cost what taps inside do, not a pointer load more). Not under --prefer size (the weights
- * twice the model's bytes).
+ * taps cost nothing, not a pointer load more). Not under --prefer size (the weights and starts up
+ * to six times the model's bytes).
  */
 function maskApplies(p: DepthwiseConv2DParams): boolean {
   if (p.planeRows === false || !mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
@@ -300,15 +300,69 @@ function maskApplies(p: DepthwiseConv2DParams): boolean {
   return 2 * krow + (2 + p.strideW) * p.inC <= 4095;
 }
 
-/** tf_dwk_mask_body's weights: per lane group the extended weights of the 9 taps (extendedWeights' words), then the input zero point in every byte. */
-function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
+/** The taps of kernel row ky, bits 3ky .. 3ky + 2, and of column kx in every row (tf_dwk_mask_body's masks). */
+const rowBits = (ky: number) => 7 << (3 * ky);
+const colBits = (kx: number) => 0x49 << kx;
+
+/**
+ * A border pixel's class in tf_dwk_mask_body (depthwise_conv_2d_dsp.h tf_dwk_mclass): 3 x its
+ * window's row in the padding (1 the top one, 2 the bottom one) + its column in the padding (1 the
+ * left one, 2 the right one), from its taps in the padding `m`; the taps of that row and column
+ * (maskSkip) are skipped, their zero point's products being in the class's start instead.
+ */
+function maskClass(m: number): number {
+  const r = (m & rowBits(0)) === rowBits(0) ? 1 : (m & rowBits(2)) === rowBits(2) ? 2 : 0;
+  const c = (m & colBits(0)) === colBits(0) ? 1 : (m & colBits(2)) === colBits(2) ? 2 : 0;
+  return 3 * r + c;
+}
+function maskSkip(k: number): number {
+  const r = Math.floor(k / 3);
+  const c = k % 3;
+  return (r === 1 ? rowBits(0) : r === 2 ? rowBits(2) : 0) | (c === 1 ? colBits(0) : c === 2 ? colBits(2) : 0);
+}
+
+/**
+ * The border classes (maskClass) of a mask layer's output pixels, bit k for class k >= 1: the
+ * classes whose starts follow each lane group's weights (maskWeights). The taps in the padding of
+ * pixel (oy, ox), as tf_dwk_rmask and tf_dwk_cmask find them.
+ */
+function maskClasses(p: DepthwiseConv2DParams): number {
+  const rmask = (oy: number) =>
+    [0, 1, 2].reduce((m, ky) => (oy * p.strideH - p.padTop + ky < 0 || oy * p.strideH - p.padTop + ky >= p.inH ? m | rowBits(ky) : m), 0);
+  const cmask = (ox: number) =>
+    [0, 1, 2].reduce((m, kx) => (ox * p.strideW - p.padLeft + kx < 0 || ox * p.strideW - p.padLeft + kx >= p.inW ? m | colBits(kx) : m), 0);
+  let cls = 0;
+  for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) cls |= 1 << maskClass(rmask(oy) | cmask(ox));
+  return cls & ~1;
+}
+
+/**
+ * tf_dwk_mask_body's weights: per lane group the extended weights of the 9 taps (extendedWeights'
+ * words), the input zero point in every byte, the four lanes' starts, then for each border class
+ * present (maskClasses, in order) the starts of a window whose taps in that class's row and column
+ * are left out: start + z_in * their weights (scaled by 2^lsh as the extended weights are), TFLite
+ * Micro's sum over the taps inside the image. The starts sit with the weights so that the tap
+ * block loads them (its registers are all taken). `records`: { start, m, P } per channel.
+ */
+function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined, records: Int32Array): Int32Array {
   const ext = extendedWeights(filter, p, lsh);
   const groups = p.outC / 4;
-  const out = new Int32Array(groups * 19);
-  const z = -p.inputOffset & 0xff;
+  const cls = maskClasses(p);
+  const classes = [0, ...Array.from({ length: 9 }, (_, k) => k).filter((k) => (cls >> k) & 1)];
+  const stride = 19 + 4 * classes.length;
+  const out = new Int32Array(groups * stride);
+  const z = -p.inputOffset;
   for (let g = 0; g < groups; g++) {
-    out.set(ext.subarray(g * 18, g * 18 + 18), g * 19);
-    out[g * 19 + 18] = (z * 0x01010101) | 0;
+    out.set(ext.subarray(g * 18, g * 18 + 18), g * stride);
+    out[g * stride + 18] = ((z & 0xff) * 0x01010101) | 0;
+    classes.forEach((k, i) => {
+      for (let j = 0; j < 4; j++) {
+        const c = 4 * g + j;
+        let skipped = 0;
+        for (let t = 0; t < 9; t++) if ((maskSkip(k) >> t) & 1) skipped += filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0);
+        out[g * stride + 19 + 4 * i + j] = (records[c * RQ_FIELDS]! + z * skipped) | 0;
+      }
+    });
   }
   return out;
 }
@@ -582,6 +636,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       kpad: k?.kpad ?? 0,
       kw: k?.kw ?? 0,
       split,
+      cls: mask ? maskClasses(p) : 0,
       round: roundedRecords ? 1 : 0,
       ...kmode,
     }),
@@ -599,7 +654,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
         ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', roundedRecords ?? records) }
         : mask
           ? {
-              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh)),
+              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh, records)),
               records: ctx.addConst(
                 'rq',
                 'int32_t',

@@ -301,6 +301,52 @@ const MODELS: Model[] = [
     kinds: [/tf_dwk_mask_k128_6x6_s11_p11_fchk\(/, /tf_dwk_mask_\w+_fck\(/, /tf_dwk_mask_\w+_fsk\(/, /tf_dwk_mask_k256_3x3_s11_p11_f[sc]\(/],
   },
   {
+    note: 'mask kernels leaving the border taps out (a start per border class): maps 1x1 to 8x6 and 7x7, one row and one column (padding on both sides), channels 4..256, strides 1 and 2, SAME both sides and right and bottom only, input zero points -128 to 127, RELU/RELU6/NONE, odd widths, batches, scaled weights, exact requantization',
+    graph: depthwiseModel(
+      'dsp_dw_mask_class',
+      [
+        { name: 'a', shape: [1, 8, 6, 4], zeroPoint: 127 },
+        { name: 'b', shape: [2, 5, 3, 12], zeroPoint: -128 },
+        { name: 'c', shape: [1, 1, 3, 8], zeroPoint: 100 },
+        { name: 'd', shape: [1, 4, 1, 16], zeroPoint: -77 },
+        { name: 'e', shape: [1, 2, 5, 256], zeroPoint: 0 },
+        { name: 'f', shape: [1, 7, 7, 40], zeroPoint: 60 },
+        { name: 'g', shape: [1, 6, 6, 128], zeroPoint: -128 },
+        { name: 'h', shape: [1, 1, 1, 4], zeroPoint: 127 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        { from: 'a', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true }, // right and bottom only
+        { from: 'b', padding: 'SAME', activation: 'RELU', perChannel: true }, // two batches, rows of 3
+        { from: 'b', padding: 'SAME', stride: [2, 2], activation: 'RELU6', zpMin: true }, // both sides, per tensor
+        { from: 'c', padding: 'SAME', perChannel: true }, // the rows above and below in the padding
+        { from: 'd', padding: 'SAME', activation: 'RELU6', perChannel: true }, // the columns left and right
+        { from: 'e', padding: 'SAME', gain: true, perChannel: true }, // weights scaled by 2^shift
+        { from: 'e', padding: 'SAME', stride: [2, 2], activation: 'RELU', perChannel: true, zpMin: true },
+        { from: 'f', padding: 'SAME', stride: [2, 2], huge: true, perChannel: true }, // exact requantization
+        { from: 'f', padding: 'SAME', activation: 'RELU6', perChannel: true },
+        { from: 'g', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        { from: 'g', padding: 'SAME', stride: [2, 2], activation: 'RELU6', perChannel: true, zpMin: true },
+        { from: 'h', padding: 'SAME', zpMin: true, perChannel: true },
+      ],
+      76,
+    ),
+    kinds: [
+      /tf_dwk_mask_k4_8x6_s11_p11_fchk\(/,
+      /tf_dwk_mask_k4_8x6_s22_p00_/,
+      /tf_dwk_mask_k12_5x3_s11_p11_/,
+      /tf_dwk_mask_k12_5x3_s22_p11_/,
+      /tf_dwk_mask_k8_1x3_s11_p11_/,
+      /tf_dwk_mask_k16_4x1_s11_p11_/,
+      /tf_dwk_mask_k256_2x5_s11_p11_/,
+      /tf_dwk_mask_k256_2x5_s22_p01_/,
+      /tf_dwk_mask_k40_7x7_s22_p11_x/,
+      /tf_dwk_mask_k40_7x7_s11_p11_/,
+      /tf_dwk_mask_k128_6x6_s22_p00_fchk\(/,
+      /tf_dwk_mask_k4_1x1_s11_p11_/,
+    ],
+  },
+  {
     note: 'int16-plane kernels on records of K = 2^(32 - shift) (floor at the output zero point -128, every shift 2 or more): rows of 20 and more (four pixels a step and pairs, odd widths) and of 8 to 19 (four channels at a time), RELU6 and NONE, batches; beside them RELU and RELU6 clamped at both ends (five instructions)',
     graph: depthwiseModel(
       'dsp_dw_plane_round',

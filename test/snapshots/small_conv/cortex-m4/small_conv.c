@@ -503,7 +503,7 @@ static void tf_small_conv_layer0(void) {
  * every pixel read in place, in pairs, the padding's taps reading the zero point stored after each
  * lane group's weights, records holding 2^(32 - shift) for a three-instruction requantization: one copy per model, shape and requantization mode (fsk: SMMLAR requantization, saturating to int8) */
 static TF_DWK_NOCLONE void tf_dwk_mask_k4_8x8_s22_p00_fsk(const int8_t *in, int batches, const int32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out) {
-  tf_dwk_mask_body(in, batches, w, q, rq, out, 1, 1, 4, 8, 8, 4, 4, 2, 2, 0, 0, 1, 1);
+  tf_dwk_mask_body(in, batches, w, q, rq, out, 1, 1, 4, 8, 8, 4, 4, 2, 2, 0, 0, 1, 1, 324);
 }
 
 /* DEPTHWISE_CONV_2D [1,8,8,4] * [1,3,3,4] -> [1,4,4,4] multiplier 1 stride 2x2 dilation 1x1 pad 0,0, 576 MACs (Arm DSP: every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT, SMMULR requantization) */

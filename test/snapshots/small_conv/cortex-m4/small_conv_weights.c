@@ -5,7 +5,7 @@
  * small_conv_weights.c: the weights, biases and requantization tables of model small_conv.
  * No licence is claimed for them here: they are derived from the model, whose licence they carry.
  */
-/* 220 bytes of tables, in sections named .rodata.tf_weights.* so the linker map shows them.
+/* 284 bytes of tables, in sections named .rodata.tf_weights.* so the linker map shows them.
  * 4-byte aligned: the kernels read weights a word at a time (LDR, LDRD, LDM need no more), and a
  * coarser alignment would pad the arrays beyond the model's own weight bytes. */
 #include "small_conv_weights.h"
@@ -27,9 +27,10 @@ const int8_t tf_small_conv_l0_w_dsp[96] TF_WEIGHT(tf_small_conv_l0_w_dsp) = {
 };
 
 /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) w_dsp */
-const int32_t tf_small_conv_l1_w_dsp[19] TF_WEIGHT(tf_small_conv_l1_w_dsp) = {
+const int32_t tf_small_conv_l1_w_dsp[35] TF_WEIGHT(tf_small_conv_l1_w_dsp) = {
   7733165, -1048693, -2687066, 4194373, 7274423, -5898246, 7602120, -1048549, -6291490, 5570627, -851936, 6291475, -5636130, -2687047, -6815707, -6553563,
-  3801158, 2686880, -2139062144,
+  3801158, 2686880, -2139062144, -29512, -9239, 7362, 2547, -33224, 1385, -12478, -3213, -38856, 7401, 24386, 15603, -33608,
+  5737, 11970, 14963,
 };
 
 /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) rq */

@@ -3,7 +3,7 @@
  *   target:  cortex-m4 (Arm DSP-extension kernels)
  *   model:   small_conv.tflite (compiled from memory: no file to hash)
  *   command: none: compiled through the tinyforge library API (compileGraph)
- * small_conv_weights.h: the constant tables of model small_conv (220 bytes in flash).
+ * small_conv_weights.h: the constant tables of model small_conv (284 bytes in flash).
  */
 #ifndef TF_SMALL_CONV_WEIGHTS_H
 #define TF_SMALL_CONV_WEIGHTS_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 extern const int8_t tf_small_conv_l0_w_dsp[96]; /* layer 0 (CONV_2D -> tensor 3) w_dsp */
-extern const int32_t tf_small_conv_l1_w_dsp[19]; /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) w_dsp */
+extern const int32_t tf_small_conv_l1_w_dsp[35]; /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) w_dsp */
 extern const int32_t tf_small_conv_l1_rq[12]; /* layer 1 (DEPTHWISE_CONV_2D -> tensor 6) rq */
 
 #endif
