@@ -342,12 +342,12 @@ function maskClasses(p: DepthwiseConv2DParams): number {
  * present (maskClasses, in order) the starts of a window whose taps in that class's row and column
  * are left out: start + z_in * their weights (scaled by 2^lsh as the extended weights are), TFLite
  * Micro's sum over the taps inside the image. The starts sit with the weights so that the tap
- * block loads them (its registers are all taken). `records`: { start, m, P } per channel.
+ * block loads them (its registers are all taken). `records`: { start, m, P } per channel; `cls`:
+ * the layer's maskClasses.
  */
-function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined, records: Int32Array): Int32Array {
+function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined, records: Int32Array, cls: number): Int32Array {
   const ext = extendedWeights(filter, p, lsh);
   const groups = p.outC / 4;
-  const cls = maskClasses(p);
   const classes = [0, ...Array.from({ length: 9 }, (_, k) => k).filter((k) => (cls >> k) & 1)];
   const stride = 19 + 4 * classes.length;
   const out = new Int32Array(groups * stride);
@@ -356,10 +356,11 @@ function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly 
     out.set(ext.subarray(g * 18, g * 18 + 18), g * stride);
     out[g * stride + 18] = ((z & 0xff) * 0x01010101) | 0;
     classes.forEach((k, i) => {
+      const skip = maskSkip(k);
       for (let j = 0; j < 4; j++) {
         const c = 4 * g + j;
         let skipped = 0;
-        for (let t = 0; t < 9; t++) if ((maskSkip(k) >> t) & 1) skipped += filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0);
+        for (let t = 0; t < 9; t++) if ((skip >> t) & 1) skipped += filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0);
         out[g * stride + 19 + 4 * i + j] = (records[c * RQ_FIELDS]! + z * skipped) | 0;
       }
     });
@@ -570,6 +571,8 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
   const plane = kernel === 'plane';
   const mask = kernel === 'mask';
+  // the border classes whose starts a mask layer's weights hold (maskClasses), for its table and its instance
+  const cls = mask ? maskClasses(p) : 0;
   const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
   // the plane kernel's weights are scaled in its table, and so are the weights extended at compile time
   const laneShifts =
@@ -636,7 +639,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
       kpad: k?.kpad ?? 0,
       kw: k?.kw ?? 0,
       split,
-      cls: mask ? maskClasses(p) : 0,
+      cls,
       round: roundedRecords ? 1 : 0,
       ...kmode,
     }),
@@ -654,7 +657,7 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
         ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', roundedRecords ?? records) }
         : mask
           ? {
-              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh, records)),
+              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh, records, cls)),
               records: ctx.addConst(
                 'rq',
                 'int32_t',
