@@ -17,13 +17,14 @@
  * over all 65,536 input pairs past its time limit on a loaded machine). A file that fails in its shard is run again by itself after both shards:
  * its counts from the shard are replaced by those alone, and if it passes alone it is named in the
  * output as one that failed beside the other shard (its shard failure printed above), so that it gets
- * slack or a fix. A shard that crashes (no summary) has all its files run again alone. More than
+ * slack or a fix. A batch of a shard that crashes (no summary; see runShard) has all its files run again alone. More than
  * MAX_RERUN_FILES failing files are not load: they count as failed without a re-run.
  *
  * Each shard's output is streamed with a "[1] " / "[2] " prefix; at the end each shard's failures
  * are printed again, unprefixed, then the slowest files of both and the closing line.
  *
- *   TINYFORGE_TEST_SHARDS=1 node scripts/test.mjs      one mocha process (any N >= 1 works)
+ *   TINYFORGE_TEST_SHARDS=1 node scripts/test.mjs      one shard (any N >= 1 works)
+ *   TINYFORGE_TEST_BATCH=4 node scripts/test.mjs       4 files per mocha process (default and most: 12)
  *   TINYFORGE_TEST_TIMES=t.json node scripts/test.mjs  every file's wall time, both shards, into t.json
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
  *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
@@ -41,6 +42,8 @@ const DEFAULT_SECONDS = 5;
 const SLOWEST_SHOWN = 15;
 /** more files failing than this in the shards is not load: they are not re-run alone */
 const MAX_RERUN_FILES = 12;
+/** test files per mocha process (see runShard), at most MAX_RERUN_FILES so that a crashed batch is re-run alone */
+const BATCH_FILES = Math.min(MAX_RERUN_FILES, Math.max(1, Number(process.env.TINYFORGE_TEST_BATCH) || MAX_RERUN_FILES));
 /** what makes a file (or a test helper it imports) a user of serial ports */
 const SERIAL = /ptyPair|startPtyPair|socat|FakeBootloader|serialport|\/dev\/tty|\/dev\/pts|fake-pico|esp-rom-peer|protocol-fakes|stm32-fake/;
 
@@ -127,8 +130,39 @@ function recordedSeconds() {
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
 
-/** runs one shard; resolves with its exit status, summary counts (or null) and failure report */
-function runShard(index, files, timesFile) {
+/**
+ * runs one shard: its files in batches of at most BATCH_FILES, one fresh mocha process each, one after
+ * another. A process keeps every test file it loaded (their module-level models, traces and caches)
+ * until it exits, so one process over a whole shard grows toward V8's heap limit; a batch bounds that,
+ * and a batch that crashes anyway takes only its own files down, few enough to re-run alone.
+ * Resolves with the summed counts of the batches that ended with a summary, their failure reports, their
+ * files' times (into timesFile) and the files of the batches that crashed.
+ */
+async function runShard(index, files, timesFile) {
+  const merged = { index, code: 0, signal: null, counts: { passed: 0, failed: 0, skipped: 0 }, failures: '', crashed: [] };
+  const times = [];
+  for (let from = 0; from < files.length; from += BATCH_FILES) {
+    const batch = files.slice(from, from + BATCH_FILES);
+    const path = `${timesFile}.${from}`;
+    const r = await runBatch(index, batch, path);
+    if (existsSync(path)) times.push(...JSON.parse(readFileSync(path, 'utf8')));
+    rmSync(path, { force: true });
+    if (r.code !== 0) merged.code = r.code;
+    merged.signal ??= r.signal;
+    // no summary, or a failing exit with no failure counted: the batch crashed, its counts are not known
+    if (!r.counts || (r.code !== 0 && r.counts.failed === 0)) {
+      merged.crashed.push(...batch);
+      continue;
+    }
+    for (const k of Object.keys(merged.counts)) merged.counts[k] += r.counts[k];
+    if (r.failures) merged.failures += (merged.failures ? '\n\n' : '') + r.failures;
+  }
+  writeFileSync(timesFile, JSON.stringify(times));
+  return merged;
+}
+
+/** runs one mocha process over `files`; resolves with its exit status, summary counts (or null) and failure report */
+function runBatch(index, files, timesFile) {
   const mocha = createRequire(import.meta.url).resolve('mocha/bin/mocha.js');
   const child = spawn(process.execPath, [mocha, ...files], {
     cwd: ROOT,
@@ -212,14 +246,13 @@ async function main() {
   for (const r of results) {
     const c = r.counts;
     const files = shards[r.index - 1].files;
-    const what = c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'ended without its summary';
-    console.log(`shard ${r.index}: ${what}, exit ${r.signal ?? r.code}`);
+    const crashed = r.crashed.length > 0 ? `; ${r.crashed.length} file(s) in a batch that ended without its summary` : '';
+    console.log(`shard ${r.index}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, exit ${r.signal ?? r.code}${crashed}`);
     if (r.failures) console.log(`\nshard ${r.index}'s failures:\n${r.failures}\n`);
-    // a shard that crashed (no summary, or a failing exit with no failure counted): every file again alone
-    const again = !c || (r.code !== 0 && c.failed === 0) ? files : files.filter((f) => (perFile.get(f)?.failed ?? 0) > 0);
-    rerun.push(...again);
-    if (!c) continue;
-    for (const k of Object.keys(total)) total[k] += c[k] - again.reduce((n, f) => n + (perFile.get(f)?.[k] ?? 0), 0);
+    // the files that failed, and every file of a batch that crashed (its counts are not in c): again alone
+    const failed = files.filter((f) => !r.crashed.includes(f) && (perFile.get(f)?.failed ?? 0) > 0);
+    rerun.push(...r.crashed, ...failed);
+    for (const k of Object.keys(total)) total[k] += c[k] - failed.reduce((n, f) => n + (perFile.get(f)?.[k] ?? 0), 0);
   }
   if (rerun.length > MAX_RERUN_FILES) {
     console.log(`${rerun.length} files failed in the shards: more than ${MAX_RERUN_FILES}, not re-run alone; they count as failed`);
@@ -233,12 +266,11 @@ async function main() {
     const rerunTimes = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
     rmSync(dirname(path), { recursive: true, force: true });
     const c = again.counts;
-    console.log(
-      `\nalone: ${c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : 'ended without its summary'}, exit ${again.signal ?? again.code}`,
-    );
+    const crashed = again.crashed.length > 0 ? `; ${again.crashed.length} file(s) ended without a summary, each counted failed` : '';
+    console.log(`\nalone: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, exit ${again.signal ?? again.code}${crashed}`);
     if (again.failures) console.log(`\nthe failures alone:\n${again.failures}\n`);
-    if (c) for (const k of Object.keys(total)) total[k] += c[k];
-    if (!c || (again.code !== 0 && c.failed === 0)) total.failed += 1;
+    for (const k of Object.keys(total)) total[k] += c[k];
+    total.failed += again.crashed.length;
     const passedAlone = rerunTimes.filter((t) => t.failed === 0).map((t) => t.file);
     if (passedAlone.length > 0) console.log(`failed beside the other shard, passed alone (their shard failures are above):\n  ${passedAlone.join('\n  ')}`);
   }

@@ -207,7 +207,8 @@ describe('device protocol: host over a pty pair (socat) with a fake device', fun
     const started = Date.now();
     await expectRejection(
       client.request(Command.INVOKE, Uint8Array.of(1, 0, 0xff, 0xff), { step: 'INVOKE x1', patienceMs: 1000 }),
-      /^\/dev\/pts\/\d+: INVOKE x1: no answer within 1000 ms after 3 tries$/,
+      // sends at 0, 200 and 600 ms on an idle machine; a late timer on a loaded one can leave room for two only
+      /^\/dev\/pts\/\d+: INVOKE x1: no answer within 1000 ms after [23] tries$/,
     );
     expect(Date.now() - started).to.be.within(900, 2000);
   });

@@ -22,19 +22,24 @@ describe('scripts/test.mjs: shards, then the failed files alone', function () {
       "describe('shared', () => { it('needs the machine to itself', () => { if (process.env.TINYFORGE_TEST_SHARD !== 'alone') throw new Error('starved'); }); it('passes', () => {}); });\n",
     );
     writeFileSync(join(dir, 'broken.test.ts'), "describe('broken', () => { it('fails', () => { throw new Error('always'); }); });\n");
+    // aborts its process (as V8 does at its heap limit) except when run alone
+    writeFileSync(
+      join(dir, 'crash.test.ts'),
+      "describe('crash', () => { it('aborts beside the other shard', () => { if (process.env.TINYFORGE_TEST_SHARD !== 'alone') process.abort(); }); });\n",
+    );
     writeFileSync(join(dir, 'fine.test.ts'), "describe('fine', () => { it('passes', () => {}); it.skip('is skipped', () => {}); });\n");
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (...files: string[]) =>
+  const run = (files: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, ['scripts/test.mjs', ...files.map((f) => join(dir, f))], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, TINYFORGE_TEST_TIMES: '' },
+      env: { ...process.env, TINYFORGE_TEST_TIMES: '', ...env },
     });
 
   it('counts a file that fails in its shard and passes alone as passed, names it, and exits 0', () => {
-    const r = run('shared.test.ts', 'fine.test.ts');
+    const r = run(['shared.test.ts', 'fine.test.ts']);
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     const lines = r.stdout.trim().split('\n');
     // the shard's 1 failure and 1 pass of shared.test are replaced by its 2 passes alone
@@ -53,10 +58,18 @@ describe('scripts/test.mjs: shards, then the failed files alone', function () {
   });
 
   it('still fails, with the failure shown, when a file fails alone too', () => {
-    const r = run('shared.test.ts', 'broken.test.ts', 'fine.test.ts');
+    const r = run(['shared.test.ts', 'broken.test.ts', 'fine.test.ts']);
     expect(r.status).to.equal(1);
     expect(r.stdout.trim().split('\n').at(-1)).to.equal('3 passed, 1 failed, 1 skipped');
     expect(r.stdout).to.include('the failures alone:');
     expect(r.stdout).to.include('always');
+  });
+
+  it('a batch that crashes loses only its own files: they are re-run alone, the other batches counted', () => {
+    const r = run(['crash.test.ts', 'fine.test.ts', 'shared.test.ts'], { TINYFORGE_TEST_SHARDS: '1', TINYFORGE_TEST_BATCH: '1' });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/shard 1: 2 passed, 1 failed, 1 skipped, exit \S+; 1 file\(s\) in a batch that ended without its summary/);
+    expect(r.stdout).to.match(/re-running alone[^\n]*\n\s+\S*crash\.test\.ts\n\s+\S*shared\.test\.ts/);
+    expect(r.stdout.trim().split('\n').at(-1)).to.equal('4 passed, 0 failed, 1 skipped');
   });
 });
