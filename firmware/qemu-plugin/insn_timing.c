@@ -34,6 +34,7 @@
  * (Espressif's QEMU 9.2 for the ESP32 machines); src/lab/estimate/timing/trace.ts picks the version
  * from the emulator's own.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,15 @@ static uint64_t marks[MAX_MARKS];
 static size_t mark_count;
 static FILE *out;
 static uint64_t next_id;
+/*
+ * Only the first core is counted. The ESP32 and ESP32-S3 machines have a second one (the app CPU),
+ * which runs from reset in the ROM in a thread of its own while the first runs the model: its blocks
+ * would land in whatever segment is open, as many as host time lets it run. Its thread still
+ * translates blocks, so translation and every write to `out` hold this lock (the lines of two threads
+ * would interleave).
+ */
+#define COUNTED_VCPU 0
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct block *previous;
 static struct block *touched;
 static uint64_t open_mark = UINT64_MAX;
@@ -153,7 +163,7 @@ static void art_fetch_word(uint64_t word) {
 
 /* Executed before every instruction (with `art`): the userdata packs its address and size. */
 static void on_insn_exec(unsigned int vcpu, void *userdata) {
-  (void)vcpu;
+  if (vcpu != COUNTED_VCPU) return;
   const uint64_t packed = (uint64_t)(uintptr_t)userdata;
   const uint64_t address = packed >> 3, size = packed & 7;
   if (address < flash_lo || address >= flash_hi) return;
@@ -164,7 +174,7 @@ static void on_insn_exec(unsigned int vcpu, void *userdata) {
 
 /* Every memory access (with `art`): the reads of the flash range go through the data cache. */
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
-  (void)vcpu;
+  if (vcpu != COUNTED_VCPU) return;
   (void)userdata;
   /* QEMU 7.2's meminfo: the access's MemOpIdx, its direction above bit 16 */
   if (((info >> 16) & QEMU_PLUGIN_MEM_W) || vaddr < flash_lo || vaddr >= flash_hi) return;
@@ -223,14 +233,16 @@ struct block_with_address {
 
 /* Executed before every guest block: the userdata is its struct block_with_address. */
 static void on_block_exec(unsigned int vcpu, void *userdata) {
-  (void)vcpu;
+  if (vcpu != COUNTED_VCPU) return;
   struct block_with_address *bw = userdata;
   if (previous && previous->fall_through != bw->address) {
     previous->taken++;
     touch(previous);
   }
   if (bw->b.mark) {
-    close_segment();
+    pthread_mutex_lock(&out_lock);
+    if (out) close_segment();
+    pthread_mutex_unlock(&out_lock);
     open_mark = bw->address;
   }
   bw->b.executions++;
@@ -244,6 +256,12 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   if (n == 0) return;
   struct block_with_address *bw = calloc(1, sizeof *bw);
   if (!bw) return;
+  pthread_mutex_lock(&out_lock);
+  if (!out) {
+    pthread_mutex_unlock(&out_lock);
+    free(bw);
+    return;
+  }
   bw->b.id = next_id++;
   bw->address = qemu_plugin_tb_vaddr(tb);
   bw->b.mark = is_mark(bw->address);
@@ -270,14 +288,20 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
   fprintf(out, "\n");
   if (inner_mark != UINT64_MAX) fprintf(out, "W %llu 0x%llx\n", (unsigned long long)bw->b.id, (unsigned long long)inner_mark);
+  pthread_mutex_unlock(&out_lock);
   qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_exec, QEMU_PLUGIN_CB_NO_REGS, bw);
 }
 
 static void at_exit(qemu_plugin_id_t id, void *userdata) {
   (void)id;
   (void)userdata;
-  close_segment();
-  fclose(out);
+  pthread_mutex_lock(&out_lock);
+  if (out) {
+    close_segment();
+    fclose(out);
+    out = NULL;
+  }
+  pthread_mutex_unlock(&out_lock);
 }
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
