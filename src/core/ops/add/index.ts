@@ -111,12 +111,13 @@ const add: OpDef<AddParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, 1, p.actMin, p.actMax), p.loops, 'ADD', ctx);
   },
 
-  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M and RV32: no
+  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M, RV32 and Xtensa: no
   // multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
   variants: [
     commonScaleMveVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace),
     sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace),
     sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'rv32'),
+    sumTablesVariant<AddParams>('ADD', LEFT_SHIFT, 1, inPlace, 'xtensa'),
   ],
 };
 

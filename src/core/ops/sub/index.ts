@@ -79,12 +79,13 @@ const sub: OpDef<SubParams> = {
     return renderCommonScale(planCommonScale(p, LEFT_SHIFT, -1, p.actMin, p.actMax), p.loops, 'SUB', ctx);
   },
 
-  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M and RV32: no
+  // MVE: the same plan four lanes at a time (common/families/common_scale_mve.ts); Armv6-M, RV32 and Xtensa: no
   // multiply at all, the output read off the sum of two tables (common/families/sum_tables.ts)
   variants: [
     commonScaleMveVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap),
     sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap),
     sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'rv32'),
+    sumTablesVariant<SubParams>('SUB', LEFT_SHIFT, -1, inPlaceOverlap, 'xtensa'),
   ],
 };
 

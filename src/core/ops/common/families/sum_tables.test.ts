@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The sum-table kernel of ADD and SUB (sum_tables.ts, the Armv6-M and RV32 variants): a plan exists
+ * The sum-table kernel of ADD and SUB (sum_tables.ts, the Armv6-M, RV32 and Xtensa variants): a plan exists
  * for random quantizations (zero points at the int8 ends, scales over decades, every activation),
  * and the emitted C, on the host with ASan+UBSan, equals the reference kernel on all 65536 input
  * pairs and on random broadcasts.
@@ -18,6 +18,9 @@ import { type CommonScaleLayer, planSumTables } from './sum_tables.ts';
 
 const ARMV6M: KernelIsa = { dsp: false, armv6m: true };
 const RV32: KernelIsa = { dsp: false, rv32: true };
+const XTENSA_S3: KernelIsa = { dsp: false, xtensa: true, s3simd: true };
+/** the ISAs of the sum-table variants, in turn */
+const isaOf = (k: number) => [ARMV6M, RV32, XTENSA_S3][k % 3]!;
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 const ALL_INT8 = Int8Array.from({ length: 256 }, (_, i) => i - 128);
 const count = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
@@ -48,7 +51,7 @@ function randomLayer(rand: () => number, def: OpDef, k: number, shapes: { a: num
   }
 }
 
-describe('ADD and SUB sum tables (Armv6-M, RV32)', () => {
+describe('ADD and SUB sum tables (Armv6-M, RV32, Xtensa)', () => {
   it('finds tables for random quantizations, int16 for most', () => {
     const rand = rng(501);
     let int16 = 0;
@@ -70,7 +73,7 @@ describe('ADD and SUB sum tables (Armv6-M, RV32)', () => {
       const swap = k % 4 >= 2;
       const shapes = swap ? { a: [1, 256], b: [256, 1], out: [256, 256] } : { a: [256, 1], b: [1, 256], out: [256, 256] };
       const { graph, op } = randomLayer(rand, def, k, shapes);
-      const isa = k % 3 === 2 ? RV32 : ARMV6M;
+      const isa = isaOf(k);
       expect(selectVariant(def, def.prepare(graph, op), isa).name).to.match(/sum tables$/);
       cases.push({ def, graph, op, inputs: [ALL_INT8, ALL_INT8], isa });
     }
@@ -89,7 +92,7 @@ describe('ADD and SUB sum tables (Armv6-M, RV32)', () => {
         graph,
         op,
         inputs: [extremeInt8(rand, count(shapes.a), qa.zeroPoint), extremeInt8(rand, count(shapes.b), qb.zeroPoint)],
-        isa: k % 3 === 2 ? RV32 : ARMV6M,
+        isa: isaOf(k),
       });
     }
     expectCMatchesReference(cases);

@@ -164,4 +164,30 @@ describe('ESP32-S3 SIMD functional model (xtensa_s3_simd.h)', () => {
   }`);
     expect(got).to.deep.equal(new Array(9).fill(0));
   });
+
+  it('tf_s3_srdhm, from the product halves, is (acc m + 2^30) >> 31 for edge and random accumulators and multipliers >= 0', () => {
+    const got = run(`
+  static const int32_t edges[] = {0, 1, -1, 2, -2, 3, 1 << 15, -(1 << 15), 1 << 30, -(1 << 30), (1 << 30) + 1, -(1 << 30) - 1,
+                                  2147483647, -2147483647, (-2147483647 - 1), 1518500250, -1518500250, 12345, -12345};
+  static const int32_t ms[] = {0, 1, 2, 3, 1 << 29, 1 << 30, (1 << 30) + 1, 1518500250, 2147483646, 2147483647};
+  int32_t wrong = 0, checked = 0;
+  uint32_t seed = 1;
+  for (int k = 0; k < (int)(sizeof edges / sizeof edges[0]) + 200000; ++k) {
+    int32_t acc;
+    if (k < (int)(sizeof edges / sizeof edges[0])) acc = edges[k];
+    else { seed = seed * 1664525u + 1013904223u; acc = (int32_t)seed >> (seed % 24); }
+    for (int j = 0; j < (int)(sizeof ms / sizeof ms[0]) + 4; ++j) {
+      int32_t m;
+      if (j < (int)(sizeof ms / sizeof ms[0])) m = ms[j];
+      else { seed = seed * 1664525u + 1013904223u; m = (int32_t)(seed >> 1); }
+      const int32_t want = (int32_t)(((int64_t)acc * m + ((int64_t)1 << 30)) >> 31);
+      if (tf_s3_srdhm(acc, m) != want) wrong++;
+      checked++;
+    }
+  }
+  put(wrong);
+  put(checked);`);
+    expect(got[0], 'pairs that differ').to.equal(0);
+    expect(got[1]).to.be.greaterThan(2_000_000);
+  });
 });
