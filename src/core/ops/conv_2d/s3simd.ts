@@ -29,6 +29,14 @@ export function convS3ScratchBytes(p: Conv2DParams): number {
 function emitConvS3(p: Conv2DParams, ctx: LayerEmitContext): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  return emitConvS3With(p, ctx, filter, bias, summary(p));
+}
+
+/**
+ * The kernel for a filter in OHWI order and biases given here, not read from the layer's tensors:
+ * DEPTHWISE_CONV_2D of one input channel runs as this convolution (depthwise_conv_2d/s3simd.ts).
+ */
+export function emitConvS3With(p: Conv2DParams, ctx: LayerEmitContext, filter: Int8Array, bias: Int32Array | undefined, what: string): string {
   const depth = depthOf(p);
   const stride = s3Padded(depth);
   const perGroup = p.outC / p.groups;
@@ -42,7 +50,7 @@ function emitConvS3(p: Conv2DParams, ctx: LayerEmitContext): string {
   const lines: string[] = [];
   if (!pointwise) lines.push(gatherFunction(p, ctx.fnName, stride), '');
   lines.push(`static void ${ctx.fnName}(void) {`);
-  lines.push(`  /* ${summary(p)}`);
+  lines.push(`  /* ${what}`);
   lines.push(
     `   * ESP32-S3 SIMD: ${pointwise ? 'each pixel copied' : `each receptive field (K = ${depth}) gathered`} into a 16-byte aligned row of ${stride} bytes${p.groups > 1 ? ' per group' : ''}, 16 MACs per EE.VMULAS.S8.ACCX */`,
   );

@@ -18,7 +18,7 @@ import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { depthwiseXtensa3x3Variant, depthwiseXtensaVariant } from './xtensa.ts';
-import { depthwiseS3Variant, qaccLanesFit } from './s3simd.ts';
+import { depthwiseS3OneChannelVariant, depthwiseS3Variant, qaccLanesFit } from './s3simd.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
@@ -199,6 +199,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
     depthwiseDspVariant,
     depthwiseM0plusVariant,
     depthwiseRv32Variant,
+    depthwiseS3OneChannelVariant,
     depthwiseS3Variant,
     depthwiseXtensa3x3Variant,
     depthwiseXtensaVariant,

@@ -269,7 +269,7 @@ export function convStepsFit(filter: Int8Array, outC: number): boolean {
 }
 
 /** The one-input-channel layer as a CONV_2D (filter OHWI [out_c, k_h, k_w, 1]). */
-function asConv(p: DepthwiseConv2DParams): Conv2DParams {
+export function asConv(p: DepthwiseConv2DParams): Conv2DParams {
   return { ...p, filterInC: 1, groups: 1 };
 }
 

@@ -5,7 +5,8 @@ import { depthwiseS3Applies, depthwiseS3ScratchBytes, qaccLanesFit } from './s3s
 import type { DepthwiseConv2DParams } from './index.ts';
 import { type CCase, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
-import { expectS3BitExact, onS3 } from '../../../../test/helpers/s3simd_cases.ts';
+import { S3, expectS3BitExact, onS3, randomOneChannelDepthwise } from '../../../../test/helpers/s3simd_cases.ts';
+import { selectVariant } from '../variant.ts';
 
 describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructions)', () => {
   it('runs only where every channel fits a 20-bit QACC lane, at depth multiplier 1', () => {
@@ -78,6 +79,18 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
       );
       return onS3({ def: depthwise, graph, op, inputs: [input] });
     });
+    expectS3BitExact(cases);
+  });
+
+  it('one input channel, multiplier 2-24: the one-channel convolution, byte for byte with the reference (kernels to 7x7, strides, dilations, paddings)', function () {
+    const rand = rng(4327);
+    const cases: CCase[] = [];
+    while (cases.length < 30) {
+      const c = randomOneChannelDepthwise(depthwise, rand);
+      if (!c) continue;
+      expect(selectVariant(depthwise, depthwise.prepare(c.graph, c.op), S3).name).to.equal('s3simd one input channel');
+      cases.push(onS3(c));
+    }
     expectS3BitExact(cases);
   });
 });

@@ -28,6 +28,8 @@ import { S3_C_FILES, S3_LANES, s3Padded, s3Requant } from '../common/isa/s3simd.
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
+import { asConv } from './m0plus.ts';
+import { convS3ScratchBytes, emitConvS3With } from '../conv_2d/s3simd.ts';
 
 /** The largest step EE.VLD.128.IP's immediate encodes. */
 const MAX_STEP = 2032;
@@ -223,6 +225,34 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
     ].join('\n') + '\n'
   );
 }
+
+/**
+ * One input channel and a depth multiplier above 1 (a network's first layer on a grey image): the
+ * layer is a CONV_2D of one input channel, its filter [1][kh][kw][M] read as OHWI [M][kh][kw][1], run
+ * by the S3 convolution (conv_2d/s3simd.ts): each window gathered once into an aligned row, then one
+ * dot product a channel. The sums and their requantization are the same integers.
+ */
+export function depthwiseS3OneChannelApplies(p: DepthwiseConv2DParams): boolean {
+  return p.inC === 1 && p.depthMultiplier > 1 && !p.ortScale;
+}
+
+function emitDepthwiseS3OneChannel(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
+  const taps = p.kH * p.kW;
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const ohwi = new Int8Array(p.outC * taps);
+  for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) ohwi[c * taps + t] = filter[t * p.outC + c]!;
+  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  return emitConvS3With(asConv(p), ctx, ohwi, bias, `${summary(p)}: one input channel, as a convolution`);
+}
+
+export const depthwiseS3OneChannelVariant: KernelVariant<DepthwiseConv2DParams> = {
+  name: 's3simd one input channel',
+  family: 'xtensa-s3',
+  applies: depthwiseS3OneChannelApplies,
+  scratchBytes: (p) => convS3ScratchBytes(asConv(p)),
+  emit: emitDepthwiseS3OneChannel,
+  cFiles: S3_C_FILES,
+};
 
 export const depthwiseS3Variant: KernelVariant<DepthwiseConv2DParams> = {
   name: 's3simd',

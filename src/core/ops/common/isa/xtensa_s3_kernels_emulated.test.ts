@@ -24,7 +24,7 @@ import fc from '../../fully_connected/index.ts';
 import { skipAbsent } from '../../../../../test/helpers/absent.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
-import { S3 } from '../../../../../test/helpers/s3simd_cases.ts';
+import { S3, randomOneChannelDepthwise } from '../../../../../test/helpers/s3simd_cases.ts';
 import { readTflite } from '../../../model/tflite/reader.ts';
 import { SHARED_MODEL_NAMES, sharedFile, sharedListing, sharedModelsAvailable } from '../../../../../test/helpers/shared.ts';
 import { runCompiledOnEsp32s3, s3KernelToolsMissing } from '../../../../../test/helpers/s3pie_kernels.ts';
@@ -92,6 +92,11 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   { name: 's3_pointwise', note: '1x1 CONV_2D: 1-48 input channels', graphs: () => sweep((r) => randomPointwise(conv, r), 8, 5502) },
   { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
   { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
+  {
+    name: 's3_depthwise_one_channel',
+    note: 'DEPTHWISE_CONV_2D of one input channel (multiplier 2-24) as a convolution',
+    graphs: () => sweep((r) => randomOneChannelDepthwise(depthwise, r), 8, 5506),
+  },
   { name: 's3_depthwise_wide', note: 'DEPTHWISE_CONV_2D on QACC: 16-128 channels, 3x3 windows read in place', graphs: () => sweep(s3DepthwiseWide, 10, 5505) },
 ];
 
