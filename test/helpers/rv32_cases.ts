@@ -48,8 +48,8 @@ export function randomFc(def: OpDef, rand: () => number): CCase {
   return { def, graph, op, inputs: [randomInt8(rand, batches * inF)], isa: RV32 };
 }
 
-export function randomPointwise(def: OpDef, rand: () => number): CCase {
-  const inC = randomInt(rand, 1, 48);
+export function randomPointwise(def: OpDef, rand: () => number, depths: [number, number] = [1, 48]): CCase {
+  const inC = randomInt(rand, depths[0], depths[1]);
   const outC = randomInt(rand, 1, 21);
   const input: [number, number, number, number] = [randomInt(rand, 1, 2), randomInt(rand, 1, 5), randomInt(rand, 1, 5), inC];
   const b = bias(rand, outC);

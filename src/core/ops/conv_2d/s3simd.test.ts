@@ -35,6 +35,11 @@ describe('CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructi
     expectS3BitExact(Array.from({ length: 30 }, () => onS3(randomPointwise(conv, rand))));
   });
 
+  it('matches the reference kernel byte for byte (random 1x1 layers of 65-128 input channels: rows of 5-6 blocks held in q registers, 7-8 streamed)', function () {
+    const rand = rng(3307);
+    expectS3BitExact(Array.from({ length: 16 }, () => onS3(randomPointwise(conv, rand, [65, 128]))));
+  });
+
   it('matches the reference kernel byte for byte (random k x k layers: kernels 1-7, strides, dilation, padding, groups)', function () {
     const rand = rng(4303);
     const cases: CCase[] = [];

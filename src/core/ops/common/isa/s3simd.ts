@@ -97,6 +97,28 @@ export function s3Requant(layer: S3DotLayer, bounds: readonly number[]): S3Requa
   return out;
 }
 
+/** Rows of at most this many blocks are held in q0..q5 across a group's columns (q6, q7 take the weights). */
+export const S3_HELD_BLOCKS = 6;
+
+/**
+ * C statements of a group's column loop whose input row is held in q registers: the row's blocks
+ * loaded once into q0.. (`load`), then per column ACCX zeroed, the first weight block loaded and one
+ * EE.VMULAS.S8.ACCX.LD.IP a block (the multiply of block b loads block b + 1 into the other of q6 and
+ * q7), leaving `w` at the next column's row: blocks + 3 instructions a column where streaming both
+ * rows takes 2 x blocks + 3 and a pointer reload. No C between these statements touches a q register
+ * (the compiler knows none of them).
+ */
+function heldDot(blocks: number, dotVar: string): { load: (rowExpr: string) => string[]; column: string[] } {
+  const weight = (b: number) => (b % 2 === 0 ? 'q6' : 'q7');
+  const column = [`int32_t ${dotVar};`, `TF_S3_ZERO_ACCX();`, `TF_S3_VLD_128_IP(q6, w, 16);`];
+  for (let b = 0; b < blocks - 1; b++) column.push(`TF_S3_VMULAS_S8_ACCX_LD_IP(${weight(b + 1)}, w, 16, q${b}, ${weight(b)});`);
+  column.push(`TF_S3_VMULAS_S8_ACCX(q${blocks - 1}, ${weight(blocks - 1)});`, `TF_S3_RUR_ACCX_0(${dotVar});`);
+  return {
+    load: (rowExpr) => [`const int8_t *held = ${rowExpr};`, ...Array.from({ length: blocks }, (_, b) => `TF_S3_VLD_128_IP(q${b}, held, 16);`)],
+    column,
+  };
+}
+
 /**
  * The weights and starts of every group (group g's columns follow group g-1's), and the C loop over
  * one group's columns. `columns` per group, `depth` per row.
@@ -126,6 +148,27 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         );
     const per = uniform ? 1 : 4;
     const requant = uniform ? `${fast.multiplier[0]}, ${fast.add[0]}, ${fast.exponent[0]}` : 'q[1], q[2], q[3]';
+    const store = `dst[c] = (int8_t)tf_clamp(tf_s3_requant(acc, ${requant}), ${layer.actMin}, ${layer.actMax});`;
+    if (blocks <= S3_HELD_BLOCKS) {
+      const held = heldDot(blocks, 'dot');
+      return {
+        stride,
+        loop: (rowExpr, outExpr, groupExpr) => [
+          `{`,
+          `  const int base = ${groupExpr} * ${columns};`,
+          `  const int8_t *w = ${w} + base * ${stride};`,
+          `  const int32_t *q = ${table} + base * ${per};`,
+          `  int8_t *const dst = ${outExpr};`,
+          ...held.load(rowExpr).map((l) => `  ${l}`),
+          `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
+          ...held.column.map((l) => `    ${l}`),
+          `    const int32_t acc = q[0] + dot;`,
+          `    ${store}`,
+          `  }`,
+          `}`,
+        ],
+      };
+    }
     return {
       stride,
       loop: (rowExpr, outExpr, groupExpr) => [
@@ -136,7 +179,7 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         `  int8_t *const dst = ${outExpr};`,
         `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
         `    const int32_t acc = q[0] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
-        `    dst[c] = (int8_t)tf_clamp(tf_s3_requant(acc, ${requant}), ${layer.actMin}, ${layer.actMax});`,
+        `    ${store}`,
         `  }`,
         `}`,
       ],

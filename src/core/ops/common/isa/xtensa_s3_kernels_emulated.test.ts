@@ -90,6 +90,11 @@ function s3DepthwiseWide(rand: () => number): CCase | undefined {
 const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   { name: 's3_fc', note: 'FULLY_CONNECTED: 1-6 batches, depths 1-70', graphs: () => sweep((r) => randomFc(fc, r), 8, 5501) },
   { name: 's3_pointwise', note: '1x1 CONV_2D: 1-48 input channels', graphs: () => sweep((r) => randomPointwise(conv, r), 8, 5502) },
+  {
+    name: 's3_pointwise_deep',
+    note: '1x1 CONV_2D: 65-128 input channels (rows of 5-6 blocks held in q registers, 7-8 streamed)',
+    graphs: () => sweep((r) => randomPointwise(conv, r, [65, 128]), 8, 5507),
+  },
   { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
   { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
   {
