@@ -24,7 +24,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
-import { S3_C_FILES, S3_LANES, s3Padded, s3Requant } from '../common/isa/s3simd.ts';
+import { S3_C_FILES, S3_LANES, s3Clamp, s3Padded, s3Requant } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
@@ -215,7 +215,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `          const int count = g == ${blocks - 1} ? ${tail} : ${S3_LANES};`,
       `          for (int i = 0; i < count; ++i) {`,
       `            const int ch = g * ${S3_LANES} + i;`,
-      `            out[ch] = (int8_t)tf_clamp(${requant}, ${p.actMin}, ${p.actMax});`,
+      `            out[ch] = (int8_t)${s3Clamp(requant, p.actMin, p.actMax)};`,
       `          }`,
       `        }`,
       `      }`,

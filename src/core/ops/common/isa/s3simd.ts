@@ -148,7 +148,7 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         );
     const per = uniform ? 1 : 4;
     const requant = uniform ? `${fast.multiplier[0]}, ${fast.add[0]}, ${fast.exponent[0]}` : 'q[1], q[2], q[3]';
-    const store = `dst[c] = (int8_t)tf_clamp(tf_s3_requant(acc, ${requant}), ${layer.actMin}, ${layer.actMax});`;
+    const store = `dst[c] = (int8_t)${s3Clamp(`tf_s3_requant(acc, ${requant})`, layer.actMin, layer.actMax)};`;
     if (blocks <= S3_HELD_BLOCKS) {
       const held = heldDot(blocks, 'dot');
       return {
@@ -202,6 +202,11 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
       `}`,
     ],
   };
+}
+
+/** C clamping `x` to [lo, hi]: the core's CLAMPS where that is the whole int8 range (xtensa_s3_dot.h). */
+export function s3Clamp(x: string, lo: number, hi: number): string {
+  return lo === -128 && hi === 127 ? `tf_s3_clamp_s8(${x})` : `tf_clamp(${x}, ${lo}, ${hi})`;
 }
 
 /** Scratch for one aligned row of `depth` bytes per group. */

@@ -53,6 +53,18 @@ static inline int32_t tf_s3_requant(int32_t acc, int32_t m, int32_t add, int e) 
   return (high + add - (int32_t)((uint32_t)high >> 31)) >> e;
 }
 
+/* x clamped to [-128, 127], a layer's output when its activation leaves the whole int8 range: one CLAMPS
+ * (the core's signed clamp to [-2^7, 2^7 - 1]) where MIN and MAX take two constants in registers. */
+static inline int32_t tf_s3_clamp_s8(int32_t x) {
+#if defined(__XTENSA__) && !defined(TF_XTENSA_S3_SIMD_MODEL)
+  int32_t r;
+  __asm__("clamps %0, %1, 7" : "=r"(r) : "r"(x));
+  return r;
+#else
+  return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
 /* a 20-bit lane's bits (bits 19..0 of `bits`), sign-extended: one SEXT */
 static inline int32_t tf_s3_lane20(uint32_t bits) { return (int32_t)(bits << 12) >> 12; }
 
