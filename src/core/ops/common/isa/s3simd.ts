@@ -149,26 +149,8 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
     const per = uniform ? 1 : 4;
     const requant = uniform ? `${fast.multiplier[0]}, ${fast.add[0]}, ${fast.exponent[0]}` : 'q[1], q[2], q[3]';
     const store = `dst[c] = (int8_t)${s3Clamp(`tf_s3_requant(acc, ${requant})`, layer.actMin, layer.actMax)};`;
-    if (blocks <= S3_HELD_BLOCKS) {
-      const held = heldDot(blocks, 'dot');
-      return {
-        stride,
-        loop: (rowExpr, outExpr, groupExpr) => [
-          `{`,
-          `  const int base = ${groupExpr} * ${columns};`,
-          `  const int8_t *w = ${w} + base * ${stride};`,
-          `  const int32_t *q = ${table} + base * ${per};`,
-          `  int8_t *const dst = ${outExpr};`,
-          ...held.load(rowExpr).map((l) => `  ${l}`),
-          `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
-          ...held.column.map((l) => `    ${l}`),
-          `    const int32_t acc = q[0] + dot;`,
-          `    ${store}`,
-          `  }`,
-          `}`,
-        ],
-      };
-    }
+    // a held row (heldDot) is loaded once and `w` steps through the weights; a streamed one is read per column
+    const held = blocks <= S3_HELD_BLOCKS ? heldDot(blocks, 'dot') : undefined;
     return {
       stride,
       loop: (rowExpr, outExpr, groupExpr) => [
@@ -177,8 +159,17 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         `  const int8_t *w = ${w} + base * ${stride};`,
         `  const int32_t *q = ${table} + base * ${per};`,
         `  int8_t *const dst = ${outExpr};`,
-        `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
-        `    const int32_t acc = q[0] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
+        ...(held
+          ? [
+              ...held.load(rowExpr).map((l) => `  ${l}`),
+              `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
+              ...held.column.map((l) => `    ${l}`),
+              `    const int32_t acc = q[0] + dot;`,
+            ]
+          : [
+              `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
+              `    const int32_t acc = q[0] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
+            ]),
         `    ${store}`,
         `  }`,
         `}`,
