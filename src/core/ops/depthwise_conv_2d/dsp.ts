@@ -15,6 +15,7 @@
 import type { KernelIsa, KernelVariant, LayerEmitContext } from '../op.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { summary } from './describe.ts';
+import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import {
   emitConvDspWith,
@@ -550,14 +551,10 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const kernel = dspKernel(p);
   const conv = asConv(p);
   if (kernel === 'conv' && conv) {
-    // OHWI from [1, kh, kw, out]: row oc holds filter[t * out + oc] over the taps t.
-    const ohwi = new Int8Array(p.outC * taps);
-    for (let oc = 0; oc < p.outC; oc++) for (let t = 0; t < taps; t++) ohwi[oc * taps + t] = filter[t * p.outC + oc]!;
-    return emitConvDspWith(conv, ctx, summary, ohwi, bias);
+    return emitConvDspWith(conv, ctx, summary, channelMajor(filter, p.outC), bias);
   }
   // rows of the bound: channel c's taps
-  const byChannel = new Int8Array(p.outC * taps);
-  for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
+  const byChannel = channelMajor(filter, p.outC);
   const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = kernel === 'single';
   const narrow = kernel === 'narrow';

@@ -15,6 +15,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { Field, InitLine, LayerEmission } from '../layer_code.ts';
 import { summary } from './describe.ts';
+import { channelMajor } from './filter_layout.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/families/weighted.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
@@ -536,10 +537,7 @@ function multmTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DPara
 export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string): LayerEmission {
   const kernel = m0plusKernel(p);
   if (kernel === 'conv') {
-    const taps = p.kH * p.kW;
-    const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-    const ohwi = new Int8Array(p.outC * taps);
-    for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) ohwi[c * taps + t] = filter[t * p.outC + c]!;
+    const ohwi = channelMajor(constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!), p.outC);
     const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
     const emitted = emitConvM0plusWith(asConv(p), ctx, summary, ohwi, bias);
     if (emitted === undefined) throw new Error('depthwise: the packed loop refused a layer convStepsFit passed');
@@ -550,8 +548,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
     const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
     const taps = p.kH * p.kW;
-    const byChannel = new Int8Array(p.outC * taps);
-    for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) byChannel[c * taps + t] = filter[t * p.outC + c]!;
+    const byChannel = channelMajor(filter, p.outC);
     const start = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
     const fast = Array.from({ length: p.outC }, (_, c) => fastChannel(byChannel, taps, bias, p, c)).every((f) => f);
     const recs = records(start, p, fast);

@@ -29,6 +29,7 @@ import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
 import { asConv } from './m0plus.ts';
+import { channelMajor } from './filter_layout.ts';
 import { convS3ScratchBytes, emitConvS3With } from '../conv_2d/s3simd.ts';
 
 /** The largest step EE.VLD.128.IP's immediate encodes. */
@@ -232,15 +233,12 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
  * by the S3 convolution (conv_2d/s3simd.ts): each window gathered once into an aligned row, then one
  * dot product a channel. The sums and their requantization are the same integers.
  */
-export function depthwiseS3OneChannelApplies(p: DepthwiseConv2DParams): boolean {
+function depthwiseS3OneChannelApplies(p: DepthwiseConv2DParams): boolean {
   return p.inC === 1 && p.depthMultiplier > 1 && !p.ortScale;
 }
 
 function emitDepthwiseS3OneChannel(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
-  const taps = p.kH * p.kW;
-  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-  const ohwi = new Int8Array(p.outC * taps);
-  for (let c = 0; c < p.outC; c++) for (let t = 0; t < taps; t++) ohwi[c * taps + t] = filter[t * p.outC + c]!;
+  const ohwi = channelMajor(constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!), p.outC);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   return emitConvS3With(asConv(p), ctx, ohwi, bias, `${summary(p)}: one input channel, as a convolution`);
 }

@@ -98,7 +98,7 @@ export function s3Requant(layer: S3DotLayer, bounds: readonly number[]): S3Requa
 }
 
 /** Rows of at most this many blocks are held in q0..q5 across a group's columns (q6, q7 take the weights). */
-export const S3_HELD_BLOCKS = 6;
+const S3_HELD_BLOCKS = 6;
 
 /**
  * C statements of a group's column loop whose input row is held in q registers: the row's blocks
