@@ -11,7 +11,7 @@
  * folded into the start values it adds exactly nothing, as the reference kernel's skipped taps).
  * Then per 16 channels: QACC zeroed, for every tap the 16 inputs and the 16 weights loaded and
  * multiplied lane by lane into QACC, QACC's 16 lanes read back (xtensa_s3_dot.h), each added to its
- * channel's start (b + io·Σw) and requantized (s3simd.ts's tf_s3_requant where it is exact, else
+ * channel's start (b + io·Σw) and requantized (s3simd.ts's s3Requant forms where they are exact, else
  * xtensa.h's right-shift form or tf_mbqm).
  *
  * QACC's s8 lanes hold 20 bits: the variant runs only where every channel's sum of |x·w| over its
@@ -24,7 +24,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
-import { S3_C_FILES, S3_LANES, s3Clamp, s3Padded, s3Requant } from '../common/isa/s3simd.ts';
+import { S3_C_FILES, S3_LANES, s3Clamp, s3Padded, s3Requant, s3RequantC, s3RequantStarts } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
@@ -125,9 +125,10 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
     table = ctx.addConst(
       'rq_s3',
       'int32_t',
-      Array.from(startValues).flatMap((v, c) => [v, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
+      Array.from(s3RequantStarts(fast, startValues)).flatMap((v, c) => [v, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
     );
-    requant = `tf_s3_requant(${table}[4 * ch] + lanes[i], ${table}[4 * ch + 1], ${table}[4 * ch + 2], ${table}[4 * ch + 3])`;
+    const operand = (k: number) => `${table}[4 * ch + ${k}]`;
+    requant = s3RequantC(fast, 'lanes[i]', operand(0), operand(1), operand(2), operand(3));
   } else {
     table = ctx.addConst('start_s3', 'int32_t', startValues);
     requant = `${xtensaRequantCall(p, 'ch', `(${table}[ch] + lanes[i])`, ctx)} ${cTerm(p.outputZeroPoint)}`;

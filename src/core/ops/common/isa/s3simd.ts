@@ -61,40 +61,67 @@ export interface S3Columns {
   loop(rowExpr: string, outExpr: string, groupExpr: string): string[];
 }
 
-/** tf_s3_requant's operands per channel (xtensa_s3_dot.h). */
+/** The operands per channel of tf_s3_requant_floor or tf_s3_requant (xtensa_s3_dot.h). */
 export interface S3Requant {
+  /**
+   * 'floor': tf_s3_requant_floor on 4·acc, four instructions, where the activation's floor is at or
+   * above the output zero point; 'round': tf_s3_requant, TFLite's two roundings as written.
+   */
+  form: 'floor' | 'round';
   multiplier: number[];
-  /** 2^(e-1) + zero point * 2^e */
+  /** floor: 1 + 2^e + zero point·2^(e+1); round: 2^(e-1) + zero point·2^e */
   add: number[];
-  /** the right shift e = -shift, 1..31 */
+  /** the C's right shift: e + 1 (floor) or e (round), for TFLite's right shift e */
   exponent: number[];
 }
 
 /**
- * The operands of tf_s3_requant for every channel, or undefined where it is not TFLite's integer for
- * some accumulator the layer can produce. With h = SRDHM(acc, m), TFLite's RoundingDivideByPOT(h, e)
- * + zp is (h + 2^(e-1) - (h < 0) + zp·2^e) >> e (floor): both round half away from zero, and zp·2^e
- * is a multiple of 2^e. It needs a right shift e >= 1 and m >= 0 (no left shift, no INT32_MIN·INT32_MIN
- * case) in every channel, and the sum in int32: |h| <= |acc|·m / 2^31 + 1 with |acc| at most
- * `bounds[c]` (the channel's accumulator bound, dsp.ts's accumulatorBounds).
+ * The operands of tf_s3_requant_floor or tf_s3_requant for every channel, or undefined where neither is
+ * TFLite's integer for every accumulator the layer can produce (|acc| at most `bounds[c]`, the
+ * channel's bound from dsp.ts's accumulatorBounds). Both need a right shift e >= 1 and m >= 0 (no
+ * left shift, no INT32_MIN·INT32_MIN case) in every channel.
+ * - floor (xtensa_s3_dot.h proves it): the activation's floor at or above the zero point, e <= 30, 4·acc
+ *   within int32, and MULSH(4·acc, m) + add too: |MULSH| <= 4|acc|·m / 2^32 + 1.
+ * - round: with h = SRDHM(acc, m), TFLite's RoundingDivideByPOT(h, e) + zp is
+ *   (h + 2^(e-1) - (h < 0) + zp·2^e) >> e (floor): both round half away from zero, and zp·2^e is a
+ *   multiple of 2^e. The sum stays within int32: |h| <= |acc|·m / 2^31 + 1.
  */
 export function s3Requant(layer: S3DotLayer, bounds: readonly number[]): S3Requant | undefined {
   if (layer.ortScale) return undefined;
   const channels = layer.multiplier.length;
   if (bounds.length !== channels && !isUniform(layer)) return undefined;
-  const out: S3Requant = { multiplier: [], add: [], exponent: [] };
-  for (let c = 0; c < bounds.length; c++) {
-    const m = layer.multiplier[channels === 1 ? 0 : c]!;
-    const e = -layer.shift[channels === 1 ? 0 : c]!;
-    if (!(e >= 1 && e <= 31 && m >= 0)) return undefined;
-    const high = (bounds[c]! * m) / 2 ** 31 + 2;
-    const add = 2 ** (e - 1) + layer.outputZeroPoint * 2 ** e;
-    if (high + 2 ** (e - 1) + 1 + Math.abs(layer.outputZeroPoint) * 2 ** e > 2 ** 31 - 1) return undefined;
-    out.multiplier.push(m);
-    out.add.push(add);
-    out.exponent.push(e);
-  }
-  return out;
+  const zp = layer.outputZeroPoint;
+  const form = (name: S3Requant['form']): S3Requant | undefined => {
+    const out: S3Requant = { form: name, multiplier: [], add: [], exponent: [] };
+    for (let c = 0; c < bounds.length; c++) {
+      const m = layer.multiplier[channels === 1 ? 0 : c]!;
+      const e = -layer.shift[channels === 1 ? 0 : c]!;
+      const bound = bounds[c]!;
+      if (!(e >= 1 && e <= 31 && m >= 0)) return undefined;
+      const [add, shift, sum] =
+        name === 'floor'
+          ? [1 + 2 ** e + zp * 2 ** (e + 1), e + 1, (4 * bound * m) / 2 ** 32 + 1]
+          : [2 ** (e - 1) + zp * 2 ** e, e, (bound * m) / 2 ** 31 + 3];
+      if (shift > 31 || (name === 'floor' && 4 * bound > 2 ** 31 - 1) || sum + Math.abs(add) > 2 ** 31 - 1) return undefined;
+      out.multiplier.push(m);
+      out.add.push(add);
+      out.exponent.push(shift);
+    }
+    return out;
+  };
+  return (layer.actMin >= zp ? form('floor') : undefined) ?? form('round');
+}
+
+/** A channel's start value as `rq`'s C takes it: four times the start for the floor form. */
+export function s3RequantStarts(rq: S3Requant, starts: Int32Array): Int32Array {
+  return rq.form === 'floor' ? starts.map((v) => 4 * v) : starts;
+}
+
+/** C of one requantized output, before the clamp, from the dot product and `rq`'s table operands. */
+export function s3RequantC(rq: S3Requant, dot: string, start: string, multiplier: string, add: string, exponent: string): string {
+  return rq.form === 'floor'
+    ? `tf_s3_requant_floor(${dot}, ${start}, ${multiplier}, ${add}, ${exponent})`
+    : `tf_s3_requant(${start} + ${dot}, ${multiplier}, ${add}, ${exponent})`;
 }
 
 /** Rows of at most this many blocks are held in q0..q5 across a group's columns (q6, q7 take the weights). */
@@ -139,16 +166,17 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
   if (fast) {
     // one table of {start, multiplier, add, e} per channel, or the starts alone and literals
     const uniform = fast.multiplier.every((v, i) => v === fast.multiplier[0] && fast.add[i] === fast.add[0] && fast.exponent[i] === fast.exponent[0]);
+    const scaled = s3RequantStarts(fast, starts);
     const table = uniform
-      ? ctx.addConst('start_s3', 'int32_t', starts)
+      ? ctx.addConst('start_s3', 'int32_t', scaled)
       : ctx.addConst(
           'rq_s3',
           'int32_t',
-          Array.from(starts).flatMap((s, c) => [s, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
+          Array.from(scaled).flatMap((s, c) => [s, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
         );
     const per = uniform ? 1 : 4;
-    const requant = uniform ? `${fast.multiplier[0]}, ${fast.add[0]}, ${fast.exponent[0]}` : 'q[1], q[2], q[3]';
-    const store = `dst[c] = (int8_t)${s3Clamp(`tf_s3_requant(acc, ${requant})`, layer.actMin, layer.actMax)};`;
+    const [m, add, e] = uniform ? [fast.multiplier[0]!, fast.add[0]!, fast.exponent[0]!].map(String) : ['q[1]', 'q[2]', 'q[3]'];
+    const store = `dst[c] = (int8_t)${s3Clamp(s3RequantC(fast, 'dot', 'q[0]', m!, add!, e!), layer.actMin, layer.actMax)};`;
     // a held row (heldDot) is loaded once and `w` steps through the weights; a streamed one is read per column
     const held = blocks <= S3_HELD_BLOCKS ? heldDot(blocks, 'dot') : undefined;
     return {
@@ -164,11 +192,10 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
               ...held.load(rowExpr).map((l) => `  ${l}`),
               `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
               ...held.column.map((l) => `    ${l}`),
-              `    const int32_t acc = q[0] + dot;`,
             ]
           : [
               `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
-              `    const int32_t acc = q[0] + tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
+              `    const int32_t dot = tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
             ]),
         `    ${store}`,
         `  }`,

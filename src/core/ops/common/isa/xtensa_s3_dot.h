@@ -53,6 +53,20 @@ static inline int32_t tf_s3_requant(int32_t acc, int32_t m, int32_t add, int e) 
   return (high + add - (int32_t)((uint32_t)high >> 31)) >> e;
 }
 
+/* The same requantization where the layer's activation floor is at or above the output zero point, on
+ * the accumulator times four: acc4 = 4 dot + start4 (one ADDX4; start4 = 4 start), then
+ * (MULSH(acc4, m) + add) >> s with add = 1 + 2^e + zp 2^(e+1) and s = e + 1. With P = acc m and
+ * SRDHM's h >= 0, TFLite's two roundings plus zp are floor((P + 2^30 add) / 2^(31+e)): floors of sums
+ * with integer terms nest into one floor. MULSH gives floor(4P / 2^32) = floor(P / 2^30), and as 2^30 add
+ * is a multiple of 2^30 that floor changes nothing. Where h < 0 both forms give at most zp, which the
+ * floor's clamp makes the same output. Four instructions where tf_s3_requant takes twelve; s3simd.ts's
+ * s3Requant takes it only where 4 acc and the sum are proven to stay within int32. */
+static inline int32_t tf_s3_requant_floor(int32_t dot, int32_t start4, int32_t m, int32_t add, int s) {
+  const int32_t acc4 = (int32_t)(((uint32_t)dot << 2) + (uint32_t)start4);
+  const int32_t high = (int32_t)(((int64_t)acc4 * m) >> 32);
+  return (high + add) >> s;
+}
+
 /* x clamped to [-128, 127], a layer's output when its activation leaves the whole int8 range: one CLAMPS
  * (the core's signed clamp to [-2^7, 2^7 - 1]) where MIN and MAX take two constants in registers. */
 static inline int32_t tf_s3_clamp_s8(int32_t x) {

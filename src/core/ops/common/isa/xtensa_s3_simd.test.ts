@@ -190,4 +190,34 @@ describe('ESP32-S3 SIMD functional model (xtensa_s3_simd.h)', () => {
     expect(got[0], 'pairs that differ').to.equal(0);
     expect(got[1]).to.be.greaterThan(2_000_000);
   });
+
+  it('tf_s3_requant_floor is TFLite MultiplyByQuantizedMultiplier + zero point wherever the output is above the zero point', () => {
+    const got = run(`
+  /* TFLite's reference arithmetic, written out as its kernels do it */
+  int32_t wrong = 0, checked = 0;
+  uint32_t seed = 5;
+  for (int k = 0; k < 400000; ++k) {
+    seed = seed * 1664525u + 1013904223u; const int e = 1 + (int)(seed % 20);
+    seed = seed * 1664525u + 1013904223u; const int32_t m = (int32_t)((seed >> 1) | 0x40000000u);
+    seed = seed * 1664525u + 1013904223u; const int32_t zp = (int32_t)(seed % 256) - 128;
+    seed = seed * 1664525u + 1013904223u; const int32_t acc = (int32_t)seed >> (3 + seed % 20);
+    seed = seed * 1664525u + 1013904223u; const int32_t start = (int32_t)seed >> (4 + seed % 24);
+    const int32_t total = acc; const int32_t dot = total - start;
+    const int64_t ab = (int64_t)total * m;
+    const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    const int32_t h = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    const int32_t mask = (int32_t)((1u << e) - 1), rem = h & mask, threshold = (mask >> 1) + (h < 0);
+    int32_t want = (h >> e) + (rem > threshold) + zp;
+    want = want < zp ? zp : want;
+    const int32_t add = 1 + (int32_t)(1u << e) + zp * (int32_t)(1u << (e + 1));
+    int32_t have = tf_s3_requant_floor(dot, 4 * start, m, add, e + 1);
+    have = have < zp ? zp : have;
+    if (have != want) wrong++;
+    checked++;
+  }
+  put(wrong);
+  put(checked);`);
+    expect(got[0], 'accumulators that differ').to.equal(0);
+    expect(got[1]).to.equal(400000);
+  });
 });
