@@ -128,10 +128,10 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       Array.from(s3RequantStarts(fast, startValues)).flatMap((v, c) => [v, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
     );
     const operand = (k: number) => `${table}[4 * ch + ${k}]`;
-    requant = s3RequantC(fast, 'lanes[i]', operand(0), operand(1), operand(2), operand(3));
+    requant = s3RequantC(fast, 'lane', operand(0), operand(1), operand(2), operand(3));
   } else {
     table = ctx.addConst('start_s3', 'int32_t', startValues);
-    requant = `${xtensaRequantCall(p, 'ch', `(${table}[ch] + lanes[i])`, ctx)} ${cTerm(p.outputZeroPoint)}`;
+    requant = `${xtensaRequantCall(p, 'ch', `(${table}[ch] + lane)`, ctx)} ${cTerm(p.outputZeroPoint)}`;
   }
   const zeroPointByte = -p.inputOffset & 0xff;
   const inPlace = depthwiseS3InPlace(p);
@@ -169,6 +169,29 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `  if (hi < ${p.kW}) memset(dst + hi * ${channels}, ${zeroPointByte}, (size_t)(${p.kW} - hi) * ${channels});`,
       `}`,
     ].map((l) => indent + l);
+  const store = `out[ch] = (int8_t)${s3Clamp(requant, p.actMin, p.actMax)};`;
+  // a whole group: each half's words read once and its 8 lanes requantized straight from them, unrolled
+  const unrolled = (indent: string) =>
+    [
+      `tf_s3_qacc_s8_store(raw);`,
+      ...[0, 1].flatMap((h) => [
+        `{`,
+        `  uint32_t half[5];`,
+        `  tf_s3_qacc_half_words(half, raw, ${h});`,
+        ...Array.from({ length: 8 }, (_, i) => `  { const int ch = g * ${S3_LANES} + ${8 * h + i}; const int32_t lane = tf_s3_qacc_half_lane(half, ${i}); ${store} }`),
+        `}`,
+      ]),
+    ].map((l) => indent + l);
+  // the last group's `tail` lanes
+  const tailLoop = (indent: string) =>
+    [
+      `tf_s3_qacc_s8_lanes(lanes, raw);`,
+      `for (int i = 0; i < ${tail}; ++i) {`,
+      `  const int ch = g * ${S3_LANES} + i;`,
+      `  const int32_t lane = lanes[i];`,
+      `  ${store}`,
+      `}`,
+    ].map((l) => indent + l);
   return (
     [
       `static void ${ctx.fnName}(void) {`,
@@ -177,7 +200,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `  int8_t *out = ${ctx.output(0)};`,
       `  int8_t *const window = (int8_t *)${ctx.scratch()};`,
       `  int8_t *const raw = window + ${taps * stride};`,
-      `  int32_t *const lanes = (int32_t *)(void *)(raw + 64);`,
+      ...(tail < S3_LANES ? [`  int32_t *const lanes = (int32_t *)(void *)(raw + 64);`] : []),
       ...(inPlace ? [`  const int aligned = ((uintptr_t)${ctx.input(0)} & 15u) == 0;`] : []),
       // the copies write each tap's first C bytes only: the padding lanes stay zero (their weights are zero too)
       ...(stride > channels ? [`  memset(window, 0, ${taps * stride});`] : []),
@@ -213,12 +236,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `              TF_S3_VMULAS_S8_QACC(q0, q1);`,
       `            }`,
       `          }`,
-      `          tf_s3_qacc_s8_lanes(lanes, raw);`,
-      `          const int count = g == ${blocks - 1} ? ${tail} : ${S3_LANES};`,
-      `          for (int i = 0; i < count; ++i) {`,
-      `            const int ch = g * ${S3_LANES} + i;`,
-      `            out[ch] = (int8_t)${s3Clamp(requant, p.actMin, p.actMax)};`,
-      `          }`,
+      ...(tail === S3_LANES ? unrolled('          ') : [`          if (g < ${blocks - 1}) {`, ...unrolled('            '), `          } else {`, ...tailLoop('            '), `          }`]),
       `        }`,
       `      }`,
       `    }`,

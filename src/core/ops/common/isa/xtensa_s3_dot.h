@@ -82,29 +82,50 @@ static inline int32_t tf_s3_clamp_s8(int32_t x) {
 /* a 20-bit lane's bits (bits 19..0 of `bits`), sign-extended: one SEXT */
 static inline int32_t tf_s3_lane20(uint32_t bits) { return (int32_t)(bits << 12) >> 12; }
 
-/* QACC's 16 s8 lanes (20 bits each) as int32: the two halves stored through `raw` (52 bytes, 16-byte
- * aligned: QACC_L's 20 bytes at 0, QACC_H's at 32), then each lane's 20 bits, at bit 20 i of its
- * half, taken from the one or two 32-bit words holding them (little-endian, as the chip and the hosts
- * the model runs on store them) and sign-extended. The depthwise kernel's use: 16 channels' sums
- * over a window (depthwise_conv_2d/s3simd.ts). */
-static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
+/* QACC's two halves stored through `raw` (52 bytes, 16-byte aligned): QACC_L's 20 bytes at 0, QACC_H's
+ * at 32. Lane i's 20 bits are at bit 20 (i % 8) of half i / 8 (little-endian, as the chip and the
+ * hosts the model runs on store them). */
+static inline void tf_s3_qacc_s8_store(int8_t *raw) {
   int8_t *p = raw;
   TF_S3_ST_QACC_L_L_128_IP(p, 16);
   TF_S3_ST_QACC_L_H_32_IP(p, 16);
   TF_S3_ST_QACC_H_L_128_IP(p, 16);
   TF_S3_ST_QACC_H_H_32_IP(p, 0);
+}
+
+/* lane `i` (0..7, a constant where it is inlined) of a stored half's five words `w`, sign-extended:
+ * its 20 bits taken from the one or two words holding them */
+static inline int32_t tf_s3_qacc_half_lane(const uint32_t w[5], int i) {
+  switch (i) {
+    case 0: return tf_s3_lane20(w[0]);
+    case 1: return tf_s3_lane20(w[0] >> 20 | w[1] << 12);
+    case 2: return tf_s3_lane20(w[1] >> 8);
+    case 3: return tf_s3_lane20(w[1] >> 28 | w[2] << 4);
+    case 4: return tf_s3_lane20(w[2] >> 16 | w[3] << 16);
+    case 5: return tf_s3_lane20(w[3] >> 4);
+    case 6: return tf_s3_lane20(w[3] >> 24 | w[4] << 8);
+    default: return (int32_t)w[4] >> 12;
+  }
+}
+
+/* a stored half's five words, read once into `w` */
+static inline void tf_s3_qacc_half_words(uint32_t w[5], const int8_t *raw, int half) {
+  const uint32_t *const words = (const uint32_t *)(const void *)(raw + 32 * half);
+  /* written out: as a loop GCC makes it a call to memcpy */
+  w[0] = words[0];
+  w[1] = words[1];
+  w[2] = words[2];
+  w[3] = words[3];
+  w[4] = words[4];
+}
+
+/* QACC's 16 s8 lanes (20 bits each) as int32, through `raw` (tf_s3_qacc_s8_store) */
+static inline void tf_s3_qacc_s8_lanes(int32_t *lanes, int8_t *raw) {
+  tf_s3_qacc_s8_store(raw);
   for (int h = 0; h < 2; ++h) {
-    const uint32_t *const half = (const uint32_t *)(const void *)(raw + 32 * h);
-    const uint32_t w0 = half[0], w1 = half[1], w2 = half[2], w3 = half[3], w4 = half[4];
-    int32_t *const out = lanes + 8 * h;
-    out[0] = tf_s3_lane20(w0);
-    out[1] = tf_s3_lane20(w0 >> 20 | w1 << 12);
-    out[2] = tf_s3_lane20(w1 >> 8);
-    out[3] = tf_s3_lane20(w1 >> 28 | w2 << 4);
-    out[4] = tf_s3_lane20(w2 >> 16 | w3 << 16);
-    out[5] = tf_s3_lane20(w3 >> 4);
-    out[6] = tf_s3_lane20(w3 >> 24 | w4 << 8);
-    out[7] = (int32_t)w4 >> 12;
+    uint32_t w[5];
+    tf_s3_qacc_half_words(w, raw, h);
+    for (int i = 0; i < 8; ++i) lanes[8 * h + i] = tf_s3_qacc_half_lane(w, i);
   }
 }
 
