@@ -19,6 +19,7 @@ import { type AccumulatorView, accumulatorC, dtypeRange, weightedAccumulator } f
 import { depthwiseRv32Variant } from './rv32.ts';
 import { depthwiseXtensa3x3Variant, depthwiseXtensaVariant } from './xtensa.ts';
 import { depthwiseS3OneChannelVariant, depthwiseS3Variant, qaccLanesFit } from './s3simd.ts';
+import { depthwiseS3PairsVariant } from './s3simd_pairs.ts';
 import { summary } from './describe.ts';
 import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
@@ -200,6 +201,7 @@ const def: OpDef<DepthwiseConv2DParams> = {
     depthwiseM0plusVariant,
     depthwiseRv32Variant,
     depthwiseS3OneChannelVariant,
+    depthwiseS3PairsVariant,
     depthwiseS3Variant,
     depthwiseXtensa3x3Variant,
     depthwiseXtensaVariant,

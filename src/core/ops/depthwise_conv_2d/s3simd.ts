@@ -107,22 +107,20 @@ function starts(filter: Int8Array, channels: number, inputOffset: number, bias: 
   return out;
 }
 
-function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
+/**
+ * The C statement storing one requantized channel: `out[<outIndex>] = ...` of the C variables `lane`
+ * (the channel's window sum) and `ch` (its channel), with the layer's tables (s3simd.ts's s3Requant
+ * forms where they are exact, else xtensa.h's right-shift form or tf_mbqm).
+ */
+export function depthwiseS3Store(p: DepthwiseConv2DParams, ctx: LayerEmitContext, outIndex: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const channels = p.outC;
-  const stride = s3Padded(channels);
-  const taps = p.kH * p.kW;
-  const blocks = stride / S3_LANES;
-  const tail = channels - (blocks - 1) * S3_LANES;
-  const w = ctx.addConst('w_s3', 'int8_t', depthwiseS3Weights(filter, channels), 16);
-  const startValues = starts(filter, channels, p.inputOffset, bias);
-  const fast = s3Requant(p, channelBounds(filter, channels, p.inputOffset, bias));
-  let table: string;
+  const startValues = starts(filter, p.outC, p.inputOffset, bias);
+  const fast = s3Requant(p, channelBounds(filter, p.outC, p.inputOffset, bias));
   let requant: string;
   if (fast) {
     // {start, multiplier, add, e} per channel
-    table = ctx.addConst(
+    const table = ctx.addConst(
       'rq_s3',
       'int32_t',
       Array.from(s3RequantStarts(fast, startValues)).flatMap((v, c) => [v, fast.multiplier[c]!, fast.add[c]!, fast.exponent[c]!]),
@@ -130,9 +128,38 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
     const operand = (k: number) => `${table}[4 * ch + ${k}]`;
     requant = s3RequantC(fast, 'lane', operand(0), operand(1), operand(2), operand(3));
   } else {
-    table = ctx.addConst('start_s3', 'int32_t', startValues);
+    const table = ctx.addConst('start_s3', 'int32_t', startValues);
     requant = `${xtensaRequantCall(p, 'ch', `(${table}[ch] + lane)`, ctx)} ${cTerm(p.outputZeroPoint)}`;
   }
+  return `out[${outIndex}] = (int8_t)${s3Clamp(requant, p.actMin, p.actMax)};`;
+}
+
+/**
+ * QACC's 16 lanes stored through `raw`, each half's five words read once and its 8 lanes handed to
+ * `statement(lane)` as the C variable `lane`, unrolled (xtensa_s3_dot.h).
+ */
+export function s3UnrolledLanes(statement: (lane: number) => string): string[] {
+  return [
+    `tf_s3_qacc_s8_store(raw);`,
+    ...[0, 1].flatMap((h) => [
+      `{`,
+      `  uint32_t half[5];`,
+      `  tf_s3_qacc_half_words(half, raw, ${h});`,
+      ...Array.from({ length: 8 }, (_, i) => `  { const int32_t lane = tf_s3_qacc_half_lane(half, ${i}); ${statement(8 * h + i)} }`),
+      `}`,
+    ]),
+  ];
+}
+
+function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const channels = p.outC;
+  const stride = s3Padded(channels);
+  const taps = p.kH * p.kW;
+  const blocks = stride / S3_LANES;
+  const tail = channels - (blocks - 1) * S3_LANES;
+  const w = ctx.addConst('w_s3', 'int8_t', depthwiseS3Weights(filter, channels), 16);
+  const store = depthwiseS3Store(p, ctx, 'ch');
   const zeroPointByte = -p.inputOffset & 0xff;
   const inPlace = depthwiseS3InPlace(p);
   const rowBytes = p.inW * channels;
@@ -169,19 +196,8 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `  if (hi < ${p.kW}) memset(dst + hi * ${channels}, ${zeroPointByte}, (size_t)(${p.kW} - hi) * ${channels});`,
       `}`,
     ].map((l) => indent + l);
-  const store = `out[ch] = (int8_t)${s3Clamp(requant, p.actMin, p.actMax)};`;
   // a whole group: each half's words read once and its 8 lanes requantized straight from them, unrolled
-  const unrolled = (indent: string) =>
-    [
-      `tf_s3_qacc_s8_store(raw);`,
-      ...[0, 1].flatMap((h) => [
-        `{`,
-        `  uint32_t half[5];`,
-        `  tf_s3_qacc_half_words(half, raw, ${h});`,
-        ...Array.from({ length: 8 }, (_, i) => `  { const int ch = g * ${S3_LANES} + ${8 * h + i}; const int32_t lane = tf_s3_qacc_half_lane(half, ${i}); ${store} }`),
-        `}`,
-      ]),
-    ].map((l) => indent + l);
+  const unrolled = (indent: string) => s3UnrolledLanes((i) => `const int ch = g * ${S3_LANES} + ${i}; ${store}`).map((l) => indent + l);
   // the last group's `tail` lanes
   const tailLoop = (indent: string) =>
     [
