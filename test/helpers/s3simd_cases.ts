@@ -35,32 +35,53 @@ export function expectS3BitExact(cases: CCase[]): void {
  * either padding, per-channel scales, a bias or none; undefined for a shape with no output.
  */
 export function randomOneChannelDepthwise(def: OpDef, rand: () => number): CCase | undefined {
-  const m = [2, 3, 4, 8, 16, 24][randomInt(rand, 0, 5)]!;
-  const [kH, kW] = [randomInt(rand, 1, 7), randomInt(rand, 1, 7)];
-  const [strideH, strideW] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
-  const [dilationH, dilationW] = [rand() < 0.8 ? 1 : 2, rand() < 0.8 ? 1 : 2];
+  return randomDepthwiseOf(def, rand, { channels: 1, multiplier: [2, 3, 4, 8, 16, 24][randomInt(rand, 0, 5)]!, kernel: 7, width: 14, columnStride: 3 });
+}
+
+/**
+ * A random DEPTHWISE_CONV_2D of 8 channels, multiplier 1 and column stride 1 (the S3's pixel-pair
+ * kernel): kernels 1-5 by 1-5, row strides 1-3, row dilations 1-2, odd and even widths up to 30, either
+ * padding, RELU, RELU6 or none.
+ */
+export function randomPairDepthwise(def: OpDef, rand: () => number): CCase | undefined {
+  return randomDepthwiseOf(def, rand, { channels: 8, multiplier: 1, kernel: 5, width: 30, columnStride: 1 });
+}
+
+function randomDepthwiseOf(
+  def: OpDef,
+  rand: () => number,
+  shape: { channels: number; multiplier: number; kernel: number; width: number; columnStride: number },
+): CCase | undefined {
+  const m = shape.multiplier;
+  const outC = shape.channels * m;
+  const [kH, kW] = [randomInt(rand, 1, shape.kernel), randomInt(rand, 1, shape.kernel)];
+  const [strideH, strideW] = [randomInt(rand, 1, 3), randomInt(rand, 1, shape.columnStride)];
+  const [dilationH, dilationW] = [rand() < 0.8 ? 1 : 2, shape.columnStride > 1 && rand() < 0.2 ? 2 : 1];
   const padding = rand() < 0.6 ? 'SAME' : 'VALID';
-  const [inH, inW] = [randomInt(rand, 1, 14), randomInt(rand, 1, 14)];
+  const [inH, inW] = [randomInt(rand, 1, 14), randomInt(rand, 1, shape.width)];
   const size = (n: number, k: number, stride: number, dilation: number) =>
     padding === 'SAME' ? Math.ceil(n / stride) : Math.floor((n - ((k - 1) * dilation + 1)) / stride) + 1;
   const [outH, outW] = [size(inH, kH, strideH, dilationH), size(inW, kW, strideW, dilationW)];
   if (outH < 1 || outW < 1) return undefined;
   const extreme = rand() < 0.2;
+  const taps = kH * kW * outC;
+  const activation = (['RELU6', 'NONE', 'RELU'] as const)[randomInt(rand, 0, 2)]!;
   const { graph, op } = singleOpGraph(
     'DEPTHWISE_CONV_2D',
     [
-      { shape: [1, inH, inW, 1], scale: 0.001 + rand() * 0.1, zeroPoint: extreme ? 127 : randomInt(rand, -128, 127) },
+      { shape: [1, inH, inW, shape.channels], scale: 0.001 + rand() * 0.1, zeroPoint: extreme ? 127 : randomInt(rand, -128, 127) },
       {
-        shape: [1, kH, kW, m],
-        scale: Array.from({ length: m }, () => 0.001 + rand() * 0.05),
+        shape: [1, kH, kW, outC],
+        scale: Array.from({ length: outC }, () => 0.001 + rand() * 0.05),
         axis: 3,
-        data: extreme ? Int8Array.from({ length: kH * kW * m }, (_, i) => (i % 3 ? -128 : 127)) : randomInt8(rand, kH * kW * m),
+        data: extreme ? Int8Array.from({ length: taps }, (_, i) => (i % 3 ? -128 : 127)) : randomInt8(rand, taps),
       },
-      rand() < 0.8 ? { shape: [m], dtype: 'int32', data: Int32Array.from({ length: m }, () => randomInt(rand, -50000, 50000)) } : null,
+      rand() < 0.8 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -50000, 50000)) } : null,
     ],
-    [{ shape: [1, outH, outW, m], scale: 0.01 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
-    { padding, strideH, strideW, dilationH, dilationW, activation: rand() < 0.5 ? 'RELU6' : 'NONE', depthMultiplier: m },
+    [{ shape: [1, outH, outW, outC], scale: 0.01 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
+    { padding, strideH, strideW, dilationH, dilationW, activation, depthMultiplier: m },
   );
-  const input = extreme ? Int8Array.from({ length: inH * inW }, (_, i) => (i % 5 ? -128 : 127)) : randomInt8(rand, inH * inW);
+  const pixels = inH * inW * shape.channels;
+  const input = extreme ? Int8Array.from({ length: pixels }, (_, i) => (i % 5 ? -128 : 127)) : randomInt8(rand, pixels);
   return { def, graph, op, inputs: [input] };
 }

@@ -5,7 +5,8 @@ import { depthwiseS3Applies, depthwiseS3ScratchBytes, qaccLanesFit } from './s3s
 import type { DepthwiseConv2DParams } from './index.ts';
 import { type CCase, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
-import { S3, expectS3BitExact, onS3, randomOneChannelDepthwise } from '../../../../test/helpers/s3simd_cases.ts';
+import { S3, expectS3BitExact, onS3, randomOneChannelDepthwise, randomPairDepthwise } from '../../../../test/helpers/s3simd_cases.ts';
+import { depthwiseS3PairsApplies, depthwiseS3PairsScratchBytes } from './s3simd_pairs.ts';
 import { selectVariant } from '../variant.ts';
 
 describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructions)', () => {
@@ -92,5 +93,34 @@ describe('DEPTHWISE_CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.*
       cases.push(onS3(c));
     }
     expectS3BitExact(cases);
+  });
+
+  it('8 channels at column stride 1: the pixel-pair kernel, byte for byte with the reference (kernels to 5x5, row strides, row dilation, odd and even widths, paddings)', function () {
+    const rand = rng(4331);
+    const cases: CCase[] = [];
+    while (cases.length < 40) {
+      const c = randomPairDepthwise(depthwise, rand);
+      if (!c) continue;
+      const p = depthwise.prepare(c.graph, c.op);
+      if (!p.qaccLanesFit) continue;
+      expect(selectVariant(depthwise, p, S3).name).to.equal('s3simd pairs');
+      cases.push(onS3(c));
+    }
+    expectS3BitExact(cases);
+  });
+
+  it('takes 8 channels at column stride 1 only, where every step between two tap loads fits the immediate', () => {
+    const p = { depthMultiplier: 1, qaccLanesFit: true, outC: 8, kH: 3, kW: 3, strideW: 1, dilationW: 1, outW: 48 } as DepthwiseConv2DParams;
+    expect(depthwiseS3PairsApplies(p)).to.equal(true);
+    expect(depthwiseS3PairsApplies({ ...p, outC: 16 })).to.equal(false);
+    expect(depthwiseS3PairsApplies({ ...p, strideW: 2 })).to.equal(false);
+    expect(depthwiseS3PairsApplies({ ...p, dilationW: 2 })).to.equal(false);
+    expect(depthwiseS3PairsApplies({ ...p, depthMultiplier: 2 })).to.equal(false);
+    expect(depthwiseS3PairsApplies({ ...p, qaccLanesFit: false })).to.equal(false);
+    // rows of 50 padded columns are 400 bytes apart; 254 columns (2032 bytes) is the widest step
+    expect(depthwiseS3PairsApplies({ ...p, outW: 252 })).to.equal(true);
+    expect(depthwiseS3PairsApplies({ ...p, outW: 254 })).to.equal(false);
+    // 3 rows copied twice, QACC's store, the odd pixel's 16 lanes
+    expect(depthwiseS3PairsScratchBytes(p)).to.equal(6 * 400 + 64 + 64);
   });
 });

@@ -24,7 +24,7 @@ import fc from '../../fully_connected/index.ts';
 import { skipAbsent } from '../../../../../test/helpers/absent.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../../test/helpers/op_harness.ts';
 import { randomConv, randomDepthwise, randomFc, randomPointwise } from '../../../../../test/helpers/rv32_cases.ts';
-import { S3, randomOneChannelDepthwise } from '../../../../../test/helpers/s3simd_cases.ts';
+import { S3, randomOneChannelDepthwise, randomPairDepthwise } from '../../../../../test/helpers/s3simd_cases.ts';
 import { readTflite } from '../../../model/tflite/reader.ts';
 import { SHARED_MODEL_NAMES, sharedFile, sharedListing, sharedModelsAvailable } from '../../../../../test/helpers/shared.ts';
 import { runCompiledOnEsp32s3, s3KernelToolsMissing } from '../../../../../test/helpers/s3pie_kernels.ts';
@@ -101,6 +101,11 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
     name: 's3_depthwise_one_channel',
     note: 'DEPTHWISE_CONV_2D of one input channel (multiplier 2-24) as a convolution',
     graphs: () => sweep((r) => randomOneChannelDepthwise(depthwise, r), 8, 5506),
+  },
+  {
+    name: 's3_depthwise_pairs',
+    note: 'DEPTHWISE_CONV_2D of 8 channels, two output pixels in QACC',
+    graphs: () => sweep((r) => randomPairDepthwise(depthwise, r), 8, 5508),
   },
   { name: 's3_depthwise_wide', note: 'DEPTHWISE_CONV_2D on QACC: 16-128 channels, 3x3 windows read in place', graphs: () => sweep(s3DepthwiseWide, 10, 5505) },
 ];
