@@ -40,6 +40,12 @@ describe('CONV_2D, ESP32-S3 SIMD variant (functional model of the ee.* instructi
     expectS3BitExact(Array.from({ length: 16 }, () => onS3(randomPointwise(conv, rand, [65, 128]))));
   });
 
+  it('matches the reference kernel byte for byte (random 1x1 layers of 16-96 input channels: channel by channel, the aligned input read in place)', function () {
+    const rand = rng(4309);
+    const cases = Array.from({ length: 24 }, (_, i) => onS3(randomPointwise(conv, rand, [16 * (1 + (i % 6)), 16 * (1 + (i % 6))])));
+    expectS3BitExact(cases);
+  });
+
   it('matches the reference kernel byte for byte (random k x k layers: kernels 1-7, strides, dilation, padding, groups)', function () {
     const rand = rng(4303);
     const cases: CCase[] = [];

@@ -65,8 +65,16 @@ export function emitConvS3With(p: Conv2DParams, ctx: LayerEmitContext, filter: I
       : [`for (int g = 0; g < ${p.groups}; ++g)`, ...columns.loop(`row + g * ${stride}`, `out + g * ${perGroup}`, 'g')]
     ).map((l) => `${indent}${l}`),
   ];
+  const pixels = p.batches * p.outH * p.outW;
+  if (pointwise && columns.channelMajor) {
+    // the input's pixels are consecutive aligned rows where the tensor is 16-byte aligned: read in place
+    lines.push(`  if (((uintptr_t)in & 15u) == 0) {`);
+    lines.push(...columns.channelMajor('in', 'out', pixels, p.outC).map((l) => `    ${l}`));
+    lines.push(`    return;`);
+    lines.push(`  }`);
+  }
   if (pointwise) {
-    lines.push(`  for (int px = 0; px < ${p.batches * p.outH * p.outW}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
+    lines.push(`  for (int px = 0; px < ${pixels}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
     lines.push(`    memcpy(row, in, ${p.inC});`);
     lines.push(...body('    '));
     lines.push('  }');

@@ -59,6 +59,14 @@ export interface S3Columns {
   stride: number;
   /** C statements writing `columns` outputs of `groupIndex`'s group from the aligned row `rowExpr` to `outExpr` */
   loop(rowExpr: string, outExpr: string, groupExpr: string): string[];
+  /**
+   * C statements of a whole one-group layer run channel by channel, where rows of at most 6 blocks
+   * are held and s3Requant requantizes them, and the depth is whole blocks: each channel's weight row
+   * held in q0.. and its operands in registers while `rows` input rows stream past from `inExpr`
+   * (consecutive, `stride` bytes each, 16-byte aligned: one pointer walks them all), outputs
+   * `outStride` apart. Per output it saves the row's table loads and pointer steps of `loop`.
+   */
+  channelMajor?(inExpr: string, outExpr: string, rows: number, outStride: number): string[];
 }
 
 /** The operands per channel of tf_s3_requant_floor or tf_s3_requant (xtensa_s3_dot.h). */
@@ -201,6 +209,32 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         `  }`,
         `}`,
       ],
+      channelMajor:
+        held && groups.length === 1 && stride === depth
+          ? (inExpr, outExpr, rows, outStride) => {
+              // the channel's operands in registers for all its pixels
+              const operands = uniform ? [] : [`const int32_t multiplier = q[1], add = q[2];`, `const int shift = q[3];`];
+              const [cm, ca, ce] = uniform ? [m!, add!, e!] : ['multiplier', 'add', 'shift'];
+              const requant = s3Clamp(s3RequantC(fast, 'dot', 'start', cm, ca, ce), layer.actMin, layer.actMax);
+              return [
+                `{`,
+                `  const int8_t *weights = ${w};`,
+                `  const int32_t *q = ${table};`,
+                `  for (int c = 0; c < ${columns}; ++c, q += ${per}, weights += ${stride}) {`,
+                ...held.load('weights').map((l) => `    ${l}`),
+                `    const int32_t start = q[0];`,
+                ...operands.map((l) => `    ${l}`),
+                `    const int8_t *w = ${inExpr};`,
+                `    int8_t *dst = ${outExpr} + c;`,
+                `    for (int r = 0; r < ${rows}; ++r, dst += ${outStride}) {`,
+                ...held.column.map((l) => `      ${l}`),
+                `      *dst = (int8_t)${requant};`,
+                `    }`,
+                `  }`,
+                `}`,
+              ];
+            }
+          : undefined,
     };
   }
   const start = ctx.addConst('start_s3', 'int32_t', starts);

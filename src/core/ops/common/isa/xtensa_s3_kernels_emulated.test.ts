@@ -95,6 +95,15 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
     note: '1x1 CONV_2D: 65-128 input channels (rows of 5-6 blocks held in q registers, 7-8 streamed)',
     graphs: () => sweep((r) => randomPointwise(conv, r, [65, 128]), 8, 5507),
   },
+  {
+    name: 's3_pointwise_blocks',
+    note: '1x1 CONV_2D: 16-96 input channels in whole blocks (channel by channel, the input read in place)',
+    graphs: () =>
+      sweep((r) => {
+        const depth = 16 * randomInt(r, 1, 6);
+        return randomPointwise(conv, r, [depth, depth]);
+      }, 8, 5509),
+  },
   { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
   { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
   {
