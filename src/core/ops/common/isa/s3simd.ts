@@ -60,9 +60,9 @@ export interface S3Columns {
   /** C statements writing `columns` outputs of `groupIndex`'s group from the aligned row `rowExpr` to `outExpr` */
   loop(rowExpr: string, outExpr: string, groupExpr: string): string[];
   /**
-   * C statements of a whole one-group layer run channel by channel, where rows of at most 6 blocks
-   * are held and s3Requant requantizes them, and the depth is whole blocks: each channel's weight row
-   * held in q0.. and its operands in registers while `rows` input rows stream past from `inExpr`
+   * C statements of a whole one-group layer run channel by channel, where s3Requant requantizes it
+   * and the depth is whole blocks: each channel's weight row held in q0.. (its first 5 blocks where it
+   * has more than 6: heldDot) and its operands in registers while `rows` input rows stream past from `inExpr`
    * (consecutive, `stride` bytes each, 16-byte aligned: one pointer walks them all), outputs
    * `outStride` apart. Per output it saves the row's table loads and pointer steps of `loop`.
    */
@@ -107,9 +107,7 @@ export function s3Requant(layer: S3DotLayer, bounds: readonly number[]): S3Requa
       const bound = bounds[c]!;
       if (!(e >= 1 && e <= 31 && m >= 0)) return undefined;
       const [add, shift, sum] =
-        name === 'floor'
-          ? [1 + 2 ** e + zp * 2 ** (e + 1), e + 1, (4 * bound * m) / 2 ** 32 + 1]
-          : [2 ** (e - 1) + zp * 2 ** e, e, (bound * m) / 2 ** 31 + 3];
+        name === 'floor' ? [1 + 2 ** e + zp * 2 ** (e + 1), e + 1, (4 * bound * m) / 2 ** 32 + 1] : [2 ** (e - 1) + zp * 2 ** e, e, (bound * m) / 2 ** 31 + 3];
       if (shift > 31 || (name === 'floor' && 4 * bound > 2 ** 31 - 1) || sum + Math.abs(add) > 2 ** 31 - 1) return undefined;
       out.multiplier.push(m);
       out.add.push(add);
@@ -134,6 +132,8 @@ export function s3RequantC(rq: S3Requant, dot: string, start: string, multiplier
 
 /** Rows of at most this many blocks are held in q0..q5 across a group's columns (q6, q7 take the weights). */
 const S3_HELD_BLOCKS = 6;
+/** Of a longer row, this many blocks are held (q0..q4); q5 takes the rest of it, block by block. */
+const S3_HELD_HEAD = 5;
 
 /**
  * C statements of a group's column loop whose input row is held in q registers: the row's blocks
@@ -142,14 +142,28 @@ const S3_HELD_BLOCKS = 6;
  * q7), leaving `w` at the next column's row: blocks + 3 instructions a column where streaming both
  * rows takes 2 x blocks + 3 and a pointer reload. No C between these statements touches a q register
  * (the compiler knows none of them).
+ *
+ * A row of more than 6 blocks (`long`) holds its first 5; each column then reads the row's other
+ * blocks again into q5 from `tail` (set by `load`), one load more a block: blocks + 3 + (blocks - 5).
+ * No instruction loads into a register it multiplies.
  */
 function heldDot(blocks: number, dotVar: string): { load: (rowExpr: string) => string[]; column: string[] } {
+  const long = blocks > S3_HELD_BLOCKS;
+  const heldBlocks = long ? S3_HELD_HEAD : blocks;
   const weight = (b: number) => (b % 2 === 0 ? 'q6' : 'q7');
-  const column = [`int32_t ${dotVar};`, `TF_S3_ZERO_ACCX();`, `TF_S3_VLD_128_IP(q6, w, 16);`];
-  for (let b = 0; b < blocks - 1; b++) column.push(`TF_S3_VMULAS_S8_ACCX_LD_IP(${weight(b + 1)}, w, 16, q${b}, ${weight(b)});`);
-  column.push(`TF_S3_VMULAS_S8_ACCX(q${blocks - 1}, ${weight(blocks - 1)});`, `TF_S3_RUR_ACCX_0(${dotVar});`);
+  const column = [`int32_t ${dotVar};`, ...(long ? ['const int8_t *rest = tail;'] : []), `TF_S3_ZERO_ACCX();`, `TF_S3_VLD_128_IP(q6, w, 16);`];
+  for (let b = 0; b < blocks; b++) {
+    const row = b < heldBlocks ? `q${b}` : 'q5';
+    if (b >= heldBlocks) column.push(`TF_S3_VLD_128_IP(q5, rest, 16);`);
+    column.push(b < blocks - 1 ? `TF_S3_VMULAS_S8_ACCX_LD_IP(${weight(b + 1)}, w, 16, ${row}, ${weight(b)});` : `TF_S3_VMULAS_S8_ACCX(${row}, ${weight(b)});`);
+  }
+  column.push(`TF_S3_RUR_ACCX_0(${dotVar});`);
   return {
-    load: (rowExpr) => [`const int8_t *held = ${rowExpr};`, ...Array.from({ length: blocks }, (_, b) => `TF_S3_VLD_128_IP(q${b}, held, 16);`)],
+    load: (rowExpr) => [
+      `const int8_t *held = ${rowExpr};`,
+      ...Array.from({ length: heldBlocks }, (_, b) => `TF_S3_VLD_128_IP(q${b}, held, 16);`),
+      ...(long ? ['const int8_t *const tail = held;'] : []),
+    ],
     column,
   };
 }
@@ -196,22 +210,16 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         `  const int32_t *q = ${table} + base * ${per};`,
         `  int8_t *const dst = ${outExpr};`,
         ...(held
-          ? [
-              ...held.load(rowExpr).map((l) => `  ${l}`),
-              `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
-              ...held.column.map((l) => `    ${l}`),
-            ]
-          : [
-              `  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`,
-              `    const int32_t dot = tf_s3_dot_s8(${rowExpr}, w, ${blocks});`,
-            ]),
+          ? [...held.load(rowExpr).map((l) => `  ${l}`), `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`, ...held.column.map((l) => `    ${l}`)]
+          : [`  for (int c = 0; c < ${columns}; ++c, w += ${stride}, q += ${per}) {`, `    const int32_t dot = tf_s3_dot_s8(${rowExpr}, w, ${blocks});`]),
         `    ${store}`,
         `  }`,
         `}`,
       ],
       channelMajor:
-        held && groups.length === 1 && stride === depth
+        groups.length === 1 && stride === depth
           ? (inExpr, outExpr, rows, outStride) => {
+              const channel = heldDot(blocks, 'dot');
               // the channel's operands in registers for all its pixels
               const operands = uniform ? [] : [`const int32_t multiplier = q[1], add = q[2];`, `const int shift = q[3];`];
               const [cm, ca, ce] = uniform ? [m!, add!, e!] : ['multiplier', 'add', 'shift'];
@@ -221,13 +229,13 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
                 `  const int8_t *weights = ${w};`,
                 `  const int32_t *q = ${table};`,
                 `  for (int c = 0; c < ${columns}; ++c, q += ${per}, weights += ${stride}) {`,
-                ...held.load('weights').map((l) => `    ${l}`),
+                ...channel.load('weights').map((l) => `    ${l}`),
                 `    const int32_t start = q[0];`,
                 ...operands.map((l) => `    ${l}`),
                 `    const int8_t *w = ${inExpr};`,
                 `    int8_t *dst = ${outExpr} + c;`,
                 `    for (int r = 0; r < ${rows}; ++r, dst += ${outStride}) {`,
-                ...held.column.map((l) => `      ${l}`),
+                ...channel.column.map((l) => `      ${l}`),
                 `      *dst = (int8_t)${requant};`,
                 `    }`,
                 `  }`,

@@ -97,10 +97,10 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   },
   {
     name: 's3_pointwise_blocks',
-    note: '1x1 CONV_2D: 16-96 input channels in whole blocks (channel by channel, the input read in place)',
+    note: '1x1 CONV_2D: 16-256 input channels in whole blocks (channel by channel, the input read in place, rows of 7-16 blocks partly held)',
     graphs: () =>
       sweep((r) => {
-        const depth = 16 * randomInt(r, 1, 6);
+        const depth = 16 * [1, 2, 4, 6, 7, 8, 9, 16][randomInt(r, 0, 7)]!;
         return randomPointwise(conv, r, [depth, depth]);
       }, 8, 5509),
   },
