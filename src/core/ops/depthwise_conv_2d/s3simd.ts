@@ -252,7 +252,9 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
       `              TF_S3_VMULAS_S8_QACC(q0, q1);`,
       `            }`,
       `          }`,
-      ...(tail === S3_LANES ? unrolled('          ') : [`          if (g < ${blocks - 1}) {`, ...unrolled('            '), `          } else {`, ...tailLoop('            '), `          }`]),
+      ...(tail === S3_LANES
+        ? unrolled('          ')
+        : [`          if (g < ${blocks - 1}) {`, ...unrolled('            '), `          } else {`, ...tailLoop('            '), `          }`]),
       `        }`,
       `      }`,
       `    }`,

@@ -92,12 +92,7 @@ function emitDepthwiseS3Pairs(p: DepthwiseConv2DParams, ctx: LayerEmitContext): 
     return `      TF_S3_VLD_128_IP(q0, x, ${next});\n      TF_S3_VLD_128_IP(q1, wt, 16);\n      TF_S3_VMULAS_S8_QACC(q0, q1);`;
   });
   const pairBody = (indent: string) =>
-    [
-      `const int8_t *x = rows + ox * ${PAIR_CHANNELS};`,
-      `const int8_t *wt = ${w};`,
-      `TF_S3_ZERO_QACC();`,
-      ...dot.map((d) => d.replace(/^ {6}/gm, '')),
-    ]
+    [`const int8_t *x = rows + ox * ${PAIR_CHANNELS};`, `const int8_t *wt = ${w};`, `TF_S3_ZERO_QACC();`, ...dot.map((d) => d.replace(/^ {6}/gm, ''))]
       .join('\n')
       .split('\n')
       .map((l) => indent + l);

@@ -97,14 +97,22 @@ static inline void tf_s3_qacc_s8_store(int8_t *raw) {
  * its 20 bits taken from the one or two words holding them */
 static inline int32_t tf_s3_qacc_half_lane(const uint32_t w[5], int i) {
   switch (i) {
-    case 0: return tf_s3_lane20(w[0]);
-    case 1: return tf_s3_lane20(w[0] >> 20 | w[1] << 12);
-    case 2: return tf_s3_lane20(w[1] >> 8);
-    case 3: return tf_s3_lane20(w[1] >> 28 | w[2] << 4);
-    case 4: return tf_s3_lane20(w[2] >> 16 | w[3] << 16);
-    case 5: return tf_s3_lane20(w[3] >> 4);
-    case 6: return tf_s3_lane20(w[3] >> 24 | w[4] << 8);
-    default: return (int32_t)w[4] >> 12;
+  case 0:
+    return tf_s3_lane20(w[0]);
+  case 1:
+    return tf_s3_lane20(w[0] >> 20 | w[1] << 12);
+  case 2:
+    return tf_s3_lane20(w[1] >> 8);
+  case 3:
+    return tf_s3_lane20(w[1] >> 28 | w[2] << 4);
+  case 4:
+    return tf_s3_lane20(w[2] >> 16 | w[3] << 16);
+  case 5:
+    return tf_s3_lane20(w[3] >> 4);
+  case 6:
+    return tf_s3_lane20(w[3] >> 24 | w[4] << 8);
+  default:
+    return (int32_t)w[4] >> 12;
   }
 }
 

@@ -99,10 +99,14 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
     name: 's3_pointwise_blocks',
     note: '1x1 CONV_2D: 16-256 input channels in whole blocks (channel by channel, the input read in place, rows of 7-16 blocks partly held)',
     graphs: () =>
-      sweep((r) => {
-        const depth = 16 * [1, 2, 4, 6, 7, 8, 9, 16][randomInt(r, 0, 7)]!;
-        return randomPointwise(conv, r, [depth, depth]);
-      }, 8, 5509),
+      sweep(
+        (r) => {
+          const depth = 16 * [1, 2, 4, 6, 7, 8, 9, 16][randomInt(r, 0, 7)]!;
+          return randomPointwise(conv, r, [depth, depth]);
+        },
+        8,
+        5509,
+      ),
   },
   { name: 's3_conv', note: 'k x k CONV_2D (im2col): kernels 1-7, strides 1-3, dilation, padding', graphs: () => sweep((r) => randomConv(conv, r), 8, 5503) },
   { name: 's3_depthwise', note: 'DEPTHWISE_CONV_2D on QACC: multiplier 1, kernels to 7x19, dilation', graphs: () => sweep(s3Depthwise, 8, 5504) },
