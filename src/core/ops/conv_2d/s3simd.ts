@@ -66,15 +66,18 @@ export function emitConvS3With(p: Conv2DParams, ctx: LayerEmitContext, filter: I
     ).map((l) => `${indent}${l}`),
   ];
   const pixels = p.batches * p.outH * p.outW;
-  if (pointwise && columns.channelMajor) {
+  const major = pointwise ? columns.channelMajor?.('in', 'out', pixels, p.outC) : undefined;
+  if (major) {
     // the input's pixels are consecutive aligned rows where the tensor is 16-byte aligned: read in place
+    lines.push(`  int first = 0;`);
     lines.push(`  if (((uintptr_t)in & 15u) == 0) {`);
-    lines.push(...columns.channelMajor('in', 'out', pixels, p.outC).map((l) => `    ${l}`));
-    lines.push(`    return;`);
+    lines.push(...major.code.map((l) => `    ${l}`));
+    if (major.covered === pixels) lines.push(`    return;`);
+    else lines.push(`    first = ${major.covered};`, `    in += ${major.covered * p.inC};`, `    out += ${major.covered * p.outC};`);
     lines.push(`  }`);
   }
   if (pointwise) {
-    lines.push(`  for (int px = 0; px < ${pixels}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
+    lines.push(`  for (int px = ${major ? 'first' : '0'}; px < ${pixels}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
     lines.push(`    memcpy(row, in, ${p.inC});`);
     lines.push(...body('    '));
     lines.push('  }');

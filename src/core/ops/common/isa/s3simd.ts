@@ -65,8 +65,10 @@ export interface S3Columns {
    * has more than 6: heldDot) and its operands in registers while `rows` input rows stream past from `inExpr`
    * (consecutive, `stride` bytes each, 16-byte aligned: one pointer walks them all), outputs
    * `outStride` apart. Per output it saves the row's table loads and pointer steps of `loop`.
+   * A depth of 8 (half a block) takes two pixels a block, its rows in pairs: `covered` is how many of
+   * the `rows` it runs (an odd last one is left to `loop`).
    */
-  channelMajor?(inExpr: string, outExpr: string, rows: number, outStride: number): string[];
+  channelMajor?(inExpr: string, outExpr: string, rows: number, outStride: number): { covered: number; code: string[] };
 }
 
 /** The operands per channel of tf_s3_requant_floor or tf_s3_requant (xtensa_s3_dot.h). */
@@ -201,6 +203,67 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
     const store = `dst[c] = (int8_t)${s3Clamp(s3RequantC(fast, 'dot', 'q[0]', m!, add!, e!), layer.actMin, layer.actMax)};`;
     // a held row (heldDot) is loaded once and `w` steps through the weights; a streamed one is read per column
     const held = blocks <= S3_HELD_BLOCKS ? heldDot(blocks, 'dot') : undefined;
+    const channelMajor = (inExpr: string, outExpr: string, rows: number, outStride: number): { covered: number; code: string[] } => {
+      // the channel's operands in registers for all its pixels
+      const operands = uniform ? [] : [`const int32_t multiplier = q[1], add = q[2];`, `const int shift = q[3];`];
+      const [cm, ca, ce] = uniform ? [m!, add!, e!] : ['multiplier', 'add', 'shift'];
+      const requant = (dot: string) => s3Clamp(s3RequantC(fast, dot, 'start', cm, ca, ce), layer.actMin, layer.actMax);
+      const head = (weights: string[]) => [
+        `{`,
+        `  const int32_t *q = ${table};`,
+        `  for (int c = 0; c < ${columns}; ++c, q += ${per}) {`,
+        ...weights.map((l) => `    ${l}`),
+        `    const int32_t start = q[0];`,
+        ...operands.map((l) => `    ${l}`),
+        `    const int8_t *w = ${inExpr};`,
+        `    int8_t *dst = ${outExpr} + c;`,
+      ];
+      if (stride === depth) {
+        const channel = heldDot(blocks, 'dot');
+        return {
+          covered: rows,
+          code: [
+            ...head(channel.load(`${w} + c * ${stride}`)),
+            `    for (int r = 0; r < ${rows}; ++r, dst += ${outStride}) {`,
+            ...channel.column.map((l) => `      ${l}`),
+            `      *dst = (int8_t)${requant('dot')};`,
+            `    }`,
+            `  }`,
+            `}`,
+          ],
+        };
+      }
+      // 8 channels: two pixels a block, one dot product with the weights in the block's low half, one
+      // with them in its high half (a second table of the rows moved up 8 bytes)
+      const upper = new Int8Array(padded.length);
+      for (let c = 0; c < columns; c++) upper.set(padded.subarray(c * stride, c * stride + depth), c * stride + depth);
+      const high = ctx.addConst('w_s3_high', 'int8_t', upper, 16);
+      return {
+        covered: rows - (rows % 2),
+        code: [
+          ...head([
+            `const int8_t *held = ${w} + c * ${stride};`,
+            `TF_S3_VLD_128_IP(q0, held, 16);`,
+            `held = ${high} + c * ${stride};`,
+            `TF_S3_VLD_128_IP(q1, held, 16);`,
+          ]),
+          `    for (int r = 0; r < ${Math.floor(rows / 2)}; ++r, dst += ${2 * outStride}) {`,
+          `      int32_t low, high;`,
+          `      TF_S3_ZERO_ACCX();`,
+          `      TF_S3_VLD_128_IP(q6, w, 16);`,
+          `      TF_S3_VMULAS_S8_ACCX(q0, q6);`,
+          `      TF_S3_RUR_ACCX_0(low);`,
+          `      TF_S3_ZERO_ACCX();`,
+          `      TF_S3_VMULAS_S8_ACCX(q1, q6);`,
+          `      TF_S3_RUR_ACCX_0(high);`,
+          `      dst[0] = (int8_t)${requant('low')};`,
+          `      dst[${outStride}] = (int8_t)${requant('high')};`,
+          `    }`,
+          `  }`,
+          `}`,
+        ],
+      };
+    };
     return {
       stride,
       loop: (rowExpr, outExpr, groupExpr) => [
@@ -216,33 +279,7 @@ export function s3Columns(layer: S3DotLayer, groups: S3Group[], columns: number,
         `  }`,
         `}`,
       ],
-      channelMajor:
-        groups.length === 1 && stride === depth
-          ? (inExpr, outExpr, rows, outStride) => {
-              const channel = heldDot(blocks, 'dot');
-              // the channel's operands in registers for all its pixels
-              const operands = uniform ? [] : [`const int32_t multiplier = q[1], add = q[2];`, `const int shift = q[3];`];
-              const [cm, ca, ce] = uniform ? [m!, add!, e!] : ['multiplier', 'add', 'shift'];
-              const requant = s3Clamp(s3RequantC(fast, 'dot', 'start', cm, ca, ce), layer.actMin, layer.actMax);
-              return [
-                `{`,
-                `  const int8_t *weights = ${w};`,
-                `  const int32_t *q = ${table};`,
-                `  for (int c = 0; c < ${columns}; ++c, q += ${per}, weights += ${stride}) {`,
-                ...channel.load('weights').map((l) => `    ${l}`),
-                `    const int32_t start = q[0];`,
-                ...operands.map((l) => `    ${l}`),
-                `    const int8_t *w = ${inExpr};`,
-                `    int8_t *dst = ${outExpr} + c;`,
-                `    for (int r = 0; r < ${rows}; ++r, dst += ${outStride}) {`,
-                ...channel.column.map((l) => `      ${l}`),
-                `      *dst = (int8_t)${requant};`,
-                `    }`,
-                `  }`,
-                `}`,
-              ];
-            }
-          : undefined,
+      channelMajor: groups.length === 1 && (stride === depth || depth === S3_LANES / 2) ? channelMajor : undefined,
     };
   }
   const start = ctx.addConst('start_s3', 'int32_t', starts);

@@ -97,11 +97,11 @@ const SWEEPS: { name: string; note: string; graphs: () => Graph[] }[] = [
   },
   {
     name: 's3_pointwise_blocks',
-    note: '1x1 CONV_2D: 16-256 input channels in whole blocks (channel by channel, the input read in place, rows of 7-16 blocks partly held)',
+    note: '1x1 CONV_2D: 8-256 input channels in whole or half blocks (channel by channel, the input read in place, rows of 7-16 blocks partly held)',
     graphs: () =>
       sweep(
         (r) => {
-          const depth = 16 * [1, 2, 4, 6, 7, 8, 9, 16][randomInt(r, 0, 7)]!;
+          const depth = [8, 16, 32, 64, 96, 112, 128, 144, 256][randomInt(r, 0, 8)]!;
           return randomPointwise(conv, r, [depth, depth]);
         },
         8,
