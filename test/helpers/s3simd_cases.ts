@@ -41,7 +41,7 @@ export function randomOneChannelDepthwise(def: OpDef, rand: () => number): CCase
 /**
  * A random DEPTHWISE_CONV_2D of 8 channels, multiplier 1 and column stride 1 (the S3's pixel-pair
  * kernel): kernels 1-5 by 1-5, row strides 1-3, row dilations 1-2, odd and even widths up to 30, either
- * padding, RELU, RELU6 or none.
+ * padding, RELU, RELU6 or none, a quarter of them of two batches.
  */
 export function randomPairDepthwise(def: OpDef, rand: () => number): CCase | undefined {
   return randomDepthwiseOf(def, rand, { channels: 8, multiplier: 1, kernel: 5, width: 30, columnStride: 1 });
@@ -66,10 +66,12 @@ function randomDepthwiseOf(
   const extreme = rand() < 0.2;
   const taps = kH * kW * outC;
   const activation = (['RELU6', 'NONE', 'RELU'] as const)[randomInt(rand, 0, 2)]!;
+  // a second batch for the pixel-pair layers
+  const batches = shape.channels === 8 && rand() < 0.25 ? 2 : 1;
   const { graph, op } = singleOpGraph(
     'DEPTHWISE_CONV_2D',
     [
-      { shape: [1, inH, inW, shape.channels], scale: 0.001 + rand() * 0.1, zeroPoint: extreme ? 127 : randomInt(rand, -128, 127) },
+      { shape: [batches, inH, inW, shape.channels], scale: 0.001 + rand() * 0.1, zeroPoint: extreme ? 127 : randomInt(rand, -128, 127) },
       {
         shape: [1, kH, kW, outC],
         scale: Array.from({ length: outC }, () => 0.001 + rand() * 0.05),
@@ -78,10 +80,10 @@ function randomDepthwiseOf(
       },
       rand() < 0.8 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -50000, 50000)) } : null,
     ],
-    [{ shape: [1, outH, outW, outC], scale: 0.01 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
+    [{ shape: [batches, outH, outW, outC], scale: 0.01 + rand() * 0.5, zeroPoint: randomInt(rand, -128, 127) }],
     { padding, strideH, strideW, dilationH, dilationW, activation, depthMultiplier: m },
   );
-  const pixels = inH * inW * shape.channels;
+  const pixels = batches * inH * inW * shape.channels;
   const input = extreme ? Int8Array.from({ length: pixels }, (_, i) => (i % 5 ? -128 : 127)) : randomInt8(rand, pixels);
   return { def, graph, op, inputs: [input] };
 }
