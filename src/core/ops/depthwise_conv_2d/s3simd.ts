@@ -151,6 +151,14 @@ export function s3UnrolledLanes(statement: (lane: number) => string): string[] {
   ];
 }
 
+/**
+ * QACC's first `count` lanes read back through `lanes` (tf_s3_qacc_s8_lanes) and handed one by one
+ * to `statement` as the C variables `lane` and `i`: a group of fewer than 16 channels.
+ */
+export function s3LaneLoop(count: number, statement: string): string[] {
+  return [`tf_s3_qacc_s8_lanes(lanes, raw);`, `for (int i = 0; i < ${count}; ++i) {`, `  const int32_t lane = lanes[i];`, `  ${statement}`, `}`];
+}
+
 function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const channels = p.outC;
@@ -199,15 +207,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
   // a whole group: each half's words read once and its 8 lanes requantized straight from them, unrolled
   const unrolled = (indent: string) => s3UnrolledLanes((i) => `const int ch = g * ${S3_LANES} + ${i}; ${store}`).map((l) => indent + l);
   // the last group's `tail` lanes
-  const tailLoop = (indent: string) =>
-    [
-      `tf_s3_qacc_s8_lanes(lanes, raw);`,
-      `for (int i = 0; i < ${tail}; ++i) {`,
-      `  const int ch = g * ${S3_LANES} + i;`,
-      `  const int32_t lane = lanes[i];`,
-      `  ${store}`,
-      `}`,
-    ].map((l) => indent + l);
+  const tailLoop = (indent: string) => s3LaneLoop(tail, `const int ch = g * ${S3_LANES} + i; ${store}`).map((l) => indent + l);
   return (
     [
       `static void ${ctx.fnName}(void) {`,

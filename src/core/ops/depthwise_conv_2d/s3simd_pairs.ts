@@ -22,7 +22,7 @@ import { constInt8 } from '../common/families/weighted.ts';
 import { S3_C_FILES, S3_LANES, s3Padded } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { summary } from './describe.ts';
-import { depthwiseS3Store, s3UnrolledLanes } from './s3simd.ts';
+import { depthwiseS3Store, s3LaneLoop, s3UnrolledLanes } from './s3simd.ts';
 
 /** The channels this variant takes: half of QACC's 16 lanes. */
 const PAIR_CHANNELS = 8;
@@ -133,12 +133,7 @@ function emitDepthwiseS3Pairs(p: DepthwiseConv2DParams, ctx: LayerEmitContext): 
             `        const int ox = ${p.outW - 1};`,
             ...pairBody('        '),
             `        int8_t *const out = outRow + ox * ${PAIR_CHANNELS};`,
-            `        tf_s3_qacc_s8_lanes(lanes, raw);`,
-            `        for (int ch = 0; ch < ${PAIR_CHANNELS}; ++ch) {`,
-            `          const int32_t lane = lanes[ch];`,
-            `          const int k = ch;`,
-            `          ${store}`,
-            `        }`,
+            ...s3LaneLoop(PAIR_CHANNELS, `const int ch = i; const int k = i; ${store}`).map((l) => `        ${l}`),
             `      }`,
           ]
         : []),
