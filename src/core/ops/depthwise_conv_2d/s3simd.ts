@@ -22,7 +22,8 @@
  * place); the others stay on the MAC16 3x3 kernel (`depthwiseS3Applies`).
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
+import { constInt32, constInt8, cTerm, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { accumulatorBounds } from '../common/isa/dsp.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
 import { S3_C_FILES, S3_LANES, s3Clamp, s3Padded, s3Requant, s3RequantC, s3RequantStarts } from '../common/isa/s3simd.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
@@ -64,23 +65,6 @@ export function depthwiseS3Applies(p: DepthwiseConv2DParams): boolean {
   return p.depthMultiplier === 1 && p.qaccLanesFit === true && !p.ortScale && s3Padded(p.outC) <= MAX_STEP;
 }
 
-/** Each channel's largest |b + Σ w (x + io)| over int8 inputs x. Filter [1][kh][kw][C]. */
-function channelBounds(filter: Int8Array, channels: number, inputOffset: number, bias: Int32Array | undefined): number[] {
-  const taps = filter.length / channels;
-  const bounds: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let min = bias ? bias[c]! : 0;
-    let max = min;
-    for (let t = 0; t < taps; t++) {
-      const w = filter[t * channels + c]!;
-      min += Math.min(w * (inputOffset - 128), w * (inputOffset + 127));
-      max += Math.max(w * (inputOffset - 128), w * (inputOffset + 127));
-    }
-    bounds.push(Math.max(Math.abs(min), Math.abs(max)));
-  }
-  return bounds;
-}
-
 /** The window's taps (channels padded to 16-byte blocks), QACC's raw store (52 bytes in 64), its 16 lanes. */
 export function depthwiseS3ScratchBytes(p: DepthwiseConv2DParams): number {
   return p.kH * p.kW * s3Padded(p.outC) + 64 + 4 * S3_LANES;
@@ -95,18 +79,6 @@ export function depthwiseS3Weights(filter: Int8Array, channels: number): Int8Arr
   return out;
 }
 
-/** b + io·Σw per channel: the folded input offset. */
-function starts(filter: Int8Array, channels: number, inputOffset: number, bias: Int32Array | undefined): Int32Array {
-  const taps = filter.length / channels;
-  const out = new Int32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    let sum = 0;
-    for (let t = 0; t < taps; t++) sum += filter[t * channels + c]!;
-    out[c] = (bias ? bias[c]! : 0) + inputOffset * sum;
-  }
-  return out;
-}
-
 /**
  * The C statement storing one requantized channel: `out[<outIndex>] = ...` of the C variables `lane`
  * (the channel's window sum) and `ch` (its channel), with the layer's tables (s3simd.ts's s3Requant
@@ -115,8 +87,11 @@ function starts(filter: Int8Array, channels: number, inputOffset: number, bias: 
 export function depthwiseS3Store(p: DepthwiseConv2DParams, ctx: LayerEmitContext, outIndex: string): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const startValues = starts(filter, p.outC, p.inputOffset, bias);
-  const fast = s3Requant(p, channelBounds(filter, p.outC, p.inputOffset, bias));
+  // each channel's taps as one row: its folded start b + io·Σw and its accumulator bound
+  const byChannel = channelMajor(filter, p.outC);
+  const taps = p.kH * p.kW;
+  const startValues = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
+  const fast = s3Requant(p, accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias));
   let requant: string;
   if (fast) {
     // {start, multiplier, add, e} per channel
