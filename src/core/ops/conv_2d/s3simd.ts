@@ -67,17 +67,19 @@ export function emitConvS3With(p: Conv2DParams, ctx: LayerEmitContext, filter: I
   ];
   const pixels = p.batches * p.outH * p.outW;
   const major = pointwise ? columns.channelMajor?.('in', 'out', pixels, p.outC) : undefined;
+  // an odd last pixel of the 8-channel form is left to the pixel loop below
+  const rest = major !== undefined && major.covered < pixels;
   if (major) {
     // the input's pixels are consecutive aligned rows where the tensor is 16-byte aligned: read in place
-    lines.push(`  int first = 0;`);
+    if (rest) lines.push(`  int first = 0;`);
     lines.push(`  if (((uintptr_t)in & 15u) == 0) {`);
     lines.push(...major.code.map((l) => `    ${l}`));
-    if (major.covered === pixels) lines.push(`    return;`);
-    else lines.push(`    first = ${major.covered};`, `    in += ${major.covered * p.inC};`, `    out += ${major.covered * p.outC};`);
+    if (rest) lines.push(`    first = ${major.covered};`, `    in += ${major.covered * p.inC};`, `    out += ${major.covered * p.outC};`);
+    else lines.push(`    return;`);
     lines.push(`  }`);
   }
   if (pointwise) {
-    lines.push(`  for (int px = ${major ? 'first' : '0'}; px < ${pixels}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
+    lines.push(`  for (int px = ${rest ? 'first' : '0'}; px < ${pixels}; ++px, in += ${p.inC}, out += ${p.outC}) {`);
     lines.push(`    memcpy(row, in, ${p.inC});`);
     lines.push(...body('    '));
     lines.push('  }');
