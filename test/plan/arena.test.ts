@@ -167,6 +167,31 @@ describe('memory plan with overlapping kernels', () => {
     expect(planViolations(plan)).to.deep.equal([]);
   });
 
+  it("an exact overlap puts the output at its input's offset or apart from it, never shifted", () => {
+    // t0 (input, 1000) -> t1 (1000, exactly over t0 or apart) -> t2 (1200, anywhere over t1 from 200 in) -> t3
+    const p = graphOf(
+      [1000, 1000, 1200, 64],
+      [
+        [[0], [1], { overlap: { input: 0, gap: 0, exact: true } }],
+        [[1], [2], { overlap: { input: 0, gap: 200 } }],
+        [[2], [3]],
+      ],
+      [0],
+      [3],
+    );
+    const plan = planArena(p);
+    expect(planViolations(plan)).to.deep.equal([]);
+    expect(plan.overlaps[0]).to.deep.include({ layer: 0, exact: true, gap: 0 });
+    expect(plan.tensorOffset.get(1)).to.equal(plan.tensorOffset.get(0));
+    expect(plan.arenaBytes).to.equal(plan.lowerBound);
+    const a = { id: 'a', tensors: [0], bytes: 100, firstUse: 0, lastUse: 1, offset: 0 };
+    const b = { id: 'b', tensors: [1], bytes: 100, firstUse: 1, lastUse: 2, offset: 0 };
+    const exact = [{ layer: 1, input: 'a', output: 'b', gap: 0, exact: true }];
+    expect(planViolations({ buffers: [a, b], overlaps: exact })).to.have.length(0);
+    expect(planViolations({ buffers: [a, { ...b, offset: 16 }], overlaps: exact })).to.have.length(1);
+    expect(planViolations({ buffers: [{ ...a, offset: 16 }, b], overlaps: exact })).to.have.length(1);
+  });
+
   it('the validation rejects live buffers sharing bytes and an input below its allowed gap', () => {
     const a = { id: 'a', tensors: [0], bytes: 100, firstUse: 0, lastUse: 1, offset: 0 };
     const b = { id: 'b', tensors: [1], bytes: 100, firstUse: 1, lastUse: 2, offset: 48 };
@@ -188,7 +213,9 @@ describe('memory plan with overlapping kernels', () => {
       for (let i = 0; i < n; i++) {
         const extra = i > 1 && rand(3) === 0 ? [rand(i)] : [];
         const scratch = rand(4) === 0 ? 1 + rand(600) : 0;
-        const overlap = rand(3) > 0 ? { input: 0, gap: rand(2) === 0 ? 0 : rand(sizes[i + 1]! + 64) } : undefined;
+        const kind = Math.floor(rand(1000) / 250);
+        const overlap =
+          kind === 0 ? undefined : kind === 1 ? { input: 0, gap: 0, exact: true } : { input: 0, gap: rand(2) === 0 ? 0 : rand(sizes[i + 1]! + 64) };
         ops.push([[i, ...extra], [i + 1], { scratch, ...(overlap ? { overlap } : {}) }]);
       }
       const p = graphOf(sizes, ops, [0], [n]);

@@ -10,7 +10,7 @@ const stubDef = (isAlias = false) => ({ kind: 'STUB', isAlias }) as unknown as O
 /** A graph of int8 activations from (op inputs, op outputs, sizes); tensor i has sizes[i] bytes. */
 export function graphOf(
   sizes: number[],
-  ops: [number[], number[], { alias?: boolean; scratch?: number; consts?: number[]; overlap?: { input: number; gap: number } }?][],
+  ops: [number[], number[], { alias?: boolean; scratch?: number; consts?: number[]; overlap?: { input: number; gap: number; exact?: boolean } }?][],
   inputs: number[],
   outputs: number[],
 ): PreparedGraph {

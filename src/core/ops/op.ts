@@ -78,6 +78,12 @@ export function pricingFamily(family: IsaFamily): PricedFamily {
 export interface OverlapRule {
   input: number;
   gap: number;
+  /**
+   * the output may share the input's bytes only starting where the input starts (gap 0 and no other
+   * offset): a kernel that writes each element over the same channel of the input, read in groups of
+   * channels before any of a group is written (depthwise_conv_2d/dsp.ts tf_dwk_gplane_body)
+   */
+  exact?: boolean;
 }
 
 /**
@@ -95,8 +101,9 @@ export interface KernelVariant<P = any> {
   scratchBytes?(p: P): number;
   /**
    * The output may overlap input `input` (when that input dies at this op): the kernel stays correct
-   * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place).
-   * The planner then places both in one buffer of max(output, gap + input) bytes.
+   * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place);
+   * `exact`, only when both start at the same byte. The planner then places both in one buffer of
+   * max(output, gap + input) bytes.
    */
   overlap?(p: P): OverlapRule | undefined;
   /**

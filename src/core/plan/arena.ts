@@ -7,12 +7,13 @@ export interface PlacedBuffer extends BufferRequest {
   offset: number;
 }
 
-/** An input and output buffer the plan lets share bytes (the input at least `gap` after the output). */
+/** An input and output buffer the plan lets share bytes (the input at least `gap` after the output; `exact`: at the output's start only). */
 export interface PlannedOverlap {
   layer: number;
   input: string;
   output: string;
   gap: number;
+  exact?: boolean;
 }
 
 export interface MemoryPlan {
@@ -99,7 +100,7 @@ export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT):
     scratchBytes: Math.max(0, ...placed.buffers.filter((b) => b.scratchOf !== undefined).map((b) => b.bytes)),
     lowerBound: placed.lowerBound,
     classicFloor: classicLiveSetFloor(prepared, alignment),
-    overlaps: pairs.map((p) => ({ layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap })),
+    overlaps: pairs.map(plannedOverlap),
     alignment,
     strategy: placed.strategy,
     tensorOffset: placed.tensorOffset,
@@ -108,6 +109,16 @@ export function planArena(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT):
   const problems = planViolations(plan);
   if (problems.length > 0) throw new Error(`internal error: the memory plan overlaps live buffers: ${problems.slice(0, 5).join('; ')}`);
   return plan;
+}
+
+/** An overlap pair as the plan records it. */
+export function plannedOverlap(p: OverlapPair): PlannedOverlap {
+  return { layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap, ...(p.exact ? { exact: true } : {}) };
+}
+
+/** Whether an overlap lets an input at `input` share bytes with its output at `output`. */
+export function overlapAllows(o: { gap: number; exact?: boolean }, input: number, output: number): boolean {
+  return o.exact ? input === output : input >= output + o.gap;
 }
 
 /** Buffers placed in one arena: planArena's, or one region's of a split plan (plan/regions.ts). */
@@ -165,11 +176,12 @@ const less = (a: Cost, b: Cost) => a.size < b.size || (a.size === b.size && a.en
  * First fit: each buffer in turn takes the lowest aligned offset outside every interval of offsets a
  * placed buffer live at the same time forbids. A disjoint neighbour forbids the open interval
  * (its offset - bytes, its end); an overlap partner forbids less: an input whose output sits at y may
- * also start at y + gap or above, an output whose input sits at x may also start at x - gap or below.
+ * also start at y + gap or above, an output whose input sits at x may also start at x - gap or below;
+ * an `exact` partner allows its own offset alone inside that interval.
  */
 export class FirstFit {
-  /** per buffer: the buffers live with it, and how far below (before) and above (after) their offset it may not start */
-  private readonly neighbours: { other: number; below: number; above: number }[][];
+  /** per buffer: the buffers live with it, how far below (before) and above (after) their offset it may not start, and whether it may start exactly there */
+  private readonly neighbours: { other: number; below: number; above: number; at: boolean }[][];
 
   constructor(
     private readonly requests: BufferRequest[],
@@ -178,7 +190,12 @@ export class FirstFit {
   ) {
     const index = new Map(requests.map((r, i) => [r, i]));
     const pairGap = new Map<string, number>();
-    for (const p of pairs) pairGap.set(`${index.get(p.input)}/${index.get(p.output)}`, p.gap);
+    const exact = new Set<string>();
+    for (const p of pairs) {
+      const key = `${index.get(p.input)}/${index.get(p.output)}`;
+      if (p.exact) exact.add(key);
+      else pairGap.set(key, p.gap);
+    }
     this.neighbours = requests.map((r, i) =>
       requests.flatMap((o, j) => {
         if (i === j || o.firstUse > r.lastUse || r.firstUse > o.lastUse) return [];
@@ -186,7 +203,7 @@ export class FirstFit {
         const asOutput = pairGap.get(`${j}/${i}`);
         const below = asOutput !== undefined ? Math.min(asOutput, r.bytes) : r.bytes;
         const above = asInput !== undefined ? Math.min(asInput, o.bytes) : o.bytes;
-        return [{ other: j, below, above }];
+        return [{ other: j, below, above, at: exact.has(`${i}/${j}`) || exact.has(`${j}/${i}`) }];
       }),
     );
   }
@@ -196,9 +213,12 @@ export class FirstFit {
     const offsets: number[] = new Array(this.requests.length).fill(-1);
     for (const i of order) {
       const forbidden: [number, number][] = [];
-      for (const { other, below, above } of this.neighbours[i]!) {
+      for (const { other, below, above, at: same } of this.neighbours[i]!) {
         const at = offsets[other]!;
-        if (at >= 0) forbidden.push([at - below, at + above]);
+        if (at < 0) continue;
+        // an exact partner's offset stays open: the two open intervals on either side of it
+        if (same) forbidden.push([at - below, at], [at, at + above]);
+        else forbidden.push([at - below, at + above]);
       }
       forbidden.sort((a, b) => a[0] - b[0]);
       let offset = 0;
@@ -274,8 +294,8 @@ export class FirstFit {
  * (`a/b`); empty for a sound plan.
  */
 export function planViolations(plan: Pick<MemoryPlan, 'buffers' | 'overlaps'>): string[] {
-  const allowed = new Map<string, number>();
-  for (const o of plan.overlaps) allowed.set(`${o.input}/${o.output}`, o.gap);
+  const allowed = new Map<string, PlannedOverlap>();
+  for (const o of plan.overlaps) allowed.set(`${o.input}/${o.output}`, o);
   const bad: string[] = [];
   const buffers = [...plan.buffers].sort((a, b) => a.firstUse - b.firstUse);
   for (let i = 0; i < buffers.length; i++) {
@@ -283,10 +303,10 @@ export function planViolations(plan: Pick<MemoryPlan, 'buffers' | 'overlaps'>): 
     for (let j = i + 1; j < buffers.length && buffers[j]!.firstUse <= a.lastUse; j++) {
       const b = buffers[j]!;
       if (a.offset >= b.offset + b.bytes || b.offset >= a.offset + a.bytes) continue;
-      const gapAB = allowed.get(`${a.id}/${b.id}`);
-      const gapBA = allowed.get(`${b.id}/${a.id}`);
-      if (gapAB !== undefined && a.offset >= b.offset + gapAB) continue;
-      if (gapBA !== undefined && b.offset >= a.offset + gapBA) continue;
+      const ab = allowed.get(`${a.id}/${b.id}`);
+      const ba = allowed.get(`${b.id}/${a.id}`);
+      if (ab && overlapAllows(ab, a.offset, b.offset)) continue;
+      if (ba && overlapAllows(ba, b.offset, a.offset)) continue;
       bad.push(`${a.id}@${a.offset}+${a.bytes} [${a.firstUse}..${a.lastUse}] / ${b.id}@${b.offset}+${b.bytes} [${b.firstUse}..${b.lastUse}]`);
     }
   }

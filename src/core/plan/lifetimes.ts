@@ -89,13 +89,14 @@ export function bufferRequests(prepared: PreparedGraph): BufferRequest[] {
 /**
  * An input buffer and the output buffer of the layer that reads it for the last time, which may share
  * bytes: the kernel writes its output behind its reads, so it stays correct when the input starts
- * `gap` or more bytes after the output's start (OverlapRule).
+ * `gap` or more bytes after the output's start (OverlapRule), or, `exact`, only at the output's start.
  */
 export interface OverlapPair {
   layer: number;
   input: BufferRequest;
   output: BufferRequest;
   gap: number;
+  exact?: boolean;
 }
 
 /**
@@ -122,7 +123,7 @@ export function overlapPairs(prepared: PreparedGraph, requests: BufferRequest[])
     // the rule is about one operand: the same bytes read through another one could be overwritten
     const readsTwice = layer.op.inputs.some((t, i) => i !== rule.input && t >= 0 && owner.get(t) === input);
     if (readsTwice) return;
-    pairs.push({ layer: position, input, output, gap: rule.gap });
+    pairs.push({ layer: position, input, output, gap: rule.gap, ...(rule.exact ? { exact: true } : {}) });
   });
   return pairs;
 }

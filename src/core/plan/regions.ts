@@ -16,7 +16,7 @@ import { elementCount } from '../ir/graph.ts';
 import { TinyforgeError } from '../errors.ts';
 import type { PreparedGraph } from '../ops/prepare.ts';
 import { executedMacs } from '../ops/prepare.ts';
-import { type MemoryPlan, type PlacedBuffer, placeBuffers, planViolations } from './arena.ts';
+import { type MemoryPlan, type PlacedBuffer, placeBuffers, plannedOverlap, planViolations } from './arena.ts';
 import { type BufferRequest, alignUp, bufferRequests, overlapPairs } from './lifetimes.ts';
 
 /** External RAM the planner may use: a board's PSRAM region (targets.ts externalRamOf). */
@@ -142,7 +142,7 @@ export function splitArena(prepared: PreparedGraph, plan: MemoryPlan, internalBy
     arenaBytes: internal.arenaBytes,
     scratchBytes: Math.max(0, ...internal.buffers.filter((b) => b.scratchOf !== undefined).map((b) => b.bytes)),
     lowerBound: internal.lowerBound,
-    overlaps: pairs.filter((p) => kept.has(p)).map((p) => ({ layer: p.layer, input: p.input.id, output: p.output.id, gap: p.gap })),
+    overlaps: pairs.filter((p) => kept.has(p)).map(plannedOverlap),
     strategy: `${internal.strategy}; ${outside.size} buffer${outside.size === 1 ? '' : 's'} in ${external.name}`,
     tensorOffset: internal.tensorOffset,
     scratchOffset: internal.scratchOffset,

@@ -1441,16 +1441,16 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
   }
 }
 
-/* Rows [0, rows) of the padded image (image row r - pad_top; the zero point outside it) of channels
- * [ch0, ch0 + 4) widened as tf_dwk_plane_row does, channel k's rows in plane[k * rows * wh ...],
- * row r at r * wh. */
-static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *plane, int wh, int rows, const int8_t *image,
-                                                                     const tf_dwk_geom_t *g, int ch0, int c) {
+/* Rows [first, first + count) of the padded image (image row r - pad_top; the zero point outside it)
+ * of channels [ch0, ch0 + 4) widened as tf_dwk_plane_row does into plane rows from `at` on: channel
+ * k's rows in plane[k * rows * wh ...], plane row r at r * wh. */
+static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *plane, int wh, int rows, int at, int first, int count,
+                                                                     const int8_t *image, const tf_dwk_geom_t *g, int ch0, int c) {
   const uint32_t z4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
   const int cs = rows * wh;
-  for (int r = 0; r < rows; ++r) {
+  for (int r = first; r < first + count; ++r) {
     const int iy = r - g->pad_top;
-    uint32_t *d = plane + r * wh;
+    uint32_t *d = plane + (at + r - first) * wh;
     if (iy < 0 || iy >= g->in_h) {
       const uint32_t zz = tf_sxtb16(z4);
       for (int j = 0; j < wh; ++j, ++d) d[0] = d[cs] = d[2 * cs] = d[3 * cs] = zz;
@@ -1469,12 +1469,24 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *p
   }
 }
 
+/* The four channels' plane rows band and band + 1 (of `rows` a channel) moved to rows 0 and 1: the
+ * next band's first two rows, whose input may lie under outputs written since */
+static inline __attribute__((always_inline)) void tf_dwk_plane_carry(uint32_t *plane, int wh, int rows, int band) {
+  for (int k = 0; k < 4; ++k) {
+    uint32_t *const p = plane + k * rows * wh;
+    for (int j = 0; j < 2 * wh; ++j) p[j] = p[band * wh + j];
+  }
+}
+
 /*
- * tf_dwk_plane_body for narrow maps (dsp.ts planeApplies, rows under PLANE_MIN_WIDTH pixels): four
- * channels at a time, the whole padded image of those channels widened (out_h + 2 rows of wh words
- * each), then each channel over every output row with its nine weights and record held, so that a
- * channel's entry is paid once per image rather than once per row. Weights and records as
- * tf_dwk_plane_body's. `scratch`: 4 x (out_h + 2) x wh words.
+ * tf_dwk_plane_body over four channels at a time (dsp.ts planeGroupRows: maps of 8 to 19 pixels a
+ * row, and wider ones of 16 rows and more): bands of rows - 2 output rows (the whole image where it
+ * fits the scratch) of those channels widened (rows - 2 + 2 padded rows of wh words each), then each
+ * channel over every output row of the band with its nine weights and record held, so that a
+ * channel's entry is paid once per band rather than once per row. A band after the first takes the
+ * band before's last two widened rows and widens the rest: a group's outputs are written only after
+ * its input rows are widened, so the output may lie exactly over the input (dsp.ts dspOverlap).
+ * Weights and records as tf_dwk_plane_body's. `scratch`: 4 x rows x wh words.
  */
 static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_t *in, int batches, const tf_dwk_geom_t *g,
                                                                      const uint32_t *w, const int32_t *q, const tf_rq_t *rq, int8_t *out,
@@ -1487,74 +1499,84 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
   uint32_t *const plane = (uint32_t *)scratch;
   const int pairs = g->out_w / 2;
   const int ow = g->out_w;
+  const int band = rows - 2;
   for (int b = 0; b < batches; ++b, out += g->out_h * ow * c) {
     const int8_t *image = in + b * g->in_h * g->in_w * c;
-    const uint32_t *wc = w;
-    const int32_t *qc = q;
-    for (int ch0 = 0; ch0 < c; ch0 += 4) {
-      tf_dwk_plane_group(plane, wh, rows, image, g, ch0, c);
-      for (int lane = 0; lane < 4; ++lane, wc += 6, qc += TF_RQ_FIELDS) {
-        const int ch = ch0 + lane;
-        const uint32_t w00 = wc[0], w01 = wc[1], w10 = wc[2], w11 = wc[3], w20 = wc[4], w21 = wc[5];
-        const int32_t st = qc[0], m = qc[1], p = qc[2];
-        const uint32_t *pc = plane + lane * cs;
-        int8_t *orow = out + ch;
-#ifdef TF_DWK_ROW3K
-        if (fast == 1 && pairs > 0 && !(ow & 1)) {
-          /* every row in one block: wh = pairs + 1, the output rows contiguous */
-          const uint32_t *x = pc;
-          int32_t e = (int32_t)(intptr_t)(pc + pairs);
-          int8_t *o = orow;
-          const int32_t k[8] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(pc + g->out_h * wh), st, e, (int32_t)(intptr_t)o};
-          if (!(ow & 3))
-            TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_IMAGE_END);
-          else
-            TF_DWK_GPLANE_ASM(4 * wh, 8 * wh);
-          continue;
+    const uint32_t *wg = w;
+    const int32_t *qg = q;
+    for (int ch0 = 0; ch0 < c; ch0 += 4, wg += 4 * 6, qg += 4 * TF_RQ_FIELDS)
+      for (int y0 = 0; y0 < g->out_h; y0 += band) {
+        const int n = g->out_h - y0 < band ? g->out_h - y0 : band;
+        if (y0 == 0) {
+          tf_dwk_plane_group(plane, wh, rows, 0, 0, n + 2, image, g, ch0, c);
+        } else {
+          tf_dwk_plane_carry(plane, wh, rows, band);
+          tf_dwk_plane_group(plane, wh, rows, 2, y0 + 2, n, image, g, ch0, c);
         }
-#endif
-        for (int oy = 0; oy < g->out_h; ++oy, pc += wh, orow += ow * c) {
-          int8_t *o = orow;
-          const uint32_t *r0 = pc, *r1 = pc + wh, *r2 = pc + 2 * wh;
+        const uint32_t *wc = wg;
+        const int32_t *qc = qg;
+        for (int lane = 0; lane < 4; ++lane, wc += 6, qc += TF_RQ_FIELDS) {
+          const int ch = ch0 + lane;
+          const uint32_t w00 = wc[0], w01 = wc[1], w10 = wc[2], w11 = wc[3], w20 = wc[4], w21 = wc[5];
+          const int32_t st = qc[0], m = qc[1], p = qc[2];
+          const uint32_t *pc = plane + lane * cs;
+          int8_t *orow = out + y0 * ow * c + ch;
 #ifdef TF_DWK_ROW3K
-          if (fast == 1 && pairs > 0) {
+          if (fast == 1 && pairs > 0 && !(ow & 1)) {
+            /* every row of the band in one block: wh = pairs + 1, the output rows contiguous */
             const uint32_t *x = pc;
-            const int32_t k[6] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(x + pairs), st};
-            TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
-            r0 += pairs;
-            r1 += pairs;
-            r2 += pairs;
-          } else
-#endif
-          {
-            for (int n = pairs; n > 0; --n, ++r0, ++r1, ++r2, o += 2 * c) {
-              int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
-              a = tf_smlabb(r0[1], w01, a);
-              bb = tf_dwk_smladx(r0[1], w01, bb);
-              a = tf_smlad(r1[0], w10, a);
-              bb = tf_smlatb(r1[0], w10, bb);
-              a = tf_smlabb(r1[1], w11, a);
-              bb = tf_dwk_smladx(r1[1], w11, bb);
-              a = tf_smlad(r2[0], w20, a);
-              bb = tf_smlatb(r2[0], w20, bb);
-              a = tf_smlabb(r2[1], w21, a);
-              bb = tf_dwk_smladx(r2[1], w21, bb);
-              o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-              o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
-            }
+            int32_t e = (int32_t)(intptr_t)(pc + pairs);
+            int8_t *o = orow;
+            const int32_t k[8] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(pc + n * wh), st, e, (int32_t)(intptr_t)o};
+            if (!(ow & 3))
+              TF_DWK_QUAD_ASM(0, 4 * wh, 8 * wh, TF_DWK_QUAD_IMAGE_END);
+            else
+              TF_DWK_GPLANE_ASM(4 * wh, 8 * wh);
+            continue;
           }
-          if (ow & 1) {
-            int32_t a = tf_smlad(r0[0], w00, st);
-            a = tf_smlabb(r0[1], w01, a);
-            a = tf_smlad(r1[0], w10, a);
-            a = tf_smlabb(r1[1], w11, a);
-            a = tf_smlad(r2[0], w20, a);
-            a = tf_smlabb(r2[1], w21, a);
-            o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+#endif
+          for (int oy = 0; oy < n; ++oy, pc += wh, orow += ow * c) {
+            int8_t *o = orow;
+            const uint32_t *r0 = pc, *r1 = pc + wh, *r2 = pc + 2 * wh;
+#ifdef TF_DWK_ROW3K
+            if (fast == 1 && pairs > 0) {
+              const uint32_t *x = pc;
+              const int32_t k[6] = {m, p, rq->act_max, floor_or_zp, (int32_t)(intptr_t)(x + pairs), st};
+              TF_DWK_PLANE_ASM(0, 4 * wh, 8 * wh);
+              r0 += pairs;
+              r1 += pairs;
+              r2 += pairs;
+            } else
+#endif
+            {
+              for (int left = pairs; left > 0; --left, ++r0, ++r1, ++r2, o += 2 * c) {
+                int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
+                a = tf_smlabb(r0[1], w01, a);
+                bb = tf_dwk_smladx(r0[1], w01, bb);
+                a = tf_smlad(r1[0], w10, a);
+                bb = tf_smlatb(r1[0], w10, bb);
+                a = tf_smlabb(r1[1], w11, a);
+                bb = tf_dwk_smladx(r1[1], w11, bb);
+                a = tf_smlad(r2[0], w20, a);
+                bb = tf_smlatb(r2[0], w20, bb);
+                a = tf_smlabb(r2[1], w21, a);
+                bb = tf_dwk_smladx(r2[1], w21, bb);
+                o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+                o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
+              }
+            }
+            if (ow & 1) {
+              int32_t a = tf_smlad(r0[0], w00, st);
+              a = tf_smlabb(r0[1], w01, a);
+              a = tf_smlad(r1[0], w10, a);
+              a = tf_smlabb(r1[1], w11, a);
+              a = tf_smlad(r2[0], w20, a);
+              a = tf_smlabb(r2[1], w21, a);
+              o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+            }
           }
         }
       }
-    }
   }
 }
 

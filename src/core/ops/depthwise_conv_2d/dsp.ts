@@ -12,7 +12,7 @@
  * im2col kernel on the filter re-laid as OHWI. Any multiplier over 4 or more channels: 4-lane
  * groups, a pass per multiplier.
  */
-import type { KernelIsa, KernelVariant, LayerEmitContext } from '../op.ts';
+import type { KernelIsa, KernelVariant, LayerEmitContext, OverlapRule } from '../op.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { summary } from './describe.ts';
 import { channelMajor } from './filter_layout.ts';
@@ -135,17 +135,30 @@ function planeApplies(p: DepthwiseConv2DParams): boolean {
  * Narrower rows of PLANE_GROUP_MIN_WIDTH pixels and more (tf_dwk_gplane_body): four channels' whole
  * padded images widened at a time, each channel then held over every output row (one asm block
  * for the image when rows are even), its entry paid once per image (M4, VWW 12x12x64: 2.72 -> 2.39
- * est. ms); the rows of that image (out_h + 2), or 0 when its planes would pass PLANE_GROUP_BYTES.
+ * est. ms); the planes' rows a channel (out_h + 2), or 0 when they would pass PLANE_GROUP_BYTES.
  * Rows of 6 did not pay: the in-place pairs cost as many instructions a MAC, and the widening
  * comes on top (VWW 6x6x128: +2.5 %; against the mask kernel, est. cycles/MAC on the M4, 6x6x128
  * 3.73 -> 4.14, 3x3x256 3.81 -> 4.56).
+ * Wider rows take it too where the image has WIDE_GROUP_MIN_ROWS rows or more, in bands of output
+ * rows whose four planes fit WIDE_GROUP_BYTES (about the ring of three rows of every channel that
+ * tf_dwk_plane_body takes for VWW's 24x24x32, 4,992 B): VWW's 24x24x32 in one band (5,408 B),
+ * 48x48x8 in four of 12 rows (5,600 B). Its output lies exactly over its input (dspOverlap), so
+ * the arena keeps the ring kernel's size. A row-band stage's instance (a few rows) keeps the ring:
+ * a group's entry per band would not be repaid, and its halo rows would be widened for every band.
  */
 const PLANE_GROUP_BYTES = 4096;
 const PLANE_GROUP_MIN_WIDTH = 8;
+const WIDE_GROUP_MIN_ROWS = 16;
+const WIDE_GROUP_BYTES = 6144;
 function planeGroupRows(p: DepthwiseConv2DParams): number {
-  if (p.outW >= PLANE_MIN_WIDTH || p.outW < PLANE_GROUP_MIN_WIDTH) return 0;
-  const rows = p.outH + 2;
-  return 16 * rows * planeWords(p) <= PLANE_GROUP_BYTES ? rows : 0;
+  if (p.outW < PLANE_GROUP_MIN_WIDTH) return 0;
+  const rowBytes = 16 * planeWords(p);
+  if (p.outW < PLANE_MIN_WIDTH) return rowBytes * (p.outH + 2) <= PLANE_GROUP_BYTES ? p.outH + 2 : 0;
+  const most = Math.floor(WIDE_GROUP_BYTES / rowBytes) - 2;
+  if (p.outH < WIDE_GROUP_MIN_ROWS || most < 4) return 0;
+  // bands of equal height (the last one shorter at most by the rounding)
+  const bands = Math.ceil(p.outH / most);
+  return Math.ceil(p.outH / bands) + 2;
 }
 
 /** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
@@ -425,11 +438,23 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
 }
 
 /**
- * The kernels walk output rows in order, reading each pixel's taps before writing it; not the one
- * with four channels' planes at a time (tf_dwk_gplane_body), whose outputs of a group land on
- * other groups' inputs not yet read unless the two start a multiple of in_c bytes apart.
+ * The kernels walk output rows in order, reading each pixel's taps before writing it. The one with
+ * four channels' planes at a time (tf_dwk_gplane_body) writes a group's outputs after widening
+ * that group's whole image, so its output may lie exactly over its input (`exact`): every output
+ * byte then lands on an input byte of its own channel, already read; at any other offset a group's
+ * outputs would land on other groups' inputs not yet read.
  */
-export function dspOverlap(p: DepthwiseConv2DParams): { input: number; gap: number } | undefined {
+export function dspOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
+  if (p.batches === 1 && dspKernel(p) === 'plane' && planeGroupRows(p) > 0) return { input: 0, gap: 0, exact: true };
+  return rowOrderOverlap(p);
+}
+
+/**
+ * The rule of the kernels that walk output rows in order (the output at least the window's rows
+ * behind), where the DSP kernel does: not on the shapes it takes four channels' planes at a time,
+ * which the Helium kernel (mve.ts) keeps out of the plan's overlaps as it always has.
+ */
+export function rowOrderOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
   if (p.batches !== 1 || (dspKernel(p) === 'plane' && planeGroupRows(p) > 0)) return undefined;
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }

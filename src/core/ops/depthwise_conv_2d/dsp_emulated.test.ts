@@ -471,6 +471,33 @@ const MODELS: Model[] = [
     ],
   },
   {
+    note: "rows of 20 pixels and more over 16 rows and more (four channels' int16 planes in bands of rows, the output exactly over the input): two and three bands, a short last band, odd widths, SAME and VALID, every requantization mode",
+    graph: depthwiseModel(
+      'dsp_dw_gplane_wide',
+      [
+        { name: 'a', shape: [1, 40, 22, 4], zeroPoint: -128 },
+        { name: 'b', shape: [1, 70, 20, 4], zeroPoint: 25 },
+        { name: 'c', shape: [1, 40, 24, 8], zeroPoint: -60 },
+        { name: 'd', shape: [1, 34, 21, 4], zeroPoint: 90 },
+        { name: 'e', shape: [1, 18, 24, 32], zeroPoint: -128 },
+      ],
+      [
+        // two bands of 20 rows, RELU6 under zero point -128 (the ceiling-only clamp), over its dying input
+        { from: 'a', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+        // three bands of 24 rows, the last of 22; multipliers above 1
+        { from: 'b', padding: 'SAME', gain: true, perChannel: true },
+        // VALID: 22 of 24 columns, 38 rows in two bands of 19; both clamps, per-tensor
+        { from: 'c', padding: 'VALID', activation: 'RELU6' },
+        // 21 pixels a row (row by row, the last pixel alone), exact requantization (the C loop)
+        { from: 'd', padding: 'SAME', huge: true, activation: 'RELU', perChannel: true },
+        // one band: the whole image of each group
+        { from: 'e', padding: 'SAME', activation: 'RELU6', perChannel: true, zpMin: true },
+      ],
+      68,
+    ),
+    kinds: [/tf_dwk_plane_k4_12_g22_\w*\(/, /tf_dwk_plane_k4_11_g26_\w*\(/, /tf_dwk_plane_k8_12_g21_\w*\(/, /tf_dwk_plane_k4_12_g19_\w*\(/, /tf_dwk_plane_k32_13_g20_\w*\(/],
+  },
+  {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
     graph: depthwiseModel(
       'dsp_dw_single',

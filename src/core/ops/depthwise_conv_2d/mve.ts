@@ -18,7 +18,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
-import { dspOverlap } from './dsp.ts';
+import { rowOrderOverlap } from './dsp.ts';
 import { summary } from './describe.ts';
 
 /** Output pixels sharing each weight load inside the image (four accumulators of eight Q registers). */
@@ -271,7 +271,7 @@ export const depthwiseMveVariant: KernelVariant<DepthwiseConv2DParams> = {
   name: 'arm-mve',
   family: 'arm-mve',
   applies: depthwiseMveApplies,
-  overlap: dspOverlap,
+  overlap: rowOrderOverlap,
   scratchBytes: mveScratchBytes,
   emit,
 };
