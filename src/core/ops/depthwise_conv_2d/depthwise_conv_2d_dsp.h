@@ -1344,6 +1344,40 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   } while (0)
 #endif
 
+/* The C form of a plane row (tf_dwk_plane_body, tf_dwk_gplane_body): `pairs` pixel pairs from the
+ * kernel rows' words at r0, r1, r2 (one word a pair), then with `odd` the last pixel alone; the
+ * outputs c bytes apart from o */
+static inline __attribute__((always_inline)) void tf_dwk_plane_row_c(const uint32_t *r0, const uint32_t *r1, const uint32_t *r2, int8_t *o,
+                                                                     int pairs, int odd, uint32_t w00, uint32_t w01, uint32_t w10,
+                                                                     uint32_t w11, uint32_t w20, uint32_t w21, int32_t st, int32_t m,
+                                                                     int32_t p, const tf_rq_t *rq, const int fast, const int full,
+                                                                     const int round, const int c) {
+  for (; pairs > 0; --pairs, ++r0, ++r1, ++r2, o += 2 * c) {
+    int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
+    a = tf_smlabb(r0[1], w01, a);
+    bb = tf_dwk_smladx(r0[1], w01, bb);
+    a = tf_smlad(r1[0], w10, a);
+    bb = tf_smlatb(r1[0], w10, bb);
+    a = tf_smlabb(r1[1], w11, a);
+    bb = tf_dwk_smladx(r1[1], w11, bb);
+    a = tf_smlad(r2[0], w20, a);
+    bb = tf_smlatb(r2[0], w20, bb);
+    a = tf_smlabb(r2[1], w21, a);
+    bb = tf_dwk_smladx(r2[1], w21, bb);
+    o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+    o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
+  }
+  if (odd) {
+    int32_t a = tf_smlad(r0[0], w00, st);
+    a = tf_smlabb(r0[1], w01, a);
+    a = tf_smlad(r1[0], w10, a);
+    a = tf_smlabb(r1[1], w11, a);
+    a = tf_smlad(r2[0], w20, a);
+    a = tf_smlabb(r2[1], w21, a);
+    o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
+  }
+}
+
 /*
  * Depth multiplier 1 under an undilated 3x3 window at stride 1, channels a multiple of 4 (dsp.ts
  * planeApplies): every image row widened once into int16 planes (per channel a ring of three rows
@@ -1383,6 +1417,7 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
         const uint32_t *const pc = plane + ch * cs;
         int8_t *o = out + ch;
         const uint32_t *r0 = pc + o0, *r1 = pc + o1, *r2 = pc + o2;
+        int c_pairs = pairs;
 #ifdef TF_DWK_ROW3K
         if (fast == 1 && pairs > 0) {
           /* the ring's rows at constant offsets from the channel's plane: one block per rotation */
@@ -1407,35 +1442,10 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
           r0 += pairs;
           r1 += pairs;
           r2 += pairs;
-        } else
+          c_pairs = 0;
+        }
 #endif
-        {
-          for (int n = pairs; n > 0; --n, ++r0, ++r1, ++r2, o += 2 * c) {
-            int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
-            a = tf_smlabb(r0[1], w01, a);
-            bb = tf_dwk_smladx(r0[1], w01, bb);
-            a = tf_smlad(r1[0], w10, a);
-            bb = tf_smlatb(r1[0], w10, bb);
-            a = tf_smlabb(r1[1], w11, a);
-            bb = tf_dwk_smladx(r1[1], w11, bb);
-            a = tf_smlad(r2[0], w20, a);
-            bb = tf_smlatb(r2[0], w20, bb);
-            a = tf_smlabb(r2[1], w21, a);
-            bb = tf_dwk_smladx(r2[1], w21, bb);
-            o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-            o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
-          }
-        }
-        if (g->out_w & 1) {
-          /* the last pixel alone */
-          int32_t a = tf_smlad(r0[0], w00, st);
-          a = tf_smlabb(r0[1], w01, a);
-          a = tf_smlad(r1[0], w10, a);
-          a = tf_smlabb(r1[1], w11, a);
-          a = tf_smlad(r2[0], w20, a);
-          a = tf_smlabb(r2[1], w21, a);
-          o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-        }
+        tf_dwk_plane_row_c(r0, r1, r2, o, c_pairs, g->out_w & 1, w00, w01, w10, w11, w20, w21, st, m, p, rq, fast, full, round, c);
       }
     }
   }
@@ -1538,6 +1548,7 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
           for (int oy = 0; oy < n; ++oy, pc += wh, orow += ow * c) {
             int8_t *o = orow;
             const uint32_t *r0 = pc, *r1 = pc + wh, *r2 = pc + 2 * wh;
+            int c_pairs = pairs;
 #ifdef TF_DWK_ROW3K
             if (fast == 1 && pairs > 0) {
               const uint32_t *x = pc;
@@ -1546,34 +1557,10 @@ static inline __attribute__((always_inline)) void tf_dwk_gplane_body(const int8_
               r0 += pairs;
               r1 += pairs;
               r2 += pairs;
-            } else
+              c_pairs = 0;
+            }
 #endif
-            {
-              for (int left = pairs; left > 0; --left, ++r0, ++r1, ++r2, o += 2 * c) {
-                int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
-                a = tf_smlabb(r0[1], w01, a);
-                bb = tf_dwk_smladx(r0[1], w01, bb);
-                a = tf_smlad(r1[0], w10, a);
-                bb = tf_smlatb(r1[0], w10, bb);
-                a = tf_smlabb(r1[1], w11, a);
-                bb = tf_dwk_smladx(r1[1], w11, bb);
-                a = tf_smlad(r2[0], w20, a);
-                bb = tf_smlatb(r2[0], w20, bb);
-                a = tf_smlabb(r2[1], w21, a);
-                bb = tf_dwk_smladx(r2[1], w21, bb);
-                o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-                o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
-              }
-            }
-            if (ow & 1) {
-              int32_t a = tf_smlad(r0[0], w00, st);
-              a = tf_smlabb(r0[1], w01, a);
-              a = tf_smlad(r1[0], w10, a);
-              a = tf_smlabb(r1[1], w11, a);
-              a = tf_smlad(r2[0], w20, a);
-              a = tf_smlabb(r2[1], w21, a);
-              o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-            }
+            tf_dwk_plane_row_c(r0, r1, r2, o, c_pairs, ow & 1, w00, w01, w10, w11, w20, w21, st, m, p, rq, fast, full, round, c);
           }
         }
       }

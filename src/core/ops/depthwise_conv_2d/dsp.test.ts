@@ -123,4 +123,29 @@ describe('DEPTHWISE_CONV_2D, Arm DSP int16-plane kernel (host C twins)', () => {
       expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
     });
   });
+
+  it("widens four channels' planes in bands of rows (rows of 20 pixels and more over 16 rows and more) and matches the reference byte for byte", function () {
+    const rand = rng(98);
+    const cases: CCase[] = [];
+    while (cases.length < 16) {
+      const padding: Padding = rand() < 0.6 ? 'SAME' : 'VALID';
+      const input: [number, number, number, number] = [1, randomInt(rand, 16, 80), randomInt(rand, 20, 30), 4 * randomInt(rand, 1, 3)];
+      const outH = outputSize(padding, input[1], 3, 1, 1);
+      const outW = outputSize(padding, input[2], 3, 1, 1);
+      if (outH < 16 || outW < 20) continue;
+      cases.push(depthwiseCase(rand, { mult: 1, k: [3, 3], stride: [1, 1], dilation: [1, 1], padding, input, outH, outW }, { dsp: true }));
+    }
+    // some images take more than one band: more rows than 6 KiB of planes hold
+    expect(cases.some((c) => c.graph.tensors[c.op.outputs[0]!]!.shape[1]! > 40)).to.equal(true);
+    cases.forEach((c, i) => {
+      const text = compileGraph(c.graph, `gplane_wide${i}.tflite`, { isa: c.isa }).generated.files.find((f) => f.role === 'source')!.text;
+      expect(text).to.match(/tf_dwk_plane_k\d+_\d+_g\d+_/);
+    });
+    const results = runCasesInC(cases);
+    cases.forEach((c, i) => {
+      const expected = evaluateOp(depthwise, c.graph, c.op, c.inputs)[0] as Int8Array;
+      const shape = c.graph.tensors[c.op.inputs[0]!]!.shape;
+      expect(firstDifference(new Uint8Array(expected.buffer), results[i]![0]!), `case ${i} ${JSON.stringify({ shape, ...c.op.attrs })}`).to.equal(undefined);
+    });
+  });
 });

@@ -495,7 +495,13 @@ const MODELS: Model[] = [
       ],
       68,
     ),
-    kinds: [/tf_dwk_plane_k4_12_g22_\w*\(/, /tf_dwk_plane_k4_11_g26_\w*\(/, /tf_dwk_plane_k8_12_g21_\w*\(/, /tf_dwk_plane_k4_12_g19_\w*\(/, /tf_dwk_plane_k32_13_g20_\w*\(/],
+    kinds: [
+      /tf_dwk_plane_k4_12_g22_\w*\(/,
+      /tf_dwk_plane_k4_11_g26_\w*\(/,
+      /tf_dwk_plane_k8_12_g21_\w*\(/,
+      /tf_dwk_plane_k4_12_g19_\w*\(/,
+      /tf_dwk_plane_k32_13_g20_\w*\(/,
+    ],
   },
   {
     note: 'one input channel, depth multipliers 1..9: kernels up to 10x8, odd channels and pixels, batches, dilated rows, every requantization mode',
