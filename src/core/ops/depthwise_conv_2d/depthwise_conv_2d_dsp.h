@@ -1042,36 +1042,44 @@ static inline __attribute__((always_inline)) int tf_dwk_plane_jhi(const tf_dwk_g
   return j < wh ? j : wh;
 }
 
-/* Row `r` of the padded image (image row r - pad_top; the zero point outside it) widened into ring
- * slot `slot` of every channel's plane: columns 2j and 2j + 1 (image columns 2j - pad_left and
- * 2j + 1 - pad_left, the zero point outside) as the int16 halves of word plane[c * 3 * wh + slot *
- * wh + j]. Two pixels' words of four channels become four such words (PKHBT/PKHTB, SXTB16). */
-static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *plane, int wh, int slot, const int8_t *image,
-                                                                   const tf_dwk_geom_t *g, int r, int c) {
-  const int iy = r - g->pad_top;
+/* Plane word j of a row (image columns 2j - pad_left and 2j + 1 - pad_left, the zero point outside
+ * the image) of four channels from `row` (their first byte in the row's pixel 0) */
+static inline __attribute__((always_inline)) void tf_dwk_plane_edge(uint32_t *d, int cs, const int8_t *row, const tf_dwk_geom_t *g, int j,
+                                                                    int c, uint32_t z4) {
+  const int ia = 2 * j - g->pad_left, ib = ia + 1;
+  tf_dwk_widen4(d, cs, ia >= 0 && ia < g->in_w ? TF_LOAD32(row + ia * c) : z4, ib >= 0 && ib < g->in_w ? TF_LOAD32(row + ib * c) : z4);
+}
+
+/* Row `r` of the padded image (image row r - pad_top; the zero point outside it) of channels
+ * [ch0, ch0 + 4) widened into d[j], d[cs + j], d[2 cs + j], d[3 cs + j], j < wh: columns 2j and
+ * 2j + 1 (image columns 2j - pad_left and 2j + 1 - pad_left) as a word's int16 halves, two
+ * pixels' words of four channels becoming four such words (PKHBT/PKHTB, SXTB16). The words at the
+ * row's ends are checked, those between run in a loop of their own, not one loop testing which
+ * kind each word is (M4: 22 -> 16 instructions a word). */
+static inline __attribute__((always_inline)) void tf_dwk_plane_words(uint32_t *d, int cs, int wh, const int8_t *image,
+                                                                     const tf_dwk_geom_t *g, int r, int ch0, int c) {
   const uint32_t z4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
-  const int cs = 3 * wh;
-  uint32_t *const base = plane + slot * wh;
+  const int iy = r - g->pad_top;
   if (iy < 0 || iy >= g->in_h) {
     const uint32_t zz = tf_sxtb16(z4);
-    for (int ch = 0; ch < c; ++ch)
-      for (int j = 0; j < wh; ++j) base[ch * cs + j] = zz;
+    for (int j = 0; j < wh; ++j, ++d) d[0] = d[cs] = d[2 * cs] = d[3 * cs] = zz;
     return;
   }
-  const int8_t *const row = image + iy * g->in_w * c;
+  const int8_t *const row = image + iy * g->in_w * c + ch0;
   const int jlo = tf_dwk_plane_jlo(g), jhi = tf_dwk_plane_jhi(g, wh);
-  for (int j = 0; j < wh; ++j) {
-    const int ia = 2 * j - g->pad_left, ib = ia + 1;
-    uint32_t *d = base + j;
-    if (j >= jlo && j < jhi) {
-      /* both pixels in the image: no checks (most of a row) */
-      for (int ch = 0; ch < c; ch += 4, d += 4 * cs) tf_dwk_widen4(d, cs, TF_LOAD32(row + ia * c + ch), TF_LOAD32(row + ib * c + ch));
-      continue;
-    }
-    const int a_in = ia >= 0 && ia < g->in_w, b_in = ib >= 0 && ib < g->in_w;
-    for (int ch = 0; ch < c; ch += 4, d += 4 * cs)
-      tf_dwk_widen4(d, cs, a_in ? TF_LOAD32(row + ia * c + ch) : z4, b_in ? TF_LOAD32(row + ib * c + ch) : z4);
-  }
+  int j = 0;
+  for (; j < jlo && j < wh; ++j, ++d) tf_dwk_plane_edge(d, cs, row, g, j, c, z4);
+  const int8_t *s = row + (2 * j - g->pad_left) * c;
+  for (; j < jhi; ++j, ++d, s += 2 * c) tf_dwk_widen4(d, cs, TF_LOAD32(s), TF_LOAD32(s + c));
+  for (; j < wh; ++j, ++d) tf_dwk_plane_edge(d, cs, row, g, j, c, z4);
+}
+
+/* Row `r` of the padded image widened into ring slot `slot` of every channel's plane: word
+ * plane[ch * 3 * wh + slot * wh + j] (tf_dwk_plane_words, four channels at a time). */
+static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *plane, int wh, int slot, const int8_t *image,
+                                                                   const tf_dwk_geom_t *g, int r, int c) {
+  const int cs = 3 * wh;
+  for (int ch0 = 0; ch0 < c; ch0 += 4) tf_dwk_plane_words(plane + ch0 * cs + slot * wh, cs, wh, image, g, r, ch0, c);
 }
 
 #ifdef TF_DWK_ROW3K
@@ -1451,39 +1459,12 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
   }
 }
 
-/* Plane word j of a row (image columns 2j - pad_left and 2j + 1 - pad_left, the zero point outside
- * the image) of four channels from `row` (their first byte in the row's pixel 0) */
-static inline __attribute__((always_inline)) void tf_dwk_plane_edge(uint32_t *d, int cs, const int8_t *row, const tf_dwk_geom_t *g, int j,
-                                                                    int c, uint32_t z4) {
-  const int ia = 2 * j - g->pad_left, ib = ia + 1;
-  tf_dwk_widen4(d, cs, ia >= 0 && ia < g->in_w ? TF_LOAD32(row + ia * c) : z4, ib >= 0 && ib < g->in_w ? TF_LOAD32(row + ib * c) : z4);
-}
-
 /* Rows [first, first + count) of the padded image (image row r - pad_top; the zero point outside it)
  * of channels [ch0, ch0 + 4) widened as tf_dwk_plane_row does into plane rows from `at` on: channel
  * k's rows in plane[k * rows * wh ...], plane row r at r * wh. */
 static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *plane, int wh, int rows, int at, int first, int count,
                                                                      const int8_t *image, const tf_dwk_geom_t *g, int ch0, int c) {
-  const uint32_t z4 = (uint32_t)(uint8_t)g->input_zero_point * 0x01010101u;
-  const int cs = rows * wh;
-  const int jlo = tf_dwk_plane_jlo(g), jhi = tf_dwk_plane_jhi(g, wh);
-  for (int r = first; r < first + count; ++r) {
-    const int iy = r - g->pad_top;
-    uint32_t *d = plane + (at + r - first) * wh;
-    if (iy < 0 || iy >= g->in_h) {
-      const uint32_t zz = tf_sxtb16(z4);
-      for (int j = 0; j < wh; ++j, ++d) d[0] = d[cs] = d[2 * cs] = d[3 * cs] = zz;
-      continue;
-    }
-    const int8_t *const row = image + iy * g->in_w * c + ch0;
-    /* the words at the row's ends checked, those between in three loops of their own, not one loop
-     * testing which kind each word is (M4: 22 -> 16 instructions a word) */
-    int j = 0;
-    for (; j < jlo && j < wh; ++j, ++d) tf_dwk_plane_edge(d, cs, row, g, j, c, z4);
-    const int8_t *s = row + (2 * j - g->pad_left) * c;
-    for (; j < jhi; ++j, ++d, s += 2 * c) tf_dwk_widen4(d, cs, TF_LOAD32(s), TF_LOAD32(s + c));
-    for (; j < wh; ++j, ++d) tf_dwk_plane_edge(d, cs, row, g, j, c, z4);
-  }
+  for (int r = first; r < first + count; ++r) tf_dwk_plane_words(plane + (at + r - first) * wh, rows * wh, wh, image, g, r, ch0, c);
 }
 
 /* The four channels' plane rows band and band + 1 (of `rows` a channel) moved to rows 0 and 1: the
