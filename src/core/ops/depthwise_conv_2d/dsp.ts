@@ -439,10 +439,12 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
 
 /**
  * The kernels walk output rows in order, reading each pixel's taps before writing it. The one with
- * four channels' planes at a time (tf_dwk_gplane_body) writes a group's outputs after widening
- * that group's whole image, so its output may lie exactly over its input (`exact`): every output
- * byte then lands on an input byte of its own channel, already read; at any other offset a group's
- * outputs would land on other groups' inputs not yet read.
+ * four channels' planes at a time (tf_dwk_gplane_body) writes a group's output rows of a band only
+ * after widening that group's input rows up to the band's last window, and no output row lies past
+ * the input row of the same index, so its output may lie exactly over its input (`exact`): every
+ * output byte then lands on an input byte of its own channel, already widened (the rows a later
+ * band shares come from the planes); at any other offset a group's outputs would land on other
+ * groups' inputs not yet read.
  */
 export function dspOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
   if (p.batches === 1 && dspKernel(p) === 'plane' && planeGroupRows(p) > 0) return { input: 0, gap: 0, exact: true };
