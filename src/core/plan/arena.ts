@@ -180,8 +180,21 @@ const less = (a: Cost, b: Cost) => a.size < b.size || (a.size === b.size && a.en
  * an `exact` partner allows its own offset alone inside that interval.
  */
 export class FirstFit {
-  /** per buffer: the buffers live with it, how far below (before) and above (after) their offset it may not start, and whether it may start exactly there */
-  private readonly neighbours: { other: number; below: number; above: number; at: boolean }[][];
+  /**
+   * Per buffer, in one run of each array from first[i] to first[i + 1]: the buffers live with it
+   * (`other`), how far below (before) and above (after) their offset it may not start, and whether
+   * it may start exactly there (`exact`, 1)
+   */
+  private readonly first: Int32Array;
+  private readonly other: Int32Array;
+  private readonly below: Float64Array;
+  private readonly above: Float64Array;
+  private readonly exact: Uint8Array;
+  /** each request's bytes rounded up to the alignment */
+  private readonly aligned: Float64Array;
+  /** the forbidden intervals of the buffer being placed (place) */
+  private readonly lows: Float64Array;
+  private readonly highs: Float64Array;
 
   constructor(
     private readonly requests: BufferRequest[],
@@ -196,7 +209,7 @@ export class FirstFit {
       if (p.exact) exact.add(key);
       else pairGap.set(key, p.gap);
     }
-    this.neighbours = requests.map((r, i) =>
+    const neighbours = requests.map((r, i) =>
       requests.flatMap((o, j) => {
         if (i === j || o.firstUse > r.lastUse || r.firstUse > o.lastUse) return [];
         const asInput = pairGap.get(`${i}/${j}`);
@@ -206,40 +219,67 @@ export class FirstFit {
         return [{ other: j, below, above, at: exact.has(`${i}/${j}`) || exact.has(`${j}/${i}`) }];
       }),
     );
+    const all = neighbours.flat();
+    this.first = new Int32Array(requests.length + 1);
+    neighbours.forEach((l, i) => (this.first[i + 1] = this.first[i]! + l.length));
+    this.other = Int32Array.from(all, (n) => n.other);
+    this.below = Float64Array.from(all, (n) => n.below);
+    this.above = Float64Array.from(all, (n) => n.above);
+    this.exact = Uint8Array.from(all, (n) => (n.at ? 1 : 0));
+    this.aligned = Float64Array.from(requests, (r) => alignUp(r.bytes, alignment));
+    const most = 2 * Math.max(0, ...neighbours.map((n) => n.length));
+    this.lows = new Float64Array(most);
+    this.highs = new Float64Array(most);
   }
 
   /** Offsets by request index, placing the requests in `order`. */
   place(order: number[]): number[] {
     const offsets: number[] = new Array(this.requests.length).fill(-1);
+    // the forbidden intervals kept sorted by their low ends as they come (insertion: a few dozen at
+    // most, and the local search places thousands of orders)
+    const { first, other, below, above, exact, lows, highs, alignment } = this;
     for (const i of order) {
-      const forbidden: [number, number][] = [];
-      for (const { other, below, above, at: same } of this.neighbours[i]!) {
-        const at = offsets[other]!;
+      let count = 0;
+      for (let k = first[i]!; k < first[i + 1]!; k++) {
+        const at = offsets[other[k]!]!;
         if (at < 0) continue;
         // an exact partner's offset stays open: the two open intervals on either side of it
-        if (same) forbidden.push([at - below, at], [at, at + above]);
-        else forbidden.push([at - below, at + above]);
+        if (exact[k]) {
+          this.forbid(count++, at - below[k]!, at);
+          this.forbid(count++, at, at + above[k]!);
+        } else this.forbid(count++, at - below[k]!, at + above[k]!);
       }
-      forbidden.sort((a, b) => a[0] - b[0]);
       let offset = 0;
       // sorted by their low ends: once the offset is at or below one, it is below all that follow
-      for (const [low, high] of forbidden) {
-        if (offset <= low) break;
-        if (offset < high) offset = alignUp(high, this.alignment);
+      for (let k = 0; k < count; k++) {
+        if (offset <= lows[k]!) break;
+        // alignUp's arithmetic in line: this loop is the planner's hottest
+        if (offset < highs[k]!) offset = Math.ceil(highs[k]! / alignment) * alignment;
       }
       offsets[i] = offset;
     }
     return offsets;
   }
 
+  /** Interval [low, high) into the first `count` forbidden ones, sorted by their low ends. */
+  private forbid(count: number, low: number, high: number): void {
+    let k = count;
+    for (; k > 0 && this.lows[k - 1]! > low; k--) {
+      this.lows[k] = this.lows[k - 1]!;
+      this.highs[k] = this.highs[k - 1]!;
+    }
+    this.lows[k] = low;
+    this.highs[k] = high;
+  }
+
   cost(offsets: number[]): Cost {
     let size = 0;
     let ends = 0;
-    offsets.forEach((at, i) => {
-      const end = at + alignUp(this.requests[i]!.bytes, this.alignment);
+    for (let i = 0; i < offsets.length; i++) {
+      const end = offsets[i]! + this.aligned[i]!;
       size = Math.max(size, end);
       ends += end;
-    });
+    }
     return { size, ends };
   }
 

@@ -74,37 +74,59 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
     saving.set(p, { input: inBuffer, save: overlapSaving({ layer: p, input: requests[inBuffer]!, output: requests[outBuffer]!, gap: rule.gap }, alignment) });
   });
 
+  // sets as bit masks: executed layers (`done`, also the key of a set), live buffers, and per layer
+  // the layers it waits for, per buffer the layers that read it. The search tries n layers on each
+  // kept set at each of n steps: nothing is allocated for a candidate that does not beat the set
+  // already found for its `done` (its live set and path are made only then)
+  const layerBit = layers.map((_, p) => 1n << BigInt(p));
+  const bufferBit = requests.map((_, b) => 1n << BigInt(b));
+  const mask = (bits: bigint[], of: number[]) => of.reduce((m, i) => m | bits[i]!, 0n);
+  const waitsFor = after.map((qs) => mask(layerBit, qs));
+  const readBy = readers.map((qs) => mask(layerBit, qs));
   interface State {
     done: bigint;
-    live: Set<number>;
+    live: bigint;
     liveBytes: number;
     peak: number;
     path: number[];
   }
-  const bit = (p: number) => 1n << BigInt(p);
-  let states: State[] = [{ done: 0n, live: initial, liveBytes: [...initial].reduce((s, b) => s + bytes[b]!, 0), peak: 0, path: [] }];
+  const dies = (b: number, done: bigint) => !kept.has(b) && (done & readBy[b]!) === readBy[b]!;
+  const scratch = layers.map((l) => alignUp(l.scratchBytes, alignment));
+  const start = [...initial];
+  let states: State[] = [{ done: 0n, live: mask(bufferBit, start), liveBytes: start.reduce((s, b) => s + bytes[b]!, 0), peak: 0, path: [] }];
+  const born: number[] = [];
   for (let step = 0; step < n; step++) {
     const next = new Map<bigint, State>();
     for (const s of states) {
       for (let p = 0; p < n; p++) {
-        if (s.done & bit(p) || after[p]!.some((q) => !(s.done & bit(q)))) continue;
-        const done = s.done | bit(p);
-        const born = writes[p]!.filter((b) => !s.live.has(b));
-        let during = s.liveBytes + born.reduce((t, b) => t + bytes[b]!, 0) + alignUp(layers[p]!.scratchBytes, alignment);
-        const dies = (b: number) => !kept.has(b) && readers[b]!.every((q) => done & bit(q));
-        const pair = saving.get(p);
-        if (pair && dies(pair.input)) during -= pair.save;
-        const live = new Set([...s.live, ...born]);
-        let liveBytes = s.liveBytes + born.reduce((t, b) => t + bytes[b]!, 0);
-        for (const b of [...reads[p]!, ...born]) {
-          if (dies(b) && live.has(b)) {
-            live.delete(b);
-            liveBytes -= bytes[b]!;
-          }
+        if (s.done & layerBit[p]! || (s.done & waitsFor[p]!) !== waitsFor[p]!) continue;
+        const done = s.done | layerBit[p]!;
+        let live = s.live;
+        let liveBytes = s.liveBytes;
+        born.length = 0;
+        for (const b of writes[p]!) {
+          if (live & bufferBit[b]!) continue;
+          born.push(b);
+          live |= bufferBit[b]!;
+          liveBytes += bytes[b]!;
         }
+        let during = liveBytes + scratch[p]!;
+        const pair = saving.get(p);
+        if (pair && dies(pair.input, done)) during -= pair.save;
         const peak = Math.max(s.peak, during);
         const old = next.get(done);
-        if (!old || peak < old.peak) next.set(done, { done, live, liveBytes, peak, path: [...s.path, p] });
+        if (old && peak >= old.peak) continue;
+        for (const group of [reads[p]!, born]) {
+          for (const b of group) {
+            if (live & bufferBit[b]! && dies(b, done)) {
+              live &= ~bufferBit[b]!;
+              liveBytes -= bytes[b]!;
+            }
+          }
+        }
+        const path = s.path.slice();
+        path.push(p);
+        next.set(done, { done, live, liveBytes, peak, path });
       }
     }
     states = [...next.values()].sort((a, b) => a.peak - b.peak || a.liveBytes - b.liveBytes || compareOrder(a.path, b.path)).slice(0, beam);
