@@ -1352,6 +1352,18 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row(uint32_t *pla
   } while (0)
 #endif
 
+/* A plane row's output A (columns 0..2 of the words at r0, r1, r2: see tf_dwk_plane_body) from st */
+static inline __attribute__((always_inline)) int32_t tf_dwk_plane_a(const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
+                                                                    uint32_t w00, uint32_t w01, uint32_t w10, uint32_t w11, uint32_t w20,
+                                                                    uint32_t w21, int32_t st) {
+  int32_t a = tf_smlad(r0[0], w00, st);
+  a = tf_smlabb(r0[1], w01, a);
+  a = tf_smlad(r1[0], w10, a);
+  a = tf_smlabb(r1[1], w11, a);
+  a = tf_smlad(r2[0], w20, a);
+  return tf_smlabb(r2[1], w21, a);
+}
+
 /* The C form of a plane row (tf_dwk_plane_body, tf_dwk_gplane_body): `pairs` pixel pairs from the
  * kernel rows' words at r0, r1, r2 (one word a pair), then with `odd` the last pixel alone; the
  * outputs c bytes apart from o */
@@ -1361,29 +1373,17 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_row_c(const uint3
                                                                      int32_t p, const tf_rq_t *rq, const int fast, const int full,
                                                                      const int round, const int c) {
   for (; pairs > 0; --pairs, ++r0, ++r1, ++r2, o += 2 * c) {
-    int32_t a = tf_smlad(r0[0], w00, st), bb = tf_smlatb(r0[0], w00, st);
-    a = tf_smlabb(r0[1], w01, a);
+    const int32_t a = tf_dwk_plane_a(r0, r1, r2, w00, w01, w10, w11, w20, w21, st);
+    int32_t bb = tf_smlatb(r0[0], w00, st);
     bb = tf_dwk_smladx(r0[1], w01, bb);
-    a = tf_smlad(r1[0], w10, a);
     bb = tf_smlatb(r1[0], w10, bb);
-    a = tf_smlabb(r1[1], w11, a);
     bb = tf_dwk_smladx(r1[1], w11, bb);
-    a = tf_smlad(r2[0], w20, a);
     bb = tf_smlatb(r2[0], w20, bb);
-    a = tf_smlabb(r2[1], w21, a);
     bb = tf_dwk_smladx(r2[1], w21, bb);
     o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
     o[c] = tf_dwk_rq1(bb, m, p, rq, fast, full, round);
   }
-  if (odd) {
-    int32_t a = tf_smlad(r0[0], w00, st);
-    a = tf_smlabb(r0[1], w01, a);
-    a = tf_smlad(r1[0], w10, a);
-    a = tf_smlabb(r1[1], w11, a);
-    a = tf_smlad(r2[0], w20, a);
-    a = tf_smlabb(r2[1], w21, a);
-    o[0] = tf_dwk_rq1(a, m, p, rq, fast, full, round);
-  }
+  if (odd) o[0] = tf_dwk_rq1(tf_dwk_plane_a(r0, r1, r2, w00, w01, w10, w11, w20, w21, st), m, p, rq, fast, full, round);
 }
 
 /*
@@ -1460,8 +1460,8 @@ static inline __attribute__((always_inline)) void tf_dwk_plane_body(const int8_t
 }
 
 /* Rows [first, first + count) of the padded image (image row r - pad_top; the zero point outside it)
- * of channels [ch0, ch0 + 4) widened as tf_dwk_plane_row does into plane rows from `at` on: channel
- * k's rows in plane[k * rows * wh ...], plane row r at r * wh. */
+ * of channels [ch0, ch0 + 4) widened (tf_dwk_plane_words) into plane rows from `at` on: channel k's
+ * rows in plane[k * rows * wh ...], plane row r at r * wh. */
 static inline __attribute__((always_inline)) void tf_dwk_plane_group(uint32_t *plane, int wh, int rows, int at, int first, int count,
                                                                      const int8_t *image, const tf_dwk_geom_t *g, int ch0, int c) {
   for (int r = first; r < first + count; ++r) tf_dwk_plane_words(plane + (at + r - first) * wh, rows * wh, wh, image, g, r, ch0, c);

@@ -150,6 +150,10 @@ const PLANE_GROUP_BYTES = 4096;
 const PLANE_GROUP_MIN_WIDTH = 8;
 const WIDE_GROUP_MIN_ROWS = 16;
 const WIDE_GROUP_BYTES = 6144;
+/** Whether the layer takes four channels' planes at a time (tf_dwk_gplane_body). */
+function groupPlanes(p: DepthwiseConv2DParams): boolean {
+  return dspKernel(p) === 'plane' && planeGroupRows(p) > 0;
+}
 function planeGroupRows(p: DepthwiseConv2DParams): number {
   if (p.outW < PLANE_GROUP_MIN_WIDTH) return 0;
   const rowBytes = 16 * planeWords(p);
@@ -447,7 +451,7 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
  * groups' inputs not yet read.
  */
 export function dspOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
-  if (p.batches === 1 && dspKernel(p) === 'plane' && planeGroupRows(p) > 0) return { input: 0, gap: 0, exact: true };
+  if (p.batches === 1 && groupPlanes(p)) return { input: 0, gap: 0, exact: true };
   return rowOrderOverlap(p);
 }
 
@@ -457,7 +461,7 @@ export function dspOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
  * which the Helium kernel (mve.ts) keeps out of the plan's overlaps as it always has.
  */
 export function rowOrderOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
-  if (p.batches !== 1 || (dspKernel(p) === 'plane' && planeGroupRows(p) > 0)) return undefined;
+  if (p.batches !== 1 || groupPlanes(p)) return undefined;
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
