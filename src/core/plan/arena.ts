@@ -192,51 +192,62 @@ export class FirstFit {
   private readonly exact: Uint8Array;
   /** each request's bytes rounded up to the alignment */
   private readonly aligned: Float64Array;
-  /** the forbidden intervals of the buffer being placed (place) */
+  /** the forbidden intervals of the buffer being placed (place), their order by low end (byLow) */
   private readonly lows: Float64Array;
   private readonly highs: Float64Array;
+  private readonly order: Int32Array;
+  private readonly keys: Float64Array;
 
   constructor(
     private readonly requests: BufferRequest[],
     pairs: OverlapPair[],
     private readonly alignment: number,
   ) {
+    const n = requests.length;
     const index = new Map(requests.map((r, i) => [r, i]));
-    const pairGap = new Map<string, number>();
-    const exact = new Set<string>();
+    // keyed input * n + output
+    const pairGap = new Map<number, number>();
+    const exactPairs = new Set<number>();
     for (const p of pairs) {
-      const key = `${index.get(p.input)}/${index.get(p.output)}`;
-      if (p.exact) exact.add(key);
+      const key = index.get(p.input)! * n + index.get(p.output)!;
+      if (p.exact) exactPairs.add(key);
       else pairGap.set(key, p.gap);
     }
-    const neighbours = requests.map((r, i) =>
-      requests.flatMap((o, j) => {
-        if (i === j || o.firstUse > r.lastUse || r.firstUse > o.lastUse) return [];
-        const asInput = pairGap.get(`${i}/${j}`);
-        const asOutput = pairGap.get(`${j}/${i}`);
-        const below = asOutput !== undefined ? Math.min(asOutput, r.bytes) : r.bytes;
-        const above = asInput !== undefined ? Math.min(asInput, o.bytes) : o.bytes;
-        return [{ other: j, below, above, at: exact.has(`${i}/${j}`) || exact.has(`${j}/${i}`) }];
-      }),
-    );
-    const all = neighbours.flat();
-    this.first = new Int32Array(requests.length + 1);
-    neighbours.forEach((l, i) => (this.first[i + 1] = this.first[i]! + l.length));
-    this.other = Int32Array.from(all, (n) => n.other);
-    this.below = Float64Array.from(all, (n) => n.below);
-    this.above = Float64Array.from(all, (n) => n.above);
-    this.exact = Uint8Array.from(all, (n) => (n.at ? 1 : 0));
+    const others: number[] = [];
+    const belows: number[] = [];
+    const aboves: number[] = [];
+    const exacts: number[] = [];
+    this.first = new Int32Array(n + 1);
+    let most = 0;
+    for (let i = 0; i < n; i++) {
+      const r = requests[i]!;
+      for (let j = 0; j < n; j++) {
+        const o = requests[j]!;
+        if (i === j || o.firstUse > r.lastUse || r.firstUse > o.lastUse) continue;
+        const asInput = pairGap.get(i * n + j);
+        const asOutput = pairGap.get(j * n + i);
+        others.push(j);
+        belows.push(asOutput !== undefined ? Math.min(asOutput, r.bytes) : r.bytes);
+        aboves.push(asInput !== undefined ? Math.min(asInput, o.bytes) : o.bytes);
+        exacts.push(exactPairs.has(i * n + j) || exactPairs.has(j * n + i) ? 1 : 0);
+      }
+      this.first[i + 1] = others.length;
+      most = Math.max(most, 2 * (others.length - this.first[i]!));
+    }
+    this.other = Int32Array.from(others);
+    this.below = Float64Array.from(belows);
+    this.above = Float64Array.from(aboves);
+    this.exact = Uint8Array.from(exacts);
     this.aligned = Float64Array.from(requests, (r) => alignUp(r.bytes, alignment));
-    const most = 2 * Math.max(0, ...neighbours.map((n) => n.length));
     this.lows = new Float64Array(most);
     this.highs = new Float64Array(most);
+    this.order = new Int32Array(most);
+    this.keys = new Float64Array(most);
   }
 
   /** Offsets by request index, placing the requests in `order`. */
   place(order: number[]): number[] {
     const offsets: number[] = new Array(this.requests.length).fill(-1);
-    // the forbidden intervals kept sorted by their low ends as they come (insertion: a few dozen at
-    // most, and the local search places thousands of orders)
     const { first, other, below, above, exact, lows, highs, alignment } = this;
     for (const i of order) {
       let count = 0;
@@ -245,13 +256,20 @@ export class FirstFit {
         if (at < 0) continue;
         // an exact partner's offset stays open: the two open intervals on either side of it
         if (exact[k]) {
-          this.forbid(count++, at - below[k]!, at);
-          this.forbid(count++, at, at + above[k]!);
-        } else this.forbid(count++, at - below[k]!, at + above[k]!);
+          lows[count] = at - below[k]!;
+          highs[count++] = at;
+          lows[count] = at;
+          highs[count++] = at + above[k]!;
+        } else {
+          lows[count] = at - below[k]!;
+          highs[count++] = at + above[k]!;
+        }
       }
+      const sorted = this.byLow(count);
       let offset = 0;
-      // sorted by their low ends: once the offset is at or below one, it is below all that follow
-      for (let k = 0; k < count; k++) {
+      // by their low ends: once the offset is at or below one, it is below all that follow
+      for (let j = 0; j < count; j++) {
+        const k = sorted[j]!;
         if (offset <= lows[k]!) break;
         // alignUp's arithmetic in line: this loop is the planner's hottest
         if (offset < highs[k]!) offset = Math.ceil(highs[k]! / alignment) * alignment;
@@ -261,15 +279,27 @@ export class FirstFit {
     return offsets;
   }
 
-  /** Interval [low, high) into the first `count` forbidden ones, sorted by their low ends. */
-  private forbid(count: number, low: number, high: number): void {
-    let k = count;
-    for (; k > 0 && this.lows[k - 1]! > low; k--) {
-      this.lows[k] = this.lows[k - 1]!;
-      this.highs[k] = this.highs[k - 1]!;
+  /**
+   * The first `count` forbidden intervals' indices by their low ends (ties in any order: the first
+   * fit is the same). A few by insertion; many (a wide graph's buffers all live at once) by the
+   * typed array's own sort of low * 2^21 + index, where the lows allow it.
+   */
+  private byLow(count: number): Int32Array {
+    const { lows, order, keys } = this;
+    const packed = count > 32 && count < 2 ** 21 && lows.subarray(0, count).every((low) => Math.abs(low) < 2 ** 31);
+    if (packed) {
+      const part = keys.subarray(0, count);
+      for (let k = 0; k < count; k++) part[k] = lows[k]! * 2 ** 21 + k;
+      part.sort();
+      for (let j = 0; j < count; j++) order[j] = ((part[j]! % 2 ** 21) + 2 ** 21) % 2 ** 21;
+      return order;
     }
-    this.lows[k] = low;
-    this.highs[k] = high;
+    for (let k = 0; k < count; k++) {
+      let j = k;
+      for (; j > 0 && lows[order[j - 1]!]! > lows[k]!; j--) order[j] = order[j - 1]!;
+      order[j] = k;
+    }
+    return order;
   }
 
   cost(offsets: number[]): Cost {
