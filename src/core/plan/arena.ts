@@ -245,11 +245,16 @@ export class FirstFit {
     this.keys = new Float64Array(most);
   }
 
-  /** Offsets by request index, placing the requests in `order`. */
-  place(order: number[]): number[] {
-    const offsets: number[] = new Array(this.requests.length).fill(-1);
+  /**
+   * Offsets by request index, placing the requests in `order`; from position `start` on, the ones
+   * ahead of it at their offsets in `placed` (first fit places each buffer by those ahead of it only).
+   */
+  place(order: number[], start = 0, placed?: number[]): number[] {
+    const offsets: number[] = start > 0 ? placed!.slice() : new Array(this.requests.length).fill(-1);
+    for (let j = start; j < order.length && start > 0; j++) offsets[order[j]!] = -1;
     const { first, other, below, above, exact, lows, highs, alignment } = this;
-    for (const i of order) {
+    for (let j = start; j < order.length; j++) {
+      const i = order[j]!;
       let count = 0;
       for (let k = first[i]!; k < first[i + 1]!; k++) {
         const at = offsets[other[k]!]!;
@@ -322,16 +327,20 @@ export class FirstFit {
     let order = start;
     let cost = startCost;
     let left = moves;
+    // the offsets of `order`: a move keeps those of the buffers ahead of both its ends
+    let offsets = this.place(order);
     const done = () => left <= 0 || cost.size <= floor;
     const tryMove = (from: number, to: number) => {
       left--;
       const next = [...order];
       next.splice(to, 0, next.splice(from, 1)[0]!);
-      const c = this.cost(this.place(next));
+      const placed = this.place(next, Math.min(from, to), offsets);
+      const c = this.cost(placed);
       if (less(c, cost) || (c.size === cost.size && c.ends === cost.ends)) {
         const better = less(c, cost);
         order = next;
         cost = c;
+        offsets = placed;
         return better;
       }
       return false;

@@ -205,6 +205,38 @@ export function renderSumTables(kernel: SumTablesKernel, loops: readonly Broadca
 }
 
 /**
+ * Tables already solved, by the integers that decide them: a model's layers of one quantization, and
+ * the same model compiled again (each compile prepares new parameters), solve once. At most
+ * SOLVED_KEPT, the oldest forgotten first; the tables are never written after they are made.
+ */
+const solved = new Map<string, SumTablesKernel | null>();
+const SOLVED_KEPT = 256;
+function solvedFor(p: CommonScaleLayer, leftShift: number, sign2: 1 | -1): SumTablesKernel | null {
+  const key = [
+    p.input1Offset,
+    p.input1Multiplier,
+    p.input1Shift,
+    p.input2Offset,
+    p.input2Multiplier,
+    p.input2Shift,
+    p.outputMultiplier,
+    p.outputShift,
+    p.outputZeroPoint,
+    p.actMin,
+    p.actMax,
+    leftShift,
+    sign2,
+  ].join(' ');
+  let kernel = solved.get(key);
+  if (kernel === undefined) {
+    kernel = planSumTables(p, leftShift, sign2) ?? null;
+    if (solved.size >= SOLVED_KEPT) solved.delete(solved.keys().next().value!);
+    solved.set(key, kernel);
+  }
+  return kernel;
+}
+
+/**
  * The Armv6-M variant of a common-scale op: sum tables when a solution exists, computed once per
  * prepared layer (applies and emit both ask).
  */
@@ -217,7 +249,7 @@ export function sumTablesVariant<P extends CommonScaleLayer>(
 ): KernelVariant<P> {
   const plans = new WeakMap<P, SumTablesKernel | null>();
   const plan = (p: P) => {
-    if (!plans.has(p)) plans.set(p, planSumTables(p, leftShift, sign2) ?? null);
+    if (!plans.has(p)) plans.set(p, solvedFor(p, leftShift, sign2));
     return plans.get(p)!;
   };
   return {
