@@ -172,6 +172,30 @@ export function placeBuffers(requests: BufferRequest[], pairs: OverlapPair[], al
 type Cost = { size: number; ends: number };
 const less = (a: Cost, b: Cost) => a.size < b.size || (a.size === b.size && a.ends < b.ends);
 
+/** Forbidden intervals up to this many are sorted (lowestOutsideSorted); more are swept (lowestOutside). */
+const FEW_INTERVALS = 32;
+
+/**
+ * The lowest aligned offset outside the first `count` open intervals (lows[k], highs[k]): sweeps
+ * over them in any order, moving the offset past each one it lies in, until a sweep moves it no
+ * more. Each move skips only offsets inside an interval, so the first offset no sweep moves is the
+ * lowest outside all; no sort, which many intervals (a wide graph's buffers all live at once) make
+ * dearer than the few sweeps.
+ */
+function lowestOutside(lows: Float64Array, highs: Float64Array, count: number, alignment: number): number {
+  let offset = 0;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (let k = 0; k < count; k++) {
+      if (lows[k]! < offset && offset < highs[k]!) {
+        offset = Math.ceil(highs[k]! / alignment) * alignment;
+        moved = true;
+      }
+    }
+  }
+  return offset;
+}
+
 /**
  * First fit: each buffer in turn takes the lowest aligned offset outside every interval of offsets a
  * placed buffer live at the same time forbids. A disjoint neighbour forbids the open interval
@@ -192,11 +216,10 @@ export class FirstFit {
   private readonly exact: Uint8Array;
   /** each request's bytes rounded up to the alignment */
   private readonly aligned: Float64Array;
-  /** the forbidden intervals of the buffer being placed (place), their order by low end (byLow) */
+  /** the forbidden intervals of the buffer being placed (place), their order by low end (lowestOutsideSorted) */
   private readonly lows: Float64Array;
   private readonly highs: Float64Array;
   private readonly order: Int32Array;
-  private readonly keys: Float64Array;
 
   constructor(
     private readonly requests: BufferRequest[],
@@ -242,7 +265,6 @@ export class FirstFit {
     this.lows = new Float64Array(most);
     this.highs = new Float64Array(most);
     this.order = new Int32Array(most);
-    this.keys = new Float64Array(most);
   }
 
   /**
@@ -270,41 +292,31 @@ export class FirstFit {
           highs[count++] = at + above[k]!;
         }
       }
-      const sorted = this.byLow(count);
-      let offset = 0;
-      // by their low ends: once the offset is at or below one, it is below all that follow
-      for (let j = 0; j < count; j++) {
-        const k = sorted[j]!;
-        if (offset <= lows[k]!) break;
-        // alignUp's arithmetic in line: this loop is the planner's hottest
-        if (offset < highs[k]!) offset = Math.ceil(highs[k]! / alignment) * alignment;
-      }
-      offsets[i] = offset;
+      offsets[i] = count > FEW_INTERVALS ? lowestOutside(lows, highs, count, alignment) : this.lowestOutsideSorted(count);
     }
     return offsets;
   }
 
   /**
-   * The first `count` forbidden intervals' indices by their low ends (ties in any order: the first
-   * fit is the same). A few by insertion; many (a wide graph's buffers all live at once) by the
-   * typed array's own sort of low * 2^21 + index, where the lows allow it.
+   * The lowest aligned offset outside the first `count` forbidden intervals, a few: their indices
+   * sorted by low end by insertion, then one scan (once the offset is at or below a low end, it is
+   * below all that follow).
    */
-  private byLow(count: number): Int32Array {
-    const { lows, order, keys } = this;
-    const packed = count > 32 && count < 2 ** 21 && lows.subarray(0, count).every((low) => Math.abs(low) < 2 ** 31);
-    if (packed) {
-      const part = keys.subarray(0, count);
-      for (let k = 0; k < count; k++) part[k] = lows[k]! * 2 ** 21 + k;
-      part.sort();
-      for (let j = 0; j < count; j++) order[j] = ((part[j]! % 2 ** 21) + 2 ** 21) % 2 ** 21;
-      return order;
-    }
+  private lowestOutsideSorted(count: number): number {
+    const { lows, highs, order, alignment } = this;
     for (let k = 0; k < count; k++) {
       let j = k;
       for (; j > 0 && lows[order[j - 1]!]! > lows[k]!; j--) order[j] = order[j - 1]!;
       order[j] = k;
     }
-    return order;
+    let offset = 0;
+    for (let j = 0; j < count; j++) {
+      const k = order[j]!;
+      if (offset <= lows[k]!) break;
+      // alignUp's arithmetic in line: this loop is the planner's hottest
+      if (offset < highs[k]!) offset = Math.ceil(highs[k]! / alignment) * alignment;
+    }
+    return offset;
   }
 
   cost(offsets: number[]): Cost {
