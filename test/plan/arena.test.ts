@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { planArena, planViolations } from '../../src/core/plan/arena.ts';
-import { alignUp, bufferRequests } from '../../src/core/plan/lifetimes.ts';
+import { FirstFit, overlapAllows, planArena, planViolations } from '../../src/core/plan/arena.ts';
+import { alignUp, bufferRequests, overlapPairs } from '../../src/core/plan/lifetimes.ts';
 import { graphOf } from './stub_graph.ts';
 
 function overlaps(plan: ReturnType<typeof planArena>) {
@@ -190,6 +190,53 @@ describe('memory plan with overlapping kernels', () => {
     expect(planViolations({ buffers: [a, b], overlaps: exact })).to.have.length(0);
     expect(planViolations({ buffers: [a, { ...b, offset: 16 }], overlaps: exact })).to.have.length(1);
     expect(planViolations({ buffers: [{ ...a, offset: 16 }, b], overlaps: exact })).to.have.length(1);
+  });
+
+  it('first fit on wide graphs (dozens of buffers live at once): each buffer at the lowest aligned offset its placed neighbours allow', () => {
+    let seed = 23;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    let wide = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      const n = 30 + rand(60);
+      const sizes = Array.from({ length: n + 1 }, () => 1 + rand(3000));
+      const ops: Parameters<typeof graphOf>[1] = [];
+      // short branches off the input and each other, most of them kept as outputs: many live at once
+      for (let i = 0; i < n; i++) {
+        const kind = rand(4);
+        const overlap = kind === 0 ? { input: 0, gap: 0, exact: true } : kind === 1 ? { input: 0, gap: rand(sizes[i + 1]! + 64) } : undefined;
+        ops.push([[rand(3) === 0 ? 0 : rand(i + 1)], [i + 1], overlap ? { overlap } : {}]);
+      }
+      const read = new Set(ops.flatMap(([i]) => i));
+      const p = graphOf(
+        sizes,
+        ops,
+        [0],
+        sizes.map((_, t) => t).filter((t) => t > 0 && (!read.has(t) || rand(3) > 0)),
+      );
+      const requests = bufferRequests(p);
+      const pairs = overlapPairs(p, requests);
+      const live = (a: number, b: number) => requests[a]!.firstUse <= requests[b]!.lastUse && requests[b]!.firstUse <= requests[a]!.lastUse;
+      // whether buffer i at v may share bytes with buffer j at w: apart, or an overlap its kernel allows
+      const fits = (i: number, v: number, j: number, w: number) => {
+        if (v >= w + requests[j]!.bytes || w >= v + requests[i]!.bytes) return true;
+        return pairs.some(
+          (q) =>
+            (q.input === requests[i] && q.output === requests[j] && overlapAllows(q, v, w)) ||
+            (q.input === requests[j] && q.output === requests[i] && overlapAllows(q, w, v)),
+        );
+      };
+      const order = requests.map((_, i) => i).sort(() => rand(3) - 1);
+      const offsets = new FirstFit(requests, pairs, 16).place(order);
+      order.forEach((i, k) => {
+        const before = order.slice(0, k).filter((j) => j !== i && live(i, j));
+        wide = Math.max(wide, before.length);
+        let lowest = 0;
+        while (!before.every((j) => fits(i, lowest, j, offsets[j]!))) lowest += 16;
+        expect(offsets[i], `trial ${trial}, buffer ${i}`).to.equal(lowest);
+      });
+    }
+    // the many-interval path of the first fit (more than 32 forbidden intervals) was taken
+    expect(wide).to.be.greaterThan(40);
   });
 
   it('the validation rejects live buffers sharing bytes and an input below its allowed gap', () => {
