@@ -11,6 +11,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STAMP = '.sources.json';
+/** the command line in one file under dist/ (scripts/build.mjs bundleCli), what bin/tinyforge.js runs */
+export const CLI_BUNDLE = 'cli.cjs';
 
 /** Every file under `srcDir` that dist/ is made from (tests are not). */
 export function distSources(srcDir) {

@@ -109,7 +109,8 @@ describe('npm package: built, packed, installed and used with plain Node', funct
     const unwanted = paths.filter((p) => /^(src|test|bench|examples|scripts|tools)\/|\.test\.(js|d\.ts)$|(^|\/)\.ci\//.test(p));
     expect(unwanted, 'files that must not ship').to.deep.equal([]);
     expect(paths.filter((p) => !/^(dist|bin|firmware|targets|templates|docs)\/|^(package\.json|README\.md|LICENSE)$/.test(p))).to.deep.equal([]);
-    expect(pkg.pack.size, 'tarball bytes').to.be.below(2 * 1024 * 1024);
+    // ~2.0 MB of modules and assets, 0.65 MB of the command line's bundle (dist/cli.cjs)
+    expect(pkg.pack.size, 'tarball bytes').to.be.below(2.75 * 1024 * 1024);
   });
 
   it('ships every doc that the README and the shipped docs link to', () => {

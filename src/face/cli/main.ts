@@ -29,8 +29,5 @@ function fail(e: unknown): never {
 installInterruptHandlers();
 guardStdout();
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  fail(e);
-}
+// no top-level await: dist/cli.cjs, the bundle bin/tinyforge.js runs, is CommonJS (scripts/build.mjs)
+program.parseAsync(process.argv).catch(fail);
