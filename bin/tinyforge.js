@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 // The installed package runs its built CLI (dist/) with plain Node: the bundle of it, dist/cli.cjs,
-// which starts in half the time (scripts/build.mjs), else its modules. A source checkout (src/ is
+// which starts in under half the time (scripts/build.mjs), else its modules. A source checkout (src/ is
 // here: the npm package does not ship it) runs dist/ too while it is current (built after the last
 // edit under src/, see scripts/dist-sources.mjs), and the TypeScript through tsx otherwise, so an
 // edit is live at once and a dist/ left over from an earlier `npm run build` never runs stale code.

@@ -44,7 +44,7 @@ console.log(`built ${relative(process.cwd(), DIST) || '.'}: JavaScript and decla
 /**
  * dist/cli.cjs: dist/face/cli/main.js and every module it reaches in one file, the packages left to
  * require(). Node's ESM loader takes ~0.5 s of CPU to link dist's ~800 modules on every launch
- * (`tinyforge --version` 0.7 s against 0.3 s bundled), which a script or test suite that starts the
+ * (`tinyforge --version` 0.7-0.9 s against 0.3-0.4 s bundled), which a script or test suite that starts the
  * command hundreds of times pays in full. CommonJS, not ESM: a package is then required where its
  * module's code first runs (tfjs by the compress commands alone), where a bundled ESM file would
  * import every package at start. Each module's `import.meta.dirname` (its kernel templates beside
