@@ -36,7 +36,18 @@ export interface Layer {
   hidden?: boolean;
   /** output zero point -128 (a RELU floor at -128: the four-lane kernels clamp the ceiling only) */
   zpMin?: boolean;
+  /**
+   * channels pruned as trained models leave them (every third: weights zero but for one tap of +-1 on
+   * some, a filter scale of 1e-9, a bias of +-2^30 or one that puts the output's step inside the
+   * accumulator's window): accumulators past the SMMULR bound whose outputs take one or two values
+   */
+  pruned?: boolean;
+  /** every channel's right shift 15 or more (the output scale 2^15 times the largest product of scales) */
+  deepShift?: boolean;
 }
+
+/** Whether channel c of a `pruned` layer is one of its pruned channels. */
+const prunedChannel = (c: number) => c % 3 === 1;
 
 interface Value {
   index: number;
@@ -65,19 +76,33 @@ export function depthwiseModel(name: string, inputs: InputSpec[], layers: Layer[
     const padding = l.padding ?? 'VALID';
     const oh = outputSize(padding, h, kh, sh, dh);
     const ow = outputSize(padding, w, kw, sw, dw);
-    const scales = l.perChannel ? Array.from({ length: outC }, () => 0.002 + rand() * 0.02) : [0.01];
-    const limit = l.huge ? 127 : l.gain || l.unit ? 2 : 60;
-    const filter = b.constant(
-      { shape: [1, kh, kw, outC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } },
-      randomInt8(rand, kh * kw * outC, -limit, limit),
-    );
+    const scales = l.perChannel || l.pruned ? Array.from({ length: outC }, () => 0.002 + rand() * 0.02) : [0.01];
+    const limit = l.huge || l.deepShift ? 127 : l.gain || l.unit ? 2 : 60;
+    const weights = randomInt8(rand, kh * kw * outC, -limit, limit);
     const biasLimit = l.huge ? 2e9 : l.gain || l.unit ? 50 : 3000;
-    const bias = b.constant(
-      { shape: [outC], dtype: 'int32' },
-      Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit)),
-    );
+    const biases = Int32Array.from({ length: outC }, () => randomInt(rand, -biasLimit, biasLimit));
+    const live = scales.filter((_, c) => !l.pruned || !prunedChannel(c));
     // gain: the first channel's multiplier is 1.5, the others' spread around it (some below 1)
-    const outScale = l.huge ? 1e-6 : l.gain ? (x.scale * scales[0]!) / 1.5 : l.unit ? (x.scale * Math.max(...scales)) / 0.75 : 0.05 + rand() * 0.1;
+    const outScale = l.huge
+      ? 1e-6
+      : l.gain
+        ? (x.scale * scales[0]!) / 1.5
+        : l.unit
+          ? (x.scale * Math.max(...scales)) / 0.75
+          : l.deepShift
+            ? x.scale * Math.max(...live) * 2 ** 15
+            : 0.05 + rand() * 0.1;
+    if (l.pruned) {
+      for (let c = 1; c < outC; c += 3) {
+        scales[c] = 1e-9;
+        for (let t = 0; t < kh * kw; t++) weights[t * outC + c] = 0;
+        if (c % 2 === 1) weights[randomInt(rand, 0, kh * kw - 1) * outC + c] = rand() < 0.5 ? 1 : -1;
+        // +-2^30 (the converter's clamp), or the accumulator at which the output steps from zero to one
+        biases[c] = c % 4 === 1 ? (rand() < 0.5 ? 2 ** 30 : -(2 ** 30)) : Math.round(0.5 / ((x.scale * 1e-9) / outScale)) + randomInt(rand, -100, 100);
+      }
+    }
+    const filter = b.constant({ shape: [1, kh, kw, outC], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 3 } }, weights);
+    const bias = b.constant({ shape: [outC], dtype: 'int32' }, biases);
     const [y] = b.op(
       'DEPTHWISE_CONV_2D',
       [x.index, filter, bias],

@@ -14,6 +14,7 @@ import type { Field, InitLine, LayerCode, Statement, StaticDecl } from '../layer
 import type { Graph } from '../../ir/graph.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
   RQ_FIELDS,
   accumulatorBounds,
@@ -23,6 +24,7 @@ import {
   pixelPairGap,
   rowWindowGap,
   requantKind,
+  fastRequantHolds,
   requantRecords,
   roundUp4,
   rqInit,
@@ -1665,9 +1667,16 @@ function headStatements(
 }
 
 /** The same with the filter (OHWI) and bias given: layers of other ops that are convolutions. */
-export function emitConvDspWith(p: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, bias: Int32Array | undefined): LayerCode {
-  const k = p.kH * p.kW * p.inC;
+export function emitConvDspWith(model: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, modelBias: Int32Array | undefined): LayerCode {
+  const k = model.kH * model.kW * model.inC;
   const k4 = roundUp4(k);
+  // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
+  const settled = settleChannels(filter, model.outC, k, model.inputOffset, modelBias, model, model.outputZeroPoint, model.actMin, model.actMax, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint, true),
+  );
+  const p: Conv2DParams = settled ? { ...model, ...settled.m } : model;
+  const bias = settled ? settled.bias : modelBias;
+  if (settled) summary = `${summary}; ${settled.settled} near-constant channels requantized by equivalent records`;
   const fast = requantKind(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint, true);
   const direct = pointwiseDirect(p);
   // the input offset folds into the start values: im2col pads with the input zero point

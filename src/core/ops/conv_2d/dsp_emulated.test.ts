@@ -36,6 +36,13 @@ interface Layer {
   wide?: boolean;
   /** one multiplier 1.43 (shift 1, m < 3 * 2^29): FAST records of shift 1 (4m - 2^32) */
   shiftOne?: boolean;
+  /**
+   * every third channel pruned as trained models leave it (weights zero but for one +-1 on some, a
+   * filter scale of 1e-9, a bias of +-2^30 or at the output's step): per-channel scales
+   */
+  pruned?: boolean;
+  /** output zero point -128 (a RELU floor at the zero point: the quads' rounding records) */
+  zpMin?: boolean;
 }
 
 /** A chain of CONV_2D layers from an [n, h, w, c] input; every layer's output is a model output. */
@@ -52,18 +59,21 @@ function convChain(name: string, input: [number, number, number, number], layers
     const padding = l.padding ?? 'VALID';
     const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
     const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;
-    const scales = l.perChannel ? Array.from({ length: l.outC }, () => 0.002 + rand() * 0.02) : [0.01];
+    const scales = l.perChannel || l.pruned ? Array.from({ length: l.outC }, () => 0.002 + rand() * 0.02) : [0.01];
     const limit = l.huge ? 127 : 60;
-    const filter = b.constant(
-      { shape: [l.outC, k, k, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } },
-      randomInt8(rand, l.outC * k * k * c, -limit, limit),
-    );
-    const bias = b.constant(
-      { shape: [l.outC], dtype: 'int32' },
-      Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000)),
-    );
+    const row = k * k * c;
+    const weights = randomInt8(rand, l.outC * row, -limit, limit);
+    const biases = Int32Array.from({ length: l.outC }, () => randomInt(rand, l.huge ? -2e9 : -3000, l.huge ? 2e9 : 3000));
     const outScale = l.huge ? 1e-6 : l.wide ? inScale * scales[0]! * 2 ** 15.5 : l.shiftOne ? (inScale * scales[0]!) / 1.43 : 0.05 + rand() * 0.1;
-    const zeroPoint = l.wide ? -128 : randomInt(rand, -20, 20);
+    const zeroPoint = l.wide || l.zpMin ? -128 : randomInt(rand, -20, 20);
+    for (let o = 1; l.pruned && o < l.outC; o += 3) {
+      scales[o] = 1e-9;
+      weights.fill(0, o * row, (o + 1) * row);
+      if (o % 2 === 1) weights[o * row + randomInt(rand, 0, row - 1)] = rand() < 0.5 ? 1 : -1;
+      biases[o] = o % 4 === 1 ? (rand() < 0.5 ? 2 ** 30 : -(2 ** 30)) : Math.round(0.5 / ((inScale * 1e-9) / outScale)) + randomInt(rand, -100, 100);
+    }
+    const filter = b.constant({ shape: [l.outC, k, k, c], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
+    const bias = b.constant({ shape: [l.outC], dtype: 'int32' }, biases);
     inScale = outScale;
     const [y] = b.op('CONV_2D', [x, filter, bias], [{ shape: [n, oh, ow, l.outC], q: { scale: outScale, zeroPoint } }], {
       padding,
@@ -151,6 +161,23 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[]; absent?: RegExp }[]
     ),
     kinds: [/SMMLAR \(wide\) requantization, saturating/, /SMMLAR \(wide\) requantization, clamped/, /Arm DSP: pointwise/, /Arm DSP: im2col/],
     // the shift-1 layers too: none falls back to the exact path
+    absent: /exact 64-bit/,
+  },
+  {
+    note: 'pruned channels (bias +-2^30 under a filter scale of 1e-9) requantized by equivalent records: 1x1 quads under RELU at zero point -128 (MobileNet), pairs, im2col, clamped and saturating',
+    graph: convChain(
+      'dsp_conv_pruned',
+      [1, 6, 6, 32],
+      [
+        { outC: 64, pruned: true, zpMin: true, activation: 'RELU' }, // quads, rounding records
+        { outC: 64, pruned: true, zpMin: true, activation: 'RELU6' },
+        { outC: 30, pruned: true }, // floor below the zero point
+        { outC: 16, k: 3, padding: 'SAME', pruned: true, zpMin: true, activation: 'RELU' }, // im2col
+        { outC: 33, pruned: true, zpMin: true }, // NONE under -128, odd channels
+      ],
+      18,
+    ),
+    kinds: [/near-constant channels requantized by equivalent records/, /Arm DSP: pointwise/, /Arm DSP: im2col/],
     absent: /exact 64-bit/,
   },
   {

@@ -26,9 +26,11 @@ import {
   withRecords,
 } from '../conv_2d/dsp.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
   accumulatorBounds,
   fastRequantHolds,
+  roundRequantHolds,
   kernelMode,
   requantRecords,
   roundUp4,
@@ -575,24 +577,45 @@ export function roundsHalfUp(records: Int32Array, fast: number, p: DepthwiseConv
   return roundRecords(records, fast);
 }
 
-export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext, summary: string, copy = false): LayerCode {
+export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitContext, modelSummary: string, copy = false): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const taps = p.kH * p.kW;
-  const kernel = dspKernel(p);
-  const conv = asConv(p);
+  const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const taps = model.kH * model.kW;
+  const kernel = dspKernel(model);
+  const conv = asConv(model);
   if (kernel === 'conv' && conv) {
-    return emitConvDspWith(conv, ctx, summary, channelMajor(filter, p.outC), bias);
+    return emitConvDspWith(conv, ctx, modelSummary, channelMajor(filter, model.outC), modelBias);
   }
   // rows of the bound: channel c's taps
-  const byChannel = channelMajor(filter, p.outC);
+  const byChannel = channelMajor(filter, model.outC);
+  // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
+  // the mask kernel, and the plane kernel without a floor clamp, requantize in three instructions
+  // (roundsHalfUp) where the floor is at or above the zero point: exact for any right shift from 2
+  const roundable = (kernel === 'mask' || (kernel === 'plane' && model.actMin === -128)) && floorAtZeroPoint(RQ_FAST, model.actMin, model.outputZeroPoint);
+  const fits = (bounds: readonly number[], m: ChannelMultipliers) =>
+    fastRequantHolds(bounds, m, model.outputZeroPoint) || (roundable && roundRequantHolds(bounds, m));
+  const settled = settleChannels(
+    byChannel,
+    model.outC,
+    taps,
+    model.inputOffset,
+    modelBias,
+    model,
+    model.outputZeroPoint,
+    model.actMin,
+    model.actMax,
+    (b, m, s) => fits([b], { multiplier: [m], shift: [s] }),
+  );
+  const p: DepthwiseConv2DParams = settled ? { ...model, ...settled.m } : model;
+  const bias = settled ? settled.bias : modelBias;
+  const summary = settled ? `${modelSummary}; ${settled.settled} near-constant channels requantized by equivalent records` : modelSummary;
   const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
   const single = kernel === 'single';
   const narrow = kernel === 'narrow';
   // the narrow kernel is the any-multiplier loop's instance with nc = 3
   const multm = kernel === 'multm' || narrow;
   const scaled = laneScaling(p, kernel, bounds);
-  const fast = p.ortScale ? RQ_ORT : scaled !== undefined || fastRequantHolds(bounds, p, p.outputZeroPoint) ? RQ_FAST : RQ_EXACT;
+  const fast = p.ortScale ? RQ_ORT : scaled !== undefined || fits(bounds, p) ? RQ_FAST : RQ_EXACT;
   const unscaledStart = foldedAccumulatorInit(byChannel, p.outC, taps, p.inputOffset, bias);
   const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
   const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
@@ -635,6 +658,8 @@ export function emitDepthwiseDsp(p: DepthwiseConv2DParams, ctx: LayerEmitContext
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
   // the plane kernels' loops hold the zero point where a floor clamp would read the floor: not with both clamps
   const roundedRecords = mask || (plane && (mode.full === 1 || ceilingOnly)) ? roundsHalfUp(records, fast, p) : undefined;
+  if (fast === RQ_FAST && !roundedRecords && !scaled && !fastRequantHolds(bounds, p, p.outputZeroPoint))
+    throw new Error(`depthwise DSP: ${kname} takes FAST records its requantization does not hold for`);
   const clampMode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
   const kmode = roundedRecords ? { ...clampMode, mode: `${clampMode.mode}k` } : clampMode;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);

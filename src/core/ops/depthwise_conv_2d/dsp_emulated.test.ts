@@ -74,6 +74,8 @@ interface Model {
   note: string;
   /** every one must occur in the generated model.c */
   kinds: RegExp[];
+  /** must not occur in it */
+  absent?: RegExp;
   /** false: the plan need not put a layer over its input (the kernels' scratch can make that save nothing) */
   overlap?: false;
   /** 'speed': every arena-hungry fast form kept (the padded copies), as `--prefer speed` */
@@ -620,6 +622,29 @@ const MODELS: Model[] = [
     kinds: [/tf_dwk_multm1_c3_fs\(/, /tf_dwk_multm1_c3_fc\(/, /tf_dwk_multm1_c3_xs\(/, /tf_dwk_multm_c3_xc\(/, /tf_dwk_multm_c3_fc\(/],
   },
   {
+    note: 'pruned channels (bias +-2^30 under a filter scale of 1e-9: one or two output values) requantized by equivalent records, and right shifts of 15 and more under zero point -128 (past the FAST rounding word) on records of K: mask and plane kernels, strides 1 and 2, RELU/RELU6/NONE',
+    graph: depthwiseModel(
+      'dsp_dw_pruned',
+      [
+        { name: 'a', shape: [1, 6, 6, 32], zeroPoint: -128 },
+        { name: 'b', shape: [1, 7, 5, 12], zeroPoint: 9 },
+        { name: 'c', shape: [1, 24, 24, 8], zeroPoint: -128 },
+      ],
+      [
+        { from: 'a', padding: 'SAME', activation: 'RELU', zpMin: true, pruned: true }, // records of K, settled channels
+        { from: 'a', padding: 'SAME', stride: [2, 2], activation: 'RELU6', zpMin: true, perChannel: true, deepShift: true },
+        { from: 'a', padding: 'SAME', zpMin: true, pruned: true, deepShift: true }, // NONE under -128: saturating
+        { from: 'b', padding: 'SAME', pruned: true }, // floor below the zero point: five-instruction FAST, settled channels
+        { from: 'b', padding: 'SAME', stride: [2, 2], activation: 'RELU', pruned: true },
+        { from: 'c', padding: 'SAME', activation: 'RELU', zpMin: true, pruned: true }, // int16 planes
+        { from: 'c', padding: 'SAME', zpMin: true, perChannel: true, deepShift: true },
+      ],
+      74,
+    ),
+    kinds: [/near-constant channels requantized by equivalent records/, /tf_dwk_mask_\w+_f\w*k\(/, /tf_dwk_plane_\w+_f\w*k\(/],
+    absent: /tf_dwk_\w+_x[sc]h?k?\(/,
+  },
+  {
     note: 'random four-lane layers: multiplier 1 over channels off multiples of 4, output zero point -128 under RELU/RELU6 (ceiling-only clamp)',
     graph: randomLaneModel(31, 14),
     // the padded copies' scratch leaves the overlap nothing to save here
@@ -641,11 +666,12 @@ for (const [board, target] of Object.entries(TARGETS)) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const { graph, note, kinds, overlap, prefer } of MODELS) {
+    for (const { graph, note, kinds, absent, overlap, prefer } of MODELS) {
       it(`${graph.name}: ${note}`, async () => {
         const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget(target).isa, ...(prefer ? { prefer } : {}) });
         const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
         for (const kind of kinds) expect(text).to.match(kind);
+        if (absent) expect(text).to.not.match(absent);
         // every layer runs a DSP kernel, none the portable one
         expect(text.match(/\(Arm DSP: /g) ?? []).to.have.length(graph.ops.length);
         // and at least one writes over its own input (the kernels read every tap of a row before writing it)

@@ -60,6 +60,21 @@ export function fastRequantHolds(bounds: readonly number[], m: ChannelMultiplier
 }
 
 /**
+ * Whether the three-instruction requantization of records that hold K = 2^(32 - e) in place of P
+ * (conv_2d/dsp.ts roundRecords and roundLines: SMMLAR by m', SMMLAR by K with the zero point, SSAT)
+ * is exact for every channel, where the kernel runs it on every path and the activation floor is at
+ * or above the zero point (floorAtZeroPoint). Its second SMMLAR is one 64-bit product, so neither
+ * FAST's rounding word nor its h < 2^23 binds: multipliers normalized, |acc| * 2 within int32 (h is
+ * SRDHM(acc, m)), and right shifts e from 2 (K an int32) to 31.
+ */
+export function roundRequantHolds(bounds: readonly number[], m: ChannelMultipliers): boolean {
+  return bounds.every((b, c) => {
+    const e = -m.shift[c]!;
+    return e >= 2 && e <= 31 && m.multiplier[c]! >= 2 ** 30 && b * 2 < 2 ** 31;
+  });
+}
+
+/**
  * Whether dsp_requant.h's WIDE requantization (RQ_WIDE) is exact for every channel: the FAST record
  * without the zero point in its rounding word (added after the shift instead, one ADD per output),
  * scaled by 2^8 rather than 2^9, so that it holds where the zero point's e + 9 + 8 bits overflow the
