@@ -16,8 +16,12 @@ export function prunedWeights(rand: () => number, count: number, zeros: number):
   return w;
 }
 
-/** A random pruned CONV_2D (`depthwise` false) or DEPTHWISE_CONV_2D layer for `isa`. */
-export function sparseConvCase(rand: () => number, isDepthwise: boolean, isa: KernelIsa | undefined, zeros: number): CCase | undefined {
+/**
+ * A random pruned CONV_2D (`depthwise` false) or DEPTHWISE_CONV_2D layer for `isa`. `deadChannels`:
+ * every third output channel pruned whole as trained models leave it (weights zero but for a +-1 on
+ * some, a filter scale of 1e-9, a bias of +-2^30 or one at the output's step), per-channel scales.
+ */
+export function sparseConvCase(rand: () => number, isDepthwise: boolean, isa: KernelIsa | undefined, zeros: number, deadChannels = false): CCase | undefined {
   const k = rand() < 0.4 ? [3, 3] : [randomInt(rand, 1, 5), randomInt(rand, 1, 5)];
   const stride: [number, number] = [randomInt(rand, 1, 3), randomInt(rand, 1, 3)];
   const dilation: [number, number] = rand() < 0.7 ? [1, 1] : [randomInt(rand, 1, 2), randomInt(rand, 1, 2)];
@@ -33,21 +37,36 @@ export function sparseConvCase(rand: () => number, isDepthwise: boolean, isa: Ke
   const outC = isDepthwise ? inC * mult : groups * randomInt(rand, 1, 12);
   const filterInC = inC / groups;
   const taps = k[0]! * k[1]!;
-  const perChannel = rand() < 0.6;
+  const perChannel = deadChannels || rand() < 0.6;
   const weightCount = isDepthwise ? taps * outC : outC * taps * filterInC;
+  const inScale = 0.001 + rand() * 0.1;
+  const inZeroPoint = rand() < 0.2 ? 0 : randomInt(rand, -128, 127);
+  const scales = perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01;
+  const weights = prunedWeights(rand, weightCount, zeros);
+  const bias = deadChannels || rand() < 0.7 ? Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) : undefined;
+  const outScale = rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1;
+  for (let c = 1; deadChannels && c < outC; c += 3) {
+    (scales as number[])[c] = 1e-9;
+    // channel c's weights: depthwise [1, kh, kw, outC] (stride outC), else rows of taps * filterInC
+    const at = (i: number) => (isDepthwise ? i * outC + c : c * taps * filterInC + i);
+    const rowLength = isDepthwise ? taps : taps * filterInC;
+    for (let i = 0; i < rowLength; i++) weights[at(i)] = 0;
+    if (c % 2 === 1) weights[at(randomInt(rand, 0, rowLength - 1))] = rand() < 0.5 ? 1 : -1;
+    bias![c] = c % 4 === 1 ? (rand() < 0.5 ? 2 ** 30 : -(2 ** 30)) : Math.round(0.5 / ((inScale * 1e-9) / outScale)) + randomInt(rand, -100, 100);
+  }
   const { graph, op } = singleOpGraph(
     isDepthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D',
     [
-      { shape: input, scale: 0.001 + rand() * 0.1, zeroPoint: rand() < 0.2 ? 0 : randomInt(rand, -128, 127) },
+      { shape: input, scale: inScale, zeroPoint: inZeroPoint },
       {
         shape: isDepthwise ? [1, k[0]!, k[1]!, outC] : [outC, k[0]!, k[1]!, filterInC],
-        scale: perChannel ? Array.from({ length: outC }, () => 0.001 + rand() * 0.05) : 0.01,
+        scale: scales,
         axis: isDepthwise ? 3 : 0,
-        data: prunedWeights(rand, weightCount, zeros),
+        data: weights,
       },
-      rand() < 0.7 ? { shape: [outC], dtype: 'int32', data: Int32Array.from({ length: outC }, () => randomInt(rand, -3000, 3000)) } : null,
+      bias ? { shape: [outC], dtype: 'int32', data: bias } : null,
     ],
-    [{ shape: [input[0], outH, outW, outC], scale: rand() < 0.2 ? 0.00005 : 0.002 + rand() * 0.1, zeroPoint: randomInt(rand, -128, 127) }],
+    [{ shape: [input[0], outH, outW, outC], scale: outScale, zeroPoint: randomInt(rand, -128, 127) }],
     {
       padding,
       strideH: stride[0],

@@ -37,7 +37,17 @@ describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/codecs/sparse_taps.ts)', 
   });
 
   it('every family kernel of both forms equals the reference on random layers, sparsities 40..99%, zero points, padding, dilation (host C, ASan + UBSan)', () => {
-    const rand = rng(1414);
+    expectFamiliesExact(rng(1414), false);
+  });
+
+  it('... and on layers with whole channels pruned as trained models leave them (biases of +-2^30): the DSP forms on SMMLAR records', () => {
+    expectFamiliesExact(rng(1415), true);
+  });
+});
+
+/** Five layers per family, form and op (sparsities 40..99 %), each family kernel's C against the reference. */
+function expectFamiliesExact(rand: () => number, deadChannels: boolean): void {
+  {
     const cases: CCase[] = [];
     const results: Uint8Array[][] = [];
     for (const form of FORMS) {
@@ -48,7 +58,7 @@ describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/codecs/sparse_taps.ts)', 
             let made = 0;
             while (made < 5) {
               const zeros = [0.4, 0.6, 0.8, 0.95, 0.99][made % 5]!;
-              const c = sparseConvCase(rand, isDepthwise, isa, zeros);
+              const c = sparseConvCase(rand, isDepthwise, isa, zeros, deadChannels);
               if (!c) continue;
               const p = c.def.prepare(c.graph, c.op, suiteChoices().kernels) as { sparse?: unknown; sparseOffsets?: unknown };
               if (!(form === 'groups' ? p.sparse : p.sparseOffsets)) continue;
@@ -66,5 +76,5 @@ describe('sparse CONV_2D and DEPTHWISE_CONV_2D (common/codecs/sparse_taps.ts)', 
       const expected = evaluateOp(c.def, c.graph, c.op, c.inputs)[0] as Int8Array;
       expect(firstDifference(new Uint8Array(expected.buffer), results[k]![0]!), `case ${k} ${c.op.kind}`).to.equal(undefined);
     });
-  });
-});
+  }
+}

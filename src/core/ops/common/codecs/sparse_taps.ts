@@ -23,6 +23,8 @@ import { isaFamily, pricingFamily } from '../../op.ts';
 import type { ConvWindowParams } from '../families/conv_geometry.ts';
 import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from '../families/weighted.ts';
 import { rv32RightOnly } from '../isa/rv32_matmul.ts';
+import { RQ_FAST, RQ_FIELDS, accumulatorBounds, fastRequantHolds, requantRecords } from '../isa/dsp.ts';
+import { settleChannels } from '../numerics/settled_channels.ts';
 
 const MAX_BYTE = 255;
 
@@ -221,9 +223,7 @@ export function sparseTapsCost(p: SparseConvLayer, s: SparseTaps, isa: KernelIsa
  */
 export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmitContext, o: SparseEmitOptions): string {
   const tapsPerWindow = p.kH * p.kW;
-  const addConst = (suffix: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
-  const { mult, shift } = requantExprs(p, 'oc', addConst);
-  const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
+  const { accInit, requant, how } = sparseEpilogue(p, ctx, o);
   const tapOffsets: number[] = [];
   for (let fy = 0; fy < p.kH; fy++) for (let fx = 0; fx < p.kW; fx++) tapOffsets.push((fy * p.dilationH * p.inW + fx * p.dilationW) * p.inC);
   const tapOffset = ctx.addConst('sparse_tap_offset', 'int32_t', tapOffsets);
@@ -232,9 +232,6 @@ export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmit
   const values = ctx.addConst('sparse_values', 'int8_t', s.values);
   const countsTable = s.form === 'groups' ? ctx.addConst('sparse_counts', 'uint8_t', s.counts) : '';
   const deltasTable = s.form === 'groups' ? ctx.addConst('sparse_deltas', 'uint8_t', s.deltas) : '';
-  const rv32Right = o.family === 'rv32' && rv32RightOnly(p);
-  const rightShift = /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`;
-  const requant = rv32Right ? `tf_rv32_mbqm_right(acc, ${mult}, ${rightShift})` : `tf_mbqm(acc, ${mult}, ${shift})`;
   const padded = p.padTop > 0 || p.padLeft > 0 || needsBottomRightPadding(p);
   const offsetTerm = p.inputOffset !== 0;
   // a tap inside the image at this pixel (only asked for pixels whose window meets the padding)
@@ -279,7 +276,7 @@ export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmit
     `/* ${o.opName} ${o.label}, sparse (${o.family === 'portable' ? 'portable C' : o.family}): ${(s.zeros * 100).toFixed(1)}% zeros, ${entryWord} ` +
       `(${s.bytes} bytes for ${o.foldRows.length} dense), ${pixels}. Per output pixel and channel, only the nonzero weights ` +
       `(common/codecs/sparse_taps.ts): the start value folds in the bias and the input zero point; padded taps are skipped as TFLite ` +
-      `Micro skips them. Then out = tf_mbqm(acc, multiplier, shift) + output zero point, clamped to ${p.actMin}..${p.actMax} */`,
+      `Micro skips them. Then ${how}, clamped to ${p.actMin}..${p.actMax} */`,
     `static void ${ctx.fnName}(void) {`,
     `  const int8_t *in = ${ctx.input(0)};`,
     `  int8_t *out = ${ctx.output(0)};`,
@@ -303,7 +300,7 @@ export function emitSparseTaps(p: SparseConvLayer, s: SparseTaps, ctx: LayerEmit
     `          for (int g = groups[oc]; g > 0; --g) {`,
     ...groupBody.map((l) => `  ${l}`),
     `          }`,
-    `          acc = ${requant} ${cTerm(p.outputZeroPoint)};`,
+    `          acc = ${requant};`,
     `          *out++ = (int8_t)tf_clamp(acc, ${p.actMin}, ${p.actMax});`,
     `        }`,
     `      }`,
@@ -389,19 +386,14 @@ export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: Ker
 
 /** The C of a sparse layer in the offsets form; options as emitSparseTaps. */
 export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: LayerEmitContext, o: SparseEmitOptions): string {
-  const addConst = (suffix: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
-  const { mult, shift } = requantExprs(p, 'oc', addConst);
-  const accInit = foldedInitExpr(o.foldRows, p.outC, o.foldRows.length / p.outC, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
+  const { accInit, requant, how } = sparseEpilogue(p, ctx, o);
   const countsTable = ctx.addConst('sparse_counts', 'int16_t', s.counts);
   const offsetsTable = ctx.addConst('sparse_offsets', 'uint16_t', s.offsets);
   const values = ctx.addConst('sparse_values', 'int8_t', s.values);
-  const rv32Right = o.family === 'rv32' && rv32RightOnly(p);
-  const rightShift = /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`;
-  const requant = rv32Right ? `tf_rv32_mbqm_right(acc, ${mult}, ${rightShift})` : `tf_mbqm(acc, ${mult}, ${shift})`;
   const padded = p.padTop > 0 || p.padLeft > 0 || needsBottomRightPadding(p);
   const rowStep = p.dilationH * p.inW * p.inC;
   const columnStep = p.dilationW * p.inC;
-  const store = [`        acc = ${requant} ${cTerm(p.outputZeroPoint)};`, `        *out++ = (int8_t)tf_clamp(acc, ${p.actMin}, ${p.actMax});`];
+  const store = [`        acc = ${requant};`, `        *out++ = (int8_t)tf_clamp(acc, ${p.actMin}, ${p.actMax});`];
   const interiorLoop = [
     `      for (int oc = 0; oc < ${p.outC}; ++oc) {`,
     `        int32_t acc = ${accInit};`,
@@ -421,7 +413,9 @@ export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: Lay
     `        for (int n = ${countsTable}[oc]; n > 0; --n) {`,
     `          const int offset = *e++;`,
     `          const int32_t w = *v++;`,
-    `          const int fy = offset / ${rowStep};`,
+    // one row of taps (encodeOffsets takes windows wider than the image only then): an offset may
+    // pass the image's row, so the row is 0, not offset / rowStep
+    p.kH === 1 ? `          const int fy = 0;` : `          const int fy = offset / ${rowStep};`,
     `          const int fx = (offset - fy * ${rowStep}) / ${columnStep};`,
     `          if ((unsigned)(iy0 + fy * ${p.dilationH}) < ${p.inH}u && (unsigned)(ix0 + fx * ${p.dilationW}) < ${p.inW}u) acc += w * in[at + offset];`,
     p.inputOffset !== 0
@@ -436,7 +430,7 @@ export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: Lay
       `${s.values.length} entries (${s.bytes} bytes for ${o.foldRows.length} dense). Per output pixel and channel, only the nonzero ` +
       `weights, each with its input offset from the window origin (common/codecs/sparse_taps.ts): the start value folds in the bias and ` +
       `the input zero point; a window over the padding decodes each offset's tap and skips padded taps as TFLite Micro does. Then ` +
-      `out = tf_mbqm(acc, multiplier, shift) + output zero point, clamped to ${p.actMin}..${p.actMax} */`,
+      `${how}, clamped to ${p.actMin}..${p.actMax} */`,
     `static void ${ctx.fnName}(void) {`,
     `  const int8_t *in = ${ctx.input(0)};`,
     `  int8_t *out = ${ctx.output(0)};`,
@@ -465,6 +459,55 @@ export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: Lay
 }
 
 /** What an op tells the sparse kernels about its layer (emitSparseTaps / emitSparseOffsets). */
+/**
+ * A sparse layer's start value and requantization as C expressions of `oc` and `acc` (the output zero
+ * point included), and how the comment says it. On the Arm DSP families FAST records where they hold
+ * for every channel, pruned channels settled first (common/numerics/settled_channels.ts): one SMMLAR
+ * and three ALU steps (dsp_requant.h tf_rq_fast_p) in place of TFLite Micro's 64-bit steps; else
+ * tf_mbqm (rv32: its right-shift form).
+ */
+function sparseEpilogue(p: SparseConvLayer, ctx: LayerEmitContext, o: SparseEmitOptions): { accInit: string; requant: string; how: string } {
+  const addConst = (suffix: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(suffix, t, v);
+  const rowLength = o.foldRows.length / p.outC;
+  const fast = o.family === 'arm-dsp' || o.family === 'arm-mve' ? fastSparseRecords(p, o.foldRows, rowLength, o.bias) : undefined;
+  if (fast) {
+    const bias = fast.bias;
+    const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, bias, () => addConst('bias', 'int32_t', bias ?? []), addConst, 'oc');
+    const rq = addConst('rq', 'int32_t', fast.records);
+    const settled = fast.settled ? `; ${fast.settled} near-constant channels requantized by equivalent records` : '';
+    return {
+      accInit,
+      requant: `tf_rq_fast_p(acc, ${rq}[2 * oc], ${rq}[2 * oc + 1])`,
+      how: `out = SMMLAR requantization of acc with the output zero point${settled}`,
+    };
+  }
+  const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
+  const { mult, shift } = requantExprs(p, 'oc', addConst);
+  const rightShift = /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`;
+  const requant = o.family === 'rv32' && rv32RightOnly(p) ? `tf_rv32_mbqm_right(acc, ${mult}, ${rightShift})` : `tf_mbqm(acc, ${mult}, ${shift})`;
+  return { accInit, requant: `${requant} ${cTerm(p.outputZeroPoint)}`, how: 'out = tf_mbqm(acc, multiplier, shift) + output zero point' };
+}
+
+/** Per channel { m', P } of FAST requantization (common/isa/dsp.ts), with the bias it takes, where FAST holds for every channel. */
+function fastSparseRecords(
+  p: SparseConvLayer,
+  rows: Int8Array,
+  rowLength: number,
+  modelBias: Int32Array | undefined,
+): { records: Int32Array; bias: Int32Array | undefined; settled: number } | undefined {
+  if (p.ortScale) return undefined;
+  const settled = settleChannels(rows, p.outC, rowLength, p.inputOffset, modelBias, p, p.outputZeroPoint, p.actMin, p.actMax, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, p.outputZeroPoint),
+  );
+  const m = settled?.m ?? p;
+  const bias = settled?.bias ?? modelBias;
+  if (!fastRequantHolds(accumulatorBounds(rows, p.outC, rowLength, p.inputOffset, bias), m, p.outputZeroPoint)) return undefined;
+  const triples = requantRecords(new Int32Array(p.outC), m, p.outC, p.outputZeroPoint, RQ_FAST);
+  const records = new Int32Array(p.outC * 2);
+  for (let c = 0; c < p.outC; c++) records.set(triples.subarray(c * RQ_FIELDS + 1, c * RQ_FIELDS + 3), c * 2);
+  return { records, bias, settled: settled?.settled ?? 0 };
+}
+
 export interface SparseEmitOptions {
   opName: string;
   channelBase: string;
