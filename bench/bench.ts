@@ -663,6 +663,7 @@ interface BenchArgs {
   float?: boolean;
   espnn?: boolean;
   weightsInRam?: string;
+  mlperfFiles?: string;
   quick?: boolean;
   json?: boolean;
   report?: string;
@@ -692,6 +693,10 @@ const program = new Command('bench')
     'the ESP-NN columns: person_detect and the MLPerf Tiny models on the ESP32-C3, ESP32-S3 and ESP32 against esp-tflite-micro + ESP-NN (--models, --boards, --json)',
   )
   .option('--weights-in-ram <mode>', "with --mlperf: run's --weights-in-ram (auto: the most-read tables in SRAM where a board's flash is slower)")
+  .option(
+    '--mlperf-files <dir>',
+    'with --mlperf: the reference models themselves (kws.tflite, vww.tflite, ic.tflite, ad.tflite in DIR) instead of the generated shapes',
+  )
   .option('--sweep', 'the perf sweep: one-op layers over a grid of shapes (docs/kernels.md, Perf sweep)')
   .option('--quick', 'with --sweep: 16 small layers')
   .option('--ops <ops>', 'with --sweep: comma-separated ops (conv,dw,tconv,fc,avgpool,maxpool,add,mul,mean,softmax)')
@@ -704,9 +709,14 @@ const program = new Command('bench')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error: bench: ')) });
 usageErrorsExitTwo(program).parse();
 const cli = program.opts<BenchArgs>();
-if (cli.weightsInRam !== undefined && !cli.mlperf) {
-  process.stderr.write('error: bench: --weights-in-ram is an option of --mlperf\n');
-  process.exit(2);
+for (const [value, flag] of [
+  [cli.weightsInRam, '--weights-in-ram'],
+  [cli.mlperfFiles, '--mlperf-files'],
+] as const) {
+  if (value !== undefined && !cli.mlperf) {
+    process.stderr.write(`error: bench: ${flag} is an option of --mlperf\n`);
+    process.exit(2);
+  }
 }
 const sweepOnly = ['quick', 'ops', 'targets', 'shapes', 'json', 'report', 'markdown'].filter(
   (k) => cli[k as keyof BenchArgs] !== undefined && !(k === 'json' && (cli.mlperf || cli.float || cli.espnn)),
@@ -737,7 +747,7 @@ if (cli.float) {
   const { runMlperf } = await import('./mlperf.ts');
   const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter(Boolean));
   try {
-    await runMlperf({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true, weightsInRam: cli.weightsInRam });
+    await runMlperf({ models: list(cli.models), boards: list(cli.boards), json: cli.json === true, weightsInRam: cli.weightsInRam, files: cli.mlperfFiles });
   } catch (e) {
     process.stderr.write(`error: bench --mlperf: ${(e as Error).message}\n`);
     process.exit(2);

@@ -11,12 +11,16 @@
  * instructions per MAC on the Cortex-M4 (bar: <= 1.0; VWW 1.05) and on the M55/M85's MVE code. Every run's outputs are checked against the
  * reference (bit-exact) by `run` itself; a mismatch fails the cell.
  *
- * Random weights change no instruction count: every kernel's work depends on shapes, never on values.
+ * Random weights stand for the trained models' live channels: the kernels' loops depend on shapes.
+ * What depends on the values (the requantization each layer's accumulator bounds allow, pruned
+ * channels, sparse kernels where most weights are zero) differs in the trained files, whose trained
+ * VWW has pruned channels and zero-heavy 1x1 layers: `--mlperf-files DIR` runs them instead
+ * (mlcommons/tiny's reference models, saved as kws.tflite, vww.tflite, ic.tflite, ad.tflite).
  *
- *   npm run bench -- --mlperf [--models kws,vww,ic,ad] [--boards nucleo-l4r5zi,...] [--json]
+ *   npm run bench -- --mlperf [--models kws,vww,ic,ad] [--boards nucleo-l4r5zi,...] [--mlperf-files DIR] [--json]
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -179,7 +183,7 @@ function table(cells: MlperfCell[], models: string[], boards: string[]): string 
   return lines.join('\n');
 }
 
-export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean; weightsInRam?: string }): Promise<number> {
+export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean; weightsInRam?: string; files?: string }): Promise<number> {
   const extra = options.weightsInRam === undefined ? [] : ['--weights-in-ram', options.weightsInRam];
   const models = options.models ?? MLPERF_MODELS.map((m) => m.key);
   const boards = options.boards ?? Object.keys(PUBLISHED_BEST);
@@ -189,8 +193,12 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
   try {
     const paths = new Map<string, string>();
     for (const m of models) {
-      const path = join(dir, `${m}.tflite`);
-      saveTflite(path, MLPERF_MODELS.find((x) => x.key === m)!.build());
+      // the reference files themselves where given (mlcommons/tiny's, named kws/vww/ic/ad.tflite)
+      const given = options.files === undefined ? undefined : join(options.files, `${m}.tflite`);
+      if (given !== undefined && !existsSync(given))
+        throw new Error(`${given}: no such file (--mlperf-files holds kws.tflite, vww.tflite, ic.tflite, ad.tflite)`);
+      const path = given ?? join(dir, `${m}.tflite`);
+      if (given === undefined) saveTflite(path, MLPERF_MODELS.find((x) => x.key === m)!.build());
       paths.set(m, path);
     }
     const jobs = models.flatMap((m) => boards.map((b) => [m, b] as const));
