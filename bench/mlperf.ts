@@ -15,7 +15,8 @@
  * What depends on the values (the requantization each layer's accumulator bounds allow, pruned
  * channels, sparse kernels where most weights are zero) differs in the trained files, whose trained
  * VWW has pruned channels and zero-heavy 1x1 layers: `--mlperf-files DIR` runs them instead
- * (mlcommons/tiny's reference models, saved as kws.tflite, vww.tflite, ic.tflite, ad.tflite).
+ * (mlcommons/tiny's reference models, saved as kws.tflite, vww.tflite, ic.tflite, ad.tflite), as do
+ * the files in ../shared/models/mlperf/ where that folder holds all four.
  *
  *   npm run bench -- --mlperf [--models kws,vww,ic,ad] [--boards nucleo-l4r5zi,...] [--mlperf-files DIR] [--json]
  */
@@ -183,7 +184,12 @@ function table(cells: MlperfCell[], models: string[], boards: string[]): string 
   return lines.join('\n');
 }
 
+/** Where the trained reference files are kept when the shared folder holds them (kws/vww/ic/ad.tflite). */
+export const SHARED_MLPERF_FILES = resolve(ROOT, '..', 'shared', 'models', 'mlperf');
+
 export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean; weightsInRam?: string; files?: string }): Promise<number> {
+  // the trained files where given or shared, else the generated shapes (the source is printed)
+  const files = options.files ?? (MLPERF_MODELS.every((m) => existsSync(join(SHARED_MLPERF_FILES, `${m.key}.tflite`))) ? SHARED_MLPERF_FILES : undefined);
   const extra = options.weightsInRam === undefined ? [] : ['--weights-in-ram', options.weightsInRam];
   const models = options.models ?? MLPERF_MODELS.map((m) => m.key);
   const boards = options.boards ?? Object.keys(PUBLISHED_BEST);
@@ -194,7 +200,7 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
     const paths = new Map<string, string>();
     for (const m of models) {
       // the reference files themselves where given (mlcommons/tiny's, named kws/vww/ic/ad.tflite)
-      const given = options.files === undefined ? undefined : join(options.files, `${m}.tflite`);
+      const given = files === undefined ? undefined : join(files, `${m}.tflite`);
       if (given !== undefined && !existsSync(given))
         throw new Error(`${given}: no such file (--mlperf-files holds kws.tflite, vww.tflite, ic.tflite, ad.tflite)`);
       const path = given ?? join(dir, `${m}.tflite`);
@@ -211,11 +217,17 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
         process.stderr.write(`${c.model} on ${c.board}: ${c.ms === null ? c.error : `${c.ms.toFixed(2)} ms`}\n`);
       }
     }
+    const source = files === undefined ? 'the generated shapes, random weights' : `the trained reference files in ${files}`;
     if (options.json)
       process.stdout.write(
-        JSON.stringify({ bar: Object.fromEntries(MLPERF_MODELS.map((x) => [x.key, { latency: x.latencyBar, perMac: x.perMacBar }])), cells }, null, 2) + '\n',
+        JSON.stringify(
+          { models: source, bar: Object.fromEntries(MLPERF_MODELS.map((x) => [x.key, { latency: x.latencyBar, perMac: x.perMacBar }])), cells },
+          null,
+          2,
+        ) + '\n',
       );
     else {
+      process.stdout.write(`models: ${source}\n`);
       process.stdout.write(
         `estimated ms/best published MLPerf Tiny ms (closed division, v1.1-v1.3), ratio; bar ${models.map((m) => `${m} <= ${modelEntry(m).latencyBar}x`).join(', ')}\n`,
       );
