@@ -9,6 +9,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
+import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
   RQ_EXACT,
   RQ_FAST,
@@ -68,9 +69,30 @@ export interface DspLayout {
 
 const BLOCKS_OF_4: DspLayout = { kernel: 'tf_fc_dsp', relay: rowBlocksOf4, how: 'streaming, 4 rows per pass' };
 
-export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string, layout: DspLayout = BLOCKS_OF_4): string {
+export function emitFullyConnectedDsp(model: FullyConnectedParams, ctx: LayerEmitContext, modelSummary: string, layout: DspLayout = BLOCKS_OF_4): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  // pruned rows re-expressed so that they do not hold the layer to the exact path (not under a
+  // weight offset, whose slack widens every accumulator's window)
+  const settled = model.accumulatorSlack
+    ? undefined
+    : settleChannels(
+        filter,
+        model.outFeatures,
+        model.inFeatures,
+        model.inputOffset,
+        modelBias,
+        model,
+        model.outputZeroPoint,
+        model.actMin,
+        model.actMax,
+        (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
+      );
+  const p: FullyConnectedParams = settled ? { ...model, ...settled.m } : model;
+  const bias = settled ? settled.bias : modelBias;
+  const summary = settled ? `${modelSummary}; ${settled.settled} near-constant rows requantized by equivalent records` : modelSummary;
+  // the model's bias tensor serves as the starts only as it is
+  const biasAsStart = !settled && p.inputOffset === 0 && p.hasBias;
   const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
   const fast = fastRequantHolds(bounds, p, p.outputZeroPoint);
   // where FAST does not hold, the kernels that take LONG (long rows) run it rather than the 64-bit steps
@@ -120,12 +142,12 @@ export function emitFullyConnectedDsp(p: FullyConnectedParams, ctx: LayerEmitCon
     // than 4 beside the code (a weight table would be padded to 16 bytes)
     start: start.every((v) => v === 0)
       ? '(const int32_t *)0'
-      : p.inputOffset === 0 && p.hasBias
+      : biasAsStart
         ? ctx.input(2)
         : p.outFeatures < 4
           ? 'start'
           : ctx.addConst('start', 'int32_t', start),
-    localStart: p.outFeatures < 4 && !(p.inputOffset === 0 && p.hasBias) && !start.every((v) => v === 0) ? Array.from(start).join(', ') : undefined,
+    localStart: p.outFeatures < 4 && !biasAsStart && !start.every((v) => v === 0) ? Array.from(start).join(', ') : undefined,
     uniform,
     channel: uniform ? mp(0).join(', ') : undefined,
     records: uniform ? undefined : ctx.addConst('rq', 'int32_t', Int32Array.from(Array.from({ length: p.outFeatures }, (_, o) => mp(o)).flat())),

@@ -175,6 +175,51 @@ describe('FULLY_CONNECTED Arm DSP kernel: every small shape', function () {
     }
   });
 
+  it('rows pruned as trained models leave them (bias +-2^30 under a weight scale of 1e-9) take SMMLAR records, bit-exact on the emulated Cortex-M4', async function () {
+    requireTools(this, ['qemu-system-arm']);
+    const rand = rng(8);
+    const b = new GraphBuilder('fc_dsp_pruned');
+    // [rows, inputs, activation, weight limit]: the 1024-input layer's live rows within FAST's h < 2^23
+    for (const [rows, n, activation, limit] of [
+      [12, 9, 'NONE', 127],
+      [13, 64, 'RELU', 127],
+      [8, 250, 'NONE', 127],
+      [16, 1024, 'RELU6', 30],
+      [3, 40, 'NONE', 127],
+    ] as const) {
+      const x = b.input({ shape: [1, n], q: { scale: 0.05, zeroPoint: randomInt(rand, -20, 20) }, name: `x${n}` });
+      const scales = Array.from({ length: rows }, () => 0.002 + rand() * 0.02);
+      const weights = randomInt8(rand, rows * n, -limit, limit);
+      const bias = Int32Array.from({ length: rows }, () => randomInt(rand, -3000, 3000));
+      const outScale = 0.02 + (rand() * 0.1 * Math.sqrt(n)) / 4;
+      // every third row pruned: zero but for a +-1 on some, its bias the converter's +-2^30 or at the output's step
+      for (let r = 1; r < rows; r += 3) {
+        scales[r] = 1e-9;
+        weights.fill(0, r * n, (r + 1) * n);
+        if (r % 2 === 1) weights[r * n + randomInt(rand, 0, n - 1)] = rand() < 0.5 ? 1 : -1;
+        bias[r] = r % 4 === 1 ? (rand() < 0.5 ? 2 ** 30 : -(2 ** 30)) : Math.round(0.5 / ((0.05 * 1e-9) / outScale)) + randomInt(rand, -100, 100);
+      }
+      const w = b.constant({ shape: [rows, n], quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: 0 } }, weights);
+      const bt = b.constant({ shape: [rows], dtype: 'int32' }, bias);
+      const [y] = b.op(
+        'FULLY_CONNECTED',
+        [x, w, bt],
+        [{ shape: [1, rows], q: { scale: outScale, zeroPoint: randomInt(rand, -50, 50) }, name: `fc_${rows}x${n}` }],
+        {
+          activation,
+          keepNumDims: false,
+        },
+      );
+      b.output(y!);
+    }
+    const graph = b.build();
+    const compiled = compileGraph(graph, `${graph.name}.tflite`, { isa: loadTarget('cortex-m4').isa });
+    const text = compiled.generated.files.find((f) => f.role === 'source')!.text;
+    expect(text.match(/near-constant rows requantized by equivalent records/g) ?? []).to.have.length(5);
+    expect(text).to.not.match(/exact 64-bit/);
+    await expectExactOnBoard(graph, compiled, { target: 'cortex-m4', board: 'qemu-mps2-an386', dir, seed: 12 });
+  });
+
   it('every row count and input length runs bit-exact on the emulated Cortex-M4', async function () {
     requireTools(this, ['qemu-system-arm']);
     const graph = fcShapesModel('fc_dsp_shapes', ROWS, IN_SIZES, 7);

@@ -6,8 +6,8 @@
  * quantizes their vanishing filter scale to a bias of about +-2^30 under a right shift of 26-30
  * (MLPerf Tiny's VWW has 194 such channels over four 1x1 layers, and three depthwise layers more).
  * Their accumulators sit in a window a few hundred wide around +-2^30, past the SMMLAR
- * requantization's bound, so one such channel sent its whole layer to TFLite Micro's exact 64-bit
- * steps (1x1 layers at 1.5-1.8 cycles a MAC on the M4 instead of 1.05).
+ * requantization's bound, so one such channel would send its whole layer to TFLite Micro's exact
+ * 64-bit steps (VWW's 1x1 layers at 1.5-1.8 cycles a MAC on the M4 instead of 1.05).
  *
  * Over that window TFLite Micro's output (MultiplyByQuantizedMultiplier, the zero point, the clamp) is
  * a non-decreasing step function of the accumulator; where it takes one value, or two neighbours, the
