@@ -164,7 +164,7 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[]; absent?: RegExp }[]
     absent: /exact 64-bit/,
   },
   {
-    note: 'pruned channels (bias +-2^30 under a filter scale of 1e-9) requantized by equivalent records: 1x1 quads under RELU at zero point -128 (MobileNet), pairs, im2col, clamped and saturating',
+    note: 'pruned channels (bias +-2^30 under a filter scale of 1e-9) requantized by equivalent records: 1x1 quads under RELU at zero point -128 (MobileNet), pairs, im2col, narrow 1x1, clamped and saturating',
     graph: convChain(
       'dsp_conv_pruned',
       [1, 6, 6, 32],
@@ -174,10 +174,12 @@ const MODELS: { graph: Graph; note: string; kinds: RegExp[]; absent?: RegExp }[]
         { outC: 30, pruned: true }, // floor below the zero point
         { outC: 16, k: 3, padding: 'SAME', pruned: true, zpMin: true, activation: 'RELU' }, // im2col
         { outC: 33, pruned: true, zpMin: true }, // NONE under -128, odd channels
+        { outC: 8 },
+        { outC: 24, pruned: true, zpMin: true, activation: 'RELU' }, // 1x1 over 8: the narrow kernel
       ],
       18,
     ),
-    kinds: [/near-constant channels requantized by equivalent records/, /Arm DSP: pointwise/, /Arm DSP: im2col/],
+    kinds: [/near-constant channels requantized by equivalent records/, /Arm DSP: pointwise/, /Arm DSP: im2col/, /equivalent records \(Arm DSP: narrow 1x1/],
     absent: /exact 64-bit/,
   },
   {

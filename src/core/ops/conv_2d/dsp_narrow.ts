@@ -16,6 +16,7 @@ import type { KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
+import { settleChannels } from '../common/numerics/settled_channels.ts';
 import type { Conv2DParams } from './index.ts';
 import { NAKED_RUN, dspApplies, floorAtZeroPoint, roundLines, roundRecords, rqLines } from './dsp.ts';
 import { isPointwise, summary } from './describe.ts';
@@ -233,10 +234,17 @@ export function narrowFastScales(filter: Int8Array, p: Conv2DParams, bounds: rea
   return scale;
 }
 
-export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): LayerCode {
+export function emitConvDspNarrow(model: Conv2DParams, ctx: LayerEmitContext): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-  const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const k = p.inC;
+  const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const k = model.inC;
+  // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
+  const settled = settleChannels(filter, model.outC, k, model.inputOffset, modelBias, model, model.outputZeroPoint, model.actMin, model.actMax, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
+  );
+  const p: Conv2DParams = settled ? { ...model, ...settled.m } : model;
+  const bias = settled ? settled.bias : modelBias;
+  const settledNote = settled ? `; ${settled.settled} near-constant channels requantized by equivalent records` : '';
   const fastScales = narrowFastScales(filter, p, accumulatorBounds(filter, p.outC, k, p.inputOffset, bias));
   const fast = fastScales !== undefined;
   const scale = fastScales ?? p.shift.map(() => 1);
@@ -294,7 +302,7 @@ export function emitConvDspNarrow(p: Conv2DParams, ctx: LayerEmitContext): Layer
   const pixels = p.batches * p.outH * p.outW;
   const how = run ? `chunks of ${NARROW_RUN_PIXELS} pixels channel by channel (assembly run), a record LDM per channel and chunk` : 'a record LDM per output';
   return {
-    comment: [`/* ${summary(p)} (Arm DSP: narrow 1x1, ${how}, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`],
+    comment: [`/* ${summary(p)}${settledNote} (Arm DSP: narrow 1x1, ${how}, ${fast ? 'SMMLAR' : 'exact 64-bit'} requantization) */`],
     fnName: ctx.fnName,
     decls: [{ ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) }],
     body: [{ callee: fn, args: [ctx.input(0), `${pixels}`, `(const int8_t *)(const void *)${blob}`, `${p.outC}`, { addressOf: 'rq' }, ctx.output(0)] }],
