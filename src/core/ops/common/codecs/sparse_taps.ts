@@ -458,7 +458,6 @@ export function emitSparseOffsets(p: SparseConvLayer, s: SparseOffsets, ctx: Lay
     .join('\n');
 }
 
-/** What an op tells the sparse kernels about its layer (emitSparseTaps / emitSparseOffsets). */
 /**
  * A sparse layer's start value and requantization as C expressions of `oc` and `acc` (the output zero
  * point included), and how the comment says it. On the Arm DSP families FAST records where they hold
@@ -472,7 +471,9 @@ function sparseEpilogue(p: SparseConvLayer, ctx: LayerEmitContext, o: SparseEmit
   const fast = o.family === 'arm-dsp' || o.family === 'arm-mve' ? fastSparseRecords(p, o.foldRows, rowLength, o.bias) : undefined;
   if (fast) {
     const bias = fast.bias;
-    const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, bias, () => addConst('bias', 'int32_t', bias ?? []), addConst, 'oc');
+    // the model's bias tensor where the channels keep their biases; a table of the settled ones
+    const biasPointer = fast.settled ? () => addConst('bias', 'int32_t', bias ?? []) : () => ctx.input(2);
+    const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, bias, biasPointer, addConst, 'oc');
     const rq = addConst('rq', 'int32_t', fast.records);
     const settled = fast.settled ? `; ${fast.settled} near-constant channels requantized by equivalent records` : '';
     return {
@@ -508,6 +509,7 @@ function fastSparseRecords(
   return { records, bias, settled: settled?.settled ?? 0 };
 }
 
+/** What an op tells the sparse kernels about its layer (emitSparseTaps / emitSparseOffsets). */
 export interface SparseEmitOptions {
   opName: string;
   channelBase: string;
