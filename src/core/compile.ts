@@ -22,6 +22,7 @@ import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';
 import { type ExternalRam, splitArena } from './plan/regions.ts';
 import { type WeightsInRamOption, type WeightsInRamPlan, chooseWeightsInRam } from './plan/weight_regions.ts';
+import { type StageWeightsOption, type StagedLayer, type StagedWeightsPlan, stagingCandidates, withStagedScratch } from './plan/weight_staging.ts';
 import type { OnnxLayout } from './model/onnx/edge_layout.ts';
 import type { OnnxBindings } from './model/onnx/bind.ts';
 import {
@@ -101,6 +102,12 @@ export interface CompileOptions {
    */
   weightsInRam?: WeightsInRamOption;
   /**
+   * Copy the tables of the layers that read them many times per inference from flash into their
+   * scratch in the arena at their start (plan/weight_staging.ts), where the arena stays within
+   * `internalBytes` (or `budget.ram`). Not with `weightsInRam`, a caller's or a shared arena.
+   */
+  stageWeights?: StageWeightsOption;
+  /**
    * An ONNX model file's inputs and outputs (read by compileFile / compileFiles as they load it):
    * `channels-last` (default: NHWC, no transpose on the board) or `as-exported` (NCHW, as ONNX)
    */
@@ -126,6 +133,8 @@ export interface CompiledModel {
   fastFormsDeclined?: FastFormsOutcome;
   /** the layers whose constant tables went to internal RAM; absent without `weightsInRam` */
   weightsInRam?: WeightsInRamPlan;
+  /** the layers that copy their tables into the arena at their start; absent without `stageWeights` */
+  stagedWeights?: StagedWeightsPlan;
 }
 
 /**
@@ -135,12 +144,38 @@ export interface CompiledModel {
 export function compileGraph(input: Graph, source = input.name, options: CompileOptions = {}): CompiledModel {
   const compiled = compileArena(input, source, options);
   const weights = options.weightsInRam;
-  if (!weights) return compiled;
+  if (!weights) return options.stageWeights ? stageWeights(compiled, options, options.stageWeights) : compiled;
   const available = (options.budget?.ram ?? weights.internalBytes) - compiled.plan.arenaBytes;
   const chosen = chooseWeightsInRam(compiled.prepared, compiled.generated.layerConstBytes, available, weights);
   if (chosen.layers.length === 0) return { ...compiled, weightsInRam: chosen };
   const weightsInRam = new Set(chosen.layers.map((l) => l.position));
   return { ...compiled, weightsInRam: chosen, generated: lowerToC(compiled.prepared, compiled.plan, source, options, undefined, weightsInRam) };
+}
+
+/**
+ * The compiled model with its most-read tables staged in the arena (plan/weight_staging.ts): the
+ * candidates' scratch grown, the arena planned again, the least-read dropped while the arena
+ * outgrows the internal RAM (or `budget.ram`); the model as it was when none is left.
+ */
+function stageWeights(compiled: CompiledModel, options: CompileOptions, stage: StageWeightsOption): CompiledModel {
+  if (options.arena === 'caller' || compiled.plan.external) return compiled;
+  const limit = options.budget?.ram ?? stage.internalBytes;
+  const candidates = stagingCandidates(compiled.prepared, compiled.generated.layerTables, stage);
+  const arenaBefore = compiled.plan.arenaBytes;
+  while (candidates.length > 0) {
+    // the order the arena was planned in stays: the tables' names carry their layers' positions
+    const prepared = withStagedScratch(compiled.prepared, candidates);
+    const plan = planArena(prepared);
+    if (plan.arenaBytes <= limit) {
+      const layers = [...candidates].sort((a, b) => a.position - b.position);
+      const stagedWeights = new Map(layers.map((l) => [l.position, l]));
+      const generated = lowerToC(prepared, plan, compiled.source, options, undefined, undefined, stagedWeights);
+      const bytesCopied = layers.reduce((n, l) => n + l.bytes, 0);
+      return { ...compiled, prepared, plan, generated, stagedWeights: { layers, bytesCopied, arenaBefore, arenaAfter: plan.arenaBytes } };
+    }
+    candidates.pop();
+  }
+  return compiled;
 }
 
 /** compileGraph before the weights' placement: the arena, split into external RAM when it must be. */
@@ -221,6 +256,7 @@ function lowerToC(
   options: CompileOptions,
   sharedArena?: SharedArenaCode,
   weightsInRam?: ReadonlySet<number>,
+  stagedWeights?: ReadonlyMap<number, StagedLayer>,
 ): GeneratedModel {
   const provenance = { modelFile: source, ...options.provenance, choices: compileChoices(options) };
   return generateC(prepared, plan, options.isa, provenance, {
@@ -228,6 +264,7 @@ function lowerToC(
     ...(sharedArena ? { sharedArena } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
     ...(weightsInRam ? { weightsInRam } : {}),
+    ...(stagedWeights ? { stagedWeights } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import { type Banners, type Provenance, bannerLines, renderBanner } from './bann
 import { cCommentText, cIdentifier, cStringLiteral, cSymbolName, cmakeCommentText } from './c_text.ts';
 import { layerText } from '../ops/layer_code.ts';
 import { layoutName, onnxShapeOf } from '../ir/onnx_layout.ts';
+import type { LayerTable, StagedLayer, StagedTable } from '../plan/weight_staging.ts';
 
 export const TEMPLATES_DIR = resolve(import.meta.dirname, '../../../templates');
 
@@ -50,6 +51,8 @@ export interface GeneratedModel {
   weightBytes: number;
   /** per layer (by position), the bytes of constant tables its code added (a table two layers share counts for the first) */
   layerConstBytes: number[];
+  /** per layer (by position), the constant tables its code added, in the order it added them */
+  layerTables: LayerTable[][];
   /** what the device harness reports of this model in HELLO (model.h's counts and sizes) */
   facts: ModelFacts;
   /**
@@ -117,6 +120,8 @@ export interface CodeOptions {
   labels?: readonly string[];
   /** the layers (by position) whose constant tables go in internal RAM (plan/weight_regions.ts) */
   weightsInRam?: ReadonlySet<number>;
+  /** the layers (by position) that copy their tables into their scratch at their start (plan/weight_staging.ts) */
+  stagedWeights?: ReadonlyMap<number, StagedLayer>;
 }
 
 /** How a model's C reaches an arena several models share. */
@@ -199,9 +204,11 @@ export function generateC(
   const definedOnce = new Set<string>();
   const declaredCFiles = new Set<string>();
   const layerConstBytes: number[] = [];
+  const layerTables: LayerTable[][] = [];
   const layers = prepared.layers.map((layer) => {
     const fnName = `${prefix}_layer${layer.position}`;
     layerConstBytes[layer.position] = 0;
+    layerTables[layer.position] = [];
     if (layer.isAlias) return { ...layerView(graph, layer), fnName, code: '', isAlias: true };
     const constsBefore = consts.length;
     // file-scope blocks the layer shares with others go before the first layer that needs them
@@ -211,11 +218,20 @@ export function generateC(
       definedOnce.add(key);
       shared.push(code);
     };
-    const ctx = emitContext(prepared, layer, scratchPointers, fnName, prefix, tensorPointer, consts, isa, defineOnce);
-    const code = layerText(layer.variant.emit(layer.params, ctx));
+    const staged = codeOptions.stagedWeights?.get(layer.position);
+    // a staged layer's kernel runs as <fn>_kernel, called by <fn> once its tables are copied
+    const ctx = emitContext(prepared, layer, scratchPointers, staged ? `${fnName}_kernel` : fnName, prefix, tensorPointer, consts, isa, defineOnce);
+    const kernelCode = layerText(layer.variant.emit(layer.params, ctx));
     layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
-    layerConstBytes[layer.position] = consts.slice(constsBefore).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
-    if (codeOptions.weightsInRam?.has(layer.position)) for (const c of consts.slice(constsBefore)) c.ram = true;
+    const own = consts.slice(constsBefore);
+    layerTables[layer.position] = own.map((c) => ({ symbol: c.symbol, ctype: c.ctype, bytes: c.count * cTypeBytes(c.ctype) }));
+    layerConstBytes[layer.position] = layerTables[layer.position]!.reduce((n, t) => n + t.bytes, 0);
+    if (codeOptions.weightsInRam?.has(layer.position)) for (const c of own) c.ram = true;
+    let code = kernelCode;
+    if (staged) {
+      defineOnce('stage_copy', stageCopyFunction(prefix));
+      code = stagedLayerCode(staged, own, kernelCode, { fnName, prefix, scratch: scratchPointers.get(layer.position) });
+    }
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
   const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'), isaFamily(isa));
@@ -318,7 +334,7 @@ export function generateC(
     numLayers: view.numLayers,
     arenaBytes: view.arenaBytes,
   };
-  return { prefix, files: generatedFiles, fileNames: files, weightBytes, layerConstBytes, facts, banner };
+  return { prefix, files: generatedFiles, fileNames: files, weightBytes, layerConstBytes, layerTables, facts, banner };
 }
 
 /**
@@ -550,6 +566,68 @@ function emitContext(
     ...(prepared.prefer ? { prefer: prepared.prefer } : {}),
     defineOnce,
   };
+}
+
+/**
+ * The copy a staged layer makes of its tables (plan/weight_staging.ts): four words a step (two LDRD
+ * from flash on Arm: one 64-bit flash word each), then the last words and bytes. Every staged table starts on a 16-byte
+ * boundary of the arena and its flash copy on a 4-byte one (TF_WEIGHT). A plain loop: GCC would
+ * make it a call of the C library's memcpy, byte by byte in newlib-nano.
+ */
+function stageCopyFunction(prefix: string): string {
+  return `/* Weights staged in the arena (plan/weight_staging.ts): a layer's tables copied from flash into its
+ * scratch at its start, four words a step, where its kernel then reads them at RAM speed. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void ${prefix}_stage(uint8_t *destination, const void *source, size_t bytes) {
+  const uint8_t *from = (const uint8_t *)source;
+  size_t words = bytes / 4u;
+  for (; words >= 4u; words -= 4u, destination += 16, from += 16) {
+    uint32_t a, b, c, d;
+    memcpy(&a, __builtin_assume_aligned(from, 4), 4);
+    memcpy(&b, __builtin_assume_aligned(from + 4, 4), 4);
+    memcpy(&c, __builtin_assume_aligned(from + 8, 4), 4);
+    memcpy(&d, __builtin_assume_aligned(from + 12, 4), 4);
+    memcpy(__builtin_assume_aligned(destination, 4), &a, 4);
+    memcpy(__builtin_assume_aligned(destination + 4, 4), &b, 4);
+    memcpy(__builtin_assume_aligned(destination + 8, 4), &c, 4);
+    memcpy(__builtin_assume_aligned(destination + 12, 4), &d, 4);
+  }
+  for (; words > 0u; words--, destination += 4, from += 4) {
+    uint32_t word;
+    memcpy(&word, __builtin_assume_aligned(from, 4), 4);
+    memcpy(__builtin_assume_aligned(destination, 4), &word, 4);
+  }
+  for (size_t k = 0; k < bytes % 4u; k++) destination[k] = from[k];
+}`;
+}
+
+/**
+ * A staged layer's C: its kernel's code with each of its tables' names bound to the copy in its
+ * scratch (a macro over the kernel's text only), then the layer function, which copies the tables
+ * and runs the kernel.
+ */
+function stagedLayerCode(staged: StagedLayer, own: readonly ConstArray[], kernelCode: string, at: { fnName: string; prefix: string; scratch?: string }): string {
+  const emitted = own.map((c) => c.symbol).join(',');
+  if (at.scratch === undefined || emitted !== staged.tables.map((t) => t.symbol).join(','))
+    throw new Error(`internal: layer ${staged.position}'s staged tables are not the tables its kernel emits`);
+  const scratch = at.scratch;
+  const copy = (t: StagedTable) => `(${scratch} + ${t.offset}u)`;
+  const binds = staged.tables.map((t) => `#define ${t.symbol} ((const ${t.ctype} *)(const void *)${copy(t)})`);
+  const unbinds = staged.tables.map((t) => `#undef ${t.symbol}`);
+  const copies = staged.tables.map((t) => `  ${at.prefix}_stage(${copy(t)}, ${t.symbol}, ${t.bytes}u);`);
+  const what = `${staged.bytes} B of tables read ${Math.round(staged.readsPerByte)} times a byte`;
+  return [
+    `/* staged: the kernel reads its tables from the layer's scratch, copied there from flash (${what}) */`,
+    ...binds,
+    kernelCode,
+    ...unbinds,
+    `static void ${at.fnName}(void) {`,
+    ...copies,
+    `  ${at.fnName}_kernel();`,
+    '}',
+  ].join('\n');
 }
 
 function tensorConst(symbol: string, t: Tensor): ConstArray {

@@ -109,7 +109,7 @@ export function compileCommand(): Command {
     .option('--prefer <what>', PREFER_HELP, preferOption)
     .option(
       '--weights-in-ram <mode>',
-      "with a --board whose flash is slower than its internal RAM (the ESP32s, the NUCLEO-L4R5ZI): auto puts the most-read layers' weight tables in the internal RAM the arena leaves (DRAM_ATTR under ESP-IDF, a .data section elsewhere); none (default) keeps them all in flash",
+      "with a --board whose flash is slower than its internal RAM (the ESP32s, the NUCLEO-L4R5ZI): staged copies each layer's tables, where it reads them many times, from flash into its scratch in the arena at its start (default where the board's flash path is modelled: the NUCLEO-L4R5ZI); auto keeps the most-read layers' tables in the internal RAM the arena leaves (DRAM_ATTR under ESP-IDF, a .data section elsewhere); none keeps them all in flash (default elsewhere)",
       weightsInRamOption,
     )
     .option(

@@ -8,6 +8,7 @@ import type { PatchOption } from '../../core/plan/patch_policy.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
+import type { WeightsInRamMode } from '../../lab/toolchain/fit.ts';
 import { type ChoiceFlags, type CompileChoices, choiceOptions, compileChoicesOf } from './choice-options.ts';
 
 /** `run` and `validate`: the inputs as one stream through a stateful model, or each on its own. */
@@ -57,7 +58,7 @@ export interface PlanShapingFlags extends ChoiceFlags {
   maxRam?: number;
   maxFlash?: number;
   patch?: PatchOption;
-  weightsInRam?: 'auto' | 'none';
+  weightsInRam?: WeightsInRamMode;
   prefer?: Prefer;
 }
 
@@ -107,19 +108,19 @@ export function planShapingOptions(command: Command): Command {
   );
   return shaped.option(
     '--weights-in-ram <mode>',
-    "auto or none: the most-read layers' weight tables in internal RAM where the --board's flash is slower (as compile --weights-in-ram)",
+    "staged, auto or none: where the weight tables are read from on a --board whose flash is slower than its RAM (as compile --weights-in-ram)",
     weightsInRamOption,
   );
 }
 
 /** --weights-in-ram's value. */
-export function weightsInRamOption(value: string): 'auto' | 'none' {
-  if (value === 'auto' || value === 'none') return value;
-  throw new TinyforgeError(`--weights-in-ram must be auto or none, got '${value}'`);
+export function weightsInRamOption(value: string): WeightsInRamMode {
+  if (value === 'auto' || value === 'staged' || value === 'none') return value;
+  throw new TinyforgeError(`--weights-in-ram must be staged, auto or none, got '${value}'`);
 }
 
 /** The budget, row-band and weight-storage choices the flags (and TINYFORGE_* variables) ask for, as compile options. */
-export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; weightsInRam?: 'auto' | 'none' } & CompileChoices {
+export function planShaping(flags: PlanShapingFlags): { budget?: MemoryBudget; patch?: PatchOption; weightsInRam?: WeightsInRamMode } & CompileChoices {
   const budget = flags.maxRam !== undefined || flags.maxFlash !== undefined ? { ram: flags.maxRam, flash: flags.maxFlash } : undefined;
   return { budget, patch: flags.patch, ...(flags.weightsInRam ? { weightsInRam: flags.weightsInRam } : {}), ...compileChoicesOf(flags) };
 }

@@ -12,9 +12,10 @@
  */
 import type { CompiledModel } from '../../core/compile.ts';
 import { TinyforgeError } from '../../core/errors.ts';
-import { type BoardDescriptor, type TargetDescriptor, externalRamOf, memoryFor, memoryRegions } from '../../core/targets/targets.ts';
+import { type ArtGeometry, type BoardDescriptor, type TargetDescriptor, externalRamOf, memoryFor, memoryRegions } from '../../core/targets/targets.ts';
 import type { ExternalRam } from '../../core/plan/regions.ts';
 import type { WeightsInRamOption } from '../../core/plan/weight_regions.ts';
+import { STAGE_MIN_READS_PER_BYTE, type StageWeightsOption } from '../../core/plan/weight_staging.ts';
 
 /** Static RAM of the device harness and platform besides the arena (frame buffers, counters): at least this. */
 export const HARNESS_RAM_BYTES = 512;
@@ -71,35 +72,79 @@ export function externalRamOptions(target: TargetDescriptor, board: BoardDescrip
 }
 
 /**
- * The compile option that places the most-read weight tables in internal RAM (core/plan/weight_regions.ts)
- * on a board whose flash costs more per byte than its internal RAM (a cache in front of flash: the
- * ESP32s): the internal RAM the arena and those tables may share (the chip's, less stack and harness).
- * Nothing on other boards or without a board.
+ * Where the weight tables are read from (compile --weights-in-ram):
+ * - `staged`: each layer that reads its tables many times per inference copies them from flash into
+ *   its scratch in the arena at its start (plan/weight_staging.ts); the default on a board whose
+ *   flash is slower than its RAM and whose flash path the timing model replays (the ART of the
+ *   NUCLEO-L4R5ZI);
+ * - `auto`: the most-read tables kept in the internal RAM the arena leaves, copied there at boot
+ *   (plan/weight_regions.ts): fastest, and the RAM they take is the board's for good;
+ * - `none`: every table read where the linker put it, in flash (the default elsewhere).
  */
-/** --weights-in-ram: auto places the most-read tables in internal RAM where the board's flash is slower; none keeps them all in flash. */
-export type WeightsInRamMode = 'auto' | 'none';
+export type WeightsInRamMode = 'auto' | 'staged' | 'none';
 
-/** compile's options for --weights-in-ram MODE: auto needs the board whose flash it weighs against its RAM. */
+/** compile's options for --weights-in-ram MODE (undefined: the board's default, weightsInRamDefault). */
 export function weightsInRamChoice(
   mode: WeightsInRamMode | undefined,
   target: TargetDescriptor,
   board: BoardDescriptor | undefined,
-): { weightsInRam?: WeightsInRamOption } {
-  if (mode !== 'auto') return {};
-  if (!board) throw new TinyforgeError("--weights-in-ram auto weighs a board's flash against its internal RAM: give the --board");
-  return weightsInRamOptions(target, board);
+): { weightsInRam?: WeightsInRamOption; stageWeights?: StageWeightsOption } {
+  const chosen = mode ?? weightsInRamDefault(target, board);
+  if (chosen === 'none') return {};
+  if (!board) throw new TinyforgeError(`--weights-in-ram ${chosen} weighs a board's flash against its internal RAM: give the --board`);
+  return chosen === 'auto' ? weightsInRamOptions(target, board) : stageWeightsOptions(target, board);
 }
 
-export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { weightsInRam?: WeightsInRamOption } {
+/** The placement a board gets without --weights-in-ram: staged where its flash is slower and its flash path replayed, else none. */
+export function weightsInRamDefault(target: TargetDescriptor, board: BoardDescriptor | undefined): WeightsInRamMode {
+  const costs = flashAndRamCosts(target, board);
+  return costs && costs.flash > costs.ram && artOf(board) ? 'staged' : 'none';
+}
+
+/** The access costs of a board's flash and internal RAM (its descriptor's `accessCost`), null without a board. */
+function flashAndRamCosts(target: TargetDescriptor, board: BoardDescriptor | undefined): { flash: number; ram: number; internalBytes: number } | null {
   const memory = memoryFor(target, board);
-  if (!board || !memory) return {};
+  if (!board || !memory) return null;
   const regions = memoryRegions(board);
   const cost = (kind: string) => Math.min(...regions.filter((r) => r.kind === kind).map((r) => r.accessCost));
-  const ramAccessCost = cost('internal-sram');
-  const flashAccessCost = cost('flash');
-  if (!Number.isFinite(ramAccessCost) || !Number.isFinite(flashAccessCost) || flashAccessCost <= ramAccessCost) return {};
-  return { weightsInRam: { internalBytes: Math.max(0, memory.ramBytes - memory.stackBytes - HARNESS_RAM_BYTES), flashAccessCost, ramAccessCost } };
+  const ram = cost('internal-sram');
+  const flash = cost('flash');
+  if (!Number.isFinite(ram) || !Number.isFinite(flash)) return null;
+  return { flash, ram, internalBytes: Math.max(0, memory.ramBytes - memory.stackBytes - HARNESS_RAM_BYTES) };
 }
+
+/** The ART accelerator a board's flash sits behind, as the timing model replays it; absent elsewhere. */
+function artOf(board: BoardDescriptor | undefined): ArtGeometry | undefined {
+  const waits = board?.hardware?.flashWaitStates;
+  return waits && 'art' in waits ? waits.art : undefined;
+}
+
+/**
+ * The compile option that places the most-read weight tables in internal RAM (core/plan/weight_regions.ts)
+ * on a board whose flash costs more per byte than its internal RAM: the internal RAM the arena and
+ * those tables may share (the chip's, less stack and harness). Nothing on other boards or without a board.
+ */
+export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { weightsInRam?: WeightsInRamOption } {
+  const costs = flashAndRamCosts(target, board);
+  if (!costs || costs.flash <= costs.ram) return {};
+  return { weightsInRam: { internalBytes: costs.internalBytes, flashAccessCost: costs.flash, ramAccessCost: costs.ram } };
+}
+
+/**
+ * The compile option that stages the most-read layers' tables in the arena (core/plan/weight_staging.ts)
+ * on a board whose flash costs more per byte than its internal RAM: the internal RAM the arena may
+ * grow to, and the flash's data cache (the ART's 8 lines of 32 B), whose tables need no copy.
+ */
+export function stageWeightsOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { stageWeights?: StageWeightsOption } {
+  const costs = flashAndRamCosts(target, board);
+  if (!costs || costs.flash <= costs.ram) return {};
+  const art = artOf(board);
+  const cachedBytes = art ? art.dataLines * ART_LINE_BYTES : 0;
+  return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes, minReadsPerByte: STAGE_MIN_READS_PER_BYTE } };
+}
+
+/** Bytes of one line of the ART's caches: four 64-bit flash words. */
+const ART_LINE_BYTES = 32;
 
 /** Throws a one-line TinyforgeError when the model cannot fit; returns the estimate otherwise. */
 export function checkFits(compiled: CompiledModel, modelName: string, target: TargetDescriptor, board?: BoardDescriptor): FitEstimate | null {
