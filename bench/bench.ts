@@ -692,7 +692,7 @@ const program = new Command('bench')
     '--espnn',
     'the ESP-NN columns: person_detect and the MLPerf Tiny models on the ESP32-C3, ESP32-S3 and ESP32 against esp-tflite-micro + ESP-NN (--models, --boards, --json)',
   )
-  .option('--weights-in-ram <mode>', "with --mlperf: run's --weights-in-ram (auto: the most-read tables in SRAM where a board's flash is slower)")
+  .option('--weights-in-ram <mode>', "with --mlperf: one placement (staged, auto or none) instead of both the default and auto")
   .option(
     '--mlperf-files <dir>',
     'with --mlperf: the reference models themselves (kws.tflite, vww.tflite, ic.tflite, ad.tflite in DIR) instead of the generated shapes',

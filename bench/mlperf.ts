@@ -58,7 +58,32 @@ export const MLPERF_MODELS: { key: string; title: string; build: () => Graph; la
   { key: 'ad', title: 'AD FC autoencoder', build: () => fcAutoencoder({ name: 'ad' }), latencyBar: LATENCY_BAR, perMacBar: PER_MAC_BAR },
 ];
 
-const modelEntry = (key: string) => MLPERF_MODELS.find((x) => x.key === key)!;
+/**
+ * Beside the trained VWW, the generated MobileNetV1 0.25 of the same shapes, dense (random weights,
+ * no pruned channels, nothing sparse): a speed-up owed to the trained file's pruned channels shows
+ * as the gap between the two rows. Its bar is the dense family's: 0.95x.
+ */
+export const DENSE_VWW = {
+  key: 'vww-dense',
+  title: 'VWW dense (generated)',
+  build: MLPERF_MODELS[1]!.build,
+  latencyBar: 0.95,
+  perMacBar: 1.3,
+};
+
+const modelEntry = (key: string) => (key === DENSE_VWW.key ? DENSE_VWW : MLPERF_MODELS.find((x) => x.key === key)!);
+/** The published figure a model is set against: the dense stand-in against VWW's. */
+const publishedKey = (key: string) => (key === DENSE_VWW.key ? 'vww' : key);
+
+const PLACEMENT_TITLE: Record<MlperfPlacement, string> = {
+  default: "run's default (in flash as the vendors place them; staged per layer into the arena where the board's flash is slower and replayed)",
+  auto: '--weights-in-ram auto (the most-read tables in SRAM for good, copied at boot)',
+  staged: '--weights-in-ram staged',
+  none: '--weights-in-ram none (every table read from flash)',
+};
+
+/** Where the weights are read from in a bench run: run's default, or `--weights-in-ram auto` (the most-read tables in SRAM for good). */
+export type MlperfPlacement = 'default' | 'auto' | 'staged' | 'none';
 
 /**
  * The lowest latency (ms, single stream) any submitter published for the board in the MLPerf Tiny
@@ -102,6 +127,7 @@ const PER_MAC_BOARDS: { board: string; label: string; barred?: boolean }[] = [
 export interface MlperfCell {
   model: string;
   board: string;
+  placement: MlperfPlacement;
   /** estimated ms, or null with `error` */
   ms: number | null;
   best: number;
@@ -122,9 +148,10 @@ interface RunJson {
   estimates?: { kind: string; value: number }[];
 }
 
-async function runCell(modelPath: string, model: string, board: string, extra: string[]): Promise<MlperfCell> {
-  const published = PUBLISHED_BEST[board]!.best[model]!;
-  const cell: MlperfCell = { model, board, ms: null, best: published.ms, by: published.by, ratio: null, meets: false, bitExact: false };
+async function runCell(modelPath: string, model: string, board: string, placement: MlperfPlacement): Promise<MlperfCell> {
+  const published = PUBLISHED_BEST[board]!.best[publishedKey(model)]!;
+  const cell: MlperfCell = { model, board, placement, ms: null, best: published.ms, by: published.by, ratio: null, meets: false, bitExact: false };
+  const extra = placement === 'default' ? [] : ['--weights-in-ram', placement];
   try {
     const { stdout } = await run(
       process.execPath,
@@ -151,7 +178,8 @@ async function runCell(modelPath: string, model: string, board: string, extra: s
   return cell;
 }
 
-function table(cells: MlperfCell[], models: string[], boards: string[]): string {
+function table(all: MlperfCell[], models: string[], boards: string[], placement: MlperfPlacement): string {
+  const cells = all.filter((c) => c.placement === placement);
   const lines: string[] = [];
   const perMacBoards = PER_MAC_BOARDS.filter((p) => boards.includes(p.board));
   const head = [
@@ -190,31 +218,36 @@ export const SHARED_MLPERF_FILES = resolve(ROOT, '..', 'shared', 'models', 'mlpe
 export async function runMlperf(options: { models?: string[]; boards?: string[]; json: boolean; weightsInRam?: string; files?: string }): Promise<number> {
   // the trained files where given or shared, else the generated shapes (the source is printed)
   const files = options.files ?? (MLPERF_MODELS.every((m) => existsSync(join(SHARED_MLPERF_FILES, `${m.key}.tflite`))) ? SHARED_MLPERF_FILES : undefined);
-  const extra = options.weightsInRam === undefined ? [] : ['--weights-in-ram', options.weightsInRam];
+  // both placements unless one is asked for: the default (weights in flash, as the vendors place them) and auto
+  const given = options.weightsInRam;
+  if (given !== undefined && !['auto', 'staged', 'none'].includes(given)) throw new Error(`--weights-in-ram must be staged, auto or none, got '${given}'`);
+  const placements: MlperfPlacement[] = given === undefined ? ['default', 'auto'] : [given as MlperfPlacement];
   const models = options.models ?? MLPERF_MODELS.map((m) => m.key);
+  // the trained VWW gets its dense twin beside it
+  if (files !== undefined && options.models === undefined) models.splice(models.indexOf('vww') + 1, 0, DENSE_VWW.key);
   const boards = options.boards ?? Object.keys(PUBLISHED_BEST);
-  for (const m of models) if (!MLPERF_MODELS.some((x) => x.key === m)) throw new Error(`unknown model ${m} (kws, vww, ic, ad)`);
+  for (const m of models)
+    if (!MLPERF_MODELS.some((x) => x.key === m) && m !== DENSE_VWW.key) throw new Error(`unknown model ${m} (kws, vww, vww-dense, ic, ad)`);
   for (const b of boards) if (!PUBLISHED_BEST[b]) throw new Error(`no published MLPerf Tiny result for board ${b} (${Object.keys(PUBLISHED_BEST).join(', ')})`);
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-mlperf-'));
   try {
     const paths = new Map<string, string>();
     for (const m of models) {
       // the reference files themselves where given (mlcommons/tiny's, named kws/vww/ic/ad.tflite)
-      const given = files === undefined ? undefined : join(files, `${m}.tflite`);
-      if (given !== undefined && !existsSync(given))
-        throw new Error(`${given}: no such file (--mlperf-files holds kws.tflite, vww.tflite, ic.tflite, ad.tflite)`);
-      const path = given ?? join(dir, `${m}.tflite`);
-      if (given === undefined) saveTflite(path, MLPERF_MODELS.find((x) => x.key === m)!.build());
+      const file = files === undefined || m === DENSE_VWW.key ? undefined : join(files, `${m}.tflite`);
+      if (file !== undefined && !existsSync(file)) throw new Error(`${file}: no such file (--mlperf-files holds kws.tflite, vww.tflite, ic.tflite, ad.tflite)`);
+      const path = file ?? join(dir, `${m}.tflite`);
+      if (file === undefined) saveTflite(path, modelEntry(m).build());
       paths.set(m, path);
     }
-    const jobs = models.flatMap((m) => boards.map((b) => [m, b] as const));
+    const jobs = placements.flatMap((p) => models.flatMap((m) => boards.map((b) => [m, b, p] as const)));
     const cells: MlperfCell[] = [];
     // two at a time: each run is an emulator and a compiler, one core each
     for (let i = 0; i < jobs.length; i += 2) {
-      const batch = jobs.slice(i, i + 2).map(([m, b]) => runCell(paths.get(m)!, m, b, extra));
+      const batch = jobs.slice(i, i + 2).map(([m, b, p]) => runCell(paths.get(m)!, m, b, p));
       for (const c of await Promise.all(batch)) {
         cells.push(c);
-        process.stderr.write(`${c.model} on ${c.board}: ${c.ms === null ? c.error : `${c.ms.toFixed(2)} ms`}\n`);
+        process.stderr.write(`${c.model} on ${c.board} (${c.placement}): ${c.ms === null ? c.error : `${c.ms.toFixed(2)} ms`}\n`);
       }
     }
     const source = files === undefined ? 'the generated shapes, random weights' : `the trained reference files in ${files}`;
@@ -231,7 +264,7 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
       process.stdout.write(
         `estimated ms/best published MLPerf Tiny ms (closed division, v1.1-v1.3), ratio; bar ${models.map((m) => `${m} <= ${modelEntry(m).latencyBar}x`).join(', ')}\n`,
       );
-      process.stdout.write(table(cells, models, boards) + '\n');
+      for (const p of placements) process.stdout.write(`\nweights: ${PLACEMENT_TITLE[p]}\n${table(cells, models, boards, p)}\n`);
       const by = boards.map((b) => `${b}: ${models.map((m) => `${m} ${PUBLISHED_BEST[b]!.best[m]!.by}`).join(', ')}`);
       process.stdout.write(`best published by: ${by.join('; ')}\n`);
     }

@@ -608,7 +608,12 @@ static void ${prefix}_stage(uint8_t *destination, const void *source, size_t byt
  * scratch (a macro over the kernel's text only), then the layer function, which copies the tables
  * and runs the kernel.
  */
-function stagedLayerCode(staged: StagedLayer, own: readonly ConstArray[], kernelCode: string, at: { fnName: string; prefix: string; scratch?: string }): string {
+function stagedLayerCode(
+  staged: StagedLayer,
+  own: readonly ConstArray[],
+  kernelCode: string,
+  at: { fnName: string; prefix: string; scratch?: string },
+): string {
   const emitted = own.map((c) => c.symbol).join(',');
   if (at.scratch === undefined || emitted !== staged.tables.map((t) => t.symbol).join(','))
     throw new Error(`internal: layer ${staged.position}'s staged tables are not the tables its kernel emits`);

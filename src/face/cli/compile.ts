@@ -12,8 +12,18 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { effectiveArgs } from './project_config.ts';
 import { addAlias } from './option-aliases.ts';
 import { resolveTargetAndBoard, smallestPartRam } from '../../core/targets/targets.ts';
-import { type FitEstimate, checkFitOf, checkFits, constantBytes, estimateFitOf, externalRamOptions, weightsInRamChoice } from '../../lab/toolchain/fit.ts';
+import {
+  type FitEstimate,
+  type WeightsInRamMode,
+  checkFitOf,
+  checkFits,
+  constantBytes,
+  estimateFitOf,
+  externalRamOptions,
+  weightsInRamChoice,
+} from '../../lab/toolchain/fit.ts';
 import type { WeightsInRamPlan } from '../../core/plan/weight_regions.ts';
+import type { StagedWeightsPlan } from '../../core/plan/weight_staging.ts';
 import { formatOnnxArithmetic, formatPlan, formatSharedArena, formatStorage } from '../report/inspect.ts';
 import { planJson, sharedArenaJson } from '../report/json.ts';
 import { commandLine, patchFlag } from '../../core/codegen/banner.ts';
@@ -53,6 +63,7 @@ function summary(compiled: CompiledModel): string {
   const arithmetic = formatOnnxArithmetic(compiled.prepared);
   if (arithmetic) lines.push(arithmetic);
   if (compiled.weightsInRam) lines.push(formatWeightsInRam(compiled.weightsInRam));
+  if (compiled.stagedWeights) lines.push(formatStagedWeights(compiled.stagedWeights));
   return lines.join('\n');
 }
 
@@ -65,6 +76,26 @@ export function formatWeightsInRam(plan: WeightsInRamPlan): string {
   return (
     `weights in internal RAM: ${plan.layers.length === 1 ? "1 layer's" : `${plan.layers.length} layers'`} tables, ${n(plan.bytes)} of ${n(plan.availableBytes)} bytes the arena leaves ` +
     `(${layers}); ~${n(plan.flashReadsSaved)} table bytes per inference read from RAM instead of flash`
+  );
+}
+
+/** The staged layers as `--json` gives them: each layer's position, bytes and reads per byte (not its tables' C names). */
+export function stagedWeightsJson(plan: StagedWeightsPlan) {
+  return {
+    layers: plan.layers.map((l) => ({ position: l.position, bytes: l.bytes, readsPerByte: Number(l.readsPerByte.toFixed(2)) })),
+    bytesCopied: plan.bytesCopied,
+    arenaBefore: plan.arenaBefore,
+    arenaAfter: plan.arenaAfter,
+  };
+}
+
+/** `weights staged in the arena: 12 layers' tables, 98,765 bytes copied from flash per inference; arena 28,672 -> 28,976 bytes` */
+export function formatStagedWeights(plan: StagedWeightsPlan): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const count = plan.layers.length === 1 ? "1 layer's" : `${plan.layers.length} layers'`;
+  return (
+    `weights staged in the arena: ${count} tables (${plan.layers.map((l) => `#${l.position}`).join(' ')}), each copied from flash at its layer's start, ` +
+    `${n(plan.bytesCopied)} bytes per inference; arena ${n(plan.arenaBefore)} -> ${n(plan.arenaAfter)} bytes`
   );
 }
 
@@ -155,7 +186,7 @@ export function compileCommand(): Command {
         force?: boolean;
         maxRam?: number;
         maxFlash?: number;
-        weightsInRam?: 'auto' | 'none';
+        weightsInRam?: WeightsInRamMode;
         patch?: PatchOption;
         prefer?: Prefer;
         arena?: ArenaOption;
@@ -333,6 +364,7 @@ export function compileCommand(): Command {
           },
           memory: planJson(compiled.plan, compiled.prepared),
           ...(compiled.weightsInRam ? { weightsInRam: compiled.weightsInRam } : {}),
+          ...(compiled.stagedWeights ? { stagedWeights: stagedWeightsJson(compiled.stagedWeights) } : {}),
         };
         process.stdout.write(jsonLine('compile', json));
         return;

@@ -108,7 +108,7 @@ export function planShapingOptions(command: Command): Command {
   );
   return shaped.option(
     '--weights-in-ram <mode>',
-    "staged, auto or none: where the weight tables are read from on a --board whose flash is slower than its RAM (as compile --weights-in-ram)",
+    'staged, auto or none: where the weight tables are read from on a --board whose flash is slower than its RAM (as compile --weights-in-ram)',
     weightsInRamOption,
   );
 }

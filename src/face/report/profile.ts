@@ -5,7 +5,7 @@ import type { ProfileReport } from '../../lab/run/profile.ts';
 import { type FloatTolerance, toleranceLine } from '../../lab/run/float_tolerance.ts';
 import { formatBytes, formatTable } from './table.ts';
 import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKind, formatEstimate } from '../../lab/estimate/estimates.ts';
-import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, formatSummary } from './run.ts';
+import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, formatSummary, weightsFact } from './run.ts';
 import { factLines } from './layout.ts';
 import { PLAIN } from './style.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
@@ -74,6 +74,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
         estimation: e,
         cycleEstimate: r.cycleEstimate,
         arena: m.arena,
+        weightsInRam: m.weightsInRam,
         stack: m.stackInvoke,
         flash: m.flash,
         fits: capacity ? { fits: m.flash <= capacity.flash && m.ram <= capacity.ram, board: capacity.board ?? r.board ?? r.target } : null,
@@ -84,6 +85,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     const facts: [string, string][] = [
       ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
       ['target', `${target}${at ? `; ${at}` : ''}`],
+      ...weightsFact(m),
     ];
     return `${table}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
   }

@@ -100,6 +100,8 @@ export interface Summary {
   arena: number;
   stack: number | null;
   flash: number;
+  /** bytes of weight tables kept in RAM beside the arena (--weights-in-ram auto): a column of their own when any */
+  weightsInRam?: number;
   /** whether it fits, and where; null: nothing to fit (a native build) */
   fits: { fits: boolean; board: string } | null;
 }
@@ -119,22 +121,37 @@ export function formatSummary(s: Summary, style: Style = PLAIN): string {
     : s.cycleEstimate
       ? Number(((s.cycleEstimate.perInference / s.cycleEstimate.clockHz) * 1000).toPrecision(4)).toLocaleString('en-US', { maximumSignificantDigits: 4 })
       : '-';
+  const ramWeights = (s.weightsInRam ?? 0) > 0;
   const row = [
     s.perInference ?? '-',
     ms,
     figure(estimate('uJ-estimated')),
     shortBytes(s.arena),
+    ...(ramWeights ? [shortBytes(s.weightsInRam!)] : []),
     s.stack === null ? '-' : shortBytes(s.stack),
     shortBytes(s.flash),
     s.fits ? (s.fits.fits ? `yes (${s.fits.board})` : `NO (${s.fits.board})`) : '-',
   ];
-  const table = formatTable(['per inference', 'est. ms', 'est. uJ', 'arena', 'stack', 'flash', 'fits'], [row], undefined, {
-    shrink: [{ column: 6 }, { column: 0 }],
+  const headers = ['per inference', 'est. ms', 'est. uJ', 'arena', ...(ramWeights ? ['in RAM'] : []), 'stack', 'flash', 'fits'];
+  const table = formatTable(headers, [row], undefined, {
+    shrink: [{ column: headers.length - 1 }, { column: 0 }],
   }).split('\n');
   table[0] = style.bold(table[0]!);
   // the verdict in color: the last column's cell
   if (s.fits) table[2] = table[2]!.replace(/(yes|NO) \([^)]*\)$/, (cell) => (s.fits!.fits ? style.good(cell) : style.bad(cell)));
   return table.join('\n');
+}
+
+/** The `weights` line of a summary where the tables are not simply read from flash: `staged in the arena per layer`, `in RAM (176.1 KiB)`. */
+export function weightsFact(m: { weights?: string; weightsInRam?: number }): [string, string][] {
+  const inRam = shortBytes(m.weightsInRam ?? 0);
+  const text: Record<string, string> = {
+    staged: 'in flash; each re-read layer copies its tables into the arena at its start (staged)',
+    ram: `in RAM, ${inRam} copied there at boot (--weights-in-ram auto)`,
+    'ram+flash': `${inRam} in RAM, copied there at boot (--weights-in-ram auto); the rest in flash`,
+  };
+  const line = m.weights ? text[m.weights] : undefined;
+  return line ? [['weights', line]] : [];
 }
 
 /** Where the estimates are for, in a few words: `nucleo-l4r5zi at 120 MHz`, or the timing model's board and clock. */
@@ -189,6 +206,7 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation,
         estimation: e,
         cycleEstimate: r.cycleEstimate,
         arena: m.arena,
+        weightsInRam: m.weightsInRam,
         stack: m.stack,
         flash: m.flash,
         fits,
@@ -199,6 +217,7 @@ export function formatRunReport(r: RunReport, modelPath: string, e?: Estimation,
     const facts: [string, string][] = [
       ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
       ['target', `${target}${at ? `; ${at}` : ''}`],
+      ...weightsFact(m),
     ];
     return `${cases}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
   }

@@ -3,6 +3,7 @@
  * `tinyforge profile`: runs the model on the board in a profile build and reads back the counter
  * per layer, net of the profiling hooks' own cost (measured on the device with an empty layer).
  */
+import { type WeightsPlacement, weightsPlacement } from '../toolchain/fit.ts';
 import { TinyforgeError } from '../../core/errors.ts';
 import { type Graph, byteSize } from '../../core/ir/graph.ts';
 import { fromBytes } from '../../core/ir/buffers.ts';
@@ -88,6 +89,10 @@ export interface ProfileReport extends Partial<RunsOn> {
     flash: number;
     flashWeights: number;
     ram: number;
+    /** bytes of constant tables kept in RAM (--weights-in-ram auto; 0: none), counted in `ram` */
+    weightsInRam: number;
+    /** where the kernels read the weight tables (RunReport's memory.weights) */
+    weights: WeightsPlacement;
   };
   /** the arena plan, for the HTML timeline */
   plan: {
@@ -214,6 +219,8 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
         flash: build.sizes.flash,
         flashWeights: build.sizes.flashWeights,
         ram: build.sizes.ram + memory.stackInvoke,
+        weightsInRam: compiled.weightsInRam?.bytes ?? 0,
+        weights: weightsPlacement(compiled),
       },
       plan: planView(compiled),
       buildId: session.hello.buildId,

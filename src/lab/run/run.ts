@@ -9,7 +9,7 @@ import type { TensorBuffer } from '../../core/ir/buffers.ts';
 import { loadTarget } from '../toolchain/index.ts';
 import type { BoardDescriptor } from '../../core/targets/targets.ts';
 import { placeOnInstalledBoards } from '../toolchain/compilers.ts';
-import { type FitEstimate, type WeightsInRamMode, estimateFit } from '../toolchain/fit.ts';
+import { type FitEstimate, type WeightsInRamMode, type WeightsPlacement, estimateFit, weightsPlacement } from '../toolchain/fit.ts';
 import type { BuildResult } from '../toolchain/index.ts';
 import { runCases, runOnBoard, runOnHost, withSession } from '../device/index.ts';
 import type { MemoryBudget } from '../../core/plan/budget.ts';
@@ -106,6 +106,10 @@ export interface RunReport extends Partial<RunsOn> {
     flash: number;
     flashWeights: number;
     ram: number | null;
+    /** bytes of constant tables kept in RAM (--weights-in-ram auto; 0: none), counted in `ram` */
+    weightsInRam: number;
+    /** where the kernels read the weight tables: flash, staged (copied into the arena per layer), ram (auto) or ram+flash */
+    weights: WeightsPlacement;
     lowerBound: number;
     classicFloor: number;
   };
@@ -329,6 +333,8 @@ function report(
       flash: build.sizes.flash,
       flashWeights: build.sizes.flashWeights,
       ram: stack === null ? null : build.sizes.ram + stack,
+      weightsInRam: compiled.weightsInRam?.bytes ?? 0,
+      weights: weightsPlacement(compiled),
       lowerBound: plan.lowerBound,
       classicFloor: plan.classicFloor,
     },

@@ -143,6 +143,16 @@ export function stageWeightsOptions(target: TargetDescriptor, board: BoardDescri
   return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes, minReadsPerByte: STAGE_MIN_READS_PER_BYTE } };
 }
 
+/** Where a compiled model's kernels read their weight tables: all in flash, staged per layer, all in RAM, or some in RAM. */
+export type WeightsPlacement = 'flash' | 'staged' | 'ram' | 'ram+flash';
+
+export function weightsPlacement(compiled: CompiledModel): WeightsPlacement {
+  if (compiled.stagedWeights) return 'staged';
+  const inRam = compiled.weightsInRam?.bytes ?? 0;
+  if (inRam === 0) return 'flash';
+  return inRam >= compiled.generated.weightBytes ? 'ram' : 'ram+flash';
+}
+
 /** Bytes of one line of the ART's caches: four 64-bit flash words. */
 const ART_LINE_BYTES = 32;
 
