@@ -265,7 +265,7 @@ export async function runMlperf(options: { models?: string[]; boards?: string[];
         `estimated ms/best published MLPerf Tiny ms (closed division, v1.1-v1.3), ratio; bar ${models.map((m) => `${m} <= ${modelEntry(m).latencyBar}x`).join(', ')}\n`,
       );
       for (const p of placements) process.stdout.write(`\nweights: ${PLACEMENT_TITLE[p]}\n${table(cells, models, boards, p)}\n`);
-      const by = boards.map((b) => `${b}: ${models.map((m) => `${m} ${PUBLISHED_BEST[b]!.best[m]!.by}`).join(', ')}`);
+      const by = boards.map((b) => `${b}: ${models.map((m) => `${m} ${PUBLISHED_BEST[b]!.best[publishedKey(m)]!.by}`).join(', ')}`);
       process.stdout.write(`best published by: ${by.join('; ')}\n`);
     }
     const failed = cells.filter((c) => !c.meets).length;
