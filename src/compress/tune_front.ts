@@ -8,6 +8,9 @@
 import { TinyforgeError } from '../core/errors.ts';
 import type { Prefer } from '../core/ops/op.ts';
 
+/** How many channels a pruned layer keeps (structured.ts), beside the grid that uses it. */
+export { keptChannels } from './structured.ts';
+
 /** How the float model becomes the candidate's int8 model (board-independent: its accuracy is measured once). */
 export interface Recipe {
   /** stable name, e.g. `int8`, `w4`, `pal3`, `mixed-l0.5`, `ch30`, `ch30+w4` */
@@ -192,17 +195,6 @@ export function recipesOf(grid: TuneGrid): Recipe[] {
     if (narrowest !== undefined) recipes.push({ id: `ch${pct}+w${narrowest}`, channels: r, ...multiple, weightBits: narrowest });
   }
   return recipes;
-}
-
-/**
- * The channels a layer of `channels` output channels keeps when `ratio` of them go: the rest,
- * rounded to the nearest multiple of `multiple` (at least one multiple; a layer of no more than
- * `multiple` channels keeps the rest as it falls, at least one).
- */
-export function keptChannels(channels: number, ratio: number, multiple = 1): number {
-  const rest = channels * (1 - ratio);
-  if (multiple <= 1 || channels <= multiple) return Math.max(1, Math.round(rest));
-  return Math.min(channels, Math.max(multiple, Math.round(rest / multiple) * multiple));
 }
 
 /** The candidates: every recipe on every board with every storage choice at every clock the board offers. */

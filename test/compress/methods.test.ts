@@ -16,7 +16,7 @@ import { TrainableGraph } from '../../src/compress/trainable.ts';
 import { fineTune } from '../../src/compress/train.ts';
 import { type Task, floatMetric, int8Metric, taskFor } from '../../src/compress/task.ts';
 import { cubicSchedule, layerSparsities, magnitudeMask, pruneUnstructured, weightSparsity } from '../../src/compress/prune.ts';
-import { pruneChannels } from '../../src/compress/structured.ts';
+import { CHANNEL_MULTIPLE, pruneChannels } from '../../src/compress/structured.ts';
 import { fakeQuantActivation, fakeQuantWeights, quantizationAwareTraining } from '../../src/compress/qat.ts';
 import { distill } from '../../src/compress/distill.ts';
 import { chooseRank, factorizeGraph } from '../../src/compress/lowrank.ts';
@@ -275,7 +275,8 @@ describe('compress methods on MNIST digits', function () {
         t.data = new Uint8Array(v.buffer);
       }
       const zeroed: Graph = { ...cnn, tensors };
-      const { graph } = pruneChannels(zeroed, 0.25);
+      // 6 of 8 kept: not a multiple of four, so asked for by count
+      const { graph } = pruneChannels(zeroed, 0.25, (_, c) => c - Math.round(c * 0.25));
       expect(graph.tensors.find((t) => t.name === 'conv1/kernel')!.shape[0]).to.equal(6);
       const x = inputTensor(subset(test, [0, 1, 2, 3]));
       // pwconv also lost channels, so compare against the model with those zeroed too: only conv1's
@@ -293,6 +294,32 @@ describe('compress methods on MNIST digits', function () {
         ),
       );
       x.dispose();
+    });
+
+    it("keeps each layer a multiple of four channels by default, the fast kernels' grouping (8 -> 4 and 16 -> 12 at 30 %)", async () => {
+      const cnn = await trainedMnistCnn();
+      expect(CHANNEL_MULTIPLE).to.equal(4);
+      for (const [ratio, expected] of [
+        [
+          0.3,
+          [
+            ['conv1', [8, 4]],
+            ['pwconv', [16, 12]],
+          ],
+        ],
+        [0.2, [['pwconv', [16, 12]]]],
+        [
+          0.6,
+          [
+            ['conv1', [8, 4]],
+            ['pwconv', [16, 8]],
+          ],
+        ],
+      ] as const) {
+        const { layers } = pruneChannels(cnn, ratio);
+        expect([...layers], `ratio ${ratio}`).to.deep.equal(expected);
+        for (const [, [, kept]] of layers) expect(kept % CHANNEL_MULTIPLE).to.equal(0);
+      }
     });
 
     it('refuses when no layer can shrink (every channel reaches the softmax)', () => {

@@ -17,7 +17,7 @@ export function compressCommand(): Command {
       '-s, --sparsity <fraction>',
       'one share of weights pruned to zero in every layer (0: no pruning; default 0.7 unless --max-loss or --max-flash choose per layer); --structured: share of channels removed',
     )
-    .option('--structured', 'prune whole channels instead of single weights')
+    .option('--structured', 'prune whole channels instead of single weights (each layer keeps a multiple of four)')
     .option('--min-weights <n>', 'layers with fewer weights stay dense', '256')
     .option(
       '--max-flash <bytes>',

@@ -15,7 +15,7 @@ export function pruneCommand(): Command {
       '--max-loss <x>',
       "instead of one rate: each layer's own sparsity from its measured sensitivity, the most zeros losing at most x accuracy points (int8, before fine-tuning)",
     )
-    .option('--structured', 'remove whole filters/neurons and rewrite the following layers')
+    .option('--structured', 'remove whole filters/neurons (each layer keeping a multiple of four) and rewrite the following layers')
     .option('--min-weights <n>', 'unstructured: layers with fewer weights stay dense', '256')
     .option('-o, --output <file.tflite>', 'output (default: <model>_pruned.tflite, float; with --int8 <model>_pruned_int8.tflite)')
     .option('--int8', 'quantize the pruned model to int8 (calibrated on --data)')
