@@ -11,7 +11,16 @@
  * slower than dense.
  */
 import { type EncodingCost, type IsaFamily, type KernelIsa, type Prefer, isaFamily } from './op.ts';
-import { costPerMac } from './kernel_cost.ts';
+import { denseCostPerMac } from './kernel_cost.ts';
+
+/**
+ * Under `prefer speed`, another storage wins only where it is priced at least 5 % under dense: the
+ * cost tables are fits to a few shapes and miss others by a few percent, and near break-even a
+ * storage priced a little faster can run a little slower (pruned FC rows at 90 % zeros in batches of
+ * four: priced 1 % under dense, measured 1.5 % over). A pruned model must never be slower than its
+ * dense twin.
+ */
+export const SPEED_MARGIN = 0.95;
 
 export interface PricedOption<T> {
   option: T;
@@ -44,7 +53,9 @@ export function chooseEncoding<T>(
   // under speed: nothing bigger than dense int8, nor than the model file's own storage of the weights
   const limit = Math.min(maxBytes, dense.cost.flashBytes);
   const within = undominated.filter((o) => o.cost.flashBytes <= limit);
-  const eligible = prefer === 'speed' ? (within.length > 0 ? within : [dense]) : undominated;
+  // where dense itself is a candidate, another storage must be priced SPEED_MARGIN under it (the tables' error near break-even)
+  const priced = within.includes(dense) ? within.filter((o) => o === dense || o.cost.instructions <= SPEED_MARGIN * dense.cost.instructions) : within;
+  const eligible = prefer === 'speed' ? (priced.length > 0 ? priced : [dense]) : undominated;
   let best = eligible[0] ?? dense;
   for (const o of eligible) if (better(o.cost, best.cost)) best = o;
   return best;
@@ -52,8 +63,16 @@ export function chooseEncoding<T>(
 
 /**
  * The dense default's price from the per-MAC figures of ops/kernel_cost.ts (the perf sweep's medians
- * for the family kernel, or the portable C on the target's family): `weightBytes` of int8 weights.
+ * for the family kernel, or the portable C on the target's family; on the Arm DSP cores by the
+ * MACs of one output, `shape.k`, and the rows): `weightBytes` of int8 weights.
  */
-export function denseCostFromRates(opKind: string, macs: number, weightBytes: number, denseFamily: IsaFamily, isa: KernelIsa | undefined): EncodingCost {
-  return { flashBytes: weightBytes, instructions: Math.round(macs * costPerMac(opKind, denseFamily, isaFamily(isa))) };
+export function denseCostFromRates(
+  opKind: string,
+  macs: number,
+  weightBytes: number,
+  denseFamily: IsaFamily,
+  isa: KernelIsa | undefined,
+  shape: { k?: number; batches?: number } = {},
+): EncodingCost {
+  return { flashBytes: weightBytes, instructions: Math.round(macs * denseCostPerMac(opKind, denseFamily, isaFamily(isa), shape)) };
 }

@@ -19,9 +19,12 @@ const FAMILY_KERNEL: Record<string, CostRow> = {
   // arm-mve: the emulated Cortex-M55's instructions per MAC (docs/kernels.md, Cortex-M55/M85 section);
   // xtensa: the ESP32's on qemu-xtensa-sim (docs/kernels.md, Xtensa section);
   // xtensa-s3: counted from the disassembly, not run (QEMU has no ee.*): docs/boards/esp32.md, Kernels
-  CONV_2D: { 'arm-mve': 0.19, 'arm-dsp': 1.17, armv6m: 6.2, rv32: 4.1, 'xtensa-s3': 0.5, xtensa: 1.6 },
-  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 14.9, rv32: 8.6, xtensa: 9 },
-  FULLY_CONNECTED: { 'arm-mve': 0.17, 'arm-dsp': 1.18, armv6m: 4.7, rv32: 3.8, 'xtensa-s3': 0.35, xtensa: 1.6 },
+  // armv6m: the RP2040's cycles per MAC on rp2040js, generated layers (conv 1x1 32 -> 64 on 12x12 4.75,
+  // 3x3 16 -> 32 3.8, 1x1 128 -> 128 on 6x6 3.6; depthwise 3x3 on 12x12x32 13.1; FC 256 -> 64 3.5, the
+  // lanes kernel): the lower figures, so that another storage wins only where it beats the dense kernel
+  CONV_2D: { 'arm-mve': 0.19, 'arm-dsp': 1.17, armv6m: 3.8, rv32: 4.1, 'xtensa-s3': 0.5, xtensa: 1.6 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp': 4.2, armv6m: 13.1, rv32: 8.6, xtensa: 9 },
+  FULLY_CONNECTED: { 'arm-mve': 0.17, 'arm-dsp': 1.18, armv6m: 3.5, rv32: 3.8, 'xtensa-s3': 0.35, xtensa: 1.6 },
   UNIDIRECTIONAL_SEQUENCE_LSTM: { 'arm-dsp': 1.6, armv6m: 5.5, rv32: 4.5 },
   // per element (what `macs` counts for them)
   ADD: { armv6m: 23.1, rv32: 15.1 },
@@ -95,15 +98,49 @@ const DSP_CONV_PER_OUTPUT = 14.6;
 /** ... and no less than the deep layers measure (K 128-576: 0.85-0.90; the fit alone gives 0.75 at 576) */
 const DSP_CONV_DEEP = 0.85;
 
+/**
+ * The DSP FULLY_CONNECTED kernels' cost per MAC against K (input features), the same form as the
+ * conv's: the row loop's steady state plus a per-output part over K, measured on the emulated M4
+ * (256/1024-wide rows, 64 outputs, dense int8): one row (the pairs kernels) 1.27 at K = 64, 1.06 at
+ * 256, 0.98 at 1024; several rows (pairsb, which shares each weight word between two rows) 1.28,
+ * 0.97, 0.92. The price is the lower of the two fits, so that another storage wins only where it is
+ * faster than the dense kernel at its best.
+ */
+const DSP_FC_LOOP = { one: 0.964, rows: 0.894 };
+const DSP_FC_PER_OUTPUT = { one: 19.6, rows: 24.6 };
+
+/**
+ * The RV32 CONV_2D kernels the same way, on the emulated ESP32-C3 (instructions per MAC, profiled
+ * in a model): 3.72 at K = 32 (1x1 32 -> 64 on 12x12), 3.27 at 128 (1x1 128 -> 128 on 6x6), 3.85 at
+ * 144 (3x3 16 -> 32 on 12x12, padded). The fit of the two 1x1 layers; the padded border costs more.
+ */
+const RV32_CONV_LOOP = 3.1;
+const RV32_CONV_PER_OUTPUT = 20;
+
+/** A dense layer's cost per MAC on `targetFamily`: the shape-aware DSP figures for CONV_2D (K) and FULLY_CONNECTED (K, rows), else `costPerMac`. */
+export function denseCostPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily: IsaFamily, shape: { k?: number; batches?: number } = {}): number {
+  const k = shape.k ?? 0;
+  if (k > 0 && kernelFamily === 'arm-dsp' && pricingFamily(targetFamily) === 'arm-dsp') {
+    if (opKind === 'CONV_2D') return Math.max(DSP_CONV_DEEP, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / k);
+    if (opKind === 'FULLY_CONNECTED') {
+      const rows = (shape.batches ?? 1) > 1 ? 'rows' : 'one';
+      return DSP_FC_LOOP[rows] + DSP_FC_PER_OUTPUT[rows] / k;
+    }
+  }
+  if (k > 0 && opKind === 'CONV_2D' && kernelFamily === 'rv32' && pricingFamily(targetFamily) === 'rv32') return RV32_CONV_LOOP + RV32_CONV_PER_OUTPUT / k;
+  return costPerMac(opKind, kernelFamily, targetFamily);
+}
+
 /** What a layer's kernel costs per MAC: `costPerMac`, refined by the layer's shape where the cost varies most with it. */
 export function layerCostPerMac(
   layer: { op: { kind: string }; variant: { family: IsaFamily; name?: string }; params: unknown },
   targetFamily: IsaFamily,
 ): number {
-  if (layer.op.kind === 'CONV_2D' && layer.variant.family === 'arm-dsp' && pricingFamily(targetFamily) === 'arm-dsp') {
-    const p = layer.params as { kH?: number; kW?: number; filterInC?: number };
-    const k = (p.kH ?? 0) * (p.kW ?? 0) * (p.filterInC ?? 0);
-    if (k > 0) return Math.max(DSP_CONV_DEEP, DSP_CONV_LOOP + DSP_CONV_PER_OUTPUT / k);
+  const kind = layer.op.kind;
+  if ((kind === 'CONV_2D' || kind === 'FULLY_CONNECTED') && (layer.variant.family === 'arm-dsp' || layer.variant.family === 'rv32')) {
+    const p = layer.params as { kH?: number; kW?: number; filterInC?: number; inFeatures?: number; batches?: number };
+    const k = kind === 'CONV_2D' ? (p.kH ?? 0) * (p.kW ?? 0) * (p.filterInC ?? 0) : (p.inFeatures ?? 0);
+    if (k > 0) return denseCostPerMac(kind, layer.variant.family, targetFamily, { k, batches: p.batches });
   }
-  return costPerMac(layer.op.kind, layer.variant.family, targetFamily, layer.variant.name);
+  return costPerMac(kind, layer.variant.family, targetFamily, layer.variant.name);
 }

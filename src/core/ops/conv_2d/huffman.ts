@@ -15,6 +15,7 @@ import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { summary } from './describe.ts';
+import { insideRange } from '../common/families/conv_geometry.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
 export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number, kernels: KernelChoices = {}): HuffmanFc | undefined {
@@ -72,15 +73,21 @@ function scratchLayout(p: Conv2DParams): { filterBytes: number; offsetBytes: num
 
 /**
  * Flash bytes and estimated Cortex-M4 instructions: the decode as measured for FULLY_CONNECTED (per
- * symbol and coded bit), the tap lists (a few instructions a filter weight), the conv loop per nonzero
- * tap as the portable dense row loop plus the input offset add (padded border pixels, which run every
- * tap, counted as the interior ones: an estimate).
+ * symbol and coded bit), the tap lists (a few instructions a filter weight), the conv loop per tap as
+ * the portable dense row loop plus the input offset add: the nonzero taps at pixels whose window is
+ * inside the image, every tap in the image at the padded border (counted as the whole filter row).
+ * A 3x3 SAME layer on a 12x12 map has 44 border pixels of 144: counting them as interior priced it
+ * at a third of what it ran (0.67 M against 2.1 M instructions at 90 % zeros), under the dense kernel.
  */
 export function huffmanConvCost(p: Conv2DParams): { flashBytes: number; instructions: number } {
   const h = p.entropy!;
   const c = HUFFMAN_INSTRUCTIONS;
   const taps = p.entropyNonzeros?.total ?? p.outC * rowLength(p);
-  const macs = p.batches * p.outH * p.outW * taps;
+  const [yLo, yHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [xLo, xHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  const inside = (yHi - yLo) * (xHi - xLo);
+  const border = p.outH * p.outW - inside;
+  const macs = p.batches * (inside * taps + border * p.outC * rowLength(p));
   const instructions =
     c.perSymbol * h.symbols +
     c.perCodedBit * h.values.bitLength +

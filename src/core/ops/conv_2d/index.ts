@@ -245,6 +245,7 @@ const def: OpDef<Conv2DParams> = {
       p.outC * p.kH * p.kW * p.filterInC,
       firstApplicableVariant(def, p, isa).family,
       isa,
+      { k: p.kH * p.kW * p.filterInC },
     ),
   emitC: emitConvPortable,
 };

@@ -336,6 +336,7 @@ const def: OpDef<FullyConnectedParams> = {
       laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows + pairRows) * p.inFeatures,
       variant.family,
       isa,
+      { k: p.inFeatures, batches: p.batches },
     );
   },
   emitC(p, ctx) {

@@ -20,7 +20,7 @@
  */
 import type { EncodingCost, IsaFamily, KernelChoices, KernelIsa, KernelVariant, LayerEmitContext, PricedFamily } from '../../op.ts';
 import { isaFamily, pricingFamily } from '../../op.ts';
-import type { ConvWindowParams } from '../families/conv_geometry.ts';
+import { type ConvWindowParams, insideRange } from '../families/conv_geometry.ts';
 import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from '../families/weighted.ts';
 import { rv32RightOnly } from '../isa/rv32_matmul.ts';
 import { RQ_FAST, RQ_FIELDS, accumulatorBounds, fastRequantHolds, requantRecords } from '../isa/dsp.ts';
@@ -367,21 +367,32 @@ export function encodeOffsets(rows: Int8Array, p: ConvWindowParams, filterInC: n
   return { counts, offsets: Uint16Array.from(offsets), values: Int8Array.from(values), zeros, bytes: values.length * 3 + p.outC * 2 };
 }
 
-/** Measured costs of the offsets kernels, as SPARSE_TAP_COSTS (bench/sparse_costs.ts). */
-export const SPARSE_OFFSET_COSTS: Record<PricedFamily, { entry: number; output: number }> = {
+/**
+ * Measured costs of the offsets kernels, as SPARSE_TAP_COSTS (bench/sparse_costs.ts): an entry at a
+ * pixel whose window is inside the image, an entry at the padded border (each offset decoded into
+ * its tap and checked), an output (the call, requantization, clamp).
+ */
+export const SPARSE_OFFSET_COSTS: Record<PricedFamily, { entry: number; borderEntry: number; output: number }> = {
   // M4, conv 16x16x16 -> 32 3x3 SAME at 50..95% zeros: 8.8 an entry (about 5.5 inside, 20 on the
-  // border, where each offset is decoded into its tap) and 53 an output (call, requantization, clamp)
-  // RP2040 (cycles): 17.4 an entry, 160 an output; ESP32-C3: 10 an entry, 53 an output (same layers, 70% and 95%)
-  'arm-dsp': { entry: 8.8, output: 53 },
-  armv6m: { entry: 17.4, output: 160 },
-  rv32: { entry: 10, output: 53 },
-  portable: { entry: 8.8, output: 53 },
+  // border); with the FAST requantization records (1x1 128 -> 128 on 6x6, and 3x3 16 -> 32 on 12x12,
+  // at 90 to 98 %): 6.7 inside, 22 on the border, 40 an output
+  'arm-dsp': { entry: 6.7, borderEntry: 22, output: 40 },
+  // RP2040 (cycles), the same layers: 11.5 an entry inside, 73 on the border, 207 an output
+  armv6m: { entry: 11.5, borderEntry: 73, output: 207 },
+  // ESP32-C3: 10 an entry, 53 an output (16x16x16 -> 32 3x3 at 70% and 95%, border and inside
+  // together); split (1x1 128 -> 128 on 6x6 and 3x3 16 -> 32 on 12x12, 70 to 98 %): 7.2 inside, 24 on the border
+  rv32: { entry: 7.2, borderEntry: 24, output: 53 },
+  portable: { entry: 8.8, borderEntry: 8.8, output: 53 },
 };
 
 export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: KernelIsa | undefined): EncodingCost {
   const c = SPARSE_OFFSET_COSTS[pricingFamily(isaFamily(isa))];
-  const pixels = p.batches * p.outH * p.outW;
-  return { flashBytes: s.bytes, instructions: Math.round(pixels * (s.values.length * c.entry + p.outC * c.output)) };
+  const [yLo, yHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [xLo, xHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  const inside = (yHi - yLo) * (xHi - xLo);
+  const border = p.outH * p.outW - inside;
+  const entries = s.values.length * (inside * c.entry + border * c.borderEntry);
+  return { flashBytes: s.bytes, instructions: Math.round(p.batches * (entries + p.outH * p.outW * p.outC * c.output)) };
 }
 
 /** The C of a sparse layer in the offsets form; options as emitSparseTaps. */
