@@ -20,6 +20,7 @@ import { decodeModelProto, decodeTensorProto, encodeModelProto } from './schema.
 import { tensorValues } from './tensors.ts';
 import { runModel } from '../../../lab/run/run.ts';
 import { loadOnnxRuntime } from '../../../lab/run/onnxruntime.ts';
+import { ORT_SATURATES_NOTICE, ortSaturatesU8S8 } from '../../../../test/helpers/ort_platform.ts';
 import { OnnxBuilder, attrFloat, attrInt, attrInts, attrString, randomInts, seeded, tensorProto } from '../../../../test/helpers/onnx_builder.ts';
 
 type Ort = typeof import('onnxruntime-web');
@@ -385,6 +386,8 @@ describe('ONNX importer', function () {
       const step = out.quant!.scale[0]!;
       const worst = Math.max(...Array.from(ours[0]!, (v, i) => Math.abs(v - theirs[0]![i]!) / step));
       expect(ours[0]!.length).to.equal(theirs[0]!.length);
+      // where this CPU's ONNX Runtime saturates u8 x s8 pairs, its fused integer ops are not exact
+      if (worst > (c.steps ?? 0) + 1e-3 && (await ortSaturatesU8S8(ort as never))) return void console.log(ORT_SATURATES_NOTICE);
       expect(worst, 'largest difference from ONNX Runtime, in output steps').to.be.at.most((c.steps ?? 0) + 1e-3);
     });
   }
