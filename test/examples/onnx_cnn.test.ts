@@ -9,7 +9,8 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOnnx } from '../../src/core/model/onnx/reader.ts';
-import { onnxRuntimeAvailable } from '../../src/lab/run/onnxruntime.ts';
+import { loadOnnxRuntime, onnxRuntimeAvailable } from '../../src/lab/run/onnxruntime.ts';
+import { ORT_SATURATES_NOTICE, ortSaturatesU8S8 } from '../helpers/ort_platform.ts';
 import { makeTempFolder, removeTempFolder } from '../../src/lab/lifecycle.ts';
 import { type Agreement, agreementOf } from '../../examples/onnx_cnn/summarize.ts';
 import { requireTools } from '../build/helpers.ts';
@@ -62,11 +63,16 @@ describe('examples/onnx_cnn: a PyTorch-style QDQ model against ONNX Runtime', fu
     { target: 'rp2040', tools: ['arm-none-eabi-gcc'] },
     { target: 'esp32c3', tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'] },
   ]) {
-    it(`${run.target}: every layer and the output equal to ONNX Runtime's`, function () {
+    it(`${run.target}: every layer and the output equal to ONNX Runtime's`, async function () {
       requireTools(this, run.tools);
       const r = tinyforge(['validate', MODEL, '--reference', 'onnxruntime', '--target', run.target, '--input', sample, '--json']);
       const report = JSON.parse(r.stdout || '{}') as ValidateReport;
       const compared = (report.layers ?? []).flatMap((l) => l.tensors.map((t) => ({ ...t, op: l.op })));
+      // where this CPU's ONNX Runtime saturates u8 x s8 pairs, its fused integer ops are not exact
+      if (compared.some((t) => t.differing > 0) && (await ortSaturatesU8S8((await loadOnnxRuntime('node')) as never))) {
+        console.log(ORT_SATURATES_NOTICE);
+        this.skip();
+      }
       expect(compared.filter((t) => t.differing > 0).map((t) => `${t.op} ${t.name}: ${t.differing} of ${t.elements}, max ${t.maxDifference}`)).to.deep.equal(
         [],
       );
