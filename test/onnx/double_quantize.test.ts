@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { loadGraph } from '../../src/core/model/load.ts';
 import { onnxRuntimeAvailable } from '../../src/lab/run/onnxruntime.ts';
 import { skipAbsent } from '../helpers/absent.ts';
+import { skipUnlessOrtExact } from '../helpers/ort_platform.ts';
 import { tinyforge, unwrapped } from '../helpers/cli.ts';
 import { OnnxBuilder, attrInts, randomInts, seeded } from '../helpers/onnx_builder.ts';
 
@@ -76,6 +77,8 @@ describe('ONNX: a tensor quantized twice', function () {
         const path = join(dir, `${type}_${layers ? 'layers' : 'output'}.onnx`);
         writeFileSync(path, twiceQuantized(type, layers));
         const r = tinyforge(['validate', path, '--reference', 'onnxruntime', '--input', join(dir, 'x.npy'), '--target', 'host']);
+        // a uint8 Conv: where this CPU's ONNX Runtime saturates u8 x s8 pairs, its answer is not the exact one
+        if (r.status !== 0) await skipUnlessOrtExact(this);
         expect(r.status, r.stderr).to.equal(0);
         const text = unwrapped(r.stdout);
         expect(text).to.match(/RESHAPE +\d+ +\d+ "dequantizelinear_\d+_quantized" +equal/);

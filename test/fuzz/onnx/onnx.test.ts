@@ -26,6 +26,7 @@ import { loadRecordedCases } from './recorded.ts';
 import { REPRO_DIR } from '../repro.ts';
 import { PROJECT_ROOT, tinyforge } from '../../helpers/cli.ts';
 import { skipAbsent } from '../../helpers/absent.ts';
+import { skipUnlessOrtExact } from '../../helpers/ort_platform.ts';
 
 const BACKEND_TESTS = '/usr/share/libonnx-testdata/data/node';
 
@@ -189,6 +190,7 @@ describe('ONNX models: generator and writer', () => {
 
   it("the integer dump gives every quantized activation and leaves the model's outputs as they were", async function () {
     await requireOrt(this);
+    await skipUnlessOrtExact(this);
     for (const r of loadRecordedCases().filter((x) => ['chain', 'branches'].includes(x.case.generator))) {
       const run = await runOnnxModel(
         r.case.model,
@@ -202,6 +204,7 @@ describe('ONNX models: generator and writer', () => {
 
   it('ONNX Runtime still gives the recorded answers (test/data/onnx, npm run oracle:record:onnx)', async function () {
     await requireOrt(this);
+    await skipUnlessOrtExact(this);
     for (const r of loadRecordedCases()) {
       const run = await runOnnxModel(
         r.case.model,
@@ -309,6 +312,7 @@ describe('ONNX models: tinyforge against ONNX Runtime', function () {
 
   it('the CI slice: generated models compiled for the host (C, ASan+UBSan) against ONNX Runtime live', async function () {
     await requireOrt(this);
+    await skipUnlessOrtExact(this);
     try {
       const r = await runOnnxCampaign({ seed: 42, count: 12, targets: ['host'], budgetMs: 15_000 });
       const refused = r.findings.filter((f) => f.kind === 'refused');
