@@ -16,6 +16,7 @@
  *   C <block id> <executions> <taken exits>                                   one line per block the segment ran
  *   W <block id> <address>                                                    a mark inside a block (not at its start)
  *   A <fetches> <hits> <jumps> <h0,h1,...,h15> <reads> <read hits> <read misses>   after a segment's C lines, with `art`
+ *   K <fetches> <fetch misses> <reads> <read misses> <writes> <write misses> ...    after a segment's C lines, with `icache`: per region
  *
  * With `art=I:D,flash=LO:HI` it also replays, per instruction and in program order, the fetches
  * from and the data reads of the flash range [LO, HI) through a model of ST's ART accelerator
@@ -26,6 +27,15 @@
  * the next one (jumps), misses on the next word by how many instructions ran from the word before it
  * (the last bin: that many or more; the prefetch hides that much of the read), then the data reads
  * of the range, their hits and misses in the data cache. src/lab/estimate/timing/art.ts prices them.
+ *
+ * With `icache=SETS:WAYS:LINE[,dcache=SETS:WAYS:LINE:WA],region=LO:HI[,region=LO:HI]` it replays
+ * set-associative caches (least recently used out, whole lines filled on a miss): the instruction
+ * fetches of each region through the instruction cache (a lookup each time the line the core executes
+ * from changes) and its data accesses through the data cache, or through the instruction cache where
+ * no `dcache` is given (a cache on a code bus that carries both); a write looks the line up only
+ * where WA is 1 (write-allocate). Each segment's K line gives, per region in the order given: lines
+ * fetched and their misses, data reads and their misses, writes and those that allocated.
+ * src/lab/estimate/timing/caches.ts prices them.
  *
  * Debian's QEMU 7.2 loads plugins but ships no <qemu-plugin.h>: the few API functions used here are
  * declared below as that version's plugin API (QEMU_PLUGIN_VERSION 1) defines them. Built with
@@ -161,23 +171,134 @@ static void art_fetch_word(uint64_t word) {
   ran_from_word = 0;
 }
 
-/* Executed before every instruction (with `art`): the userdata packs its address and size. */
+/* The set-associative caches (with `icache=`). */
+#define CACHE_MAX_WAYS 8
+#define CACHE_MAX_REGIONS 2
+
+struct set_cache {
+  uint64_t sets, ways, line;
+  int write_allocate;
+  uint64_t *tag; /* line number + 1; 0 = empty */
+  uint64_t *used;
+  uint64_t clock;
+};
+
+struct region_events {
+  uint64_t fetches, fetch_misses, reads, read_misses, writes, write_misses;
+};
+
+static int caches_on;
+static struct set_cache l1i, l1d;
+static struct set_cache *data_cache; /* &l1d, or &l1i where the data go through the instruction cache */
+static uint64_t region_lo[CACHE_MAX_REGIONS], region_hi[CACHE_MAX_REGIONS];
+static int region_count;
+static struct region_events region_events[CACHE_MAX_REGIONS];
+static uint64_t current_line = UINT64_MAX;
+
+static int parse_cache(const char *spec, struct set_cache *c, int with_write_allocate) {
+  char *end;
+  c->sets = strtoull(spec, &end, 0);
+  if (*end != ':') return -1;
+  c->ways = strtoull(end + 1, &end, 0);
+  if (*end != ':') return -1;
+  c->line = strtoull(end + 1, &end, 0);
+  if (with_write_allocate) {
+    if (*end != ':') return -1;
+    c->write_allocate = (int)strtol(end + 1, &end, 0);
+  }
+  if (*end != 0 || c->sets < 1 || c->ways < 1 || c->ways > CACHE_MAX_WAYS || c->line < 4 || (c->line & (c->line - 1))) return -1;
+  c->tag = calloc(c->sets * c->ways, sizeof *c->tag);
+  c->used = calloc(c->sets * c->ways, sizeof *c->used);
+  return c->tag && c->used ? 0 : -1;
+}
+
+/* Looks the line of `address` up; fills it (the least recently used way out) when absent and `allocate`. 1 = hit. */
+static int cache_lookup(struct set_cache *c, uint64_t address, int allocate) {
+  const uint64_t line = address / c->line;
+  uint64_t *tag = c->tag + (line % c->sets) * c->ways, *used = c->used + (line % c->sets) * c->ways;
+  uint64_t victim = 0;
+  c->clock++;
+  for (uint64_t w = 0; w < c->ways; w++) {
+    if (tag[w] == line + 1) {
+      used[w] = c->clock;
+      return 1;
+    }
+    if (used[w] < used[victim]) victim = w;
+  }
+  if (allocate) {
+    tag[victim] = line + 1;
+    used[victim] = c->clock;
+  }
+  return 0;
+}
+
+static int region_of(uint64_t address) {
+  for (int r = 0; r < region_count; r++)
+    if (address >= region_lo[r] && address < region_hi[r]) return r;
+  return -1;
+}
+
+static void cache_fetch(uint64_t address) {
+  const uint64_t line = address / l1i.line;
+  if (line == current_line) return;
+  current_line = line;
+  const int r = region_of(address);
+  if (r < 0) return;
+  region_events[r].fetches++;
+  if (!cache_lookup(&l1i, address, 1)) region_events[r].fetch_misses++;
+}
+
+static void cache_access(uint64_t address, int write) {
+  const int r = region_of(address);
+  if (r < 0) return;
+  struct region_events *e = &region_events[r];
+  if (write) {
+    e->writes++;
+    if (data_cache->write_allocate && !cache_lookup(data_cache, address, 1)) e->write_misses++;
+  } else {
+    e->reads++;
+    if (!cache_lookup(data_cache, address, 1)) e->read_misses++;
+  }
+}
+
+/* Writes the open segment's cache events and starts the next segment's (the caches keep their state). */
+static void caches_close_segment(int write) {
+  if (write) {
+    fprintf(out, "K");
+    for (int r = 0; r < region_count; r++) {
+      const struct region_events *e = &region_events[r];
+      fprintf(out, " %llu %llu %llu %llu %llu %llu", (unsigned long long)e->fetches, (unsigned long long)e->fetch_misses,
+              (unsigned long long)e->reads, (unsigned long long)e->read_misses, (unsigned long long)e->writes,
+              (unsigned long long)e->write_misses);
+    }
+    fprintf(out, "\n");
+  }
+  memset(region_events, 0, sizeof region_events);
+}
+
+/* Executed before every instruction (with `art` or `icache`): the userdata packs its address and size. */
 static void on_insn_exec(unsigned int vcpu, void *userdata) {
   if (vcpu != COUNTED_VCPU) return;
   const uint64_t packed = (uint64_t)(uintptr_t)userdata;
   const uint64_t address = packed >> 3, size = packed & 7;
-  if (address < flash_lo || address >= flash_hi) return;
+  if (caches_on) {
+    cache_fetch(address);
+    if (size > 1) cache_fetch(address + size - 1);
+  }
+  if (!art_on || address < flash_lo || address >= flash_hi) return;
   art_fetch_word(address & ~7ull);
   if (((address + size - 1) & ~7ull) != (address & ~7ull)) art_fetch_word((address + size - 1) & ~7ull);
   ran_from_word++;
 }
 
-/* Every memory access (with `art`): the reads of the flash range go through the data cache. */
+/* Every memory access (with `art` or `icache`): the reads of the flash range go through the data cache. */
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   if (vcpu != COUNTED_VCPU) return;
   (void)userdata;
   /* QEMU 7.2's meminfo: the access's MemOpIdx, its direction above bit 16 */
-  if (((info >> 16) & QEMU_PLUGIN_MEM_W) || vaddr < flash_lo || vaddr >= flash_hi) return;
+  const int write = ((info >> 16) & QEMU_PLUGIN_MEM_W) != 0;
+  if (caches_on) cache_access(vaddr, write);
+  if (!art_on || write || vaddr < flash_lo || vaddr >= flash_hi) return;
   art_reads++;
   if (art_lookup(&dcache, vaddr & ~7ull))
     art_dhit++;
@@ -223,6 +344,7 @@ static void close_segment(void) {
   }
   touched = NULL;
   if (art_on) art_close_segment(open_mark != UINT64_MAX);
+  if (caches_on) caches_close_segment(open_mark != UINT64_MAX);
 }
 
 /* A block and its address (the taken test compares the next block's address with a fall-through). */
@@ -281,7 +403,7 @@ static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     for (size_t k = 0; k < size && k < 16; k++) fprintf(out, "%02x", data[k]);
     if (i > 0 && is_mark(address)) inner_mark = address;
     if (i + 1 == n) bw->b.fall_through = address + size;
-    if (art_on) {
+    if (art_on || caches_on) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn_exec, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)((address << 3) | (size & 7)));
       qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
     }
@@ -319,6 +441,20 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       if (*colon != ':') return -1;
       dcache.lines = (int)strtol(colon + 1, NULL, 0);
       art_on = 1;
+    } else if (strncmp(arg, "icache=", 7) == 0) {
+      if (parse_cache(arg + 7, &l1i, 0)) return -1;
+      caches_on = 1;
+    } else if (strncmp(arg, "dcache=", 7) == 0) {
+      if (parse_cache(arg + 7, &l1d, 1)) return -1;
+      data_cache = &l1d;
+    } else if (strncmp(arg, "region=", 7) == 0) {
+      char *colon;
+      if (region_count == CACHE_MAX_REGIONS) return -1;
+      region_lo[region_count] = strtoull(arg + 7, &colon, 0);
+      if (*colon != ':') return -1;
+      region_hi[region_count] = strtoull(colon + 1, NULL, 0);
+      if (region_hi[region_count] <= region_lo[region_count]) return -1;
+      region_count++;
     } else if (strncmp(arg, "flash=", 6) == 0) {
       char *colon;
       flash_lo = strtoull(arg + 6, &colon, 0);
@@ -331,6 +467,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
   if (art_on &&
       (icache.lines < 1 || icache.lines > ART_MAX_LINES || dcache.lines < 1 || dcache.lines > ART_MAX_LINES || flash_hi <= flash_lo))
     return -1;
+  if (caches_on && region_count == 0) return -1;
+  if (caches_on && !data_cache) data_cache = &l1i;
   out = fopen(path, "w");
   if (!out) return -1;
   setvbuf(out, NULL, _IOFBF, 1 << 20);

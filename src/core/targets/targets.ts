@@ -207,6 +207,35 @@ export interface ArtGeometry {
   prefetch: boolean;
 }
 
+/** One cache's shape: `sets` x `ways` lines of `lineBytes`. */
+export interface CacheGeometry {
+  sets: number;
+  ways: number;
+  lineBytes: number;
+  /** a write miss allocates a line (the Cortex-M7 D-cache on write-back write-allocate memory) */
+  writeAllocate?: boolean;
+}
+
+/**
+ * The caches in front of a board's slow memory, as the timing model replays them
+ * (src/lab/estimate/timing/caches.ts): the instruction cache, the data cache (absent: the
+ * instruction cache also serves the data reads of flash, as the STM32U5's ICACHE on the code bus and
+ * the RP2040's XIP cache do), what a line fill from flash costs, and whether the RAM holding the
+ * arena is cached too (the Cortex-M7's AXI SRAM) and what its line fill costs.
+ */
+export interface BoardCaches {
+  /** one line for the basis: "Cortex-M7 L1, 16 KiB I (2-way) and 16 KiB D (4-way), 32-byte lines" */
+  what: string;
+  instruction: CacheGeometry;
+  data?: CacheGeometry;
+  /** per flash word read, `waitStates + 1` cycles, plus the bus's; or a fixed count (serial flash) */
+  flashLineFill: { flashWordBytes: number; busCycles: number } | { cycles: number };
+  ramLineFill?: { cycles: number };
+  /** what is assumed beyond the source, in a sentence */
+  assumed: string;
+  source: FactSource;
+}
+
 export interface WaitStateStep {
   range: string;
   maxHz: number;
@@ -233,6 +262,8 @@ export interface BoardHardware {
   clock: { resetHz: number | null; maxHz: number; options: ClockOption[]; source: FactSource };
   /** what hides the flash latency (ART accelerator, cache) and the wait states per clock */
   flashWaitStates: { accelerator: string; steps: WaitStateStep[]; art?: ArtGeometry; source: FactSource } | UnknownFact;
+  /** the caches the timing model replays, where the board has them */
+  caches?: BoardCaches;
   /** Run-mode supply current per MHz; `volts` null where the source does not state the supply of the figure */
   runCurrent: RunCurrent | UnknownFact;
   flashing: {
@@ -610,8 +641,44 @@ function parseHardwareRegions(r: Reader): HardwareRegion[] {
   return regions;
 }
 
+function parseCacheGeometry(r: Reader): CacheGeometry {
+  r.only(['sets', 'ways', 'lineBytes', 'writeAllocate']);
+  const geometry: CacheGeometry = {
+    sets: r.field('sets').positiveInteger(),
+    ways: r.field('ways').positiveInteger(),
+    lineBytes: r.field('lineBytes').positiveInteger(),
+  };
+  if ((geometry.lineBytes & (geometry.lineBytes - 1)) !== 0) r.field('lineBytes').fail('a power of two');
+  if (geometry.ways > 8) r.field('ways').fail('at most 8');
+  if (r.has('writeAllocate')) geometry.writeAllocate = r.field('writeAllocate').boolean();
+  return geometry;
+}
+
+function parseCaches(r: Reader): BoardCaches {
+  r.only(['what', 'instruction', 'data', 'flashLineFill', 'ramLineFill', 'assumed', 'source']);
+  const fill = r.field('flashLineFill');
+  const caches: BoardCaches = {
+    what: r.field('what').string(),
+    instruction: parseCacheGeometry(r.field('instruction')),
+    flashLineFill: fill.has('cycles')
+      ? { cycles: fill.only(['cycles']).field('cycles').positiveInteger() }
+      : {
+          flashWordBytes: fill.only(['flashWordBytes', 'busCycles']).field('flashWordBytes').positiveInteger(),
+          busCycles: fill.field('busCycles').nonNegativeInteger(),
+        },
+    assumed: r.field('assumed').string(),
+    source: parseSource(r.field('source')),
+  };
+  if (r.has('data')) caches.data = parseCacheGeometry(r.field('data'));
+  if (r.has('ramLineFill')) {
+    const ram = r.field('ramLineFill').only(['cycles']);
+    caches.ramLineFill = { cycles: ram.field('cycles').positiveInteger() };
+  }
+  return caches;
+}
+
 function parseHardware(r: Reader): BoardHardware {
-  r.only(['chip', 'memory', 'clock', 'flashWaitStates', 'runCurrent', 'flashing', 'console']);
+  r.only(['chip', 'memory', 'clock', 'flashWaitStates', 'caches', 'runCurrent', 'flashing', 'console']);
   const mem = r.field('memory').only(['flash', 'ram', 'psram', 'source', 'speedSource']);
   const clock = r.field('clock').only(['resetHz', 'maxHz', 'options', 'source']);
   const flashing = r.field('flashing').only(['method', 'how', 'byTinyforge']);
@@ -699,6 +766,7 @@ function parseHardware(r: Reader): BoardHardware {
     },
     console: { uart: consoleSpec.field('uart').string(), baud: consoleSpec.field('baud').positiveInteger(), via: consoleSpec.field('via').string() },
   };
+  if (r.has('caches')) hardware.caches = parseCaches(r.field('caches'));
   if (hardware.clock.resetHz !== null && hardware.clock.maxHz < hardware.clock.resetHz) clock.field('maxHz').fail('at least resetHz');
   for (const [i, o] of hardware.clock.options.entries()) {
     if (o.maxHz > hardware.clock.maxHz) clock.field('options').array()[i]!.field('maxHz').fail(`at most clock.maxHz (${hardware.clock.maxHz})`);

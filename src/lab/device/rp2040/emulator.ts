@@ -56,6 +56,10 @@ export interface InstructionTracer {
   before(pc: number, cycles: number): void;
   /** once, when the run ends */
   close(cycles: number): void;
+  /** whether it needs every data access (`access`): a cache replay */
+  readonly replaysCaches?: boolean;
+  /** each data access of the instruction running (its own fetch excluded) */
+  access?(address: number, write: boolean): void;
 }
 
 export class Rp2040Emulation implements Transport {
@@ -99,6 +103,7 @@ export class Rp2040Emulation implements Transport {
     const emulation = new Rp2040Emulation(name, tracer);
     const { mcu } = emulation;
     tracer?.bind((address) => mcu.readUint16(address));
+    if (tracer?.replaysCaches) emulation.reportAccesses(tracer);
     fill(mcu.flash);
     const stage2 = mcu.flash.subarray(0, BOOT2_BYTES);
     if (!boot2Valid(stage2)) {
@@ -110,6 +115,28 @@ export class Rp2040Emulation implements Transport {
     mcu.core.PC = BOOT2_SRAM_ADDRESS;
     void emulation.run();
     return emulation;
+  }
+
+  /**
+   * Hands the tracer every data access of the core: its loads and stores go through the core's own
+   * read and write methods, wrapped here; the halfwords at the pc are the instruction's fetch.
+   */
+  private reportAccesses(tracer: InstructionTracer): void {
+    const core = this.mcu.core as unknown as Record<string, (address: number, value?: number) => number | void> & { PC: number };
+    const report = (name: string, write: boolean, fetchable: boolean) => {
+      const original = core[name]!.bind(core);
+      core[name] = (address: number, value?: number) => {
+        const pc = core.PC & ~1;
+        if (!(fetchable && (address === pc || address === pc + 2))) tracer.access!(address, write);
+        return original(address, value);
+      };
+    };
+    report('readUint32', false, false);
+    report('readUint16', false, true);
+    report('readUint8', false, false);
+    report('writeUint32', true, false);
+    report('writeUint16', true, false);
+    report('writeUint8', true, false);
   }
 
   /** Cycles the core has run, by rp2040js's timing model. */

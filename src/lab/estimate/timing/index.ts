@@ -6,8 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { TinyforgeError } from '../../../core/errors.ts';
-import type { ArtGeometry, BoardDescriptor, TargetDescriptor } from '../../../core/targets/targets.ts';
+import type { ArtGeometry, BoardCaches, BoardDescriptor, TargetDescriptor } from '../../../core/targets/targets.ts';
 import { artStalls, sumArtEvents } from './art.ts';
+import { cacheStalls, flashLineFillCycles, sumCacheEvents } from './caches.ts';
 import type { CycleEstimate } from '../types.ts';
 import type { Decoded, InsnCount } from './classes.ts';
 import { type CoreTiming, type MemoryCosts, type TimedInsn, ZERO_WAIT, coreTiming, memoryCycles, takenCount } from './cores.ts';
@@ -28,6 +29,8 @@ export interface TraceMarks {
   /** entry of tf_profile_layer_end and the return points of the calls to tf_profile_layer_begin (profile builds) */
   layerEnd: number | null;
   layerBeginReturns: number[];
+  /** the top of the stack (the linker's __stack_top): the data above it are the static data and the arena */
+  stackTop: number | null;
 }
 
 export function allMarks(m: TraceMarks): number[] {
@@ -76,7 +79,13 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   if (invoke === null) throw new TinyforgeError(`${elf}: no symbol ${name} for the timing model`);
   const invokeReturns = returnsOf(name);
   if (invokeReturns.length === 0) throw new TinyforgeError(`${elf}: no call to ${name} found for the timing model`);
-  return { invoke, invokeReturns, layerEnd: symbol('tf_profile_layer_end'), layerBeginReturns: returnsOf('tf_profile_layer_begin') };
+  return {
+    invoke,
+    invokeReturns,
+    layerEnd: symbol('tf_profile_layer_end'),
+    layerBeginReturns: returnsOf('tf_profile_layer_begin'),
+    stackTop: symbol('__stack_top'),
+  };
 }
 
 /** One inference cut from the trace: its segments, and per layer (in hook order) the segments of its body. */
@@ -178,6 +187,8 @@ export interface EstimateBoard {
   memory: MemoryCosts;
   /** the board's ART accelerator, replayed by the trace and priced on top of `memory` (which then assumes every fetch hits) */
   art?: ArtGeometry;
+  /** the board's caches, replayed by the trace and priced on top of `memory` (likewise) */
+  caches?: BoardCaches;
   /** what was assumed of the memory, for the basis line */
   note: string;
 }
@@ -215,6 +226,17 @@ export function estimateBoard(
     };
   }
   const ws = real.hardware!.flashWaitStates;
+  const replayed = caches === 'on' ? real.hardware!.caches : undefined;
+  if (replayed && 'unknown' in ws) {
+    return {
+      name: real.name,
+      clockHz: real.clockHz,
+      waitStates: 0,
+      memory: ALL_HITS,
+      caches: replayed,
+      note: `${real.name} at ${real.clockHz / 1e6} MHz, ${replayed.what} replayed in program order, a miss ${lineFillNote(replayed, 0)}`,
+    };
+  }
   if ('unknown' in ws) {
     return {
       name: real.name,
@@ -240,6 +262,16 @@ export function estimateBoard(
       note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind the ART accelerator, its caches (${a.instructionLines} and ${a.dataLines} lines of 32 B) and prefetch (${a.prefetch ? 'on' : 'off'}) replayed in program order`,
     };
   }
+  if (replayed) {
+    return {
+      name: real.name,
+      clockHz: real.clockHz,
+      waitStates: n,
+      memory: ALL_HITS,
+      caches: replayed,
+      note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind ${replayed.what}, replayed in program order, a miss ${lineFillNote(replayed, n)}`,
+    };
+  }
   // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
   const memory: MemoryCosts = cached ? ALL_HITS : { perFetchWord: n, perTakenBranch: n, perFlashRead: n, codeInFlash: true };
   return {
@@ -251,6 +283,22 @@ export function estimateBoard(
       ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states hidden by ${ws.accelerator.split(/[;(]/)[0]!.trim()} (all hits assumed; constant-table reads not modelled)`
       : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load${caches === 'off' ? ' (caches and accelerator off)' : ''} (constant-table reads not modelled)`,
   };
+}
+
+/** What a line fill costs, for the basis line. */
+function lineFillNote(caches: BoardCaches, waitStates: number): string {
+  const line = caches.instruction.lineBytes;
+  const flash = `${flashLineFillCycles(caches, waitStates, line)} cycles from flash`;
+  return caches.ramLineFill ? `${flash}, ${caches.ramLineFill.cycles} from cached RAM` : flash;
+}
+
+/** The stall cycles of the replayed caches over `segments`, on a board whose trace replayed them (else 0). */
+function replayedCacheCycles(segments: TraceSegment[], board: EstimateBoard): number {
+  if (!board.caches) return 0;
+  const events = segments.flatMap((s) => (s.caches ? [s.caches] : []));
+  if (events.length !== segments.length)
+    throw new TinyforgeError(`the trace holds no cache events for ${board.name}: its QEMU timing plugin predates the cache replay`);
+  return cacheStalls(sumCacheEvents(events), board.caches, board.waitStates);
 }
 
 /** The stall cycles of the ART accelerator over `segments`, on a board whose trace replayed it (else 0). */
@@ -278,7 +326,7 @@ export function cycleEstimate(
   const chosen = options.which === 'first' ? [all[0]!] : all;
   const price = (segments: TraceSegment[]) => {
     const m = mergeSegments(segments, trace);
-    return priceInstructions(m.counts, decode, timing, board.memory).cycles + artCycles(segments, board);
+    return priceInstructions(m.counts, decode, timing, board.memory).cycles + artCycles(segments, board) + replayedCacheCycles(segments, board);
   };
   const perInference = price(chosen.flatMap((i) => i.segments)) / chosen.length;
   let perLayer: number[] | null = null;

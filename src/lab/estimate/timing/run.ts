@@ -14,6 +14,7 @@ import { coreTiming } from './cores.ts';
 import {
   type EstimateBoard,
   type EstimateClock,
+  type TraceMarks,
   type TracedCounts,
   allMarks,
   cycleEstimate,
@@ -23,7 +24,18 @@ import {
   tracedCounts,
   tracedInstructions,
 } from './index.ts';
-import { type ArtReplay, Rp2040Tracer, type Trace, buildTimingPlugin, checkPluginLoads, pluginApiOf, pluginArgument, readPluginTrace } from './trace.ts';
+import { CacheReplayer } from './caches.ts';
+import {
+  type ArtReplay,
+  type CacheReplay,
+  Rp2040Tracer,
+  type Trace,
+  buildTimingPlugin,
+  checkPluginLoads,
+  pluginApiOf,
+  pluginArgument,
+  readPluginTrace,
+} from './trace.ts';
 
 export interface TimingRun {
   /** what the session options take */
@@ -45,10 +57,17 @@ interface TraceSession {
   trace(): Trace;
 }
 
+/** What the trace replays: the ART, or a board's caches. */
+interface Replay {
+  art?: ArtReplay;
+  caches?: CacheReplay;
+}
+
 /** Traces `elf` on `runOn` cut at `marks`: a tracer inside rp2040js, else the QEMU plugin. */
-function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], art?: ArtReplay): TraceSession {
+function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], replay: Replay): TraceSession {
   if (runOn.emulator!.inProcess) {
-    const tracer = new Rp2040Tracer(marks);
+    const caches = replay.caches ? new CacheReplayer(replay.caches.caches, replay.caches.regions) : null;
+    const tracer = new Rp2040Tracer(marks, caches);
     return { session: { rp2040Tracer: tracer }, trace: () => tracer.trace() };
   }
   const out = join(dirname(elf), 'timing-trace.txt');
@@ -57,7 +76,7 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], art?
   const plugin = buildTimingPlugin(pluginApiOf(qemu));
   // boards that count with the plugin must know before the run whether their QEMU loads it (else the firmware's counter counts)
   if (runOn.counter?.plugin) checkPluginLoads(qemu, runOn.emulator!.args, plugin);
-  return { session: { qemuPlugin: pluginArgument(plugin, marks, out, art) }, trace: () => readPluginTrace(out) };
+  return { session: { qemuPlugin: pluginArgument(plugin, marks, out, replay.art, replay.caches) }, trace: () => readPluginTrace(out) };
 }
 
 /**
@@ -65,9 +84,18 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], art?
  * fetches and flash reads are those of the emulated board's code memory, where the firmware keeps
  * code and constants as the real board keeps them in flash.
  */
-function artReplay(target: TargetDescriptor, runOn: BoardDescriptor, board: EstimateBoard, estimate: boolean): ArtReplay | undefined {
-  if (!estimate || !board.art || runOn.emulator!.inProcess || !target.memory) return undefined;
-  return { geometry: board.art, flash: target.memory.flash };
+function replayFor(target: TargetDescriptor, runOn: BoardDescriptor, board: EstimateBoard, estimate: boolean, marks: TraceMarks[]): Replay {
+  if (!estimate || !target.memory) return {};
+  if (board.art && !runOn.emulator!.inProcess) return { art: { geometry: board.art, flash: target.memory.flash } };
+  if (!board.caches) return {};
+  // the emulated code memory stands for the board's flash; where the board caches its RAM, the
+  // emulated data memory above the stack stands for it (the stack sits in uncached memory: the H7A3's DTCM)
+  const regions = [target.memory.flash];
+  const ram = target.memory.ram;
+  const stackTop = marks[0]?.stackTop ?? null;
+  if (board.caches.ramLineFill && stackTop !== null && stackTop >= ram.origin && stackTop < ram.origin + ram.bytes)
+    regions.push({ origin: stackTop, bytes: ram.origin + ram.bytes - stackTop });
+  return { caches: { caches: board.caches, regions } };
 }
 
 /** Whether the emulated board counts its instructions with the QEMU plugin (a trace is needed whether or not cycles are estimated). */
@@ -95,7 +123,7 @@ export function prepareTiming(
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   const marks = findMarks(elf, target, prefix);
-  const traced = traceSession(runOn, elf, allMarks(marks), artReplay(target, runOn, board, estimate));
+  const traced = traceSession(runOn, elf, allMarks(marks), replayFor(target, runOn, board, estimate, [marks]));
   return {
     session: traced.session,
     finish: (options) => {
@@ -136,7 +164,7 @@ export function prepareStageTiming(
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   // a stage's segments open at its own invoke mark and close at its own return: the others' marks only cut between them
   const stages = prefixes.map((prefix) => findMarks(elf, target, prefix));
-  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))], artReplay(target, runOn, board, true));
+  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))], replayFor(target, runOn, board, true, stages));
   return {
     session: traced.session,
     finish: () => {

@@ -11,8 +11,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TinyforgeError } from '../../../core/errors.ts';
-import type { ArtGeometry } from '../../../core/targets/targets.ts';
+import type { ArtGeometry, BoardCaches } from '../../../core/targets/targets.ts';
 import type { ArtFetchEvents } from './art.ts';
+import type { CacheEvents, CacheReplayer } from './caches.ts';
 
 /** One stretch of execution between two marks. */
 export interface TraceSegment {
@@ -24,6 +25,8 @@ export interface TraceSegment {
   referenceCycles: number | null;
   /** the ART accelerator's events over the segment, where the trace replayed them (the plugin's `art`) */
   art?: ArtFetchEvents;
+  /** the replayed caches' events over the segment, per region (the plugin's `icache`, the RP2040 tracer's replay) */
+  caches?: CacheEvents;
 }
 
 export interface Trace {
@@ -108,15 +111,35 @@ export interface ArtReplay {
   flash: { origin: number; bytes: number };
 }
 
+/** What the trace replays through a board's caches: their shapes, and the emulated ranges standing for its flash and its cached RAM. */
+export interface CacheReplay {
+  caches: BoardCaches;
+  regions: { origin: number; bytes: number }[];
+}
+
+const range = (r: { origin: number; bytes: number }) => `0x${r.origin.toString(16)}:0x${(r.origin + r.bytes).toString(16)}`;
+
 /** The `-plugin` argument for QEMU. */
-export function pluginArgument(so: string, marks: number[], out: string, art?: ArtReplay): string {
-  const replay = art
-    ? [
-        `art=${art.geometry.instructionLines}:${art.geometry.dataLines}`,
-        `flash=0x${art.flash.origin.toString(16)}:0x${(art.flash.origin + art.flash.bytes).toString(16)}`,
-      ]
-    : [];
+export function pluginArgument(so: string, marks: number[], out: string, art?: ArtReplay, caches?: CacheReplay): string {
+  const replay = art ? [`art=${art.geometry.instructionLines}:${art.geometry.dataLines}`, `flash=${range(art.flash)}`] : [];
+  if (caches) {
+    const { instruction: i, data: d } = caches.caches;
+    replay.push(`icache=${i.sets}:${i.ways}:${i.lineBytes}`);
+    if (d) replay.push(`dcache=${d.sets}:${d.ways}:${d.lineBytes}:${d.writeAllocate ? 1 : 0}`);
+    replay.push(...caches.regions.map((r) => `region=${range(r)}`));
+  }
   return [so, ...marks.map((m) => `mark=0x${m.toString(16)}`), `out=${out}`, ...replay].join(',');
+}
+
+/** Parses a K line's fields (after the letter): six counts per region. */
+function parseCacheLine(fields: string[]): CacheEvents {
+  const n = fields.map(Number);
+  const events: CacheEvents = [];
+  for (let k = 0; k + 6 <= n.length; k += 6) {
+    const [fetches, fetchMisses, reads, readMisses, writes, writeMisses] = n.slice(k, k + 6) as [number, number, number, number, number, number];
+    events.push({ fetches, fetchMisses, reads, readMisses, writes, writeMisses });
+  }
+  return events;
 }
 
 /** Parses an A line's fields (after the letter): fetches, hits, jumps, the sequential histogram, reads, read hits, read misses. */
@@ -162,6 +185,8 @@ export function readPluginTrace(path: string): Trace {
       segments.push(current);
     } else if (line.startsWith('A ') && current) {
       current.art = parseArtLine(line.split(' ').slice(1));
+    } else if (line.startsWith('K ') && current) {
+      current.caches = parseCacheLine(line.split(' ').slice(1));
     } else if (line.startsWith('C ') && current) {
       const [, id, executed, taken] = line.split(' ').map(Number) as [number, number, number, number];
       const insns = blocks.get(id);
@@ -230,7 +255,11 @@ export class Rp2040Tracer {
   private lastNext = 0;
   private readHalfword: (address: number) => number = () => 0;
 
-  constructor(marks: number[]) {
+  /** `caches`: the board's caches replayed over the run (the Pico's XIP cache) */
+  constructor(
+    marks: number[],
+    private readonly caches: CacheReplayer | null = null,
+  ) {
     for (const m of marks) {
       const slot = slotOf(m);
       if (slot >= 0) this.isMark[slot] = 1;
@@ -263,8 +292,19 @@ export class Rp2040Tracer {
       size = hw >>> 11 === 0b11101 || hw >>> 11 === 0b11110 || hw >>> 11 === 0b11111 ? 4 : 2;
       this.sizes[slot] = size;
     }
+    this.caches?.fetch(pc, size);
     this.last = slot;
     this.lastNext = pc + size;
+  }
+
+  /** Whether the tracer replays caches and needs every data access (`access`). */
+  get replaysCaches(): boolean {
+    return this.caches !== null;
+  }
+
+  /** A data access by the instruction running (not its fetch). */
+  access(address: number, write: boolean): void {
+    this.caches?.access(address, write);
   }
 
   /** Ends the open segment (at a mark, and at the end of the run). */
@@ -276,7 +316,8 @@ export class Rp2040Tracer {
       this.taken[slot] = 0;
     }
     this.touched = [];
-    if (this.opener !== null) this.segments.push({ opener: this.opener, counts, referenceCycles: cycles - this.openedAtCycles });
+    const caches = this.caches?.take();
+    if (this.opener !== null) this.segments.push({ opener: this.opener, counts, referenceCycles: cycles - this.openedAtCycles, ...(caches ? { caches } : {}) });
     this.last = -1;
     this.opener = null;
   }
