@@ -15,7 +15,7 @@
 
 /* Symbols of the linker script. */
 extern uint32_t __data_load[], __data_start[], __data_end[];
-extern uint32_t __bss_start[], __bss_end[];
+extern uint32_t __bss_start[], __bss_end[], __arena_start[], __arena_end[];
 extern uint32_t __stack_limit[], __stack_top[];
 
 extern int main(void);
@@ -65,6 +65,7 @@ static void __attribute__((used, noreturn)) reset_continue(void) {
   tf_copy_bytes(__data_start, __data_load, data_bytes);
   size_t bss_bytes = (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start);
   tf_fill_bytes(__bss_start, 0, bss_bytes);
+  tf_fill_bytes(__arena_start, 0, (size_t)((uintptr_t)__arena_end - (uintptr_t)__arena_start));
   tf_platform_exit(main());
 }
 

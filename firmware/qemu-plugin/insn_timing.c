@@ -28,7 +28,7 @@
  * (the last bin: that many or more; the prefetch hides that much of the read), then the data reads
  * of the range, their hits and misses in the data cache. src/lab/estimate/timing/art.ts prices them.
  *
- * With `icache=SETS:WAYS:LINE[,dcache=SETS:WAYS:LINE:WA],region=LO:HI[,region=LO:HI]` it replays
+ * With `icache=SETS:WAYS:LINE[,dcache=SETS:WAYS:LINE:WA],region=LO:HI[,region=LO:HI...]` (up to 8) it replays
  * set-associative caches (least recently used out, whole lines filled on a miss): the instruction
  * fetches of each region through the instruction cache (a lookup each time the line the core executes
  * from changes) and its data accesses through the data cache, or through the instruction cache where
@@ -173,7 +173,7 @@ static void art_fetch_word(uint64_t word) {
 
 /* The set-associative caches (with `icache=`). */
 #define CACHE_MAX_WAYS 8
-#define CACHE_MAX_REGIONS 2
+#define CACHE_MAX_REGIONS 8
 
 struct set_cache {
   uint64_t sets, ways, line;

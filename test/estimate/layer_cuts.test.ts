@@ -22,7 +22,14 @@ function trace(segments: TraceSegment[]): Trace {
 }
 
 describe('estimate/timing: the trace cut into layer bodies', () => {
-  const marks: TraceMarks = { invoke: INVOKE, invokeReturns: [INVOKE_RETURN], layerEnd: LAYER_END, layerBeginReturns: BEGIN_RETURNS, stackTop: null };
+  const marks: TraceMarks = {
+    invoke: INVOKE,
+    invokeReturns: [INVOKE_RETURN],
+    layerEnd: LAYER_END,
+    layerBeginReturns: BEGIN_RETURNS,
+    stackTop: null,
+    arenas: [],
+  };
 
   it('keeps the turns of a loop that re-enters the begin mark in one layer, until the end hook', () => {
     const [a, b, c] = BEGIN_RETURNS as [number, number, number];

@@ -86,6 +86,12 @@ export interface BoardDescriptor {
   clockHz: number;
   /** linker script, relative to `firmware/`; absent on a real board we build no firmware for yet */
   linkerScript?: string;
+  /**
+   * a faster RAM our firmware places the model's arena in where it fits (the STM32H7A3's DTCM:
+   * zero wait states, outside the data cache): the linker script that does it, the bytes the arena
+   * may take there, and that RAM's name
+   */
+  fastArena?: { linkerScript: string; bytes: number; memory: string };
   /** the board's facts handed to the firmware as -D flags */
   defines: Record<string, string>;
   /** what its counts are; absent on a real board we build no firmware for yet */
@@ -781,6 +787,7 @@ function parseBoard(r: Reader): BoardDescriptor {
     'description',
     'clockHz',
     'linkerScript',
+    'fastArena',
     'defines',
     'counter',
     'deviceCounter',
@@ -799,6 +806,10 @@ function parseBoard(r: Reader): BoardDescriptor {
     defines: r.has('defines') ? r.field('defines').stringMap() : {},
   };
   if (r.has('linkerScript')) board.linkerScript = r.field('linkerScript').string();
+  if (r.has('fastArena')) {
+    const f = r.field('fastArena').only(['linkerScript', 'bytes', 'memory']);
+    board.fastArena = { linkerScript: f.field('linkerScript').string(), bytes: f.field('bytes').positiveInteger(), memory: f.field('memory').string() };
+  }
   if (r.has('isa')) board.isa = { s3simd: r.field('isa').only(['s3simd']).field('s3simd').boolean() };
   if (r.has('counter')) board.counter = parseCounter(r.field('counter'));
   if (r.has('hardware')) board.hardware = parseHardware(r.field('hardware'));

@@ -150,10 +150,12 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const elf = join(outDir, target.firmware === 'host' ? `${target.name}-harness` : 'firmware.elf');
   const mapFile = board ? join(outDir, 'firmware.map') : null;
   // with LTO the link compiles: at the harness's -Os (the layers keep their own pragma)
+  const script = board ? await linkerScriptFor(board, target, units, toolEnv) : undefined;
+  if (script && script !== board?.linkerScript) log.push(`(the arena fits in ${board!.fastArena!.memory}: linked with ${script})`);
   const linkArgs = [
     ...(sizeFlags.length > 0 ? [...harnessFlags, ...sizeFlags] : cflags),
     ...units.map((u) => u.object),
-    ...linkFlags(target, board, mapFile, options.flashOffset),
+    ...linkFlags(target, script, mapFile, options.flashOffset),
     '-o',
     elf,
   ];
@@ -301,10 +303,44 @@ function compileFlags(target: TargetDescriptor, board: BoardDescriptor | undefin
   return flags;
 }
 
-function linkFlags(target: TargetDescriptor, board: BoardDescriptor | undefined, mapFile: string | null, flashOffset?: number): string[] {
+/**
+ * The linker script for this build: the board's fast-arena script (the H7A3's arena in DTCM) where
+ * the model's arenas fit its `fastArena.bytes`, else the board's own.
+ */
+async function linkerScriptFor(board: BoardDescriptor, target: TargetDescriptor, units: CompileUnit[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (!board.fastArena) return board.linkerScript;
+  const nm = findTool(target.toolchain.cc.replace(/gcc$/, 'nm'), target.toolchain.install, env);
+  let bytes = 0;
+  for (const unit of units.filter((u) => u.fromModel)) {
+    const listed = await runTool(nm, ['-S', unit.object]);
+    if (listed.code !== 0) throw new TinyforgeError(`${nm} failed on ${unit.object}: ${firstErrorLines(listed.stderr, 1)[0] ?? ''}`);
+    bytes += arenaBytesListed(listed.stdout.toString('utf8'));
+  }
+  return fastArenaFits(board, bytes) ? board.fastArena.linkerScript : board.linkerScript;
+}
+
+/** Bytes of the model's arenas (`<prefix>_arena`, zero-initialized) in an `nm -S` listing. */
+export function arenaBytesListed(listing: string): number {
+  let bytes = 0;
+  for (const line of listing.split('\n')) {
+    const m = /^[0-9a-f]+ ([0-9a-f]+) [bB] \S+_arena$/.exec(line.trim());
+    if (m) bytes += parseInt(m[1]!, 16);
+  }
+  return bytes;
+}
+
+/** Whether arenas of `bytes` go in the board's fast RAM (its `fastArena`), as the firmware build places them. */
+export function fastArenaFits(
+  board: BoardDescriptor | undefined,
+  bytes: number,
+): board is BoardDescriptor & { fastArena: NonNullable<BoardDescriptor['fastArena']> } {
+  return !!board?.fastArena && bytes > 0 && bytes <= board.fastArena.bytes;
+}
+
+function linkFlags(target: TargetDescriptor, linkerScript: string | undefined, mapFile: string | null, flashOffset?: number): string[] {
   const flags = [...target.toolchain.ldflags];
-  if (board?.linkerScript) {
-    const script = join(FIRMWARE_DIR, board.linkerScript);
+  if (linkerScript) {
+    const script = join(FIRMWARE_DIR, linkerScript);
     // -L: the board's script INCLUDEs the family's shared sections from its own folder
     flags.push(`-T${script}`, `-L${dirname(script)}`);
     if (target.memory) flags.push(`-Wl,--defsym=__stack_size=${target.memory.stackBytes}`);

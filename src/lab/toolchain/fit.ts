@@ -98,7 +98,21 @@ export function weightsInRamChoice(
 /** The placement a board gets without --weights-in-ram: staged where its flash is slower and its flash path replayed, else none. */
 export function weightsInRamDefault(target: TargetDescriptor, board: BoardDescriptor | undefined): WeightsInRamMode {
   const costs = flashAndRamCosts(target, board);
-  return costs && costs.flash > costs.ram && artOf(board) ? 'staged' : 'none';
+  return costs && costs.flash > costs.ram && (artOf(board) || board?.hardware?.caches) ? 'staged' : 'none';
+}
+
+/**
+ * Bytes of weight tables the flash's data path keeps at RAM speed: the ART's data cache; a data
+ * cache of the board's own; half a cache that also holds the code (the STM32U5's ICACHE, the
+ * RP2040's XIP cache: the kernels' loops take the rest).
+ */
+function cachedWeightBytes(board: BoardDescriptor | undefined): number {
+  const art = artOf(board);
+  if (art) return art.dataLines * ART_LINE_BYTES;
+  const caches = board?.hardware?.caches;
+  if (!caches) return 0;
+  const size = (g: { sets: number; ways: number; lineBytes: number }) => g.sets * g.ways * g.lineBytes;
+  return caches.data ? size(caches.data) : size(caches.instruction) / 2;
 }
 
 /** The access costs of a board's flash and internal RAM (its descriptor's `accessCost`), null without a board. */
@@ -138,9 +152,7 @@ export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescri
 export function stageWeightsOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { stageWeights?: StageWeightsOption } {
   const costs = flashAndRamCosts(target, board);
   if (!costs || costs.flash <= costs.ram) return {};
-  const art = artOf(board);
-  const cachedBytes = art ? art.dataLines * ART_LINE_BYTES : 0;
-  return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes, minReadsPerByte: STAGE_MIN_READS_PER_BYTE } };
+  return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes: cachedWeightBytes(board), minReadsPerByte: STAGE_MIN_READS_PER_BYTE } };
 }
 
 /** Where a compiled model's kernels read their weight tables: all in flash, staged per layer, all in RAM, or some in RAM. */

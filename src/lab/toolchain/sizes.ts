@@ -46,7 +46,8 @@ export function embeddedSizes(sizes: SectionSizes): FirmwareSizes {
   const rodata = sum(sizes, ['.rodata']);
   const flashWeights = sum(sizes, ['.tf_weights']);
   const data = sum(sizes, ['.data']);
-  const bss = sum(sizes, ['.bss']);
+  // the model's arenas sit in an output section of their own (ARENA_RAM: RAM, or the H7A3's DTCM)
+  const bss = sum(sizes, ['.bss', '.tf_arena']);
   return {
     text,
     rodata,

@@ -18,9 +18,6 @@
  */
 import type { BoardCaches, CacheGeometry } from '../../../core/targets/targets.ts';
 
-/** The replayed regions, in this order on the plugin's `region` options and in the events. */
-export type CachedRegion = 'flash' | 'ram';
-
 /** What one region saw over a segment. */
 export interface RegionCacheEvents {
   /** instruction lines looked up (each change of the line the core executes from), and of them misses */
@@ -33,7 +30,7 @@ export interface RegionCacheEvents {
   writeMisses: number;
 }
 
-/** Per replayed region (flash first, then cached RAM where the board has it). */
+/** Per replayed region: the flash first, then the ranges of cached RAM where the board has them. */
 export type CacheEvents = RegionCacheEvents[];
 
 export const NO_EVENTS: RegionCacheEvents = { fetches: 0, fetchMisses: 0, reads: 0, readMisses: 0, writes: 0, writeMisses: 0 };
@@ -65,8 +62,8 @@ export function cacheStalls(events: CacheEvents, caches: BoardCaches, waitStates
   let stalls =
     flash.fetchMisses * flashLineFillCycles(caches, waitStates, caches.instruction.lineBytes) +
     (flash.readMisses + flash.writeMisses) * flashLineFillCycles(caches, waitStates, dataLine);
-  const ram = events[1];
-  if (ram && caches.ramLineFill) stalls += (ram.fetchMisses + ram.readMisses + ram.writeMisses) * caches.ramLineFill.cycles;
+  // every region after the flash is cached RAM
+  if (caches.ramLineFill) for (const ram of events.slice(1)) stalls += (ram.fetchMisses + ram.readMisses + ram.writeMisses) * caches.ramLineFill.cycles;
   return stalls;
 }
 

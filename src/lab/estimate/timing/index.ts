@@ -31,6 +31,8 @@ export interface TraceMarks {
   layerBeginReturns: number[];
   /** the top of the stack (the linker's __stack_top): the data above it are the static data and the arena */
   stackTop: number | null;
+  /** the model's arenas (`<prefix>_arena`): where they are, and their bytes */
+  arenas: { origin: number; bytes: number }[];
 }
 
 export function allMarks(m: TraceMarks): number[] {
@@ -48,7 +50,7 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
   try {
     // the target's own binutils: on PATH, or beside its compiler in the descriptor's search folders
     const env = { ...process.env, PATH: toolchainPath(target) };
-    nm = execFileSync(binutil(target, 'nm'), [elf], { encoding: 'utf8', maxBuffer: 1 << 26, env });
+    nm = execFileSync(binutil(target, 'nm'), ['-S', elf], { encoding: 'utf8', maxBuffer: 1 << 26, env });
     dis = execFileSync(binutil(target, 'objdump'), ['-d', elf], { encoding: 'utf8', maxBuffer: 1 << 29, env });
   } catch (e) {
     throw new TinyforgeError(`${elf}: cannot read its symbols for the timing model (${(e as Error).message.split('\n')[0]})`);
@@ -85,6 +87,10 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
     layerEnd: symbol('tf_profile_layer_end'),
     layerBeginReturns: returnsOf('tf_profile_layer_begin'),
     stackTop: symbol('__stack_top'),
+    arenas: nm.split('\n').flatMap((line) => {
+      const m = /^([0-9a-f]+) ([0-9a-f]+) [bB] \S+_arena$/.exec(line.trim());
+      return m ? [{ origin: parseInt(m[1]!, 16), bytes: parseInt(m[2]!, 16) }] : [];
+    }),
   };
 }
 
@@ -298,6 +304,7 @@ function replayedCacheCycles(segments: TraceSegment[], board: EstimateBoard): nu
   const events = segments.flatMap((s) => (s.caches ? [s.caches] : []));
   if (events.length !== segments.length)
     throw new TinyforgeError(`the trace holds no cache events for ${board.name}: its QEMU timing plugin predates the cache replay`);
+  process.stderr.write(`CACHES ${JSON.stringify(sumCacheEvents(events))} stalls ${cacheStalls(sumCacheEvents(events), board.caches, board.waitStates)}\n`);
   return cacheStalls(sumCacheEvents(events), board.caches, board.waitStates);
 }
 

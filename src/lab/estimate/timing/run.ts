@@ -25,6 +25,7 @@ import {
   tracedInstructions,
 } from './index.ts';
 import { CacheReplayer } from './caches.ts';
+import { fastArenaFits } from '../../toolchain/firmware.ts';
 import {
   type ArtReplay,
   type CacheReplay,
@@ -84,18 +85,47 @@ function traceSession(runOn: BoardDescriptor, elf: string, marks: number[], repl
  * fetches and flash reads are those of the emulated board's code memory, where the firmware keeps
  * code and constants as the real board keeps them in flash.
  */
-function replayFor(target: TargetDescriptor, runOn: BoardDescriptor, board: EstimateBoard, estimate: boolean, marks: TraceMarks[]): Replay {
+function replayFor(
+  target: TargetDescriptor,
+  runOn: BoardDescriptor,
+  fitFor: BoardDescriptor | undefined,
+  board: EstimateBoard,
+  estimate: boolean,
+  marks: TraceMarks[],
+): Replay {
   if (!estimate || !target.memory) return {};
   if (board.art && !runOn.emulator!.inProcess) return { art: { geometry: board.art, flash: target.memory.flash } };
   if (!board.caches) return {};
   // the emulated code memory stands for the board's flash; where the board caches its RAM, the
-  // emulated data memory above the stack stands for it (the stack sits in uncached memory: the H7A3's DTCM)
+  // emulated data memory above the stack stands for it (the stack sits in uncached memory: the H7A3's
+  // DTCM), less the arenas where the board's build puts them in that uncached RAM too
   const regions = [target.memory.flash];
   const ram = target.memory.ram;
   const stackTop = marks[0]?.stackTop ?? null;
-  if (board.caches.ramLineFill && stackTop !== null && stackTop >= ram.origin && stackTop < ram.origin + ram.bytes)
-    regions.push({ origin: stackTop, bytes: ram.origin + ram.bytes - stackTop });
+  if (board.caches.ramLineFill && stackTop !== null && stackTop >= ram.origin && stackTop < ram.origin + ram.bytes) {
+    const arenas = marks[0]!.arenas;
+    const fast = fastArenaFits(
+      fitFor,
+      arenas.reduce((n, a) => n + a.bytes, 0),
+    )
+      ? arenas
+      : [];
+    regions.push(...rangesWithout({ origin: stackTop, bytes: ram.origin + ram.bytes - stackTop }, fast));
+  }
   return { caches: { caches: board.caches, regions } };
+}
+
+/** `whole` less the ranges `holes`, in address order. */
+export function rangesWithout(whole: { origin: number; bytes: number }, holes: { origin: number; bytes: number }[]): { origin: number; bytes: number }[] {
+  const out: { origin: number; bytes: number }[] = [];
+  let at = whole.origin;
+  const end = whole.origin + whole.bytes;
+  for (const h of [...holes].sort((a, b) => a.origin - b.origin)) {
+    if (h.origin > at) out.push({ origin: at, bytes: Math.min(h.origin, end) - at });
+    at = Math.max(at, h.origin + h.bytes);
+  }
+  if (at < end) out.push({ origin: at, bytes: end - at });
+  return out.filter((r) => r.bytes > 0);
 }
 
 /** Whether the emulated board counts its instructions with the QEMU plugin (a trace is needed whether or not cycles are estimated). */
@@ -123,7 +153,7 @@ export function prepareTiming(
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   const marks = findMarks(elf, target, prefix);
-  const traced = traceSession(runOn, elf, allMarks(marks), replayFor(target, runOn, board, estimate, [marks]));
+  const traced = traceSession(runOn, elf, allMarks(marks), replayFor(target, runOn, fitFor, board, estimate, [marks]));
   return {
     session: traced.session,
     finish: (options) => {
@@ -164,7 +194,7 @@ export function prepareStageTiming(
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   // a stage's segments open at its own invoke mark and close at its own return: the others' marks only cut between them
   const stages = prefixes.map((prefix) => findMarks(elf, target, prefix));
-  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))], replayFor(target, runOn, board, true, stages));
+  const traced = traceSession(runOn, elf, [...new Set(stages.flatMap(allMarks))], replayFor(target, runOn, fitFor, board, true, stages));
   return {
     session: traced.session,
     finish: () => {
