@@ -304,7 +304,6 @@ function replayedCacheCycles(segments: TraceSegment[], board: EstimateBoard): nu
   const events = segments.flatMap((s) => (s.caches ? [s.caches] : []));
   if (events.length !== segments.length)
     throw new TinyforgeError(`the trace holds no cache events for ${board.name}: its QEMU timing plugin predates the cache replay`);
-  process.stderr.write(`CACHES ${JSON.stringify(sumCacheEvents(events))} stalls ${cacheStalls(sumCacheEvents(events), board.caches, board.waitStates)}\n`);
   return cacheStalls(sumCacheEvents(events), board.caches, board.waitStates);
 }
 
