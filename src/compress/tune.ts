@@ -25,7 +25,7 @@ import { TinyforgeError } from '../core/errors.ts';
 import { type BoardDescriptor, type TargetDescriptor, findBoard } from '../core/targets/targets.ts';
 import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { resolveClock } from '../lab/estimate/clock.ts';
-import { CODE_FLASH_BYTES, estimateFit } from '../lab/toolchain/fit.ts';
+import { CODE_FLASH_BYTES, estimateFit, flashCyclesOfWeights } from '../lab/toolchain/fit.ts';
 import { type PreparedLayer, layerWeightBytes } from '../core/ops/prepare.ts';
 import { type KernelIsa, type Prefer, isaFamily } from '../core/ops/op.ts';
 import { layerCostPerMac } from '../core/ops/kernel_cost.ts';
@@ -514,7 +514,8 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
     // the weights as the chosen storages keep them (Huffman, int4, palettes, sparse), and the code's lower bound
     flash: weights + CODE_FLASH_BYTES,
     ram: fit?.ram.total ?? compiled.plan.arenaBytes,
-    msEstimate: (instructions / clockHz) * 1000,
+    // and the weights' pass through the flash's cache per inference, where flash is slower (the Pico's XIP: 48 cycles a byte)
+    msEstimate: ((instructions + flashCyclesOfWeights(target, board, weights)) / clockHz) * 1000,
   };
 }
 

@@ -59,12 +59,22 @@ const MODELS: { name: string; graph: () => Graph }[] = [
 ];
 
 describe('weights staged in the arena', function () {
-  it('the NUCLEO-L4R5ZI stages by default (its ART replayed); boards without a replayed flash path keep their tables where they are', () => {
+  it('the boards whose flash path is replayed stage by default, above their data cache; the others keep their tables where they are', () => {
     expect(weightsInRamDefault(L4R5.target, L4R5.board)).to.equal('staged');
     expect(stageWeightsOptions(L4R5.target, L4R5.board)).to.deep.equal({
       stageWeights: { internalBytes: 655360 - L4R5.target.memory!.stackBytes - 512, cachedBytes: 256, minReadsPerByte: STAGE_MIN_READS_PER_BYTE },
     });
-    for (const name of ['esp32-s3-devkitc-1', 'pico', 'nucleo-h7a3zi-q', 'qemu-mps2-an386']) {
+    // the M7's 16 KiB D-cache; half the U575's ICACHE and the Pico's XIP cache, which hold the code too
+    for (const [name, cachedBytes] of [
+      ['nucleo-h7a3zi-q', 16384],
+      ['nucleo-u575zi-q', 4096],
+      ['pico', 8192],
+    ] as const) {
+      const { target, board } = findBoard(name);
+      expect(weightsInRamDefault(target, board), name).to.equal('staged');
+      expect(stageWeightsOptions(target, board).stageWeights, name).to.deep.include({ cachedBytes, minReadsPerByte: STAGE_MIN_READS_PER_BYTE });
+    }
+    for (const name of ['esp32-s3-devkitc-1', 'nrf52840-dk', 'qemu-mps2-an386']) {
       const { target, board } = findBoard(name);
       expect(weightsInRamDefault(target, board), name).to.equal('none');
       expect(weightsInRamChoice(undefined, target, board), name).to.deep.equal({});

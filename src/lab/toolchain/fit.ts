@@ -115,6 +115,18 @@ function cachedWeightBytes(board: BoardDescriptor | undefined): number {
   return caches.data ? size(caches.data) : size(caches.instruction) / 2;
 }
 
+/**
+ * Cycles the weights' reads from flash add per inference over SRAM's, for ranking candidates: the
+ * bytes beyond what the flash's cache keeps (cachedWeightBytes) stream through it once an inference,
+ * each 32-bit read paying the board's flash `accessCost` less its SRAM's; 0 where the descriptor
+ * gives no slower flash.
+ */
+export function flashCyclesOfWeights(target: TargetDescriptor, board: BoardDescriptor | undefined, weightBytes: number): number {
+  const costs = flashAndRamCosts(target, board);
+  if (!costs || costs.flash <= costs.ram) return 0;
+  return (Math.max(0, weightBytes - cachedWeightBytes(board)) * (costs.flash - costs.ram)) / 4;
+}
+
 /** The access costs of a board's flash and internal RAM (its descriptor's `accessCost`), null without a board. */
 function flashAndRamCosts(target: TargetDescriptor, board: BoardDescriptor | undefined): { flash: number; ram: number; internalBytes: number } | null {
   const memory = memoryFor(target, board);
