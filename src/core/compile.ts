@@ -155,13 +155,15 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
 /**
  * The compiled model with its most-read tables staged in the arena (plan/weight_staging.ts): the
  * candidates' scratch grown, the arena planned again, the least-read dropped while the arena
- * outgrows the internal RAM (or `budget.ram`); the model as it was when none is left.
+ * outgrows the internal RAM (or `budget.ram`), or the faster RAM it fitted unstaged; the model as it
+ * was when none is left.
  */
 function stageWeights(compiled: CompiledModel, options: CompileOptions, stage: StageWeightsOption): CompiledModel {
   if (options.arena === 'caller' || compiled.plan.external) return compiled;
-  const limit = options.budget?.ram ?? stage.internalBytes;
-  const candidates = stagingCandidates(compiled.prepared, compiled.generated.layerTables, stage);
   const arenaBefore = compiled.plan.arenaBytes;
+  const fast = stage.fastBytes !== undefined && arenaBefore <= stage.fastBytes ? stage.fastBytes : Infinity;
+  const limit = Math.min(options.budget?.ram ?? stage.internalBytes, fast);
+  const candidates = stagingCandidates(compiled.prepared, compiled.generated.layerTables, stage);
   while (candidates.length > 0) {
     // the order the arena was planned in stays: the tables' names carry their layers' positions
     const prepared = withStagedScratch(compiled.prepared, candidates);

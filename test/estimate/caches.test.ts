@@ -17,6 +17,7 @@ import { pluginArgument, readPluginTrace } from '../../src/lab/estimate/timing/t
 import { estimateBoard } from '../../src/lab/estimate/timing/index.ts';
 import { loadTarget } from '../../src/core/targets/targets.ts';
 import type { BoardCaches } from '../../src/core/targets/targets.ts';
+import { requireTools } from '../build/helpers.ts';
 
 const M7: BoardCaches = {
   what: 'test',
@@ -130,6 +131,7 @@ describe('estimate/timing: caches replayed from the trace', () => {
     ['one cache for fetches and data', SHARED, [[0, 0x10000]]],
   ] as [string, BoardCaches, [number, number][]][]) {
     it(`counts as the QEMU plugin counts: ${name}`, function () {
+      requireTools(this, ['cc']);
       const dir = mkdtempSync(join(tmpdir(), 'tf-caches-'));
       try {
         const events = stream(8000);

@@ -144,6 +144,12 @@ describe('weights staged in the arena', function () {
     expect(budget.plan.arenaBytes).to.be.at.most(all.arenaAfter - 1);
     // an arena the application passes is not planned for copies
     expect(compileGraph(graph(), 'm.tflite', { isa: M4.isa, arena: 'caller', stageWeights: STAGE }).stagedWeights).to.equal(undefined);
+    // an arena that fits a faster RAM unstaged (the H7A3's DTCM) keeps within it; one that does not, within the RAM
+    const fast = compileGraph(graph(), 'm.tflite', { isa: M4.isa, stageWeights: { ...STAGE, fastBytes: all.arenaAfter - 1 } });
+    expect(fast.plan.arenaBytes).to.be.at.most(all.arenaAfter - 1);
+    expect(fast.stagedWeights?.layers.length ?? 0).to.be.lessThan(all.layers.length);
+    const past = compileGraph(graph(), 'm.tflite', { isa: M4.isa, stageWeights: { ...STAGE, fastBytes: plain.plan.arenaBytes - 1 } });
+    expect(past.stagedWeights?.arenaAfter).to.equal(all.arenaAfter);
   });
 
   it('bit-exact on the host under AddressSanitizer and UBSan, every model (portable kernels reading the copies)', function () {

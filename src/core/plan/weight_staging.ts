@@ -26,6 +26,12 @@ export interface StageWeightsOption {
   cachedBytes: number;
   /** the fewest reads per byte (MACs per byte of the layer's tables) that pay for the copy */
   minReadsPerByte: number;
+  /**
+   * a faster RAM the build places the arena in while it fits (the STM32H7A3's DTCM, outside its data
+   * cache): an arena that fits there unstaged keeps within it, staged (every access to it is worth
+   * more than a copy saves)
+   */
+  fastBytes?: number;
 }
 
 /**

@@ -164,7 +164,8 @@ export function weightsInRamOptions(target: TargetDescriptor, board: BoardDescri
 export function stageWeightsOptions(target: TargetDescriptor, board: BoardDescriptor | undefined): { stageWeights?: StageWeightsOption } {
   const costs = flashAndRamCosts(target, board);
   if (!costs || costs.flash <= costs.ram) return {};
-  return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes: cachedWeightBytes(board), minReadsPerByte: STAGE_MIN_READS_PER_BYTE } };
+  const fast = board?.fastArena ? { fastBytes: board.fastArena.bytes } : {};
+  return { stageWeights: { internalBytes: costs.internalBytes, cachedBytes: cachedWeightBytes(board), minReadsPerByte: STAGE_MIN_READS_PER_BYTE, ...fast } };
 }
 
 /** Where a compiled model's kernels read their weight tables: all in flash, staged per layer, all in RAM, or some in RAM. */
