@@ -15,7 +15,7 @@ import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { summary } from './describe.ts';
-import { insideRange } from '../common/families/conv_geometry.ts';
+import { insidePixels } from '../common/families/conv_geometry.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
 export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number, kernels: KernelChoices = {}): HuffmanFc | undefined {
@@ -83,10 +83,7 @@ export function huffmanConvCost(p: Conv2DParams): { flashBytes: number; instruct
   const h = p.entropy!;
   const c = HUFFMAN_INSTRUCTIONS;
   const taps = p.entropyNonzeros?.total ?? p.outC * rowLength(p);
-  const [yLo, yHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
-  const [xLo, xHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const inside = (yHi - yLo) * (xHi - xLo);
-  const border = p.outH * p.outW - inside;
+  const { inside, border } = insidePixels(p);
   const macs = p.batches * (inside * taps + border * p.outC * rowLength(p));
   const instructions =
     c.perSymbol * h.symbols +

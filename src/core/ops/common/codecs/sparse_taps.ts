@@ -20,7 +20,7 @@
  */
 import type { EncodingCost, IsaFamily, KernelChoices, KernelIsa, KernelVariant, LayerEmitContext, PricedFamily } from '../../op.ts';
 import { isaFamily, pricingFamily } from '../../op.ts';
-import { type ConvWindowParams, insideRange } from '../families/conv_geometry.ts';
+import { type ConvWindowParams, insidePixels } from '../families/conv_geometry.ts';
 import { type ChannelMultipliers, type TableCType, cTerm, foldedInitExpr, requantExprs } from '../families/weighted.ts';
 import { rv32RightOnly } from '../isa/rv32_matmul.ts';
 import { RQ_FAST, RQ_FIELDS, accumulatorBounds, fastRequantHolds, requantRecords } from '../isa/dsp.ts';
@@ -387,10 +387,7 @@ export const SPARSE_OFFSET_COSTS: Record<PricedFamily, { entry: number; borderEn
 
 export function sparseOffsetsCost(p: SparseConvLayer, s: SparseOffsets, isa: KernelIsa | undefined): EncodingCost {
   const c = SPARSE_OFFSET_COSTS[pricingFamily(isaFamily(isa))];
-  const [yLo, yHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
-  const [xLo, xHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
-  const inside = (yHi - yLo) * (xHi - xLo);
-  const border = p.outH * p.outW - inside;
+  const { inside, border } = insidePixels(p);
   const entries = s.values.length * (inside * c.entry + border * c.borderEntry);
   return { flashBytes: s.bytes, instructions: Math.round(p.batches * (entries + p.outH * p.outW * p.outC * c.output)) };
 }

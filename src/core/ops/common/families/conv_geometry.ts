@@ -212,3 +212,11 @@ export function insideRange(outSize: number, inSize: number, k: number, stride: 
   }
   return lo < 0 ? [0, 0] : [lo, hi];
 }
+
+/** Output pixels of one image whose whole window lies inside the input (`inside`), and the rest, which read padding (`border`). */
+export function insidePixels(p: ConvWindowParams): { inside: number; border: number } {
+  const [yLo, yHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [xLo, xHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
+  const inside = (yHi - yLo) * (xHi - xLo);
+  return { inside, border: p.outH * p.outW - inside };
+}
