@@ -314,19 +314,17 @@ async function linkerScriptFor(board: BoardDescriptor, target: TargetDescriptor,
   for (const unit of units.filter((u) => u.fromModel)) {
     const listed = await runTool(nm, ['-S', unit.object]);
     if (listed.code !== 0) throw new TinyforgeError(`${nm} failed on ${unit.object}: ${firstErrorLines(listed.stderr, 1)[0] ?? ''}`);
-    bytes += arenaBytesListed(listed.stdout.toString('utf8'));
+    for (const arena of arenasListed(listed.stdout.toString('utf8'))) bytes += arena.bytes;
   }
   return fastArenaFits(board, bytes) ? board.fastArena.linkerScript : board.linkerScript;
 }
 
-/** Bytes of the model's arenas (`<prefix>_arena`, zero-initialized) in an `nm -S` listing. */
-export function arenaBytesListed(listing: string): number {
-  let bytes = 0;
-  for (const line of listing.split('\n')) {
-    const m = /^[0-9a-f]+ ([0-9a-f]+) [bB] \S+_arena$/.exec(line.trim());
-    if (m) bytes += parseInt(m[1]!, 16);
-  }
-  return bytes;
+/** The model's arenas (`<prefix>_arena`, zero-initialized) in an `nm -S` listing: their addresses and bytes. */
+export function arenasListed(listing: string): { origin: number; bytes: number }[] {
+  return listing.split('\n').flatMap((line) => {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) [bB] \S+_arena$/.exec(line.trim());
+    return m ? [{ origin: parseInt(m[1]!, 16), bytes: parseInt(m[2]!, 16) }] : [];
+  });
 }
 
 /** Whether arenas of `bytes` go in the board's fast RAM (its `fastArena`), as the firmware build places them. */

@@ -4,7 +4,7 @@
  * the Cortex-M7's L1 instruction and data caches (NUCLEO-H7A3ZI-Q), the STM32U5's ICACHE on the
  * Cortex-M33's code bus (NUCLEO-U575ZI-Q), the RP2040's XIP cache in front of its QSPI flash (Pico).
  * The board descriptor gives each cache's sets, ways and line (`hardware.caches`, with its source);
- * the replay (firmware/qemu-plugin/insn_timing.c's `cache` option, or the RP2040 tracer's
+ * the replay (firmware/qemu-plugin/insn_timing.c's `icache`, `dcache` and `region` options, or the RP2040 tracer's
  * `CacheReplayer` below) looks every instruction fetch and data access of the replayed regions up in
  * program order, least recently used out, and counts per region: fetched lines and their misses
  * (a lookup each time the line the core executes from changes), data reads, data writes and their

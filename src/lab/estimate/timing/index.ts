@@ -17,6 +17,7 @@ import { decodeRv32 } from './rv32.ts';
 import { decodeXtensa } from './xtensa.ts';
 import { statedError } from './stated_error.ts';
 import { toolchainPath } from '../../toolchain/compilers.ts';
+import { arenasListed } from '../../toolchain/firmware.ts';
 import type { Trace, TraceSegment } from './trace.ts';
 
 export type { CycleEstimate } from '../types.ts';
@@ -87,10 +88,7 @@ export function findMarks(elf: string, target: TargetDescriptor, prefix: string)
     layerEnd: symbol('tf_profile_layer_end'),
     layerBeginReturns: returnsOf('tf_profile_layer_begin'),
     stackTop: symbol('__stack_top'),
-    arenas: nm.split('\n').flatMap((line) => {
-      const m = /^([0-9a-f]+) ([0-9a-f]+) [bB] \S+_arena$/.exec(line.trim());
-      return m ? [{ origin: parseInt(m[1]!, 16), bytes: parseInt(m[2]!, 16) }] : [];
-    }),
+    arenas: arenasListed(nm),
   };
 }
 
