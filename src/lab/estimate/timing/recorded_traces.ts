@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Recorded whole-inference traces of another runtime (test/data/mlperf-v05-l4r5-traces.json: the
- * MLPerf Tiny v0.5 reference on the emulated Cortex-M4), priced by the Cortex-M4 table and the ART
- * model, for the estimate's check against silicon (docs/timing.md, "Cortex-M4 against silicon").
+ * Recorded whole-inference traces of other runtimes, priced by a core's table and its board's memory
+ * model, for the estimate's checks against silicon (docs/timing.md, Validation):
+ * - test/data/mlperf-v05-l4r5-traces.json: the MLPerf Tiny v0.5 reference on the emulated Cortex-M4,
+ *   with the STM32L4+ ART replayed ("Cortex-M4 against silicon");
+ * - test/data/pico-tflmicro-person-trace.json: pico-tflmicro's person_detection on rp2040js, with the
+ *   RP2040's XIP cache replayed ("Cortex-M0+ against silicon").
  */
 import { type ArtFetchEvents, artDataStalls, artFetchStalls } from './art.ts';
-import { CORTEX_M4, ZERO_WAIT } from './cores.ts';
+import type { RegionCacheEvents } from './caches.ts';
+import { CORTEX_M0PLUS, CORTEX_M4, ZERO_WAIT } from './cores.ts';
 import { priceInstructions } from './index.ts';
 import { decodeThumb } from './thumb.ts';
 
@@ -26,8 +30,13 @@ export interface RecordedTracePrice {
   everyFetchWord: number;
 }
 
+type RecordedCounts = [number, string, number, number][];
+
+const countsOf = (recorded: RecordedCounts) =>
+  recorded.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken }));
+
 export function priceRecordedTrace(trace: RecordedTrace, waitStates: number): RecordedTracePrice {
-  const counts = trace.counts.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken }));
+  const counts = countsOf(trace.counts);
   const hits = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
   const every = priceInstructions(counts, decodeThumb, CORTEX_M4, {
     perFetchWord: waitStates,
@@ -42,5 +51,32 @@ export function priceRecordedTrace(trace: RecordedTrace, waitStates: number): Re
     artFetchPrefetchOn: artFetchStalls(trace.art, waitStates),
     artData: artDataStalls(trace.art, waitStates),
     everyFetchWord: every.cycles,
+  };
+}
+
+/** A trace on the RP2040: its instruction counts and what its XIP cache saw (the flash region). */
+export interface RecordedXipTrace {
+  measuredMs: number;
+  clockHz: number;
+  xip: RegionCacheEvents;
+  counts: RecordedCounts;
+}
+
+/**
+ * An XIP cache line fill (8 bytes) as the Pico SDK's second stage for the W25Q080 family sets the
+ * SSI: one Fast Read Quad I/O (EBh) in continuous-read mode, so no command phase, at SCK = clk_sys / 2
+ * (the Pico board's PICO_FLASH_SPI_CLKDIV): 8 clocks of address and mode bits, 4 dummy clocks,
+ * 16 clocks of data, 28 SCK = 56 cycles, plus the 2 cycles of the XIP block's own that the Pico
+ * descriptor's 03h fill counts too (targets/rp2040.json).
+ */
+export const SDK_QUAD_XIP_LINE_FILL_CYCLES = 28 * 2 + 2;
+
+/** What a recorded RP2040 trace costs: the Cortex-M0+ table with every access hitting, and the XIP misses at `lineFillCycles`. */
+export function priceRecordedXipTrace(trace: RecordedXipTrace, lineFillCycles: number): { instructions: number; hits: number; xipStalls: number } {
+  const hits = priceInstructions(countsOf(trace.counts), decodeThumb, CORTEX_M0PLUS, ZERO_WAIT);
+  return {
+    instructions: hits.instructions,
+    hits: hits.cycles,
+    xipStalls: (trace.xip.fetchMisses + trace.xip.readMisses) * lineFillCycles,
   };
 }
