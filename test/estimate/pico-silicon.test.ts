@@ -2,11 +2,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SDK_QUAD_XIP_LINE_FILL_CYCLES, priceRecordedXipTrace, type RecordedXipTrace } from '../../src/lab/estimate/timing/recorded_traces.ts';
+import { SDK_QUAD_XIP_LINE_FILL_CYCLES, priceRecordedCachedTrace, type RecordedCachedTrace } from '../../src/lab/estimate/timing/recorded_traces.ts';
+import { CORTEX_M0PLUS } from '../../src/lab/estimate/timing/cores.ts';
 import { findBoard } from '../../src/core/targets/targets.ts';
 import { flashLineFillCycles } from '../../src/lab/estimate/timing/caches.ts';
 
-const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'pico-tflmicro-person-trace.json'), 'utf8')) as RecordedXipTrace & {
+const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'pico-tflmicro-person-trace.json'), 'utf8')) as RecordedCachedTrace & {
+  clockHz: number;
   instructions: number;
   rp2040jsCycles: number;
 };
@@ -15,13 +17,13 @@ const errorPercent = (cycles: number) => (((cycles / DATA.clockHz) * 1000 - DATA
 const published = (e: number) => `${e > 0 ? '+' : ''}${e.toFixed(1)} %`;
 
 describe("estimate: the Cortex-M0+ table and the XIP cache against pico-tflmicro's person_detection on a Raspberry Pi Pico", () => {
-  const got = priceRecordedXipTrace(DATA, SDK_QUAD_XIP_LINE_FILL_CYCLES);
+  const got = priceRecordedCachedTrace(DATA, CORTEX_M0PLUS, SDK_QUAD_XIP_LINE_FILL_CYCLES);
 
   it('re-prices the recorded trace: the instructions, and the table within 0.01 % of rp2040js over them', () => {
     expect(got.instructions).to.equal(DATA.instructions);
     expect(got.hits).to.equal(97_929_260);
     expect(Math.abs(got.hits - DATA.rp2040jsCycles) / DATA.rp2040jsCycles).to.be.below(1e-4);
-    expect(got.xipStalls).to.equal((6_479 + 28_967) * 58);
+    expect(got.missStalls).to.equal((6_479 + 28_967) * 58);
   });
 
   it('prices a miss of the SDK second stage (quad, continuous read, clk_sys / 2) well below our 03h second stage', () => {
@@ -32,7 +34,7 @@ describe("estimate: the Cortex-M0+ table and the XIP cache against pico-tflmicro
 
   it('publishes the whole-inference errors, within 10 % of the measured latency', () => {
     const hits = errorPercent(got.hits);
-    const withXip = errorPercent(got.hits + got.xipStalls);
+    const withXip = errorPercent(got.hits + got.missStalls);
     for (const e of [hits, withXip]) expect(TIMING_DOC, published(e)).to.include(published(e));
     expect(Math.abs(withXip)).to.be.below(10);
   });

@@ -5,11 +5,13 @@
  * - test/data/mlperf-v05-l4r5-traces.json: the MLPerf Tiny v0.5 reference on the emulated Cortex-M4,
  *   with the STM32L4+ ART replayed ("Cortex-M4 against silicon");
  * - test/data/pico-tflmicro-person-trace.json: pico-tflmicro's person_detection on rp2040js, with the
- *   RP2040's XIP cache replayed ("Cortex-M0+ against silicon").
+ *   RP2040's XIP cache replayed ("Cortex-M0+ against silicon");
+ * - test/data/ra8d1-mlperf-v12-traces.json: Renesas's MLPerf Tiny v1.2 build for the EK-RA8D1 on the
+ *   emulated Cortex-M55, with the Cortex-M85's L1 caches replayed ("Cortex-M85 against silicon").
  */
 import { type ArtFetchEvents, artDataStalls, artFetchStalls } from './art.ts';
 import type { RegionCacheEvents } from './caches.ts';
-import { CORTEX_M0PLUS, CORTEX_M4, ZERO_WAIT } from './cores.ts';
+import { CORTEX_M4, type CoreTiming, ZERO_WAIT } from './cores.ts';
 import { priceInstructions } from './index.ts';
 import { decodeThumb } from './thumb.ts';
 
@@ -54,12 +56,22 @@ export function priceRecordedTrace(trace: RecordedTrace, waitStates: number): Re
   };
 }
 
-/** A trace on the RP2040: its instruction counts and what its XIP cache saw (the flash region). */
-export interface RecordedXipTrace {
+/** A trace behind set-associative caches: its instruction counts and, per replayed region, what the caches saw. */
+export interface RecordedCachedTrace {
   measuredMs: number;
-  clockHz: number;
-  xip: RegionCacheEvents;
+  caches: RegionCacheEvents[];
   counts: RecordedCounts;
+}
+
+/** What a recorded trace behind caches costs: `table` with every access hitting, and every miss one line fill of `lineFillCycles`. */
+export function priceRecordedCachedTrace(
+  trace: RecordedCachedTrace,
+  table: CoreTiming,
+  lineFillCycles: number,
+): { instructions: number; hits: number; missStalls: number } {
+  const hits = priceInstructions(countsOf(trace.counts), decodeThumb, table, ZERO_WAIT);
+  const misses = trace.caches.reduce((n, r) => n + r.fetchMisses + r.readMisses + r.writeMisses, 0);
+  return { instructions: hits.instructions, hits: hits.cycles, missStalls: misses * lineFillCycles };
 }
 
 /**
@@ -70,13 +82,3 @@ export interface RecordedXipTrace {
  * descriptor's 03h fill counts too (targets/rp2040.json).
  */
 export const SDK_QUAD_XIP_LINE_FILL_CYCLES = 28 * 2 + 2;
-
-/** What a recorded RP2040 trace costs: the Cortex-M0+ table with every access hitting, and the XIP misses at `lineFillCycles`. */
-export function priceRecordedXipTrace(trace: RecordedXipTrace, lineFillCycles: number): { instructions: number; hits: number; xipStalls: number } {
-  const hits = priceInstructions(countsOf(trace.counts), decodeThumb, CORTEX_M0PLUS, ZERO_WAIT);
-  return {
-    instructions: hits.instructions,
-    hits: hits.cycles,
-    xipStalls: (trace.xip.fetchMisses + trace.xip.readMisses) * lineFillCycles,
-  };
-}
