@@ -6,6 +6,9 @@
  *   with the STM32L4+ ART replayed ("Cortex-M4 against silicon");
  * - test/data/pico-tflmicro-person-trace.json: pico-tflmicro's person_detection on rp2040js, with the
  *   RP2040's XIP cache replayed ("Cortex-M0+ against silicon");
+ * - test/data/ra6m4-mlperf-v07-traces.json: Renesas's MLPerf Tiny v0.7 build for the EK-RA6M4 on the
+ *   emulated Cortex-M33, bounded by every access hitting and every flash word paying ("Cortex-M33
+ *   against silicon");
  * - test/data/ra8d1-mlperf-v12-traces.json: Renesas's MLPerf Tiny v1.2 build for the EK-RA8D1 on the
  *   emulated Cortex-M55, with the Cortex-M85's L1 caches replayed ("Cortex-M85 against silicon").
  */
@@ -38,22 +41,33 @@ const countsOf = (recorded: RecordedCounts) =>
   recorded.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken }));
 
 export function priceRecordedTrace(trace: RecordedTrace, waitStates: number): RecordedTracePrice {
-  const counts = countsOf(trace.counts);
-  const hits = priceInstructions(counts, decodeThumb, CORTEX_M4, ZERO_WAIT);
-  const every = priceInstructions(counts, decodeThumb, CORTEX_M4, {
+  const bounds = priceRecordedBounds(trace.counts, CORTEX_M4, waitStates);
+  return {
+    ...bounds,
+    artFetch: artFetchStalls(trace.art, waitStates, false),
+    artFetchPrefetchOn: artFetchStalls(trace.art, waitStates),
+    artData: artDataStalls(trace.art, waitStates),
+  };
+}
+
+/**
+ * The two bounds of a trace whose board's flash path is not modelled: `table` with every access
+ * hitting, and with every flash fetch word, taken branch and flash read paying `waitStates`.
+ */
+export function priceRecordedBounds(
+  recorded: RecordedCounts,
+  table: CoreTiming,
+  waitStates: number,
+): { instructions: number; hits: number; everyFetchWord: number } {
+  const counts = countsOf(recorded);
+  const hits = priceInstructions(counts, decodeThumb, table, ZERO_WAIT);
+  const every = priceInstructions(counts, decodeThumb, table, {
     perFetchWord: waitStates,
     perTakenBranch: waitStates,
     perFlashRead: waitStates,
     codeInFlash: true,
   });
-  return {
-    instructions: hits.instructions,
-    hits: hits.cycles,
-    artFetch: artFetchStalls(trace.art, waitStates, false),
-    artFetchPrefetchOn: artFetchStalls(trace.art, waitStates),
-    artData: artDataStalls(trace.art, waitStates),
-    everyFetchWord: every.cycles,
-  };
+  return { instructions: hits.instructions, hits: hits.cycles, everyFetchWord: every.cycles };
 }
 
 /** A trace behind set-associative caches: its instruction counts and, per replayed region, what the caches saw. */
