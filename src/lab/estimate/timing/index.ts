@@ -231,16 +231,7 @@ export function estimateBoard(
   }
   const ws = real.hardware!.flashWaitStates;
   const replayed = caches === 'on' ? real.hardware!.caches : undefined;
-  if (replayed && 'unknown' in ws) {
-    return {
-      name: real.name,
-      clockHz: real.clockHz,
-      waitStates: 0,
-      memory: ALL_HITS,
-      caches: replayed,
-      note: `${real.name} at ${real.clockHz / 1e6} MHz, ${replayed.what} replayed in program order, a miss ${lineFillNote(replayed, 0)}`,
-    };
-  }
+  if (replayed && 'unknown' in ws) return replayedCachesBoard(real, null, replayed);
   if ('unknown' in ws) {
     return {
       name: real.name,
@@ -266,16 +257,7 @@ export function estimateBoard(
       note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind the ART accelerator, its caches (${a.instructionLines} and ${a.dataLines} lines of 32 B) and prefetch (${a.prefetch ? 'on' : 'off'}) replayed in program order`,
     };
   }
-  if (replayed) {
-    return {
-      name: real.name,
-      clockHz: real.clockHz,
-      waitStates: n,
-      memory: ALL_HITS,
-      caches: replayed,
-      note: `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states behind ${replayed.what}, replayed in program order, a miss ${lineFillNote(replayed, n)}`,
-    };
-  }
+  if (replayed) return replayedCachesBoard(real, n, replayed);
   // instruction fetches hit the cache / prefetch buffer (loops); literal pool reads hit the data cache
   const memory: MemoryCosts = cached ? ALL_HITS : { perFetchWord: n, perTakenBranch: n, perFlashRead: n, codeInFlash: true };
   return {
@@ -286,6 +268,23 @@ export function estimateBoard(
     note: cached
       ? `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states hidden by ${ws.accelerator.split(/[;(]/)[0]!.trim()} (all hits assumed; constant-table reads not modelled)`
       : `${real.name} at ${real.clockHz / 1e6} MHz, ${n} flash wait states on every fetch word and literal load${caches === 'off' ? ' (caches and accelerator off)' : ''} (constant-table reads not modelled)`,
+  };
+}
+
+/**
+ * A board whose caches the trace replays: every access priced as a hit, the misses added from the
+ * replay; `waitStates` null where the flash is not read behind wait states (the Pico's XIP, the
+ * RA8D1's code flash at its own clock), the line fill then being the descriptor's fixed figure.
+ */
+function replayedCachesBoard(real: BoardDescriptor, waitStates: number | null, replayed: BoardCaches): EstimateBoard {
+  const behind = waitStates === null ? `${replayed.what}` : `${waitStates} flash wait states behind ${replayed.what},`;
+  return {
+    name: real.name,
+    clockHz: real.clockHz,
+    waitStates: waitStates ?? 0,
+    memory: ALL_HITS,
+    caches: replayed,
+    note: `${real.name} at ${real.clockHz / 1e6} MHz, ${behind} replayed in program order, a miss ${lineFillNote(replayed, waitStates ?? 0)}`,
   };
 }
 
