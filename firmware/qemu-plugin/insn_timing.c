@@ -212,8 +212,8 @@ static int parse_cache(const char *spec, struct set_cache *c, int with_write_all
   return c->tag && c->used ? 0 : -1;
 }
 
-/* Looks the line of `address` up; fills it (the least recently used way out) when absent and `allocate`. 1 = hit. */
-static int cache_lookup(struct set_cache *c, uint64_t address, int allocate) {
+/* Looks the line of `address` up; fills it (the least recently used way out) when absent. 1 = hit. */
+static int cache_lookup(struct set_cache *c, uint64_t address) {
   const uint64_t line = address / c->line;
   uint64_t *tag = c->tag + (line % c->sets) * c->ways, *used = c->used + (line % c->sets) * c->ways;
   uint64_t victim = 0;
@@ -225,10 +225,8 @@ static int cache_lookup(struct set_cache *c, uint64_t address, int allocate) {
     }
     if (used[w] < used[victim]) victim = w;
   }
-  if (allocate) {
-    tag[victim] = line + 1;
-    used[victim] = c->clock;
-  }
+  tag[victim] = line + 1;
+  used[victim] = c->clock;
   return 0;
 }
 
@@ -245,7 +243,7 @@ static void cache_fetch(uint64_t address) {
   const int r = region_of(address);
   if (r < 0) return;
   region_events[r].fetches++;
-  if (!cache_lookup(&l1i, address, 1)) region_events[r].fetch_misses++;
+  if (!cache_lookup(&l1i, address)) region_events[r].fetch_misses++;
 }
 
 static void cache_access(uint64_t address, int write) {
@@ -254,10 +252,10 @@ static void cache_access(uint64_t address, int write) {
   struct region_events *e = &region_events[r];
   if (write) {
     e->writes++;
-    if (data_cache->write_allocate && !cache_lookup(data_cache, address, 1)) e->write_misses++;
+    if (data_cache->write_allocate && !cache_lookup(data_cache, address)) e->write_misses++;
   } else {
     e->reads++;
-    if (!cache_lookup(data_cache, address, 1)) e->read_misses++;
+    if (!cache_lookup(data_cache, address)) e->read_misses++;
   }
 }
 

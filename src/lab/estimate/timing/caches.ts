@@ -83,8 +83,8 @@ export class LruCache {
     return Math.floor(address / this.geometry.lineBytes);
   }
 
-  /** Looks a line up; `allocate` fills it on a miss. True on a hit. */
-  lookup(line: number, allocate = true): boolean {
+  /** Looks a line up and fills it on a miss (the least recently used way out). True on a hit. */
+  lookup(line: number): boolean {
     const { sets, ways } = this.geometry;
     const base = (line % sets) * ways;
     this.clock++;
@@ -96,10 +96,8 @@ export class LruCache {
       }
       if (this.used[w]! < this.used[victim]!) victim = w;
     }
-    if (allocate) {
-      this.tags[victim] = line;
-      this.used[victim] = this.clock;
-    }
+    this.tags[victim] = line;
+    this.used[victim] = this.clock;
     return false;
   }
 }
