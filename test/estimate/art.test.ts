@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import {
 } from '../../src/lab/estimate/timing/art.ts';
 import { pluginArgument, readPluginTrace } from '../../src/lab/estimate/timing/trace.ts';
 import { priceRecordedTrace } from '../../src/lab/estimate/timing/recorded_traces.ts';
+import { TIMING_DOC, errorPercent, published, readSiliconTraces } from '../helpers/silicon_traces.ts';
 
 interface TracedModel {
   measuredMs: number;
@@ -22,12 +22,7 @@ interface TracedModel {
   art: ArtFetchEvents;
   counts: [number, string, number, number][];
 }
-const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'mlperf-v05-l4r5-traces.json'), 'utf8')) as {
-  clockHz: number;
-  waitStates: number;
-  models: Record<string, TracedModel>;
-};
-const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
+const DATA = readSiliconTraces<{ waitStates: number; models: Record<string, TracedModel> }>('mlperf-v05-l4r5-traces.json');
 
 /**
  * The recorded figures, as docs/timing.md publishes them: cycles with every fetch hitting, the ART's
@@ -40,7 +35,7 @@ const EXPECTED: Record<string, { hits: number; art: number; data: number; every:
   ad: { hits: 864_701, art: 17_107, data: 238_578, every: 4_276_908.5 },
 };
 
-const errorPercent = (cycles: number, m: TracedModel) => (((cycles / DATA.clockHz) * 1000 - m.measuredMs) / m.measuredMs) * 100;
+const errorOf = (cycles: number, m: TracedModel) => errorPercent(cycles, DATA.clockHz, m.measuredMs);
 
 describe('estimate: the Cortex-M4 table and the ART model against the MLPerf Tiny v0.5 reference on a NUCLEO-L4R5ZI', () => {
   it('holds the L4+ ART geometry', () => {
@@ -102,10 +97,10 @@ describe('estimate: the Cortex-M4 table and the ART model against the MLPerf Tin
       // the published errors (docs/timing.md) are these figures, rounded to 0.1 %
       const asRun = got.artFetch + got.artData; // the prefetch off, as Mbed's HAL leaves it
       for (const cycles of [got.hits, got.hits + got.artFetchPrefetchOn + got.artData, got.hits + asRun, got.everyFetchWord]) {
-        const e = errorPercent(cycles, m);
-        expect(TIMING_DOC, `${name}: ${e.toFixed(1)} %`).to.include(`${e > 0 ? '+' : ''}${e.toFixed(1)} %`);
+        const e = errorOf(cycles, m);
+        expect(TIMING_DOC, `${name}: ${published(e)}`).to.include(published(e));
       }
-      expect(Math.abs(errorPercent(got.hits + asRun, m))).to.be.below(10);
+      expect(Math.abs(errorOf(got.hits + asRun, m))).to.be.below(10);
     });
   }
 });

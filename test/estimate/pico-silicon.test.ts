@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SDK_QUAD_XIP_LINE_FILL_CYCLES, priceRecordedCachedTrace, type RecordedCachedTrace } from '../../src/lab/estimate/timing/recorded_traces.ts';
 import { CORTEX_M0PLUS } from '../../src/lab/estimate/timing/cores.ts';
 import { findBoard } from '../../src/core/targets/targets.ts';
 import { flashLineFillCycles } from '../../src/lab/estimate/timing/caches.ts';
+import { TIMING_DOC, errorPercent, published, readSiliconTraces } from '../helpers/silicon_traces.ts';
 
-const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'pico-tflmicro-person-trace.json'), 'utf8')) as RecordedCachedTrace & {
-  clockHz: number;
-  instructions: number;
-  rp2040jsCycles: number;
-};
-const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
-const errorPercent = (cycles: number) => (((cycles / DATA.clockHz) * 1000 - DATA.measuredMs) / DATA.measuredMs) * 100;
-const published = (e: number) => `${e > 0 ? '+' : ''}${e.toFixed(1)} %`;
+const DATA = readSiliconTraces<RecordedCachedTrace & { instructions: number; rp2040jsCycles: number }>('pico-tflmicro-person-trace.json');
+const errorOf = (cycles: number) => errorPercent(cycles, DATA.clockHz, DATA.measuredMs);
 
 describe("estimate: the Cortex-M0+ table and the XIP cache against pico-tflmicro's person_detection on a Raspberry Pi Pico", () => {
   const got = priceRecordedCachedTrace(DATA, CORTEX_M0PLUS, SDK_QUAD_XIP_LINE_FILL_CYCLES);
@@ -33,8 +26,8 @@ describe("estimate: the Cortex-M0+ table and the XIP cache against pico-tflmicro
   });
 
   it('publishes the whole-inference errors, within 10 % of the measured latency', () => {
-    const hits = errorPercent(got.hits);
-    const withXip = errorPercent(got.hits + got.missStalls);
+    const hits = errorOf(got.hits);
+    const withXip = errorOf(got.hits + got.missStalls);
     for (const e of [hits, withXip]) expect(TIMING_DOC, published(e)).to.include(published(e));
     expect(Math.abs(withXip)).to.be.below(10);
   });

@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { priceRecordedBounds } from '../../src/lab/estimate/timing/recorded_traces.ts';
 import { CORTEX_M33 } from '../../src/lab/estimate/timing/cores.ts';
+import { TIMING_DOC, errorPercent, published, readSiliconTraces } from '../helpers/silicon_traces.ts';
 
 interface Traced {
   measuredMs: number;
   instructions: number;
   counts: [number, string, number, number][];
 }
-const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'ra6m4-mlperf-v07-traces.json'), 'utf8')) as {
-  clockHz: number;
-  waitStates: number;
-  models: Record<string, Traced>;
-};
-const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
-const errorPercent = (cycles: number, m: Traced) => (((cycles / DATA.clockHz) * 1000 - m.measuredMs) / m.measuredMs) * 100;
-const published = (e: number) => `${e > 0 ? '+' : ''}${e.toFixed(1)} %`;
+const DATA = readSiliconTraces<{ waitStates: number; models: Record<string, Traced> }>('ra6m4-mlperf-v07-traces.json');
+const errorOf = (cycles: number, m: Traced) => errorPercent(cycles, DATA.clockHz, m.measuredMs);
 
 /** The recorded figures, as docs/timing.md publishes them: the table's cycles with every access hitting, and with every flash word paying. */
 const EXPECTED: Record<string, { hits: number; everyFetchWord: number }> = {
@@ -34,7 +27,7 @@ describe("estimate: the Cortex-M33 table against Renesas's MLPerf Tiny v0.7 subm
       const got = priceRecordedBounds(m.counts, CORTEX_M33, DATA.waitStates);
       expect(got.instructions).to.equal(m.instructions);
       expect({ hits: got.hits, everyFetchWord: got.everyFetchWord }).to.deep.equal(expected);
-      const [low, high] = [errorPercent(got.hits, m), errorPercent(got.everyFetchWord, m)];
+      const [low, high] = [errorOf(got.hits, m), errorOf(got.everyFetchWord, m)];
       // every access hitting is a lower bound (the flash's misses only add), by no more than the flash could cost
       expect(low).to.be.within(-20, 0);
       expect(high).to.be.above(0);

@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { priceRecordedCachedTrace, type RecordedCachedTrace } from '../../src/lab/estimate/timing/recorded_traces.ts';
 import { CORTEX_M85 } from '../../src/lab/estimate/timing/cores.ts';
 import { flashLineFillCycles } from '../../src/lab/estimate/timing/caches.ts';
 import { findBoard } from '../../src/core/targets/targets.ts';
+import { TIMING_DOC, errorPercent, published, readSiliconTraces } from '../helpers/silicon_traces.ts';
 
 type Traced = RecordedCachedTrace & { instructions: number };
-const DATA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'data', 'ra8d1-mlperf-v12-traces.json'), 'utf8')) as {
-  clockHz: number;
-  models: Record<string, Traced>;
-};
-const TIMING_DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'timing.md'), 'utf8');
-const errorPercent = (cycles: number, m: Traced) => (((cycles / DATA.clockHz) * 1000 - m.measuredMs) / m.measuredMs) * 100;
-const published = (e: number) => `${e > 0 ? '+' : ''}${e.toFixed(1)} %`;
+const DATA = readSiliconTraces<{ models: Record<string, Traced> }>('ra8d1-mlperf-v12-traces.json');
+const errorOf = (cycles: number, m: Traced) => errorPercent(cycles, DATA.clockHz, m.measuredMs);
 
 /** The recorded figures, as docs/timing.md publishes them: the table's cycles with every access hitting, and the line misses. */
 const EXPECTED: Record<string, { hits: number; misses: number }> = {
@@ -40,7 +34,7 @@ describe("estimate: the Cortex-M85 table and the EK-RA8D1's caches against Renes
       expect(got.instructions).to.equal(m.instructions);
       expect({ hits: got.hits, misses: got.missStalls / fill }).to.deep.equal(expected);
       for (const cycles of [got.hits, got.hits + got.missStalls]) {
-        const e = errorPercent(cycles, m);
+        const e = errorOf(cycles, m);
         expect(TIMING_DOC, `${name}: ${published(e)}`).to.include(published(e));
       }
     });
@@ -49,7 +43,7 @@ describe("estimate: the Cortex-M85 table and the EK-RA8D1's caches against Renes
   it('the weights streamed through the D-cache are what AD costs: within 10 % with the line fills, -70 % without', () => {
     const m = DATA.models.ad!;
     const got = priceRecordedCachedTrace(m, CORTEX_M85, fill);
-    expect(Math.abs(errorPercent(got.hits + got.missStalls, m))).to.be.below(10);
-    expect(errorPercent(got.hits, m)).to.be.below(-70);
+    expect(Math.abs(errorOf(got.hits + got.missStalls, m))).to.be.below(10);
+    expect(errorOf(got.hits, m)).to.be.below(-70);
   });
 });
