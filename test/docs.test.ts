@@ -19,7 +19,7 @@ function markdownUnder(dir: string): string[] {
 const EXAMPLE_READMES = readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(join(ROOT, 'examples', e.name, 'README.md')))
   .map((e) => `examples/${e.name}/README.md`);
-const DOCS = ['README.md', ...markdownUnder('docs'), ...EXAMPLE_READMES, 'firmware/README.md'];
+const DOCS = ['README.md', 'CONTRIBUTING.md', ...markdownUnder('docs'), ...EXAMPLE_READMES, 'firmware/README.md'];
 
 /** a repository path: a top-level folder of the tree, then at least one more segment */
 const PATH = /(?<![\w./-])((?:src|test|docs|templates|firmware|bench|scripts|examples|targets|tools)\/[\w./-]*\w)/g;
