@@ -10,6 +10,10 @@
  * with TF_EXIT_PARK (its descriptor's defines) the core parks instead: the host has read the result,
  * or the TF ERROR line, from the UART by then.
  *
+ * The console: the board's UART, or on an emulated board built with TF_SEMIHOSTING_CONSOLE the
+ * semihosting console when the emulator's command line asks for it (the host's stdio link: see
+ * semihosting.c for why). One firmware serves both links; the choice is made once at start.
+ *
  * The inline assembly is Thumb-1 (16-bit encodings, unified syntax), so the same code runs on
  * Armv6-M (Cortex-M0) and on Armv7-M/Armv8-M.
  */
@@ -38,9 +42,26 @@ extern const char tf_counter_name[COUNTER_NAME_BYTES] __attribute__((alias("coun
 /* Emulated boards: the emulator starts them at the clock the descriptor names, with nothing to set up. */
 __attribute__((weak)) void board_init(void) {}
 
+#ifdef TF_SEMIHOSTING_CONSOLE
+static int semihosted_console;
+#endif
+
+static void platform_console_write(const char *text, size_t length) {
+#ifdef TF_SEMIHOSTING_CONSOLE
+  if (semihosted_console) {
+    semihosting_console_write(text, length);
+    return;
+  }
+#endif
+  console_write(text, length);
+}
+
 void tf_platform_init(void) {
   board_init();
   console_init();
+#ifdef TF_SEMIHOSTING_CONSOLE
+  semihosted_console = semihosting_console_requested();
+#endif
   counter_start();
   const char *name = counter_name();
   const size_t length = tf_text_length(name, COUNTER_NAME_BYTES - 1u);
@@ -48,9 +69,14 @@ void tf_platform_init(void) {
   counter_name_buffer[length] = '\0';
 }
 
-void tf_platform_write(const char *text, size_t length) { console_write(text, length); }
+void tf_platform_write(const char *text, size_t length) { platform_console_write(text, length); }
 
-uint8_t tf_platform_read_byte(void) { return console_read_byte(); }
+uint8_t tf_platform_read_byte(void) {
+#ifdef TF_SEMIHOSTING_CONSOLE
+  if (semihosted_console) return semihosting_console_read_byte();
+#endif
+  return console_read_byte();
+}
 
 uint64_t tf_counter_now(void) { return counter_now(); }
 
@@ -92,7 +118,7 @@ void __attribute__((naked)) tf_stack_repaint_free(void) {
 static void put_hex32(uint32_t value) {
   char text[10] = {'0', 'x'};
   for (int i = 0; i < 8; i++) text[2 + i] = "0123456789abcdef"[(value >> (28 - 4 * i)) & 0xfu];
-  console_write(text, sizeof text);
+  platform_console_write(text, sizeof text);
 }
 
 /* Called from Default_Handler with the stacked frame (r0-r3, r12, lr, pc, xpsr) and IPSR. */
@@ -100,10 +126,10 @@ void tf_report_fault(const uint32_t *frame, uint32_t exception);
 void tf_report_fault(const uint32_t *frame, uint32_t exception) {
   static const char prefix[] = "\nTF ERROR fault exception=";
   console_init();
-  console_write(prefix, sizeof prefix - 1);
+  platform_console_write(prefix, sizeof prefix - 1);
   put_hex32(exception & 0x1ffu);
-  console_write(" pc=", 4);
+  platform_console_write(" pc=", 4);
   put_hex32(frame[6]);
-  console_write("\n", 1);
+  platform_console_write("\n", 1);
   tf_platform_exit(2);
 }

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import { buildFirmware, loadTarget, type BuildResult } from '../../src/lab/toolchain/index.ts';
 import { runOnBoard } from '../../src/lab/device/index.ts';
+import { defaultLink, qemuArgs, SEMIHOSTING_CONSOLE_ARG } from '../../src/lab/device/transport/qemu.ts';
+import { findBoard } from '../../src/core/targets/targets.ts';
 import {
   FAKE_IO_BYTES,
   FAKE_MODEL_DIR,
@@ -85,6 +87,17 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
         const result = await runOnBoard({ board, elf: built.elf, cases, timeoutMs: QUICK, link: 'stdio' });
         expect(Array.from(result.cases[1]!.outputs), board).to.deep.equal(Array.from(fakeModelExpected(cases[1]!)));
         expect(result.cases[0]!.ticks, board).to.be.greaterThan(0);
+      }
+    });
+
+    it('answers the same over the semihosting console (stdio, the default) and over the UART (pty)', async () => {
+      const overConsole = await run(plain.elf);
+      const overUart = await run(plain.elf, { link: 'pty' });
+      const byDefault = await run(plain.elf, { link: undefined });
+      for (const other of [overUart, byDefault]) {
+        expect(other.cases.map((c) => Array.from(c.outputs))).to.deep.equal(overConsole.cases.map((c) => Array.from(c.outputs)));
+        expect(other.buildId).to.equal(overConsole.buildId);
+        expect(other.memory.arena).to.equal(overConsole.memory.arena);
       }
     });
 
@@ -190,5 +203,38 @@ describe('device: QEMU mps2-an386 (Cortex-M4)', function () {
       await expectRejection(run(built.elf, { timeoutMs: 1500 }), /^qemu-mps2-an386 \(.*\): INVOKE x1: no answer within 1500 ms after 1 try$/);
       expect(Date.now() - started).to.be.lessThan(5000);
     });
+  });
+});
+
+describe('device: the QEMU command line per link', () => {
+  const an386 = findBoard('qemu-mps2-an386').board;
+  const microbit = findBoard('qemu-microbit').board;
+  const valueOf = (args: string[], option: string) => args[args.indexOf(option) + 1];
+
+  it('stdio on a board with the semihosting console: asked for on the command line, no UART', () => {
+    const args = qemuArgs(an386.emulator!, 'fw.elf', 'stdio', true);
+    expect(valueOf(args, '-semihosting-config')).to.equal(`enable=on,target=native,arg=${SEMIHOSTING_CONSOLE_ARG}`);
+    expect(valueOf(args, '-serial')).to.equal('null');
+    expect(args.filter((a) => a === '-serial')).to.have.length(1);
+    expect(args).to.include('fw.elf');
+  });
+
+  it('pty: the UART on a pseudo-terminal, the semihosting command line untouched', () => {
+    const args = qemuArgs(an386.emulator!, 'fw.elf', 'pty', true);
+    expect(valueOf(args, '-semihosting-config')).to.equal('enable=on,target=native');
+    expect(valueOf(args, '-serial')).to.equal('pty');
+    expect(args).to.include('-S');
+  });
+
+  it('stdio without the semihosting console: the UART on stdio', () => {
+    const args = qemuArgs(an386.emulator!, 'fw.elf', 'stdio', false);
+    expect(valueOf(args, '-serial')).to.equal('stdio');
+    expect(valueOf(args, '-semihosting-config')).to.equal('enable=on,target=native');
+  });
+
+  it('defaults to stdio where the firmware has the semihosting console, else pty', () => {
+    expect(defaultLink(an386)).to.equal('stdio');
+    expect(defaultLink(microbit)).to.equal('stdio');
+    expect(defaultLink({ ...an386, defines: {} })).to.equal('pty');
   });
 });

@@ -272,7 +272,7 @@ console.log(JSON.stringify({ runs, wrongModel }));
       }
     });
     expect(out.wrongModel).to.match(
-      /^\/dev\/pts\/\d+ \(qemu-mps2-an386\): the device runs model hello_world_int8 \(1 input bytes, 1 output bytes\), not micro_speech \(1960, 4\): flash it with this model$/,
+      /^qemu-mps2-an386 \(\S*qemu-system-arm stdio\): the device runs model hello_world_int8 \(1 input bytes, 1 output bytes\), not micro_speech \(1960, 4\): flash it with this model$/,
     );
   });
 

@@ -23,6 +23,10 @@ export function checkBaudNeedsPort(opts: { baud?: number; port?: string }): void
 }
 
 /** `--link pty|stdio` of the commands that talk to a board. */
+/** `--link`'s help: no default, so that each board takes its own (transport/qemu.ts defaultLink). */
+export const LINK_HELP =
+  "emulated boards: the board's UART over a pseudo-terminal (pty), or the emulator's stdio (stdio: the semihosting console where the firmware has one, the MPS2/MPS3 and micro:bit boards, else the UART) (default: stdio where the semihosting console is there, else pty)";
+
 export function linkOption(value: string): EmulatorLink {
   if (value !== 'pty' && value !== 'stdio') throw new TinyforgeError(`--link must be pty or stdio, got '${value}'`);
   return value;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 import { Command } from 'commander';
 import { stepReporter } from './steps.ts';
 import { loadTarget, targetNameFor } from '../../core/targets/targets.ts';
@@ -23,6 +24,7 @@ import {
   checkBaudNeedsPort,
   countOption,
   linkOption,
+  LINK_HELP,
   planShaping,
   planShapingOptions,
   reportMismatch,
@@ -45,7 +47,7 @@ export function profileCommand(): Command {
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input to profile with (raw bytes or .npy; the first input of the file); default: zero points')
     .option('--runs <n>', 'inferences to average over (1 to 65535)', countOption('--runs', 65_535), 1)
-    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
+    .option('--link <link>', LINK_HELP, linkOption)
     .addOption(timeoutFlag('one inference', 120))
     .option('--clock <hz>', CLOCK_HELP, clockOption)
     .option('--battery <capacity>', BATTERY_HELP, batteryOption)
@@ -66,7 +68,7 @@ export function profileCommand(): Command {
           baud?: number;
           input?: string;
           runs: number;
-          link: string;
+          link?: EmulatorLink;
           timeout: number;
           estimate: boolean;
           json?: boolean;
@@ -108,7 +110,7 @@ export function profileCommand(): Command {
           baudRate: opts.baud,
           input,
           runs,
-          link: linkOption(opts.link),
+          link: opts.link,
           ...planShaping(opts),
           timeoutMs: opts.timeout,
           estimate: opts.estimate,

@@ -28,6 +28,7 @@ import { coreOf, cycleEstimateOf, estimateRun, planEstimation } from '../../lab/
 import {
   type PlanShapingFlags,
   linkOption,
+  LINK_HELP,
   planShaping,
   planShapingOptions,
   BAUD_HELP,
@@ -64,7 +65,7 @@ export function runCommand(): Command {
     .option('--baud <rate>', BAUD_HELP, baudOption)
     .option('-i, --input <file>', 'input: raw bytes (all inputs concatenated; several back to back run each) , .npy, or .pb (an ONNX TensorProto)')
     .option('--carry-state', CARRY_STATE_HELP)
-    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", linkOption, 'pty' as EmulatorLink)
+    .option('--link <link>', LINK_HELP, linkOption)
     .option('--keep <dir>', 'keep the generated sources and the build in this directory')
     .addOption(timeoutFlag('the run', 300))
     .option('--clock <hz>', CLOCK_HELP, clockOption)
@@ -93,7 +94,7 @@ export function runCommand(): Command {
           estimate: boolean;
           json?: boolean;
           verbose?: boolean;
-          link: EmulatorLink;
+          link?: EmulatorLink;
           clock?: number;
           battery?: number;
           carryState?: boolean;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 import { wrapLines } from '../report/layout.ts';
 import { Command } from 'commander';
 import { targetNameFor } from '../../core/targets/targets.ts';
@@ -9,6 +10,7 @@ import { formatTable } from '../report/table.ts';
 import {
   type PlanShapingFlags,
   linkOption,
+  LINK_HELP,
   planShaping,
   planShapingOptions,
   BAUD_HELP,
@@ -60,7 +62,7 @@ export function validateCommand(): Command {
     )
     .option('-p, --port <port>', 'serial port of a board already flashed with this model (tinyforge flash)')
     .option('--baud <rate>', BAUD_HELP, baudOption)
-    .option('--link <link>', "emulated boards: the UART over a pseudo-terminal (pty) or the emulator's stdio (stdio)", 'pty')
+    .option('--link <link>', LINK_HELP, linkOption)
     .addOption(timeoutFlag('one inference', 120));
   return farmOptions(planShapingOptions(command))
     .option('--json', 'print one JSON object on stdout')
@@ -75,7 +77,7 @@ export function validateCommand(): Command {
           board?: string;
           port?: string;
           baud?: number;
-          link: string;
+          link?: EmulatorLink;
           timeout: number;
           json?: boolean;
           carryState?: boolean;
@@ -125,7 +127,7 @@ export function validateCommand(): Command {
           baudRate: opts.baud,
           inputs,
           carryState: opts.carryState,
-          link: linkOption(opts.link),
+          link: opts.link,
           ...planShaping(opts),
           timeoutMs: opts.timeout,
           progress: steps.step,
@@ -155,7 +157,7 @@ async function validateOriginal(
     board?: string;
     port?: string;
     baud?: number;
-    link: string;
+    link?: EmulatorLink;
     timeout: number;
     json?: boolean;
   } & PlanShapingFlags,
@@ -183,7 +185,7 @@ async function validateOriginal(
     board: opts.board,
     port: opts.port,
     baudRate: opts.baud,
-    link: linkOption(opts.link),
+    link: opts.link,
     ...planShaping(opts),
     timeoutMs: opts.timeout,
     progress: steps.step,
@@ -205,7 +207,7 @@ async function validateReference(
     target?: string;
     board?: string;
     port?: string;
-    link: string;
+    link?: EmulatorLink;
     timeout: number;
     json?: boolean;
     ortLevel: string;
@@ -222,7 +224,7 @@ async function validateReference(
     port: opts.port,
     reference: opts.reference,
     input: opts.input,
-    link: linkOption(opts.link),
+    link: opts.link,
     timeoutMs: opts.timeout,
     progress: steps.step,
   });

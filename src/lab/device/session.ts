@@ -28,7 +28,7 @@ import {
   parseMemory,
   requests,
 } from './protocol/messages.ts';
-import { type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
+import { defaultLink, type EmulatorLink, type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { startRp2040js } from './rp2040/board.ts';
 import type { InstructionTracer } from './rp2040/emulator.ts';
 import { SerialTransport } from './transport/serial.ts';
@@ -153,7 +153,7 @@ export class DeviceSession {
         emulator = startRp2040js(board, elf, options.timing?.rp2040Tracer ?? null); // the only in-process emulator: rp2040js
       } else {
         const command = findEmulator(board.emulator);
-        emulator = await startQemu(board, command, elf, { link: options.link ?? 'pty', plugin: options.timing?.qemuPlugin });
+        emulator = await startQemu(board, command, elf, { link: options.link ?? defaultLink(board), plugin: options.timing?.qemuPlugin });
       }
       transport = emulator.transport;
     }
