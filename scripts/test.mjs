@@ -28,6 +28,8 @@
  *   TINYFORGE_TEST_TIMES=t.json node scripts/test.mjs  every file's wall time, both shards, into t.json
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
  *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
+ *   node scripts/test.mjs --tier quick    one tier only (quick, emulated, models: see tierOf and docs/testing.md)
+ *   node scripts/test.mjs --tiers         each tier's files and recorded time, runs nothing
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -97,6 +99,35 @@ export function groupOf(file) {
     .filter((p) => p.startsWith(join(ROOT, 'test')) && existsSync(p));
   const serial = [text, ...helpers.map((p) => readFileSync(p, 'utf8'))].some((t) => SERIAL.test(t));
   return serial ? 'serial' : file;
+}
+
+/** the tiers, quickest first (docs/testing.md) */
+export const TIERS = ['quick', 'emulated', 'models'];
+/** whole models on the emulated boards, the generated-model fuzzers and the reference runtimes */
+const MODELS_TIER = /^test\/(zoo|models|fuzz|examples)\//;
+/** what a test file (or a test helper it imports) calls to build firmware or start an emulator */
+const EMULATED = /requireTools\(|runModel\(|runOnBoard\(|validateModel\(|profileModel\(|startQemu\(|buildFirmware\(|expectExactOnBoard\(/;
+/** a file recorded at this many seconds or more is not quick, whatever it calls */
+const QUICK_SECONDS = 5;
+
+/**
+ * A file's tier: `models` by folder; `emulated` when it or a test helper it imports builds firmware or
+ * starts an emulator, or its recorded time is QUICK_SECONDS or more; else `quick` (host units).
+ */
+export function tierOf(file, seconds) {
+  if (MODELS_TIER.test(file)) return 'models';
+  if ((seconds.get(file) ?? 0) >= QUICK_SECONDS) return 'emulated';
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const helpers = [...text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)]
+    .map((m) => join(dirname(join(ROOT, file)), m[1]))
+    .filter((p) => p.startsWith(join(ROOT, 'test')) && existsSync(p));
+  return [text, ...helpers.map((p) => readFileSync(p, 'utf8'))].some((t) => EMULATED.test(t)) ? 'emulated' : 'quick';
+}
+
+/** the value of `--name VALUE` among the arguments, or undefined */
+function optionValue(name) {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
 }
 
 /** the files in `count` shards, balanced by recorded seconds (largest group first, ties by name) */
@@ -214,10 +245,21 @@ function runBatch(index, files, timesFile) {
 async function main() {
   const count = Math.max(1, Number(process.env.TINYFORGE_TEST_SHARDS ?? 2) || 2);
   const seconds = recordedSeconds();
-  const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const shards = partition(named.length > 0 ? namedFiles(named) : testFiles(), count, seconds);
+  const tier = optionValue('--tier');
+  if (tier !== undefined && !TIERS.includes(tier)) fail(`--tier must be one of ${TIERS.join(', ')}, got '${tier}'`);
+  const named = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--tier');
+  const files = (named.length > 0 ? namedFiles(named) : testFiles()).filter((f) => tier === undefined || tierOf(f, seconds) === tier);
+  const shards = partition(files, count, seconds);
   if (process.argv.includes('--list')) {
     shards.forEach((s, i) => console.log(`shard ${i + 1}: ${s.files.length} files, ${Math.round(s.seconds)} s recorded\n  ${s.files.join('\n  ')}`));
+    return;
+  }
+  if (process.argv.includes('--tiers')) {
+    for (const t of TIERS) {
+      const inTier = files.filter((f) => tierOf(f, seconds) === t);
+      const total = inTier.reduce((n, f) => n + (seconds.get(f) ?? DEFAULT_SECONDS), 0);
+      console.log(`${t}: ${inTier.length} files, ${Math.round(total)} s recorded (file times summed over both shards)`);
+    }
     return;
   }
   const started = Date.now();

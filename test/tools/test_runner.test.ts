@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -71,5 +72,36 @@ describe('scripts/test.mjs: shards, then the failed files alone', function () {
     expect(r.stdout).to.match(/shard 1: 2 passed, 1 failed, 1 skipped, exit \S+; 1 file\(s\) in a batch that ended without its summary/);
     expect(r.stdout).to.match(/re-running alone[^\n]*\n\s+\S*crash\.test\.ts\n\s+\S*shared\.test\.ts/);
     expect(r.stdout.trim().split('\n').at(-1)).to.equal('4 passed, 0 failed, 1 skipped');
+  });
+});
+
+describe('scripts/test.mjs: the tiers', () => {
+  // the project's own files: a host unit, an emulated op test, a whole-model test
+  const seconds = new Map<string, number>();
+  let tierOf: (file: string, seconds: Map<string, number>) => string;
+  before(async () => {
+    // by URL: the script is plain JavaScript, without declarations for the type checker
+    ({ tierOf } = (await import(pathToFileURL(join(ROOT, 'scripts', 'test.mjs')).href)) as { tierOf: typeof tierOf });
+  });
+
+  it('models by folder, emulated by what a file (or a helper it imports) calls, the rest quick', () => {
+    expect(tierOf('test/zoo/zoo.test.ts', seconds)).to.equal('models');
+    expect(tierOf('test/fuzz/edge.test.ts', seconds)).to.equal('models');
+    // calls expectExactOnBoard from test/helpers/emulated_variants.ts
+    expect(tierOf('src/core/ops/depthwise_conv_2d/dsp_emulated.test.ts', seconds)).to.equal('emulated');
+    // builds firmware through a helper only
+    expect(tierOf('test/device/qemu.test.ts', seconds)).to.equal('emulated');
+    expect(tierOf('test/docs-lists.test.ts', seconds)).to.equal('quick');
+  });
+
+  it('a file recorded at 5 s or more is not quick, whatever it calls', () => {
+    expect(tierOf('test/docs-lists.test.ts', new Map([['test/docs-lists.test.ts', 5]]))).to.equal('emulated');
+    expect(tierOf('test/docs-lists.test.ts', new Map([['test/docs-lists.test.ts', 4.9]]))).to.equal('quick');
+  });
+
+  it('refuses an unknown tier in one line', () => {
+    const r = spawnSync(process.execPath, ['scripts/test.mjs', '--tier', 'slow', '--list'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr.trim()).to.equal("test: --tier must be one of quick, emulated, models, got 'slow'");
   });
 });
