@@ -163,6 +163,18 @@ function floatStep(name: string, graph: Graph, metric: Metric, choice?: FineTune
   };
 }
 
+/** One compress run's fixed facts, which its steps share: the float model, the data, the options, the steps so far. */
+interface CompressRun {
+  graph: Graph;
+  train: Dataset;
+  test: Dataset;
+  task: Task;
+  options: CompressOptions;
+  steps: StepReport[];
+  /** held-out samples run on the board */
+  deviceCount: number;
+}
+
 export async function compressModel(
   graph: Graph,
   train: Dataset,
@@ -182,9 +194,10 @@ export async function compressModel(
 
   let current = graph;
   const deviceCount = Math.max(1, Math.min(test.count, options.deviceSamples ?? 20));
+  const compressRun: CompressRun = { graph, train, test, task, options, steps, deviceCount };
   if (options.mixed) {
     model.dispose();
-    return compressMixed(graph, train, test, task, options, steps, deviceCount);
+    return compressMixed(compressRun);
   }
   if (options.sparsity > 0) {
     // the step's model before fine-tuning (same compression) is its fallback: fine-tuning is kept only if it helps
@@ -222,23 +235,18 @@ export async function compressModel(
 
   let baselineMatches = true;
   if (options.baseline && options.sparsity > 0) {
-    const dense = await quantizeAndRun(
-      graph,
-      train,
-      test,
-      task,
-      options,
-      join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`),
-      1,
-    );
+    const dense = await quantizeAndRun(compressRun, graph, {
+      output: join(dirname(options.output), `${basename(options.output, '.tflite')}_dense.tflite`),
+      cases: 1,
+    });
     steps.splice(1, 0, { ...dense.step, name: 'quantize, not pruned (baseline)' });
     baselineMatches = dense.run.matchesReference;
     progress.log(`baseline: ${describe(steps[1]!)}`);
   }
   const transform =
     options.weightBits === undefined ? undefined : (int8: Graph, float: Graph) => uniformBits(int8, float, options.weightBits!, options.weightClip);
-  const result = await quantizeAndRun(current, train, test, task, options, options.output, deviceCount, transform);
-  return finish(graph, test, task, options, steps, result, deviceCount, baselineMatches);
+  const result = await quantizeAndRun(compressRun, current, { output: options.output, cases: deviceCount, transform });
+  return finish(compressRun, result, baselineMatches);
 }
 
 /**
@@ -260,17 +268,8 @@ function uniformBits(int8: Graph, float: Graph, bits: number, clip: WeightClip =
 type Built = Awaited<ReturnType<typeof quantizeAndRun>>;
 
 /** The report once the final int8 model is built and run. */
-function finish(
-  graph: Graph,
-  test: Dataset,
-  task: Task,
-  options: CompressOptions,
-  steps: StepReport[],
-  built: Built,
-  deviceCount: number,
-  baselineMatches: boolean,
-  mixed?: MixedReport,
-): { report: CompressReport; int8: Graph } {
+function finish(compressRun: CompressRun, built: Built, baselineMatches: boolean, mixed?: MixedReport): { report: CompressReport; int8: Graph } {
+  const { graph, test, task, options, steps, deviceCount } = compressRun;
   const progress = options.progress ?? silentProgress;
   const target = loadTarget(options.target);
   const { int8, step, int8Result, run } = built;
@@ -315,15 +314,8 @@ function finish(
  * weights, and the result verified on the same samples; a miss of maxLoss runs the search again with
  * the budget shrunk by the overshoot (one more round), and the better verified result is kept.
  */
-async function compressMixed(
-  graph: Graph,
-  train: Dataset,
-  test: Dataset,
-  task: Task,
-  options: CompressOptions,
-  steps: StepReport[],
-  deviceCount: number,
-): Promise<{ report: CompressReport; int8: Graph }> {
+async function compressMixed(compressRun: CompressRun): Promise<{ report: CompressReport; int8: Graph }> {
+  const { graph, train, test, task, options, steps, deviceCount } = compressRun;
   const progress = options.progress ?? silentProgress;
   if ((options.maxLoss === undefined) === (options.maxFlash === undefined))
     throw new TinyforgeError('mixed precision needs exactly one of --max-loss and --max-flash');
@@ -408,7 +400,7 @@ async function compressMixed(
   const finalSearch: SearchResult = { ...search, layers, bytes: layers.reduce((n, l) => n + l.bytes, 0) };
   const built = await buildAndRun(chosen.int8, test, task, options, options.output, deviceCount);
   built.step.name = 'quantize, mixed bits + per-layer sparsity';
-  return finish(graph, test, task, options, steps, built, deviceCount, baselineMatches, {
+  return finish(compressRun, built, baselineMatches, {
     sensitivity,
     search: finalSearch,
     weightBudget,
@@ -423,17 +415,12 @@ async function compressMixed(
  * and run of `cases` held-out samples on the board.
  */
 async function quantizeAndRun(
+  { train, test, task, options }: CompressRun,
   float: Graph,
-  train: Dataset,
-  test: Dataset,
-  task: Task,
-  options: CompressOptions,
-  output: string,
-  cases: number,
-  transform?: (int8: Graph, float: Graph) => Graph,
+  build: { output: string; cases: number; transform?: (int8: Graph, float: Graph) => Graph },
 ) {
   const int8 = quantize(float, train, options);
-  return buildAndRun(transform ? transform(int8, float) : int8, test, task, options, output, cases);
+  return buildAndRun(build.transform ? build.transform(int8, float) : int8, test, task, options, build.output, build.cases);
 }
 
 /** int8 PTQ of a float graph, calibrated on the first training samples. */

@@ -230,7 +230,9 @@ export async function runPipelineOnBoard(
     // the front-end's invokes and the model's priced apart, each as a single model's run is
     const prefixes = [...(compiled.frontEnd ? [compiled.frontEnd.generated.prefix] : []), compiled.model.generated.prefix];
     const timing =
-      options.estimate === false ? null : stageTimingFor(target, board, fitFor, build.elf, prefixes, progress, options.estimateCaches, options.estimateClock);
+      options.estimate === false
+        ? null
+        : stageTimingFor({ target, runOn: board, fitFor, elf: build.elf, prefixes, caches: options.estimateCaches, clock: options.estimateClock }, progress);
     progress(`running the stream on ${board.name}`);
     const run = await runOnBoard({
       board: board.name,

@@ -137,15 +137,17 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
     options.port || (options.estimate === false && !countsWithPlugin(board))
       ? null
       : timingFor(
-          target,
-          board,
-          fitFor,
-          build.elf,
-          compiled.generated.prefix,
+          {
+            target,
+            runOn: board,
+            fitFor,
+            elf: build.elf,
+            prefix: compiled.generated.prefix,
+            caches: options.estimateCaches,
+            clock: options.estimateClock,
+            estimate: options.estimate !== false,
+          },
           options.progress ?? (() => {}),
-          options.estimateCaches,
-          options.estimateClock,
-          options.estimate !== false,
         );
   const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
     const cpt = session.counter.countsPerTick;

@@ -178,7 +178,8 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         expected[0]!.map((o) => o.length),
         cases.length,
       );
-      return report(compiled, target.name, null, null, build, outputBytes, null, expected, null, null, null);
+      const context = { compiled, target: target.name, board: null, build, expected, realBoard: null, cycleEstimate: null };
+      return report(context, { counter: null, actual: outputBytes, counts: null, stack: null });
     }
     progress(
       realBoard
@@ -189,15 +190,17 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
       options.estimate === false && !countsWithPlugin(board)
         ? null
         : timingFor(
-            target,
-            board,
-            fitFor,
-            build.elf,
-            compiled.generated.prefix,
+            {
+              target,
+              runOn: board,
+              fitFor,
+              elf: build.elf,
+              prefix: compiled.generated.prefix,
+              caches: options.estimateCaches,
+              clock: options.estimateClock,
+              estimate: options.estimate !== false,
+            },
             progress,
-            options.estimateCaches,
-            options.estimateClock,
-            options.estimate !== false,
           );
     const run = await runOnBoard({
       board: board.name,
@@ -218,7 +221,8 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
     const counted = counter.plugin
       ? { ...run, counter, cases: run.cases.map((c, i) => ({ ...c, count: timed!.counts.inferences[i]!, instructions: timed!.counts.inferences[i]! })) }
       : { ...run, counter };
-    return { ...deviceReport(compiled, target.name, board.name, build, counted, expected, realBoard, cycleEstimate), ...runsOnFacts(target, board, true) };
+    const context = { compiled, target: target.name, board: board.name, build, expected, realBoard, cycleEstimate };
+    return { ...deviceReport(context, counted), ...runsOnFacts(target, board, true) };
   });
 }
 
@@ -260,7 +264,8 @@ export async function runOnDevice(graph: Graph, options: Pick<RunOptions, 'cases
   const carry = options.carryState ?? false;
   const expected = referenceOutputs(compiled.prepared, cases, carry);
   const run = await withSession(session, (s) => runCases(s, cases.map(concat), false, carry));
-  return { ...deviceReport(compiled, target.name, run.board, build, run, expected, null, null), ...runsOnFacts(target, deviceBuild.board, false) };
+  const context = { compiled, target: target.name, board: run.board, build, expected, realBoard: null, cycleEstimate: null };
+  return { ...deviceReport(context, run), ...runsOnFacts(target, deviceBuild.board, false) };
 }
 
 /** The TypeScript reference's outputs of each case: from reset state, or with the state carried case to case. */
@@ -269,46 +274,44 @@ export function referenceOutputs(prepared: PreparedGraph, cases: InputCase[], ca
   return cases.map((c) => interpret(prepared, c, carryState ? state : undefined).outputs);
 }
 
-/** The report of a run on a board (emulated or on a port): each case's output bytes split per output tensor. */
-function deviceReport(
-  compiled: CompiledModel,
-  target: string,
-  board: string | null,
-  build: BuildResult,
-  run: { counter: { kind: 'instructions' | 'cycles'; source: string }; cases: { outputs: Uint8Array; count: number }[]; memory: { stackInvoke: number } },
-  expected: Uint8Array[][],
-  realBoard: RunReport['realBoard'],
-  cycleEstimate: CycleEstimate | null,
-): RunReport {
-  const sizes = expected[0]!.map((o) => o.length);
-  return report(
-    compiled,
-    target,
-    board,
-    { kind: run.counter.kind, source: run.counter.source },
-    build,
-    run.cases.map((c) => splitOutputs(c.outputs, sizes)),
-    run.cases.map((c) => c.count),
-    expected,
-    run.memory.stackInvoke,
-    realBoard,
-    cycleEstimate,
-  );
+/** What a run's report is made from besides what the board measured: the compile, the build, where it ran, the reference. */
+interface RunContext {
+  compiled: CompiledModel;
+  target: string;
+  /** the board that ran it; null for the host */
+  board: string | null;
+  build: BuildResult;
+  /** the reference's outputs, per case and output */
+  expected: Uint8Array[][];
+  realBoard: RunReport['realBoard'];
+  cycleEstimate: CycleEstimate | null;
 }
 
-function report(
-  compiled: CompiledModel,
-  target: string,
-  board: string | null,
-  counter: RunReport['counter'],
-  build: BuildResult,
-  actual: Uint8Array[][],
-  counts: number[] | null,
-  expected: Uint8Array[][],
-  stack: number | null,
-  realBoard: RunReport['realBoard'],
-  cycleEstimate: CycleEstimate | null,
+/** What a board (or the host) gave back: each case's outputs per output tensor, its count, the stack the invoke used. */
+interface RunMeasured {
+  counter: RunReport['counter'];
+  actual: Uint8Array[][];
+  counts: number[] | null;
+  stack: number | null;
+}
+
+/** The report of a run on a board (emulated or on a port): each case's output bytes split per output tensor. */
+function deviceReport(
+  context: RunContext,
+  run: { counter: { kind: 'instructions' | 'cycles'; source: string }; cases: { outputs: Uint8Array; count: number }[]; memory: { stackInvoke: number } },
 ): RunReport {
+  const sizes = context.expected[0]!.map((o) => o.length);
+  return report(context, {
+    counter: { kind: run.counter.kind, source: run.counter.source },
+    actual: run.cases.map((c) => splitOutputs(c.outputs, sizes)),
+    counts: run.cases.map((c) => c.count),
+    stack: run.memory.stackInvoke,
+  });
+}
+
+function report(context: RunContext, measured: RunMeasured): RunReport {
+  const { compiled, target, board, build, expected, realBoard, cycleEstimate } = context;
+  const { counter, actual, counts, stack } = measured;
   const { graph, plan } = compiled;
   // float32 outputs of libm layers (LOGISTIC, TANH, ...): within their ULP bounds; all else byte for byte
   const ulps = outputUlpTolerances(graph);

@@ -120,7 +120,7 @@ export async function validateOnDevice(graph: Graph, options: ValidateOptions, d
   // a board that counts with the QEMU plugin (run and profile do): the trace, no cycle estimate
   const counting =
     sessionOptions.port === undefined && countsWithPlugin(board)
-      ? timingFor(target, board, fitFor, build.elf, compiled.generated.prefix, progress, 'on', undefined, false)
+      ? timingFor({ target, runOn: board, fitFor, elf: build.elf, prefix: compiled.generated.prefix, estimate: false }, progress)
       : null;
   const validated = await withSession(counting ? { ...sessionOptions, timing: counting.session } : sessionOptions, async (session) => {
     const cases: ValidateCase[] = [];

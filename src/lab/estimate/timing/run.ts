@@ -136,19 +136,26 @@ const traceable = (target: TargetDescriptor, runOn: BoardDescriptor | undefined)
   !!runOn && runOn.emulated && !!runOn.emulator && (!!coreTiming(target.cpu) || countsWithPlugin(runOn));
 
 /**
- * Prepares the trace for a run of `elf` on the emulated board `runOn`; null where the target's core
- * has no timing model or the board is not emulated. `fitFor` is the real board named, if any.
+ * What a trace is of: `elf` built for `target` and run on the emulated board `runOn`, priced for
+ * `fitFor` (the real board named, if any; else `runOn`) with its caches replayed or not and at its
+ * clock or `clock`.
  */
-export function prepareTiming(
-  target: TargetDescriptor,
-  runOn: BoardDescriptor | undefined,
-  fitFor: BoardDescriptor | undefined,
-  elf: string,
-  prefix: string,
-  caches: 'on' | 'off' = 'on',
-  clock?: EstimateClock,
-  estimate = true,
-): TimingRun | null {
+export interface TraceRequest {
+  target: TargetDescriptor;
+  runOn: BoardDescriptor | undefined;
+  fitFor: BoardDescriptor | undefined;
+  elf: string;
+  caches?: 'on' | 'off';
+  clock?: EstimateClock;
+}
+
+/**
+ * Prepares the trace of one model's run (its invoke function `prefix`); null where the target's core
+ * has no timing model or the board is not emulated. `estimate` false: the trace only for a board that
+ * counts with the plugin, and no cycles priced.
+ */
+export function prepareTiming(request: TraceRequest & { prefix: string; estimate?: boolean }): TimingRun | null {
+  const { target, runOn, fitFor, elf, prefix, caches = 'on', clock, estimate = true } = request;
   if (!estimate && !countsWithPlugin(runOn)) return null;
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
@@ -182,14 +189,9 @@ export interface StageTiming {
  * on its own as a single model's run is: the mean cycles of one invoke of each, in the same order.
  */
 export function prepareStageTiming(
-  target: TargetDescriptor,
-  runOn: BoardDescriptor | undefined,
-  fitFor: BoardDescriptor | undefined,
-  elf: string,
-  prefixes: string[],
-  caches: 'on' | 'off' = 'on',
-  clock?: EstimateClock,
+  request: TraceRequest & { prefixes: string[] },
 ): { session: NonNullable<SessionOptions['timing']>; finish(): StageTiming[] } | null {
+  const { target, runOn, fitFor, elf, prefixes, caches = 'on', clock } = request;
   if (!traceable(target, runOn)) return null;
   const board = estimateBoard(target, runOn, fitFor, caches, clock);
   // a stage's segments open at its own invoke mark and close at its own return: the others' marks only cut between them
@@ -210,26 +212,16 @@ export function prepareStageTiming(
 
 /**
  * prepareTiming, or null with a progress note where the trace cannot be set up (no host C compiler,
- * no symbols, a QEMU that does not load plugins). `estimate` false: the trace only for a board that
- * counts with the plugin.
+ * no symbols, a QEMU that does not load plugins).
  */
-export function timingFor(
-  target: TargetDescriptor,
-  runOn: BoardDescriptor | undefined,
-  fitFor: BoardDescriptor | undefined,
-  elf: string,
-  prefix: string,
-  progress: (message: string) => void,
-  caches: 'on' | 'off' = 'on',
-  clock?: EstimateClock,
-  estimate = true,
-): TimingRun | null {
+export function timingFor(request: Parameters<typeof prepareTiming>[0], progress: (message: string) => void): TimingRun | null {
   try {
-    return prepareTiming(target, runOn, fitFor, elf, prefix, caches, clock, estimate);
+    return prepareTiming(request);
   } catch (e) {
     if (!(e instanceof TinyforgeError)) throw e;
+    const { runOn } = request;
     const fallback = countsWithPlugin(runOn) ? `; counted by the firmware's counter instead (${runOn!.counter!.source})` : '';
-    progress(`${estimate ? 'no estimated cycles' : 'no instruction trace'}: ${e.message}${fallback}`);
+    progress(`${request.estimate !== false ? 'no estimated cycles' : 'no instruction trace'}: ${e.message}${fallback}`);
     return null;
   }
 }
@@ -250,18 +242,9 @@ export function reportedCounter(
 }
 
 /** prepareStageTiming, or null with a progress note where the trace cannot be set up. */
-export function stageTimingFor(
-  target: TargetDescriptor,
-  runOn: BoardDescriptor | undefined,
-  fitFor: BoardDescriptor | undefined,
-  elf: string,
-  prefixes: string[],
-  progress: (message: string) => void,
-  caches: 'on' | 'off' = 'on',
-  clock?: EstimateClock,
-): ReturnType<typeof prepareStageTiming> {
+export function stageTimingFor(request: Parameters<typeof prepareStageTiming>[0], progress: (message: string) => void): ReturnType<typeof prepareStageTiming> {
   try {
-    return prepareStageTiming(target, runOn, fitFor, elf, prefixes, caches, clock);
+    return prepareStageTiming(request);
   } catch (e) {
     if (!(e instanceof TinyforgeError)) throw e;
     progress(`no estimated cycles: ${e.message}`);
