@@ -40,6 +40,9 @@ type RecordedCounts = [number, string, number, number][];
 const countsOf = (recorded: RecordedCounts) =>
   recorded.map(([address, hex, executed, taken]) => ({ address, bytes: Uint8Array.from(Buffer.from(hex, 'hex')), executed, taken }));
 
+/** A recorded trace priced by `table` with every access hitting (no wait state anywhere). */
+const priceRecordedHits = (counts: ReturnType<typeof countsOf>, table: CoreTiming) => priceInstructions(counts, decodeThumb, table, ZERO_WAIT);
+
 export function priceRecordedTrace(trace: RecordedTrace, waitStates: number): RecordedTracePrice {
   const bounds = priceRecordedBounds(trace.counts, CORTEX_M4, waitStates);
   return {
@@ -60,7 +63,7 @@ export function priceRecordedBounds(
   waitStates: number,
 ): { instructions: number; hits: number; everyFetchWord: number } {
   const counts = countsOf(recorded);
-  const hits = priceInstructions(counts, decodeThumb, table, ZERO_WAIT);
+  const hits = priceRecordedHits(counts, table);
   const every = priceInstructions(counts, decodeThumb, table, {
     perFetchWord: waitStates,
     perTakenBranch: waitStates,
@@ -83,7 +86,7 @@ export function priceRecordedCachedTrace(
   table: CoreTiming,
   lineFillCycles: number,
 ): { instructions: number; hits: number; missStalls: number } {
-  const hits = priceInstructions(countsOf(trace.counts), decodeThumb, table, ZERO_WAIT);
+  const hits = priceRecordedHits(countsOf(trace.counts), table);
   const misses = trace.caches.reduce((n, r) => n + r.fetchMisses + r.readMisses + r.writeMisses, 0);
   return { instructions: hits.instructions, hits: hits.cycles, missStalls: misses * lineFillCycles };
 }
