@@ -20,7 +20,7 @@ import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
-import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
+import { countsWithPlugin, estimateRequest, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock, TracedCounts } from '../estimate/timing/index.ts';
 
 export interface ProfileOptions extends DeviceTargetOptions {
@@ -137,16 +137,7 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
     options.port || (options.estimate === false && !countsWithPlugin(board))
       ? null
       : timingFor(
-          {
-            target,
-            runOn: board,
-            fitFor,
-            elf: build.elf,
-            prefix: compiled.generated.prefix,
-            caches: options.estimateCaches,
-            clock: options.estimateClock,
-            estimate: options.estimate !== false,
-          },
+          { target, runOn: board, fitFor, elf: build.elf, prefix: compiled.generated.prefix, ...estimateRequest(options) },
           options.progress ?? (() => {}),
         );
   const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {

@@ -21,7 +21,7 @@ import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
-import { countsWithPlugin, reportedCounter, timingFor } from '../estimate/timing/run.ts';
+import { estimateRequest, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock } from '../estimate/timing/index.ts';
 import type { OnnxRequant } from '../../core/passes/onnx_requant.ts';
 import type { OnnxLayout } from '../../core/model/onnx/edge_layout.ts';
@@ -186,22 +186,8 @@ export async function runModel(modelPath: string, options: RunOptions): Promise<
         ? `running on ${board.name}, the emulator of ${realBoard.name}'s core; the memory fit is checked for ${realBoard.name} (${realBoard.chip})`
         : `running on ${board.name}`,
     );
-    const timing =
-      options.estimate === false && !countsWithPlugin(board)
-        ? null
-        : timingFor(
-            {
-              target,
-              runOn: board,
-              fitFor,
-              elf: build.elf,
-              prefix: compiled.generated.prefix,
-              caches: options.estimateCaches,
-              clock: options.estimateClock,
-              estimate: options.estimate !== false,
-            },
-            progress,
-          );
+    // null where nothing is traced: no estimate asked and a board that counts without the plugin
+    const timing = timingFor({ target, runOn: board, fitFor, elf: build.elf, prefix: compiled.generated.prefix, ...estimateRequest(options) }, progress);
     const run = await runOnBoard({
       board: board.name,
       elf: build.elf,

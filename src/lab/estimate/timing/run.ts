@@ -210,6 +210,13 @@ export function prepareStageTiming(
   };
 }
 
+/** A run's or a profile's estimate options as a TraceRequest's: the caches replayed, the clock, whether cycles are priced. */
+export const estimateRequest = (options: { estimate?: boolean; estimateCaches?: 'on' | 'off'; estimateClock?: EstimateClock }) => ({
+  caches: options.estimateCaches,
+  clock: options.estimateClock,
+  estimate: options.estimate !== false,
+});
+
 /**
  * prepareTiming, or null with a progress note where the trace cannot be set up (no host C compiler,
  * no symbols, a QEMU that does not load plugins).
