@@ -398,7 +398,11 @@ export class DeviceSession {
         // The harness answers END and exits at once: the emulator may end, and its pty vanish,
         // before the answer is read. Its exit status is what tells whether END was taken.
         await this.client.request(Command.END, requests.empty(), { step: 'END', retries: 0 }).catch(() => {});
-        const exit = await Promise.race([this.emulator.exited, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+        // the timer is cleared once the emulator exits: a pending one would keep the process alive its full 5 s
+        let timer: NodeJS.Timeout | undefined;
+        const exit = await Promise.race([this.emulator.exited, new Promise<null>((r) => (timer = setTimeout(() => r(null), 5000)))]).finally(() =>
+          clearTimeout(timer),
+        );
         if (exit === null) throw new TinyforgeError(`${this.boardName}: the emulator did not exit after END`);
         if (exit.code !== 0) throw new TinyforgeError(`${this.boardName}: the emulator exited with status ${exit.code ?? exit.signal} after END`);
       }
