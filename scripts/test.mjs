@@ -90,15 +90,19 @@ function fail(message) {
 /** folders whose files all go in the serial group: device transports, boards and link faults */
 const SERIAL_FOLDERS = ['test/device/', 'test/faults/'];
 
-/** 'serial' for a file that opens serial ports, directly or through a helper under test/ it imports; else its own name */
-export function groupOf(file) {
-  if (SERIAL_FOLDERS.some((f) => file.startsWith(f))) return 'serial';
+/** a test file's text and the texts of the helpers under test/ it imports */
+function textsOf(file) {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const helpers = [...text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)]
     .map((m) => join(dirname(join(ROOT, file)), m[1]))
     .filter((p) => p.startsWith(join(ROOT, 'test')) && existsSync(p));
-  const serial = [text, ...helpers.map((p) => readFileSync(p, 'utf8'))].some((t) => SERIAL.test(t));
-  return serial ? 'serial' : file;
+  return [text, ...helpers.map((p) => readFileSync(p, 'utf8'))];
+}
+
+/** 'serial' for a file that opens serial ports, directly or through a helper under test/ it imports; else its own name */
+export function groupOf(file) {
+  if (SERIAL_FOLDERS.some((f) => file.startsWith(f))) return 'serial';
+  return textsOf(file).some((t) => SERIAL.test(t)) ? 'serial' : file;
 }
 
 /** the tiers, quickest first (docs/testing.md) */
@@ -117,11 +121,7 @@ const QUICK_SECONDS = 5;
 export function tierOf(file, seconds) {
   if (MODELS_TIER.test(file)) return 'models';
   if ((seconds.get(file) ?? 0) >= QUICK_SECONDS) return 'emulated';
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const helpers = [...text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)]
-    .map((m) => join(dirname(join(ROOT, file)), m[1]))
-    .filter((p) => p.startsWith(join(ROOT, 'test')) && existsSync(p));
-  return [text, ...helpers.map((p) => readFileSync(p, 'utf8'))].some((t) => EMULATED.test(t)) ? 'emulated' : 'quick';
+  return textsOf(file).some((t) => EMULATED.test(t)) ? 'emulated' : 'quick';
 }
 
 /** the value of `--name VALUE` among the arguments, or undefined */

@@ -22,11 +22,11 @@ export function checkBaudNeedsPort(opts: { baud?: number; port?: string }): void
   if (opts.baud !== undefined && opts.port === undefined) throw new TinyforgeError("--baud sets a real serial port's rate: give --port too");
 }
 
-/** `--link pty|stdio` of the commands that talk to a board. */
 /** `--link`'s help: no default, so that each board takes its own (transport/qemu.ts defaultLink). */
 export const LINK_HELP =
   "emulated boards: the board's UART over a pseudo-terminal (pty), or the emulator's stdio (stdio: the semihosting console where the firmware has one, the MPS2/MPS3 and micro:bit boards, else the UART) (default: stdio where the semihosting console is there, else pty)";
 
+/** `--link pty|stdio` of the commands that talk to a board. */
 export function linkOption(value: string): EmulatorLink {
   if (value !== 'pty' && value !== 'stdio') throw new TinyforgeError(`--link must be pty or stdio, got '${value}'`);
   return value;

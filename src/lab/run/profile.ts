@@ -20,7 +20,7 @@ import { type InputCase, zeroPointCase } from '../data/inputs.ts';
 import { concat, outputValues, splitOutputs } from '../data/bytes.ts';
 import { type FloatTolerance, floatTolerance, outputMatches, outputUlpTolerances } from './float_tolerance.ts';
 import type { CycleEstimate } from '../estimate/types.ts';
-import { countsWithPlugin, estimateRequest, reportedCounter, timingFor } from '../estimate/timing/run.ts';
+import { estimateRequest, reportedCounter, timingFor } from '../estimate/timing/run.ts';
 import type { EstimateClock, TracedCounts } from '../estimate/timing/index.ts';
 
 export interface ProfileOptions extends DeviceTargetOptions {
@@ -133,13 +133,13 @@ export async function profileOnDevice(graph: Graph, options: ProfileOptions, dev
   // made once the model is validated (sizes within MAX_MODEL_BYTES)
   const input = options.input ?? zeroPointCase(graph);
   const expected = interpret(compiled.prepared, input).outputs;
-  const timing =
-    options.port || (options.estimate === false && !countsWithPlugin(board))
-      ? null
-      : timingFor(
-          { target, runOn: board, fitFor, elf: build.elf, prefix: compiled.generated.prefix, ...estimateRequest(options) },
-          options.progress ?? (() => {}),
-        );
+  // null on a port, and where nothing is traced: no estimate asked and a board that counts without the plugin
+  const timing = options.port
+    ? null
+    : timingFor(
+        { target, runOn: board, fitFor, elf: build.elf, prefix: compiled.generated.prefix, ...estimateRequest(options) },
+        options.progress ?? (() => {}),
+      );
   const report = await withSession(timing ? { ...sessionOptions, timing: timing.session } : sessionOptions, async (session): Promise<ProfileReport> => {
     const cpt = session.counter.countsPerTick;
     await session.resetState();

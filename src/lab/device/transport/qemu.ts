@@ -73,7 +73,7 @@ export const defaultLink = (board: BoardDescriptor): EmulatorLink => (hasSemihos
 export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink, semihostingConsole = false): string[] {
   const args: string[] = [];
   const given = emulator.args.map((a) => (a === '{elf}' ? elf : a.replace(DROM_FLASH, dromFlashFile(elf))));
-  const console = link === 'stdio' && semihostingConsole;
+  const semihosted = link === 'stdio' && semihostingConsole;
   for (let i = 0; i < given.length; i++) {
     if (given[i] === '-serial' || given[i] === '-monitor' || given[i] === '-qmp') {
       i++; // drop the option and its value; ours follow
@@ -81,12 +81,12 @@ export function qemuArgs(emulator: EmulatorSpec, elf: string, link: EmulatorLink
     }
     args.push(given[i]!);
     // the command line the firmware reads (SYS_GET_CMDLINE) asks for the semihosting console
-    if (console && given[i] === '-semihosting-config' && i + 1 < given.length) args.push(`${given[++i]},arg=${SEMIHOSTING_CONSOLE_ARG}`);
+    if (semihosted && given[i] === '-semihosting-config' && i + 1 < given.length) args.push(`${given[++i]},arg=${SEMIHOSTING_CONSOLE_ARG}`);
   }
-  if (console && !args.includes('-semihosting-config'))
+  if (semihosted && !args.includes('-semihosting-config'))
     throw new TinyforgeError("a semihosting console needs -semihosting-config in the board's emulator arguments");
   if (link === 'pty') args.push('-serial', 'pty', '-monitor', 'none', '-qmp', 'stdio', '-S');
-  else args.push('-serial', console ? 'null' : 'stdio', '-monitor', 'none');
+  else args.push('-serial', semihosted ? 'null' : 'stdio', '-monitor', 'none');
   return args;
 }
 
