@@ -5,6 +5,7 @@
  * a port that disappears later is reported through onClose with its path, and can be reopened at
  * the same path (a USB-serial adapter re-enumerating, a board resetting its USB) with `reopen`.
  */
+import { write as writeFd } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { TinyforgeError } from '../../../core/errors.ts';
 import type { Transport } from './transport.ts';
@@ -24,8 +25,19 @@ export interface ReopenOptions {
   delayMs?: number;
 }
 
+/**
+ * How often an open port is checked for a hangup. A pseudo-terminal whose other end closed (QEMU or
+ * socat gone) is hung up: from then on its reads return 0 bytes, which serialport's reader retries
+ * forever instead of reporting, so the vanished port would never be noticed. A hung-up tty fails
+ * every write with EIO, even an empty one, and an empty write to a live tty does nothing: that is
+ * the probe.
+ */
+const HANGUP_PROBE_MS = 250;
+
 export class SerialTransport implements Transport {
   private closing = false;
+  private hangupProbe: ReturnType<typeof setInterval> | undefined;
+  private readonly reported = new WeakSet<SerialPort>();
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private readonly dataListeners: ((bytes: Uint8Array) => void)[] = [];
 
@@ -71,6 +83,7 @@ export class SerialTransport implements Transport {
         const port = await openPort(this.name, this.options);
         this.port.removeAllListeners();
         this.port.on('error', () => {});
+        this.stopHangupProbe();
         this.port = port;
         this.listen(port);
         return true;
@@ -107,7 +120,40 @@ export class SerialTransport implements Transport {
       return Promise.resolve();
     }
     this.closing = true;
+    this.stopHangupProbe();
     return new Promise((resolve) => this.port.close(() => resolve()));
+  }
+
+  /** Tells the listeners once per port, whichever of the hangup probe and serialport sees it first. */
+  private reportClosed(port: SerialPort, reason: string): void {
+    if (this.reported.has(port)) return;
+    this.reported.add(port);
+    for (const listener of this.closeListeners) listener(reason);
+  }
+
+  private stopHangupProbe(): void {
+    clearInterval(this.hangupProbe);
+    this.hangupProbe = undefined;
+  }
+
+  /** Closes `port` as disconnected once an empty write to its descriptor fails (see HANGUP_PROBE_MS). */
+  private watchForHangup(port: SerialPort): void {
+    this.stopHangupProbe();
+    let probing = false;
+    this.hangupProbe = setInterval(() => {
+      // the binding's descriptor: serialport does not type it, and it is null once closed
+      const fd = (port.port as { fd?: number | null } | undefined)?.fd;
+      if (probing || typeof fd !== 'number' || port !== this.port || this.closing) return;
+      probing = true;
+      writeFd(fd, new Uint8Array(0), (err) => {
+        probing = false;
+        if (!err || port !== this.port || this.closing || !port.isOpen) return;
+        this.stopHangupProbe();
+        this.reportClosed(port, `the port disappeared (hung up: ${err.code ?? err.message})`);
+        port.close(() => {});
+      });
+    }, HANGUP_PROBE_MS);
+    this.hangupProbe.unref();
   }
 
   private listen(port: SerialPort): void {
@@ -118,11 +164,11 @@ export class SerialTransport implements Transport {
     });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
       if (this.closing || port !== this.port) return;
-      const reason = err?.disconnected ? 'the port disappeared (disconnected)' : 'the port was closed';
-      for (const listener of this.closeListeners) listener(reason);
+      this.reportClosed(port, err?.disconnected ? 'the port disappeared (disconnected)' : 'the port was closed');
     });
     // errors after opening show up as a close or a failed write; keep them from becoming uncaught
     port.on('error', () => {});
+    this.watchForHangup(port);
   }
 }
 
