@@ -13,6 +13,7 @@ import { loadTarget } from '../../src/core/targets/targets.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
 import { byteSizeOption } from '../../src/face/cli/device-options.ts';
 import { formatBudget, kernelChoices } from '../../src/core/plan/budget.ts';
+import { factsOf } from '../../src/core/ops/prepare.ts';
 import type { KernelIsa } from '../../src/core/ops/op.ts';
 import { requireTools } from '../build/helpers.ts';
 import { expectExactOnBoard } from '../helpers/emulated_variants.ts';
@@ -45,7 +46,7 @@ describe('memory budgets (--max-ram, --max-flash)', () => {
   it('a layer on a family kernel may also run the portable C; a portable layer has no other choice', () => {
     const compiled = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: DSP });
     for (const layer of compiled.prepared.layers) {
-      const names = kernelChoices(layer).map((v) => v.name);
+      const names = kernelChoices(layer, factsOf(compiled.prepared)).map((v) => v.name);
       if (layer.variant.family === 'portable') expect(names).to.deep.equal([layer.variant.name]);
       else (expect(names[0]).to.equal(layer.variant.name), expect(names.at(-1)).to.equal('portable'));
     }

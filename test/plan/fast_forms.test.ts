@@ -11,6 +11,7 @@
 import { expect } from 'chai';
 import { compileGraph } from '../../src/core/compile.ts';
 import { kernelChoices } from '../../src/core/plan/budget.ts';
+import { factsOf } from '../../src/core/ops/prepare.ts';
 import { formatFastForms } from '../../src/core/plan/fast_forms.ts';
 import { costPerMac } from '../../src/core/ops/kernel_cost.ts';
 import { loadTarget, smallestPartRam } from '../../src/core/targets/targets.ts';
@@ -28,7 +29,7 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     const fast = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'size', partRam: PLENTY });
     expect(padded(fast)).to.deep.equal(depthwise(fast)).and.to.have.length(4);
     for (const layer of fast.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D')) {
-      const choices = kernelChoices(layer);
+      const choices = kernelChoices(layer, factsOf(fast.prepared));
       expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp-padded', 'arm-dsp', 'portable']);
       // 25x5x64: a band of 16 output rows' windows, 18 rows of 7 padded pixels
       expect(choices[0]!.scratchBytes!(layer.params) - choices[1]!.scratchBytes!(layer.params)).to.equal(18 * 7 * 64);

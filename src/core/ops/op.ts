@@ -74,6 +74,17 @@ export function pricingFamily(family: IsaFamily): PricedFamily {
   return family === 'arm-mve' ? 'arm-dsp' : family;
 }
 
+/**
+ * What a variant's eligibility may read besides the layer's own parameters: the compile's facts, the
+ * same ones emit sees (`LayerEmitContext.isa`, `.prefer`), fixed for the whole compile. Eligibility
+ * reads them here rather than from flags written into the shared parameters.
+ */
+export interface VariantFacts {
+  isa: KernelIsa | undefined;
+  /** what the compile weighs first (absent on the command line: speed) */
+  prefer: Prefer;
+}
+
 /** Where the output may overlap an input: see `KernelVariant.overlap`. */
 export interface OverlapRule {
   input: number;
@@ -95,8 +106,8 @@ export interface KernelVariant<P = any> {
   /** short name, shown in the layer's comment and by inspect/profile: `arm-dsp`, `armv6m packed`, ... */
   name: string;
   family: IsaFamily;
-  /** whether it covers this layer (shape, quantization); only asked on targets of its family */
-  applies(p: P): boolean;
+  /** whether it covers this layer (shape, quantization) on this compile; only asked on targets of its family */
+  applies(p: P, facts: VariantFacts): boolean;
   /** bytes of scratch it needs while it runs (default 0) */
   scratchBytes?(p: P): number;
   /**
@@ -252,7 +263,7 @@ export interface OpDef<P = any> {
    * The dense default's price on `isa`'s family (weight bytes, estimated instructions): what storage
    * variants with `cost` are weighed against (encoding_choice.ts). Without it the dense default runs.
    */
-  denseCost?(p: P, isa: KernelIsa | undefined): EncodingCost;
+  denseCost?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): EncodingCost;
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
   /**

@@ -2,7 +2,7 @@
 import { type Graph, type Op, byteSize, isConstant } from '../ir/graph.ts';
 import { OpError, TinyforgeError } from '../errors.ts';
 import { MultiplierRangeError } from './common/numerics/fixedpoint.ts';
-import type { KernelChoices, KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer } from './op.ts';
+import type { KernelChoices, KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer, VariantFacts } from './op.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
 
@@ -31,6 +31,11 @@ export interface PreparedGraph {
   prefer?: Prefer;
   /** the weight storages the compile allowed (CompileOptions.kernels); absent: all */
   kernels?: KernelChoices;
+}
+
+/** The compile's facts a variant's eligibility reads (op.ts VariantFacts), as the graph was prepared. */
+export function factsOf(prepared: PreparedGraph): VariantFacts {
+  return { isa: prepared.isa, prefer: prepared.prefer ?? 'speed' };
 }
 
 /** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */

@@ -11,9 +11,9 @@
  * the stack are outside both: they do not depend on these choices.
  */
 import { TinyforgeError } from '../errors.ts';
-import type { KernelVariant } from '../ops/op.ts';
+import type { KernelVariant, VariantFacts } from '../ops/op.ts';
 import { isaFamily } from '../ops/op.ts';
-import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, factsOf, withVariant } from '../ops/prepare.ts';
 import { portableVariant } from '../ops/variant.ts';
 import { type MemoryPlan, planArena } from './arena.ts';
 import { costPerMac } from '../ops/kernel_cost.ts';
@@ -52,10 +52,10 @@ export type ConstBytesOf = (prepared: PreparedGraph, plan: MemoryPlan) => number
  * The kernels a layer could run on its target: the chosen one, the other family kernels that cover
  * it, and the portable C. A layer already on the portable C has no other choice.
  */
-export function kernelChoices(layer: PreparedLayer): KernelVariant[] {
+export function kernelChoices(layer: PreparedLayer, facts: VariantFacts): KernelVariant[] {
   const selected = layer.variant;
   if (selected.family === 'portable' || layer.isAlias) return [selected];
-  const others = (layer.def.variants ?? []).filter((v) => v !== selected && v.family === selected.family && v.applies(layer.params));
+  const others = (layer.def.variants ?? []).filter((v) => v !== selected && v.family === selected.family && v.applies(layer.params, facts));
   return [selected, ...others, portableVariant(layer.def)];
 }
 
@@ -72,7 +72,7 @@ export function fitToBudget(
   constBytesOf: ConstBytesOf,
   source: string,
 ): { prepared: PreparedGraph; plan: MemoryPlan; outcome: BudgetOutcome } {
-  const choices = prepared.layers.map(kernelChoices);
+  const choices = prepared.layers.map((l) => kernelChoices(l, factsOf(prepared)));
   const picked = prepared.layers.map(() => 0);
   const targetFamily = isaFamily(prepared.isa);
   const graphWith = (pick: number[]): PreparedGraph => ({

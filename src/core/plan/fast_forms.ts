@@ -9,8 +9,8 @@
  * costs nothing and stays. `--prefer speed` keeps them all; `--max-ram` (budget.ts) moves them like
  * any other kernel.
  */
-import type { KernelVariant } from '../ops/op.ts';
-import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
+import type { KernelVariant, VariantFacts } from '../ops/op.ts';
+import { type PreparedGraph, type PreparedLayer, factsOf, withVariant } from '../ops/prepare.ts';
 import { kernelChoices } from './budget.ts';
 import { DEFAULT_MAX_EXTRA_INSTRUCTIONS, DEFAULT_MIN_ARENA_SAVING, DEFAULT_MIN_RAM_SHARE, type PartRam, estimatedInstructions } from './patch_policy.ts';
 import { planMemory } from './schedule.ts';
@@ -29,9 +29,9 @@ export interface FastFormsOutcome {
 }
 
 /** The frugal alternative of a layer on an arena-hungry form: the next kernel of its family that covers it. */
-function frugalOf(layer: PreparedLayer): KernelVariant | undefined {
+function frugalOf(layer: PreparedLayer, facts: VariantFacts): KernelVariant | undefined {
   if (!layer.variant.arenaForSpeed) return undefined;
-  return kernelChoices(layer).find((v, k) => k > 0 && v.family === layer.variant.family);
+  return kernelChoices(layer, facts).find((v, k) => k > 0 && v.family === layer.variant.family);
 }
 
 /**
@@ -40,7 +40,7 @@ function frugalOf(layer: PreparedLayer): KernelVariant | undefined {
  */
 export function chooseFastForms(prepared: PreparedGraph, partRam?: PartRam): { prepared: PreparedGraph; outcome?: FastFormsOutcome } {
   const hungry = prepared.layers.flatMap((l, i) => {
-    const frugal = frugalOf(l);
+    const frugal = frugalOf(l, factsOf(prepared));
     return frugal ? [{ i, frugal }] : [];
   });
   if (hungry.length === 0) return { prepared };

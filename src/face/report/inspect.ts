@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
-import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs, factsOf } from '../../core/ops/prepare.ts';
 import { externalTraffic } from '../../core/plan/regions.ts';
 import type { MemoryPlan } from '../../core/plan/arena.ts';
 import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
@@ -76,7 +76,7 @@ export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): str
   const n = (v: number) => v.toLocaleString('en-US');
   if (layer.variant.storage && layer.variant.cost) return `${layer.variant.storage} ${n(layer.variant.cost(layer.params, prepared.isa).flashBytes)} B`;
   const dense = layer.def.denseCost;
-  if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params))) return '-';
+  if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params, factsOf(prepared)))) return '-';
   return `dense ${n(dense(layer.params, prepared.isa).flashBytes)} B`;
 }
 
@@ -94,7 +94,7 @@ export function formatOnnxArithmetic(prepared: PreparedGraph): string {
 /** The layers whose weights are stored other than dense int8, one line each (compile's summary). */
 export function formatStorage(prepared: PreparedGraph): string {
   const lines = prepared.layers
-    .filter((l) => !l.isAlias && (l.variant.storage || l.def.variants?.some((v) => v.cost && v.applies(l.params))))
+    .filter((l) => !l.isAlias && (l.variant.storage || l.def.variants?.some((v) => v.cost && v.applies(l.params, factsOf(prepared)))))
     .map((l) => `  layer ${l.position} ${l.op.kind}: ${storageLabel(l, prepared)} (${l.variant.name})`);
   if (lines.length === 0) return '';
   return `weight storage (--prefer ${prepared.prefer ?? 'speed'}):\n${lines.join('\n')}`;

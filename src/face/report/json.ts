@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { type Graph, byteSize, isConstant } from '../../core/ir/graph.ts';
-import { type PreparedGraph, type PreparedLayer, executedMacs } from '../../core/ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, executedMacs, factsOf } from '../../core/ops/prepare.ts';
 import type { MemoryPlan, PlacedBuffer } from '../../core/plan/arena.ts';
 import { externalTraffic } from '../../core/plan/regions.ts';
 import type { SharedArenaPlan } from '../../core/plan/shared_arena.ts';
@@ -44,7 +44,7 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
 function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: string; bytes: number } | null {
   const v = layer.variant;
   if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };
-  if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params))) return null;
+  if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params, factsOf(prepared)))) return null;
   return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa).flashBytes };
 }
 

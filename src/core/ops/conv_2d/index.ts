@@ -238,12 +238,12 @@ const def: OpDef<Conv2DParams> = {
     p.columnBands = bandLoads(isa, prefer) !== undefined;
     return chooseStorage(def, p, isa, prefer, kernels);
   },
-  denseCost: (p, isa) =>
+  denseCost: (p, isa, prefer = 'speed') =>
     denseCostFromRates(
       'CONV_2D',
       p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC,
       p.outC * p.kH * p.kW * p.filterInC,
-      firstApplicableVariant(def, p, isa).family,
+      firstApplicableVariant(def, p, { isa, prefer }).family,
       isa,
       { k: p.kH * p.kW * p.filterInC },
     ),

@@ -216,12 +216,12 @@ const def: OpDef<DepthwiseConv2DParams> = {
     }
     return chooseStorage(def, p, isa, prefer, kernels);
   },
-  denseCost: (p, isa) =>
+  denseCost: (p, isa, prefer = 'speed') =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',
       p.batches * p.outH * p.outW * p.outC * p.kH * p.kW,
       p.outC * p.kH * p.kW,
-      firstApplicableVariant(def, p, isa).family,
+      firstApplicableVariant(def, p, { isa, prefer }).family,
       isa,
     ),
   emitC(p, ctx) {

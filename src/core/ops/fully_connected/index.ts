@@ -324,8 +324,8 @@ const def: OpDef<FullyConnectedParams> = {
     }
     return chooseStorage(def, p, isa, prefer, kernels);
   },
-  denseCost: (p, isa) => {
-    const variant = firstApplicableVariant(def, p, isa);
+  denseCost: (p, isa, prefer = 'speed') => {
+    const variant = firstApplicableVariant(def, p, { isa, prefer });
     const laneRows = variant === fcM0plusLanesVariant ? 8 * laneBlocks(p) : 0;
     // Armv6-M's block of 4 as two row pairs: 2 bytes a weight
     const pairRows = variant === fcM0plusVariant && p.pairs4Weights === true && laneRows === 0 && p.inFeatures > 1 && p.outFeatures % 8 >= 4 ? 4 : 0;

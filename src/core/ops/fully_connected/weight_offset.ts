@@ -67,7 +67,7 @@ export function withWeightOffset(
   const symmetric = (p: FullyConnectedParams): FullyConnectedParams => ({ ...p, filterOffset: 0 });
   return {
     ...inner,
-    applies: (p) => (p.filterOffset === 0 ? inner.applies(p) : inner.applies(symmetric(p))),
+    applies: (p, facts) => (p.filterOffset === 0 ? inner.applies(p, facts) : inner.applies(symmetric(p), facts)),
     scratchBytes: (p) => (p.filterOffset === 0 || p.weightOffsetFolds ? (inner.scratchBytes?.(p) ?? 0) : 4 * startCount(p, inner.family)),
     emit(p, ctx) {
       if (p.filterOffset === 0) return inner.emit(p, ctx);

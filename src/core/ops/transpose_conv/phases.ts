@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
-import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
+import type { IsaFamily, KernelVariant, LayerEmitContext, VariantFacts } from '../op.ts';
 import { portableVariant } from '../variant.ts';
 import { renderOpTemplate } from '../common/render.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
@@ -133,9 +133,16 @@ export function phasesApply(p: TransposeConvParams): boolean {
   return phasesOf(p).every(({ conv: c }) => !c || (c.padTop >= 0 && c.padLeft >= 0 && (!isPointwise(c) || (c.outH === c.inH && c.outW === c.inW))));
 }
 
+/**
+ * The facts a phase's CONV_2D kernel is chosen with: by family alone, no core. The forms tuned to one
+ * core's timings (conv's row-band runs) need the core and are not taken in phases, whose scratch is
+ * sized before any target is known.
+ */
+const PHASE_FACTS: VariantFacts = { isa: undefined, prefer: 'speed' };
+
 /** The family's CONV_2D kernel for a phase: the one CONV_2D itself would run. */
 function convVariantFor(c: Conv2DParams, family: IsaFamily): KernelVariant<Conv2DParams> {
-  return conv2d.variants?.find((v) => v.family === family && v.applies(c)) ?? portableVariant(conv2d);
+  return conv2d.variants?.find((v) => v.family === family && v.applies(c, PHASE_FACTS)) ?? portableVariant(conv2d);
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;

@@ -389,8 +389,8 @@ const def: OpDef<LstmParams> = {
     return chooseStorage(def, p, isa, prefer, kernels);
   },
   // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
-  denseCost: (p, isa) => {
-    const family = firstApplicableVariant(def, p, isa).family;
+  denseCost: (p, isa, prefer = 'speed') => {
+    const family = firstApplicableVariant(def, p, { isa, prefer }).family;
     // the row-pair lanes of the Armv6-M and RV32 variants take 2 bytes a weight (columns padded to pairs)
     const lanes = p.laneWeights === true && (family === 'armv6m' || family === 'rv32');
     const weightBytes = lanes ? 8 * p.units * (pairColumns(p.inputSize) + pairColumns(p.units)) : 4 * p.units * (p.inputSize + p.units);

@@ -66,7 +66,7 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
     selectVariant: (p, isa, prefer, kernels) =>
       (isInt16Params(p)
         ? (familyChain(isa)
-            .map((family) => variant.variants?.find((v) => v.family === family && v.applies(p as P16)))
+            .map((family) => variant.variants?.find((v) => v.family === family && v.applies(p as P16, { isa, prefer: prefer ?? 'speed' })))
             .find((v) => v) ?? int16Kernel)
         : selectVariant(base, p as P8, isa, prefer, kernels)) as KernelVariant<P8 | P16>,
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
