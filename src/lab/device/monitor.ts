@@ -16,6 +16,7 @@ import { startRp2040js } from './rp2040/board.ts';
 import { type RunningEmulator, startQemu } from './transport/qemu.ts';
 import { SerialTransport } from './transport/serial.ts';
 import type { Transport } from './transport/transport.ts';
+import { within } from '../timeout.ts';
 
 export interface ConsoleLine {
   /** milliseconds from when the console opened to when the line's newline arrived */
@@ -142,7 +143,7 @@ export async function openMonitor(options: MonitorOptions): Promise<Monitor> {
   const stopping = new Promise<void>((r) => (stopRequested = r));
   const closed = new Promise<string>((resolveClosed) => transport.onClose(resolveClosed));
   // the pipe's last bytes may come after the process's exit: the transport's close follows them
-  const closedSoon = () => Promise.race([closed, new Promise<string>((r) => setTimeout(() => r(''), 500))]);
+  const closedSoon = () => within(closed, 500, () => '');
   const ended = (async (): Promise<MonitorEnd> => {
     let reason: string;
     let exitStatus: number | null = null;

@@ -33,6 +33,7 @@ import { startRp2040js } from './rp2040/board.ts';
 import type { InstructionTracer } from './rp2040/emulator.ts';
 import { SerialTransport } from './transport/serial.ts';
 import type { Transport } from './transport/transport.ts';
+import { within } from '../timeout.ts';
 
 export interface SessionOptions {
   /** an emulated board to start (needs `elf`), or the board behind `port` (for its counter facts) */
@@ -398,11 +399,7 @@ export class DeviceSession {
         // The harness answers END and exits at once: the emulator may end, and its pty vanish,
         // before the answer is read. Its exit status is what tells whether END was taken.
         await this.client.request(Command.END, requests.empty(), { step: 'END', retries: 0 }).catch(() => {});
-        // the timer is cleared once the emulator exits: a pending one would keep the process alive its full 5 s
-        let timer: NodeJS.Timeout | undefined;
-        const exit = await Promise.race([this.emulator.exited, new Promise<null>((r) => (timer = setTimeout(() => r(null), 5000)))]).finally(() =>
-          clearTimeout(timer),
-        );
+        const exit = await within(this.emulator.exited, 5000, () => null);
         if (exit === null) throw new TinyforgeError(`${this.boardName}: the emulator did not exit after END`);
         if (exit.code !== 0) throw new TinyforgeError(`${this.boardName}: the emulator exited with status ${exit.code ?? exit.signal} after END`);
       }

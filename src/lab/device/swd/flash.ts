@@ -17,6 +17,7 @@ import { TinyforgeError } from '../../../core/errors.ts';
 import type { FlashImage } from '../stm32/image.ts';
 import { NRF52, SCS, STM32L4, STM32U5, type SwdFlashFamily } from './chips.ts';
 import { type ProbeSpec, TcpDapTransport, loadDapjs, openUsbTransport, probeName } from './probe.ts';
+import { withTimeout } from '../../timeout.ts';
 
 export interface SwdFlashOptions {
   probe: ProbeSpec;
@@ -499,12 +500,4 @@ export async function flashSwd(image: FlashImage, options: SwdFlashOptions): Pro
   } finally {
     await transport.close().catch(() => undefined);
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TinyforgeError(message)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -27,6 +27,7 @@ import { writeDromFlashFile } from '../esp/flash_window.ts';
 import { SerialTransport } from './serial.ts';
 import { StdioTransport } from './stdio.ts';
 import type { Transport } from './transport.ts';
+import { withTimeout } from '../../timeout.ts';
 
 export type EmulatorLink = 'pty' | 'stdio';
 
@@ -258,13 +259,4 @@ function waitFor<T>(probe: () => T | undefined, sources: Readable[], exited: Pro
     exited.then(() => reject(new TinyforgeError(describeExit())), reject);
     check();
   });
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TinyforgeError(message)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
