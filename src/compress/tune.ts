@@ -26,9 +26,9 @@ import { type BoardDescriptor, type TargetDescriptor, findBoard } from '../core/
 import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { resolveClock } from '../lab/estimate/clock.ts';
 import { CODE_FLASH_BYTES, estimateFit, flashCyclesOfWeights } from '../lab/toolchain/fit.ts';
-import { type PreparedLayer, layerWeightBytes } from '../core/ops/prepare.ts';
-import { type KernelIsa, type Prefer, isaFamily } from '../core/ops/op.ts';
-import { layerCostPerMac } from '../core/ops/kernel_cost.ts';
+import { layerWeightBytes } from '../core/ops/prepare.ts';
+import type { Prefer } from '../core/ops/op.ts';
+import { layerInstructions } from '../core/ops/layer_cost.ts';
 import { compileForTarget } from '../lab/run/device-build.ts';
 import type { RunReport } from '../lab/run/run.ts';
 import { runModel } from '../lab/run/run.ts';
@@ -517,51 +517,6 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
     // and the weights' pass through the flash's cache per inference, where flash is slower (the Pico's XIP: 48 cycles a byte)
     msEstimate: ((instructions + flashCyclesOfWeights(target, board, weights)) / clockHz) * 1000,
   };
-}
-
-/**
- * A layer's instructions per inference (cycles on the RP2040) for ranking candidates: a storage
- * variant's own price, else the dense kernel's per-MAC cost (ops/kernel_cost.ts) for the kernel
- * chosen, times `offGroupFactor` where the layer's channel counts leave the kernel's fast loop.
- */
-export function layerInstructions(layer: PreparedLayer, isa: KernelIsa | undefined): number {
-  const storage = layer.variant.cost?.(layer.params, isa);
-  if (storage) return storage.instructions;
-  const dense = layer.def.denseCost?.(layer.params, isa)?.instructions ?? layer.macs * layerCostPerMac(layer, isaFamily(isa));
-  return dense * offGroupFactor(layer, isa);
-}
-
-/**
- * How much slower than the per-MAC figure a layer runs when its channel counts are off the groups of
- * 4 the kernels' fast loops take (the figures are medians of shapes in whole groups). Measured on the
- * MNIST CNN's 14x14 layers, channel-pruned from 8/16 to 6/12 and 5/10 channels, per MAC against the
- * same layer at 8/16:
- * - RP2040 (Armv6-M kernels, cycles): DEPTHWISE_CONV_2D of multiplier 1, 15.2 at 8 channels (the
- *   4-channel loop), 36.3 at 6 and 42.3 at 5 (the any-multiplier loop, one lane of four used): x2.6;
- *   CONV_2D 12.1 (1 -> 8) and 9.6 (8 -> 16), 13.2 (1 -> 6) and 12.4 (6 -> 12): x1.2 for even counts
- *   off the groups; 21.0 (1 -> 5) and 19.6 (5 -> 10): x1.9 for an odd one.
- * - Cortex-M4 (Arm DSP kernels, the timing model's cycles): DEPTHWISE_CONV_2D x3.1 at 6 channels and
- *   x3.9 at 5: x3.3; CONV_2D over 6 or 5 input channels x3.0 and x3.2: x3; from one input channel to
- *   5 x1.9, to 6 x1.05 (as priced).
- * Without it a layer left with 6 of 8 channels is priced 25 % cheaper, and it runs slower.
- */
-function offGroupFactor(layer: PreparedLayer, isa: KernelIsa | undefined): number {
-  const family = isaFamily(isa);
-  if ((family !== 'armv6m' && family !== 'arm-dsp') || layer.variant.family !== family) return 1;
-  const v6m = family === 'armv6m';
-  if (layer.op.kind === 'DEPTHWISE_CONV_2D') {
-    const p = layer.params as { inC: number; depthMultiplier: number };
-    return p.depthMultiplier === 1 && p.inC > 1 && p.inC % 4 !== 0 ? (v6m ? 2.6 : 3.3) : 1;
-  }
-  if (layer.op.kind === 'CONV_2D') {
-    const p = layer.params as { filterInC: number; outC: number };
-    const deep = p.filterInC > 1 ? [p.filterInC] : [];
-    if (!v6m && deep.some((c) => c % 4 !== 0)) return 3;
-    const counts = [p.outC, ...deep];
-    if (counts.some((c) => c % 2 !== 0)) return 1.9;
-    if (v6m && counts.some((c) => c % 4 !== 0)) return 1.2;
-  }
-  return 1;
 }
 
 /**

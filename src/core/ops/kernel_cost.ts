@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What a kernel costs per MAC, for the choices the compiler makes without running the model
- * (`--max-ram`/`--max-flash` trading speed for memory). The figures are the medians of the perf
+ * What a kernel costs per MAC, for the choices the compiler makes without running the model: the
+ * measured facts that layer_cost.ts, the one price of a layer every such choice reads, is made of
+ * (and the ops' dense prices, encoding_choice.ts). The figures are the medians of the perf
  * sweep (`npm run bench -- --sweep`, docs/kernels.md): instructions per MAC on the emulated
  * Cortex-M4 and ESP32-C3, cycles per MAC on the RP2040, for the family kernels and for the portable
  * C on the same targets. They rank schedules; they do not promise a latency (the timing model of
@@ -77,12 +78,17 @@ const UNLISTED = 4;
  * on a `targetFamily` target; `variant`, the kernel's name, where a family's variants differ
  * (VARIANT_FACTOR).
  */
-export function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily: IsaFamily, variant?: string): number {
+function costPerMac(opKind: string, kernelFamily: IsaFamily, targetFamily: IsaFamily, variant?: string): number {
   const portable = PORTABLE_ON[opKind]?.[pricingFamily(targetFamily)] ?? UNLISTED;
   if (kernelFamily === 'portable') return portable;
   // an MVE kernel not yet measured is priced as the DSP kernel it replaces
   const family = FAMILY_KERNEL[opKind]?.[kernelFamily] ?? FAMILY_KERNEL[opKind]?.[pricingFamily(kernelFamily)] ?? portable;
-  return family * ((variant !== undefined ? VARIANT_FACTOR[opKind]?.[variant] : undefined) ?? 1);
+  return family * variantFactor(opKind, variant);
+}
+
+/** How a variant of a family kernel differs from the family's figure (VARIANT_FACTOR; 1 for the others). */
+export function variantFactor(opKind: string, variant: string | undefined): number {
+  return (variant !== undefined ? VARIANT_FACTOR[opKind]?.[variant] : undefined) ?? 1;
 }
 
 /**
@@ -143,4 +149,37 @@ export function layerCostPerMac(
     if (k > 0) return denseCostPerMac(kind, layer.variant.family, targetFamily, { k, batches: p.batches });
   }
   return costPerMac(kind, layer.variant.family, targetFamily, layer.variant.name);
+}
+
+/**
+ * How much slower than the per-MAC figure a layer runs when its channel counts are off the groups of
+ * 4 the kernels' fast loops take (the figures are medians of shapes in whole groups). Measured on the
+ * MNIST CNN's 14x14 layers, channel-pruned from 8/16 to 6/12 and 5/10 channels, per MAC against the
+ * same layer at 8/16:
+ * - RP2040 (Armv6-M kernels, cycles): DEPTHWISE_CONV_2D of multiplier 1, 15.2 at 8 channels (the
+ *   4-channel loop), 36.3 at 6 and 42.3 at 5 (the any-multiplier loop, one lane of four used): x2.6;
+ *   CONV_2D 12.1 (1 -> 8) and 9.6 (8 -> 16), 13.2 (1 -> 6) and 12.4 (6 -> 12): x1.2 for even counts
+ *   off the groups; 21.0 (1 -> 5) and 19.6 (5 -> 10): x1.9 for an odd one.
+ * - Cortex-M4 (Arm DSP kernels, the timing model's cycles): DEPTHWISE_CONV_2D x3.1 at 6 channels and
+ *   x3.9 at 5: x3.3; CONV_2D over 6 or 5 input channels x3.0 and x3.2: x3; from one input channel to
+ *   5 x1.9, to 6 x1.05 (as priced).
+ * Without it a layer left with 6 of 8 channels is priced 25 % cheaper, and it runs slower. Only the
+ * target family's own kernels: the portable C and the storage kernels are priced as measured.
+ */
+export function offGroupFactor(layer: { op: { kind: string }; variant: { family: IsaFamily }; params: unknown }, targetFamily: IsaFamily): number {
+  if ((targetFamily !== 'armv6m' && targetFamily !== 'arm-dsp') || layer.variant.family !== targetFamily) return 1;
+  const v6m = targetFamily === 'armv6m';
+  if (layer.op.kind === 'DEPTHWISE_CONV_2D') {
+    const p = layer.params as { inC: number; depthMultiplier: number };
+    return p.depthMultiplier === 1 && p.inC > 1 && p.inC % 4 !== 0 ? (v6m ? 2.6 : 3.3) : 1;
+  }
+  if (layer.op.kind === 'CONV_2D') {
+    const p = layer.params as { filterInC: number; outC: number };
+    const deep = p.filterInC > 1 ? [p.filterInC] : [];
+    if (!v6m && deep.some((c) => c % 4 !== 0)) return 3;
+    const counts = [p.outC, ...deep];
+    if (counts.some((c) => c % 2 !== 0)) return 1.9;
+    if (v6m && counts.some((c) => c % 4 !== 0)) return 1.2;
+  }
+  return 1;
 }

@@ -55,7 +55,7 @@ export function layerWeightBytes(layer: PreparedLayer, prepared: PreparedGraph):
  * where it has one (sparse kernels skip zeros), else the op's dense count. `layer.macs` stays the
  * dense count (the work the layer describes, the denominator of instructions per MAC).
  */
-export function executedMacs(layer: PreparedLayer): number {
+export function executedMacs(layer: Pick<PreparedLayer, 'variant' | 'params' | 'macs'>): number {
   return layer.variant.macs?.(layer.params) ?? layer.macs;
 }
 

@@ -12,11 +12,10 @@
  */
 import { TinyforgeError } from '../errors.ts';
 import type { KernelVariant, VariantFacts } from '../ops/op.ts';
-import { isaFamily } from '../ops/op.ts';
 import { type PreparedGraph, type PreparedLayer, factsOf, withVariant } from '../ops/prepare.ts';
 import { portableVariant } from '../ops/variant.ts';
 import { type MemoryPlan, planArena } from './arena.ts';
-import { costPerMac } from '../ops/kernel_cost.ts';
+import { layerInstructions } from '../ops/layer_cost.ts';
 
 export interface MemoryBudget {
   /** bytes of arena (activations and scratch) */
@@ -31,7 +30,7 @@ export interface BudgetMove {
   opKind: string;
   from: string;
   to: string;
-  /** estimated instructions (RP2040: cycles) per inference the move adds (kernel_cost.ts) */
+  /** estimated instructions (RP2040: cycles) per inference the move adds (layer_cost.ts) */
   extraInstructions: number;
 }
 
@@ -74,7 +73,6 @@ export function fitToBudget(
 ): { prepared: PreparedGraph; plan: MemoryPlan; outcome: BudgetOutcome } {
   const choices = prepared.layers.map((l) => kernelChoices(l, factsOf(prepared)));
   const picked = prepared.layers.map(() => 0);
-  const targetFamily = isaFamily(prepared.isa);
   const graphWith = (pick: number[]): PreparedGraph => ({
     ...prepared,
     layers: prepared.layers.map((l, i) => (pick[i] === 0 ? l : withVariant(l, choices[i]![pick[i]!]!))),
@@ -97,10 +95,10 @@ export function fitToBudget(
   const flashOf = (pick: number[]) => (budget.flash === undefined ? 0 : pick.reduce((sum, k, i) => sum + (constBytes[i]![k] ?? 0), 0));
   const ramOf = (pick: number[]) => planArena(graphWith(pick)).arenaBytes;
   const over = (ram: number, flash: number) => Math.max(0, ram - (budget.ram ?? Infinity)) + Math.max(0, flash - (budget.flash ?? Infinity));
-  const costOf = (i: number, k: number) => {
-    const layer = prepared.layers[i]!;
-    return layer.macs * costPerMac(layer.op.kind, choices[i]![k]!.family, targetFamily, choices[i]![k]!.name);
-  };
+  // each choice priced by the one cost model (a storage variant by its own price), once
+  const costs: number[][] = choices.map(() => []);
+  const costOf = (i: number, k: number) =>
+    (costs[i]![k] ??= layerInstructions({ ...prepared.layers[i]!, variant: choices[i]![k]! }, prepared.isa, prepared.prefer));
 
   const scratchOf = (i: number, k: number) => choices[i]![k]!.scratchBytes?.(prepared.layers[i]!.params) ?? 0;
   let plateau = false;

@@ -7,11 +7,11 @@
  */
 import { PATCH_STAGE, type PatchChoice, type PatchStageParams, describeStage } from '../ops/patch_stage/index.ts';
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
-import { type Prefer, isaFamily } from '../ops/op.ts';
+import type { Prefer } from '../ops/op.ts';
 import { ARENA_ALIGNMENT, type MemoryPlan } from './arena.ts';
 import { bufferRequests, liveBytesLowerBound, overlapPairs } from './lifetimes.ts';
 import { planMemory } from './schedule.ts';
-import { layerCostPerMac } from '../ops/kernel_cost.ts';
+import { graphInstructions } from '../ops/layer_cost.ts';
 import { applyPatch, cacheable, fusableAdd, patchableChain, windowOf } from './patch.ts';
 
 /**
@@ -123,10 +123,9 @@ export const AUTO_MAX_EXTRA_MACS = 0.1;
 /** Stages fully planned (the best by the live-bytes bound); the rest are judged by that bound. */
 const PLANNED = 6;
 
-/** The estimated instructions (RP2040: cycles) of one inference (kernel_cost.ts), the default's yardstick. */
+/** The estimated instructions (RP2040: cycles) of one inference (layer_cost.ts), the default's yardstick. */
 export function estimatedInstructions(prepared: PreparedGraph): number {
-  const family = isaFamily(prepared.isa);
-  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : l.macs * layerCostPerMac(l, family)), 0));
+  return graphInstructions(prepared);
 }
 
 /**

@@ -13,11 +13,11 @@ import type { GeneratedFile } from '../../core/codegen/generate.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { type Graph, cIdentifier } from '../../core/ir/graph.ts';
 import { loadGraph } from '../../core/model/load.ts';
-import { type KernelIsa, isaFamily } from '../../core/ops/op.ts';
+import type { KernelIsa } from '../../core/ops/op.ts';
 import { optimizeGraph } from '../../core/passes/index.ts';
-import { executedMacs, prepareGraph } from '../../core/ops/prepare.ts';
+import { prepareGraph } from '../../core/ops/prepare.ts';
+import { graphInstructions } from '../../core/ops/layer_cost.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
-import { layerCostPerMac } from '../../core/ops/kernel_cost.ts';
 import type { BoardDescriptor, TargetDescriptor } from '../../core/targets/targets.ts';
 import { boardIsa, smallestPartRam } from '../../core/targets/targets.ts';
 import { generatePipelineC } from '../../core/pipeline/pipeline_c.ts';
@@ -359,8 +359,7 @@ export async function runPipelineOnHost(
   }
 }
 
-/** Estimated instructions of one invoke: each layer's executed MACs at its kernel's cost per MAC on the target (kernel_cost.ts). */
+/** Estimated instructions of one invoke: each layer's kernel priced on the target (core/ops/layer_cost.ts). */
 export function staticInvokeCost(prepared: PreparedGraph, target: TargetDescriptor): number {
-  const family = isaFamily(target.isa);
-  return Math.round(prepared.layers.reduce((n, l) => n + executedMacs(l) * layerCostPerMac(l, family), 0));
+  return graphInstructions(prepared, target.isa);
 }
