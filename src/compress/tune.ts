@@ -150,24 +150,68 @@ export interface TuneReport {
 
 const STATE_FILE = 'tune-state.json';
 
+/** A board the search measures on: its descriptors and the clocks tried. */
+interface SearchBoard {
+  name: string;
+  target: TargetDescriptor;
+  board: BoardDescriptor;
+  clocks: number[];
+}
+
+/** What the search's steps share: its inputs, its state file, and the models and figures found so far. */
+interface Search {
+  train: Dataset;
+  test: Dataset;
+  task: Task;
+  options: TuneOptions;
+  /** the float model; none when the model given is already int8 */
+  float: Graph | undefined;
+  progress: Progress;
+  stop: () => boolean;
+  state: TuneState;
+  stateFile: string;
+  boards: SearchBoard[];
+  recipes: Recipe[];
+  candidates: Candidate[];
+  training: Training;
+  floatAccuracy: number | null;
+  /** the dense int8 model and its held-out accuracy */
+  dense: Graph;
+  denseAccuracy: number;
+  /** the best accuracy any candidate can reach: the float model's, or dense int8's */
+  ceiling: number;
+  sensitivity?: SensitivityReport;
+  /** per recipe, its model applied without training */
+  untuned: Map<string, Made>;
+}
+
+/** The training settings every fine-tuning of the search shares. */
+type Training = { epochs: number; batchSize?: number; learningRate?: number; seed?: number; progress?: Progress };
+
 /**
  * The search: every board's front over the grid. `model` is a float model, or an int8 one: then the
  * recipes that need the float weights (channel pruning, fine-tuning, QAT) are left out, and the
  * others apply to its int8 weights as they are.
  */
 export async function tune(model: Graph, train: Dataset, test: Dataset, task: Task, options: TuneOptions): Promise<TuneReport> {
-  const givenInt8 = model.tensors.some((t) => t.dtype === 'int8' && !t.data);
-  const float = givenInt8 ? undefined : model;
   const started = Date.now();
   if (task.kind !== 'classification') throw new TinyforgeError('tune measures accuracy: the data need class labels');
+  const search = await openSearch(model, train, test, task, options);
+  await estimateCandidates(search);
+  const stopped = await searchRecipes(search);
+  return reportOf(search, options.modelFile ?? model.name, stopped, (Date.now() - started) / 1000);
+}
+
+/** The state (fresh, or the one to resume), the boards and candidates, and the float, dense int8 and sensitivity figures. */
+async function openSearch(model: Graph, train: Dataset, test: Dataset, task: Task, options: TuneOptions): Promise<Search> {
+  const givenInt8 = model.tensors.some((t) => t.dtype === 'int8' && !t.data);
+  const float = givenInt8 ? undefined : model;
   const progress = options.progress ?? silentProgress;
-  const stop = options.stopRequested ?? (() => false);
   mkdirSync(join(options.outDir, 'models'), { recursive: true });
   const stateFile = join(options.outDir, STATE_FILE);
   const key = searchKey(options, train, test);
   const state: TuneState = options.resume && existsSync(stateFile) ? parseState(readFileSync(stateFile, 'utf8'), key, stateFile) : emptyState(key);
   if (options.resume && !existsSync(stateFile)) progress.log(`${stateFile}: no state to resume; starting afresh`);
-  const save = () => writeFileSync(stateFile, `${JSON.stringify(state)}\n`);
 
   const boards = options.boards.map((name) => {
     const { target, board } = findBoard(name);
@@ -188,158 +232,231 @@ export async function tune(model: Graph, train: Dataset, test: Dataset, task: Ta
   progress.log(
     `${floatAccuracy === null ? '' : `float ${pct(floatAccuracy)}, `}dense int8 ${pct(denseAccuracy)} on ${test.count} held-out samples; ${candidates.length} candidates`,
   );
-  const ceiling = Math.max(floatAccuracy ?? 0, denseAccuracy);
 
   let sensitivity: SensitivityReport | undefined;
-  const needsSensitivity = recipes.some((r) => r.sensitivityLoss !== undefined);
-  if (needsSensitivity) {
+  if (recipes.some((r) => r.sensitivityLoss !== undefined)) {
     const evaluator = new Int8Evaluator(dense, test, options.sensitivitySamples ?? 200);
     sensitivity = await analyzeSensitivity(dense, evaluator, { float, progress });
     progress.stop();
   }
+  return {
+    train,
+    test,
+    task,
+    options,
+    float,
+    progress,
+    stop: options.stopRequested ?? (() => false),
+    state,
+    stateFile,
+    boards,
+    recipes,
+    candidates,
+    training,
+    floatAccuracy,
+    dense,
+    denseAccuracy,
+    ceiling: Math.max(floatAccuracy ?? 0, denseAccuracy),
+    sensitivity,
+    untuned: new Map(),
+  };
+}
 
-  // 1. the untuned models and their cheap figures
-  const untuned = new Map<string, Made>();
-  const cheap = (c: Candidate): CheapFigures => state.cheap[stateKey(c.board, c.id)]!;
-  progress.start('estimating', candidates.length);
+function saveState(s: Search): void {
+  writeFileSync(s.stateFile, `${JSON.stringify(s.state)}\n`);
+}
+
+/** A candidate's cheap figures (estimateCandidates made them). */
+function cheapOf(s: Search, c: Candidate): CheapFigures {
+  return s.state.cheap[stateKey(c.board, c.id)]!;
+}
+
+function measuredPoints(s: Search): Point[] {
+  return Object.values(s.state.points);
+}
+
+/** Points on the fronts of all boards so far. */
+function frontSize(s: Search): number {
+  return s.boards.reduce(
+    (n, b) =>
+      n +
+      paretoFront(
+        measuredPoints(s).filter((p) => p.board === b.name),
+        s.options.constraints,
+      ).length,
+    0,
+  );
+}
+
+/** 1. The untuned models and their cheap figures on every board. */
+async function estimateCandidates(s: Search): Promise<void> {
+  s.progress.start('estimating', s.candidates.length);
   let done = 0;
-  for (const recipe of recipes) {
-    const made = untunedModel(recipe, float, dense, train, options, sensitivity);
-    untuned.set(recipe.id, made);
-    for (const c of candidates.filter((c) => c.recipe.id === recipe.id)) {
+  for (const recipe of s.recipes) {
+    const made = untunedModel(recipe, s.float, s.dense, s.train, s.options, s.sensitivity);
+    s.untuned.set(recipe.id, made);
+    for (const c of s.candidates.filter((c) => c.recipe.id === recipe.id)) {
       const k = stateKey(c.board, c.id);
-      const b = boards.find((x) => x.name === c.board)!;
-      state.cheap[k] ??= cheapFigures(made.int8, b.target, b.board, c.build.prefer, c.build.clockHz);
-      progress.update(++done, `${recipe.id} on ${c.board}`);
+      const b = s.boards.find((x) => x.name === c.board)!;
+      s.state.cheap[k] ??= cheapFigures(made.int8, b.target, b.board, c.build.prefer, c.build.clockHz);
+      s.progress.update(++done, `${recipe.id} on ${c.board}`);
       await yieldToEventLoop();
     }
   }
-  progress.stop();
-  save();
+  s.progress.stop();
+  saveState(s);
+}
 
-  const measuredPoints = () => Object.values(state.points);
-  const frontSize = () =>
-    boards.reduce(
-      (n, b) =>
-        n +
-        paretoFront(
-          measuredPoints().filter((p) => p.board === b.name),
-          options.constraints,
-        ).length,
-      0,
-    );
-  const measure = options.measure ?? localMeasurer(options.timeoutMs);
-  const cases = Array.from({ length: Math.max(1, Math.min(options.deviceSamples, test.count)) }, (_, n) => n);
+/** 2-4, recipe by recipe in grid order; true when asked to stop before the end. */
+async function searchRecipes(s: Search): Promise<boolean> {
+  const measure = s.options.measure ?? localMeasurer(s.options.timeoutMs);
+  const cases = Array.from({ length: Math.max(1, Math.min(s.options.deviceSamples, s.test.count)) }, (_, n) => n);
   let stopped = false;
-
-  progress.start('searching', recipes.length);
-  for (const [r, recipe] of recipes.entries()) {
-    if (stop()) {
+  s.progress.start('searching', s.recipes.length);
+  for (const [r, recipe] of s.recipes.entries()) {
+    if (s.stop()) {
       stopped = true;
       break;
     }
-    progress.update(r, `${recipe.id}; ${frontSize()} points on the front`);
-    const mine = candidates.filter((c) => c.recipe.id === recipe.id);
-    const open = mine.filter((c) => !state.points[stateKey(c.board, c.id)] && !state.pruned[stateKey(c.board, c.id)]);
-    if (open.length === 0) continue;
-    // 2. before training: can any of its candidates reach the front?
-    const reachable = open.filter((c) => {
-      const ok = canReachFront({ board: c.board, cheap: cheap(c) }, measuredPoints(), ceiling, options.constraints);
-      if (!ok) state.pruned[stateKey(c.board, c.id)] = 'dominated or over a limit before training';
-      return ok;
-    });
-    if (reachable.length === 0) {
-      save();
-      continue;
-    }
-    // 3. the recipe's model, tuned, and its accuracy (once for every board)
-    const modelFile = recipeModelFile(options.outDir, recipe.id);
-    let accuracy = state.accuracy[recipe.id];
-    if (accuracy === undefined || !existsSync(modelFile)) {
-      progress.update(r, `${recipe.id}: training and measuring accuracy; ${frontSize()} points on the front`);
-      const inner = within(progress, r, recipe.id, `${frontSize()} points on the front`);
-      const tuned = await tunedModel(recipe, float, untuned.get(recipe.id)!, train, test, task, options, floatAccuracy, { ...training, progress: inner });
-      accuracy = tuned.accuracy;
-      await writeModel(tuned.int8, modelFile);
-      state.accuracy[recipe.id] = accuracy;
-      save();
-    }
-    if (belowAccuracy(accuracy, options.constraints)) {
-      for (const c of reachable) state.pruned[stateKey(c.board, c.id)] = 'below --min-accuracy';
-      save();
-      continue;
-    }
-    // 4. on the boards: those no measured point dominates with the accuracy now known
-    const seen = new Map<string, string>();
-    const jobs: MeasureJob[] = [];
-    for (const c of reachable) {
-      const k = stateKey(c.board, c.id);
-      const f = cheap(c);
-      const twin = `${c.board} ${c.build.clockHz} ${f.flash} ${f.ram} ${f.msEstimate}`;
-      if (seen.has(twin)) {
-        state.pruned[k] = `the same build as ${seen.get(twin)}`;
-        continue;
-      }
-      seen.set(twin, c.id);
-      const beaten = measuredPoints().some(
-        (p) =>
-          p.board === c.board &&
-          dominates(
-            { accuracy: p.accuracy, ms: p.cheap.msEstimate, ram: p.cheap.ram, flash: p.cheap.flash },
-            { accuracy, ms: f.msEstimate, ram: f.ram, flash: f.flash },
-          ),
-      );
-      if (beaten) {
-        state.pruned[k] = 'dominated once its accuracy is known';
-        continue;
-      }
-      jobs.push({ candidate: c, model: modelFile, cases: cases.map((n) => [quantizeInput(untuned.get(recipe.id)!.int8, sample(test, n))]) });
-    }
-    if (jobs.length === 0) {
-      save();
-      continue;
-    }
-    progress.update(r, `${recipe.id}: ${jobs.length} build${jobs.length === 1 ? '' : 's'} on the boards; ${frontSize()} points on the front`);
-    const front = frontSize();
-    const results = await measure(jobs, (note) => progress.update(r, `${recipe.id}: ${note}; ${front} points on the front`));
-    results.forEach((res, i) => {
-      const job = jobs[i]!;
-      const c = job.candidate;
-      const k = stateKey(c.board, c.id);
-      if (res instanceof Error) {
-        // a run cut short by Ctrl-C is tried again by --resume
-        if (!stop()) state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
-        return;
-      }
-      state.points[k] = pointOf(c, res, accuracy!, cheap(c), job.model);
-    });
-    save();
+    s.progress.update(r, `${recipe.id}; ${frontSize(s)} points on the front`);
+    await searchRecipe(s, recipe, r, measure, cases);
   }
-  progress.update(recipes.length, `${frontSize()} points on the front`);
-  progress.stop();
+  s.progress.update(s.recipes.length, `${frontSize(s)} points on the front`);
+  s.progress.stop();
+  return stopped;
+}
 
+/** One recipe: pruned before training where it cannot reach the front, else tuned and measured on the boards. */
+async function searchRecipe(s: Search, recipe: Recipe, r: number, measure: Measurer, cases: number[]): Promise<void> {
+  const open = s.candidates.filter((c) => c.recipe.id === recipe.id && !s.state.points[stateKey(c.board, c.id)] && !s.state.pruned[stateKey(c.board, c.id)]);
+  if (open.length === 0) return;
+  // 2. before training: can any of its candidates reach the front?
+  const reachable = open.filter((c) => {
+    const ok = canReachFront({ board: c.board, cheap: cheapOf(s, c) }, measuredPoints(s), s.ceiling, s.options.constraints);
+    if (!ok) s.state.pruned[stateKey(c.board, c.id)] = 'dominated or over a limit before training';
+    return ok;
+  });
+  if (reachable.length === 0) return saveState(s);
+  // 3. the recipe's model, tuned, and its accuracy (once for every board)
+  const { modelFile, accuracy } = await recipeAccuracy(s, recipe, r);
+  if (belowAccuracy(accuracy, s.options.constraints)) {
+    for (const c of reachable) s.state.pruned[stateKey(c.board, c.id)] = 'below --min-accuracy';
+    return saveState(s);
+  }
+  // 4. on the boards: those no measured point dominates with the accuracy now known
+  const jobs = boardJobs(s, recipe, reachable, accuracy, modelFile, cases);
+  if (jobs.length === 0) return saveState(s);
+  s.progress.update(r, `${recipe.id}: ${jobs.length} build${jobs.length === 1 ? '' : 's'} on the boards; ${frontSize(s)} points on the front`);
+  const front = frontSize(s);
+  const results = await measure(jobs, (note) => s.progress.update(r, `${recipe.id}: ${note}; ${front} points on the front`));
+  recordMeasurements(s, jobs, results, accuracy);
+  saveState(s);
+}
+
+/** 3. The recipe's tuned model in the search directory and its held-out accuracy: from the state, or trained and measured now. */
+async function recipeAccuracy(s: Search, recipe: Recipe, r: number): Promise<{ modelFile: string; accuracy: number }> {
+  const modelFile = recipeModelFile(s.options.outDir, recipe.id);
+  const known = s.state.accuracy[recipe.id];
+  if (known !== undefined && existsSync(modelFile)) return { modelFile, accuracy: known };
+  s.progress.update(r, `${recipe.id}: training and measuring accuracy; ${frontSize(s)} points on the front`);
+  const inner = within(s.progress, r, recipe.id, `${frontSize(s)} points on the front`);
+  const tuned = await tunedModel({
+    recipe,
+    float: s.float,
+    made: s.untuned.get(recipe.id)!,
+    train: s.train,
+    test: s.test,
+    task: s.task,
+    options: s.options,
+    floatAccuracy: s.floatAccuracy,
+    training: { ...s.training, progress: inner },
+  });
+  await writeModel(tuned.int8, modelFile);
+  s.state.accuracy[recipe.id] = tuned.accuracy;
+  saveState(s);
+  return { modelFile, accuracy: tuned.accuracy };
+}
+
+/** 4. The builds to run: one per distinct build of the reachable candidates that no measured point dominates. */
+function boardJobs(s: Search, recipe: Recipe, reachable: Candidate[], accuracy: number, modelFile: string, cases: number[]): MeasureJob[] {
+  const seen = new Map<string, string>();
+  const jobs: MeasureJob[] = [];
+  for (const c of reachable) {
+    const k = stateKey(c.board, c.id);
+    const f = cheapOf(s, c);
+    const twin = `${c.board} ${c.build.clockHz} ${f.flash} ${f.ram} ${f.msEstimate}`;
+    if (seen.has(twin)) {
+      s.state.pruned[k] = `the same build as ${seen.get(twin)}`;
+      continue;
+    }
+    seen.set(twin, c.id);
+    const beaten = measuredPoints(s).some(
+      (p) =>
+        p.board === c.board &&
+        dominates(
+          { accuracy: p.accuracy, ms: p.cheap.msEstimate, ram: p.cheap.ram, flash: p.cheap.flash },
+          { accuracy, ms: f.msEstimate, ram: f.ram, flash: f.flash },
+        ),
+    );
+    if (beaten) {
+      s.state.pruned[k] = 'dominated once its accuracy is known';
+      continue;
+    }
+    const int8 = s.untuned.get(recipe.id)!.int8;
+    jobs.push({ candidate: c, model: modelFile, cases: cases.map((n) => [quantizeInput(int8, sample(s.test, n))]) });
+  }
+  return jobs;
+}
+
+/**
+ * Each job's result into the state: a point, or why the candidate has none. A run that gave no cycle
+ * count (no counter on the board, no timing model) is no point at 0 ms: it is reported, one line, as
+ * an unmeasured candidate.
+ */
+function recordMeasurements(s: Search, jobs: MeasureJob[], results: (Measured | Error)[], accuracy: number): void {
+  results.forEach((res, i) => {
+    const job = jobs[i]!;
+    const c = job.candidate;
+    const k = stateKey(c.board, c.id);
+    if (res instanceof Error) {
+      // a run cut short by Ctrl-C is tried again by --resume
+      if (!s.stop()) s.state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
+      return;
+    }
+    const point = pointOf(c, res, accuracy, cheapOf(s, c), job.model);
+    if (typeof point === 'string') {
+      s.state.pruned[k] = point;
+      s.progress.log(`${c.id} on ${c.board}: ${point}`);
+      return;
+    }
+    s.state.points[k] = point;
+  });
+}
+
+/** The report: every board's front of the points measured, and the counts. */
+function reportOf(s: Search, model: string, stopped: boolean, seconds: number): TuneReport {
   // each point names the search directory's model file (the state keeps it as the search that measured it named it)
-  const all = measuredPoints().map((p) => ({ ...p, model: recipeModelFile(options.outDir, p.recipe.id), config: writeProjectFile(p, options.outDir) }));
+  const all = measuredPoints(s).map((p) => ({ ...p, model: recipeModelFile(s.options.outDir, p.recipe.id), config: writeProjectFile(p, s.options.outDir) }));
   return {
-    model: options.modelFile ?? model.name,
-    float: floatAccuracy === null ? null : { accuracy: floatAccuracy },
-    int8: { accuracy: denseAccuracy },
-    heldOut: test.count,
-    boards: boards.map((b) => {
+    model,
+    float: s.floatAccuracy === null ? null : { accuracy: s.floatAccuracy },
+    int8: { accuracy: s.denseAccuracy },
+    heldOut: s.test.count,
+    boards: s.boards.map((b) => {
       const measured = all.filter((p) => p.board === b.name);
       const denseInt8 = measured.filter((p) => p.recipe.id === 'int8').sort((a, b) => a.ms - b.ms)[0] ?? null;
-      return { board: b.name, target: b.target.name, front: paretoFront(measured, options.constraints), denseInt8, measured };
+      return { board: b.name, target: b.target.name, front: paretoFront(measured, s.options.constraints), denseInt8, measured };
     }),
     candidates: {
-      total: candidates.length,
-      estimated: Object.keys(state.cheap).length,
-      accuracyMeasured: Object.keys(state.accuracy).length,
+      total: s.candidates.length,
+      estimated: Object.keys(s.state.cheap).length,
+      accuracyMeasured: Object.keys(s.state.accuracy).length,
       built: all.length,
-      pruned: Object.keys(state.pruned).length,
+      pruned: Object.keys(s.state.pruned).length,
     },
     stopped,
-    stateFile,
-    seconds: (Date.now() - started) / 1000,
+    stateFile: s.stateFile,
+    seconds,
   };
 }
 
@@ -422,17 +539,20 @@ function untunedModel(
  * when post-training quantization loses more than the grid's `qatAbove`; the better of the
  * trained and untrained models is kept.
  */
-async function tunedModel(
-  recipe: Recipe,
-  float: Graph | undefined,
-  made: Made,
-  train: Dataset,
-  test: Dataset,
-  task: Task,
-  options: TuneOptions,
-  floatAccuracy: number | null,
-  training: { epochs: number; batchSize?: number; learningRate?: number; seed?: number; progress?: Progress },
-): Promise<{ int8: Graph; accuracy: number }> {
+async function tunedModel(a: {
+  recipe: Recipe;
+  /** the float model given; none for an int8 one */
+  float: Graph | undefined;
+  /** the recipe applied without training (untunedModel) */
+  made: Made;
+  train: Dataset;
+  test: Dataset;
+  task: Task;
+  options: TuneOptions;
+  floatAccuracy: number | null;
+  training: Training;
+}): Promise<{ int8: Graph; accuracy: number }> {
+  const { recipe, float, made, train, test, task, options, floatAccuracy, training } = a;
   const measure = async (g: Graph) => (await int8Metric(g, test, task)).value;
   let best = { int8: made.int8, accuracy: await measure(made.int8) };
   const consider = async (g: Graph) => {
@@ -543,9 +663,16 @@ export function writeProjectFile(p: Point, outDir: string): string {
   return file;
 }
 
-function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point {
+/**
+ * The candidate's point from its run, or, where the run gave no cycle count (a board without a
+ * counter, a core without a timing model), why it has none: such a run measures flash and RAM, not
+ * the time, and a point at 0 ms would top every front.
+ */
+export function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point | string {
   const r = m.report;
-  const cycles = r.cycleEstimate?.perInference ?? r.perInference ?? 0;
+  const cycles = r.cycleEstimate?.perInference ?? r.perInference;
+  if (cycles === null || cycles === undefined || !(cycles > 0))
+    return `unmeasured: the run on ${m.ranOn} gave no cycle count (no counter on the board, no timing model of its core), so no time`;
   const ram = r.memory.ram ?? r.memory.arena + (r.memory.stack ?? 0);
   return {
     id: c.id,
@@ -562,6 +689,36 @@ function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigure
     ranOn: m.ranOn,
     model,
   };
+}
+
+/**
+ * A `run --json` output another process printed (a farm worker's), checked as the report a point is
+ * made of: the memory figures, the cases' comparison with the reference, the cycle counts where
+ * given. Anything else is refused in one line naming `job`, not read as a report.
+ */
+export function checkedRunReport(output: unknown, job: string): RunReport {
+  const fail = (what: string): never => {
+    throw new TinyforgeError(`${job}: its result is not a run report: ${what}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isCount = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (!isObject(output)) return fail(output === null ? 'null' : Array.isArray(output) ? 'a list' : typeof output);
+  const memory = output.memory;
+  if (!isObject(memory)) return fail('no memory figures');
+  for (const key of ['flash', 'flashWeights', 'arena']) if (!isCount(memory[key])) fail(`memory.${key} is ${JSON.stringify(memory[key]) ?? 'missing'}`);
+  for (const key of ['ram', 'stack'])
+    if (memory[key] !== null && memory[key] !== undefined && !isCount(memory[key])) fail(`memory.${key} is ${JSON.stringify(memory[key])}`);
+  const cases = output.cases;
+  if (!Array.isArray(cases) || cases.some((c) => !isObject(c) || typeof c.matchesReference !== 'boolean'))
+    fail('cases is not a list of outputs compared with the reference');
+  const perInference = output.perInference;
+  if (perInference !== null && perInference !== undefined && !isCount(perInference)) fail(`perInference is ${JSON.stringify(perInference)}`);
+  const estimate = output.cycleEstimate;
+  if (estimate !== null && estimate !== undefined && (!isObject(estimate) || !isCount(estimate.perInference)))
+    fail('cycleEstimate has no count of cycles per inference');
+  const real = output.realBoard;
+  if (real !== null && real !== undefined && (!isObject(real) || !isObject(real.ram) || !isCount(real.ram.needed))) fail('realBoard has no RAM needed');
+  return output as unknown as RunReport;
 }
 
 /** Each job built and run here, one after the other, on the board's emulator. */

@@ -10,11 +10,10 @@ import { basename, extname, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { findBoard } from '../../core/targets/targets.ts';
-import { type Measurer, type TuneReport, tune } from '../../compress/tune.ts';
-import { type Constraints, type TuneGrid, numberList } from '../../compress/tune_front.ts';
+import { type Measurer, type TuneReport, checkedRunReport, tune } from '../../compress/tune.ts';
+import { type Constraints, type Point, type TuneGrid, formatMHz, numberList } from '../../compress/tune_front.ts';
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { makeJob } from '../../lab/farm/job.ts';
-import type { RunReport } from '../../lab/run/run.ts';
 import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
 import { type Session, openSession, requireTask } from './compress_session.ts';
 import { readTflite } from '../../core/model/tflite/reader.ts';
@@ -195,9 +194,11 @@ function farmMeasurer(opts: TuneCliOptions): Measurer {
       'tinyforge tune --farm',
       farmJobs,
     );
-    return outcomes.map((o) =>
-      o.result ? { report: o.result.output as unknown as RunReport, ranOn: `${o.result.worker}/${o.result.instance}` } : new Error(o.error ?? 'no result'),
-    );
+    return outcomes.map((o, i) => {
+      if (!o.result) return new Error(o.error ?? 'no result');
+      const c = jobs[i]!.candidate;
+      return { report: checkedRunReport(o.result.output, `farm job ${o.id} (${c.id} on ${c.board})`), ranOn: `${o.result.worker}/${o.result.instance}` };
+    });
   };
 }
 
@@ -210,7 +211,18 @@ async function pick(report: TuneReport, opts: TuneCliOptions, out: string): Prom
   const point = board.front[Number(m[2]) - 1];
   if (!point) throw new TinyforgeError(`--pick ${opts.pick}: the front on ${board.board} has ${board.front.length} points`);
   const dir = opts.output ?? join(out, `firmware-${board.board}-${m[2]}`);
-  const args = [point.model, '--board', board.board, '--prefer', point.build.prefer, '-o', dir, ...(opts.project ? ['--project', opts.project] : [])];
-  process.stderr.write(`picked ${point.id} on ${board.board}: tinyforge compile ${args.join(' ')}\n`);
+  const args = pickArgs(point, dir, opts.project);
+  process.stderr.write(`picked ${point.id} on ${board.board} at ${formatMHz(point.build.clockHz)}: tinyforge compile ${args.join(' ')}\n`);
   await compileCommand().exitOverride().parseAsync(args, { from: 'user' });
+}
+
+/**
+ * The compile command line of a picked point: from its project file, which holds its model, board,
+ * storage choice and clock (`run --config` and `profile --config` estimate at that clock), so that
+ * the firmware is the point's and its command line says at which clock it was measured; the model
+ * file and flags where the point has no project file.
+ */
+export function pickArgs(point: Point, dir: string, project?: string): string[] {
+  const source = point.config ? ['--config', point.config] : [point.model, '--board', point.board, '--prefer', point.build.prefer];
+  return [...source, '-o', dir, ...(project ? ['--project', project] : [])];
 }
