@@ -2,7 +2,7 @@
 /**
  * Which row-band stage a compile takes, if any (`--patch`, `--max-ram`, the default policy): the
  * candidate stages the graph admits, each made by the transform (patch.ts) and planned, weighed by
- * the arena they save against the instructions they add (kernel_cost.ts); and the report lines that
+ * the arena they save against the instructions they add (layer_cost.ts); and the report lines that
  * say which stage was taken, or why the default declined the best one.
  */
 import { PATCH_STAGE, type PatchChoice, type PatchStageParams, describeStage } from '../ops/patch_stage/index.ts';

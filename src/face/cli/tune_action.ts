@@ -22,6 +22,7 @@ import { taskFor } from '../../compress/task.ts';
 import { fitToInput, loadDataset, splitDataset } from '../../lab/data/dataset.ts';
 import { FARM_OPTIONS, runFarmJobs } from './farm.ts';
 import { compileCommand } from './compile.ts';
+import { applyProjectConfig } from './project_config.ts';
 import { formatTuneReport, tuneHtml, tuneJson } from '../report/tune.ts';
 import { jsonLine } from '../report/json_document.ts';
 import { wrapLines } from '../report/layout.ts';
@@ -213,7 +214,11 @@ async function pick(report: TuneReport, opts: TuneCliOptions, out: string): Prom
   const dir = opts.output ?? join(out, `firmware-${board.board}-${m[2]}`);
   const args = pickArgs(point, dir, opts.project);
   process.stderr.write(`picked ${point.id} on ${board.board} at ${formatMHz(point.build.clockHz)}: tinyforge compile ${args.join(' ')}\n`);
-  await compileCommand().exitOverride().parseAsync(args, { from: 'user' });
+  const compile = compileCommand().exitOverride();
+  // --config is the program's option: the point's project file fills the command in as the program does
+  const config = point.config;
+  if (config !== undefined) compile.hook('preAction', (_, command) => applyProjectConfig(command, config));
+  await compile.parseAsync(config !== undefined ? args.slice(2) : args, { from: 'user' });
 }
 
 /**
