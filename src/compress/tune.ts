@@ -627,7 +627,7 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
   let weights = 0;
   for (const layer of compiled.prepared.layers) {
     if (layer.isAlias) continue;
-    instructions += layerInstructions(layer, isa);
+    instructions += layerInstructions(layer, isa, prefer);
     weights += layerWeightBytes(layer, compiled.prepared);
   }
   return {

@@ -11,7 +11,7 @@ import { compileGraph } from '../../src/core/compile.ts';
 import { findBoard, loadTarget } from '../../src/core/targets/targets.ts';
 import { graphInstructions, layerInstructions } from '../../src/core/ops/layer_cost.ts';
 import { offGroupFactor } from '../../src/core/ops/kernel_cost.ts';
-import { type PreparedLayer, executedMacs, layerWeightBytes } from '../../src/core/ops/prepare.ts';
+import { type PreparedLayer, executedMacs, factsOf, layerWeightBytes } from '../../src/core/ops/prepare.ts';
 import { portableVariant } from '../../src/core/ops/variant.ts';
 import { isaFamily } from '../../src/core/ops/op.ts';
 import { estimatedInstructions } from '../../src/core/plan/patch_policy.ts';
@@ -32,7 +32,7 @@ describe('the one cost model (layer_cost.ts)', () => {
     const compiled = compileGraph(prunedLayer({ kind: 'CONV_2D', size: 8, inC: 64, outC: 64, k: 1 }, 0.75, 3), 'p.tflite', { isa: m4.isa });
     const layer = compiled.prepared.layers[0]!;
     expect(layer.variant.name).to.equal('arm-dsp');
-    const choices = kernelChoices(layer);
+    const choices = kernelChoices(layer, factsOf(compiled.prepared));
     const sparse = choices.filter((v) => v.storage === 'sparse');
     expect(sparse.length).to.be.at.least(1);
     for (const v of sparse) expect(layerInstructions({ ...layer, variant: v }, m4.isa)).to.equal(v.cost!(layer.params, m4.isa).instructions);
@@ -102,8 +102,8 @@ describe('the one cost model (layer_cost.ts)', () => {
       expect(moves.length, name).to.be.at.least(1);
       for (const m of moves) {
         const layer = fastest.prepared.layers.find((l) => l.position === m.position)!;
-        const to = kernelChoices(layer).find((v) => v.name === m.to)!;
-        const price = (l: PreparedLayer) => layerInstructions(l, target.isa);
+        const to = kernelChoices(layer, factsOf(fastest.prepared)).find((v) => v.name === m.to)!;
+        const price = (l: PreparedLayer) => layerInstructions(l, target.isa, 'size');
         expect(m.extraInstructions, `${name} layer ${m.position}`).to.equal(Math.round(price({ ...layer, variant: to }) - price(layer)));
       }
     }
@@ -116,7 +116,7 @@ describe('the one cost model (layer_cost.ts)', () => {
     const graph = () => prunedLayer({ kind: 'FULLY_CONNECTED', size: 1, inC: 64, outC: 64, k: 1 }, 0.6, 3);
     const fastest = compileGraph(graph(), 'fc.tflite', { isa: m4.isa });
     const layer = fastest.prepared.layers[0]!;
-    const huffman = kernelChoices(layer).find((v) => v.storage === 'huffman')!;
+    const huffman = kernelChoices(layer, factsOf(fastest.prepared)).find((v) => v.storage === 'huffman')!;
     const dense = layerInstructions(layer, m4.isa);
     expect(layerInstructions({ ...layer, variant: huffman }, m4.isa)).to.be.greaterThan(10 * dense);
     const fitted = compileGraph(graph(), 'fc.tflite', { isa: m4.isa, budget: { flash: fastest.generated.weightBytes - 200 } });

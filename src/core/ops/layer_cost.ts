@@ -5,7 +5,7 @@
  * inference (cycles on the RP2040), from the measured figures of kernel_cost.ts and the variants' own
  * prices; they rank kernels and schedules, they do not promise a latency (src/lab/estimate does).
  */
-import { type KernelIsa, isaFamily } from './op.ts';
+import { type KernelIsa, type Prefer, isaFamily } from './op.ts';
 import { layerCostPerMac, offGroupFactor, variantFactor } from './kernel_cost.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from './prepare.ts';
 import { firstApplicableVariant } from './variant.ts';
@@ -25,18 +25,18 @@ export type PricedLayer = Pick<PreparedLayer, 'op' | 'def' | 'params' | 'variant
  *   cost per MAC on the target (kernel_cost.ts `layerCostPerMac`);
  * the last two times `offGroupFactor` where the layer's channel counts leave the kernel's groups.
  */
-export function layerInstructions(layer: PricedLayer, isa: KernelIsa | undefined): number {
+export function layerInstructions(layer: PricedLayer, isa: KernelIsa | undefined, prefer: Prefer = 'speed'): number {
   const storage = layer.variant.cost?.(layer.params, isa);
   if (storage) return storage.instructions;
   const family = isaFamily(isa);
   const dense =
-    layer.def.denseCost && layer.variant.family === firstApplicableVariant(layer.def, layer.params, isa).family
-      ? layer.def.denseCost(layer.params, isa).instructions * variantFactor(layer.op.kind, layer.variant.name)
+    layer.def.denseCost && layer.variant.family === firstApplicableVariant(layer.def, layer.params, { isa, prefer }).family
+      ? layer.def.denseCost(layer.params, isa, prefer).instructions * variantFactor(layer.op.kind, layer.variant.name)
       : executedMacs(layer) * layerCostPerMac(layer, family);
   return dense * offGroupFactor(layer, family);
 }
 
 /** Estimated instructions (RP2040: cycles) of one inference of `prepared` on `isa` (default: the ISA it was prepared for): `layerInstructions` summed over the layers that run code. */
 export function graphInstructions(prepared: PreparedGraph, isa: KernelIsa | undefined = prepared.isa): number {
-  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : layerInstructions(l, isa)), 0));
+  return Math.round(prepared.layers.reduce((n, l) => n + (l.isAlias ? 0 : layerInstructions(l, isa, prepared.prefer)), 0));
 }

@@ -252,7 +252,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
     (add ? add.band.macs * bands : 0);
   const family = isaFamily(isa);
-  const instructionsOf = (l: PreparedLayer, macs: number) => layerInstructions({ ...l, macs }, isa);
+  const instructionsOf = (l: PreparedLayer, macs: number) => layerInstructions({ ...l, macs }, isa, prepared.prefer);
   const bandInstructionsOf = (l: PreparedLayer, macs: number) => instructionsOf(l, macs) * (1 + (BAND_KERNEL_OVERHEAD[family] ?? 0));
   // bands whose first input rows are copied (all of them, or those reaching past the image when the
   // rows are read in place)
