@@ -44,7 +44,17 @@ function convInt4Variant(family: IsaFamily): KernelVariant<Conv2DParams> {
       const rowLength = patchBytes(p);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
       const pointwise = isPointwise(p);
-      const body = int4RowsC(ctx, p, filter, p.outC, rowLength, biasTensor && constInt32(biasTensor), family, pointwise ? 'px' : 'patch', 'out');
+      const body = int4RowsC({
+        ctx,
+        layer: p,
+        weights: filter,
+        rows: p.outC,
+        rowLength,
+        bias: biasTensor && constInt32(biasTensor),
+        family,
+        x: pointwise ? 'px' : 'patch',
+        out: 'out',
+      });
       const rows = body.rows;
       const head = `/* ${summary(p)}, int4 weights (${convInt4Bytes(p)} bytes for ${p.outC * rowLength} int8), ${family} */`;
       if (pointwise) {

@@ -292,16 +292,16 @@ function emitTwoChannel(p: Conv2DParams, ctx: LayerEmitContext, summary: string,
   const view = { ...p, fnName: ctx.fnName, summary, input: ctx.input(0), output: ctx.output(0), pixels: p.batches * p.outH * p.outW };
   const { mult, shift } = requantExprs(p, 'c', (s, t, v) => ctx.addConst(s, t, v));
   const init = (channel: string) =>
-    foldedInitExpr(
-      filter,
-      p.outC,
-      p.inC,
-      p.inputOffset,
+    foldedInitExpr({
+      weights: filter,
+      rows: p.outC,
+      rowLength: p.inC,
+      inputOffset: p.inputOffset,
       bias,
-      () => ctx.input(2),
-      (s, t, v) => ctx.addConst(s, t, v),
-      channel,
-    );
+      biasPointer: () => ctx.input(2),
+      addConst: (s, t, v) => ctx.addConst(s, t, v),
+      rowVar: channel,
+    });
   const accInit0 = init('c');
   // the table (if any) is added once: the second channel reads the same one
   const accInit1 = accInit0.endsWith('[c]') ? `${accInit0.slice(0, -3)}[c + 1]` : accInit0;

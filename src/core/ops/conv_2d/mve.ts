@@ -96,10 +96,14 @@ function emitIm2col(p: Conv2DParams, ctx: LayerEmitContext): string {
   const groupRows = block.rows * depth;
   const product = (rows: number) => {
     const lines = [`const int8_t *w = ${w};`, `const int32_t *start = ${start};`, ...(records ? [`const int32_t *rq = ${records};`] : [])];
-    if (p.groups === 1) lines.push(...mveGroupCalls(ctx.fnName, rows, group, perGroup, depth, rq, 'cols', 'out'));
+    if (p.groups === 1) lines.push(...mveGroupCalls({ fnName: ctx.fnName, rows, group, columns: perGroup, rq, x: 'cols', out: 'out' }));
     else {
       lines.push(`for (int g = 0; g < ${p.groups}; ++g) {`);
-      lines.push(...mveGroupCalls(ctx.fnName, rows, group, perGroup, depth, rq, `cols + g * ${groupRows}`, `out + g * ${perGroup}`).map((l) => `  ${l}`));
+      lines.push(
+        ...mveGroupCalls({ fnName: ctx.fnName, rows, group, columns: perGroup, rq, x: `cols + g * ${groupRows}`, out: `out + g * ${perGroup}` }).map(
+          (l) => `  ${l}`,
+        ),
+      );
       lines.push('}');
     }
     return lines;
@@ -114,7 +118,7 @@ function emitIm2col(p: Conv2DParams, ctx: LayerEmitContext): string {
     output: ctx.output(0),
     scratch: ctx.scratch(),
     gather: gatherFunction(p, ctx.fnName, groupRows),
-    passes: mvePasses(ctx.fnName, pixels, group, block.rows, perGroup, depth, p.outC, rq),
+    passes: mvePasses({ fnName: ctx.fnName, rows: pixels, group, blockRows: block.rows, columns: perGroup, depth, outStride: p.outC, rq }),
     fullBlocks,
     blockRows: block.rows,
     blockOutput: block.rows * p.outC,

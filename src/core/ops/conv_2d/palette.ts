@@ -19,16 +19,16 @@ function emitPaletteConv(p: Conv2DParams, ctx: LayerEmitContext, variantName: st
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
   const rowLength = p.kH * p.kW * p.filterInC;
   // every layer folds the input offset over all taps (padded taps subtract their share at run time)
-  const accInit = foldedInitExpr(
-    constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
-    p.outC,
+  const accInit = foldedInitExpr({
+    weights: constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
+    rows: p.outC,
     rowLength,
-    p.inputOffset,
-    biasTensor && constInt32(biasTensor),
-    () => ctx.input(2),
+    inputOffset: p.inputOffset,
+    bias: biasTensor && constInt32(biasTensor),
+    biasPointer: () => ctx.input(2),
     addConst,
-    channel,
-  );
+    rowVar: channel,
+  });
   const lut = ctx.addConst('palette_lut', 'int8_t', e.lut);
   const indices = ctx.addConst('palette_indices', 'uint8_t', e.indices);
   const lutRow = e.perChannel ? `${lut} + ${channel} * ${1 << e.bits}` : lut;

@@ -17,16 +17,16 @@ export function emitConvPortable(p: Conv2DParams, ctx: LayerEmitContext): string
   const { mult, shift, ortScale } = requantExprs(p, channel, (s, t, v) => ctx.addConst(s, t, v));
   let accInit = '0';
   if (pointwise) {
-    accInit = foldedInitExpr(
-      constInt8(filterTensor),
-      p.outC,
-      p.inC,
-      p.inputOffset,
-      biasTensor && constInt32(biasTensor),
-      () => ctx.input(2),
-      (s, t, v) => ctx.addConst(s, t, v),
-      channel,
-    );
+    accInit = foldedInitExpr({
+      weights: constInt8(filterTensor),
+      rows: p.outC,
+      rowLength: p.inC,
+      inputOffset: p.inputOffset,
+      bias: biasTensor && constInt32(biasTensor),
+      biasPointer: () => ctx.input(2),
+      addConst: (s, t, v) => ctx.addConst(s, t, v),
+      rowVar: channel,
+    });
   } else if (p.hasBias) {
     accInit = `${ctx.input(2)}[${channel}]`;
   }

@@ -330,7 +330,16 @@ function huffmanVariant(dsp: boolean): KernelVariant<FullyConnectedParams> {
         p.inputOffset !== 0 &&
         bias !== undefined &&
         TYPE_BYTES[narrowestIntType(bias)] < TYPE_BYTES[narrowestIntType(foldedAccumulatorInit(weights, p.outFeatures, p.inFeatures, p.inputOffset, bias))];
-      const accInit = foldedInitExpr(weights, p.outFeatures, p.inFeatures, offsetInLoop ? 0 : p.inputOffset, bias, () => ctx.input(2), addConst, row);
+      const accInit = foldedInitExpr({
+        weights,
+        rows: p.outFeatures,
+        rowLength: p.inFeatures,
+        inputOffset: offsetInLoop ? 0 : p.inputOffset,
+        bias,
+        biasPointer: () => ctx.input(2),
+        addConst,
+        rowVar: row,
+      });
       const stream = (name: string, s: HuffmanStream) => ({
         bits: ctx.addConst(`huff_${name}_bits`, 'uint8_t', s.bytes),
         lengths: ctx.addConst(`huff_${name}_lengths`, 'uint8_t', s.code.lengthCounts),

@@ -349,16 +349,16 @@ const def: OpDef<FullyConnectedParams> = {
     if (folded) {
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
       const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-      accInit = foldedInitExpr(
+      accInit = foldedInitExpr({
         weights,
-        p.outFeatures,
-        p.inFeatures,
-        p.inputOffset,
-        biasTensor && constInt32(biasTensor),
-        () => ctx.input(2),
-        (s, t, v) => ctx.addConst(s, t, v),
-        row,
-      );
+        rows: p.outFeatures,
+        rowLength: p.inFeatures,
+        inputOffset: p.inputOffset,
+        bias: biasTensor && constInt32(biasTensor),
+        biasPointer: () => ctx.input(2),
+        addConst: (s, t, v) => ctx.addConst(s, t, v),
+        rowVar: row,
+      });
     } else {
       accInit = p.hasBias ? `${ctx.input(2)}[${row}]` : '0';
     }

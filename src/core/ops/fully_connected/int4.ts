@@ -31,7 +31,17 @@ function fcInt4Variant(family: IsaFamily): KernelVariant<FullyConnectedParams> {
     emit(p, ctx) {
       const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
       const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-      const body = int4RowsC(ctx, p, filter, p.outFeatures, p.inFeatures, biasTensor && constInt32(biasTensor), family, 'x', 'out');
+      const body = int4RowsC({
+        ctx,
+        layer: p,
+        weights: filter,
+        rows: p.outFeatures,
+        rowLength: p.inFeatures,
+        bias: biasTensor && constInt32(biasTensor),
+        family,
+        x: 'x',
+        out: 'out',
+      });
       const rows = body.rows;
       return `/* ${summary(p)}, int4 weights (${fcInt4Bytes(p)} bytes for ${p.outFeatures * p.inFeatures} int8), ${family} */
 static void ${ctx.fnName}(void) {

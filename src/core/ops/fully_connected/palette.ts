@@ -17,16 +17,16 @@ function emitPaletteFullyConnected(p: FullyConnectedParams, ctx: LayerEmitContex
   const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, row, addConst);
   const biasTensor = p.hasBias ? ctx.graph.tensors[ctx.op.inputs[2]!]! : undefined;
-  const accInit = foldedInitExpr(
-    constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
-    p.outFeatures,
-    p.inFeatures,
-    p.inputOffset,
-    biasTensor && constInt32(biasTensor),
-    () => ctx.input(2),
+  const accInit = foldedInitExpr({
+    weights: constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!),
+    rows: p.outFeatures,
+    rowLength: p.inFeatures,
+    inputOffset: p.inputOffset,
+    bias: biasTensor && constInt32(biasTensor),
+    biasPointer: () => ctx.input(2),
     addConst,
-    row,
-  );
+    rowVar: row,
+  });
   const lut = ctx.addConst('palette_lut', 'int8_t', e.lut);
   const indices = ctx.addConst('palette_indices', 'uint8_t', e.indices);
   const lutRow = e.perChannel ? `${lut} + ${row} * ${1 << e.bits}` : lut;

@@ -124,16 +124,16 @@ export function emitSparseFullyConnected(p: SparseFcParams, sparse: SparseRows, 
   const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, row, addConst);
   const biasTensor = p.hasBias ? graph.tensors[op.inputs[2]!]! : undefined;
-  const accInit = foldedInitExpr(
-    constInt8(graph.tensors[op.inputs[1]!]!),
-    p.outFeatures,
-    p.inFeatures,
-    p.inputOffset,
-    biasTensor && constInt32(biasTensor),
-    () => ctx.input(2),
+  const accInit = foldedInitExpr({
+    weights: constInt8(graph.tensors[op.inputs[1]!]!),
+    rows: p.outFeatures,
+    rowLength: p.inFeatures,
+    inputOffset: p.inputOffset,
+    bias: biasTensor && constInt32(biasTensor),
+    biasPointer: () => ctx.input(2),
     addConst,
-    row,
-  );
+    rowVar: row,
+  });
   const rightOnly = rv32 && rv32RightOnly(p);
   return ctx.render(rv32 ? 'fully_connected_sparse_rv32.c.hbs' : 'fully_connected_sparse.c.hbs', {
     ...p,

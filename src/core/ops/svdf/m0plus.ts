@@ -16,10 +16,12 @@ import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
 import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import type { RequantFn, RequantFnOptions } from '../common/isa/rv32_rq.ts';
 import { rowBlocks84 } from '../fully_connected/m0plus.ts';
 import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 
-export type RequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
+/** m0RequantFn as a RequantFn (it takes its values positionally until its file is split, issue 76) */
+const m0Requant: RequantFn = (o) => m0RequantFn(o.name, o.multiplier, o.shift, o.bound, o.zp, o.lo, o.hi);
 
 /**
  * The state and output requantization functions of a layer: the family's exact form where the zero
@@ -27,11 +29,19 @@ export type RequantFn = (name: string, multiplier: number, shift: number, bound:
  */
 function svdfRequantHelpers(p: SvdfParams, fused: ReturnType<typeof fusedView>, requant: RequantFn): string {
   const [lo, hi] = stateRange(p);
-  const rq = (name: string, multiplier: number, shift: number, bound: number, zp: number, l: number, h: number) =>
-    zeroPointAddFits(multiplier, shift, bound, zp) ? requant(name, multiplier, shift, bound, zp, l, h) : wideRequantFn(name, multiplier, shift, zp, l, h);
+  const rq = (o: RequantFnOptions) =>
+    zeroPointAddFits(o.multiplier, o.shift, o.bound, o.zp) ? requant(o) : wideRequantFn(o.name, o.multiplier, o.shift, o.zp, o.lo, o.hi);
   return (
-    rq(fused.rqState, p.featureMultiplier, p.featureShift, emitterBound(fused.featureBound), p.stateZeroPoint, lo, hi) +
-    rq(fused.rqOut, p.outputMultiplier, p.outputShift, emitterBound(fused.outputBound), p.outputZeroPoint, -128, 127)
+    rq({ name: fused.rqState, multiplier: p.featureMultiplier, shift: p.featureShift, bound: emitterBound(fused.featureBound), zp: p.stateZeroPoint, lo, hi }) +
+    rq({
+      name: fused.rqOut,
+      multiplier: p.outputMultiplier,
+      shift: p.outputShift,
+      bound: emitterBound(fused.outputBound),
+      zp: p.outputZeroPoint,
+      lo: -128,
+      hi: 127,
+    })
   );
 }
 
@@ -65,9 +75,9 @@ export function featureStepBound(p: SvdfParams, wf: Int8Array): number {
 export function emitSvdfM0plus(p: SvdfParams, ctx: LayerEmitContext): string {
   const { wf } = svdfConsts(ctx);
   const stepBound = featureStepBound(p, wf);
-  if (!(stepBound <= 2 ** 31 - 1)) return emitSvdfScalar(p, ctx, 'Armv6-M', m0RequantFn);
+  if (!(stepBound <= 2 ** 31 - 1)) return emitSvdfScalar(p, ctx, 'Armv6-M', m0Requant);
   const fused = fusedView(p, ctx, false);
-  const helpers = svdfRequantHelpers(p, fused, m0RequantFn);
+  const helpers = svdfRequantHelpers(p, fused, m0Requant);
   // every filter's start (the block loop reads them even when all are 0)
   const starts = Array.from({ length: p.filters }, (_, f) => {
     let s = 0;

@@ -415,7 +415,11 @@ describe('SVDF', () => {
         // what m0plus.ts and rv32.ts emit for sums of any int32
         const fits = zeroPointAddFits(l.multiplier, l.shift, Infinity, l.zp);
         fns.push(fits ? m0RequantFn(`m0${i}`, l.multiplier, l.shift, Infinity, l.zp, lo, hi) : wideRequantFn(`m0${i}`, l.multiplier, l.shift, l.zp, lo, hi));
-        fns.push(fits ? rv32RequantFn(`rv${i}`, l.multiplier, l.shift, Infinity, l.zp, lo, hi) : wideRequantFn(`rv${i}`, l.multiplier, l.shift, l.zp, lo, hi));
+        fns.push(
+          fits
+            ? rv32RequantFn({ name: `rv${i}`, multiplier: l.multiplier, shift: l.shift, bound: Infinity, zp: l.zp, lo, hi })
+            : wideRequantFn(`rv${i}`, l.multiplier, l.shift, l.zp, lo, hi),
+        );
         calls.push(
           `  { const int64_t q = (int64_t)tf_mbqm(x, ${l.multiplier}, ${l.shift}) + ${l.zp}; const int32_t want = (int32_t)(q < ${lo} ? ${lo} : (q > ${hi} ? ${hi} : q)); if (dsp${i}(x) != want || m0${i}(x) != want || rv${i}(x) != want) { printf("layer ${i} x %ld\\n", (long)x); return 0; } }`,
         );

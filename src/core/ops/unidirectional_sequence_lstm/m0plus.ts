@@ -18,6 +18,7 @@ import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import type { RequantFn } from '../common/isa/rv32_rq.ts';
 import type { LstmParams } from './index.ts';
 import { emitLstmPairs, lstmPairsScratchBytes } from './pairs.ts';
 
@@ -61,7 +62,10 @@ export function unitMajor(perGate: ArrayLike<number>[], units: number): number[]
 }
 
 /** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/isa/rv32_rq.ts) */
-export type LstmRequantFn = (name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number) => string;
+export type LstmRequantFn = RequantFn;
+
+/** m0RequantFn as a RequantFn (it takes its values positionally until its file is split, issue 76) */
+const m0Requant: RequantFn = (o) => m0RequantFn(o.name, o.multiplier, o.shift, o.bound, o.zp, o.lo, o.hi);
 
 /**
  * What the register-blocked LSTM variants (Armv6-M here, RV32 in rv32.ts) share: each gate's two
@@ -77,13 +81,19 @@ export function lstmBlockedPrologue(p: LstmParams, gates: LstmM0GateInputs[], fn
   const gateViews = p.gates.map((g, k) => {
     const inBound = max(accumulatorBounds(gates[k]!.inputWeights, S, p.inputSize, p.inputOffset, gates[k]!.bias));
     const recBound = max(accumulatorBounds(gates[k]!.recurrentWeights, S, S, p.hiddenOffset));
-    helpers.push(requantFn(`${fn}_in${k}`, g.inputMultiplier, g.inputShift, inBound, 0, -32768, 32767));
-    helpers.push(requantFn(`${fn}_rec${k}`, g.recurrentMultiplier, g.recurrentShift, recBound, 0, -32768, 32767));
+    helpers.push(requantFn({ name: `${fn}_in${k}`, multiplier: g.inputMultiplier, shift: g.inputShift, bound: inBound, zp: 0, lo: -32768, hi: 32767 }));
+    helpers.push(
+      requantFn({ name: `${fn}_rec${k}`, multiplier: g.recurrentMultiplier, shift: g.recurrentShift, bound: recBound, zp: 0, lo: -32768, hi: 32767 }),
+    );
     return { pre: saturate(`${fn}_in${k}(a[${k}]) + ${fn}_rec${k}(r[${k}])`) };
   });
-  helpers.push(requantFn(`${fn}_kept`, p.forgetMultiplier, p.forgetShift, GATE_TIMES_CELL, 0, -32768, 32767));
-  helpers.push(requantFn(`${fn}_added`, p.inputCellMultiplier, p.inputCellShift, GATE_TIMES_GATE, 0, -32768, 32767));
-  helpers.push(requantFn(`${fn}_hidden`, p.hiddenMultiplier, p.hiddenShift, GATE_TIMES_GATE, p.hiddenZeroPoint, -128, 127));
+  helpers.push(requantFn({ name: `${fn}_kept`, multiplier: p.forgetMultiplier, shift: p.forgetShift, bound: GATE_TIMES_CELL, zp: 0, lo: -32768, hi: 32767 }));
+  helpers.push(
+    requantFn({ name: `${fn}_added`, multiplier: p.inputCellMultiplier, shift: p.inputCellShift, bound: GATE_TIMES_GATE, zp: 0, lo: -32768, hi: 32767 }),
+  );
+  helpers.push(
+    requantFn({ name: `${fn}_hidden`, multiplier: p.hiddenMultiplier, shift: p.hiddenShift, bound: GATE_TIMES_GATE, zp: p.hiddenZeroPoint, lo: -128, hi: 127 }),
+  );
   const inStarts = unitMajor(
     gates.map((g) => foldedAccumulatorInit(g.inputWeights, S, p.inputSize, p.inputOffset, g.bias)),
     S,
@@ -97,10 +107,10 @@ export function lstmBlockedPrologue(p: LstmParams, gates: LstmM0GateInputs[], fn
 
 export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM Armv6-M variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
-  const paired = emitLstmPairs(p, ctx, gates, view, { m0: true, requantFn: m0RequantFn, saturate: { sat: 'tf_m0_sat16', satTail: '' }, family: 'Armv6-M' });
+  const paired = emitLstmPairs(p, ctx, gates, view, { m0: true, requantFn: m0Requant, saturate: { sat: 'tf_m0_sat16', satTail: '' }, family: 'Armv6-M' });
   if (paired) return paired;
   const S = p.units;
-  const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, ctx.fnName, m0RequantFn, (e) => `tf_m0_sat16(${e})`);
+  const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, ctx.fnName, m0Requant, (e) => `tf_m0_sat16(${e})`);
   const recZero = recStarts.every((v) => v === 0);
   return ctx.render('unidirectional_sequence_lstm_m0plus.c.hbs', {
     ...view,

@@ -21,21 +21,26 @@ export interface Int4RowsLayer extends ChannelMultipliers {
   actMax: number;
 }
 
+export interface Int4RowsOptions {
+  ctx: LayerEmitContext;
+  layer: Int4RowsLayer;
+  /** `rows` rows of `rowLength` int4 values, one per int8 */
+  weights: Int8Array;
+  rows: number;
+  rowLength: number;
+  bias: Int32Array | undefined;
+  family: IsaFamily;
+  /** the C names of the input vector and of the output array */
+  x: string;
+  out: string;
+}
+
 /**
  * Statements (inside the layer's function, before its loops: `prologue`; per vector: `rows`) computing
  * every row for the vector `x` into `out[0..rows)`.
  */
-export function int4RowsC(
-  ctx: LayerEmitContext,
-  p: Int4RowsLayer,
-  weights: Int8Array,
-  rows: number,
-  rowLength: number,
-  bias: Int32Array | undefined,
-  family: IsaFamily,
-  x: string,
-  out: string,
-): { prologue: string; rows: string } {
+export function int4RowsC(options: Int4RowsOptions): { prologue: string; rows: string } {
+  const { ctx, layer: p, weights, rows, rowLength, bias, family, x, out } = options;
   const perRow = Math.ceil(rowLength / 8);
   const words = ctx.addConst('w4', 'int32_t', packInt4Rows(weights, rows, rowLength));
   if (family === 'arm-dsp') {
@@ -65,7 +70,7 @@ export function int4RowsC(
   }
   const addConst = (s: string, t: TableCType, v: ArrayLike<number>) => ctx.addConst(s, t, v);
   const { mult, shift } = requantExprs(p, 'r', addConst);
-  const init = foldedInitExpr(weights, rows, rowLength, p.inputOffset, bias, () => ctx.input(2), addConst, 'r');
+  const init = foldedInitExpr({ weights, rows, rowLength, inputOffset: p.inputOffset, bias, biasPointer: () => ctx.input(2), addConst, rowVar: 'r' });
   const zp = p.outputZeroPoint === 0 ? '' : p.outputZeroPoint > 0 ? ` + ${p.outputZeroPoint}` : ` - ${-p.outputZeroPoint}`;
   return {
     prologue: '',

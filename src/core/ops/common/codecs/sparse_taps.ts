@@ -481,7 +481,7 @@ function sparseEpilogue(p: SparseConvLayer, ctx: LayerEmitContext, o: SparseEmit
     const bias = fast.bias;
     // the model's bias tensor where the channels keep their biases; a table of the settled ones
     const biasPointer = fast.settled ? () => addConst('bias', 'int32_t', bias ?? []) : () => ctx.input(2);
-    const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, bias, biasPointer, addConst, 'oc');
+    const accInit = foldedInitExpr({ weights: o.foldRows, rows: p.outC, rowLength, inputOffset: p.inputOffset, bias, biasPointer, addConst, rowVar: 'oc' });
     const rq = addConst('rq', 'int32_t', fast.records);
     const settled = fast.settled ? `; ${fast.settled} near-constant channels requantized by equivalent records` : '';
     return {
@@ -490,7 +490,16 @@ function sparseEpilogue(p: SparseConvLayer, ctx: LayerEmitContext, o: SparseEmit
       how: `out = SMMLAR requantization of acc with the output zero point${settled}`,
     };
   }
-  const accInit = foldedInitExpr(o.foldRows, p.outC, rowLength, p.inputOffset, o.bias, () => ctx.input(2), addConst, 'oc');
+  const accInit = foldedInitExpr({
+    weights: o.foldRows,
+    rows: p.outC,
+    rowLength,
+    inputOffset: p.inputOffset,
+    bias: o.bias,
+    biasPointer: () => ctx.input(2),
+    addConst,
+    rowVar: 'oc',
+  });
   const { mult, shift } = requantExprs(p, 'oc', addConst);
   const rightShift = /^-?\d+$/.test(shift) ? String(-Number(shift)) : `-${shift}`;
   const requant = o.family === 'rv32' && rv32RightOnly(p) ? `tf_rv32_mbqm_right(acc, ${mult}, ${rightShift})` : `tf_mbqm(acc, ${mult}, ${shift})`;
@@ -505,9 +514,14 @@ function fastSparseRecords(
   modelBias: Int32Array | undefined,
 ): { records: Int32Array; bias: Int32Array | undefined; settled: number } | undefined {
   if (p.ortScale) return undefined;
-  const settled = settleChannels(rows, p.outC, rowLength, p.inputOffset, modelBias, p, p.outputZeroPoint, p.actMin, p.actMax, (b, m, s) =>
-    fastRequantHolds([b], { multiplier: [m], shift: [s] }, p.outputZeroPoint),
-  );
+  const settled = settleChannels({
+    weights: rows,
+    rows: p.outC,
+    rowLength,
+    bias: modelBias,
+    layer: p,
+    fits: (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, p.outputZeroPoint),
+  });
   const m = settled?.m ?? p;
   const bias = settled?.bias ?? modelBias;
   if (!fastRequantHolds(accumulatorBounds(rows, p.outC, rowLength, p.inputOffset, bias), m, p.outputZeroPoint)) return undefined;

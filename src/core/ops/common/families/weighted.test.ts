@@ -41,17 +41,52 @@ describe('weighted.ts: narrowed requantization tables', () => {
     const weights = Int8Array.from([7, -7, 7, 1, 1, 1]);
     const bias = Int32Array.from([1000, -2000]);
     const folded = recorder();
-    expect(foldedInitExpr(weights, 2, 3, 128, bias, () => 'bias_tensor', folded.addConst, 'r')).to.equal('t_acc_init[r]');
+    expect(
+      foldedInitExpr({ weights, rows: 2, rowLength: 3, inputOffset: 128, bias, biasPointer: () => 'bias_tensor', addConst: folded.addConst, rowVar: 'r' }),
+    ).to.equal('t_acc_init[r]');
     expect(folded.tables).to.deep.equal([{ suffix: 'acc_init', ctype: 'int16_t', values: Array.from(foldedAccumulatorInit(weights, 2, 3, 128, bias)) }]);
     expect(folded.tables[0]!.values).to.deep.equal([7 * 128 + 1000, 3 * 128 - 2000]);
 
     const small = recorder();
-    expect(foldedInitExpr(weights, 2, 3, 0, Int32Array.from([5, -6]), () => 'bias_tensor', small.addConst, 'r')).to.equal('t_bias[r]');
+    expect(
+      foldedInitExpr({
+        weights,
+        rows: 2,
+        rowLength: 3,
+        inputOffset: 0,
+        bias: Int32Array.from([5, -6]),
+        biasPointer: () => 'bias_tensor',
+        addConst: small.addConst,
+        rowVar: 'r',
+      }),
+    ).to.equal('t_bias[r]');
     expect(small.tables).to.deep.equal([{ suffix: 'bias', ctype: 'int8_t', values: [5, -6] }]);
 
     const wide = recorder();
-    expect(foldedInitExpr(weights, 2, 3, 0, Int32Array.from([1 << 20, 0]), () => 'bias_tensor', wide.addConst, 'r')).to.equal('bias_tensor[r]');
+    expect(
+      foldedInitExpr({
+        weights,
+        rows: 2,
+        rowLength: 3,
+        inputOffset: 0,
+        bias: Int32Array.from([1 << 20, 0]),
+        biasPointer: () => 'bias_tensor',
+        addConst: wide.addConst,
+        rowVar: 'r',
+      }),
+    ).to.equal('bias_tensor[r]');
     expect(wide.tables).to.deep.equal([]);
-    expect(foldedInitExpr(weights, 2, 3, 0, undefined, () => 'bias_tensor', wide.addConst, 'r')).to.equal('0');
+    expect(
+      foldedInitExpr({
+        weights,
+        rows: 2,
+        rowLength: 3,
+        inputOffset: 0,
+        bias: undefined,
+        biasPointer: () => 'bias_tensor',
+        addConst: wide.addConst,
+        rowVar: 'r',
+      }),
+    ).to.equal('0');
   });
 });

@@ -253,22 +253,28 @@ export function narrowestIntType(values: ArrayLike<number>): TableCType {
   return 'int32_t';
 }
 
+export interface FoldedInitOptions {
+  /** `rows` rows of `rowLength` weights */
+  weights: Int8Array;
+  rows: number;
+  rowLength: number;
+  inputOffset: number;
+  bias: Int32Array | undefined;
+  /** the C name of the model's int32 bias tensor, asked for only when it is referenced */
+  biasPointer: () => string;
+  addConst: ConstTableAdder;
+  /** the C variable indexing the rows */
+  rowVar: string;
+}
+
 /**
  * The C expression a row's accumulator starts from when the input offset is folded: the bias itself
  * when there is no offset, else a const table of `off·Σw + b`. Either table is stored in the narrowest
  * integer type its values fit (narrowestIntType): the model's int32 bias tensor is only referenced
  * (`biasPointer`) when it needs all 32 bits.
  */
-export function foldedInitExpr(
-  weights: Int8Array,
-  rows: number,
-  rowLength: number,
-  inputOffset: number,
-  bias: Int32Array | undefined,
-  biasPointer: () => string,
-  addConst: ConstTableAdder,
-  rowVar: string,
-): string {
+export function foldedInitExpr(options: FoldedInitOptions): string {
+  const { weights, rows, rowLength, inputOffset, bias, biasPointer, addConst, rowVar } = options;
   if (inputOffset === 0) {
     if (!bias) return '0';
     const ctype = narrowestIntType(bias);

@@ -297,11 +297,22 @@ export function mvePassFunction(fnName: string, rows: number, c: number, depth: 
   return lines.join('\n');
 }
 
+/** A product's shape as its pass functions see it: `rows` rows times `columns` channels, in groups of `group` channels. */
+export interface MveProductShape {
+  /** the layer's function name, the prefix of its pass functions */
+  fnName: string;
+  rows: number;
+  group: number;
+  columns: number;
+  rq: MveRequant;
+}
+
 /**
  * The calls of one block of rows over every group of `columns` channels (their tables at w, start,
- * rq), the outputs at `out`: lines of C, the pointers advanced past the groups.
+ * rq), reading the rows at `x`, the outputs at `out`: lines of C, the pointers advanced past the groups.
  */
-export function mveGroupCalls(fnName: string, rows: number, group: number, columns: number, depth: number, rq: MveRequant, x: string, out: string): string[] {
+export function mveGroupCalls(options: MveProductShape & { x: string; out: string }): string[] {
+  const { fnName, rows, group, columns, rq, x, out } = options;
   const full = Math.floor(columns / group);
   const rest = columns % group;
   const rqStep = rq.perChannel ? (group / 4) * 4 * rq.fields : 0;
@@ -316,16 +327,8 @@ export function mveGroupCalls(fnName: string, rows: number, group: number, colum
 }
 
 /** The pass functions a product of `rows` rows over `columns` channels (in groups of `group`) calls. */
-export function mvePasses(
-  fnName: string,
-  rows: number,
-  group: number,
-  blockRows: number,
-  columns: number,
-  depth: number,
-  outStride: number,
-  rq: MveRequant,
-): string[] {
+export function mvePasses(options: MveProductShape & { blockRows: number; depth: number; outStride: number }): string[] {
+  const { fnName, rows, group, blockRows, columns, depth, outStride, rq } = options;
   const shapes = new Set<string>();
   const out: string[] = [];
   const rowCounts = [...(rows >= blockRows ? [blockRows] : []), ...(rows % blockRows ? [rows % blockRows] : [])];
@@ -373,12 +376,21 @@ export function emitMveMatmul(
   const tables = mveTables(l, weights, bias, block.columns, ctx, io.starts);
   const fullBlocks = Math.floor(l.rows / block.rows);
   const restRows = l.rows % block.rows;
-  const passes = mvePasses(ctx.fnName, l.rows, block.columns, block.rows, l.columns, l.depth, l.columns, rq);
+  const passes = mvePasses({
+    fnName: ctx.fnName,
+    rows: l.rows,
+    group: block.columns,
+    blockRows: block.rows,
+    columns: l.columns,
+    depth: l.depth,
+    outStride: l.columns,
+    rq,
+  });
   const product = (rows: number) => [
     `const int8_t *w = ${tables.w};`,
     `const int32_t *start = ${tables.start};`,
     ...(tables.rq ? [`const int32_t *rq = ${tables.rq};`] : []),
-    ...mveGroupCalls(ctx.fnName, rows, block.columns, l.columns, l.depth, rq, 'x', 'out'),
+    ...mveGroupCalls({ fnName: ctx.fnName, rows, group: block.columns, columns: l.columns, rq, x: 'x', out: 'out' }),
   ];
   return ctx.render('../common/isa/mve_matmul.c.hbs', {
     fnName: ctx.fnName,

@@ -17,7 +17,7 @@ describe("rv32_rq.ts: RV32 requantizations equal TFLite's MultiplyByQuantizedMul
       const int8 = rand() < 0.5;
       const zp = int8 ? randomInt(rand, -128, 127) : 0;
       const [lo, hi] = int8 ? [-128, 127] : [-32768, 32767];
-      fns.push(rv32RequantFn(`rq${n}`, multiplier, shift, bound, zp, lo, hi));
+      fns.push(rv32RequantFn({ name: `rq${n}`, multiplier, shift, bound, zp, lo, hi }));
       const b = Math.min(bound, 2 ** 31 - 1);
       checks.push(
         `  for (int k = 0; k < 2000; ++k) { const int32_t acc = pick(${b}); if (rq${n}(acc) != tf_clamp(tf_mbqm(acc, ${multiplier}, ${shift}) + ${zp}, ${lo}, ${hi})) { printf("rq${n} %ld\\n", (long)acc); return 0; } }`,

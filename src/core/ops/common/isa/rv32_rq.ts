@@ -42,11 +42,29 @@ export function rv32Requant(multiplier: number, shift: number, bound: number): R
   return { body: lines.join('\n  '), qBound };
 }
 
+/** What a family's requantization emitter (this file's, fully_connected/m0plus_rq.ts's) is asked for. */
+export interface RequantFnOptions {
+  /** the C function's name */
+  name: string;
+  multiplier: number;
+  shift: number;
+  /** the largest |acc| the function is called with */
+  bound: number;
+  /** the output zero point, and the clamp [lo, hi] */
+  zp: number;
+  lo: number;
+  hi: number;
+}
+
+/** One family's exact requantization emitter: the C of a static inline function `int32_t name(int32_t acc)`. */
+export type RequantFn = (options: RequantFnOptions) => string;
+
 /**
  * A static inline C function `int32_t name(int32_t acc)`: the requantization for |acc| <= bound, + zp,
  * clamped to [lo, hi] unless the bound keeps it there.
  */
-export function rv32RequantFn(name: string, multiplier: number, shift: number, bound: number, zp: number, lo: number, hi: number): string {
+export function rv32RequantFn(options: RequantFnOptions): string {
+  const { name, multiplier, shift, bound, zp, lo, hi } = options;
   const rq = rv32Requant(multiplier, shift, bound);
   const lines = [rq.body];
   if (zp !== 0) lines.push(`q += ${zp};`);

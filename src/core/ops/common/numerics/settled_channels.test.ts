@@ -67,18 +67,14 @@ describe('settleChannels: pruned channels requantized by equivalent records', ()
       const c = prunedRows(seed);
       const fits =
         seed % 2 ? fastFits(c) : (b: number, m: number, s: number) => fastFits(c)(b, m, s) || roundRequantHolds([b], { multiplier: [m], shift: [s] });
-      const r = settleChannels(
-        c.weights,
-        c.rows,
-        c.rowLength,
-        c.inputOffset,
-        c.bias,
-        { multiplier: c.multiplier, shift: c.shift },
-        c.zp,
-        c.actMin,
-        c.actMax,
+      const r = settleChannels({
+        weights: c.weights,
+        rows: c.rows,
+        rowLength: c.rowLength,
+        bias: c.bias,
+        layer: { multiplier: c.multiplier, shift: c.shift, inputOffset: c.inputOffset, outputZeroPoint: c.zp, actMin: c.actMin, actMax: c.actMax },
         fits,
-      );
+      });
       if (!r) {
         refused++;
         continue;
@@ -111,27 +107,44 @@ describe('settleChannels: pruned channels requantized by equivalent records', ()
     const fits = (b: number, m: number, s: number) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, 0);
     // a kernel bound of 1000 against accumulators of +-25,500 under a shift of 5: hundreds of outputs
     const small = (b: number) => b < 1000;
-    const wide = settleChannels(Int8Array.of(100, -100), 1, 2, 0, Int32Array.of(0), { multiplier: [2 ** 30], shift: [-5] }, 0, -128, 127, small);
+    const wide = settleChannels({
+      weights: Int8Array.of(100, -100),
+      rows: 1,
+      rowLength: 2,
+      bias: Int32Array.of(0),
+      layer: { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+      fits: small,
+    });
     expect(wide).to.equal(undefined);
     // the same saturated at both ends by a bias of 2^30: one output, settled
-    const saturated = settleChannels(Int8Array.of(100, -100), 1, 2, 0, Int32Array.of(2 ** 30), { multiplier: [2 ** 30], shift: [-5] }, 0, -128, 127, fits);
+    const saturated = settleChannels({
+      weights: Int8Array.of(100, -100),
+      rows: 1,
+      rowLength: 2,
+      bias: Int32Array.of(2 ** 30),
+      layer: { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+      fits,
+    });
     expect(saturated?.settled).to.equal(1);
     // small accumulators: nothing to settle
-    const plain = settleChannels(Int8Array.of(3, 4), 1, 2, 5, Int32Array.of(1000), { multiplier: [2 ** 30], shift: [-8] }, 0, -128, 127, fits);
+    const plain = settleChannels({
+      weights: Int8Array.of(3, 4),
+      rows: 1,
+      rowLength: 2,
+      bias: Int32Array.of(1000),
+      layer: { multiplier: [2 ** 30], shift: [-8], inputOffset: 5, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+      fits,
+    });
     expect(plain).to.equal(undefined);
     // a pruned channel beside a live one: only the pruned one changes
-    const mixed = settleChannels(
-      Int8Array.of(3, 4, 0, 1),
-      2,
-      2,
-      5,
-      Int32Array.of(1000, 2 ** 30),
-      { multiplier: [2 ** 30, 1300000000], shift: [-8, -28] },
-      -128,
-      -128,
-      127,
+    const mixed = settleChannels({
+      weights: Int8Array.of(3, 4, 0, 1),
+      rows: 2,
+      rowLength: 2,
+      bias: Int32Array.of(1000, 2 ** 30),
+      layer: { multiplier: [2 ** 30, 1300000000], shift: [-8, -28], inputOffset: 5, outputZeroPoint: -128, actMin: -128, actMax: 127 },
       fits,
-    )!;
+    })!;
     expect(mixed.settled).to.equal(1);
     expect([mixed.bias[0], mixed.m.multiplier[0], mixed.m.shift[0]]).to.deep.equal([1000, 2 ** 30, -8]);
     expect(Math.abs(mixed.bias[1]!)).to.be.lessThan(2 ** 16);

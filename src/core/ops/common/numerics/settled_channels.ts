@@ -51,20 +51,24 @@ function firstReaching(out: (acc: number) => number, from: number, to: number, v
   return a;
 }
 
+/** One channel's outputs over accumulators [min, max]: `low` below `step` and `high` from it (step undefined: `low` throughout). */
+interface TwoValuedChannel {
+  min: number;
+  max: number;
+  low: number;
+  high: number;
+  step: number | undefined;
+}
+
+/** Whether the kernel's fast requantization holds for accumulators up to `bound` in magnitude under these records. */
+type Fits = (bound: number, multiplier: number, shift: number) => boolean;
+
 /**
- * The replacement for one channel whose outputs over accumulators [min, max] are `low` below `step`
- * and `high` from it (step undefined: `low` throughout), or undefined if no right shift (2 to 30)
- * gives one that `fits` admits.
+ * The replacement for one two-valued channel, or undefined if no right shift (2 to 30) gives one that
+ * `fits` admits.
  */
-function replacement(
-  min: number,
-  max: number,
-  low: number,
-  high: number,
-  step: number | undefined,
-  outputZeroPoint: number,
-  fits: (bound: number, multiplier: number, shift: number) => boolean,
-): { start: number; shift: number } | undefined {
+function replacement(channel: TwoValuedChannel, outputZeroPoint: number, fits: Fits): { start: number; shift: number } | undefined {
+  const { min, max, low, high, step } = channel;
   const width = max - min;
   for (let e = 2; e <= 30; e++) {
     // one output value spans 2^(e+1) accumulators: the window must hold at most one step
@@ -95,24 +99,34 @@ function replacement(
   return undefined;
 }
 
+/** The layer settleChannels reads: its records and what they requantize between. */
+export interface SettledLayer extends ChannelMultipliers {
+  inputOffset: number;
+  outputZeroPoint: number;
+  actMin: number;
+  actMax: number;
+}
+
+export interface SettleChannelsOptions {
+  /** `rows` rows of `rowLength` weights */
+  weights: ArrayLike<number>;
+  rows: number;
+  rowLength: number;
+  /** the model's bias (absent: 0) */
+  bias: ArrayLike<number> | undefined;
+  layer: SettledLayer;
+  fits: Fits;
+}
+
 /**
  * The layer's bias and multipliers with every channel `fits` refuses replaced where its outputs take
  * at most two neighbouring values (module comment), or undefined where no channel needs it or one
- * that does cannot be (the layer keeps its records). `weights`: `rows` rows of `rowLength`; `bias`
- * the model's (absent: 0); the records' accumulator is bias + sum w * (x + inputOffset).
+ * that does cannot be (the layer keeps its records). The records' accumulator is
+ * bias + sum w * (x + inputOffset).
  */
-export function settleChannels(
-  weights: ArrayLike<number>,
-  rows: number,
-  rowLength: number,
-  inputOffset: number,
-  bias: ArrayLike<number> | undefined,
-  m: ChannelMultipliers,
-  outputZeroPoint: number,
-  actMin: number,
-  actMax: number,
-  fits: (bound: number, multiplier: number, shift: number) => boolean,
-): { bias: Int32Array; m: ChannelMultipliers; settled: number } | undefined {
+export function settleChannels(options: SettleChannelsOptions): { bias: Int32Array; m: ChannelMultipliers; settled: number } | undefined {
+  const { weights, rows, rowLength, bias, fits, layer: m } = options;
+  const { inputOffset, outputZeroPoint, actMin, actMax } = m;
   if (m.ortScale) return undefined;
   const newBias = Int32Array.from({ length: rows }, (_, c) => (bias ? bias[c]! : 0));
   const multiplier = [...m.multiplier];
@@ -128,7 +142,7 @@ export function settleChannels(
     const high = out(max);
     if (high - low > 1) return undefined;
     const step = high === low ? undefined : firstReaching(out, min, max, high);
-    const r = replacement(min, max, low, high, step, outputZeroPoint, fits);
+    const r = replacement({ min, max, low, high, step }, outputZeroPoint, fits);
     if (!r) return undefined;
     newBias[c] = newBias[c]! + r.start;
     multiplier[c] = HALF;
