@@ -1671,14 +1671,9 @@ export function emitConvDspWith(model: Conv2DParams, ctx: LayerEmitContext, summ
   const k = model.kH * model.kW * model.inC;
   const k4 = roundUp4(k);
   // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
-  const settled = settleChannels({
-    weights: filter,
-    rows: model.outC,
-    rowLength: k,
-    bias: modelBias,
-    layer: model,
-    fits: (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint, true),
-  });
+  const settled = settleChannels({ weights: filter, rows: model.outC, rowLength: k, bias: modelBias }, model, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint, true),
+  );
   const p: Conv2DParams = settled ? { ...model, ...settled.m } : model;
   const bias = settled ? settled.bias : modelBias;
   if (settled) summary = `${summary}; ${settled.settled} near-constant channels requantized by equivalent records`;

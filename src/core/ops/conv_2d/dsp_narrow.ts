@@ -239,14 +239,9 @@ export function emitConvDspNarrow(model: Conv2DParams, ctx: LayerEmitContext): L
   const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const k = model.inC;
   // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
-  const settled = settleChannels({
-    weights: filter,
-    rows: model.outC,
-    rowLength: k,
-    bias: modelBias,
-    layer: model,
-    fits: (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
-  });
+  const settled = settleChannels({ weights: filter, rows: model.outC, rowLength: k, bias: modelBias }, model, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
+  );
   const p: Conv2DParams = settled ? { ...model, ...settled.m } : model;
   const bias = settled ? settled.bias : modelBias;
   const settledNote = settled ? `; ${settled.settled} near-constant channels requantized by equivalent records` : '';

@@ -594,14 +594,9 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   const roundable = (kernel === 'mask' || (kernel === 'plane' && model.actMin === -128)) && floorAtZeroPoint(RQ_FAST, model.actMin, model.outputZeroPoint);
   const fits = (bounds: readonly number[], m: ChannelMultipliers) =>
     fastRequantHolds(bounds, m, model.outputZeroPoint) || (roundable && roundRequantHolds(bounds, m));
-  const settled = settleChannels({
-    weights: byChannel,
-    rows: model.outC,
-    rowLength: taps,
-    bias: modelBias,
-    layer: model,
-    fits: (b, m, s) => fits([b], { multiplier: [m], shift: [s] }),
-  });
+  const settled = settleChannels({ weights: byChannel, rows: model.outC, rowLength: taps, bias: modelBias }, model, (b, m, s) =>
+    fits([b], { multiplier: [m], shift: [s] }),
+  );
   const p: DepthwiseConv2DParams = settled ? { ...model, ...settled.m } : model;
   const bias = settled ? settled.bias : modelBias;
   const summary = settled ? `${modelSummary}; ${settled.settled} near-constant channels requantized by equivalent records` : modelSummary;

@@ -76,14 +76,9 @@ export function emitFullyConnectedDsp(model: FullyConnectedParams, ctx: LayerEmi
   // weight offset, whose slack widens every accumulator's window)
   const settled = model.accumulatorSlack
     ? undefined
-    : settleChannels({
-        weights: filter,
-        rows: model.outFeatures,
-        rowLength: model.inFeatures,
-        bias: modelBias,
-        layer: model,
-        fits: (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
-      });
+    : settleChannels({ weights: filter, rows: model.outFeatures, rowLength: model.inFeatures, bias: modelBias }, model, (b, m, s) =>
+        fastRequantHolds([b], { multiplier: [m], shift: [s] }, model.outputZeroPoint),
+      );
   const p: FullyConnectedParams = settled ? { ...model, ...settled.m } : model;
   const bias = settled ? settled.bias : modelBias;
   const summary = settled ? `${modelSummary}; ${settled.settled} near-constant rows requantized by equivalent records` : modelSummary;

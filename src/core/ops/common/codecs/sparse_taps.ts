@@ -514,14 +514,9 @@ function fastSparseRecords(
   modelBias: Int32Array | undefined,
 ): { records: Int32Array; bias: Int32Array | undefined; settled: number } | undefined {
   if (p.ortScale) return undefined;
-  const settled = settleChannels({
-    weights: rows,
-    rows: p.outC,
-    rowLength,
-    bias: modelBias,
-    layer: p,
-    fits: (b, m, s) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, p.outputZeroPoint),
-  });
+  const settled = settleChannels({ weights: rows, rows: p.outC, rowLength, bias: modelBias }, p, (b, m, s) =>
+    fastRequantHolds([b], { multiplier: [m], shift: [s] }, p.outputZeroPoint),
+  );
   const m = settled?.m ?? p;
   const bias = settled?.bias ?? modelBias;
   if (!fastRequantHolds(accumulatorBounds(rows, p.outC, rowLength, p.inputOffset, bias), m, p.outputZeroPoint)) return undefined;

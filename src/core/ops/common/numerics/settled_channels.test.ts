@@ -67,14 +67,11 @@ describe('settleChannels: pruned channels requantized by equivalent records', ()
       const c = prunedRows(seed);
       const fits =
         seed % 2 ? fastFits(c) : (b: number, m: number, s: number) => fastFits(c)(b, m, s) || roundRequantHolds([b], { multiplier: [m], shift: [s] });
-      const r = settleChannels({
-        weights: c.weights,
-        rows: c.rows,
-        rowLength: c.rowLength,
-        bias: c.bias,
-        layer: { multiplier: c.multiplier, shift: c.shift, inputOffset: c.inputOffset, outputZeroPoint: c.zp, actMin: c.actMin, actMax: c.actMax },
+      const r = settleChannels(
+        { weights: c.weights, rows: c.rows, rowLength: c.rowLength, bias: c.bias },
+        { multiplier: c.multiplier, shift: c.shift, inputOffset: c.inputOffset, outputZeroPoint: c.zp, actMin: c.actMin, actMax: c.actMax },
         fits,
-      });
+      );
       if (!r) {
         refused++;
         continue;
@@ -107,44 +104,32 @@ describe('settleChannels: pruned channels requantized by equivalent records', ()
     const fits = (b: number, m: number, s: number) => fastRequantHolds([b], { multiplier: [m], shift: [s] }, 0);
     // a kernel bound of 1000 against accumulators of +-25,500 under a shift of 5: hundreds of outputs
     const small = (b: number) => b < 1000;
-    const wide = settleChannels({
-      weights: Int8Array.of(100, -100),
-      rows: 1,
-      rowLength: 2,
-      bias: Int32Array.of(0),
-      layer: { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
-      fits: small,
-    });
+    const wide = settleChannels(
+      { weights: Int8Array.of(100, -100), rows: 1, rowLength: 2, bias: Int32Array.of(0) },
+      { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+      small,
+    );
     expect(wide).to.equal(undefined);
     // the same saturated at both ends by a bias of 2^30: one output, settled
-    const saturated = settleChannels({
-      weights: Int8Array.of(100, -100),
-      rows: 1,
-      rowLength: 2,
-      bias: Int32Array.of(2 ** 30),
-      layer: { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+    const saturated = settleChannels(
+      { weights: Int8Array.of(100, -100), rows: 1, rowLength: 2, bias: Int32Array.of(2 ** 30) },
+      { multiplier: [2 ** 30], shift: [-5], inputOffset: 0, outputZeroPoint: 0, actMin: -128, actMax: 127 },
       fits,
-    });
+    );
     expect(saturated?.settled).to.equal(1);
     // small accumulators: nothing to settle
-    const plain = settleChannels({
-      weights: Int8Array.of(3, 4),
-      rows: 1,
-      rowLength: 2,
-      bias: Int32Array.of(1000),
-      layer: { multiplier: [2 ** 30], shift: [-8], inputOffset: 5, outputZeroPoint: 0, actMin: -128, actMax: 127 },
+    const plain = settleChannels(
+      { weights: Int8Array.of(3, 4), rows: 1, rowLength: 2, bias: Int32Array.of(1000) },
+      { multiplier: [2 ** 30], shift: [-8], inputOffset: 5, outputZeroPoint: 0, actMin: -128, actMax: 127 },
       fits,
-    });
+    );
     expect(plain).to.equal(undefined);
     // a pruned channel beside a live one: only the pruned one changes
-    const mixed = settleChannels({
-      weights: Int8Array.of(3, 4, 0, 1),
-      rows: 2,
-      rowLength: 2,
-      bias: Int32Array.of(1000, 2 ** 30),
-      layer: { multiplier: [2 ** 30, 1300000000], shift: [-8, -28], inputOffset: 5, outputZeroPoint: -128, actMin: -128, actMax: 127 },
+    const mixed = settleChannels(
+      { weights: Int8Array.of(3, 4, 0, 1), rows: 2, rowLength: 2, bias: Int32Array.of(1000, 2 ** 30) },
+      { multiplier: [2 ** 30, 1300000000], shift: [-8, -28], inputOffset: 5, outputZeroPoint: -128, actMin: -128, actMax: 127 },
       fits,
-    })!;
+    )!;
     expect(mixed.settled).to.equal(1);
     expect([mixed.bias[0], mixed.m.multiplier[0], mixed.m.shift[0]]).to.deep.equal([1000, 2 ** 30, -8]);
     expect(Math.abs(mixed.bias[1]!)).to.be.lessThan(2 ** 16);

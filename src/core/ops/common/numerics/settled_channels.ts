@@ -107,15 +107,13 @@ export interface SettledLayer extends ChannelMultipliers {
   actMax: number;
 }
 
-export interface SettleChannelsOptions {
+/** A layer's weights as rows of one output channel each, and the model's bias (absent: 0). */
+export interface WeightRows {
   /** `rows` rows of `rowLength` weights */
   weights: ArrayLike<number>;
   rows: number;
   rowLength: number;
-  /** the model's bias (absent: 0) */
   bias: ArrayLike<number> | undefined;
-  layer: SettledLayer;
-  fits: Fits;
 }
 
 /**
@@ -124,8 +122,8 @@ export interface SettleChannelsOptions {
  * that does cannot be (the layer keeps its records). The records' accumulator is
  * bias + sum w * (x + inputOffset).
  */
-export function settleChannels(options: SettleChannelsOptions): { bias: Int32Array; m: ChannelMultipliers; settled: number } | undefined {
-  const { weights, rows, rowLength, bias, fits, layer: m } = options;
+export function settleChannels(weightRows: WeightRows, m: SettledLayer, fits: Fits): { bias: Int32Array; m: ChannelMultipliers; settled: number } | undefined {
+  const { weights, rows, rowLength, bias } = weightRows;
   const { inputOffset, outputZeroPoint, actMin, actMax } = m;
   if (m.ortScale) return undefined;
   const newBias = Int32Array.from({ length: rows }, (_, c) => (bias ? bias[c]! : 0));
