@@ -149,7 +149,7 @@ export function compileGraph(input: Graph, source = input.name, options: Compile
   const chosen = chooseWeightsInRam(compiled.prepared, compiled.generated.layerConstBytes, available, weights);
   if (chosen.layers.length === 0) return { ...compiled, weightsInRam: chosen };
   const weightsInRam = new Set(chosen.layers.map((l) => l.position));
-  return { ...compiled, weightsInRam: chosen, generated: lowerToC(compiled.prepared, compiled.plan, source, options, undefined, weightsInRam) };
+  return { ...compiled, weightsInRam: chosen, generated: lowerToC(compiled.prepared, compiled.plan, source, options, { weightsInRam }) };
 }
 
 /**
@@ -171,7 +171,7 @@ function stageWeights(compiled: CompiledModel, options: CompileOptions, stage: S
     if (plan.arenaBytes <= limit) {
       const layers = [...candidates].sort((a, b) => a.position - b.position);
       const stagedWeights = new Map(layers.map((l) => [l.position, l]));
-      const generated = lowerToC(prepared, plan, compiled.source, options, undefined, undefined, stagedWeights);
+      const generated = lowerToC(prepared, plan, compiled.source, options, { stagedWeights });
       const bytesCopied = layers.reduce((n, l) => n + l.bytes, 0);
       return { ...compiled, prepared, plan, generated, stagedWeights: { layers, bytesCopied, arenaBefore, arenaAfter: plan.arenaBytes } };
     }
@@ -250,16 +250,16 @@ function compileWhole(input: Graph, source: string, options: CompileOptions): Co
   };
 }
 
-/** The C of a planned model, its banner naming the compile's choices; `sharedArena` when it shares one. */
-function lowerToC(
-  prepared: PreparedGraph,
-  plan: MemoryPlan,
-  source: string,
-  options: CompileOptions,
-  sharedArena?: SharedArenaCode,
-  weightsInRam?: ReadonlySet<number>,
-  stagedWeights?: ReadonlyMap<number, StagedLayer>,
-): GeneratedModel {
+/** Where the C puts what the plan does not: the arena it shares with other models, weights copied to or staged in RAM. */
+interface Placement {
+  sharedArena?: SharedArenaCode;
+  weightsInRam?: ReadonlySet<number>;
+  stagedWeights?: ReadonlyMap<number, StagedLayer>;
+}
+
+/** The C of a planned model, its banner naming the compile's choices; `placement.sharedArena` when it shares one. */
+function lowerToC(prepared: PreparedGraph, plan: MemoryPlan, source: string, options: CompileOptions, placement: Placement = {}): GeneratedModel {
+  const { sharedArena, weightsInRam, stagedWeights } = placement;
   const provenance = { modelFile: source, ...options.provenance, choices: compileChoices(options) };
   return generateC(prepared, plan, options.isa, provenance, {
     arena: options.arena,
@@ -331,7 +331,7 @@ export function compileModels(inputs: LibraryModel[], options: CompileOptions = 
     );
   const models = separate.map(({ own, compiled }, k): CompiledModel => {
     const plan = shared.plans[k]!;
-    return { ...compiled, plan, generated: lowerToC(compiled.prepared, plan, compiled.source, own, sharedArenaCode(shared, k)) };
+    return { ...compiled, plan, generated: lowerToC(compiled.prepared, plan, compiled.source, own, { sharedArena: sharedArenaCode(shared, k) }) };
   });
   const files: GeneratedFile[] = [];
   const kernels = new Map<string, string>();

@@ -81,7 +81,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
     await until('four workers to beat', async () => (await client.workers()).length === 4);
     // the failing board's three jobs run beside the tests that follow
     const bytes = readFileSync(sharedModelPath('hello_world_int8'));
-    const job = makeJob('profile', 'qemu-mps2-an385', 'hello_world_int8.tflite', bytes, { timeout: '0.001', 'no-estimate': true }, FARM_OPTIONS);
+    const job = makeJob('profile', 'qemu-mps2-an385', { name: 'hello_world_int8.tflite', bytes }, { timeout: '0.001', 'no-estimate': true }, FARM_OPTIONS);
     failing = await client.submit([job, job, job]);
   });
 
@@ -190,7 +190,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
 
   it('a malformed job and a model whose bytes miss its sha256 are refused in one line, before any board', async () => {
     const bytes = readFileSync(sharedModelPath('hello_world_int8'));
-    const good = makeJob('profile', 'qemu-mps2-an386', 'hello_world_int8.tflite', bytes, {}, FARM_OPTIONS);
+    const good = makeJob('profile', 'qemu-mps2-an386', { name: 'hello_world_int8.tflite', bytes }, {}, FARM_OPTIONS);
     const malformed = await client.addRaw('qemu-mps2-an386', { version: 1, command: 'sh', board: 'qemu-mps2-an386', model: good.model, options: {} });
     const forged = await client.addRaw('qemu-mps2-an386', { ...good, model: { ...good.model, sha256: sha256Of(Buffer.from('another model')) } });
     const sneaky = await client.addRaw('qemu-mps2-an386', { ...good, options: { keep: '/etc' } });
@@ -234,22 +234,22 @@ describe('farm: job checks', () => {
   it('refuses an oversized model, an option off the allow-list, a bad value and a job for another queue', function () {
     if (!sharedModelsAvailable(this)) return;
     const bytes = readFileSync(sharedModelPath('hello_world_int8'));
-    expect(() => makeJob('run', 'rp2040js', 'big.tflite', new Uint8Array(MAX_MODEL_BYTES + 1), {}, FARM_OPTIONS)).to.throw(
+    expect(() => makeJob('run', 'rp2040js', { name: 'big.tflite', bytes: new Uint8Array(MAX_MODEL_BYTES + 1) }, {}, FARM_OPTIONS)).to.throw(
       FarmRefusal,
       /above the farm's limit/,
     );
-    expect(() => makeJob('run', 'rp2040js', 'm.tflite', bytes, { 'max-ram': 'lots' }, FARM_OPTIONS)).to.throw(
+    expect(() => makeJob('run', 'rp2040js', { name: 'm.tflite', bytes }, { 'max-ram': 'lots' }, FARM_OPTIONS)).to.throw(
       FarmRefusal,
       /--max-ram must be a positive byte count/,
     );
-    expect(() => makeJob('validate', 'rp2040js', 'm.tflite', bytes, { runs: '3' }, FARM_OPTIONS)).to.throw(FarmRefusal, /--runs is not an option/);
+    expect(() => makeJob('validate', 'rp2040js', { name: 'm.tflite', bytes }, { runs: '3' }, FARM_OPTIONS)).to.throw(FarmRefusal, /--runs is not an option/);
     expect(() => checkJob('nonsense', 'rp2040js', FARM_OPTIONS)).to.throw(FarmRefusal, /not an object/);
-    const job = makeJob('profile', 'rp2040js', 'm.tflite', bytes, { runs: '3', prefer: 'size' }, FARM_OPTIONS);
+    const job = makeJob('profile', 'rp2040js', { name: 'm.tflite', bytes }, { runs: '3', prefer: 'size' }, FARM_OPTIONS);
     expect(() => checkJob(job, 'qemu-mps2-an386', FARM_OPTIONS)).to.throw(FarmRefusal, /not this queue's qemu-mps2-an386/);
     expect(checkJob(job, 'rp2040js', FARM_OPTIONS).bytes.equals(bytes)).to.equal(true);
     // validate's --inputs rides with the job as one file, hashed like the model
     const inputs = new Uint8Array([1, 2, 3]);
-    const withInputs = makeJob('validate', 'rp2040js', 'm.tflite', bytes, {}, FARM_OPTIONS, { name: 'in.bin', bytes: inputs });
+    const withInputs = makeJob('validate', 'rp2040js', { name: 'm.tflite', bytes }, {}, FARM_OPTIONS, { name: 'in.bin', bytes: inputs });
     expect([...checkJob(withInputs, 'rp2040js', FARM_OPTIONS).input!]).to.deep.equal([1, 2, 3]);
     const forged = { ...withInputs, input: { ...withInputs.input!, base64: Buffer.from([9]).toString('base64') } };
     expect(() => checkJob(forged, 'rp2040js', FARM_OPTIONS)).to.throw(FarmRefusal, /the input's bytes hash to/);
@@ -257,10 +257,9 @@ describe('farm: job checks', () => {
       FarmRefusal,
       /no usable file name/,
     );
-    expect(() => makeJob('validate', 'rp2040js', 'm.tflite', bytes, {}, FARM_OPTIONS, { name: 'big.bin', bytes: new Uint8Array(MAX_MODEL_BYTES) })).to.throw(
-      FarmRefusal,
-      /above the farm's limit/,
-    );
+    expect(() =>
+      makeJob('validate', 'rp2040js', { name: 'm.tflite', bytes }, {}, FARM_OPTIONS, { name: 'big.bin', bytes: new Uint8Array(MAX_MODEL_BYTES) }),
+    ).to.throw(FarmRefusal, /above the farm's limit/);
   });
 });
 

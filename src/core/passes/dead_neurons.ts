@@ -71,7 +71,7 @@ function removeOne(graph: Graph): Graph | undefined {
     if (keep.length === wb.columns || (keep.length === 0 && wb.columns === 1)) continue;
     if (keep.length === 0) keep.push(0);
     const folded = constants && [...constants.values].some(([j]) => read(j) && !keep.includes(j)) ? constants : undefined;
-    return narrow(graph, a, b, keep, wa, wb, folded);
+    return narrow(graph, { a, b, wa, wb }, keep, folded);
   }
   return undefined;
 }
@@ -121,15 +121,17 @@ interface Weights {
   columns: number;
 }
 
-function narrow(
-  graph: Graph,
-  a: Op,
-  b: Op,
-  keep: number[],
-  wa: Weights,
-  wb: Weights,
-  constants?: { values: Map<number, number>; inputOffset: number; bias: Tensor },
-): Graph {
+/** Two weighted ops in a row, A feeding B, with their weights. */
+interface WeightedPair {
+  a: Op;
+  b: Op;
+  wa: Weights;
+  wb: Weights;
+}
+
+/** The graph with A's outputs (and B's columns) narrowed to `keep`; the constant outputs dropped, folded into B's bias. */
+function narrow(graph: Graph, pair: WeightedPair, keep: number[], constants?: { values: Map<number, number>; inputOffset: number; bias: Tensor }): Graph {
+  const { a, b, wa, wb } = pair;
   const tensors = [...graph.tensors];
   const append = (t: Omit<Tensor, 'index'>): number => {
     const index = tensors.length;

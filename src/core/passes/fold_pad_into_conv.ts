@@ -64,14 +64,26 @@ function foldable(graph: Graph, pad: Op, conv: Op): boolean {
   }
   const filter = graph.tensors[conv.inputs[1]!]!;
   const [kH, kW] = [filter.shape[1]!, filter.shape[2]!];
-  const axis = (inSize: number, before: number, after: number, k: number, stride: number, dilation: number, outSize: number) =>
+  // one spatial axis: VALID over the padded input is SAME over the input, with SAME's padding before
+  const axis = ({ inSize, before, after, k, stride, dilation, outSize }: PaddedAxis) =>
     outputSize('VALID', inSize + before + after, k, stride, dilation) === outSize &&
     outputSize('SAME', inSize, k, stride, dilation) === outSize &&
     paddingBefore('SAME', inSize, k, stride, dilation, outSize) === before;
   return (
-    axis(input.shape[1]!, top, bottom, kH, a.strideH ?? 1, a.dilationH ?? 1, output.shape[1]!) &&
-    axis(input.shape[2]!, left, right, kW, a.strideW ?? 1, a.dilationW ?? 1, output.shape[2]!)
+    axis({ inSize: input.shape[1]!, before: top, after: bottom, k: kH, stride: a.strideH ?? 1, dilation: a.dilationH ?? 1, outSize: output.shape[1]! }) &&
+    axis({ inSize: input.shape[2]!, before: left, after: right, k: kW, stride: a.strideW ?? 1, dilation: a.dilationW ?? 1, outSize: output.shape[2]! })
   );
+}
+
+/** One spatial axis of a PAD then a VALID convolution: sizes, the padding on each side, the kernel's extent and steps. */
+interface PaddedAxis {
+  inSize: number;
+  before: number;
+  after: number;
+  k: number;
+  stride: number;
+  dilation: number;
+  outSize: number;
 }
 
 function sameQuant(a: Tensor, b: Tensor): boolean {

@@ -385,7 +385,7 @@ function sweepCommand(): Command {
       const bytes = models.map(readModel);
       const outcomes = await withClient(opts, 'tinyforge farm sweep', async (client) => {
         const boards = await resolveBoards(client, opts.boards);
-        const jobs = models.flatMap((m, i) => boards.map((b) => makeJob('profile', b, basename(m), bytes[i]!, options, FARM_OPTIONS)));
+        const jobs = models.flatMap((m, i) => boards.map((b) => makeJob('profile', b, { name: basename(m), bytes: bytes[i]! }, options, FARM_OPTIONS)));
         return runJobs(client, jobs);
       });
       finish(outcomes, opts, 'farm-sweep');
@@ -542,7 +542,7 @@ export async function runOnFarm(command: FarmCommand, modelPath: string, flags: 
   const input = inputFile !== undefined ? { name: basename(inputFile), bytes: readModel(inputFile) } : undefined;
   const outcomes = await withClient(opts, `tinyforge ${command} --farm`, async (client) => {
     const boards = opts.board !== undefined ? [checkBoardName(opts.board)] : await resolveBoards(client, opts.boards!);
-    const jobs = boards.map((b) => makeJob(command, b, basename(modelPath), bytes, options, FARM_OPTIONS, input));
+    const jobs = boards.map((b) => makeJob(command, b, { name: basename(modelPath), bytes }, options, FARM_OPTIONS, input));
     return runJobs(client, jobs);
   });
   finish(outcomes, { json: opts.json as boolean | undefined, html: opts.html as string | undefined }, command);

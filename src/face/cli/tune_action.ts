@@ -183,8 +183,7 @@ function farmMeasurer(opts: TuneCliOptions): Measurer {
       makeJob(
         'run',
         j.candidate.board,
-        basename(j.model),
-        readFileSync(j.model),
+        { name: basename(j.model), bytes: readFileSync(j.model) },
         { prefer: j.candidate.build.prefer, clock: String(j.candidate.build.clockHz) },
         FARM_OPTIONS,
         { name: 'inputs.bin', bytes: Buffer.concat(j.cases.map((c) => Buffer.concat(c))) },

@@ -103,12 +103,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function makeJob(
   command: FarmCommand,
   board: string,
-  name: string,
-  bytes: Uint8Array,
+  model: { name: string; bytes: Uint8Array },
   options: Record<string, string | true>,
   allow: OptionAllowList,
   input?: { name: string; bytes: Uint8Array },
 ): FarmJob {
+  const { name, bytes } = model;
   const size = bytes.length + (input?.bytes.length ?? 0);
   if (size > MAX_MODEL_BYTES)
     throw new FarmRefusal(`${name}${input ? ` and ${input.name}` : ''} are ${size} bytes, above the farm's limit of ${MAX_MODEL_BYTES}`);

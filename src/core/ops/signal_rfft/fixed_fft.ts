@@ -178,7 +178,7 @@ function complexFft(plan: FftPlan, a: Arith, input: (j: number) => [number, numb
       const base = b * radix * span;
       if (radix === 2) butterfly2(a, buf, base, tw, stride, span);
       else if (radix === 3) butterfly3(a, buf, base, tw, stride, span);
-      else if (radix === 4) butterfly4(a, buf, base, tw, stride, span, plan.inverse);
+      else if (radix === 4) butterfly4(a, buf, base, tw, { stride, m: span, inverse: plan.inverse });
       else butterfly5(a, buf, base, tw, stride, span);
     }
   }
@@ -214,7 +214,9 @@ function butterfly2(a: Arith, buf: Int32Array, base: number, tw: Int32Array, str
   }
 }
 
-function butterfly4(a: Arith, buf: Int32Array, base: number, tw: Int32Array, stride: number, m: number, inverse: boolean): void {
+/** The radix-4 butterflies of one group: `m` of them, twiddles `stride` apart, forward or inverse. */
+function butterfly4(a: Arith, buf: Int32Array, base: number, tw: Int32Array, step: { stride: number; m: number; inverse: boolean }): void {
+  const { stride, m, inverse } = step;
   for (let u = 0; u < m; u++) {
     const k0 = base + u;
     const [k1, k2, k3] = [k0 + m, k0 + 2 * m, k0 + 3 * m];

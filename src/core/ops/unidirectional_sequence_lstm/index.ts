@@ -224,18 +224,21 @@ function macs(graph: Graph, op: Op): number {
 
 const sat16 = (v: number) => clamp(v, -32768, 32767);
 
-/** One FC of a gate for one row of `x` (TFLite's FullyConnected, int8 in, int16 Q3.12 out). */
-function gateFc(
-  x: Int8Array,
-  xBase: number,
-  offset: number,
-  w: Int8Array,
-  cols: number,
-  bias: Int32Array | undefined,
-  multiplier: number,
-  shift: number,
-  out: Int16Array | Int32Array,
-): void {
+/** One FC of a gate: the row of `x` at `xBase` (plus `offset`) times `w`'s rows of `cols`, plus `bias`, requantized. */
+interface GateFc {
+  x: Int8Array;
+  xBase: number;
+  offset: number;
+  w: Int8Array;
+  cols: number;
+  bias: Int32Array | undefined;
+  multiplier: number;
+  shift: number;
+}
+
+/** One FC of a gate for one row of `x` into `out` (TFLite's FullyConnected, int8 in, int16 Q3.12 out). */
+function gateFc(fc: GateFc, out: Int16Array | Int32Array): void {
+  const { x, xBase, offset, w, cols, bias, multiplier, shift } = fc;
   for (let r = 0; r < out.length; r++) {
     let acc = bias ? bias[r]! : 0;
     const wBase = r * cols;
@@ -261,18 +264,10 @@ function evaluate(p: LstmParams, inputs: (TensorBuffer | undefined)[], outputs: 
       h.set(hidden.subarray(stateBase, stateBase + S));
       for (let g = 0; g < 4; g++) {
         const gp = p.gates[g]!;
-        gateFc(
-          x,
-          row * p.inputSize,
-          p.inputOffset,
-          inputs[INPUT_WEIGHTS[g]!] as Int8Array,
-          p.inputSize,
-          inputs[BIASES[g]!] as Int32Array,
-          gp.inputMultiplier,
-          gp.inputShift,
-          fromInput,
-        );
-        gateFc(h, 0, p.hiddenOffset, inputs[RECURRENT_WEIGHTS[g]!] as Int8Array, S, undefined, gp.recurrentMultiplier, gp.recurrentShift, fromHidden);
+        const inputFc = { x, xBase: row * p.inputSize, offset: p.inputOffset, w: inputs[INPUT_WEIGHTS[g]!] as Int8Array, cols: p.inputSize };
+        gateFc({ ...inputFc, bias: inputs[BIASES[g]!] as Int32Array, multiplier: gp.inputMultiplier, shift: gp.inputShift }, fromInput);
+        const recurrentFc = { x: h, xBase: 0, offset: p.hiddenOffset, w: inputs[RECURRENT_WEIGHTS[g]!] as Int8Array, cols: S };
+        gateFc({ ...recurrentFc, bias: undefined, multiplier: gp.recurrentMultiplier, shift: gp.recurrentShift }, fromHidden);
         const gate = gateOut[g]!;
         for (let u = 0; u < S; u++) {
           const pre = sat16(fromInput[u]! + fromHidden[u]!);

@@ -45,7 +45,7 @@ export function lowerActivation(ctx: Lowering, node: OnnxNodeProto, activation: 
     }
   }
   // int8 RELU6 (TFLite Micro's) clamps without requantizing: it writes the input's quantization
-  const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, quantized, activation === 'RELU6' ? t.quant : undefined);
+  const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, { quantized, wanted: activation === 'RELU6' ? t.quant : undefined });
   ctx.addQuantizedOp(OP_OF[activation]!, [x.index], [out.index], {}, quantized);
   out.finish();
 }

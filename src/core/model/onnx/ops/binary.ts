@@ -19,7 +19,7 @@ export function lowerBinary(ctx: Lowering, node: OnnxNodeProto, kind: 'ADD' | 'M
   // the layout of the highest-rank activation, when its rank is the result's; else ONNX's own
   const lead = activations.find((v) => v.perm.length === rank);
   const perm = lead ? lead.perm : identityPerm(rank);
-  const operands = [a, b].map((v, i) => operand(ctx, node, v, i, rank, perm, quantized));
+  const operands = [a, b].map((v, i) => operand(ctx, node, { rank, perm, quantized }, v, i));
   const dims = [a, b].map((v) => {
     const s = v.kind === 'tensor' ? ctx.onnxShape(v) : v.dims;
     return [...new Array<number>(rank - s.length).fill(1), ...s];
@@ -33,7 +33,16 @@ export function lowerBinary(ctx: Lowering, node: OnnxNodeProto, kind: 'ADD' | 'M
   ctx.addQuantizedOp(kind, operands, [out.index], { activation: out.activation }, quantized);
 }
 
-function operand(ctx: Lowering, node: OnnxNodeProto, v: Value, i: number, rank: number, perm: number[], quantized: boolean): number {
+/** What both operands are brought to: the op's rank and layout, and whether it computes in int8. */
+interface OperandTarget {
+  rank: number;
+  perm: number[];
+  quantized: boolean;
+}
+
+/** The IR tensor of operand `i`, `v`: an activation in the op's layout, or a constant added broadcast to its rank. */
+function operand(ctx: Lowering, node: OnnxNodeProto, target: OperandTarget, v: Value, i: number): number {
+  const { rank, perm, quantized } = target;
   if (v.kind === 'tensor') {
     if (v.perm.length === rank) return ctx.inLayout(v, perm).index;
     return ctx.inLayout(v, identityPerm(v.perm.length)).index;

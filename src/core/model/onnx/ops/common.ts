@@ -159,20 +159,25 @@ export function addWeights(ctx: Lowering, node: OnnxNodeProto, i: number, w: IrW
   return ctx.addConstant(node.input![i]!, w.dtype, w.shape, w.values, w.quant);
 }
 
+/** Where a weighted op's bias is and what it scales with. */
+export interface BiasInput {
+  /** the node's input that holds the bias */
+  index: number;
+  channels: number;
+  /** the op's input and weights, whose scales give the bias's */
+  input: ActivationValue;
+  weights: IrWeights;
+  quantized: boolean;
+  /** a factor the float bias is multiplied by (Gemm's beta) */
+  gain?: number;
+}
+
 /**
  * The bias tensor of a weighted op with `channels` outputs (-1 when absent): int32 with scale
  * sx*sw[c] (DequantizeLinear of an int32 initializer; a float bias is quantized here) or float32.
  */
-export function biasOf(
-  ctx: Lowering,
-  node: OnnxNodeProto,
-  i: number,
-  channels: number,
-  input: ActivationValue,
-  w: IrWeights,
-  quantized: boolean,
-  gain = 1,
-): number {
+export function biasOf(ctx: Lowering, node: OnnxNodeProto, bias: BiasInput): number {
+  const { index: i, channels, input, weights: w, quantized, gain = 1 } = bias;
   const value = ctx.optionalInput(node, i);
   if (!value) return -1;
   if (value.kind === 'tensor') throw ctx.fail(node, `the bias '${node.input![i]}' is not constant`);

@@ -61,7 +61,7 @@ export const conv: OnnxOpLowering = {
     if (w.quant?.zeroPoint.some((z) => z !== 0)) {
       w.shape = [cOut, cIn];
       const weights = addWeights(ctx, node, 1, w);
-      const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
+      const bias = biasOf(ctx, node, { index: 2, channels: cOut, input: x, weights: w, quantized });
       const out = ctx.output(node, 0, [n, cOut, ...win.out], [0, 2, 3, 1], { quantized, fuse: true, ...(accumulatorScale ? { accumulatorScale } : {}) });
       ctx.addQuantizedOp('FULLY_CONNECTED', [x.index, weights, bias], [out.index], { activation: out.activation, keepNumDims: true }, quantized);
       return;
@@ -72,7 +72,7 @@ export const conv: OnnxOpLowering = {
       if (w.quant && w.quant.scale.length > 1) w.quant.axis = depthwise ? 3 : 0;
     }
     const weights = addWeights(ctx, node, 1, w);
-    const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
+    const bias = biasOf(ctx, node, { index: 2, channels: cOut, input: x, weights: w, quantized });
     const onnxOut = oneD ? [n, cOut, 1, win.out[1]!] : [n, cOut, ...win.out];
     // DEPTHWISE_CONV_2D has no int32-output form
     const out = ctx.output(node, 0, onnxOut, [0, 2, 3, 1], { quantized, fuse: true, ...(accumulatorScale && !depthwise ? { accumulatorScale } : {}) });

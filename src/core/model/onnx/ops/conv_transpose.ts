@@ -76,7 +76,7 @@ export const convTranspose: OnnxOpLowering = {
     const w = weightsOf(ctx, node, 1, [1, 2, 3, 0], quantized);
     if (group > 1 && w.quant && w.quant.scale.length > 1)
       throw ctx.fail(node, 'per-channel weights of a grouped transposed convolution are not supported (per-tensor only)');
-    const bias = biasOf(ctx, node, 2, cOut, x, w, quantized);
+    const bias = biasOf(ctx, node, { index: 2, channels: cOut, input: x, weights: w, quantized });
     const outShape = [shape[0]!, cOut, out[0]!, out[1]!];
     const output = ctx.output(node, 0, outShape, channelsLastPerm(4), { quantized, fuse: true });
     const irShape = (sizes: number[], channels = cOut) => [shape[0]!, sizes[0]!, sizes[1]!, channels];

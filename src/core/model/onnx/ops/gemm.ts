@@ -26,7 +26,7 @@ export const gemm: OnnxOpLowering = {
     if (!quantized && alpha !== 1) w.values = w.values.map((v) => v * alpha);
     const units = w.shape[0]!;
     const weights = addWeights(ctx, node, 1, w);
-    const bias = biasOf(ctx, node, 2, units, a, w, quantized, beta);
+    const bias = biasOf(ctx, node, { index: 2, channels: units, input: a, weights: w, quantized, gain: beta });
     const out = ctx.output(node, 0, [aShape[0]!, units], identityPerm(2), { quantized, fuse: true });
     ctx.addQuantizedOp('FULLY_CONNECTED', [a.index, weights, bias], [out.index], { activation: out.activation, keepNumDims: false }, quantized);
   },

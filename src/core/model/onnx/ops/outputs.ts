@@ -16,15 +16,16 @@ export interface PendingOutput {
   finish(): void;
 }
 
-export function outputWithQuant(
-  ctx: Lowering,
-  node: OnnxNodeProto,
-  onnxShape: number[],
-  perm: number[],
-  quantized: boolean,
-  wanted?: Quantization,
-  stored = false,
-): PendingOutput {
+export interface OutputQuant {
+  quantized: boolean;
+  /** the quantization the graph asks for (absent: the op's own) */
+  wanted?: Quantization;
+  stored?: boolean;
+}
+
+/** The op's output 0 of `onnxShape` in layout `perm`, through a QUANTIZE where the op's quantization is not the one wanted. */
+export function outputWithQuant(ctx: Lowering, node: OnnxNodeProto, onnxShape: number[], perm: number[], quant: OutputQuant): PendingOutput {
+  const { quantized, wanted, stored = false } = quant;
   const out = ctx.output(node, 0, onnxShape, perm, { quantized, stored, ...(wanted ? { inherit: wanted } : {}) });
   const t = ctx.tensors[out.index]!;
   if (!quantized || !wanted || sameQuantization(t.quant!, wanted)) return { index: out.index, finish: () => {} };

@@ -26,7 +26,7 @@ export const pad: OnnxOpLowering = {
     // IR axis i pads ONNX axis perm[i]
     const paddings = x.perm.flatMap((a) => [pads[a]!, pads[a + rank]!]);
     const paddingTensor = ctx.addConstant(`${t.name}_paddings`, 'int32', [rank, 2], paddings);
-    const out = outputWithQuant(ctx, node, outShape, x.perm, quantized, t.quant, stored);
+    const out = outputWithQuant(ctx, node, outShape, x.perm, { quantized, wanted: t.quant, stored });
     if (mode === 'reflect') {
       ctx.addQuantizedOp('MIRROR_PAD', [x.index, paddingTensor], [out.index], { mode: 'REFLECT' }, quantized);
     } else if (mode === 'constant') {

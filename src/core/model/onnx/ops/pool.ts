@@ -80,7 +80,7 @@ function lowerPool(ctx: Lowering, node: OnnxNodeProto, kind: 'MAX_POOL_2D' | 'AV
     ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
     return;
   }
-  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant, stored);
+  const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), { quantized, wanted: t.quant, stored });
   ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
   out.finish();
 }

@@ -18,7 +18,7 @@ export function lowerReshape(ctx: Lowering, node: OnnxNodeProto, newShape: numbe
   if (newShape.reduce((n, d) => n * d, 1) !== count) throw ctx.fail(node, `cannot reshape ${count} elements into [${newShape.join(',')}]`);
   const x = ctx.inLayout(x0, identityPerm(x0.perm.length));
   const t = ctx.tensor(x);
-  const out = outputWithQuant(ctx, node, newShape, identityPerm(newShape.length), quantized, t.quant, stored);
+  const out = outputWithQuant(ctx, node, newShape, identityPerm(newShape.length), { quantized, wanted: t.quant, stored });
   const shapeTensor = ctx.addConstant(`${t.name}_new_shape`, 'int32', [newShape.length], newShape);
   ctx.addOp('RESHAPE', [x.index, shapeTensor], [out.index], { newShape });
   out.finish();

@@ -86,7 +86,7 @@ export const resize: OnnxOpLowering = {
     const x = ctx.inLayout(x0, channelsLastPerm(4));
     const t = ctx.tensor(x);
     const size = ctx.addConstant(`${t.name}_size`, 'int32', [2], [outH, outW]);
-    const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), quantized, t.quant);
+    const out = outputWithQuant(ctx, node, outShape, channelsLastPerm(4), { quantized, wanted: t.quant });
     ctx.addQuantizedOp(
       mode === 'nearest' ? 'RESIZE_NEAREST_NEIGHBOR' : 'RESIZE_BILINEAR',
       [x.index, size],

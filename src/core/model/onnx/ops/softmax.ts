@@ -22,7 +22,10 @@ export const softmax: OnnxOpLowering = {
       // the softmax axis last, the others in ONNX order
       x = ctx.inLayout(x0, [...identityPerm(rank).filter((a) => a !== axis), axis]);
     }
-    const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, quantized, quantized ? { scale: [1 / 256], zeroPoint: [-128], axis: 0 } : undefined);
+    const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, {
+      quantized,
+      wanted: quantized ? { scale: [1 / 256], zeroPoint: [-128], axis: 0 } : undefined,
+    });
     ctx.addQuantizedOp('SOFTMAX', [x.index], [out.index], { beta: 1 }, quantized);
     out.finish();
   },

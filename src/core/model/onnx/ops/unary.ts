@@ -9,7 +9,7 @@ export function lowerUnary(ctx: Lowering, node: OnnxNodeProto, kind: string, att
   const x = ctx.activation(node, 0, 'the input');
   const quantized = ctx.quantizedInputs(node, [x]);
   if (fixedQuant && quantized) {
-    const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, quantized, fixedQuant);
+    const out = outputWithQuant(ctx, node, ctx.onnxShape(x), x.perm, { quantized, wanted: fixedQuant });
     ctx.addQuantizedOp(kind, [x.index], [out.index], attrs, quantized);
     out.finish();
     return;

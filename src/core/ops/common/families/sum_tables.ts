@@ -58,6 +58,15 @@ function exactOutputs(p: CommonScaleLayer, x1: Float64Array, x2: Float64Array): 
   return out;
 }
 
+/** The output's clamp, the tables' fraction bits and entry limit, and how long to relax. */
+export interface SumTableBounds {
+  actMin: number;
+  actMax: number;
+  shift: number;
+  limit: number;
+  maxRounds?: number;
+}
+
 /**
  * Tables T1, T2 with clamp((T1[u1] + T2[u2]) >> shift) = target[u1 * 256 + u2] for all pairs, each
  * entry within ±limit, or undefined. `phi1 + phi2` is the real-valued output before flooring (the
@@ -68,12 +77,9 @@ export function solveSumTables(
   target: Int8Array,
   phi1: Float64Array,
   phi2: Float64Array,
-  actMin: number,
-  actMax: number,
-  shift: number,
-  limit: number,
-  maxRounds = 520,
+  table: SumTableBounds,
 ): { t1: Int32Array; t2: Int32Array } | undefined {
+  const { actMin, actMax, shift, limit, maxRounds = 520 } = table;
   const unit = 2 ** shift;
   // a row (column) whose every sum saturates needs only to stay beyond the clamp: pulled in, the
   // tables stay narrow
@@ -146,7 +152,7 @@ export function planSumTables(p: CommonScaleLayer, leftShift: number, sign2: 1 |
     // as many fraction bits as fit: the more, the fewer pairs the rounding of the start puts wrong
     const shift = Math.min(24, Math.floor(Math.log2((limit * 0.9) / (span + 2))));
     if (shift < 0) continue;
-    const solved = solveSumTables(target, phi1, phi2, p.actMin, p.actMax, shift, limit, rounds);
+    const solved = solveSumTables(target, phi1, phi2, { actMin: p.actMin, actMax: p.actMax, shift, limit, maxRounds: rounds });
     if (!solved) continue;
     const { t1, t2 } = solved;
     let ok = true;
