@@ -167,12 +167,94 @@ export function generateC(
   const prefix = `tf_${cSymbolName(graph.name)}`;
   const PREFIX = prefix.toUpperCase();
   const consts: ConstArray[] = [];
-  const constOfTensor = new Map<number, string>();
+  const layout = arenaLayout(prepared, plan, prefix, codeOptions);
+  const tensorPointer = tensorPointers(graph, prefix, layout, consts);
+  const emitted = emitLayers(prepared, codeOptions, { prefix, isa, scratchPointers: layout.scratchPointers, tensorPointer, consts });
+  const { layers } = emitted;
+  const cFiles = cFilesFor(emitted.cFiles, layers.map((l) => l.code).join('\n'), isaFamily(isa));
+
+  const inputs = graph.inputs.map((t, n) => ioView(graph, plan, layout.offsets.tensor, { index: t, NAME: `${PREFIX}_INPUT${n}`, role: 'Input', n }));
+  const outputs = graph.outputs.map((t, n) => ioView(graph, plan, layout.offsets.tensor, { index: t, NAME: `${PREFIX}_OUTPUT${n}`, role: 'Output', n }));
+  const variables = graph.tensors
+    .filter((t) => t.isVariable && !t.data)
+    .map((t) => ({
+      offsetSymbol: layout.offsets.tensor.get(t.index)!,
+      bytes: byteSize(t),
+      index: t.index,
+      nameComment: cCommentText(t.name),
+      fill: `0x${variableResetByte(t).toString(16).padStart(2, '0')}u`,
+    }));
+  const weights = weightsView(consts);
+  const nameComment = cCommentText(graph.name);
+  const lines = bannerLines(provenance, isa, graph.name);
+  const banner = (what: string, license: string | null = CODE_LICENSE) => renderBanner(lines, what, license ?? undefined);
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const summary = `model ${nameComment}: ${count(layers.length, 'layer')}, ${count(inputs.length, 'input')}, ${count(outputs.length, 'output')}`;
+  const files = modelFileNames(cSymbolName(graph.name), new Set(cFiles.files.map((f) => f.name)));
+  const asmSources = cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name);
+  const view = {
+    prefix,
+    files,
+    callerArena: codeOptions.arena === 'caller',
+    shared: codeOptions.sharedArena,
+    PREFIX,
+    // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
+    prefixIsAlias: prefix === 'tf_model',
+    nameComment,
+    summary,
+    nameLiteral: cStringLiteral(graph.name),
+    ...arenaView(plan, layout),
+    inputs,
+    outputs,
+    aliases: [...inputs, ...outputs].flatMap((io) => io.aliases),
+    labels: labelsTable(graph, codeOptions.labels) ?? false,
+    variables,
+    hasVariables: variables.length > 0,
+    layers,
+    numLayers: layers.length,
+    ...weights,
+    headers: cFiles.roots,
+    // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)
+    optimizeForSize: prepared.prefer === 'size',
+    asmSources,
+    banner: fileBanners(banner, files, { graphName: graph.name, nameComment, summary, weightBytes: weights.weightBytes }),
+    library: prefix,
+    libraryDoc: 'the compiled model',
+    librarySources: [files.source, files.weightsSource, ...asmSources],
+  };
+  const generatedFiles: GeneratedFile[] = [
+    ...renderModelFiles(files, view),
+    // the same bytes for every model (no model in the banner): two models' outputs may share one folder
+    ...cFiles.files.map((f) => ({ name: f.name, text: `${kernelBanner(f.name, f.path)}${f.text}`, role: 'kernel' as const })),
+  ];
+  const ioBytes = (list: number[]) => list.reduce((n, t) => n + byteSize(graph.tensors[t]!), 0);
+  const facts: ModelFacts = {
+    numInputs: graph.inputs.length,
+    numOutputs: graph.outputs.length,
+    inputBytes: ioBytes(graph.inputs),
+    outputBytes: ioBytes(graph.outputs),
+    numLayers: view.numLayers,
+    arenaBytes: view.arenaBytes,
+  };
+  const { layerConstBytes, layerTables } = emitted;
+  return { prefix, files: generatedFiles, fileNames: files, weightBytes: weights.weightBytes, layerConstBytes, layerTables, facts, banner };
+}
+
+/** Where the model's buffers are in C: the arena arrays, the named offsets into them, each layer scratch's pointer. */
+interface ArenaLayout {
+  arena: string;
+  offsets: ReturnType<typeof arenaOffsetConstants>;
+  /** the buffers a split plan put in external RAM (plan/regions.ts), in a second static arena */
+  external: MemoryPlan['external'];
+  externalArena: string;
+  scratchPointers: Map<number, string>;
+}
+
+function arenaLayout(prepared: PreparedGraph, plan: MemoryPlan, prefix: string, codeOptions: CodeOptions): ArenaLayout {
   const shared = codeOptions.sharedArena;
   // a shared static arena is one array for every model; a caller's is a pointer each model's init keeps
   const arena = shared && codeOptions.arena !== 'caller' ? shared.symbol : `${prefix}_arena`;
-  const offsets = arenaOffsetConstants(prepared, plan, PREFIX);
-  // the buffers a split plan put in external RAM (plan/regions.ts): a second static arena
+  const offsets = arenaOffsetConstants(prepared, plan, prefix.toUpperCase());
   const external = plan.external;
   const externalArena = `${prefix}_ext_arena`;
   if (external && (codeOptions.arena === 'caller' || shared))
@@ -182,8 +264,17 @@ export function generateC(
   const scratchPointers = new Map<number, string>();
   for (const [position, symbol] of offsets.scratch) scratchPointers.set(position, `(${arena} + ${symbol})`);
   for (const [position, symbol] of offsets.externalScratch) scratchPointers.set(position, `(${externalArena} + ${symbol})`);
+  return { arena, offsets, external, externalArena, scratchPointers };
+}
 
-  const tensorPointer = (index: number): string => {
+/**
+ * The C expression of a tensor's data: a constant tensor's table (added to `consts` the first time
+ * it is asked for), else its place in the arena (or the external one).
+ */
+function tensorPointers(graph: Graph, prefix: string, layout: ArenaLayout, consts: ConstArray[]): (index: number) => string {
+  const { arena, offsets, externalArena } = layout;
+  const constOfTensor = new Map<number, string>();
+  return (index: number): string => {
     const t = graph.tensors[index]!;
     if (t.data) {
       let symbol = constOfTensor.get(index);
@@ -200,9 +291,26 @@ export function generateC(
     if (symbol === undefined) throw new Error(`internal: tensor ${index} has no arena offset`);
     return `((${DTYPE_C[t.dtype]} *)(${arena} + ${symbol}))`;
   };
+}
 
+/** What every layer's code is emitted against: the model's names, its ISA, where its tensors are, the tables it adds to. */
+interface ModelEmitState {
+  prefix: string;
+  isa: KernelIsa | undefined;
+  scratchPointers: Map<number, string>;
+  tensorPointer: (index: number) => string;
+  consts: ConstArray[];
+}
+
+/**
+ * Every layer's C (its function, after the file-scope blocks it is the first to need), with the C
+ * files their kernel variants declare and each layer's tables and their bytes.
+ */
+function emitLayers(prepared: PreparedGraph, codeOptions: CodeOptions, model: ModelEmitState) {
+  const { graph } = prepared;
+  const { prefix, consts } = model;
   const definedOnce = new Set<string>();
-  const declaredCFiles = new Set<string>();
+  const cFiles = new Set<string>();
   const layerConstBytes: number[] = [];
   const layerTables: LayerTable[][] = [];
   const layers = prepared.layers.map((layer) => {
@@ -220,9 +328,9 @@ export function generateC(
     };
     const staged = codeOptions.stagedWeights?.get(layer.position);
     // a staged layer's kernel runs as <fn>_kernel, called by <fn> once its tables are copied
-    const ctx = emitContext(prepared, layer, scratchPointers, staged ? `${fnName}_kernel` : fnName, prefix, tensorPointer, consts, isa, defineOnce);
+    const ctx = emitContext(prepared, layer, { fnName: staged ? `${fnName}_kernel` : fnName, defineOnce }, model);
     const kernelCode = layerText(layer.variant.emit(layer.params, ctx));
-    layer.variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    layer.variant.cFiles?.forEach((f) => cFiles.add(f));
     const own = consts.slice(constsBefore);
     layerTables[layer.position] = own.map((c) => ({ symbol: c.symbol, ctype: c.ctype, bytes: c.count * cTypeBytes(c.ctype) }));
     layerConstBytes[layer.position] = layerTables[layer.position]!.reduce((n, t) => n + t.bytes, 0);
@@ -230,111 +338,79 @@ export function generateC(
     let code = kernelCode;
     if (staged) {
       defineOnce('stage_copy', stageCopyFunction(prefix));
-      code = stagedLayerCode(staged, own, kernelCode, { fnName, prefix, scratch: scratchPointers.get(layer.position) });
+      code = stagedLayerCode(staged, own, kernelCode, { fnName, prefix, scratch: model.scratchPointers.get(layer.position) });
     }
     return { ...layerView(graph, layer), fnName, code: [...shared, code].join('\n'), isAlias: false };
   });
-  const cFiles = cFilesFor(declaredCFiles, layers.map((l) => l.code).join('\n'), isaFamily(isa));
+  return { layers, cFiles, layerConstBytes, layerTables };
+}
 
-  const inputs = graph.inputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_INPUT${n}`, 'Input', n));
-  const outputs = graph.outputs.map((t, n) => ioView(graph, plan, offsets.tensor, t, `${PREFIX}_OUTPUT${n}`, 'Output', n));
-  const variables = graph.tensors
-    .filter((t) => t.isVariable && !t.data)
-    .map((t) => ({
-      offsetSymbol: offsets.tensor.get(t.index)!,
-      bytes: byteSize(t),
-      index: t.index,
-      nameComment: cCommentText(t.name),
-      fill: `0x${variableResetByte(t).toString(16).padStart(2, '0')}u`,
-    }));
-  const weightBytes = consts.reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0);
-  const nameComment = cCommentText(graph.name);
-  const lines = bannerLines(provenance, isa, graph.name);
-  const banner = (what: string, license: string | null = CODE_LICENSE) => renderBanner(lines, what, license ?? undefined);
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  const summary = `model ${nameComment}: ${count(layers.length, 'layer')}, ${count(inputs.length, 'input')}, ${count(outputs.length, 'output')}`;
-  const files = modelFileNames(cSymbolName(graph.name), new Set(cFiles.files.map((f) => f.name)));
-  const view = {
-    prefix,
-    files,
-    callerArena: codeOptions.arena === 'caller',
-    shared,
-    PREFIX,
-    // a model named "model" (model.tflite) is prefixed tf_model: its names are the short names already
-    prefixIsAlias: prefix === 'tf_model',
-    nameComment,
-    summary,
-    nameLiteral: cStringLiteral(graph.name),
-    arena,
+/** The templates' view of the arenas: their symbols, sizes, alignment and named offsets. */
+function arenaView(plan: MemoryPlan, layout: ArenaLayout) {
+  const { external } = layout;
+  return {
+    arena: layout.arena,
     arenaBytes: Math.max(plan.arenaBytes, plan.alignment),
     plannedBytes: plan.arenaBytes,
     alignment: plan.alignment,
     // 16: enough for any load the kernels do (LDRD, LDM, 128-bit vectors on hosts); more if the plan asks more
     arenaAlign: Math.max(16, plan.alignment),
     strategy: plan.strategy,
-    offsets: offsets.list,
+    offsets: layout.offsets.list,
     external: external
       ? {
-          arena: externalArena,
+          arena: layout.externalArena,
           region: external.region,
           bytes: Math.max(external.arenaBytes, plan.alignment),
           plannedBytes: external.arenaBytes,
           buffers: external.buffers.length,
           strategy: external.strategy,
-          offsets: offsets.externalList,
+          offsets: layout.offsets.externalList,
         }
       : false,
-    inputs,
-    outputs,
-    aliases: [...inputs, ...outputs].flatMap((io) => io.aliases),
-    labels: labelsTable(graph, codeOptions.labels) ?? false,
-    variables,
-    hasVariables: variables.length > 0,
-    layers,
-    numLayers: layers.length,
+  };
+}
+
+/** The templates' view of the constant tables: the tables, their bytes, and where they are placed. */
+function weightsView(consts: ConstArray[]) {
+  return {
     consts,
     weights16: consts.some((c) => c.align === 16),
     weightsInRam: consts.some((c) => c.ram === true),
     weightsInRamBytes: consts.filter((c) => c.ram === true).reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0),
-    weightBytes,
-    headers: cFiles.roots,
-    // --prefer size trades instructions for flash in the code too (model.c.hbs's GCC pragma)
-    optimizeForSize: prepared.prefer === 'size',
-    asmSources: cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name),
-    banner: {
-      modelH: banner(`${files.header}: the public API of the compiled ${summary}.`).c,
-      modelC: banner(`${files.source}: the arena, one function per layer and the call sequence of ${summary}.`).c,
-      weightsH: banner(`${files.weightsHeader}: the constant tables of model ${nameComment} (${weightBytes} bytes in flash).`).c,
-      weightsC: banner(
-        `${files.weightsSource}: the weights, biases and requantization tables of model ${nameComment}.\n` +
-          'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
-        null,
-      ).c,
-      cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(graph.name)} as a static library.`).cmake,
-    },
-    library: prefix,
-    libraryDoc: 'the compiled model',
-    librarySources: [files.source, files.weightsSource, ...cFiles.files.filter((f) => f.name.endsWith('.S')).map((f) => f.name)],
+    weightBytes: consts.reduce((n, c) => n + c.count * cTypeBytes(c.ctype), 0),
   };
-  const generatedFiles: GeneratedFile[] = [
+}
+
+/** The banner each of the model's own files starts with, saying what the file holds. */
+function fileBanners(
+  banner: (what: string, license?: string | null) => Banners,
+  files: ModelFileNames,
+  model: { graphName: string; nameComment: string; summary: string; weightBytes: number },
+) {
+  const { nameComment, summary } = model;
+  return {
+    modelH: banner(`${files.header}: the public API of the compiled ${summary}.`).c,
+    modelC: banner(`${files.source}: the arena, one function per layer and the call sequence of ${summary}.`).c,
+    weightsH: banner(`${files.weightsHeader}: the constant tables of model ${nameComment} (${model.weightBytes} bytes in flash).`).c,
+    weightsC: banner(
+      `${files.weightsSource}: the weights, biases and requantization tables of model ${nameComment}.\n` +
+        'No licence is claimed for them here: they are derived from the model, whose licence they carry.',
+      null,
+    ).c,
+    cmake: banner(`CMakeLists.txt: model ${cmakeCommentText(model.graphName)} as a static library.`).cmake,
+  };
+}
+
+/** The model's own files, each rendered from its template over the same view. */
+function renderModelFiles(files: ModelFileNames, view: object): GeneratedFile[] {
+  return [
     { name: files.header, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.h.hbs'), view), role: 'header' },
     { name: files.source, text: renderTemplateFile(join(TEMPLATES_DIR, 'model.c.hbs'), view), role: 'source' },
     { name: files.weightsHeader, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.h.hbs'), view), role: 'weights-header' },
     { name: files.weightsSource, text: renderTemplateFile(join(TEMPLATES_DIR, 'weights.c.hbs'), view), role: 'weights-source' },
     { name: 'CMakeLists.txt', text: renderTemplateFile(join(TEMPLATES_DIR, 'CMakeLists.txt.hbs'), view), role: 'cmake' },
-    // the same bytes for every model (no model in the banner): two models' outputs may share one folder
-    ...cFiles.files.map((f) => ({ name: f.name, text: `${kernelBanner(f.name, f.path)}${f.text}`, role: 'kernel' as const })),
   ];
-  const ioBytes = (list: number[]) => list.reduce((n, t) => n + byteSize(graph.tensors[t]!), 0);
-  const facts: ModelFacts = {
-    numInputs: graph.inputs.length,
-    numOutputs: graph.outputs.length,
-    inputBytes: ioBytes(graph.inputs),
-    outputBytes: ioBytes(graph.outputs),
-    numLayers: view.numLayers,
-    arenaBytes: view.arenaBytes,
-  };
-  return { prefix, files: generatedFiles, fileNames: files, weightBytes, layerConstBytes, layerTables, facts, banner };
 }
 
 /**
@@ -445,7 +521,8 @@ function quantKind(t: Tensor): { kind: QuantKind; why?: string } {
 }
 
 /** An input or output: its doc comment and #defines in model.h, its rows in model.c's tables. */
-function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, index: number, NAME: string, role: 'Input' | 'Output', n: number) {
+function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, io: { index: number; NAME: string; role: 'Input' | 'Output'; n: number }) {
+  const { index, NAME, role, n } = io;
   const t = graph.tensors[index]!;
   const q = quantKind(t);
   const perTensor = t.quant && t.quant.scale.length === 1 ? { scale: t.quant.scale[0]!, zeroPoint: t.quant.zeroPoint[0] ?? 0 } : undefined;
@@ -512,17 +589,15 @@ function ioView(graph: Graph, plan: MemoryPlan, offsets: Map<number, string>, in
   };
 }
 
+/** What a layer's kernel variant emits its code through: its tensors' pointers, its scratch, its tables, its templates. */
 function emitContext(
   prepared: PreparedGraph,
   layer: PreparedLayer,
-  scratchPointers: Map<number, string>,
-  fnName: string,
-  prefix: string,
-  tensorPointer: (index: number) => string,
-  consts: ConstArray[],
-  isa: KernelIsa | undefined,
-  defineOnce: (key: string, code: string) => void,
+  fn: { fnName: string; defineOnce: (key: string, code: string) => void },
+  model: ModelEmitState,
 ): LayerEmitContext {
+  const { fnName, defineOnce } = fn;
+  const { prefix, isa, scratchPointers, tensorPointer, consts } = model;
   const { op } = layer;
   const at = (list: number[], i: number, what: string) => {
     const index = list[i];
