@@ -112,7 +112,7 @@ export function fusableAdd(prepared: PreparedGraph, start: number, length: numbe
 
 /** The prepared graph with the chain replaced by one band stage. */
 export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): PreparedGraph {
-  const { graph, layers, isa, prefer, kernels } = prepared;
+  const { graph, layers } = prepared;
   const chain = layers.slice(choice.start, choice.start + choice.length);
   const addAt = choice.add ? fusableAdd(prepared, choice.start, choice.length) : undefined;
   if (
@@ -125,159 +125,26 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   }
   const last = windowOf(chain[chain.length - 1]!);
   const tileRows = Math.max(1, Math.min(choice.tileRows, last.outH));
-  // the stage reads the chain's input and every weight, bias and table of its layers
-  const stageInputs: number[] = [chain[0]!.op.inputs[0]!];
-  const inputMaps = chain.map((l) =>
-    l.op.inputs.map((t, i) => {
-      if (i === 0) return 0;
-      if (t < 0) return -1;
-      stageInputs.push(t);
-      return stageInputs.length - 1;
-    }),
-  );
-  // rows per band, from the last layer back: a layer's input rows are the previous one's output rows
-  const outRows: number[] = new Array(chain.length);
-  const inRows: number[] = new Array(chain.length);
-  let rows = tileRows;
-  for (let k = chain.length - 1; k >= 0; k--) {
-    const w = windowOf(chain[k]!);
-    outRows[k] = rows;
-    rows = (rows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
-    inRows[k] = rows;
-  }
-  const bandLayers: BandLayer[] = chain.map((l, k) => {
-    const w = windowOf(l);
-    const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
-    const band = withVariant({ ...l, params, macs: (l.macs / w.outH) * outRows[k]! }, selectVariant(l.def, params, isa, prefer, kernels));
-    return {
-      original: l,
-      band,
-      inRows: inRows[k]!,
-      outRows: outRows[k]!,
-      inH: w.inH,
-      inRowBytes: w.inW * w.inC,
-      outRowBytes: w.outW * w.outC,
-      strideH: w.strideH,
-      padTop: w.padTop,
-      inputZeroPoint: -w.inputOffset,
-      inputMap: inputMaps[k]!,
-    };
-  });
+  const { stageInputs, inputMaps } = stageInputsOf(chain);
+  const bandLayers = bandLayersOf(prepared, chain, tileRows, inputMaps);
   const bands = Math.ceil(last.outH / tileRows);
   const lastBand = bandLayers[bandLayers.length - 1]!;
-  // with a cache, every layer but the last gets its steady instance: it writes only the rows after
-  // those the next layer's band keeps from the band before (rows advance by tileRows times the
-  // strides below); rows offset in band buffers stay 16-byte aligned
   const cache = !!choice.cache && cacheable(bandLayers);
-  if (cache) {
-    for (let k = 0; k + 1 < bandLayers.length; k++) {
-      const next = bandLayers[k + 1]!;
-      const stepRows = bandLayers.slice(k + 1).reduce((n, b) => n * b.strideH, tileRows);
-      const keepRows = Math.max(0, next.inRows - stepRows);
-      if (keepRows === 0) continue;
-      const l = bandLayers[k]!;
-      const w = windowOf(l.original);
-      const outRows = next.inRows - keepRows;
-      const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
-      const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
-      const band = withVariant(
-        { ...l.original, params, macs: (l.original.macs / w.outH) * outRows },
-        selectVariant(l.original.def, params, isa, prefer, kernels),
-      );
-      l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
-    }
-  }
-  let add: FusedAdd | undefined;
-  if (addAt !== undefined) {
-    const original = layers[addAt]!;
-    const y = chain[chain.length - 1]!.op.outputs[0]!;
-    const bandSize = tileRows * lastBand.outRowBytes;
-    const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
-    const band = withVariant({ ...original, params, macs: bandSize }, selectVariant(original.def, params, isa, prefer, kernels));
-    add = { original, band, chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: lastBand.outRowBytes };
-  }
+  if (cache) addSteadyInstances(prepared, bandLayers, tileRows);
+  const chainOutput = chain[chain.length - 1]!.op.outputs[0]!;
+  const add = addAt === undefined ? undefined : fusedAddOf(prepared, layers[addAt]!, chainOutput, { rows: tileRows, rowBytes: lastBand.outRowBytes });
   // the last layer's rows go to a band buffer when a fused ADD reads them
   const writesInPlace = !add && lastBand.outRowBytes % ARENA_ALIGNMENT === 0;
-  let inputBuffer: number[];
-  let outputBuffer: number | undefined;
-  let at: number;
-  if (!cache) {
-    // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
-    // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
-    const regionBytes = [0, 1].map((parity) => {
-      const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
-      if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
-      return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
-    });
-    const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
-    inputBuffer = bandLayers.map((_, k) => regionAt(k % 2));
-    // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
-    outputBuffer = writesInPlace ? undefined : regionAt(bandLayers.length % 2);
-    at = regionBytes[0]! + regionBytes[1]!;
-  } else {
-    // cached rows outlive the band: each inner layer's input has its own buffer; the first layer's
-    // copied rows and the last layer's output rows share one (the first layer is done by then)
-    const shared = alignUp(
-      Math.max(bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes, writesInPlace ? 0 : lastBand.outRows * lastBand.outRowBytes),
+  const buffers = bandBuffers(bandLayers, cache, writesInPlace);
+  const subScratch = buffers.at;
+  const scratchBytes =
+    buffers.at +
+    alignUp(
+      Math.max(0, ...bandLayers.map((b) => Math.max(b.band.scratchBytes, b.steady?.band.scratchBytes ?? 0)), add?.band.scratchBytes ?? 0),
       ARENA_ALIGNMENT,
     );
-    inputBuffer = [0];
-    at = shared;
-    for (const b of bandLayers.slice(1)) {
-      inputBuffer.push(at);
-      at += alignUp(b.inRows * b.inRowBytes, ARENA_ALIGNMENT);
-    }
-    outputBuffer = writesInPlace ? undefined : 0;
-  }
-  const subScratch = at;
-  at += alignUp(
-    Math.max(0, ...bandLayers.map((b) => Math.max(b.band.scratchBytes, b.steady?.band.scratchBytes ?? 0)), add?.band.scratchBytes ?? 0),
-    ARENA_ALIGNMENT,
-  );
   const macs = chain.reduce((n, l) => n + l.macs, 0) + (add?.original.macs ?? 0);
-  // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
-  const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
-  const bandRow = (band: number) => Math.min(band * tileRows, last.outH - tileRows);
-  let overlapGap = 0;
-  for (let band = 0; band + 1 < bands; band++) {
-    const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
-    // a fused ADD also reads the next band's own rows of the input (its skip)
-    const firstRead = add ? Math.min(firstInputRow(bandRow(band + 1)), bandRow(band + 1)) : firstInputRow(bandRow(band + 1));
-    const stillRead = Math.min(Math.max(firstRead, 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
-    overlapGap = Math.max(overlapGap, written - stillRead);
-  }
-  // with a cache, the first band and a last band the output height clamps run the full instances
-  const fullBands = cache ? Math.min(bands, 1 + (last.outH % tileRows !== 0 && bands > 1 ? 1 : 0)) : bands;
-  const executed =
-    bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
-    (add ? add.band.macs * bands : 0);
-  const family = isaFamily(isa);
-  const instructionsOf = (l: PreparedLayer, macs: number) => layerInstructions({ ...l, macs }, isa, prepared.prefer);
-  const bandInstructionsOf = (l: PreparedLayer, macs: number) => instructionsOf(l, macs) * (1 + (BAND_KERNEL_OVERHEAD[family] ?? 0));
-  // bands whose first input rows are copied (all of them, or those reaching past the image when the
-  // rows are read in place)
-  const firstRowOf = (band: number) => firstInputRow(bandRow(band));
-  const copiedBands =
-    bandLayers[0]!.inRowBytes % ARENA_ALIGNMENT === 0
-      ? Array.from({ length: bands }, (_, b) => b).filter((b) => firstRowOf(b) < 0 || firstRowOf(b) + bandLayers[0]!.inRows > bandLayers[0]!.inH).length
-      : bands;
-  const copiedBytes =
-    copiedBands * bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes +
-    (bands - fullBands) * bandLayers.reduce((n, b) => n + (b.steady ? b.steady.keepRows * b.outRowBytes : 0), 0) +
-    (outputBuffer !== undefined && !add ? bands * lastBand.outRows * lastBand.outRowBytes : 0);
-  const kernelInstructions =
-    bandLayers.reduce(
-      (n, b) =>
-        n +
-        bandInstructionsOf(b.band, b.band.macs) * fullBands +
-        bandInstructionsOf(b.steady?.band ?? b.band, b.steady?.band.macs ?? b.band.macs) * (bands - fullBands) -
-        instructionsOf(b.original, b.original.macs),
-      0,
-    ) + (add ? instructionsOf(add.band, add.band.macs) * bands - instructionsOf(add.original, add.original.macs) : 0);
-  const extraInstructions = Math.max(
-    0,
-    Math.round(kernelInstructions + COPY_INSTRUCTIONS_PER_BYTE * copiedBytes + BAND_CALL_INSTRUCTIONS * bands * (bandLayers.length + (add ? 1 : 0))),
-  );
+  const cost = stageCost(prepared, { bandLayers, add, bands, tileRows, outH: last.outH, cache, copiesOutput: buffers.outputBuffer !== undefined });
   const params: PatchStageParams = {
     choice: { ...choice, tileRows, ...(choice.cache ? { cache } : {}) },
     ...(add ? { add } : {}),
@@ -285,16 +152,16 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
     intermediates: (add ? chain : chain.slice(0, -1)).map((l) => graph.tensors[l.op.outputs[0]!]!),
     bands,
     outH: last.outH,
-    inputBuffer,
-    outputBuffer,
+    inputBuffer: buffers.inputBuffer,
+    outputBuffer: buffers.outputBuffer,
     subScratch,
-    scratchBytes: at,
-    overlapGap,
+    scratchBytes,
+    overlapGap: cost.overlapGap,
     macs,
-    extraMacs: Math.round(executed - macs),
-    extraInstructions,
+    extraMacs: Math.round(cost.executed - macs),
+    extraInstructions: cost.extraInstructions,
   };
-  const stageOutput = add ? add.original.op.outputs[0]! : chain[chain.length - 1]!.op.outputs[0]!;
+  const stageOutput = add ? add.original.op.outputs[0]! : chainOutput;
   const op: Op = { index: chain[0]!.op.index, kind: PATCH_STAGE, inputs: stageInputs, outputs: [stageOutput], attrs: {} };
   const variant = patchStageVariant(params);
   const stage: PreparedLayer = {
@@ -312,6 +179,187 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
   const rest = layers.slice(choice.start + choice.length).filter((l) => l.position !== addAt);
   const next = [...layers.slice(0, choice.start), stage, ...rest].map((l, position) => ({ ...l, position }));
   return { ...prepared, graph: { ...graph, ops: next.map((l) => l.op) }, layers: next };
+}
+
+/** `l` on a band: its params for the band's rows, its MACs in proportion, the variant chosen for those params. */
+function bandInstance(prepared: PreparedGraph, l: PreparedLayer, params: PreparedLayer['params'], macs: number): PreparedLayer {
+  const { isa, prefer, kernels } = prepared;
+  return withVariant({ ...l, params, macs }, selectVariant(l.def, params, isa, prefer, kernels));
+}
+
+/** The stage's inputs (the chain's input, then every weight, bias and table of its layers) and, per layer, where its op's inputs are among them. */
+function stageInputsOf(chain: PreparedLayer[]): { stageInputs: number[]; inputMaps: number[][] } {
+  const stageInputs: number[] = [chain[0]!.op.inputs[0]!];
+  const inputMaps = chain.map((l) =>
+    l.op.inputs.map((t, i) => {
+      if (i === 0) return 0;
+      if (t < 0) return -1;
+      stageInputs.push(t);
+      return stageInputs.length - 1;
+    }),
+  );
+  return { stageInputs, inputMaps };
+}
+
+/** The chain's layers on bands of `tileRows` rows of the last output. */
+function bandLayersOf(prepared: PreparedGraph, chain: PreparedLayer[], tileRows: number, inputMaps: number[][]): BandLayer[] {
+  // rows per band, from the last layer back: a layer's input rows are the previous one's output rows
+  const outRows: number[] = new Array(chain.length);
+  const inRows: number[] = new Array(chain.length);
+  let rows = tileRows;
+  for (let k = chain.length - 1; k >= 0; k--) {
+    const w = windowOf(chain[k]!);
+    outRows[k] = rows;
+    rows = (rows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
+    inRows[k] = rows;
+  }
+  return chain.map((l, k) => {
+    const w = windowOf(l);
+    const params = { ...w, inH: inRows[k]!, outH: outRows[k]!, padTop: 0 };
+    return {
+      original: l,
+      band: bandInstance(prepared, l, params, (l.macs / w.outH) * outRows[k]!),
+      inRows: inRows[k]!,
+      outRows: outRows[k]!,
+      inH: w.inH,
+      inRowBytes: w.inW * w.inC,
+      outRowBytes: w.outW * w.outC,
+      strideH: w.strideH,
+      padTop: w.padTop,
+      inputZeroPoint: -w.inputOffset,
+      inputMap: inputMaps[k]!,
+    };
+  });
+}
+
+/**
+ * With a cache, every layer but the last gets its steady instance: it writes only the rows after
+ * those the next layer's band keeps from the band before (rows advance by tileRows times the
+ * strides below); rows offset in band buffers stay 16-byte aligned.
+ */
+function addSteadyInstances(prepared: PreparedGraph, bandLayers: BandLayer[], tileRows: number): void {
+  for (let k = 0; k + 1 < bandLayers.length; k++) {
+    const next = bandLayers[k + 1]!;
+    const stepRows = bandLayers.slice(k + 1).reduce((n, b) => n * b.strideH, tileRows);
+    const keepRows = Math.max(0, next.inRows - stepRows);
+    if (keepRows === 0) continue;
+    const l = bandLayers[k]!;
+    const w = windowOf(l.original);
+    const outRows = next.inRows - keepRows;
+    const inRows = (outRows - 1) * w.strideH + (w.kH - 1) * w.dilationH + 1;
+    const params = { ...w, inH: inRows, outH: outRows, padTop: 0 };
+    const band = bandInstance(prepared, l.original, params, (l.original.macs / w.outH) * outRows);
+    l.steady = { band, inOffsetRows: l.inRows - inRows, keepRows, stepRows };
+  }
+}
+
+/** The residual ADD after the chain (whose output is tensor `y`), run on each band's rows of the chain's output. */
+function fusedAddOf(prepared: PreparedGraph, original: PreparedLayer, y: number, band: { rows: number; rowBytes: number }): FusedAdd {
+  const bandSize = band.rows * band.rowBytes;
+  const params = { ...(original.params as AddParams), size: bandSize, loops: [{ extent: bandSize, strideA: 1, strideB: 1 }] };
+  return { original, band: bandInstance(prepared, original, params, bandSize), chainInput: original.op.inputs[0] === y ? 0 : 1, rowBytes: band.rowBytes };
+}
+
+/**
+ * Where each layer's input band is in the stage's scratch, where the last layer's output band is
+ * (undefined: written in place), and the bytes they take.
+ */
+function bandBuffers(bandLayers: BandLayer[], cache: boolean, writesInPlace: boolean): { inputBuffer: number[]; outputBuffer: number | undefined; at: number } {
+  const lastBand = bandLayers[bandLayers.length - 1]!;
+  if (!cache) {
+    // band buffers, ping-pong: layer k reads the band in region k % 2 and writes region (k + 1) % 2;
+    // nothing in them outlives a band (halos are recomputed), so two regions hold the whole chain
+    const regionBytes = [0, 1].map((parity) => {
+      const held = bandLayers.filter((_, k) => k % 2 === parity).map((b) => b.inRows * b.inRowBytes);
+      if (!writesInPlace && bandLayers.length % 2 === parity) held.push(lastBand.outRows * lastBand.outRowBytes);
+      return alignUp(Math.max(0, ...held), ARENA_ALIGNMENT);
+    });
+    const regionAt = (parity: number) => (parity === 0 ? 0 : regionBytes[0]!);
+    return {
+      inputBuffer: bandLayers.map((_, k) => regionAt(k % 2)),
+      // the last output band goes through a buffer when its rows are not 16-byte aligned in the tensor
+      outputBuffer: writesInPlace ? undefined : regionAt(bandLayers.length % 2),
+      at: regionBytes[0]! + regionBytes[1]!,
+    };
+  }
+  // cached rows outlive the band: each inner layer's input has its own buffer; the first layer's
+  // copied rows and the last layer's output rows share one (the first layer is done by then)
+  const shared = alignUp(
+    Math.max(bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes, writesInPlace ? 0 : lastBand.outRows * lastBand.outRowBytes),
+    ARENA_ALIGNMENT,
+  );
+  const inputBuffer = [0];
+  let at = shared;
+  for (const b of bandLayers.slice(1)) {
+    inputBuffer.push(at);
+    at += alignUp(b.inRows * b.inRowBytes, ARENA_ALIGNMENT);
+  }
+  return { inputBuffer, outputBuffer: writesInPlace ? undefined : 0, at };
+}
+
+/** A stage's bands as stageCost prices them. */
+interface StageBands {
+  bandLayers: BandLayer[];
+  add: FusedAdd | undefined;
+  bands: number;
+  tileRows: number;
+  outH: number;
+  cache: boolean;
+  /** the last layer's output rows are copied out of a band buffer */
+  copiesOutput: boolean;
+}
+
+/**
+ * What the stage costs beside its layers: how far its output may lie over its input (the overlap
+ * gap), the MACs it executes (halos included), and the cost model's extra instructions.
+ */
+function stageCost(prepared: PreparedGraph, stage: StageBands): { overlapGap: number; executed: number; extraInstructions: number } {
+  const { bandLayers, add, bands, tileRows, outH, cache } = stage;
+  const lastBand = bandLayers[bandLayers.length - 1]!;
+  // per band: the input rows it reads first, the output rows it writes last (monotone in the band)
+  const firstInputRow = (row: number) => bandLayers.reduceRight((r, b) => r * b.strideH - b.padTop, row);
+  const bandRow = (band: number) => Math.min(band * tileRows, outH - tileRows);
+  let overlapGap = 0;
+  for (let band = 0; band + 1 < bands; band++) {
+    const written = (bandRow(band) + tileRows) * lastBand.outRowBytes;
+    // a fused ADD also reads the next band's own rows of the input (its skip)
+    const firstRead = add ? Math.min(firstInputRow(bandRow(band + 1)), bandRow(band + 1)) : firstInputRow(bandRow(band + 1));
+    const stillRead = Math.min(Math.max(firstRead, 0), bandLayers[0]!.inH) * bandLayers[0]!.inRowBytes;
+    overlapGap = Math.max(overlapGap, written - stillRead);
+  }
+  // with a cache, the first band and a last band the output height clamps run the full instances
+  const fullBands = cache ? Math.min(bands, 1 + (outH % tileRows !== 0 && bands > 1 ? 1 : 0)) : bands;
+  const executed =
+    bandLayers.reduce((n, b) => n + b.band.macs * fullBands + (b.steady?.band.macs ?? b.band.macs) * (bands - fullBands), 0) +
+    (add ? add.band.macs * bands : 0);
+  const family = isaFamily(prepared.isa);
+  const instructionsOf = (l: PreparedLayer, macs: number) => layerInstructions({ ...l, macs }, prepared.isa, prepared.prefer);
+  const bandInstructionsOf = (l: PreparedLayer, macs: number) => instructionsOf(l, macs) * (1 + (BAND_KERNEL_OVERHEAD[family] ?? 0));
+  // bands whose first input rows are copied (all of them, or those reaching past the image when the
+  // rows are read in place)
+  const firstRowOf = (band: number) => firstInputRow(bandRow(band));
+  const copiedBands =
+    bandLayers[0]!.inRowBytes % ARENA_ALIGNMENT === 0
+      ? Array.from({ length: bands }, (_, b) => b).filter((b) => firstRowOf(b) < 0 || firstRowOf(b) + bandLayers[0]!.inRows > bandLayers[0]!.inH).length
+      : bands;
+  const copiedBytes =
+    copiedBands * bandLayers[0]!.inRows * bandLayers[0]!.inRowBytes +
+    (bands - fullBands) * bandLayers.reduce((n, b) => n + (b.steady ? b.steady.keepRows * b.outRowBytes : 0), 0) +
+    (stage.copiesOutput && !add ? bands * lastBand.outRows * lastBand.outRowBytes : 0);
+  const kernelInstructions =
+    bandLayers.reduce(
+      (n, b) =>
+        n +
+        bandInstructionsOf(b.band, b.band.macs) * fullBands +
+        bandInstructionsOf(b.steady?.band ?? b.band, b.steady?.band.macs ?? b.band.macs) * (bands - fullBands) -
+        instructionsOf(b.original, b.original.macs),
+      0,
+    ) + (add ? instructionsOf(add.band, add.band.macs) * bands - instructionsOf(add.original, add.original.macs) : 0);
+  const extraInstructions = Math.max(
+    0,
+    Math.round(kernelInstructions + COPY_INSTRUCTIONS_PER_BYTE * copiedBytes + BAND_CALL_INSTRUCTIONS * bands * (bandLayers.length + (add ? 1 : 0))),
+  );
+  return { overlapGap, executed, extraInstructions };
 }
 
 /**

@@ -169,14 +169,48 @@ export function patchStageVariant(p: PatchStageParams): KernelVariant<PatchStage
   };
 }
 
+/** The C names of the stage's row helpers, one each per model. */
+interface BandHelpers {
+  copyRows: string;
+  fillRows: string;
+  move: string;
+}
+
 function emitStage(p: PatchStageParams, ctx: LayerEmitContext): string {
   const fn = ctx.fnName;
   const scratch = ctx.scratch();
   const buffer = (offset: number) => `((int8_t *)(${scratch} + ${offset}u))`;
-  const last = p.layers.length - 1;
-  const copyRows = `${ctx.prefix}_band_copy_rows`;
-  const fillRows = `${ctx.prefix}_band_fill_rows`;
-  const move = `${ctx.prefix}_band_move`;
+  const helpers: BandHelpers = { copyRows: `${ctx.prefix}_band_copy_rows`, fillRows: `${ctx.prefix}_band_fill_rows`, move: `${ctx.prefix}_band_move` };
+  defineBandHelpers(ctx, helpers, p.layers.length > 1);
+  const { subs, mergedLayers } = bandFunctions(p, ctx, buffer);
+  const rowLines = firstRowLines(p);
+  const body = bandBody(p, ctx, { helpers, buffer, mergedLayers });
+  const cached = p.layers.some((b) => b.steady);
+  const add = p.add;
+  const pointers = [`static int8_t *${fn}_source;`];
+  if (p.outputBuffer === undefined || add) pointers.push(`static int8_t *${fn}_destination;`);
+  if (add) pointers.push(`static int8_t *${fn}_skip;`);
+  return `/* ${describeParams(p)} */
+${pointers.join('\n')}
+${subs.join('\n')}
+static void ${fn}(void) {
+  int band;
+  for (band = 0; band < ${p.bands}; band++) {
+    /* the last band ends at the last row (it may overlap the one before) */
+    const int row = band * ${p.choice.tileRows} < ${p.outH - p.choice.tileRows} ? band * ${p.choice.tileRows} : ${p.outH - p.choice.tileRows};
+${cached ? `    /* the band right after the one before: its cached rows are this band's first */\n    const int steady = band > 0 && row == band * ${p.choice.tileRows};\n` : ''}${rowLines.join('\n')}
+${body.join('\n')}
+  }
+}
+`;
+}
+
+/**
+ * The file-scope row helpers every stage shares: the move, the copy of a tensor's rows into a band,
+ * and (for a stage of more than one layer: `fills`) the padding of a band's rows outside its tensor.
+ */
+function defineBandHelpers(ctx: LayerEmitContext, helpers: BandHelpers, fills: boolean): void {
+  const { copyRows, fillRows, move } = helpers;
   // band rows move with a plain word loop, not memcpy/memmove: the stage is the only caller of either
   // in most models, and newlib's speed-tuned memcpy is some 300 bytes of flash (person_detect's code
   // flash passed 0.3x TFLite Micro's with it)
@@ -215,7 +249,7 @@ static void ${copyRows}(int8_t *band, const int8_t *tensor, int first, int count
 }`,
   );
   // a one-layer stage (a convolution and its residual ADD) fills no band of its own
-  if (p.layers.length > 1)
+  if (fills)
     ctx.defineOnce(
       'patch band fill rows',
       `/* Row bands (plan/patch.ts): the rows of a band outside its tensor of height rows are padding. */
@@ -227,6 +261,16 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
   }
 }`,
     );
+}
+
+/**
+ * The C of every band layer's function (its band instance, and its steady instance or the one
+ * function taking `steady` both merge into) and of the fused ADD's, with the layers that merged.
+ */
+function bandFunctions(p: PatchStageParams, ctx: LayerEmitContext, buffer: (offset: number) => string): { subs: string[]; mergedLayers: Set<number> } {
+  const fn = ctx.fnName;
+  const scratch = ctx.scratch();
+  const last = p.layers.length - 1;
   // layers whose band and steady instances are one function taking `steady` (merge.ts)
   const mergedLayers = new Set<number>();
   const subs = p.layers.map((b, k) => {
@@ -273,18 +317,35 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     };
     subs.push(layerText(add.band.variant.emit(add.band.params, sub)));
   }
-  const first = p.layers[0]!;
-  const lastBand = p.layers[last]!;
-  const cached = p.layers.some((b) => b.steady);
-  const outputTensor = ctx.output(0);
-  // where each layer's input band starts in its input tensor, from the last layer's output row back
+  return { subs, mergedLayers };
+}
+
+/** Where each layer's input band starts in its input tensor, from the last layer's output row back. */
+function firstRowLines(p: PatchStageParams): string[] {
   const rowLines: string[] = [];
   let below = 'row';
-  for (let k = last; k >= 0; k--) {
+  for (let k = p.layers.length - 1; k >= 0; k--) {
     const b = p.layers[k]!;
     rowLines.push(`    const int first${k} = ${below} * ${b.strideH} - ${b.padTop};`);
     below = `first${k}`;
   }
+  return rowLines;
+}
+
+/** One band's statements: its input rows in place, each layer run (steady where its rows are cached), the output rows out. */
+function bandBody(
+  p: PatchStageParams,
+  ctx: LayerEmitContext,
+  emitted: { helpers: BandHelpers; buffer: (offset: number) => string; mergedLayers: Set<number> },
+): string[] {
+  const { helpers, buffer, mergedLayers } = emitted;
+  const { copyRows, fillRows, move } = helpers;
+  const fn = ctx.fnName;
+  const last = p.layers.length - 1;
+  const first = p.layers[0]!;
+  const lastBand = p.layers[last]!;
+  const add = p.add;
+  const outputTensor = ctx.output(0);
   const body: string[] = [];
   const directInput = first.inRowBytes % ARENA_ALIGNMENT === 0;
   body.push(
@@ -325,22 +386,7 @@ static void ${fillRows}(int8_t *band, int first, int count, int height, int row_
     body.push(`    ${fn}_add();`);
   } else if (p.outputBuffer !== undefined)
     body.push(`    ${move}(${outputTensor} + row * ${lastBand.outRowBytes}, ${buffer(p.outputBuffer)}, ${lastBand.outRows * lastBand.outRowBytes});`);
-  const pointers = [`static int8_t *${fn}_source;`];
-  if (p.outputBuffer === undefined || add) pointers.push(`static int8_t *${fn}_destination;`);
-  if (add) pointers.push(`static int8_t *${fn}_skip;`);
-  return `/* ${describeParams(p)} */
-${pointers.join('\n')}
-${subs.join('\n')}
-static void ${fn}(void) {
-  int band;
-  for (band = 0; band < ${p.bands}; band++) {
-    /* the last band ends at the last row (it may overlap the one before) */
-    const int row = band * ${p.choice.tileRows} < ${p.outH - p.choice.tileRows} ? band * ${p.choice.tileRows} : ${p.outH - p.choice.tileRows};
-${cached ? `    /* the band right after the one before: its cached rows are this band's first */\n    const int steady = band > 0 && row == band * ${p.choice.tileRows};\n` : ''}${rowLines.join('\n')}
-${body.join('\n')}
-  }
-}
-`;
+  return body;
 }
 
 function describeParams(p: PatchStageParams): string {
