@@ -112,105 +112,9 @@ static size_t tf_pipeline_skip;
 function sourceText(shape: StreamShape, m: PipelineModels): string {
   const fe = m.frontEnd;
   const md = m.model;
-  const MD = md.prefix.toUpperCase();
   const audio = shape.kind === 'audio';
   const includes = [fe ? `#include "${fe.header}"` : null, `#include "${md.header}"`].filter((l) => l !== null).join('\n');
-  const checks = [
-    fe ? `typedef char tf_pipeline_frame_matches[(${fe.prefix.toUpperCase()}_INPUT0_ELEMENTS == TF_PIPELINE_FRAME_SAMPLES) ? 1 : -1];` : null,
-    fe ? `typedef char tf_pipeline_features_match[(${fe.prefix.toUpperCase()}_OUTPUT0_ELEMENTS == TF_PIPELINE_FEATURES) ? 1 : -1];` : null,
-    `typedef char tf_pipeline_window_matches[(${MD}_INPUT0_ELEMENTS == TF_PIPELINE_FRAMES * TF_PIPELINE_FEATURES) ? 1 : -1];`,
-    `typedef char tf_pipeline_scores_match[(${MD}_OUTPUT0_ELEMENTS == TF_PIPELINE_SCORES) ? 1 : -1];`,
-  ]
-    .filter((l) => l !== null)
-    .join('\n');
-  // the frame buffer keeps the overlap of two frames, or counts the samples a hop longer than a frame skips
-  const afterFrame =
-    shape.hop < shape.frameSamples
-      ? `      memmove(tf_pipeline_frame, tf_pipeline_frame + TF_PIPELINE_HOP_SAMPLES, (TF_PIPELINE_FRAME_SAMPLES - TF_PIPELINE_HOP_SAMPLES) * sizeof(int16_t));
-      tf_pipeline_fill = TF_PIPELINE_FRAME_SAMPLES - TF_PIPELINE_HOP_SAMPLES;`
-      : `      tf_pipeline_fill = 0;
-      tf_pipeline_skip = TF_PIPELINE_HOP_SAMPLES - TF_PIPELINE_FRAME_SAMPLES;`;
-  const audioPart = `
-static tf_status_t tf_pipeline_run_frame(void) {
-  tf_status_t status;
-  int16_t *input = (int16_t *)${fe?.prefix}_input(0);
-  const int8_t *features;
-  if (input == (int16_t *)0) return TF_ERROR_NOT_INITIALIZED;
-  memcpy(input, tf_pipeline_frame, sizeof(tf_pipeline_frame));
-#ifdef TF_PIPELINE_PROFILE
-  tf_pipeline_profile_begin(0);
-#endif
-  status = ${fe?.prefix}_invoke();
-#ifdef TF_PIPELINE_PROFILE
-  tf_pipeline_profile_end(0);
-#endif
-  if (status != TF_OK) return status;
-  features = (const int8_t *)${fe?.prefix}_output(0);
-  if (features == (const int8_t *)0) return TF_ERROR_NOT_INITIALIZED;
-  return tf_pipeline_add_frame(features);
-}
-
-tf_status_t tf_pipeline_push(const int16_t *samples, size_t count) {
-  if (!tf_pipeline_ready) return TF_ERROR_NOT_INITIALIZED;
-  if (samples == (const int16_t *)0 && count > 0) return TF_ERROR_NULL_POINTER;
-  while (count > 0) {
-    size_t take;
-    if (tf_pipeline_skip > 0) {
-      take = count < tf_pipeline_skip ? count : tf_pipeline_skip;
-      tf_pipeline_skip -= take;
-      samples += take;
-      count -= take;
-      continue;
-    }
-    take = TF_PIPELINE_FRAME_SAMPLES - tf_pipeline_fill;
-    if (take > count) take = count;
-    memcpy(tf_pipeline_frame + tf_pipeline_fill, samples, take * sizeof(int16_t));
-    tf_pipeline_fill += take;
-    samples += take;
-    count -= take;
-    if (tf_pipeline_fill == TF_PIPELINE_FRAME_SAMPLES) {
-      tf_status_t status = tf_pipeline_run_frame();
-${afterFrame}
-      if (status != TF_OK) return status;
-    }
-  }
-  return TF_OK;
-}
-`;
-  const sensorPart = `
-/* One real value to int8 with the model input's scale and zero point, as ${md.prefix}_quantize_input
- * does: round(x / scale) half away from zero, plus the zero point, clamped; NaN gives the zero point. */
-static int8_t tf_pipeline_quantize(float x) {
-  float v = x / ${shortFloatLiteral(md.inputScale)};
-  int64_t q = ${md.inputZeroPoint};
-  if (v == v) {
-    int32_t whole;
-    float frac;
-    if (v > 2147483520.0f) v = 2147483520.0f;
-    if (v < -2147483520.0f) v = -2147483520.0f;
-    whole = (int32_t)v;
-    frac = v - (float)whole;
-    q += whole;
-    if (frac >= 0.5f) q++;
-    else if (frac <= -0.5f) q--;
-  }
-  return (int8_t)(q < INT8_MIN ? INT8_MIN : q > INT8_MAX ? INT8_MAX : q);
-}
-
-tf_status_t tf_pipeline_push_rows(const float *rows, size_t row_count) {
-  int8_t row[TF_PIPELINE_FEATURES];
-  if (!tf_pipeline_ready) return TF_ERROR_NOT_INITIALIZED;
-  if (rows == (const float *)0 && row_count > 0) return TF_ERROR_NULL_POINTER;
-  for (; row_count > 0; --row_count, rows += TF_PIPELINE_FEATURES) {
-    size_t c;
-    tf_status_t status;
-    for (c = 0; c < TF_PIPELINE_FEATURES; ++c) row[c] = tf_pipeline_quantize(rows[c]);
-    status = tf_pipeline_add_frame(row);
-    if (status != TF_OK) return status;
-  }
-  return TF_OK;
-}
-`;
+  const checks = shapeChecks(m);
   return `/* SPDX-License-Identifier: Apache-2.0
  * ${m.banner}
  * tf_pipeline.c: the stream's framing, the ring of feature vectors and the runs of the model${fe ? 's' : ''}.
@@ -296,7 +200,117 @@ static tf_status_t tf_pipeline_add_frame(const int8_t *features) {
   tf_pipeline_until_run = TF_PIPELINE_WINDOW_STRIDE;
   return tf_pipeline_run_window();
 }
-${audio ? audioPart : sensorPart}`;
+${audio ? audioPushText(shape, m) : sensorPushText(m)}`;
+}
+
+/** Compile-time checks that the models' headers have the shapes the pipeline was generated for. */
+function shapeChecks(m: PipelineModels): string {
+  const fe = m.frontEnd;
+  const MD = m.model.prefix.toUpperCase();
+  return [
+    fe ? `typedef char tf_pipeline_frame_matches[(${fe.prefix.toUpperCase()}_INPUT0_ELEMENTS == TF_PIPELINE_FRAME_SAMPLES) ? 1 : -1];` : null,
+    fe ? `typedef char tf_pipeline_features_match[(${fe.prefix.toUpperCase()}_OUTPUT0_ELEMENTS == TF_PIPELINE_FEATURES) ? 1 : -1];` : null,
+    `typedef char tf_pipeline_window_matches[(${MD}_INPUT0_ELEMENTS == TF_PIPELINE_FRAMES * TF_PIPELINE_FEATURES) ? 1 : -1];`,
+    `typedef char tf_pipeline_scores_match[(${MD}_OUTPUT0_ELEMENTS == TF_PIPELINE_SCORES) ? 1 : -1];`,
+  ]
+    .filter((l) => l !== null)
+    .join('\n');
+}
+
+/** The audio stream's framing: samples into frames, each frame through the front-end into the ring. */
+function audioPushText(shape: StreamShape, m: PipelineModels): string {
+  // the frame buffer keeps the overlap of two frames, or counts the samples a hop longer than a frame skips
+  const afterFrame =
+    shape.hop < shape.frameSamples
+      ? `      memmove(tf_pipeline_frame, tf_pipeline_frame + TF_PIPELINE_HOP_SAMPLES, (TF_PIPELINE_FRAME_SAMPLES - TF_PIPELINE_HOP_SAMPLES) * sizeof(int16_t));
+      tf_pipeline_fill = TF_PIPELINE_FRAME_SAMPLES - TF_PIPELINE_HOP_SAMPLES;`
+      : `      tf_pipeline_fill = 0;
+      tf_pipeline_skip = TF_PIPELINE_HOP_SAMPLES - TF_PIPELINE_FRAME_SAMPLES;`;
+  return `
+static tf_status_t tf_pipeline_run_frame(void) {
+  tf_status_t status;
+  int16_t *input = (int16_t *)${m.frontEnd?.prefix}_input(0);
+  const int8_t *features;
+  if (input == (int16_t *)0) return TF_ERROR_NOT_INITIALIZED;
+  memcpy(input, tf_pipeline_frame, sizeof(tf_pipeline_frame));
+#ifdef TF_PIPELINE_PROFILE
+  tf_pipeline_profile_begin(0);
+#endif
+  status = ${m.frontEnd?.prefix}_invoke();
+#ifdef TF_PIPELINE_PROFILE
+  tf_pipeline_profile_end(0);
+#endif
+  if (status != TF_OK) return status;
+  features = (const int8_t *)${m.frontEnd?.prefix}_output(0);
+  if (features == (const int8_t *)0) return TF_ERROR_NOT_INITIALIZED;
+  return tf_pipeline_add_frame(features);
+}
+
+tf_status_t tf_pipeline_push(const int16_t *samples, size_t count) {
+  if (!tf_pipeline_ready) return TF_ERROR_NOT_INITIALIZED;
+  if (samples == (const int16_t *)0 && count > 0) return TF_ERROR_NULL_POINTER;
+  while (count > 0) {
+    size_t take;
+    if (tf_pipeline_skip > 0) {
+      take = count < tf_pipeline_skip ? count : tf_pipeline_skip;
+      tf_pipeline_skip -= take;
+      samples += take;
+      count -= take;
+      continue;
+    }
+    take = TF_PIPELINE_FRAME_SAMPLES - tf_pipeline_fill;
+    if (take > count) take = count;
+    memcpy(tf_pipeline_frame + tf_pipeline_fill, samples, take * sizeof(int16_t));
+    tf_pipeline_fill += take;
+    samples += take;
+    count -= take;
+    if (tf_pipeline_fill == TF_PIPELINE_FRAME_SAMPLES) {
+      tf_status_t status = tf_pipeline_run_frame();
+${afterFrame}
+      if (status != TF_OK) return status;
+    }
+  }
+  return TF_OK;
+}
+`;
+}
+
+/** The sensor stream's framing: each row of real values quantized into the ring. */
+function sensorPushText(m: PipelineModels): string {
+  return `
+/* One real value to int8 with the model input's scale and zero point, as ${m.model.prefix}_quantize_input
+ * does: round(x / scale) half away from zero, plus the zero point, clamped; NaN gives the zero point. */
+static int8_t tf_pipeline_quantize(float x) {
+  float v = x / ${shortFloatLiteral(m.model.inputScale)};
+  int64_t q = ${m.model.inputZeroPoint};
+  if (v == v) {
+    int32_t whole;
+    float frac;
+    if (v > 2147483520.0f) v = 2147483520.0f;
+    if (v < -2147483520.0f) v = -2147483520.0f;
+    whole = (int32_t)v;
+    frac = v - (float)whole;
+    q += whole;
+    if (frac >= 0.5f) q++;
+    else if (frac <= -0.5f) q--;
+  }
+  return (int8_t)(q < INT8_MIN ? INT8_MIN : q > INT8_MAX ? INT8_MAX : q);
+}
+
+tf_status_t tf_pipeline_push_rows(const float *rows, size_t row_count) {
+  int8_t row[TF_PIPELINE_FEATURES];
+  if (!tf_pipeline_ready) return TF_ERROR_NOT_INITIALIZED;
+  if (rows == (const float *)0 && row_count > 0) return TF_ERROR_NULL_POINTER;
+  for (; row_count > 0; --row_count, rows += TF_PIPELINE_FEATURES) {
+    size_t c;
+    tf_status_t status;
+    for (c = 0; c < TF_PIPELINE_FEATURES; ++c) row[c] = tf_pipeline_quantize(rows[c]);
+    status = tf_pipeline_add_frame(row);
+    if (status != TF_OK) return status;
+  }
+  return TF_OK;
+}
+`;
 }
 
 /** tf_pipeline.h and tf_pipeline.c for a stream of this shape through these compiled models. */

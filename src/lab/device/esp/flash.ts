@@ -201,28 +201,7 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
       if (pass >= tries) throw new TinyforgeError(`${transport.name}: ${failed.step}: ${failed.why} after ${tries} tries`);
       onRetry(failed.step)(`${failed.why}; the image starts over`);
     }
-    const expected = createHash('md5').update(image.data).digest('hex');
-    const readMd5 = async () => {
-      const md5 = await client.command(`SPI_FLASH_MD5 ${image.name} at ${at}`, EspCommand.SPI_FLASH_MD5, words(image.offset, size, 0, 0), {
-        timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)),
-        tries,
-        retryOnErrors: DAMAGED_IN_TRANSIT,
-        onRetry: onRetry('SPI_FLASH_MD5'),
-      });
-      return new TextDecoder().decode(md5.data).toLowerCase();
-    };
-    // The answer carries no checksum: an MD5 that differs is read again, so that one damaged on the
-    // way back is told apart from flash that holds other bytes (the same wrong MD5 twice).
-    let got = await readMd5();
-    for (let attempt = 1; got !== expected && attempt <= tries; attempt++) {
-      const again = await readMd5();
-      if (again !== expected && again === got) break;
-      if (again !== expected) onRetry('SPI_FLASH_MD5')(`the MD5 read ${got}, then ${again}`);
-      got = again;
-    }
-    if (got !== expected) {
-      throw new TinyforgeError(`${transport.name}: verify ${image.name} at ${at}: the flash holds MD5 ${got || '(none)'}, the image has ${expected}`);
-    }
+    const expected = await verifyImage({ client, port: transport.name, timeoutMs, tries, onRetry }, image);
     done.push({ offset: image.offset, name: image.name, bytes: size, blocks, md5: expected });
   }
 
@@ -232,6 +211,46 @@ export async function flashEsp(transport: Transport, images: EspImage[], options
     await client.exchange(EspCommand.FLASH_END, words(0), 500);
   }
   return { port: transport.name, chip, images: done, retries, verified: true, elapsedMs: Date.now() - started };
+}
+
+/** What each ROM request of one flashing is sent with: the client on the port, the timeout and tries, the retry counter. */
+interface RomSession {
+  client: EspRomClient;
+  port: string;
+  timeoutMs: number;
+  tries: number;
+  onRetry: (step: string) => (why: string) => void;
+}
+
+/** The image's MD5 once the flash's MD5 of its bytes equals it; throws where the flash holds other bytes. */
+async function verifyImage(session: RomSession, image: EspImage): Promise<string> {
+  const { client, timeoutMs, tries, onRetry } = session;
+  const size = image.data.length;
+  const at = `0x${image.offset.toString(16)}`;
+  const mib = size / (1024 * 1024);
+  const expected = createHash('md5').update(image.data).digest('hex');
+  const readMd5 = async () => {
+    const md5 = await client.command(`SPI_FLASH_MD5 ${image.name} at ${at}`, EspCommand.SPI_FLASH_MD5, words(image.offset, size, 0, 0), {
+      timeoutMs: Math.max(timeoutMs, Math.ceil(MD5_MS_PER_MIB * mib)),
+      tries,
+      retryOnErrors: DAMAGED_IN_TRANSIT,
+      onRetry: onRetry('SPI_FLASH_MD5'),
+    });
+    return new TextDecoder().decode(md5.data).toLowerCase();
+  };
+  // The answer carries no checksum: an MD5 that differs is read again, so that one damaged on the
+  // way back is told apart from flash that holds other bytes (the same wrong MD5 twice).
+  let got = await readMd5();
+  for (let attempt = 1; got !== expected && attempt <= tries; attempt++) {
+    const again = await readMd5();
+    if (again !== expected && again === got) break;
+    if (again !== expected) onRetry('SPI_FLASH_MD5')(`the MD5 read ${got}, then ${again}`);
+    got = again;
+  }
+  if (got !== expected) {
+    throw new TinyforgeError(`${session.port}: verify ${image.name} at ${at}: the flash holds MD5 ${got || '(none)'}, the image has ${expected}`);
+  }
+  return expected;
 }
 
 /**
