@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import fc from './index.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { emitLayerC, evaluateOp, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';

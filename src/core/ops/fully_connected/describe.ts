@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** FULLY_CONNECTED's one-line description of a layer, shared by its variants. */
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 export function summary(p: FullyConnectedParams): string {
   return (

@@ -24,7 +24,7 @@ import {
   requantRecords,
   rqInit,
 } from '../common/isa/dsp.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {
   return p.filterOffset === 0;

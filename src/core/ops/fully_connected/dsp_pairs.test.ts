@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { pairFixes, rowPairsOf4 } from './dsp_pairs.ts';
 import { selectVariant } from '../variant.ts';
 import { compileGraph } from '../../compile.ts';

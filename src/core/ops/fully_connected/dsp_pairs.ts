@@ -12,7 +12,7 @@
 import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 /** the rows of a block (two pairs) and the columns of a word of x */
 const BLOCK_ROWS = 4;

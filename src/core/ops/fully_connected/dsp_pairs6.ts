@@ -17,7 +17,7 @@ import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
 import { rowPairsOf4 } from './dsp_pairs.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 /** below this many inputs a block's fixed cost outweighs its two fewer instructions per 24 MACs */
 export const PAIRS6_MIN_IN = 256;

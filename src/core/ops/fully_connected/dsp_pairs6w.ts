@@ -17,7 +17,7 @@ import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
 import { rowPairsOf6, sixBlocks } from './dsp_pairs6.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 /** fully_connected_dsp_pairs6w.h's TF_FCP6W_CHUNK (words of x) and TF_FCP6W_GROUP (blocks of six rows) */
 const CHUNK_WORDS = 112;

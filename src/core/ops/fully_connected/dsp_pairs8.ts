@@ -18,7 +18,7 @@ import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
 import { PAIRS6_MIN_IN } from './dsp_pairs6.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 /** The high byte of the lane r + 256 s as stored (low byte r read unsigned): s - [r < 0]. */
 function highByte(r: number, s: number): number {

@@ -13,7 +13,7 @@ import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
 import { rowPairsOf4 } from './dsp_pairs.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 
 /** fully_connected_dsp_pairsb.h's TF_FCPB_CHUNK (words of x) and TF_FCPB_GROUP (blocks of four rows) */
 const CHUNK_WORDS = 32;

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
 import fc from './index.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';
 import { type CCase, expectCasesBitExactInC, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';

@@ -24,7 +24,7 @@
  */
 import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
 import { portableFromM4 } from '../kernel_cost.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { type SparseRows, gapRows } from './sparse.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
 import {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import fc from './index.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { selectVariant } from '../variant.ts';

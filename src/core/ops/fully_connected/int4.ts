@@ -7,7 +7,7 @@
  */
 import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { int4RowsBytes, int4RowsInstructions } from '../common/codecs/int4.ts';

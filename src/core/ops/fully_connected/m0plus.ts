@@ -21,7 +21,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { m0RequantFn } from './m0plus_rq.ts';
 import { PAIR_MAX_COLUMNS, pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 

@@ -9,7 +9,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { withWeightOffset } from './weight_offset.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { emitMveMatmul } from '../common/isa/mve_matmul.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { summary } from './describe.ts';
 
 export function fcMveApplies(p: FullyConnectedParams): boolean {

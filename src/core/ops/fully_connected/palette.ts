@@ -6,7 +6,7 @@
  * dense int8 (the per-layer storage chooser weighs `cost` against the dense kernels' speed).
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { paletteCost, paletteDotCall } from '../common/codecs/palette.ts';

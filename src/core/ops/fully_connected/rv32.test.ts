@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import fc from './index.ts';
 import { fcRv32Applies } from './rv32.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { rv32Block, rv32MatmulWeights } from '../common/isa/rv32_matmul.ts';
 import { rng } from '../../../../test/helpers/op_harness.ts';
 import { expectRv32BitExact, randomFc } from '../../../../test/helpers/rv32_cases.ts';

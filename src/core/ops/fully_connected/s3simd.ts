@@ -8,7 +8,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { S3_C_FILES, s3Columns, s3Padded, s3RowScratch } from '../common/isa/s3simd.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { summary } from './describe.ts';
 
 export function fcS3Applies(p: FullyConnectedParams): boolean {

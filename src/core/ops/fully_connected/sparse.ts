@@ -23,7 +23,7 @@ import {
   isaFamily,
   pricingFamily,
 } from '../op.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import type { ChannelMultipliers } from '../common/families/weighted.ts';
 import { rv32RightOnly } from '../common/isa/rv32_matmul.ts';

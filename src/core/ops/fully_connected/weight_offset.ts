@@ -18,7 +18,7 @@ import { toBytes } from '../../ir/buffers.ts';
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { rv32Block } from '../common/isa/rv32_matmul.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { layerText } from '../layer_code.ts';
 
 /** the weights with the zero point folded in, when every one fits int8 */

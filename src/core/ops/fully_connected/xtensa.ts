@@ -7,7 +7,7 @@
 import type { KernelVariant } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { emitXtensaMatmul, xtensaRowBytes } from '../common/isa/xtensa_matmul.ts';
-import type { FullyConnectedParams } from './index.ts';
+import type { FullyConnectedParams } from './contract.ts';
 import { summary } from './describe.ts';
 
 export function fcXtensaApplies(p: FullyConnectedParams): boolean {
