@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The generated FULLY_CONNECTED layers the Arm DSP row-block kernels' tests share (dsp_pairs6,
- * dsp_pairs8, dsp_pairsb): weights of the kinds that stress the stored pairs, a layer around them whose
+ * The generated FULLY_CONNECTED layers the Arm DSP row-block kernels' tests share (dsp_row_pairs_x6,
+ * dsp_row_pairs_x8, dsp_batch_row_pairs): weights of the kinds that stress the stored pairs, a layer around them whose
  * output scale keeps typical sums inside int8, and the variant the DSP selection picks for it.
  */
 import fc from '../../src/core/ops/fully_connected/index.ts';

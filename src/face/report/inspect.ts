@@ -77,7 +77,7 @@ export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): str
   if (layer.variant.storage && layer.variant.cost) return `${layer.variant.storage} ${n(layer.variant.cost(layer.params, prepared.isa).flashBytes)} B`;
   const dense = layer.def.denseCost;
   if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params, factsOf(prepared)))) return '-';
-  return `dense ${n(dense(layer.params, prepared.isa).flashBytes)} B`;
+  return `dense ${n(dense(layer.params, prepared.isa, prepared.prefer).flashBytes)} B`;
 }
 
 /**

@@ -45,7 +45,7 @@ function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: str
   const v = layer.variant;
   if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };
   if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params, factsOf(prepared)))) return null;
-  return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa).flashBytes };
+  return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa, prepared.prefer).flashBytes };
 }
 
 export function planJson(plan: MemoryPlan, prepared?: PreparedGraph) {

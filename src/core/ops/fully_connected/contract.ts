@@ -12,10 +12,10 @@ import { OpError } from '../../errors.ts';
 import { type FullyConnectedAttrs, type Graph, type Op, type Tensor, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelChoices, LayerEmitContext } from '../op.ts';
-import { pairsFit } from './dsp_pairs.ts';
-import { pairs6Fit, pairs6Shape } from './dsp_pairs6.ts';
-import { pairs8Shape } from './dsp_pairs8.ts';
-import { pairsBatchShape } from './dsp_pairsb.ts';
+import { rowPairsFit } from './dsp_row_pairs.ts';
+import { rowPairsFitWithoutFixes, rowPairsX6Shape } from './dsp_row_pairs_x6.ts';
+import { rowPairsX8Shape } from './dsp_row_pairs_x8.ts';
+import { batchRowPairsShape } from './dsp_batch_row_pairs.ts';
 import { laneWeightsFit, pairs4Fit } from './m0plus.ts';
 import { summary } from './describe.ts';
 import { foldedWeights } from './weight_offset.ts';
@@ -66,14 +66,8 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   /** one multiplier per output (else `multiplier` holds the single per-tensor value for every output) */
   perChannel: boolean;
   hasBias: boolean;
-  /** symmetric weights whose row pairs fit one halfword each (dsp_pairs.ts: the faster Arm DSP kernel) */
-  rowPairsFit?: boolean;
-  /** long rows of whole words whose every row pair fits its halfword (dsp_pairs6.ts: blocks of six rows; dsp_pairs8.ts: a block of eight) */
-  rowPairs6Fit?: boolean;
-  /** symmetric weights none of which is -128, 16 rows or more: Armv6-M's row-pair lanes (m0plus.ts), off under `--prefer size` */
-  laneWeights?: boolean;
-  /** Armv6-M's block of 4 rows as two row pairs (m0plus.ts pairs4Fit), off under `--prefer size` */
-  pairs4Weights?: boolean;
+  /** facts about the weights, computed once in prepare, that the variants' `applies` read (absent: none fits) */
+  weightFit?: WeightFit;
   /** a weight zero point that folds into int8 weights at compile time (weight_offset.ts) */
   weightOffsetFolds?: boolean;
   /** added to the compile-time bound on |accumulator| (weight_offset.ts's per-batch correction) */
@@ -88,6 +82,38 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   int4Weights?: boolean;
   /** weights stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
   entropy?: HuffmanFc;
+}
+
+/**
+ * Facts about a layer's weights, computed once in prepare (each scans every weight), that the variants'
+ * `applies` read. Each is the rule of one kernel's weight layout, kept in that variant's file (beside
+ * the layout it guards) and called only from here: choosing a kernel then never scans the weights
+ * again. None of them is a choice: `--prefer` is read by the variants' `applies` (VariantFacts).
+ */
+export interface WeightFit {
+  /** every row pair fits its halfword, or the fix table fits int16 (dsp_row_pairs.ts rowPairsFit): the Arm DSP row pairs */
+  rowPairs: boolean;
+  /**
+   * every row pair (2m, 2m + 1) fits its halfword with no fix table (dsp_row_pairs_x6.ts rowPairsFitWithoutFixes): the Arm
+   * DSP blocks of six and of eight rows and the two-batch-row kernel; computed only for layers of their shapes
+   */
+  rowPairsNoFix?: boolean;
+  /** symmetric, no -128, 16 rows or more within the lanes' reach (m0plus.ts laneWeightsFit): Armv6-M's row-pair lanes */
+  lanes: boolean;
+  /** the rows after the blocks of 8 hold a block of 4 with no -128, whole column pairs (m0plus.ts pairs4Fit): Armv6-M's block of 4 as row pairs */
+  pairs4: boolean;
+}
+
+/** The weight facts of a layer (`folded`: its weights with a zero point folded in, when they fit int8). */
+function weightFitOf(weights: Int8Array, folded: Int8Array | undefined, filterOffset: number, batches: number, rows: number, rowLength: number): WeightFit {
+  const symmetric = filterOffset === 0;
+  const pairedShape = rowPairsX6Shape(rowLength, rows) || rowPairsX8Shape(rowLength, rows) || batchRowPairsShape(batches, rowLength, rows);
+  return {
+    rowPairs: rowPairsFit(folded ?? weights, rows, rowLength),
+    ...(pairedShape ? { rowPairsNoFix: rowPairsFitWithoutFixes(folded ?? weights, rows, rowLength) } : {}),
+    lanes: symmetric && laneWeightsFit(weights, rows, rowLength),
+    pairs4: symmetric && pairs4Fit(weights, rows, rowLength),
+  };
 }
 
 export function check(graph: Graph, op: Op): void {
@@ -174,14 +200,7 @@ export function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Full
     weightsStoredInt4: filter.storageBits === 4,
     int4Weights: filterOffset === 0 && int4Applies(constInt8(filter), inFeatures, int4RowsBytes(outFeatures, inFeatures), kernels),
     ...entropyCodedWeights(filter, filterOffset, outFeatures, inFeatures, kernels),
-    rowPairsFit: pairsFit(folded ?? constInt8(filter), outFeatures, inFeatures),
-    laneWeights: filterOffset === 0 && laneWeightsFit(constInt8(filter), outFeatures, inFeatures),
-    pairs4Weights: filterOffset === 0 && pairs4Fit(constInt8(filter), outFeatures, inFeatures),
-    ...(pairs6Shape(inFeatures, outFeatures) ||
-    pairs8Shape(inFeatures, outFeatures) ||
-    pairsBatchShape(elementCount(input.shape) / inFeatures, inFeatures, outFeatures)
-      ? { rowPairs6Fit: pairs6Fit(folded ?? constInt8(filter), outFeatures, inFeatures) }
-      : {}),
+    weightFit: weightFitOf(constInt8(filter), folded, filterOffset, elementCount(input.shape) / inFeatures, outFeatures, inFeatures),
     ...multipliers,
     ...(int32Output ? {} : ortChannelScales(op.attrs, inputScale, scales, outputScale, outFeatures)),
     ...fcAccumulator(filter, optionalInput(graph, op, 2), outFeatures, inFeatures, -input.quant!.zeroPoint[0]!, filterOffset),

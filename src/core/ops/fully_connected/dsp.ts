@@ -49,7 +49,7 @@ export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength
   return out;
 }
 
-/** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_pairs.ts). */
+/** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_row_pairs.ts). */
 export interface DspLayout {
   /** the kernel functions' prefix: `<kernel>_body` in its header */
   kernel: 'tf_fc_dsp' | 'tf_fcp_dsp' | 'tf_fcpx_dsp' | 'tf_fcp6_dsp' | 'tf_fcp6w_dsp' | 'tf_fcp8_dsp' | 'tf_fcpb_dsp';
@@ -60,7 +60,7 @@ export interface DspLayout {
   relay(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array;
   /** the kernel's requantization takes dsp_requant.h's LONG mode where FAST does not hold */
   long?: boolean;
-  /** the words per chunk the kernel takes as its last argument (dsp_pairs8.ts), from the weights */
+  /** the words per chunk the kernel takes as its last argument (dsp_row_pairs_x8.ts), from the weights */
   chunk?(weights: ArrayLike<number>, rows: number, rowLength: number): number;
   /** the pairs' correction table (int16 values read as uint16), when the layer needs one */
   fix?(weights: ArrayLike<number>, rows: number, rowLength: number): Int16Array | undefined;

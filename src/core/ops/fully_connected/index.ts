@@ -5,15 +5,15 @@
  */
 import type { OpDef } from '../op.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
-import { chooseStorage, firstApplicableVariant } from '../variant.ts';
+import { firstApplicableVariant } from '../variant.ts';
 import { type FullyConnectedParams, check, emitPortable, evaluate, macs, prepare } from './contract.ts';
 import { fcDspVariant } from './dsp.ts';
-import { fcDspPairsVariant } from './dsp_pairs.ts';
-import { fcDspPairs6Variant } from './dsp_pairs6.ts';
-import { fcDspPairs6wVariant } from './dsp_pairs6w.ts';
-import { fcDspPairs8Variant } from './dsp_pairs8.ts';
-import { fcDspPairsBatchVariant } from './dsp_pairsb.ts';
-import { fcM0plusLanesVariant, fcM0plusVariant, laneBlocks } from './m0plus.ts';
+import { fcDspRowPairsVariant } from './dsp_row_pairs.ts';
+import { fcDspRowPairsX6Variant } from './dsp_row_pairs_x6.ts';
+import { fcDspRowPairsX6WidenedVariant } from './dsp_row_pairs_x6_widened.ts';
+import { fcDspRowPairsX8Variant } from './dsp_row_pairs_x8.ts';
+import { fcDspBatchRowPairsVariant } from './dsp_batch_row_pairs.ts';
+import { fcM0plusLanesVariant, fcM0plusPairs4Variant, fcM0plusVariant, laneBlocks } from './m0plus.ts';
 import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { fcS3Variant } from './s3simd.ts';
@@ -38,53 +38,75 @@ const def: OpDef<FullyConnectedParams> = {
   prepare,
   macs,
   evaluate,
-  // Arm DSP: two rows in one halfword (fully_connected_dsp_pairs.h) where the weights allow, else
-  // the streaming kernel of fully_connected_dsp.h, both no scratch (and no overlap: every block of
-  // rows reads the whole input row again); Armv6-M: common/isa/m0plus_mac.h's blocks of 8 rows, exact
-  // requantization without a 64-bit multiply
-  // (a weight zero point: weight_offset.ts runs the same kernels, exactly)
-  // pruned weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
+  // The variant table. The target's ISA family (and the families it falls back to, op.ts familyChain)
+  // picks its rows; among one family's rows without a `cost` the FIRST that applies runs
+  // (variant.ts firstApplicableVariant), so each is listed before the ones it beats, and every
+  // comment says why it comes before the next row of its family. Rows of different families never
+  // compete. Rows with a `cost` (the weight storages) are not ordered: encoding_choice.ts weighs each
+  // against the dense choice under `--prefer`.
+  // A weight zero point (legacy per-tensor models): withWeightOffset runs the symmetric kernel exactly
+  // (weight_offset.ts), over folded weights or with starts corrected per batch row.
   variants: [
+    // Arm MVE (Cortex-M55/M85): the only dense kernel of its family; a layer it does not take falls
+    // back to the Arm DSP rows below
     fcMveVariant,
-    withWeightOffset(fcDspPairsBatchVariant),
-    withWeightOffset(fcDspPairs6wVariant),
-    withWeightOffset(fcDspPairs6Variant),
-    withWeightOffset(fcDspPairs8Variant),
-    withWeightOffset(fcDspPairsVariant),
+    // Arm DSP, two or more batch rows (64+ inputs in whole words, 8+ rows, row pairs with no fix
+    // table): each weight word is widened once for two batch rows, 12 instructions per 16 MACs where
+    // every batch-1 kernel below reruns per batch row (17 per 16, or 23 per 24)
+    withWeightOffset(fcDspBatchRowPairsVariant),
+    // Arm DSP, 1024+ inputs in whole words, 16+ rows, row pairs with no fix table: the six-row blocks
+    // over inputs widened once per chunk, 21 instructions per 24 MACs against the next row's 23 (its
+    // shape is a part of the next row's, so it must come first); 1.3 KB of scratch at most
+    withWeightOffset(fcDspRowPairsX6WidenedVariant),
+    // Arm DSP, 256+ inputs in whole words, 16+ rows, row pairs with no fix table: blocks of six rows,
+    // 23 instructions per 24 MACs against the four-row pairs' 17 per 16, no scratch
+    withWeightOffset(fcDspRowPairsX6Variant),
+    // Arm DSP, exactly 8 rows of 256+ inputs in whole words, row pairs with no fix table: one block of
+    // eight rows, 31 instructions per 32 MACs against the four-row pairs' 17 per 16 (no shape it takes
+    // is the six-row blocks': those need 16+ rows)
+    withWeightOffset(fcDspRowPairsX8Variant),
+    // Arm DSP, 4+ rows over 4+ inputs whose row pairs fit a halfword (a fix table takes the rest):
+    // blocks of four rows as two row pairs, 17 instructions per 16 MACs against the streaming
+    // kernel's 21
+    withWeightOffset(fcDspRowPairsVariant),
+    // Arm DSP, every symmetric layer: the streaming kernel, blocks of four int8 rows
     withWeightOffset(fcDspVariant),
+    // Armv6-M, 16+ rows with no -128 and not under `--prefer size`: blocks of 8 rows as row-pair
+    // lanes, 11 cycles per 4 MACs against the int8 blocks' 15, for 2 bytes a weight and a widened input row
     fcM0plusLanesVariant,
+    // Armv6-M, a block of 4 rows after the blocks of 8 (no lanes, no -128 in it, an even row length,
+    // not under `--prefer size`): that block as two row pairs, 26 cycles per 8 MACs against 40
+    fcM0plusPairs4Variant,
+    // Armv6-M, every symmetric layer whose multipliers the exact requantization takes: int8 blocks of 8 and 4 rows
     withWeightOffset(fcM0plusVariant),
+    // RV32IMC: the only dense kernel of its family
     fcRv32Variant,
+    // ESP32-S3 SIMD: the only dense kernel of its family
     fcS3Variant,
+    // Xtensa MAC16 (ESP32): the only dense kernel of its family
     fcXtensaVariant,
+    // pruned weights: the sparse storage (sparse.ts), priced against the dense choice
     fcSparseRv32Variant,
     fcSparseVariant,
-    // palette weights (few distinct values per row): the LUT kernels, when the cost model prefers them
+    // palette weights (few distinct values per row): the LUT kernels, priced against the dense choice
     ...fcPaletteVariants,
-    // weights that fit [-8, 7]: packed two to a byte (int4.ts), when the cost model prefers them
+    // weights that fit [-8, 7]: packed two to a byte (int4.ts), priced against the dense choice
     ...fcInt4Variants,
     // Huffman-coded weights (huffman.ts): the smallest, and slowest; only `--prefer size` picks them
     fcHuffmanDspVariant,
     fcHuffmanVariant,
   ],
-  // --prefer size keeps the model's 1 byte a weight: Armv6-M's row-pair lanes (2 bytes a weight) are a speed choice
-  selectVariant(p, isa, prefer, kernels) {
-    if (prefer === 'size') {
-      p.laneWeights = false;
-      p.pairs4Weights = false;
-    }
-    return chooseStorage(def, p, isa, prefer, kernels);
-  },
   denseCost: (p, isa, prefer = 'speed') => {
     const variant = firstApplicableVariant(def, p, { isa, prefer });
+    // the lanes' rows take one int32 per two weights, columns padded to pairs
     const laneRows = variant === fcM0plusLanesVariant ? 8 * laneBlocks(p) : 0;
-    // Armv6-M's block of 4 as two row pairs: 2 bytes a weight
-    const pairRows = variant === fcM0plusVariant && p.pairs4Weights === true && laneRows === 0 && p.inFeatures > 1 && p.outFeatures % 8 >= 4 ? 4 : 0;
+    // The block of 4 as row pairs (2 bytes a weight in its 4 rows) is priced as int8: so it was
+    // before it had its own row (the check then compared against the unwrapped plain variant, which
+    // the table never returned), and pricing it now would move some layers' storage choices.
     return denseCostFromRates(
       'FULLY_CONNECTED',
       p.batches * p.outFeatures * p.inFeatures,
-      // the lanes' rows take one int32 per two weights, columns padded to pairs
-      laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows + pairRows) * p.inFeatures,
+      laneRows * 2 * pairColumns(p.inFeatures) + (p.outFeatures - laneRows) * p.inFeatures,
       variant.family,
       isa,
       { k: p.inFeatures, batches: p.batches },

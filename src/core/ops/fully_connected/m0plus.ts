@@ -7,17 +7,17 @@
  * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
  *
- * Where every weight lies in [-127, 127] and there are 16 rows or more (`laneWeights`, not under
- * `--prefer size`) the blocks of 8 rows
+ * Where every weight lies in [-127, 127] and there are 16 rows or more (`weightFit.lanes`; a speed
+ * choice: not under `--prefer size`) the blocks of 8 rows
  * take the LSTM's row-pair lanes instead (unidirectional_sequence_lstm_pairs.h and its Armv6-M
  * assembly, tf_m0_lstm_pairs8): rows a, b of a pair stored per column as one int32 W = w_a + 65536 w_b,
  * one MULS by the column's value giving both products, the pair split exactly every two columns; the
  * input row is widened to int32 once (scratch). 11 cycles per 4 MACs instead of 15, for 2 bytes a
  * weight instead of 1; the last 1-7 rows keep the int8 blocks. Without the lanes, a block of 4 rows
- * whose weights allow it (`pairs4Weights`, an even row length) runs as two row pairs over the int8
+ * whose weights allow it (`weightFit.pairs4`, an even row length; not under `--prefer size`) runs as two row pairs over the int8
  * input (tf_m0fc_pairs4: 26 cycles per 8 MACs instead of 40), for 2 bytes a weight in those rows.
  */
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
+import type { KernelVariant, LayerEmitContext, VariantFacts } from '../op.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
@@ -68,7 +68,7 @@ export function laneWeightsFit(weights: ArrayLike<number>, rows: number, rowLeng
 }
 
 /** the blocks of 8 rows the lanes run, when they run (else 0) */
-export const laneBlocks = (p: FullyConnectedParams): number => (p.laneWeights === true && p.inFeatures > 1 ? Math.floor(p.outFeatures / 8) : 0);
+export const laneBlocks = (p: FullyConnectedParams): number => (p.weightFit?.lanes === true && p.inFeatures > 1 ? Math.floor(p.outFeatures / 8) : 0);
 
 /** the lanes' int32 scratch: the input row widened (padded to whole column pairs), then the blocks' sums */
 export const lanesScratchBytes = (p: FullyConnectedParams): number => (laneBlocks(p) > 0 ? 4 * (pairColumns(p.inFeatures) + 8 * laneBlocks(p)) : 0);
@@ -114,10 +114,24 @@ export function rowPairLanes4(weights: ArrayLike<number>, first: number, rowLeng
   return out;
 }
 
-/** Whether the layer's block of 4 rows runs as two row pairs (pairs4Fit, and not under `--prefer size`). */
-const pairs4Runs = (p: FullyConnectedParams, lanes: number): boolean => p.pairs4Weights === true && lanes === 0 && p.inFeatures > 1;
+/**
+ * The row-pair forms (2 bytes a weight instead of 1) trade flash for speed: `--prefer size` keeps the
+ * model's 1 byte a weight, so neither applies under it.
+ */
+const rowPairsWanted = (facts: VariantFacts): boolean => facts.prefer !== 'size';
 
-export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmitContext, summary: string): string {
+/** Which rows an emit runs as row pairs: the blocks of 8 as lanes, or the block of 4 after them (default: neither) */
+export interface M0RowPairs {
+  lanes: boolean;
+  pairs4: boolean;
+}
+
+export function emitFullyConnectedM0plus(
+  p: FullyConnectedParams,
+  ctx: LayerEmitContext,
+  summary: string,
+  rowPairs: M0RowPairs = { lanes: false, pairs4: false },
+): string {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
   const bounds = accumulatorBounds(filter, p.outFeatures, p.inFeatures, p.inputOffset, bias).map((b) => b + (p.accumulatorSlack ?? 0));
@@ -139,7 +153,7 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   }
   const rq = (acc: string, row: string) => (uniform ? `${rqName}(${acc})` : `${rqName}(${acc}, ${rqTable} + 2 * (${row}))`);
   const single = p.inFeatures === 1;
-  const lanes = laneBlocks(p);
+  const lanes = rowPairs.lanes ? laneBlocks(p) : 0;
   const groups8 = single || lanes > 0 ? 0 : Math.floor(p.outFeatures / 8);
   const group4 = !single && p.outFeatures % 8 >= 4;
   const tailStart = single ? 0 : Math.floor(p.outFeatures / 8) * 8 + (group4 ? 4 : 0);
@@ -147,7 +161,7 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   const int8From = 8 * lanes;
   const allZero = start.every((v) => v === 0);
   // the block of 4 as two row pairs: its rows leave the int8 table
-  const pairs4 = group4 && pairs4Runs(p, lanes);
+  const pairs4 = group4 && rowPairs.pairs4;
   const pairs4From = Math.floor(p.outFeatures / 8) * 8;
   const int8Rows = pairs4
     ? Int8Array.from([...filter.subarray(int8From * p.inFeatures, pairs4From * p.inFeatures), ...filter.subarray((pairs4From + 4) * p.inFeatures)])
@@ -196,6 +210,7 @@ export function emitFullyConnectedM0plus(p: FullyConnectedParams, ctx: LayerEmit
   });
 }
 
+/** int8 weights in blocks of 8 rows, then one of 4, then 1-3 rows in C: every symmetric layer whose multipliers the exact requantization takes */
 export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
   name: 'armv6m',
   family: 'armv6m',
@@ -204,13 +219,22 @@ export const fcM0plusVariant: KernelVariant<FullyConnectedParams> = {
   cFiles: ['common/isa/m0plus_mac.h', 'common/isa/m0plus_mac.S', 'common/isa/m0plus_rq.h'],
 };
 
-/** The same with its blocks of 8 rows as row-pair lanes (first in the list: taken wherever the weights allow). */
+/** The same with its block of 4 rows as two row pairs over the int8 input (tf_m0fc_pairs4), where no lanes run. */
+export const fcM0plusPairs4Variant: KernelVariant<FullyConnectedParams> = {
+  ...fcM0plusVariant,
+  name: 'armv6m block of 4 as row pairs',
+  applies: (p, facts) =>
+    rowPairsWanted(facts) && m0plusApplies(p) && p.weightFit?.pairs4 === true && laneBlocks(p) === 0 && p.inFeatures > 1 && p.outFeatures % 8 >= 4,
+  emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p), { lanes: false, pairs4: true }),
+};
+
+/** The same with its blocks of 8 rows as row-pair lanes. */
 export const fcM0plusLanesVariant: KernelVariant<FullyConnectedParams> = {
-  name: 'armv6m lanes',
+  name: 'armv6m row-pair lanes',
   family: 'armv6m',
-  applies: (p) => m0plusApplies(p) && laneBlocks(p) > 0,
+  applies: (p, facts) => rowPairsWanted(facts) && m0plusApplies(p) && laneBlocks(p) > 0,
   scratchBytes: lanesScratchBytes,
-  emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p)),
+  emit: (p, ctx) => emitFullyConnectedM0plus(p, ctx, summary(p), { lanes: true, pairs4: false }),
   // the lanes' kernel is the LSTM's: its gate blocks are the same product of 8 rows
   cFiles: [
     ...fcM0plusVariant.cFiles!,

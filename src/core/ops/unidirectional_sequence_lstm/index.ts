@@ -11,7 +11,7 @@
 import { OpError } from '../../errors.ts';
 import { type Graph, type Op, elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { KernelChoices, LayerEmitContext, OpDef } from '../op.ts';
+import type { KernelChoices, LayerEmitContext, OpDef, VariantFacts } from '../op.ts';
 import { emitLstmDsp, lstmDspScratchBytes } from './dsp.ts';
 import { emitLstmMve, lstmMveScratchBytes } from './mve.ts';
 import { emitLstmM0plus, lstmM0plusScratchBytes } from './m0plus.ts';
@@ -21,7 +21,7 @@ import { type LstmSparse, encodeLstmSparse, lstmSparseVariant } from './sparse.t
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { withFloatVariant } from '../common/families/float_variant.ts';
 import { LSTM_FLOAT_KERNEL } from './lstm_float.ts';
-import { chooseStorage, firstApplicableVariant } from '../variant.ts';
+import { firstApplicableVariant } from '../variant.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import {
   type Int16ActivationScaling,
@@ -106,7 +106,7 @@ export interface LstmParams {
   cellClip: number;
   /** pruned gate weights: the sparse encoding of the eight matrices (sparse.ts), a storage the cost model weighs */
   sparse?: LstmSparse;
-  /** every gate weight in [-127, 127]: the Armv6-M and RV32 variants store the gates as row-pair lanes (pairs.ts), 2 bytes a weight */
+  /** every gate weight in [-127, 127]: the Armv6-M and RV32 lanes variants may store the gates as row-pair lanes (pairs.ts), 2 bytes a weight */
   laneWeights?: boolean;
 }
 
@@ -323,6 +323,20 @@ function lstmGateInputs(ctx: LayerEmitContext) {
   }));
 }
 
+/**
+ * The row-pair lanes' rule: the weights allow them (`laneWeights`) and the compile weighs speed first
+ * (`--prefer size` keeps the model's 1 byte a weight).
+ */
+const lanesApply = (p: LstmParams, facts: VariantFacts): boolean => p.laneWeights === true && facts.prefer !== 'size';
+
+const M0PLUS_C_FILES = [
+  'common/isa/m0plus_mac.h',
+  'common/isa/m0plus_mac.S',
+  'common/isa/m0plus_rq.h',
+  'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
+  'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
+];
+
 const def: OpDef<LstmParams> = {
   kind: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   dir: import.meta.dirname,
@@ -352,42 +366,55 @@ const def: OpDef<LstmParams> = {
       emit: (p, ctx) => emitLstmDsp(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
       cFiles: ['fully_connected/fully_connected_dsp.h', 'unidirectional_sequence_lstm/unidirectional_sequence_lstm_dsp.h'],
     },
+    // Armv6-M, every gate weight in [-127, 127] and not under `--prefer size`: the gates as row-pair
+    // lanes (pairs.ts), 2 bytes a weight, one MULS for two rows' products; before the int8 blocks
+    // for its speed, and a speed choice only: `--prefer size` keeps the model's 1 byte a weight
+    {
+      name: 'armv6m row-pair lanes',
+      family: 'armv6m',
+      applies: lanesApply,
+      scratchBytes: lstmM0plusScratchBytes,
+      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx), true),
+      cFiles: M0PLUS_C_FILES,
+    },
+    // Armv6-M, every layer: the gates' int8 blocks
     {
       name: 'armv6m',
       family: 'armv6m',
       applies: () => true,
       scratchBytes: lstmM0plusScratchBytes,
-      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
-      cFiles: [
-        'common/isa/m0plus_mac.h',
-        'common/isa/m0plus_mac.S',
-        'common/isa/m0plus_rq.h',
-        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h',
-        'unidirectional_sequence_lstm/unidirectional_sequence_lstm_m0plus.S',
-      ],
+      emit: (p, ctx) => emitLstmM0plus(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx), false),
+      cFiles: M0PLUS_C_FILES,
     },
+    // RV32IMC: the row-pair lanes first, for the same reason and under the same condition as Armv6-M's
+    {
+      name: 'rv32 row-pair lanes',
+      family: 'rv32',
+      applies: lanesApply,
+      // the row-pair form's widened values and gate sums (the int8 blocks keep a unit pair's sums on the stack)
+      scratchBytes: lstmPairsScratchBytes,
+      emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx), true),
+      cFiles: ['unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h'],
+    },
+    // RV32IMC, every layer: the gates' int8 blocks (the scratch sized as the lanes' all the same, so
+    // that the arena does not depend on which of the two runs)
     {
       name: 'rv32',
       family: 'rv32',
       applies: () => true,
-      // the row-pair form's widened values and gate sums (the int8 blocks keep a unit pair's sums on the stack)
       scratchBytes: lstmPairsScratchBytes,
-      emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx)),
+      emit: (p, ctx) => emitLstmRv32(p, ctx, lstmGateInputs(ctx), lstmView(p, ctx), false),
       cFiles: ['unidirectional_sequence_lstm/unidirectional_sequence_lstm_pairs.h'],
     },
     // pruned gate weights: the sparse storage (sparse.ts) when the cost model (encoding_choice.ts) prefers it
     lstmSparseVariant(lstmGateInputs, lstmView, GATE_NAMES),
   ],
-  // --prefer size keeps the model's 1 byte a weight: the row-pair lanes (2 bytes a weight) are a speed choice
-  selectVariant(p, isa, prefer, kernels) {
-    if (prefer === 'size') p.laneWeights = false;
-    return chooseStorage(def, p, isa, prefer, kernels);
-  },
   // the family kernel's (or the portable C's) measured cost per MAC; the eight int8 gate matrices
   denseCost: (p, isa, prefer = 'speed') => {
-    const family = firstApplicableVariant(def, p, { isa, prefer }).family;
+    const variant = firstApplicableVariant(def, p, { isa, prefer });
+    const family = variant.family;
     // the row-pair lanes of the Armv6-M and RV32 variants take 2 bytes a weight (columns padded to pairs)
-    const lanes = p.laneWeights === true && (family === 'armv6m' || family === 'rv32');
+    const lanes = variant.applies === lanesApply;
     const weightBytes = lanes ? 8 * p.units * (pairColumns(p.inputSize) + pairColumns(p.units)) : 4 * p.units * (p.inputSize + p.units);
     return denseCostFromRates('UNIDIRECTIONAL_SEQUENCE_LSTM', p.batches * p.steps * 4 * p.units * (p.inputSize + p.units), weightBytes, family, isa);
   },

@@ -105,9 +105,17 @@ export function lstmBlockedPrologue(p: LstmParams, gates: LstmM0GateInputs[], fn
   return { helpers, gateViews, inStarts, recStarts };
 }
 
-export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
+/** `lanes`: the gates as row-pair lanes where they fit (the lanes variant), else the int8 blocks */
+export function emitLstmM0plus(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>, lanes: boolean): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM Armv6-M variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
-  const paired = emitLstmPairs(p, ctx, gates, view, { m0: true, requantFn: m0Requant, saturate: { sat: 'tf_m0_sat16', satTail: '' }, family: 'Armv6-M' });
+  const paired = emitLstmPairs(
+    p,
+    ctx,
+    gates,
+    view,
+    { m0: true, requantFn: m0Requant, saturate: { sat: 'tf_m0_sat16', satTail: '' }, family: 'Armv6-M' },
+    lanes,
+  );
   if (paired) return paired;
   const S = p.units;
   const { helpers, gateViews, inStarts, recStarts } = lstmBlockedPrologue(p, gates, ctx.fnName, m0Requant, (e) => `tf_m0_sat16(${e})`);

@@ -62,8 +62,8 @@ export interface LstmPairsFamily {
 
 /**
  * The row-pair form of the Armv6-M and RV32 variants (template unidirectional_sequence_lstm_pairs.c.hbs),
- * or undefined when the layer keeps its int8 weights (`laneWeights` off: a -128 weight, or
- * `--prefer size`) or a gate matrix does not fit the lanes (the caller keeps its int8 blocks).
+ * or undefined when the variant keeps the int8 weights (`lanes` off: the lanes variants' rule, index.ts)
+ * or a gate matrix does not fit the lanes (the caller keeps its int8 blocks).
  */
 export function emitLstmPairs(
   p: LstmParams,
@@ -71,8 +71,9 @@ export function emitLstmPairs(
   gates: LstmM0GateInputs[],
   view: Record<string, unknown>,
   f: LstmPairsFamily,
+  lanes: boolean,
 ): string | undefined {
-  if (!p.laneWeights) return undefined;
+  if (!lanes) return undefined;
   const S = p.units;
   const inLanes = pairLanes(
     gates.map((g) => g.inputWeights),

@@ -19,14 +19,22 @@ import { type LstmM0GateInputs, lstmBlockedPrologue, lstmBlocks } from './m0plus
 import type { LstmParams } from './index.ts';
 import { emitLstmPairs } from './pairs.ts';
 
-export function emitLstmRv32(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>): string {
+/** `lanes`: the gates as row-pair lanes where they fit (the lanes variant), else the int8 blocks */
+export function emitLstmRv32(p: LstmParams, ctx: LayerEmitContext, gates: LstmM0GateInputs[], view: Record<string, unknown>, lanes: boolean): string {
   if (view.gateSigmoidMultiplier !== 3) throw new Error(`LSTM RV32 variant: gate sigmoid multiplier ${String(view.gateSigmoidMultiplier)}, expected 3`);
-  const paired = emitLstmPairs(p, ctx, gates, view, {
-    m0: false,
-    requantFn: rv32RequantFn,
-    saturate: { sat: 'tf_clamp', satTail: ', -32768, 32767' },
-    family: 'RV32IMC',
-  });
+  const paired = emitLstmPairs(
+    p,
+    ctx,
+    gates,
+    view,
+    {
+      m0: false,
+      requantFn: rv32RequantFn,
+      saturate: { sat: 'tf_clamp', satTail: ', -32768, 32767' },
+      family: 'RV32IMC',
+    },
+    lanes,
+  );
   if (paired) return paired;
   const S = p.units;
   const fn = ctx.fnName;

@@ -213,8 +213,8 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
     const expected: [string, KernelIsa, number, string][] = [
       ['cortex-m4', DSP, 0.7, 'arm-dsp'],
       ['cortex-m4', DSP, 0.95, 'arm-dsp'],
-      ['rp2040', ARMV6M, 0.95, 'armv6m'],
-      ['esp32c3', RV32, 0.7, 'rv32'],
+      ['rp2040', ARMV6M, 0.95, 'armv6m row-pair lanes'],
+      ['esp32c3', RV32, 0.7, 'rv32 row-pair lanes'],
       ['esp32c3', RV32, 0.9, 'sparse'],
       ['esp32c3', RV32, 0.95, 'sparse'],
     ];

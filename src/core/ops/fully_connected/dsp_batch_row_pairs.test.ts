@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's Arm DSP variant over two batch rows per pass (dsp_pairsb.ts,
+ * FULLY_CONNECTED's Arm DSP variant over two batch rows per pass (dsp_batch_row_pairs.ts,
  * fully_connected_dsp_pairsb.h):
  * - which layers take it (2+ batch rows, 64+ inputs in whole words, 8+ rows, every pair fitting);
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
@@ -30,14 +30,14 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
       const { graph, op } = fcGraph(inF, rows, batches, weightsOf(rand, rows * inF, kind, inF), rand, 3, false);
       return variantOf(graph, op);
     };
-    expect(name(2, 256, 64, 0)).to.equal('arm-dsp-pairsb');
-    expect(name(4, 1024, 64, 2)).to.equal('arm-dsp-pairsb');
-    expect(name(3, 64, 8, 0)).to.equal('arm-dsp-pairsb');
-    expect(name(1, 256, 64, 0)).to.equal('arm-dsp-pairs6');
-    expect(name(2, 60, 64, 0)).to.equal('arm-dsp-pairs');
-    expect(name(2, 258, 64, 0)).to.equal('arm-dsp-pairs');
-    expect(name(2, 256, 7, 0)).to.equal('arm-dsp-pairs');
-    expect(name(2, 2048, 8, 3)).to.equal('arm-dsp-pairs');
+    expect(name(2, 256, 64, 0)).to.equal('arm-dsp batch row pairs');
+    expect(name(4, 1024, 64, 2)).to.equal('arm-dsp batch row pairs');
+    expect(name(3, 64, 8, 0)).to.equal('arm-dsp batch row pairs');
+    expect(name(1, 256, 64, 0)).to.equal('arm-dsp row pairs x6');
+    expect(name(2, 60, 64, 0)).to.equal('arm-dsp row pairs');
+    expect(name(2, 258, 64, 0)).to.equal('arm-dsp row pairs');
+    expect(name(2, 256, 7, 0)).to.equal('arm-dsp row pairs');
+    expect(name(2, 2048, 8, 3)).to.equal('arm-dsp row pairs');
   });
 
   it('the C twin is bit-exact with the reference: 2..5 batch rows, 64..2048 inputs, 8..100 rows, extremes', function () {
@@ -74,7 +74,7 @@ describe('FULLY_CONNECTED Arm DSP: two batch rows per pass', () => {
       while (inF * out > 100000) rand() < 0.5 ? (inF = Math.max(64, 4 * ((inF >> 3) | 0))) : (out = Math.max(8, out >> 1));
       add(inF, out, randomInt(rand, 2, 5), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
-    expect(variants.filter((v) => v !== 'arm-dsp-pairsb')).to.deep.equal([]);
+    expect(variants.filter((v) => v !== 'arm-dsp batch row pairs')).to.deep.equal([]);
     expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[0]!.shape) + JSON.stringify(c.graph.tensors[1]!.shape));
   });
 

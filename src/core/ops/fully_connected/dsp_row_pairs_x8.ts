@@ -5,11 +5,11 @@
  * fully_connected_dsp_pairs8.S). Each word of x is loaded and widened once per eight rows instead of
  * four: 31 instructions per 32 MACs in the loop (0.97, 0.98 with the loop's turn) against the
  * four-row pairs' 17 per 16 (1.06), no scratch. Layers of 16 rows and more take the six-row blocks
- * (dsp_pairs6.ts: 23 per 24, fewer weight loads per MAC); under 256 inputs the block's fixed cost
+ * (dsp_row_pairs_x6.ts: 23 per 24, fewer weight loads per MAC); under 256 inputs the block's fixed cost
  * (~45 instructions and the chunk's ~35) outweighs its gain, and the four-row kernels stay.
  *
  * Same conditions on the weights as the six-row blocks: symmetric, every row pair (2m, 2m + 1)
- * fitting its halfword (`rowPairs6Fit`), inputs in whole words. Eight rows exactly: with 9-15 the
+ * fitting its halfword (`weightFit.rowPairsNoFix`), inputs in whole words. Eight rows exactly: with 9-15 the
  * rows past the block bring the four-row kernel's code along for little (mnist_lstm's 560 -> 10 as
  * 8 + 2 rows: no fewer instructions than 4 + 4 + 2, +1.1 KB of code, +112 B of stack), and from 16
  * rows the six-row blocks are faster.
@@ -17,7 +17,7 @@
 import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
-import { PAIRS6_MIN_IN } from './dsp_pairs6.ts';
+import { ROW_PAIRS_X6_MIN_IN } from './dsp_row_pairs_x6.ts';
 import type { FullyConnectedParams } from './contract.ts';
 
 /** The high byte of the lane r + 256 s as stored (low byte r read unsigned): s - [r < 0]. */
@@ -33,7 +33,7 @@ function highByte(r: number, s: number): number {
  */
 export function rowPairsOf8(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array {
   if (rows !== 8) throw new Error(`rowPairsOf8: ${rows} rows (the block takes 8)`);
-  const out = new Int8Array(rows * rowLength + PAIRS8_PAD);
+  const out = new Int8Array(rows * rowLength + ROW_PAIRS_X8_PAD);
   let n = 0;
   const put = (v: number) => (out[n++] = v); // Int8Array wraps 128..255 to their bytes
   for (let k = 0; k < rowLength; k += 4) {
@@ -51,9 +51,9 @@ export function rowPairsOf8(weights: ArrayLike<number>, rows: number, rowLength:
 }
 
 /** bytes past the block's weights that its last step loads (and ignores) */
-export const PAIRS8_PAD = 8;
+export const ROW_PAIRS_X8_PAD = 8;
 /** the block's turn: chunks after the first are whole turns */
-const PAIRS8_TURN = 32;
+const ROW_PAIRS_X8_TURN = 32;
 
 /**
  * The words per chunk of the block (fully_connected_dsp_pairs8.S): the first chunk of words - chunk *
@@ -93,11 +93,12 @@ export function chunkOf8(weights: ArrayLike<number>, rows: number, rowLength: nu
     return true;
   };
   if (holds(words)) return words;
-  for (let chunk = Math.floor(words / PAIRS8_TURN) * PAIRS8_TURN; chunk > PAIRS8_TURN; chunk -= PAIRS8_TURN) if (holds(chunk)) return chunk;
-  return PAIRS8_TURN;
+  for (let chunk = Math.floor(words / ROW_PAIRS_X8_TURN) * ROW_PAIRS_X8_TURN; chunk > ROW_PAIRS_X8_TURN; chunk -= ROW_PAIRS_X8_TURN)
+    if (holds(chunk)) return chunk;
+  return ROW_PAIRS_X8_TURN;
 }
 
-const PAIRS8: DspLayout = {
+const ROW_PAIRS_X8: DspLayout = {
   kernel: 'tf_fcp8_dsp',
   relay: rowPairsOf8,
   chunk: chunkOf8,
@@ -106,19 +107,19 @@ const PAIRS8: DspLayout = {
 };
 
 /** whether the layer's shape suits the kernel (the weights' fit is checked once, in prepare) */
-export function pairs8Shape(inFeatures: number, outFeatures: number): boolean {
-  return inFeatures >= PAIRS6_MIN_IN && inFeatures % 4 === 0 && outFeatures === 8;
+export function rowPairsX8Shape(inFeatures: number, outFeatures: number): boolean {
+  return inFeatures >= ROW_PAIRS_X6_MIN_IN && inFeatures % 4 === 0 && outFeatures === 8;
 }
 
-export function dspPairs8Applies(p: FullyConnectedParams): boolean {
-  return dspApplies(p) && pairs8Shape(p.inFeatures, p.outFeatures) && p.rowPairs6Fit === true;
+export function dspRowPairsX8Applies(p: FullyConnectedParams): boolean {
+  return dspApplies(p) && rowPairsX8Shape(p.inFeatures, p.outFeatures) && p.weightFit?.rowPairsNoFix === true;
 }
 
-export const fcDspPairs8Variant: KernelVariant<FullyConnectedParams> = {
-  name: 'arm-dsp-pairs8',
+export const fcDspRowPairsX8Variant: KernelVariant<FullyConnectedParams> = {
+  name: 'arm-dsp row pairs x8',
   family: 'arm-dsp',
-  applies: dspPairs8Applies,
-  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS8),
+  applies: dspRowPairsX8Applies,
+  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), ROW_PAIRS_X8),
   ortExact: true,
   cFiles: [
     'fully_connected/fully_connected_dsp_pairs.h',

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's Arm DSP variant in blocks of six rows (dsp_pairs6.ts, fully_connected_dsp_pairs6.h
+ * FULLY_CONNECTED's Arm DSP variant in blocks of six rows (dsp_row_pairs_x6.ts, fully_connected_dsp_pairs6.h
  * and .S):
  * - the stored lanes: low byte = r_k, int16 lane = r_k + 256 s_k, in the order the block reads them,
  *   the rows past the blocks of six exactly as the four-row pairs lay them out;
  * - which layers take it (256..1020 inputs in whole words, 16+ rows, every pair fitting; from 1024
- *   inputs dsp_pairs6w.ts) and which keep the four-row kernels;
+ *   inputs dsp_row_pairs_x6_widened.ts) and which keep the four-row kernels;
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
  *   256..1020 inputs, 16..200 rows (every row tail), batches, zero points, per-tensor and per-channel
  *   scales, bias or none, NONE/RELU/RELU6, the per-chunk sums at their 2^23 bound;
@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
-import { rowPairsOf4 } from './dsp_pairs.ts';
-import { rowPairsOf6, sixBlocks } from './dsp_pairs6.ts';
+import { rowPairsOf4 } from './dsp_row_pairs.ts';
+import { rowPairsOf6, sixBlocks } from './dsp_row_pairs_x6.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { compileForEveryTarget } from '../../../lab/toolchain/gate.ts';
@@ -66,20 +66,20 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       const { graph, op } = fcGraph(inF, rows, 1, weightsOf(rand, rows * inF, kind, inF), rand, 3, false);
       return variantOf(graph, op);
     };
-    expect(name(256, 16, 0)).to.equal('arm-dsp-pairs6');
-    expect(name(1020, 64, 2)).to.equal('arm-dsp-pairs6');
-    // from 1024 inputs the blocks read x widened per chunk (dsp_pairs6w.ts)
-    expect(name(1024, 64, 2)).to.equal('arm-dsp-pairs6w');
-    expect(name(252, 64, 0)).to.equal('arm-dsp-pairs');
-    expect(name(258, 64, 0)).to.equal('arm-dsp-pairs');
+    expect(name(256, 16, 0)).to.equal('arm-dsp row pairs x6');
+    expect(name(1020, 64, 2)).to.equal('arm-dsp row pairs x6');
+    // from 1024 inputs the blocks read x widened per chunk (dsp_row_pairs_x6_widened.ts)
+    expect(name(1024, 64, 2)).to.equal('arm-dsp row pairs x6 widened');
+    expect(name(252, 64, 0)).to.equal('arm-dsp row pairs');
+    expect(name(258, 64, 0)).to.equal('arm-dsp row pairs');
     // classifier heads under 16 rows
-    expect(name(560, 10, 0)).to.equal('arm-dsp-pairs');
-    expect(name(4096, 15, 0)).to.equal('arm-dsp-pairs');
-    // eight rows exactly: one block of eight (dsp_pairs8.ts)
-    expect(name(256, 8, 0)).to.equal('arm-dsp-pairs8');
-    expect(name(252, 8, 0)).to.equal('arm-dsp-pairs');
+    expect(name(560, 10, 0)).to.equal('arm-dsp row pairs');
+    expect(name(4096, 15, 0)).to.equal('arm-dsp row pairs');
+    // eight rows exactly: one block of eight (dsp_row_pairs_x8.ts)
+    expect(name(256, 8, 0)).to.equal('arm-dsp row pairs x8');
+    expect(name(252, 8, 0)).to.equal('arm-dsp row pairs');
     // s = -128 under a negative r somewhere (a 4096-weight row pair of full-range weights: almost surely)
-    expect(name(2048, 8, 3)).to.equal('arm-dsp-pairs');
+    expect(name(2048, 8, 3)).to.equal('arm-dsp row pairs');
   });
 
   it('the C twin is bit-exact with the reference: 256..1020 inputs, 16..200 rows, every row tail, extremes', function () {
@@ -98,8 +98,8 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
             ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127))
             : new Int8Array(n).fill(input === 'min' ? -128 : 127);
       cases.push({ def: fc, graph, op, inputs: [x], isa: DSP });
-      // batches of 2+ rows take the batch kernel (dsp_pairsb.ts), bit-exact here too
-      variants.push(variantOf(graph, op) === 'arm-dsp-pairsb' && batches > 1 ? 'arm-dsp-pairs6' : variantOf(graph, op));
+      // batches of 2+ rows take the batch kernel (dsp_batch_row_pairs.ts), bit-exact here too
+      variants.push(variantOf(graph, op) === 'arm-dsp batch row pairs' && batches > 1 ? 'arm-dsp row pairs x6' : variantOf(graph, op));
     };
     // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128); chunks of
     // 448 inputs (1020 = 2 chunks and 124 inputs; 452 = one chunk and one word)
@@ -117,7 +117,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows', () => {
       while (inF * out > 150000) rand() < 0.5 ? (inF = Math.max(256, 4 * ((inF >> 3) | 0))) : (out = Math.max(16, out >> 1));
       add(inF, out, randomInt(rand, 1, 2), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
-    expect(variants.filter((v) => v !== 'arm-dsp-pairs6')).to.deep.equal([]);
+    expect(variants.filter((v) => v !== 'arm-dsp row pairs x6')).to.deep.equal([]);
     expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[1]!.shape));
   });
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's Arm DSP variant for eight rows in one block (dsp_pairs8.ts,
+ * FULLY_CONNECTED's Arm DSP variant for eight rows in one block (dsp_row_pairs_x8.ts,
  * fully_connected_dsp_pairs8.h and .S):
  * - the stored lanes: low byte = r_k, int16 lane = r_k + 256 s_k, in the order the block reads them;
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
-import { chunkOf8, rowPairsOf8 } from './dsp_pairs8.ts';
+import { chunkOf8, rowPairsOf8 } from './dsp_row_pairs_x8.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { compileForEveryTarget } from '../../../lab/toolchain/gate.ts';
@@ -106,8 +106,8 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
             ? Int8Array.from({ length: n }, () => (rand() < 0.5 ? -128 : 127))
             : new Int8Array(n).fill(input === 'min' ? -128 : 127);
       cases.push({ def: fc, graph, op, inputs: [x], isa: DSP });
-      // batches of 2+ rows take the batch kernel (dsp_pairsb.ts), bit-exact here too
-      variants.push(variantOf(graph, op) === 'arm-dsp-pairsb' && batches > 1 ? 'arm-dsp-pairs8' : variantOf(graph, op));
+      // batches of 2+ rows take the batch kernel (dsp_batch_row_pairs.ts), bit-exact here too
+      variants.push(variantOf(graph, op) === 'arm-dsp batch row pairs' && batches > 1 ? 'arm-dsp row pairs x8' : variantOf(graph, op));
     };
     // the chunk bound: every column adds 2^14 to row s's sum (r = 127, s = -128, x = -128)
     add(4096, 1, 2, 'min');
@@ -116,7 +116,7 @@ describe('FULLY_CONNECTED Arm DSP: a block of eight rows', () => {
     add(452, 1, 1, 'extremes');
     add(1000, 3, 2, 'max');
     for (let k = 0; k < 16; k++) add(4 * randomInt(rand, 64, 1024), randomInt(rand, 1, 2), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
-    expect(variants.filter((v) => v !== 'arm-dsp-pairs8')).to.deep.equal([]);
+    expect(variants.filter((v) => v !== 'arm-dsp row pairs x8')).to.deep.equal([]);
     expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[1]!.shape));
   });
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's Arm DSP variant with two weight rows in one halfword (dsp_pairs.ts,
+ * FULLY_CONNECTED's Arm DSP variant with two weight rows in one halfword (dsp_row_pairs.ts,
  * fully_connected_dsp_pairs.h):
  * - the stored lanes: low byte = r_k exactly (what SXTB16 reads), int16 lane = r_k + 256 s_k exactly
  *   (what SMLAD reads), on random weights over [-128, 127] wherever the variant accepts them;
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
 import type { FullyConnectedParams } from './contract.ts';
-import { pairFixes, rowPairsOf4 } from './dsp_pairs.ts';
+import { pairFixes, rowPairsOf4 } from './dsp_row_pairs.ts';
 import { selectVariant } from '../variant.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
@@ -124,8 +124,8 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
       const { graph, op } = fcGraph(inF, rows, 1, w, rand, false, true, 3);
       return selectVariant(fc, fc.prepare(graph, op) as FullyConnectedParams, DSP).name;
     };
-    expect(variantOf(8, 4, randomInt8(rand, 32, -127, 127))).to.equal('arm-dsp-pairs');
-    expect(variantOf(8, 4, weightsOf(rand, 32, 4, 8))).to.equal('arm-dsp-pairs');
+    expect(variantOf(8, 4, randomInt8(rand, 32, -127, 127))).to.equal('arm-dsp row pairs');
+    expect(variantOf(8, 4, weightsOf(rand, 32, 4, 8))).to.equal('arm-dsp row pairs');
     // no whole block of rows or no whole word of inputs: fully_connected_dsp.h
     expect(variantOf(3, 4, randomInt8(rand, 12))).to.equal('arm-dsp');
     expect(variantOf(64, 3, randomInt8(rand, 192))).to.equal('arm-dsp');
@@ -177,7 +177,7 @@ describe('FULLY_CONNECTED Arm DSP: two rows in one halfword', () => {
       while (inF * out > 150000) rand() < 0.5 ? (inF = Math.max(1, inF >> 1)) : (out = Math.max(1, out >> 1));
       add(inF, out, randomInt(rand, 1, 2), k % 5, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
-    expect(variants.filter((v) => v === 'arm-dsp-pairs').length).to.be.greaterThan(20);
+    expect(variants.filter((v) => v === 'arm-dsp row pairs').length).to.be.greaterThan(20);
     expectCasesBitExactInC(cases, (c, k) => `${JSON.stringify(c.graph.tensors[1]!.shape)} ${variants[k]}`);
   });
 

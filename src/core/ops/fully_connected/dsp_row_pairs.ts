@@ -50,7 +50,7 @@ export function pairFixes(weights: ArrayLike<number>, rows: number, rowLength: n
  * would not fit int16 (32,767 blocks or 16,384 columns; the layer then keeps fully_connected_dsp.h's
  * kernel).
  */
-export function pairsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+export function rowPairsFit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
   if (rows / BLOCK_ROWS < 32767 && rowLength < 16384) return true;
   return pairFixes(weights, rows, rowLength) === undefined;
 }
@@ -105,14 +105,14 @@ function unpacked(p: FullyConnectedParams): boolean {
   return p.inFeatures >= UNPACKED_IN.min && p.inFeatures <= UNPACKED_IN.max && p.outFeatures >= UNPACKED_MIN_ROWS;
 }
 
-export function dspPairsApplies(p: FullyConnectedParams): boolean {
-  return dspApplies(p) && p.outFeatures >= BLOCK_ROWS && p.inFeatures >= WORD && p.rowPairsFit === true;
+export function dspRowPairsApplies(p: FullyConnectedParams): boolean {
+  return dspApplies(p) && p.outFeatures >= BLOCK_ROWS && p.inFeatures >= WORD && p.weightFit?.rowPairs === true;
 }
 
-export const fcDspPairsVariant: KernelVariant<FullyConnectedParams> = {
-  name: 'arm-dsp-pairs',
+export const fcDspRowPairsVariant: KernelVariant<FullyConnectedParams> = {
+  name: 'arm-dsp row pairs',
   family: 'arm-dsp',
-  applies: dspPairsApplies,
+  applies: dspRowPairsApplies,
   scratchBytes: (p) => (unpacked(p) ? 2 * p.inFeatures + 2 * (p.inFeatures % WORD) : 0),
   // unpacked, one batch row and no rows after the blocks (they read x): x is read before any output
   overlap: (p) => (unpacked(p) && p.batches === 1 && p.outFeatures % BLOCK_ROWS === 0 ? { input: 0, gap: 0 } : undefined),

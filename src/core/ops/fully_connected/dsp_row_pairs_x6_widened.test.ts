@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * FULLY_CONNECTED's Arm DSP variant in blocks of six rows over inputs widened per chunk
- * (dsp_pairs6w.ts, fully_connected_dsp_pairs6w.h, the block in fully_connected_dsp_pairs6.S):
+ * (dsp_row_pairs_x6_widened.ts, fully_connected_dsp_pairs6w.h, the block in fully_connected_dsp_pairs6.S):
  * - which layers take it (1024+ inputs in whole words, 16+ rows, every pair fitting) and its scratch;
  * - the C twin on the host (ASan + UBSan) bit-exact with the TS reference over generated layers:
  *   1024..4096 inputs (whole chunks of 112 words and a part chunk), 16..220 rows (every row tail,
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from './index.ts';
-import { pairs6wScratch } from './dsp_pairs6w.ts';
+import { rowPairsX6WidenedScratch } from './dsp_row_pairs_x6_widened.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { compileForEveryTarget } from '../../../lab/toolchain/gate.ts';
@@ -31,16 +31,16 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
       const { graph, op } = fcGraph(inF, rows, batches, weightsOf(rand, rows * inF, kind, inF), rand, 3, false);
       return variantOf(graph, op);
     };
-    expect(name(1024, 16, 0)).to.equal('arm-dsp-pairs6w');
-    expect(name(4096, 64, 2)).to.equal('arm-dsp-pairs6w');
-    expect(name(1020, 64, 0)).to.equal('arm-dsp-pairs6');
-    expect(name(1026, 64, 0)).to.equal('arm-dsp-pairs');
-    expect(name(4096, 15, 0)).to.equal('arm-dsp-pairs');
-    expect(name(4096, 8, 0)).to.equal('arm-dsp-pairs8');
-    expect(name(1024, 64, 0, 2)).to.equal('arm-dsp-pairsb');
+    expect(name(1024, 16, 0)).to.equal('arm-dsp row pairs x6 widened');
+    expect(name(4096, 64, 2)).to.equal('arm-dsp row pairs x6 widened');
+    expect(name(1020, 64, 0)).to.equal('arm-dsp row pairs x6');
+    expect(name(1026, 64, 0)).to.equal('arm-dsp row pairs');
+    expect(name(4096, 15, 0)).to.equal('arm-dsp row pairs');
+    expect(name(4096, 8, 0)).to.equal('arm-dsp row pairs x8');
+    expect(name(1024, 64, 0, 2)).to.equal('arm-dsp batch row pairs');
     // a chunk of 112 words' lanes, then six sums per block of a group of at most 16
-    expect(pairs6wScratch(1024, 64)).to.equal(8 * 112 + 24 * 10);
-    expect(pairs6wScratch(4096, 1024)).to.equal(8 * 112 + 24 * 16);
+    expect(rowPairsX6WidenedScratch(1024, 64)).to.equal(8 * 112 + 24 * 10);
+    expect(rowPairsX6WidenedScratch(4096, 1024)).to.equal(8 * 112 + 24 * 16);
   });
 
   it('the C twin is bit-exact with the reference: 1024..4096 inputs, 16..220 rows, every row tail, extremes', function () {
@@ -76,7 +76,7 @@ describe('FULLY_CONNECTED Arm DSP: blocks of six rows over inputs widened per ch
       const inF = 4 * randomInt(rand, 256, 1024);
       add(inF, Math.max(16, Math.min(220, Math.floor(200000 / inF))), k % 3, (['random', 'min', 'max', 'extremes'] as const)[k % 4]!);
     }
-    expect(variants.filter((v) => v !== 'arm-dsp-pairs6w')).to.deep.equal([]);
+    expect(variants.filter((v) => v !== 'arm-dsp row pairs x6 widened')).to.deep.equal([]);
     expectCasesBitExactInC(cases, (c) => JSON.stringify(c.graph.tensors[1]!.shape));
   });
 

@@ -6,21 +6,21 @@
  * (0.96) against the four-row pairs' 17 per 16 (1.06), no scratch (the input is widened on the fly:
  * a widened copy, 2 bytes per input, is the RAM the unpacked-input kernel is capped for). The
  * block is an out-of-line function of ~40 instructions of fixed cost, so it pays from about 256
- * inputs (a block of 6 * 256 MACs); shorter rows keep dsp_pairs.ts's kernels.
+ * inputs (a block of 6 * 256 MACs); shorter rows keep dsp_row_pairs.ts's kernels.
  *
  * It covers symmetric weights whose every row pair (2m, 2m + 1) fits its halfword (no fix table: the
  * one misfit, s = -128 under a negative r, never comes from TFLite's converter) over inputs of whole
  * words (every block stays word aligned for its LDM). Rows past the blocks of six run as
- * dsp_pairs.ts lays them out (blocks of four, then 1-3 plain rows).
+ * dsp_row_pairs.ts lays them out (blocks of four, then 1-3 plain rows).
  */
 import type { KernelVariant } from '../op.ts';
 import { summary } from './describe.ts';
 import { type DspLayout, dspApplies, emitFullyConnectedDsp } from './dsp.ts';
-import { rowPairsOf4 } from './dsp_pairs.ts';
+import { rowPairsOf4 } from './dsp_row_pairs.ts';
 import type { FullyConnectedParams } from './contract.ts';
 
 /** below this many inputs a block's fixed cost outweighs its two fewer instructions per 24 MACs */
-export const PAIRS6_MIN_IN = 256;
+export const ROW_PAIRS_X6_MIN_IN = 256;
 
 /**
  * Blocks of six rows of a layer of `rows` (fully_connected_dsp_pairs6.h's tf_fcp6_blocks): as many as
@@ -38,7 +38,7 @@ function highByte(r: number, s: number): number {
 }
 
 /** Whether every row pair (2m, 2m + 1) fits its halfword in every column (no fix table needed). */
-export function pairs6Fit(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
+export function rowPairsFitWithoutFixes(weights: ArrayLike<number>, rows: number, rowLength: number): boolean {
   for (let r = 0; r + 1 < rows; r += 2) {
     for (let k = 0; k < rowLength; k++) if (highByte(weights[r * rowLength + k]!, weights[(r + 1) * rowLength + k]!) < -128) return false;
   }
@@ -75,29 +75,29 @@ export function rowPairsOf6(weights: ArrayLike<number>, rows: number, rowLength:
 }
 
 /** long rows: where FAST does not hold, LONG (dsp_requant.h) rather than the 64-bit steps, as the eight-row block */
-const PAIRS6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, long: true, how: 'streaming, 6 rows per pass as 3 row pairs per halfword' };
+const ROW_PAIRS_X6: DspLayout = { kernel: 'tf_fcp6_dsp', relay: rowPairsOf6, long: true, how: 'streaming, 6 rows per pass as 3 row pairs per halfword' };
 
 /**
  * Classifier heads under 16 rows keep the four-row kernel: one or two blocks of six gain little
  * (mnist_lstm's 560 -> 10: 1,280 of 262,320 instructions) for the block's 0.8 KB of code and its
  * stack (the layer's function, its acc[6] and the block's frame: that model's stack 124 -> 220 B).
  */
-export const PAIRS6_MIN_ROWS = 16;
+export const ROW_PAIRS_X6_MIN_ROWS = 16;
 
 /** whether the layer's shape suits the kernel (the weights' fit is checked once, in prepare) */
-export function pairs6Shape(inFeatures: number, outFeatures: number): boolean {
-  return inFeatures >= PAIRS6_MIN_IN && inFeatures % 4 === 0 && outFeatures >= PAIRS6_MIN_ROWS;
+export function rowPairsX6Shape(inFeatures: number, outFeatures: number): boolean {
+  return inFeatures >= ROW_PAIRS_X6_MIN_IN && inFeatures % 4 === 0 && outFeatures >= ROW_PAIRS_X6_MIN_ROWS;
 }
 
-export function dspPairs6Applies(p: FullyConnectedParams): boolean {
-  return dspApplies(p) && pairs6Shape(p.inFeatures, p.outFeatures) && p.rowPairs6Fit === true;
+export function dspRowPairsX6Applies(p: FullyConnectedParams): boolean {
+  return dspApplies(p) && rowPairsX6Shape(p.inFeatures, p.outFeatures) && p.weightFit?.rowPairsNoFix === true;
 }
 
-export const fcDspPairs6Variant: KernelVariant<FullyConnectedParams> = {
-  name: 'arm-dsp-pairs6',
+export const fcDspRowPairsX6Variant: KernelVariant<FullyConnectedParams> = {
+  name: 'arm-dsp row pairs x6',
   family: 'arm-dsp',
-  applies: dspPairs6Applies,
-  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), PAIRS6),
+  applies: dspRowPairsX6Applies,
+  emit: (p, ctx) => emitFullyConnectedDsp(p, ctx, summary(p), ROW_PAIRS_X6),
   ortExact: true,
   cFiles: ['fully_connected/fully_connected_dsp_pairs.h', 'fully_connected/fully_connected_dsp_pairs6.h', 'fully_connected/fully_connected_dsp_pairs6.S'],
 };
