@@ -1,7 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FULLY_CONNECTED's OpDef: the op's contract (contract.ts) and the table of kernel variants the
- * compiler picks from.
+ * FULLY_CONNECTED's OpDef: the op's contract (contract.ts: params, check, prepare, macs, evaluate,
+ * the portable C) and the table of kernel variants the compiler picks from.
+ *
+ * Adding an FC variant (docs/adding-a-variant.md has the checklist for every op):
+ * 1. One file named for what the kernel computes (`dsp_row_pairs_x6.ts`), exporting its
+ *    `KernelVariant<FullyConnectedParams>`; it imports the params and helpers from contract.ts and
+ *    its siblings, never from this file.
+ * 2. Its `applies(p, facts)` reads the params and the compile's facts (`facts.prefer`, `facts.isa`)
+ *    and changes nothing. A rule that scans the weights is exported from the variant's file, called
+ *    once in contract.ts's prepare and kept in `p.weightFit` (WeightFit), which `applies` reads.
+ * 3. Its row in the `variants` table below, with a comment saying why it comes before the next row
+ *    of its family (the first row of the target's family that applies runs); a weight storage
+ *    gives `cost` instead and is weighed by encoding_choice.ts, not by its place.
+ * 4. Under a weight zero point, wrap it in `withWeightOffset` (weight_offset.ts) if its kernel is
+ *    symmetric; if it stores weights at other than 1 byte a weight, price them in `denseCost` below.
+ * 5. Tests: its name in a `*.test.ts` beside it (which layers take it) and bit-exact C on the host
+ *    and the emulated board; a row for it in docs/kernels.md.
  */
 import type { OpDef } from '../op.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';

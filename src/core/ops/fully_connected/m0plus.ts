@@ -141,7 +141,15 @@ export function emitFullyConnectedM0plus(
   let rqFn: string;
   let rqTable: string | undefined;
   if (uniform) {
-    rqFn = m0RequantFn(rqName, p.multiplier[0]!, p.shift[0]!, Math.max(0, ...bounds), p.outputZeroPoint, p.actMin, p.actMax);
+    rqFn = m0RequantFn({
+      name: rqName,
+      multiplier: p.multiplier[0]!,
+      shift: p.shift[0]!,
+      bound: Math.max(0, ...bounds),
+      zp: p.outputZeroPoint,
+      lo: p.actMin,
+      hi: p.actMax,
+    });
   } else {
     const records: number[] = [];
     for (let o = 0; o < p.outFeatures; o++) records.push(p.multiplier[o]!, Math.max(p.shift[o]!, 0) | (Math.max(-p.shift[o]!, 0) << 8));

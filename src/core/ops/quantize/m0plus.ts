@@ -46,7 +46,7 @@ export const quantizeM0plusVariant: KernelVariant<QuantizeParams> = {
       outMinLiteral: String(p.outMin),
       bound,
       rqName,
-      rqFn: m0RequantFn(rqName, p.multiplier, p.shift, bound, p.outputZeroPoint, p.outMin, p.outMax),
+      rqFn: m0RequantFn({ name: rqName, multiplier: p.multiplier, shift: p.shift, bound, zp: p.outputZeroPoint, lo: p.outMin, hi: p.outMax }),
     });
   },
   cFiles: ['common/isa/m0plus_rq.h'],

@@ -20,8 +20,8 @@ import type { RequantFn, RequantFnOptions } from '../common/isa/rv32_rq.ts';
 import { rowBlocks84 } from '../fully_connected/m0plus.ts';
 import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 
-/** m0RequantFn as a RequantFn (it takes its values positionally until its file is split, issue 76) */
-const m0Requant: RequantFn = (o) => m0RequantFn(o.name, o.multiplier, o.shift, o.bound, o.zp, o.lo, o.hi);
+/** Armv6-M's exact requantization, as the family-shared emitters call it */
+const m0Requant: RequantFn = m0RequantFn;
 
 /**
  * The state and output requantization functions of a layer: the family's exact form where the zero

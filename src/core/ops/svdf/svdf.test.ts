@@ -414,7 +414,11 @@ describe('SVDF', () => {
         fns.push(svdfDspRequantFn(`dsp${i}`, l.multiplier, l.shift, l.zp, l.bits));
         // what m0plus.ts and rv32.ts emit for sums of any int32
         const fits = zeroPointAddFits(l.multiplier, l.shift, Infinity, l.zp);
-        fns.push(fits ? m0RequantFn(`m0${i}`, l.multiplier, l.shift, Infinity, l.zp, lo, hi) : wideRequantFn(`m0${i}`, l.multiplier, l.shift, l.zp, lo, hi));
+        fns.push(
+          fits
+            ? m0RequantFn({ name: `m0${i}`, multiplier: l.multiplier, shift: l.shift, bound: Infinity, zp: l.zp, lo, hi })
+            : wideRequantFn(`m0${i}`, l.multiplier, l.shift, l.zp, lo, hi),
+        );
         fns.push(
           fits
             ? rv32RequantFn({ name: `rv${i}`, multiplier: l.multiplier, shift: l.shift, bound: Infinity, zp: l.zp, lo, hi })

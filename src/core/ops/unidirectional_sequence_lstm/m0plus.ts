@@ -64,8 +64,8 @@ export function unitMajor(perGate: ArrayLike<number>[], units: number): number[]
 /** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/isa/rv32_rq.ts) */
 export type LstmRequantFn = RequantFn;
 
-/** m0RequantFn as a RequantFn (it takes its values positionally until its file is split, issue 76) */
-const m0Requant: RequantFn = (o) => m0RequantFn(o.name, o.multiplier, o.shift, o.bound, o.zp, o.lo, o.hi);
+/** Armv6-M's exact requantization, as the family-shared emitters call it */
+const m0Requant: RequantFn = m0RequantFn;
 
 /**
  * What the register-blocked LSTM variants (Armv6-M here, RV32 in rv32.ts) share: each gate's two
