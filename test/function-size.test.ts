@@ -40,7 +40,6 @@ const EXEMPT: Record<string, string> = {
   'src/core/ops/conv_2d/dsp_narrow.ts#narrowRunAsm': SPLITTING,
   'src/core/ops/depthwise_conv_2d/dsp.ts#emitDepthwiseDsp': SPLITTING,
   'src/core/ops/depthwise_conv_2d/m0plus.ts#edgeTables': SPLITTING,
-  'src/core/ops/fully_connected/m0plus_rq.ts#m0RequantFn': SPLITTING,
 };
 
 interface Finding {
