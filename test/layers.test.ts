@@ -26,7 +26,7 @@ const SRC = join(ROOT, 'src');
 /** The core's units, lowest first: each imports only itself and the units before it. */
 const CORE_ORDER = ['terminal_text.ts', 'errors.ts', 'ir', 'model', 'ops', 'passes', 'plan', 'codegen', 'pipeline', 'targets', 'compile.ts'];
 /** The lab's units, lowest first. */
-const LAB_ORDER = ['optional_deps.ts', 'output.ts', 'lifecycle.ts', 'model_files.ts', 'data', 'toolchain', 'device', 'estimate', 'run', 'farm'];
+const LAB_ORDER = ['optional_deps.ts', 'timeout.ts', 'output.ts', 'lifecycle.ts', 'model_files.ts', 'data', 'toolchain', 'device', 'estimate', 'run', 'farm'];
 /** What each layer may import (src/index.ts, the package API, is the face's). */
 const LAYER_IMPORTS: Record<string, string[]> = {
   core: ['core'],
