@@ -74,44 +74,65 @@ function pointwiseDirect(p: Conv2DParams): boolean {
 }
 
 /**
- * Columns: a pixel pair's k4 values as int16 (im2col: then two row buffers, each one filter row of
- * k_w in_c int8 that lies in the padding, or over input channels not a multiple of 4 a whole field
- * of k4, with the 4 bytes the word copies may run past them, conv_2d_dsp.h tf_dsp_gather_field);
- * with a lone last pixel (computed as a pair), out_c bytes more for its twin outputs. im2col layers
- * in the `pairs` layout (pairsPay) run pixel triples: three pixels' columns and three row buffers,
- * and a last partial triple's three pixels of outputs over the row buffers (packed by then).
+ * The scratch of a layer whose kernel dspKernel picks only at emit, from weights its params do not
+ * record (no ConvDspWeights: transpose_conv's phases, depthwise's single-channel layers): the most
+ * any kernel that may take it needs. Columns are a pixel pair's (a triple's) k4 values as int16; an
+ * im2col layer's row buffers each hold one filter row of k_w in_c int8 that lies in the padding, or
+ * over input channels not a multiple of 4 a whole field of k4, with the 4 bytes the word copies may
+ * run past them (conv_2d_dsp.h tf_dsp_gather_field).
  */
 export function dspScratchBytes(p: Conv2DParams): number {
+  if (pointwiseDirect(p)) return pointwiseScratchBytes(p);
+  const body = blocksScratchBytes(p);
   const k4 = roundUp4(p.kH * p.kW * p.inC);
-  const direct = pointwiseDirect(p);
-  const pixels = direct ? p.batches * p.outH * p.outW : p.outH * p.outW;
-  if (direct) {
-    const lone = pixels % 2 === 1 ? roundUp4(p.outC) : 0;
-    // the quad run's sentinel past the columns; a padded head (paddedQuadHead) writes its whole quads
-    // into the scratch past the twin outputs
-    return k4 * 4 + QUAD_SENTINEL_BYTES + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
-  }
-  // a row buffer: one filter row (input channels a multiple of 4), else a whole field and the slack
+  if (k4 < TRIPLE_RUN_MIN_K4 || p.outC < 2) return body;
+  // which of the runs takes the layer is not known here (its requantization, its core): any fits
+  const quads = quadRows(p) && quadRunApplies(p.outC) ? quadIm2colScratchBytes(p) : 0;
+  const band = p.columnBands !== false && p.inC % 4 === 0 && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
+  const stem = p.columnBands !== false && stemBandShape(p) && quadRunApplies(p.outC) ? stemBandScratchBytes(p, k4) : 0;
+  return Math.max(body, tripleRunScratchBytes(p), quads, band, stem);
+}
+
+/** A 1x1 layer's (pointwiseDirect): its pixel pair's columns, the quad run's sentinel past them, a lone last pixel's twin outputs. */
+export function pointwiseScratchBytes(p: Conv2DParams): number {
+  const k4 = roundUp4(p.kH * p.kW * p.inC);
+  const lone = (p.batches * p.outH * p.outW) % 2 === 1 ? roundUp4(p.outC) : 0;
+  // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
+  return k4 * 4 + QUAD_SENTINEL_BYTES + lone + (paddedQuadHead(p) ? roundUp4(p.outC) : 0);
+}
+
+/** An im2col row buffer: one filter row (input channels a multiple of 4), else a whole field, and the slack its word copies run past it. */
+function im2colRows(p: Conv2DParams): { rowBytes: number; slack: number } {
   const byRows = p.inC % 4 === 0;
-  const rowBytes = byRows ? p.kW * p.inC : k4;
-  const slack = byRows ? 0 : 4;
-  // conv_2d_dsp.h tf_dsp_im2col_body: pixel triples in the `pairs` layout, else pairs; a lone last pixel's twin outputs past the rows
+  return { rowBytes: byRows ? p.kW * p.inC : roundUp4(p.kH * p.kW * p.inC), slack: byRows ? 0 : 4 };
+}
+
+/**
+ * conv_2d_dsp.h tf_dsp_im2col_body (the C loops): pixel triples in the `pairs` layout, else pairs;
+ * a lone last pixel's twin outputs past the rows. 1x1 layers: pointwiseScratchBytes.
+ */
+export function blocksScratchBytes(p: Conv2DParams): number {
+  if (pointwiseDirect(p)) return pointwiseScratchBytes(p);
+  const k4 = roundUp4(p.kH * p.kW * p.inC);
+  const pixels = p.outH * p.outW;
+  const { rowBytes, slack } = im2colRows(p);
   const triples = pairsPay(k4, false);
   const lone = (triples ? pixels % 3 === 1 : pixels % 2 === 1) ? roundUp4(p.outC) : 0;
-  const body = (triples ? k4 * 6 + 3 * rowBytes : k4 * 4 + 2 * rowBytes) + slack + lone;
-  if (k4 < TRIPLE_RUN_MIN_K4 || p.outC < 2) return body;
-  // tf_dsp_im2col_triple_run_body (tripleRunTaken; its requantization is not known here, so either
-  // body fits): a last partial triple's three pixels of outputs over the row buffers, packed by then
-  const partial = pixels % 3 !== 0 ? roundUp4(3 * p.outC) : 0;
-  const triple = k4 * 6 + Math.max(3 * rowBytes + slack, partial);
-  // tf_dsp_im2col_quad_run_body (quadIm2colTaken, which the core decides): a pixel pair's columns,
-  // two filter rows and a lone last pixel's twin outputs
-  const quads = quadRows(p) && quadRunApplies(p.outC) ? k4 * 4 + 2 * p.kW * p.inC + p.outC : 0;
-  // tf_dsp_im2col_band_run_body (bandRunTaken, on the Cortex-M4): a band of columns per output row
-  const band = p.columnBands !== false && byRows && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
-  // tf_dsp_im2col_stem_band_body (stemBandShape, on the cores that read bands): a chunk's band
-  const stem = p.columnBands !== false && stemBandShape(p) && quadRunApplies(p.outC) ? stemBandScratchBytes(p, k4) : 0;
-  return Math.max(body, triple, quads, band, stem);
+  return (triples ? k4 * 6 + 3 * rowBytes : k4 * 4 + 2 * rowBytes) + slack + lone;
+}
+
+/** tf_dsp_im2col_triple_run_body: three pixels' columns and rows, or a last partial triple's three pixels of outputs over the rows, packed by then. */
+export function tripleRunScratchBytes(p: Conv2DParams): number {
+  const k4 = roundUp4(p.kH * p.kW * p.inC);
+  const { rowBytes, slack } = im2colRows(p);
+  const partial = (p.outH * p.outW) % 3 !== 0 ? roundUp4(3 * p.outC) : 0;
+  return k4 * 6 + Math.max(3 * rowBytes + slack, partial);
+}
+
+/** tf_dsp_im2col_quad_run_body: a pixel pair's columns, two filter rows and a lone last pixel's twin outputs. */
+export function quadIm2colScratchBytes(p: Conv2DParams): number {
+  const k4 = roundUp4(p.kH * p.kW * p.inC);
+  return k4 * 4 + 2 * p.kW * p.inC + p.outC;
 }
 
 /** The output may overlap the input (one image only): pixel pairs for 1x1, output rows otherwise. */
@@ -224,9 +245,9 @@ export function pairsPay(k4: number, pointwise: boolean): boolean {
   return k4 >= (pointwise ? PAIRS_MIN_K4_POINTWISE : PAIRS_MIN_K4);
 }
 
-/** pairsPay, or a 1x1 layer sharing the pairs instance its model carries anyway. */
-function pairsChosen(k4: number, pointwise: boolean, graph: Graph): boolean {
-  return pairsPay(k4, pointwise) || (pointwise && k4 >= PAIRS_MIN_K4_POINTWISE_SHARED && modelCarriesPointwisePairs(graph));
+/** pairsPay, or a 1x1 layer sharing the pairs instance its model carries anyway (modelCarriesPointwisePairs). */
+function pairsChosen(k4: number, pointwise: boolean, modelPairs: boolean): boolean {
+  return pairsPay(k4, pointwise) || (pointwise && k4 >= PAIRS_MIN_K4_POINTWISE_SHARED && modelPairs);
 }
 
 /**
@@ -1447,12 +1468,14 @@ function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
  * and the Cortex-M33 14 (0.875, the triple's 0.92), and a block's fixed work is spread over eight
  * outputs instead of six; the Cortex-M7 keeps the triple's dual-issue schedule (0.54 a MAC).
  */
-export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, rows?: Int8Array): boolean {
+export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, rows?: Int8Array | boolean): boolean {
   const core = isa?.core;
   if (core !== 'cortex-m4' && core !== 'cortex-m33') return false;
   if (!quadRows(p) || !quadRunApplies(p.outC) || k4 < TRIPLE_RUN_MIN_K4) return false;
   // past one chunk's k4, the weights themselves bound the extraction (pairsOneChunk)
-  const chunk = k4 <= 4 * PAIR_CHUNK_STEPS ? k4 : rows && pairsOneChunk(rows, p.outC, k4) ? 4 : k4;
+  // (`rows` true: pairsOneChunk holds for the layer's rows, as ConvDspWeights.oneChunk records it)
+  const oneChunk = typeof rows === 'boolean' ? rows : rows !== undefined && pairsOneChunk(rows, p.outC, k4);
+  const chunk = k4 <= 4 * PAIR_CHUNK_STEPS ? k4 : oneChunk ? 4 : k4;
   if (pairsRunApplies(chunk, fast, p.actMin, p.outputZeroPoint)) return true;
   // WIDE under a floor below the zero point: bandRunAsm's signed form (the M4's bands, the M33's LDM loads)
   return chunk <= 4 * PAIR_CHUNK_STEPS && signedWide(fast, p);
@@ -1638,10 +1661,10 @@ export function tripleRunAsm(name: string, fast: number, clamp: RunClamp, dual: 
   ].join('\n');
 }
 
-export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string): LayerCode {
+export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: string, expected?: DspKernel): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  return emitConvDspWith(p, ctx, summary, filter, bias);
+  return emitConvDspWith(p, ctx, summary, { filter, bias, expected });
 }
 
 /**
@@ -1666,8 +1689,36 @@ function headStatements(
   ];
 }
 
-/** The same with the filter (OHWI) and bias given: layers of other ops that are convolutions. */
-export function emitConvDspWith(model: Conv2DParams, ctx: LayerEmitContext, summary: string, filter: Int8Array, modelBias: Int32Array | undefined): LayerCode {
+/**
+ * The weight facts that pick a layer's Arm DSP kernel (dspKernel), beyond its shape and the
+ * compile's facts: the requantization the bounds of its accumulators allow, whether its rows fit
+ * the `pairs` layout and one extraction chunk, whether its model carries the 1x1 pairs instance.
+ * CONV_2D's prepare records them (Conv2DParams.dspWeights), so that each kernel's `applies` reads
+ * them rather than the weights.
+ */
+export interface ConvDspWeights {
+  fast: RequantKind;
+  /** channelPairsFit over the layer's rows (padded to k4) */
+  pairsFit: boolean;
+  /** pairsOneChunk over the same rows */
+  oneChunk: boolean;
+  /** modelCarriesPointwisePairs of the layer's model */
+  modelPairs: boolean;
+}
+
+/** A layer as its DSP kernels see it: near-constant channels settled, its requantization, its rows padded to k4. */
+interface DspLayer {
+  p: Conv2DParams;
+  bias: Int32Array | undefined;
+  summary: string;
+  fast: RequantKind;
+  k: number;
+  k4: number;
+  direct: boolean;
+  plain: Int8Array;
+}
+
+function dspLayer(model: Conv2DParams, summary: string, filter: Int8Array, modelBias: Int32Array | undefined): DspLayer {
   const k = model.kH * model.kW * model.inC;
   const k4 = roundUp4(k);
   // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
@@ -1679,20 +1730,76 @@ export function emitConvDspWith(model: Conv2DParams, ctx: LayerEmitContext, summ
   if (settled) summary = `${summary}; ${settled.settled} near-constant channels requantized by equivalent records`;
   const fast = requantKind(accumulatorBounds(filter, p.outC, k, p.inputOffset, bias), p, p.outputZeroPoint, true);
   const direct = pointwiseDirect(p);
-  // the input offset folds into the start values: im2col pads with the input zero point
-  const start = foldedAccumulatorInit(filter, p.outC, k, p.inputOffset, bias);
-  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
   const plain = direct ? filter : paddedRows(filter, p.outC, k, k4);
-  const pairs = pairsChosen(k4, direct, ctx.graph) && p.outC >= 2 && channelPairsFit(plain, p.outC, k4);
-  if (!direct && bandRunTaken(p, k4, fast, ctx.isa, ctx.prefer, plain) && channelPairsFit(plain, p.outC, k4))
-    return emitBandRun(p, ctx, summary, plain, records, k4, fast);
-  if (!direct && stemBandTaken(p, k4, fast, ctx.isa, ctx.prefer) && channelPairsFit(plain, p.outC, k4))
-    return emitBandRun(p, ctx, summary, plain, records, k4, fast, true);
+  return { p, bias, summary, fast, k, k4, direct, plain };
+}
+
+/** The weight facts of a layer of `graph` (ConvDspWeights). */
+export function convDspWeights(model: Conv2DParams, filter: Int8Array, bias: Int32Array | undefined, graph: Graph): ConvDspWeights {
+  const l = dspLayer(model, '', filter, bias);
+  return {
+    fast: l.fast,
+    pairsFit: channelPairsFit(l.plain, l.p.outC, l.k4),
+    oneChunk: pairsOneChunk(l.plain, l.p.outC, l.k4),
+    modelPairs: modelCarriesPointwisePairs(graph),
+  };
+}
+
+/**
+ * The Arm DSP kernels of a CONV_2D layer, one KernelVariant each (conv_2d/index.ts): im2col from
+ * row bands or stem bands, im2col pixel pairs by channel quads, im2col pixel triples, 1x1 channel
+ * quads, 1x1 channel pairs (the assembly runs), else the C loops over pixel pairs or triples.
+ */
+export type DspKernel = 'row bands' | 'stem bands' | 'im2col quads' | 'im2col triples' | 'pointwise quads' | 'pointwise pairs' | 'blocks';
+
+/** Which of the Arm DSP kernels runs a layer (dspApplies) of these weights on `isa` under `prefer`: the first that takes it. */
+export function dspKernel(p: Conv2DParams, w: ConvDspWeights, isa: KernelIsa | undefined, prefer: Prefer | undefined): DspKernel {
+  const k4 = roundUp4(p.kH * p.kW * p.inC);
+  const { fast, pairsFit } = w;
+  if (pointwiseDirect(p)) {
+    const pairs = pairsChosen(k4, true, w.modelPairs) && p.outC >= 2 && pairsFit;
+    if (!pairs || !pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint)) return 'blocks';
+    return quadRunApplies(p.outC) || paddedQuadHead(p) ? 'pointwise quads' : 'pointwise pairs';
+  }
+  if (!pairsFit) return 'blocks';
+  if (bandRunTaken(p, k4, fast, isa, prefer, w.oneChunk)) return 'row bands';
+  if (stemBandTaken(p, k4, fast, isa, prefer)) return 'stem bands';
   // signed WIDE runs in bandRunAsm's LDM form: not where the M4's pipelined loads would have taken a band
-  const quadLoads = !signedWide(fast, p) || !loadsPipeline(ctx.isa, ctx.prefer);
-  if (!direct && quadLoads && quadIm2colTaken(p, k4, fast, ctx.isa, plain) && channelPairsFit(plain, p.outC, k4))
-    return emitQuadIm2col(p, ctx, summary, plain, records, k4, fast);
-  if (!direct && tripleRunTaken(p, k4, fast) && channelPairsFit(plain, p.outC, k4)) return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
+  const quadLoads = !signedWide(fast, p) || !loadsPipeline(isa, prefer);
+  if (quadLoads && quadIm2colTaken(p, k4, fast, isa, w.oneChunk)) return 'im2col quads';
+  if (tripleRunTaken(p, k4, fast)) return 'im2col triples';
+  return 'blocks';
+}
+
+/**
+ * The same with the filter (OHWI) and bias given: layers of other ops that are convolutions. The
+ * kernel is dspKernel's for these weights, which `expected` (a variant's own kernel) must be.
+ */
+export function emitConvDspWith(
+  model: Conv2DParams,
+  ctx: LayerEmitContext,
+  modelSummary: string,
+  given: { filter: Int8Array; bias: Int32Array | undefined; expected?: DspKernel },
+): LayerCode {
+  const layer = dspLayer(model, modelSummary, given.filter, given.bias);
+  const facts: ConvDspWeights = {
+    fast: layer.fast,
+    pairsFit: channelPairsFit(layer.plain, layer.p.outC, layer.k4),
+    oneChunk: pairsOneChunk(layer.plain, layer.p.outC, layer.k4),
+    modelPairs: modelCarriesPointwisePairs(ctx.graph),
+  };
+  const kernel = dspKernel(layer.p, facts, ctx.isa, ctx.prefer);
+  if (given.expected !== undefined && kernel !== given.expected)
+    throw new Error(`conv_2d/dsp.ts: the layer's weights take the Arm DSP ${kernel} kernel, not its variant's ${given.expected}`);
+  const { p, summary, fast, k, k4, direct, plain } = layer;
+  // the input offset folds into the start values: im2col pads with the input zero point
+  const start = foldedAccumulatorInit(given.filter, p.outC, k, p.inputOffset, layer.bias);
+  const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
+  if (kernel === 'row bands') return emitBandRun(p, ctx, summary, plain, records, k4, fast);
+  if (kernel === 'stem bands') return emitBandRun(p, ctx, summary, plain, records, k4, fast, true);
+  if (kernel === 'im2col quads') return emitQuadIm2col(p, ctx, summary, plain, records, k4, fast);
+  if (kernel === 'im2col triples') return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
+  const pairs = pairsChosen(k4, direct, facts.modelPairs) && p.outC >= 2 && facts.pairsFit;
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
   const padHead = run && paddedQuadHead(p);
   const quad = run && (quadRunApplies(p.outC) || padHead);
@@ -1899,7 +2006,7 @@ export function stemBandScratchBytes(p: Pick<Conv2DParams, 'strideW' | 'kW' | 'k
  * widened k_w / stride_w times per output row instead of k_w k_h / stride_h... as the triple's.
  */
 export function stemBandTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined): boolean {
-  if (p.columnBands === false || !bandLoads(isa, prefer) || !stemBandShape(p) || !quadRunApplies(p.outC)) return false;
+  if (!bandLoads(isa, prefer) || !stemBandShape(p) || !quadRunApplies(p.outC)) return false;
   if (k4 < TRIPLE_RUN_MIN_K4 || k4 > 4 * PAIR_CHUNK_STEPS || signedWide(fast, p)) return false;
   return pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint) && bandPixelOffset(p) <= 4088;
 }
@@ -1936,8 +2043,15 @@ export function stemBandRows(plain: Int8Array, outC: number, k4: number, kH: num
  * pixel columns' does (four LDR in a row on the M4; on the M33 an LDRD and two LDR, as its two LDM),
  * and the packing drops to stride_h / k_w of theirs (a 3x3 layer at stride 1: a third).
  */
-export function bandRunTaken(p: Conv2DParams, k4: number, fast: number, isa: KernelIsa | undefined, prefer: Prefer | undefined, rows?: Int8Array): boolean {
-  if (p.columnBands === false || !bandLoads(isa, prefer) || p.inC % 4 !== 0 || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
+export function bandRunTaken(
+  p: Conv2DParams,
+  k4: number,
+  fast: number,
+  isa: KernelIsa | undefined,
+  prefer: Prefer | undefined,
+  rows?: Int8Array | boolean,
+): boolean {
+  if (!bandLoads(isa, prefer) || p.inC % 4 !== 0 || !quadIm2colTaken(p, k4, fast, isa, rows)) return false;
   return p.dilationH === 1 && p.dilationW === 1 && bandPixelOffset(p) <= 4088;
 }
 
@@ -2182,10 +2296,31 @@ function emitTripleRun(
   };
 }
 
+/**
+ * The variant of one Arm DSP kernel: it covers the layers dspKernel gives it, from the weight facts
+ * CONV_2D's prepare recorded (a layer without them is the dispatching variant's, convDspVariant).
+ */
+export function convDspKernelVariant(kernel: DspKernel, name: string, scratchBytes: (p: Conv2DParams) => number): KernelVariant<Conv2DParams> {
+  return {
+    name,
+    family: 'arm-dsp',
+    applies: (p, facts) => dspApplies(p) && p.dspWeights !== undefined && dspKernel(p, p.dspWeights, facts.isa, facts.prefer) === kernel,
+    scratchBytes: (p) => Math.max(dspScratchBytes(p), scratchBytes(p) && 0),
+    overlap: dspOverlap,
+    emit: (p, ctx) => emitConvDsp(p, ctx, summary(p), kernel),
+    cFiles: ['conv_2d/conv_2d_dsp.h'],
+    ortExact: true,
+  };
+}
+
+/**
+ * The convolutions of other ops' layers, whose params record no weight facts (transpose_conv's
+ * phases): the kernel is dspKernel's at emit, the scratch the most any of them needs.
+ */
 export const convDspVariant: KernelVariant<Conv2DParams> = {
   name: 'arm-dsp',
   family: 'arm-dsp',
-  applies: dspApplies,
+  applies: (p) => dspApplies(p) && p.dspWeights === undefined,
   scratchBytes: dspScratchBytes,
   overlap: dspOverlap,
   emit: (p, ctx) => emitConvDsp(p, ctx, summary(p)),

@@ -11,7 +11,12 @@ import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { convPaletteVariants } from './palette.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { KernelChoices, OpDef } from '../op.ts';
-import { bandLoads, convDspVariant } from './dsp.ts';
+import { type ConvDspWeights, bandLoads, convDspVariant, convDspWeights, dspApplies } from './dsp.ts';
+import { convDspRowBandsVariant, convDspStemBandsVariant } from './dsp_row_bands.ts';
+import { convDspIm2colQuadsVariant } from './dsp_im2col_quads.ts';
+import { convDspIm2colTriplesVariant } from './dsp_im2col_triples.ts';
+import { convDspPointwisePairsVariant, convDspPointwiseQuadsVariant } from './dsp_pointwise.ts';
+import { convDspBlocksVariant } from './dsp_blocks.ts';
 import { convDspNarrowVariant } from './dsp_narrow.ts';
 import { convM0plusVariant } from './m0plus.ts';
 import { convXtensaVariant } from './xtensa.ts';
@@ -85,7 +90,8 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   entropy?: HuffmanFc;
   /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
   entropyNonzeros?: { max: number; total: number };
-  /** the core runs im2col layers from bands of int16 columns (dsp.ts bandRunTaken), set when its variant is chosen: their scratch is reserved only then */
+  /** what the weights say about the Arm DSP kernels (dsp.ts ConvDspWeights): each one's `applies` reads it */
+  dspWeights?: ConvDspWeights;
   columnBands?: boolean;
 }
 
@@ -112,7 +118,7 @@ function check(graph: Graph, op: Op): void {
 function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv2DParams {
   const g = geometry(graph, op);
   const int32Output = requireOutput(graph, op).dtype === 'int32';
-  return {
+  const p: Conv2DParams = {
     ...convWindow(g),
     filterInC: g.filterInC,
     groups: g.inC / g.filterInC,
@@ -125,6 +131,9 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv2DParam
     ...entropyCodedFilter(graph, op, g.outC, kernels),
     ...convAccumulator(graph, op, g.outC, g.kH * g.kW * g.filterInC),
   };
+  if (int32Output || !dspApplies(p)) return p;
+  const bias = optionalInput(graph, op, 2);
+  return { ...p, dspWeights: convDspWeights(p, constInt8(g.filter), bias && constInt32(bias), graph) };
 }
 
 /** The bound on the int32 accumulator of every output channel (accumulator_bound.ts): a padded tap skipped only lowers it. */
@@ -214,24 +223,46 @@ const def: OpDef<Conv2DParams> = {
   prepare,
   macs,
   evaluate,
-  // a lone output pixel over the whole input is an FC: its kernels first
-  // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
-  // palette filters (few distinct values): the LUT kernels, when the cost model prefers them
+  // The variants, in the order they are tried; a target takes the first of its ISA family that
+  // covers the layer (variant.ts), else the portable C.
   variants: [
+    // palette filters (few distinct values): the LUT kernels, when the cost model prefers them
     ...convPaletteVariants,
+    // weights that fit int4: the packed kernels, when the cost model prefers them
     ...convInt4Variants,
     // Huffman-coded filters (huffman.ts): the smallest, and slowest; only `--prefer size` picks them
     convHuffmanVariant,
+    // a lone output pixel over the whole input is an FC: its kernels before any convolution's
     convAsFcDspVariant,
     convAsFcM0plusVariant,
     convAsFcRv32Variant,
+    // 1x1 layers over a few input channels: the narrow run, before the wide kernels that would pad them
     convDspNarrowVariant,
+    // Arm DSP: exactly one of the next seven takes a CONV_2D layer (dsp.ts dspKernel), so their order
+    // among themselves is dspKernel's, most specialised first:
+    // im2col from a band of int16 columns per output row: the M4's and M33's loads, whole channel quads
+    convDspRowBandsVariant,
+    // RGB stems from a band of a few pixels' int16 values: the same cores, 3 input channels
+    convDspStemBandsVariant,
+    // im2col pixel pairs by channel quads in the 1x1 layers' routine: the M4 and M33 without bands
+    convDspIm2colQuadsVariant,
+    // im2col pixel triples by channel pairs in assembly: every other DSP core, fields of 12 values on
+    convDspIm2colTriplesVariant,
+    // 1x1 layers in channel quads (whole quads, or a one-pixel head padded to them)
+    convDspPointwiseQuadsVariant,
+    // 1x1 layers in channel pairs, where the output channels are not whole quads
+    convDspPointwisePairsVariant,
+    // the C loops: whatever no assembly run takes (64-bit requantization, rows outside the pairs layout)
+    convDspBlocksVariant,
+    // layers of other ops (transpose_conv's phases) that record no weight facts: the kernel is picked at emit
     convDspVariant,
+    // Armv6-M, RV32, Xtensa, Helium, ESP32-S3: one kernel each
     convM0plusVariant,
     convRv32Variant,
     convXtensaVariant,
     convMveVariant,
     convS3Variant,
+    // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
     ...convSparseVariants,
   ],
   selectVariant(p, isa, prefer, kernels) {

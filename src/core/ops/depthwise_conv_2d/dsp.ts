@@ -584,7 +584,7 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   const kernel = dspKernel(model);
   const conv = asConv(model);
   if (kernel === 'conv' && conv) {
-    return emitConvDspWith(conv, ctx, modelSummary, channelMajor(filter, model.outC), modelBias);
+    return emitConvDspWith(conv, ctx, modelSummary, { filter: channelMajor(filter, model.outC), bias: modelBias });
   }
   // rows of the bound: channel c's taps
   const byChannel = channelMajor(filter, model.outC);
