@@ -94,7 +94,7 @@ export function dspScratchBytes(p: Conv2DParams): number {
 }
 
 /** A 1x1 layer's (pointwiseDirect): its pixel pair's columns, the quad run's sentinel past them, a lone last pixel's twin outputs. */
-export function pointwiseScratchBytes(p: Conv2DParams): number {
+function pointwiseScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const lone = (p.batches * p.outH * p.outW) % 2 === 1 ? roundUp4(p.outC) : 0;
   // a padded head (paddedQuadHead) writes its whole quads into the scratch past the twin outputs
@@ -111,7 +111,7 @@ function im2colRows(p: Conv2DParams): { rowBytes: number; slack: number } {
  * conv_2d_dsp.h tf_dsp_im2col_body (the C loops): pixel triples in the `pairs` layout, else pairs;
  * a lone last pixel's twin outputs past the rows. 1x1 layers: pointwiseScratchBytes.
  */
-export function blocksScratchBytes(p: Conv2DParams): number {
+function blocksScratchBytes(p: Conv2DParams): number {
   if (pointwiseDirect(p)) return pointwiseScratchBytes(p);
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const pixels = p.outH * p.outW;
@@ -122,7 +122,7 @@ export function blocksScratchBytes(p: Conv2DParams): number {
 }
 
 /** tf_dsp_im2col_triple_run_body: three pixels' columns and rows, or a last partial triple's three pixels of outputs over the rows, packed by then. */
-export function tripleRunScratchBytes(p: Conv2DParams): number {
+function tripleRunScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   const { rowBytes, slack } = im2colRows(p);
   const partial = (p.outH * p.outW) % 3 !== 0 ? roundUp4(3 * p.outC) : 0;
@@ -130,7 +130,7 @@ export function tripleRunScratchBytes(p: Conv2DParams): number {
 }
 
 /** tf_dsp_im2col_quad_run_body: a pixel pair's columns, two filter rows and a lone last pixel's twin outputs. */
-export function quadIm2colScratchBytes(p: Conv2DParams): number {
+function quadIm2colScratchBytes(p: Conv2DParams): number {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   return k4 * 4 + 2 * p.kW * p.inC + p.outC;
 }
@@ -2300,12 +2300,13 @@ function emitTripleRun(
  * The variant of one Arm DSP kernel: it covers the layers dspKernel gives it, from the weight facts
  * CONV_2D's prepare recorded (a layer without them is the dispatching variant's, convDspVariant).
  */
-export function convDspKernelVariant(kernel: DspKernel, name: string, scratchBytes: (p: Conv2DParams) => number): KernelVariant<Conv2DParams> {
+export function convDspKernelVariant(kernel: DspKernel, name: string): KernelVariant<Conv2DParams> {
   return {
     name,
     family: 'arm-dsp',
     applies: (p, facts) => dspApplies(p) && p.dspWeights !== undefined && dspKernel(p, p.dspWeights, facts.isa, facts.prefer) === kernel,
-    scratchBytes: (p) => Math.max(dspScratchBytes(p), scratchBytes(p) && 0),
+    // the most any kernel may need (dspScratchBytes), as the planner reserved it when one variant hid them all
+    scratchBytes: dspScratchBytes,
     overlap: dspOverlap,
     emit: (p, ctx) => emitConvDsp(p, ctx, summary(p), kernel),
     cFiles: ['conv_2d/conv_2d_dsp.h'],

@@ -4,6 +4,6 @@
  * channel pairs with SMLAD (pixel triples in the `pairs` layout), where no assembly run takes the
  * layer: TFLite Micro's 64-bit requantization, rows that do not fit the `pairs` layout, short fields.
  */
-import { blocksScratchBytes, convDspKernelVariant } from './dsp.ts';
+import { convDspKernelVariant } from './dsp.ts';
 
-export const convDspBlocksVariant = convDspKernelVariant('blocks', 'arm-dsp blocks in C', blocksScratchBytes);
+export const convDspBlocksVariant = convDspKernelVariant('blocks', 'arm-dsp blocks in C');

@@ -4,6 +4,6 @@
  * tf_dsp_im2col_quad_run_body): filter rows packed as the 1x1 layers' pixel pairs, run by their
  * quad routine (quadRunAsm), on the cores without dual issue (dsp.ts quadIm2colTaken).
  */
-import { convDspKernelVariant, quadIm2colScratchBytes } from './dsp.ts';
+import { convDspKernelVariant } from './dsp.ts';
 
-export const convDspIm2colQuadsVariant = convDspKernelVariant('im2col quads', 'arm-dsp im2col quads', quadIm2colScratchBytes);
+export const convDspIm2colQuadsVariant = convDspKernelVariant('im2col quads', 'arm-dsp im2col quads');

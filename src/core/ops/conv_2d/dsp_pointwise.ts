@@ -5,8 +5,8 @@
  * (quadRunAsm; a one-pixel head padded to them, dsp.ts paddedQuadHead), else by channel pairs
  * (pairsRunAsm).
  */
-import { convDspKernelVariant, pointwiseScratchBytes } from './dsp.ts';
+import { convDspKernelVariant } from './dsp.ts';
 
-export const convDspPointwiseQuadsVariant = convDspKernelVariant('pointwise quads', 'arm-dsp pointwise quads', pointwiseScratchBytes);
+export const convDspPointwiseQuadsVariant = convDspKernelVariant('pointwise quads', 'arm-dsp pointwise quads');
 
-export const convDspPointwisePairsVariant = convDspKernelVariant('pointwise pairs', 'arm-dsp pointwise pairs', pointwiseScratchBytes);
+export const convDspPointwisePairsVariant = convDspKernelVariant('pointwise pairs', 'arm-dsp pointwise pairs');

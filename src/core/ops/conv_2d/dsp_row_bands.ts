@@ -6,13 +6,10 @@
  * bandRunAsm. Only the cores whose loads the band's step is scheduled for take them (dsp.ts
  * bandLoads: the Cortex-M4, the Cortex-M33; not under `--prefer size`).
  */
-import { bandScratchBytes, convDspKernelVariant, stemBandScratchBytes } from './dsp.ts';
-import { roundUp4 } from '../common/isa/dsp.ts';
+import { convDspKernelVariant } from './dsp.ts';
 
 /** Input channels a multiple of 4: a band of whole columns per output row (dsp.ts bandRunTaken). */
-export const convDspRowBandsVariant = convDspKernelVariant('row bands', 'arm-dsp im2col row bands', bandScratchBytes);
+export const convDspRowBandsVariant = convDspKernelVariant('row bands', 'arm-dsp im2col row bands');
 
 /** RGB stems (3 input channels): a band of STEM_BAND_PIXELS pixels' int16 values (dsp.ts stemBandTaken). */
-export const convDspStemBandsVariant = convDspKernelVariant('stem bands', 'arm-dsp im2col stem bands', (p) =>
-  stemBandScratchBytes(p, roundUp4(p.kH * p.kW * p.inC)),
-);
+export const convDspStemBandsVariant = convDspKernelVariant('stem bands', 'arm-dsp im2col stem bands');
