@@ -690,19 +690,24 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
  * `pixelLoop`: one call runs every whole pixel pair (pixelPairStep). `straightSteps` (the M33's and
  * M7's 1x1 layers of k4 up to quadStraightSteps' limit): the block's k4 / 2 halves in a row, no loop.
  */
-export function quadRunAsm(
-  name: string,
-  fast: number,
-  clamp: RunClamp,
-  loadForm: boolean | 'dual' = false,
-  turn = 4,
-  sentinel = false,
-  floor = false,
-  round = false,
-  secondHalfEntry = false,
-  pixelLoop = false,
-  straightSteps?: number,
-): string {
+export interface QuadRunForm {
+  /** true: the M4's pipelined LDR; 'dual': the M7's dual-issue schedule; false (default): LDM */
+  loadForm?: boolean | 'dual';
+  /** steps of 4 values a turn of the loop (default 4) */
+  turn?: number;
+  /** the 1x1 layers' columns, followed by QUAD_SENTINEL */
+  sentinel?: boolean;
+  /** the floor at or above the zero point: the requantization without its SUB */
+  floor?: boolean;
+  /** the rounding records (roundLines) */
+  round?: boolean;
+  secondHalfEntry?: boolean;
+  pixelLoop?: boolean;
+  straightSteps?: number;
+}
+
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: QuadRunForm = {}): string {
+  const { loadForm = false, turn = 4, sentinel = false, floor = false, round = false, secondHalfEntry = false, pixelLoop = false, straightSteps } = form;
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
   if (pixelLoop && !sentinel) throw new Error("quadRunAsm: the pixel-pair loop is the 1x1 layers' (sentinel) form");
   if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
@@ -1092,17 +1097,23 @@ export function bandTurn(isa: KernelIsa | undefined): number {
  * the loop's half that leaves whole turns, or runs the rest straight where they are fewer than a
  * turn, with no entry read from the frame.
  */
-export function bandRunAsm(
-  name: string,
-  fast: number,
-  clamp: RunClamp,
-  off: number | undefined,
-  turn = BAND_TURN_STEPS,
-  zp?: number,
-  ldrd = false,
-  round = false,
-  halves?: number,
-): string {
+export interface BandRunForm {
+  /** bytes between the pair's fields in the band; undefined: the interleaved columns' LDM step */
+  off: number | undefined;
+  /** steps of 4 values a turn (default BAND_TURN_STEPS) */
+  turn?: number;
+  /** the zero point added before an SSAT (signed WIDE) */
+  zp?: number;
+  /** the Cortex-M33's LDRD step */
+  ldrd?: boolean;
+  /** the rounding records (roundLines) */
+  round?: boolean;
+  /** a stem's fixed field length in halves */
+  halves?: number;
+}
+
+export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: BandRunForm): string {
+  const { off, turn = BAND_TURN_STEPS, zp, ldrd = false, round = false, halves } = form;
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
   if (halves !== undefined && (off === undefined || halves < 1)) throw new Error('bandRunAsm: a fixed field length reads a band');
   if (round && zp !== undefined) throw new Error('bandRunAsm: the rounding records under FAST or unsigned WIDE only');
@@ -1671,16 +1682,17 @@ export function emitConvDsp(p: Conv2DParams, ctx: LayerEmitContext, summary: str
  * A padded head's call (paddedQuadHead): the quad routine over `padded` channels writes the pixel,
  * and its twin, into the scratch past the columns; the layer's own `outC` bytes are copied out.
  */
-function headStatements(
-  callee: string,
-  input: string,
-  k4: number,
-  weights: string,
-  padded: number,
-  outC: number,
-  output: string,
-  scratch: string,
-): Statement[] {
+function headStatements(call: {
+  callee: string;
+  input: string;
+  k4: number;
+  weights: string;
+  padded: number;
+  outC: number;
+  output: string;
+  scratch: string;
+}): Statement[] {
+  const { callee, input, k4, weights, padded, outC, output, scratch } = call;
   // columns k4 words, the sentinel, then the twin's `padded` bytes, then the pixel's
   const quads = `(int8_t *)(void *)(${scratch} + ${k4 * 4 + QUAD_SENTINEL_BYTES + padded})`;
   return [
@@ -1704,6 +1716,17 @@ export interface ConvDspWeights {
   oneChunk: boolean;
   /** modelCarriesPointwisePairs of the layer's model */
   modelPairs: boolean;
+}
+
+/** What an assembly run's emitter takes: the layer (settled), its context, its rows padded to k4 and their records. */
+interface DspRows {
+  p: Conv2DParams;
+  ctx: LayerEmitContext;
+  summary: string;
+  plain: Int8Array;
+  records: Int32Array;
+  k4: number;
+  fast: RequantKind;
 }
 
 /** A layer as its DSP kernels see it: near-constant channels settled, its requantization, its rows padded to k4. */
@@ -1795,10 +1818,11 @@ export function emitConvDspWith(
   // the input offset folds into the start values: im2col pads with the input zero point
   const start = foldedAccumulatorInit(given.filter, p.outC, k, p.inputOffset, layer.bias);
   const records = requantRecords(start, p, p.outC, p.outputZeroPoint, fast);
-  if (kernel === 'row bands') return emitBandRun(p, ctx, summary, plain, records, k4, fast);
-  if (kernel === 'stem bands') return emitBandRun(p, ctx, summary, plain, records, k4, fast, true);
-  if (kernel === 'im2col quads') return emitQuadIm2col(p, ctx, summary, plain, records, k4, fast);
-  if (kernel === 'im2col triples') return emitTripleRun(p, ctx, summary, plain, records, k4, fast);
+  const asmRun: DspRows = { p, ctx, summary, plain, records, k4, fast };
+  if (kernel === 'row bands') return emitBandRun(asmRun);
+  if (kernel === 'stem bands') return emitBandRun(asmRun, true);
+  if (kernel === 'im2col quads') return emitQuadIm2col(asmRun);
+  if (kernel === 'im2col triples') return emitTripleRun(asmRun);
   const pairs = pairsChosen(k4, direct, facts.modelPairs) && p.outC >= 2 && facts.pairsFit;
   const run = direct && pairs && pairsRunApplies(k4, fast, p.actMin, p.outputZeroPoint);
   const padHead = run && paddedQuadHead(p);
@@ -1838,19 +1862,16 @@ export function emitConvDspWith(
       renderOpTemplate(import.meta.dirname, 'conv_2d_dsp_kernel.c.hbs', {
         ...vars,
         quadAsm: true,
-        runAsm: quadRunAsm(
-          runName,
-          fast,
-          clamp,
-          pointwiseQuadLoads(ctx.isa, ctx.prefer),
-          pointwiseQuadTurn(ctx.isa, ctx.prefer),
-          true,
+        runAsm: quadRunAsm(runName, fast, clamp, {
+          loadForm: pointwiseQuadLoads(ctx.isa, ctx.prefer),
+          turn: pointwiseQuadTurn(ctx.isa, ctx.prefer),
+          sentinel: true,
           floor,
-          rounded !== undefined,
-          secondHalf,
+          round: rounded !== undefined,
+          secondHalfEntry: secondHalf,
           pixelLoop,
-          straight,
-        ),
+          straightSteps: straight,
+        }),
       }),
     );
     ctx.defineOnce(
@@ -1891,7 +1912,7 @@ export function emitConvDspWith(
           ],
         },
         ...(padHead
-          ? headStatements(callee, input, k4, weights, outC, p.outC, output, ctx.scratch())
+          ? headStatements({ callee, input, k4, weights, padded: outC, outC: p.outC, output, scratch: ctx.scratch() })
           : [
               {
                 callee,
@@ -2068,16 +2089,8 @@ export function kxMajorRows(plain: Int8Array, outC: number, kH: number, kW: numb
 }
 
 /** An im2col quad layer read from bands (bandRunTaken): the weights in (kx, ky, c) order in withQuadRecords' layout. */
-function emitBandRun(
-  p: Conv2DParams,
-  ctx: LayerEmitContext,
-  summary: string,
-  plain: Int8Array,
-  records: Int32Array,
-  k4: number,
-  fast: RequantKind,
-  stem = false,
-): LayerCode {
+function emitBandRun(layer: DspRows, stem = false): LayerCode {
+  const { p, ctx, summary, plain, records, k4, fast } = layer;
   const rows = stem ? stemBandRows(plain, p.outC, k4, p.kH, p.kW, p.inC) : kxMajorRows(plain, p.outC, p.kH, p.kW, p.inC);
   const sw = signedWide(fast, p);
   // a stem's requantization in three instructions where its floor is at or above the zero point and
@@ -2101,7 +2114,14 @@ function emitBandRun(
       asm: true,
       runName,
       runTag,
-      runAsm: bandRunAsm(runName, fast, clamp, off, turn, sw ? p.outputZeroPoint : undefined, ldrd, rounded !== undefined, stem ? k4 / 2 : undefined),
+      runAsm: bandRunAsm(runName, fast, clamp, {
+        off,
+        turn,
+        zp: sw ? p.outputZeroPoint : undefined,
+        ldrd,
+        round: rounded !== undefined,
+        halves: stem ? k4 / 2 : undefined,
+      }),
     }),
   );
   // a stem band's body, one per model, mode, offset and shape (its channels and filter rows are constants of it)
@@ -2155,15 +2175,8 @@ function emitBandRun(
  * the weights in withQuadRecords' layout, the routine shared with the model's 1x1 quad layers (the
  * same name, turn and loads), one C body per model and mode.
  */
-function emitQuadIm2col(
-  p: Conv2DParams,
-  ctx: LayerEmitContext,
-  summary: string,
-  plain: Int8Array,
-  records: Int32Array,
-  k4: number,
-  fast: RequantKind,
-): LayerCode {
+function emitQuadIm2col(layer: DspRows): LayerCode {
+  const { p, ctx, summary, plain, records, k4, fast } = layer;
   const blob = withQuadRecords(halfwordQuads(halfwordPairs(plain, p.outC, k4), p.outC, k4), records, p.outC, k4);
   const weights = ctx.addConst('w_dsp', 'int8_t', blob);
   const mode = kernelMode(fast, p.actMin, p.actMax);
@@ -2184,7 +2197,9 @@ function emitQuadIm2col(
       quadAsm: true,
       runName,
       runTag: quadTag,
-      runAsm: sw ? bandRunAsm(runName, fast, clamp, undefined, turn, p.outputZeroPoint) : quadRunAsm(runName, fast, clamp, pipelined, turn),
+      runAsm: sw
+        ? bandRunAsm(runName, fast, clamp, { off: undefined, turn, zp: p.outputZeroPoint })
+        : quadRunAsm(runName, fast, clamp, { loadForm: pipelined, turn }),
     }),
   );
   ctx.defineOnce(
@@ -2227,15 +2242,8 @@ function emitQuadIm2col(
  * run's split layout (withRecords), one routine per model, mode and clamp, in both schedules (the
  * header picks the Cortex-M7's where TF_DSP_DUAL_ISSUE).
  */
-function emitTripleRun(
-  p: Conv2DParams,
-  ctx: LayerEmitContext,
-  summary: string,
-  plain: Int8Array,
-  records: Int32Array,
-  k4: number,
-  fast: RequantKind,
-): LayerCode {
+function emitTripleRun(layer: DspRows): LayerCode {
+  const { p, ctx, summary, plain, records, k4, fast } = layer;
   const split = splitShape(p);
   const rows = split ? splitRows(plain, p.outC, k4, split) : plain;
   const blob = withRecords(halfwordPairs(rows, p.outC, k4), records, p.outC, k4, true);

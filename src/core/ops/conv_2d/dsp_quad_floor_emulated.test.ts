@@ -201,7 +201,7 @@ describe('CONV_2D DSP 1x1 quads: requantization floored at the zero point', () =
         ['dual', 8],
         [false, 16],
       ] as const) {
-        const round = quadRunAsm('q', fast, { lo: true, hi: true }, form, turn, true, true, true);
+        const round = quadRunAsm('q', fast, { lo: true, hi: true }, { loadForm: form, turn: turn, sentinel: true, floor: true, round: true });
         expect(round).to.include('rounding records');
         expect(round).to.not.include('lsr #24');
         expect(round).to.not.include('lsl #9');
@@ -211,16 +211,16 @@ describe('CONV_2D DSP 1x1 quads: requantization floored at the zero point', () =
         expect(round.includes('smmulr r7, r7, r11')).to.equal(fast === 2);
       }
       expect(quadLoneAsm('q', fast, { lo: false, hi: true }, true, true)).to.include(fast === 1 ? 'smmlar r3, r3, r7, r8' : 'smmulr r3, r3, r7');
-      expect(() => quadRunAsm('q', fast, { lo: false, hi: false }, true, 4, true, false, true)).to.throw(/floor/);
+      expect(() => quadRunAsm('q', fast, { lo: false, hi: false }, { loadForm: true, turn: 4, sentinel: true, floor: false, round: true })).to.throw(/floor/);
       for (const [form, turn] of [
         [true, 4],
         ['dual', 8],
         [false, 16],
       ] as const) {
-        const floored = quadRunAsm('q', fast, { lo: false, hi: true }, form, turn, true, true);
+        const floored = quadRunAsm('q', fast, { lo: false, hi: true }, { loadForm: form, turn: turn, sentinel: true, floor: true });
         expect(floored).to.not.include('lsr #24');
         expect(floored).to.include('floor at the zero point');
-        expect(quadRunAsm('q', fast, { lo: false, hi: true }, form, turn, true)).to.include('lsr #24');
+        expect(quadRunAsm('q', fast, { lo: false, hi: true }, { loadForm: form, turn: turn, sentinel: true })).to.include('lsr #24');
       }
       expect(quadLoneAsm('q', fast, { lo: true, hi: false }, true)).to.not.include('lsr #24');
       expect(quadLoneAsm('q', fast, { lo: true, hi: false })).to.include('lsr #24');

@@ -117,10 +117,10 @@ function sourceText(graph: Graph, target: string, prefer?: 'size'): string {
 
 describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
   it('the 1x1 routine tests the sentinel, the im2col one the stop; the scratch holds the sentinel', () => {
-    const pipelined = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true);
+    const pipelined = quadRunAsm('q', 1, { lo: false, hi: false }, { loadForm: true, turn: 4, sentinel: true });
     expect(pipelined).to.include(`cmp r8, #0x${QUAD_SENTINEL.toString(16)}`);
     expect(pipelined).to.not.include('ldr r10, [sp, #32]');
-    const stop = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4);
+    const stop = quadRunAsm('q', 1, { lo: false, hi: false }, { loadForm: true, turn: 4 });
     expect(stop).to.include('ldr r10, [sp, #32]');
     expect(stop).to.not.include('cmp r8, #');
     // sixteen steps a turn on the M33, four on the M4 and under --prefer size, eight on the M7
@@ -128,20 +128,20 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(pointwiseQuadTurn(loadTarget('cortex-m33').isa, 'size')).to.equal(4);
     expect(pointwiseQuadTurn(loadTarget('cortex-m4').isa)).to.equal(4);
     expect(pointwiseQuadTurn(loadTarget('cortex-m7').isa)).to.equal(8);
-    expect(quadRunAsm('q', 2, { lo: true, hi: true }, false, 16, true)).to.include('16 steps a turn');
+    expect(quadRunAsm('q', 2, { lo: true, hi: true }, { loadForm: false, turn: 16, sentinel: true })).to.include('16 steps a turn');
     // the loads: pipelined on the M4, between the MACs on the M7, LDM on the M33 and under --prefer size
     expect(pointwiseQuadLoads(loadTarget('cortex-m4').isa)).to.equal(true);
     expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa)).to.equal('dual');
     expect(pointwiseQuadLoads(loadTarget('cortex-m7').isa, 'size')).to.equal(false);
     expect(pointwiseQuadLoads(loadTarget('cortex-m33').isa)).to.equal(false);
-    const dual = quadRunAsm('q', 1, { lo: false, hi: true }, 'dual', 8, true);
+    const dual = quadRunAsm('q', 1, { lo: false, hi: true }, { loadForm: 'dual', turn: 8, sentinel: true });
     expect(dual).to.include('loads between the MACs');
     // no two loads in a row inside the loop: each sits between MACs
     const loop = dual.slice(dual.indexOf('"10:'), dual.indexOf('"13:'));
     expect(loop).to.not.match(/ldr\.w [^\n]*\n\s*"ldr\.w r(8|10|11)/);
-    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, 'dual', 8)).to.throw(/sentinel only/);
+    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, { loadForm: 'dual', turn: 8 })).to.throw(/sentinel only/);
     // the fixed entry: a B to the turn's second half where k4 is a multiple of 4 turn steps, on the M4 alone
-    const fixed = quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true, false, false, true);
+    const fixed = quadRunAsm('q', 1, { lo: false, hi: false }, { loadForm: true, turn: 4, sentinel: true, floor: false, round: false, secondHalfEntry: true });
     expect(fixed).to.include('"b 12f');
     expect(fixed).to.include('entered at the second half');
     expect(fixed).to.not.include('mov pc');
@@ -149,7 +149,9 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect(fixed).to.include('"mov.w lr, r1');
     expect(fixed).to.match(/"b 12f\\n\\t"\n\s*"nop\\n/);
     expect(pipelined).to.include('mov pc, r10');
-    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, false, false, false, true)).to.throw(/sentinel/);
+    expect(() =>
+      quadRunAsm('q', 1, { lo: false, hi: false }, { loadForm: true, turn: 4, sentinel: false, floor: false, round: false, secondHalfEntry: true }),
+    ).to.throw(/sentinel/);
     const m4 = loadTarget('cortex-m4').isa;
     expect([16, 32, 48, 256].map((k4) => quadSecondHalfEntry(k4, m4))).to.deep.equal([true, true, true, true]);
     expect([20, 24, 36, 260].map((k4) => quadSecondHalfEntry(k4, m4))).to.deep.equal([false, false, false, false]);
@@ -163,21 +165,43 @@ describe('CONV_2D DSP 1x1 quad run ended on a sentinel', () => {
     expect([16, 32, 36].map((k4) => quadStraightSteps(k4, m7))).to.deep.equal([4, 8, undefined]);
     expect(quadStraightSteps(16, m4)).to.equal(undefined);
     expect(quadStraightSteps(16, m33, 'size')).to.equal(undefined);
-    const straight = quadRunAsm('q', 1, { lo: false, hi: false }, false, 16, true, true, true, false, true, 9);
+    const straight = quadRunAsm(
+      'q',
+      1,
+      { lo: false, hi: false },
+      { loadForm: false, turn: 16, sentinel: true, floor: true, round: true, secondHalfEntry: false, pixelLoop: true, straightSteps: 9 },
+    );
     expect(straight).to.include('9 steps a block, no loop');
     expect(straight).to.not.include('mov pc');
     expect(straight).to.not.include('cmp r8, #');
     // 17 halves past the first one, then the block's second starts and (FAST rounding) the zero point behind them
     expect(straight.match(/smlad r2, r8, r10, r2/g)).to.have.length(17);
     expect(straight).to.match(/"ldrd r10, r11, \[lr\], #8\\n\\t"\n\s*"ldr r12, \[sp, #28\]/);
-    const straightDual = quadRunAsm('q', 2, { lo: true, hi: false }, 'dual', 8, true, false, false, false, false, 8);
+    const straightDual = quadRunAsm(
+      'q',
+      2,
+      { lo: true, hi: false },
+      { loadForm: 'dual', turn: 8, sentinel: true, floor: false, round: false, secondHalfEntry: false, pixelLoop: false, straightSteps: 8 },
+    );
     expect(straightDual.match(/smlad r2, r8, r10, r2/g)).to.have.length(15);
     expect(straightDual).to.not.include('mov pc');
-    expect(() => quadRunAsm('q', 1, { lo: false, hi: false }, true, 4, true, false, false, false, false, 4)).to.throw(/straight block/);
+    expect(() =>
+      quadRunAsm(
+        'q',
+        1,
+        { lo: false, hi: false },
+        { loadForm: true, turn: 4, sentinel: true, floor: false, round: false, secondHalfEntry: false, pixelLoop: false, straightSteps: 4 },
+      ),
+    ).to.throw(/straight block/);
     // every pixel pair from one call on the M4, M33 and M7 (LDRD and STM packing there), not under --prefer size
     expect([loadTarget('cortex-m4').isa, m33, m7].map((isa) => quadPixelLoop(isa))).to.deep.equal([true, true, true]);
     expect(quadPixelLoop(m33, 'size')).to.equal(false);
-    const pairLoop = quadRunAsm('q', 1, { lo: false, hi: false }, false, 16, true, false, false, false, true);
+    const pairLoop = quadRunAsm(
+      'q',
+      1,
+      { lo: false, hi: false },
+      { loadForm: false, turn: 16, sentinel: true, floor: false, round: false, secondHalfEntry: false, pixelLoop: true },
+    );
     expect(pairLoop).to.include('ldrd r2, r6, [r5], #8');
     expect(pairLoop).to.include('stm r12!, {r0, r1, r6, r7}');
     // a 1x1 layer's scratch: the columns, the two sentinel words, a lone pixel's twin outputs

@@ -296,7 +296,7 @@ describe('CONV_2D DSP stem bands', () => {
     const clamp = runClamp(1, -128, 127, -128);
     const halves = (text: string) => text.match(/sxtb16 r10, r10/g)!.length;
     // k4 28 in turns of 2 steps (the M4's): the first half and a branch to the loop's fourth, 3 turns
-    const m4 = bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true, 14);
+    const m4 = bandRunAsm('f', 1, clamp, { off: 36, turn: 2, zp: undefined, ldrd: false, round: true, halves: 14 });
     expect(m4).to.not.include('mov pc, r10');
     expect(m4).to.include('b 11f');
     expect(halves(m4)).to.equal(5);
@@ -305,14 +305,14 @@ describe('CONV_2D DSP stem bands', () => {
     expect(m4).to.not.include('adr.w');
     expect(m4).to.include('.balign 4');
     // in turns of 16 steps (the M33's): all 14 halves straight, no loop
-    const m33 = bandRunAsm('f', 1, clamp, 36, 16, undefined, true, true, 14);
+    const m33 = bandRunAsm('f', 1, clamp, { off: 36, turn: 16, zp: undefined, ldrd: true, round: true, halves: 14 });
     expect(halves(m33)).to.equal(14);
     expect(m33).to.not.include('bne 10b');
     expect(m33).to.not.include('mov pc, r10');
     // a field length past whole turns enters at the loop's top
-    expect(bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true, 13)).to.not.include('11f');
+    expect(bandRunAsm('f', 1, clamp, { off: 36, turn: 2, zp: undefined, ldrd: false, round: true, halves: 13 })).to.not.include('11f');
     // the generic form keeps its entry
-    expect(bandRunAsm('f', 1, clamp, 36, 2, undefined, false, true)).to.include('mov pc, r10');
+    expect(bandRunAsm('f', 1, clamp, { off: 36, turn: 2, zp: undefined, ldrd: false, round: true })).to.include('mov pc, r10');
   });
 
   it('lay the weights out in (kx, ky, c) order, the lanes of each 4 values as 0 2 1 3', async () => {
