@@ -18,7 +18,8 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import type { Conv2DParams } from './index.ts';
-import { NAKED_RUN, dspApplies, floorAtZeroPoint, roundLines, roundRecords, rqLines } from './dsp.ts';
+import { NAKED_RUN, dspApplies, roundLines, rqLines } from './dsp.ts';
+import { floorAtZeroPoint, roundRecords } from '../common/isa/dsp.ts';
 import { isPointwise, summary } from './describe.ts';
 
 /** conv_2d_dsp_narrow.h's TF_DSP_NARROW_MAX_IN: two input words per pixel, four extended halves. */

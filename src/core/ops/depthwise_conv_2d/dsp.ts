@@ -17,14 +17,7 @@ import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_co
 import { summary } from './describe.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import {
-  emitConvDspWith,
-  dspApplies as convDspApplies,
-  dspScratchBytes as convScratchBytes,
-  floorAtZeroPoint,
-  roundRecords,
-  withRecords,
-} from '../conv_2d/dsp.ts';
+import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../conv_2d/dsp.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
@@ -41,6 +34,9 @@ import {
   RQ_EXACT,
   RQ_FIELDS,
   RQ_ORT,
+  floorAtZeroPoint,
+  roundRecords,
+  withRecords,
 } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';

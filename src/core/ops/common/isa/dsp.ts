@@ -239,3 +239,84 @@ export function rowWindowGap(outH: number, outRowBytes: number, strideH: number,
 export function pixelPairGap(pixels: number, inPixelBytes: number, outPixelBytes: number): number {
   return Math.max(0, pixels * (outPixelBytes - inPixelBytes));
 }
+
+/**
+ * A weights blob being laid out: int8 rows and little-endian int32 record fields, in the order a
+ * kernel reads them; `start(r)` and `scale(r)` put channel r's start and its { m, P }.
+ */
+export function recordBlob(rows: Int8Array, records: Int32Array) {
+  if (RQ_FIELDS !== 3) throw new Error('the DSP weights blobs expect { start, m, P } records');
+  const out = new Int8Array(rows.length + records.length * 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (v: number) => {
+    view.setInt32(at, v, true);
+    at += 4;
+  };
+  return {
+    out,
+    start: (r: number) => put(records[r * RQ_FIELDS]!),
+    scale: (r: number) => {
+      put(records[r * RQ_FIELDS + 1]!);
+      put(records[r * RQ_FIELDS + 2]!);
+    },
+    rows: (from: number, bytes: number) => {
+      out.set(rows.subarray(from, from + bytes), at);
+      at += bytes;
+    },
+  };
+}
+
+/**
+ * The weights (interleavedPairs) with the requantization records split around them in the order
+ * conv_2d_dsp.h's tf_dsp_pair_channels reads them: per channel pair { start a, start b }, the pair's
+ * 2 k4 weights, { m a, P a, m b, P b }; an odd last channel { start }, k4 weights, { m, P }.
+ * `split` (the 1x1 assembly run): per pair { start a }, the weights, { start b, m a, P a, m b, P b }.
+ * Little-endian int32 fields, every one 4-byte aligned (k4 is a multiple of 4).
+ */
+export function withRecords(rows: Int8Array, records: Int32Array, channels: number, k4: number, split = false): Int8Array {
+  const blob = recordBlob(rows, records);
+  for (let c = 0; c < channels; c += 2) {
+    const both = c + 1 < channels;
+    const group = both ? [c, c + 1] : [c];
+    // split (the assembly run, conv_2d_dsp.h tf_dsp_pw_run_t): the second start after the weights,
+    // so that one LDM past the loop reads it with the two { m, P }
+    const before = split && both ? [c] : group;
+    before.forEach(blob.start);
+    blob.rows(c * k4, group.length * k4);
+    if (split && both) blob.start(c + 1);
+    group.forEach(blob.scale);
+  }
+  return blob.out;
+}
+
+/**
+ * Whether a FAST or WIDE layer's activation floor lies at or above its output zero point (RELU,
+ * RELU6, or none under zero point -128): then rqLines may drop its SUB of 255 [h < 0]
+ * (common/isa/dsp_requant.h). That term only turns TFLite Micro's round-half-away-from-zero into
+ * round-half-up for h < 0, and for h < 0 both give RDBPOT(h, e) <= 0: without the SUB,
+ * (512 h + 256 rnd + e + 9) >> (e + 9) is floor(h / 2^e + 1/2 + (e + 9) / 2^(e + 9)) + zp, whose first
+ * term is at most 0 for h <= -1 (the last fraction stays below 1/2); WIDE's (256 h + 2^(e+7) + e +
+ * 8) >> (e + 8) the same. So the output is at most the zero point before the clamp either way, and
+ * the floor (SSAT at -128 = zp, or the lane clamp at act_min >= zp; WIDE: USAT at 0, then the clamp
+ * at act_min - zp >= 0) makes both act_min. For h >= 0 the term is 0 (|h| < 2^24 in both modes).
+ */
+export function floorAtZeroPoint(fast: number, actMin: number, outputZeroPoint: number): boolean {
+  return (fast === 1 || fast === 2) && actMin >= outputZeroPoint;
+}
+
+/**
+ * FAST or WIDE records (common/isa/dsp.ts requantRecords: { start, m', P }) with each P replaced by
+ * K = 2^(32 - e), e the channel's right shift (P's low byte less 9, FAST, or 8, WIDE), for
+ * roundLines; undefined where a channel's e is below 2 (K = 2^31 and up is no int32).
+ */
+export function roundRecords(records: Int32Array, fast: number): Int32Array | undefined {
+  if (fast !== 1 && fast !== 2) return undefined;
+  const out = Int32Array.from(records);
+  for (let i = 2; i < out.length; i += RQ_FIELDS) {
+    const e = (records[i]! & 255) - (fast === 2 ? 8 : 9);
+    if (e < 2 || e > 31) return undefined;
+    out[i] = 2 ** (32 - e);
+  }
+  return out;
+}
