@@ -31,7 +31,7 @@ describe('the one cost model (layer_cost.ts)', () => {
     // 75% zeros: the compiler keeps dense under speed; the budget may move it to a sparse storage
     const compiled = compileGraph(prunedLayer({ kind: 'CONV_2D', size: 8, inC: 64, outC: 64, k: 1 }, 0.75, 3), 'p.tflite', { isa: m4.isa });
     const layer = compiled.prepared.layers[0]!;
-    expect(layer.variant.name).to.equal('arm-dsp');
+    expect(layer.variant.name).to.equal('arm-dsp pointwise quads');
     const choices = kernelChoices(layer, factsOf(compiled.prepared));
     const sparse = choices.filter((v) => v.storage === 'sparse');
     expect(sparse.length).to.be.at.least(1);
