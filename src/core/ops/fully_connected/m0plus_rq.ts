@@ -16,6 +16,7 @@
  * The rounding right shift is tf_m0_rshift; the saturation is dropped where the bound keeps the result
  * inside the type.
  */
+import type { RequantFnOptions } from '../common/isa/rv32_rq.ts';
 
 /** A block comment wrapped at 100 columns. */
 function cComment(text: string): string {
@@ -169,25 +170,11 @@ export function m0Requant(multiplier: number, shift: number, bound: number): M0R
   return { body: lines.join('\n  '), qBound, why };
 }
 
-/** What m0RequantFn writes: the function's name, the requantization and the output's range. */
-export interface M0RequantFnSpec {
-  name: string;
-  multiplier: number;
-  shift: number;
-  /** the bound on |acc| the requantization may assume */
-  bound: number;
-  /** the output zero point */
-  zp: number;
-  /** the clamp: [lo, hi] */
-  lo: number;
-  hi: number;
-}
-
 /**
  * A static inline C function `int32_t name(int32_t acc)`: the requantization, + zp, clamped to [lo, hi]
  * unless the bound keeps it there.
  */
-export function m0RequantFn({ name, multiplier, shift, bound, zp, lo, hi }: M0RequantFnSpec): string {
+export function m0RequantFn({ name, multiplier, shift, bound, zp, lo, hi }: RequantFnOptions): string {
   const rq = m0Requant(multiplier, shift, bound);
   const lines = [rq.body];
   if (zp !== 0) lines.push(`q += ${zp};`);
