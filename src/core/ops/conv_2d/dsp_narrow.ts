@@ -102,6 +102,18 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
   return fast && prefer !== 'size' && narrowRunCandidate(p.inC, p.outC, p.actMin, p.actMax);
 }
 
+/** The form of narrowRunAsm's requantization and loads (its default: none of them). */
+export interface NarrowRunForm {
+  /** the floor at or above the zero point: the requantization without its SUB */
+  floor?: boolean;
+  /** the rounding records (SMMLAR by K with the zero point in lr); needs `floor` */
+  round?: boolean;
+  /** the Cortex-M7's dual-issue schedule, each half by its own LDR; needs `round` (r11 free) */
+  dual?: boolean;
+  /** the Cortex-M4's four pipelined loads a pixel; needs 8 inputs and `round`, not `dual` */
+  pipelined?: boolean;
+}
+
 /**
  * A chunk of NARROW_RUN_PIXELS pixels of a narrow layer (4 or 8 input channels, out_c outputs) as a
  * naked function (one per model, input and output channels and requantization form). First each
@@ -117,7 +129,8 @@ export function narrowRunApplies(p: Pick<Conv2DParams, 'inC' | 'outC' | 'actMin'
  * accumulator, r4.. the record, r11 r12 the halves (r11 the requantization's temporary), lr the zero
  * point; the frame holds the halves. C signature: (const int8_t *in, const int8_t *w, int8_t *out).
  */
-export function narrowRunAsm(name: string, inC: number, outC: number, floor = false, round = false, dual = false, pipelined = false): string {
+export function narrowRunAsm(name: string, inC: number, outC: number, form: NarrowRunForm = {}): string {
+  const { floor = false, round = false, dual = false, pipelined = false } = form;
   if ((inC !== 4 && inC !== 8) || outC < 1 || outC > 255) throw new Error('narrowRunAsm: 4 or 8 input channels, 1 to 255 outputs');
   if (round && !floor) throw new Error('narrowRunAsm: the rounding records need the floor at the zero point');
   if (dual && !round) throw new Error('narrowRunAsm: the dual-issue schedule needs the rounding records (r11 free)');
@@ -274,7 +287,7 @@ export function emitConvDspNarrow(model: Conv2DParams, ctx: LayerEmitContext): L
       runName,
       [
         '#if TF_DSP_NATIVE',
-        narrowRunAsm(runName, p.inC, p.outC, floor, rounded !== undefined, dual, pipelined),
+        narrowRunAsm(runName, p.inC, p.outC, { floor, round: rounded !== undefined, dual, pipelined }),
         `#define ${macro} ${runName}`,
         '#else',
         `#define ${macro} 0`,

@@ -170,25 +170,25 @@ describe('CONV_2D DSP narrow 1x1 assembly run', () => {
     const zText = compileGraph(floored, `${floored.name}.tflite`, { isa: loadTarget('cortex-m4').isa }).generated.files.find((f) => f.role === 'source')!.text;
     for (const run of ['tf_dsp_narrow8_run_o16z', 'tf_dsp_narrow8_run_o4rp', 'tf_dsp_narrow4_run_o4', 'tf_dsp_narrow4_run_o8z'])
       expect(zText).to.include(`${run}(`);
-    expect(narrowRunAsm('tf_x', 8, 16, true)).to.not.include('lsr #24');
+    expect(narrowRunAsm('tf_x', 8, 16, { floor: true })).to.not.include('lsr #24');
     expect(narrowRunAsm('tf_x', 8, 16)).to.include('lsr #24');
     // the rounding form: SMMLAR by K with the zero point (-128, in lr), no shift
-    const rounded = narrowRunAsm('tf_x', 8, 16, true, true);
+    const rounded = narrowRunAsm('tf_x', 8, 16, { floor: true, round: true });
     expect(rounded).to.include('mvn lr, #127');
     expect(rounded.match(/smmlar r3, r3, r10, lr/g)).to.have.length(NARROW_RUN_PIXELS);
     expect(rounded).to.not.include('asr r3');
-    expect(() => narrowRunAsm('tf_x', 8, 16, false, true)).to.throw();
+    expect(() => narrowRunAsm('tf_x', 8, 16, { round: true })).to.throw();
     // the Cortex-M7's dual-issue schedule: each half by its own LDR, none past the chunk's halves
-    const dual = narrowRunAsm('tf_x', 8, 16, true, true, true);
+    const dual = narrowRunAsm('tf_x', 8, 16, { floor: true, round: true, dual: true });
     expect(dual).to.not.include('ldrd');
     expect(dual.match(/ldr r1[12], \[sp, #/g)).to.have.length(4 * NARROW_RUN_PIXELS);
     expect(dual).to.not.include(`[sp, #${16 * NARROW_RUN_PIXELS}]`);
-    expect(() => narrowRunAsm('tf_x', 8, 16, true, false, true)).to.throw();
+    expect(() => narrowRunAsm('tf_x', 8, 16, { floor: true, dual: true })).to.throw();
     // the Cortex-M4's four pipelined loads a pixel, the end and the records' pointer past the halves
-    const pipelined = narrowRunAsm('tf_x', 8, 16, true, true, false, true);
+    const pipelined = narrowRunAsm('tf_x', 8, 16, { floor: true, round: true, pipelined: true });
     expect(pipelined).to.not.include('ldrd');
     expect(pipelined.match(/ldr(\.w)? r(0|1|11|12), \[sp, #/g)).to.have.length(4 * NARROW_RUN_PIXELS + 2);
-    expect(() => narrowRunAsm('tf_x', 4, 16, true, true, false, true)).to.throw();
+    expect(() => narrowRunAsm('tf_x', 4, 16, { floor: true, round: true, pipelined: true })).to.throw();
     const m7 = compileGraph(floored, `${floored.name}.tflite`, { isa: loadTarget('cortex-m7').isa }).generated.files.find((f) => f.role === 'source')!.text;
     expect(m7).to.include('tf_dsp_narrow8_run_o4rd(');
     const small = compileGraph(g, `${g.name}.tflite`, { isa: loadTarget('cortex-m4').isa, prefer: 'size' }).generated.files.find(
