@@ -34,7 +34,6 @@ const EXEMPT: Record<string, string> = {
   'src/core/ops/conv_2d/dsp.ts#quadRunAsm': SPLITTING,
   'src/core/ops/conv_2d/dsp.ts#bandRunAsm': SPLITTING,
   'src/core/ops/depthwise_conv_2d/dsp.ts#emitDepthwiseDsp': SPLITTING,
-  'src/core/ops/depthwise_conv_2d/m0plus.ts#edgeTables': SPLITTING,
 };
 
 interface Finding {

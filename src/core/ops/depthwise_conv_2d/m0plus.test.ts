@@ -175,7 +175,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const rand = rng(7302);
     const filter = randomInt8(rand, 10 * 8 * 8, -127, 127);
     const recs = Int32Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 1000 + i : i));
-    const edges = edgeTables(filter, recs, p, 2, 18)!;
+    const edges = edgeTables(filter, recs, p, { oxLo: 2, oxHi: 18 })!;
     // { ox, first input column, taps a row, offset }: every read inside the image
     expect(Array.from(edges.info)).to.deep.equal([4, 0, 0, 6, 0, 1, 0, 8, 960, 18, 32, 8, 2240, 19, 34, 6, 3520]);
     expect(edges.weights.length).to.equal(4480);
@@ -196,7 +196,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     expect(edges.rowSums[4 * 8 + 2]).to.equal(above);
     expect(Array.from(edges.rowSums.subarray(0, 8))).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0]);
     // with the inside rows [2, 22): a block of records for each of the 5 cut rows; row 0 skips kernel rows 0..3
-    const cut5 = edgeTables(filter, recs, p, 2, 18, 2, 22)!;
+    const cut5 = edgeTables(filter, recs, p, { oxLo: 2, oxHi: 18, oyLo: 2, oyHi: 22 })!;
     expect(cut5.records.length).to.equal(6 * 4 * 8 * 3);
     expect(cut5.records[4 * 8 * 3 + 3 * 2]).to.equal(cut5.records[3 * 2]! - 5 * cut5.rowSums[4 * 8 + 2]!);
     expect(cut5.records[4 * 8 * 3 + 3 * 2 + 1]).to.equal(cut5.records[3 * 2 + 1]);
@@ -204,7 +204,7 @@ describe('DEPTHWISE_CONV_2D, Armv6-M variant (RP2040)', () => {
     const bad = Int8Array.from(filter);
     bad[1 * 8] = -128;
     bad[2 * 8] = -128;
-    expect(Array.from(edgeTables(bad, recs, p, 2, 18)!.info.subarray(0, 2))).to.deep.equal([1, 0]);
+    expect(Array.from(edgeTables(bad, recs, p, { oxLo: 2, oxHi: 18 })!.info.subarray(0, 2))).to.deep.equal([1, 0]);
   });
 
   it('one input channel: the threshold form gives TFLite Micro requantization and clamp at every accumulator in the bound (random layers)', () => {

@@ -120,21 +120,25 @@ export interface EdgeTables {
 }
 
 /**
+ * The output pixels whose window lies inside the image (insideRange): columns [oxLo, oxHi) and rows
+ * [oyLo, oyHi), every row by default.
+ */
+export interface InsideRanges {
+  oxLo: number;
+  oxHi: number;
+  oyLo?: number;
+  oyHi?: number;
+}
+
+/**
  * The tap-pair tables of the pixel columns outside [oxLo, oxHi) (undilated columns): the window's
  * columns in the image, one more where their count is odd (zero weights, on the side that stays
  * inside the image), as whole tap pairs, so that tf_m0dw_single_edges runs those pixels of whole
  * kernel rows through tf_m0dw_row8s, reading only the image. A column whose pairs would hold -128
  * twice for a channel (or wider than the image) keeps tf_m0dw_single_pixel. Undefined when none is left.
  */
-export function edgeTables(
-  filter: Int8Array,
-  recs: Int32Array,
-  p: DepthwiseConv2DParams,
-  oxLo: number,
-  oxHi: number,
-  oyLo = 0,
-  oyHi = p.outH,
-): EdgeTables | undefined {
+export function edgeTables(filter: Int8Array, recs: Int32Array, p: DepthwiseConv2DParams, inside: InsideRanges): EdgeTables | undefined {
+  const { oxLo, oxHi, oyLo = 0, oyHi = p.outH } = inside;
   const groups = Math.floor(p.outC / 8);
   if (groups === 0 || p.dilationW !== 1 || oxLo >= oxHi) return undefined;
   const off = p.inputOffset;
@@ -557,7 +561,7 @@ export function emitDepthwiseM0plus(p: DepthwiseConv2DParams, ctx: LayerEmitCont
     // the windows inside the image over tap pairs, where the layer's rows run tf_m0dw_row8s
     const pairTable = single && pairRowsPossible(p) && oxLo < oxHi ? tapPairWeights(filter, p) : undefined;
     // the pixel columns outside the inside range over tap pairs too, each with its own table
-    const edges = pairTable && fast ? edgeTables(filter, recs, p, oxLo, oxHi, oyLo, oyHi) : undefined;
+    const edges = pairTable && fast ? edgeTables(filter, recs, p, { oxLo, oxHi, oyLo, oyHi }) : undefined;
     // the pixels of the rows' loop requantized through thresholds (one group of 8 channels)
     const thresholds = pairTable && fast ? thresholdTables(byChannel, taps, bias, p) : undefined;
     const thr = thresholds ? ctx.addConst('rq_thr', 'int32_t', thresholds) : undefined;
