@@ -31,6 +31,7 @@ import {
   rqInit,
   REQUANT_NAMES,
   RQ_FAST,
+  type RequantKind,
   RQ_EXACT,
   RQ_FIELDS,
   RQ_ORT,
@@ -573,18 +574,42 @@ export function roundsHalfUp(records: Int32Array, fast: number, p: DepthwiseConv
   return roundRecords(records, fast);
 }
 
-export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitContext, modelSummary: string, copy = false): LayerCode {
-  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-  const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+/** What emitDepthwiseDsp decides before it writes anything: the settled layer, its kernel and its records. */
+interface DepthwisePlan {
+  filter: Int8Array;
+  /** the layer, its near-constant channels' multipliers replaced by equivalent ones */
+  p: DepthwiseConv2DParams;
+  /** the layer's summary, with how many channels were settled */
+  summary: string;
+  kernel: ReturnType<typeof dspKernel>;
+  single: boolean;
+  narrow: boolean;
+  /** the any-multiplier loop, the narrow kernel included */
+  multm: boolean;
+  plane: boolean;
+  mask: boolean;
+  bounds: number[];
+  scaled: ReturnType<typeof laneScaling>;
+  fast: RequantKind;
+  records: Int32Array;
+  laneOrder: number[];
+  /** the border classes whose starts a mask layer's weights hold (maskClasses) */
+  cls: number;
+  k: ReturnType<typeof mult1Constants>;
+}
+
+/**
+ * The layer with its near-constant channels (pruned ones) re-expressed by equivalent records, so that
+ * they do not hold it to the exact path; `fits` tells whether FAST records hold for given bounds.
+ */
+function settledLayer(
+  model: DepthwiseConv2DParams,
+  kernel: ReturnType<typeof dspKernel>,
+  byChannel: Int8Array,
+  modelBias: Int32Array | undefined,
+  modelSummary: string,
+) {
   const taps = model.kH * model.kW;
-  const kernel = dspKernel(model);
-  const conv = asConv(model);
-  if (kernel === 'conv' && conv) {
-    return emitConvDspWith(conv, ctx, modelSummary, { filter: channelMajor(filter, model.outC), bias: modelBias });
-  }
-  // rows of the bound: channel c's taps
-  const byChannel = channelMajor(filter, model.outC);
-  // near-constant channels (pruned ones) re-expressed so that they do not hold the layer to the exact path
   // the mask kernel, and the plane kernel without a floor clamp, requantize in three instructions
   // (roundsHalfUp) where the floor is at or above the zero point: exact for any right shift from 2
   const roundable = (kernel === 'mask' || (kernel === 'plane' && model.actMin === -128)) && floorAtZeroPoint(RQ_FAST, model.actMin, model.outputZeroPoint);
@@ -596,8 +621,23 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   const p: DepthwiseConv2DParams = settled ? { ...model, ...settled.m } : model;
   const bias = settled ? settled.bias : modelBias;
   const summary = settled ? `${modelSummary}; ${settled.settled} near-constant channels requantized by equivalent records` : modelSummary;
+  return { p, bias, summary, fits };
+}
+
+/** The settled layer, its requantization form and records, and the kernel's shape (DepthwisePlan). */
+function planDepthwise(
+  model: DepthwiseConv2DParams,
+  filter: Int8Array,
+  modelBias: Int32Array | undefined,
+  kernel: ReturnType<typeof dspKernel>,
+  modelSummary: string,
+  copy: boolean,
+): DepthwisePlan {
+  const taps = model.kH * model.kW;
+  // rows of the bound: channel c's taps
+  const byChannel = channelMajor(filter, model.outC);
+  const { p, bias, summary, fits } = settledLayer(model, kernel, byChannel, modelBias, modelSummary);
   const bounds = accumulatorBounds(byChannel, p.outC, taps, p.inputOffset, bias);
-  const single = kernel === 'single';
   const narrow = kernel === 'narrow';
   // the narrow kernel is the any-multiplier loop's instance with nc = 3
   const multm = kernel === 'multm' || narrow;
@@ -607,20 +647,63 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   const start = scaled ? Array.from(unscaledStart, (v, c) => v * 2 ** scaled.lsh[c]!) : unscaledStart;
   const records = requantRecords(start, scaled ? scaled.m : p, p.outC, p.outputZeroPoint, fast);
   const laneOrder = multm ? multmLanes(p) : Array.from({ length: p.outC }, (_, c) => c);
-  const plane = kernel === 'plane';
   const mask = kernel === 'mask';
-  // the border classes whose starts a mask layer's weights hold (maskClasses), for its table and its instance
-  const cls = mask ? maskClasses(p) : 0;
-  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
+  return {
+    filter,
+    p,
+    summary,
+    kernel,
+    single: kernel === 'single',
+    narrow,
+    multm,
+    plane: kernel === 'plane',
+    mask,
+    bounds,
+    scaled,
+    fast,
+    records,
+    laneOrder,
+    // for the mask layer's table and its instance
+    cls: mask ? maskClasses(p) : 0,
+    k: kernel === 'mult1' ? mult1Constants(p, copy) : undefined,
+  };
+}
+
+/** The per-lane left shifts of the scaled layers, or a null pointer where the weights carry the scaling. */
+function laneShiftsConst(plan: DepthwisePlan, ctx: LayerEmitContext): string {
+  const { scaled, plane, mask, k, laneOrder } = plan;
   // the plane kernel's weights are scaled in its table, and so are the weights extended at compile time
-  const laneShifts =
-    scaled && !plane && !mask && !k?.kw
-      ? ctx.addConst(
-          'lsh',
-          'uint8_t',
-          laneOrder.map((c) => (c < 0 ? 0 : scaled.lsh[c]!)),
-        )
-      : '(const uint8_t *)0';
+  return scaled && !plane && !mask && !k?.kw
+    ? ctx.addConst(
+        'lsh',
+        'uint8_t',
+        laneOrder.map((c) => (c < 0 ? 0 : scaled.lsh[c]!)),
+      )
+    : '(const uint8_t *)0';
+}
+
+/** The kernel instance's name, from its kind and the constants it is instantiated with. */
+function kernelName(plan: DepthwisePlan, one: number, multm1: boolean): string {
+  const { p, single, multm, narrow, plane, mask, k, kernel } = plan;
+  return single && !one
+    ? 'few'
+    : multm
+      ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
+      : plane
+        ? `plane_k${p.inC}_${planeWords(p)}${planeGroupRows(p) > 0 ? `_g${planeGroupRows(p)}` : ''}`
+        : mask
+          ? `mask_k${p.inC}_${p.inH}x${p.inW}_s${p.strideH}${p.strideW}_p${p.padTop}${p.padLeft}`
+          : k
+            ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}${k.kw ? '_w' : ''}`
+            : `${kernel}`;
+}
+
+/**
+ * Defines the kernel instance (once per model) from the template, with its clamp and requantization
+ * mode; returns its name and the rounding records where it takes them.
+ */
+function defineKernelInstance(plan: DepthwisePlan, ctx: LayerEmitContext): { callee: string; roundedRecords: Int32Array | undefined } {
+  const { p, single, multm, narrow, plane, mask, k, fast, records, bounds, scaled, cls } = plan;
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // one input channel and undilated rows known when the loop is instantiated: its own copy
   const one = single && p.inC === 1 ? 1 : 0;
@@ -628,18 +711,7 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
   const split = (k || mask) && splitLoads(ctx.isa) ? 1 : 0;
-  const kname =
-    single && !one
-      ? 'few'
-      : multm
-        ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
-        : plane
-          ? `plane_k${p.inC}_${planeWords(p)}${planeGroupRows(p) > 0 ? `_g${planeGroupRows(p)}` : ''}`
-          : mask
-            ? `mask_k${p.inC}_${p.inH}x${p.inW}_s${p.strideH}${p.strideW}_p${p.padTop}${p.padLeft}`
-            : k
-              ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}${k.kw ? '_w' : ''}`
-              : kernel;
+  const kname = kernelName(plan, one, multm1);
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
@@ -649,8 +721,6 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
     throw new Error(`depthwise DSP: ${kname} takes FAST records its requantization does not hold for`);
   const clampMode = ceilingOnly ? { ...mode, mode: `${mode.mode}h`, full: 2 } : mode;
   const kmode = roundedRecords ? { ...clampMode, mode: `${clampMode.mode}k` } : clampMode;
-  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
-  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   ctx.defineOnce(
     `tf_dwk_${kname}_${kmode.mode}`,
     ctx.render('depthwise_conv_2d_dsp_kernel.c.hbs', {
@@ -684,12 +754,21 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
       ...kmode,
     }),
   );
-  const how = `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : mask ? 'every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
-  const input = ctx.input(0);
-  const output = ctx.output(0);
-  const scratch = mask ? '' : `(void *)${ctx.scratch()}`;
+  return { callee: `tf_dwk_${kname}_${kmode.mode}`, roundedRecords };
+}
+
+/** How the kernel computes, for the layer's comment. */
+function kernelHow(plan: DepthwisePlan): string {
+  const { p, plane, mask, single, narrow, multm, fast } = plan;
+  return `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : mask ? 'every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
+}
+
+/** The kernel's weight and record tables, each in the layout its kernel reads. */
+function kernelTables(plan: DepthwisePlan, roundedRecords: Int32Array | undefined, ctx: LayerEmitContext): { weights: string; records?: string } {
+  const { filter, p, records, scaled, single, multm, plane, mask, cls, k } = plan;
+  const taps = p.kH * p.kW;
   // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
-  const tables: { weights: string; records?: string } = single
+  return single
     ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
     : multm
       ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
@@ -720,8 +799,14 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
                 ),
               ),
             };
+}
+
+/** The layer's geometry, for the kernels that read it at run time (all but the mask kernel). */
+function geomInit(p: DepthwiseConv2DParams): InitLine[] {
+  const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
+  const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
   const f = (name: string, value: number): Field => ({ name, value: `${value}` });
-  const geom: InitLine[] = [
+  return [
     { fields: [f('in_h', p.inH), f('in_w', p.inW), f('in_c', p.inC)] },
     { fields: [f('out_h', p.outH), f('out_w', p.outW)] },
     { fields: [f('k_h', p.kH), f('k_w', p.kW)] },
@@ -731,9 +816,23 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
     { fields: [f('oy_lo', rowsLo), f('oy_hi', rowsHi), f('ox_lo', colsLo), f('ox_hi', colsHi)] },
     { fields: [f('input_zero_point', -p.inputOffset)] },
   ];
+}
+
+/** The arguments of the kernel's call that come from the layer's buffers and tables. */
+interface KernelCallArgs {
+  input: string;
+  output: string;
+  scratch: string;
+  laneShifts: string;
+  tables: { weights: string; records?: string };
+}
+
+/** The kernel's call, each kernel with its own arguments. */
+function callStatements(plan: DepthwisePlan, callee: string, a: KernelCallArgs): Statement[] {
+  const { p, mask, single, multm } = plan;
+  const { input, output, scratch, laneShifts, tables } = a;
   const rq: CallArg = { addressOf: 'rq' };
-  const callee = `tf_dwk_${kname}_${kmode.mode}`;
-  const body: Statement[] = mask
+  return mask
     ? [{ callee, args: [input, `${p.batches}`, tables.weights, tables.records!, rq, output] }]
     : single
       ? [
@@ -762,15 +861,34 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
             ],
           },
         ];
+}
+
+export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitContext, modelSummary: string, copy = false): LayerCode {
+  const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
+  const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
+  const kernel = dspKernel(model);
+  const conv = asConv(model);
+  if (kernel === 'conv' && conv) {
+    return emitConvDspWith(conv, ctx, modelSummary, { filter: channelMajor(filter, model.outC), bias: modelBias });
+  }
+  const plan = planDepthwise(model, filter, modelBias, kernel, modelSummary, copy);
+  const p = plan.p;
+  // the constants in the order the layer has always added them: lane shifts, kernel, tables
+  const laneShifts = laneShiftsConst(plan, ctx);
+  const { callee, roundedRecords } = defineKernelInstance(plan, ctx);
+  const input = ctx.input(0);
+  const output = ctx.output(0);
+  const scratch = plan.mask ? '' : `(void *)${ctx.scratch()}`;
+  const tables = kernelTables(plan, roundedRecords, ctx);
   return {
-    comment: [`/* ${summary} (Arm DSP: ${how}) */`],
+    comment: [`/* ${plan.summary} (Arm DSP: ${kernelHow(plan)}) */`],
     fnName: ctx.fnName,
     decls: [
       { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) },
       // the mask kernel's instance holds its shape
-      ...(mask ? [] : [{ ctype: 'tf_dwk_geom_t', name: 'geom', init: geom }]),
+      ...(plan.mask ? [] : [{ ctype: 'tf_dwk_geom_t', name: 'geom', init: geomInit(p) }]),
     ],
-    body,
+    body: callStatements(plan, callee, { input, output, scratch, laneShifts, tables }),
   };
 }
 
