@@ -629,26 +629,57 @@ export interface QuadRunForm {
   straightSteps?: number;
 }
 
-export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: QuadRunForm = {}): string {
+/** quadRunAsm's form with its defaults filled in, checked, and what follows from it. */
+interface QuadShape {
+  fast: number;
+  clamp: RunClamp;
+  loadForm: boolean | 'dual';
+  turn: number;
+  sentinel: boolean;
+  floor: boolean;
+  round: boolean;
+  secondHalfEntry: boolean;
+  pixelLoop: boolean;
+  straightSteps: number | undefined;
+  /** the Cortex-M7's dual-issue schedule */
+  dual: boolean;
+  /** single LDR (pipelined on the M4, or the dual schedule's) in place of LDM */
+  pipelined: boolean;
+  /** half steps a turn of the loop */
+  halves: number;
+  /** the straight block's rounding form loads the zero point right behind the starts */
+  zpAfterStarts: boolean;
+}
+
+/** The form's defaults and the combinations quadRunAsm takes (it throws on any other). */
+function quadShape(fast: number, clamp: RunClamp, form: QuadRunForm): QuadShape {
   const { loadForm = false, turn = 4, sentinel = false, floor = false, round = false, secondHalfEntry = false, pixelLoop = false, straightSteps } = form;
   if (round && !floor) throw new Error('quadRunAsm: the rounding records need the floor at the zero point');
   if (pixelLoop && !sentinel) throw new Error("quadRunAsm: the pixel-pair loop is the 1x1 layers' (sentinel) form");
   if (secondHalfEntry && !sentinel) throw new Error("quadRunAsm: the fixed entry is the 1x1 layers' (sentinel) form");
   if (straightSteps !== undefined && (!sentinel || secondHalfEntry || loadForm === true || straightSteps < 1))
     throw new Error("quadRunAsm: the straight block is the 1x1 layers' (sentinel) form with LDM or dual loads");
-  // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
-  const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
   if (fast !== 1 && fast !== 2) throw new Error('quadRunAsm: FAST or WIDE requantization only');
   if (turn !== 4 && turn !== 8 && turn !== 16) throw new Error('quadRunAsm: four, eight or sixteen steps a turn');
   const dual = loadForm === 'dual';
   if (dual && !sentinel) throw new Error('quadRunAsm: the dual-issue schedule ends its loop on the sentinel only');
+  // the straight block's LDM loads put the rounding form's zero point (FAST) right behind the LDRD
+  // of the starts, where the M33 issues it in 1 cycle, not the 2 it takes behind the records' LDM
+  const zpAfterStarts = straightSteps !== undefined && !dual && round && fast !== 2;
   const pipelined = loadForm !== false;
-  const halves = 2 * turn;
+  return { fast, clamp, loadForm, turn, sentinel, floor, round, secondHalfEntry, pixelLoop, straightSteps, dual, pipelined, halves: 2 * turn, zpAfterStarts };
+}
+
+/**
+ * The half steps of quadRunAsm's MACs: the loads of one (`loads`), a whole one (`half`), the dual
+ * schedule's (`dualHalf`, its loads in `dualLoads`), and the block's first from the starts.
+ */
+function quadHalfSteps(s: QuadShape) {
+  const { dual, pipelined, sentinel } = s;
   // pipelined: four LDR in a row (2 + 1 + 1 + 1 cycles on the M4) in place of two LDM of two (3 + 3)
   const loads = pipelined
     ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
     : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
-  const halfBytes = (pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES) / 2;
   const half = [
     ...loads,
     'smlad r2, r8, r10, r2',
@@ -661,22 +692,6 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: Qu
     'sxtb16 r11, r11',
     'smlad r4, r8, r11, r4',
     'smlad r5, r9, r11, r5',
-  ];
-  // frame: [sp] the loop's entry address, then tf_dsp_pw_run_t's cols, out_a, out_b - out_a (the
-  // pixels' distance), end_a, lo4, hi4, zp4, stop. The block's first half step runs before the loop
-  // (firstHalf), so the loop runs k4 / 2 - 1 halves: (cols - stop + 8) & (8 halves - 1) is 8 times
-  // the halves skipped, times the half's bytes / 8 (7 or 6)
-  const entry = [
-    'ldm r2, {r4-r11}',
-    'sub r6, r6, r5', // out_b - out_a
-  ];
-  const computedEntry = [
-    'sub r3, r4, r11',
-    'add r3, r3, #8',
-    `and r3, r3, #${8 * halves - 1}`,
-    pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
-    'adr.w r12, 10f',
-    pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
   ];
   // a block's starts with its first half step's words: LDR in a row on the M4, LDRD and two LDM
   // elsewhere; the sentinel form loads the columns' address with the block's end (one LDR more in a run)
@@ -738,13 +753,46 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: Qu
     'smlad r5, r9, r11, r5',
     dualLoads.b,
   ];
+  return { loads, half, dualHalf, firstLoads, firstHalf };
+}
+
+/**
+ * The frame's words into registers and the loop's entry address in r3. Frame: [sp] the loop's entry
+ * address, then tf_dsp_pw_run_t's cols, out_a, out_b - out_a (the pixels' distance), end_a, lo4,
+ * hi4, zp4, stop. The block's first half step runs before the loop (firstHalf), so the loop runs
+ * k4 / 2 - 1 halves: (cols - stop + 8) & (8 halves - 1) is 8 times the halves skipped, times the
+ * half's bytes / 8 (7 or 6). The straight block has no entry to compute.
+ */
+function quadEntry(s: QuadShape): string[] {
+  const { pipelined, halves, straightSteps } = s;
+  const entry = [
+    'ldm r2, {r4-r11}',
+    'sub r6, r6, r5', // out_b - out_a
+  ];
+  const computedEntry = [
+    'sub r3, r4, r11',
+    'add r3, r3, #8',
+    `and r3, r3, #${8 * halves - 1}`,
+    pipelined ? 'rsb r3, r3, r3, lsl #3' : 'add r3, r3, r3, lsl #1',
+    'adr.w r12, 10f',
+    pipelined ? 'add r3, r3, r12' : 'add r3, r12, r3, lsl #1',
+  ];
+  return [...entry, ...(straightSteps === undefined ? computedEntry : [])];
+}
+
+/**
+ * The loop, `turn` steps a turn, entered part-way: the entry address from the frame;
+ * secondHalfEntry: a B to the second half (2 cycles a block less on the M4), then a NOP never run,
+ * so that the loop keeps its place against the flash accelerator's 64-bit words (without it VWW's
+ * deep 1x1 layers ran 4 cycles a block slower)
+ */
+function quadLoopHalves(s: QuadShape, steps: ReturnType<typeof quadHalfSteps>): string[] {
+  const { dual, secondHalfEntry, pipelined, halves, sentinel } = s;
+  const { loads, half, dualHalf } = steps;
+  const halfBytes = (pipelined ? QUAD_PIPELINED_STEP_BYTES : QUAD_STEP_BYTES) / 2;
   // the loop's entry address: r10 (r11 under dual, whose r10 holds the next P word by then)
   const jump = dual ? 'r11' : 'r10';
-  // the loop, `turn` steps a turn, entered part-way: the entry address from the frame;
-  // secondHalfEntry: a B to the second half (2 cycles a block less on the M4), then a NOP never run,
-  // so that the loop keeps its place against the flash accelerator's 64-bit words (without it VWW's
-  // deep 1x1 layers ran 4 cycles a block slower)
-  const loopHalves = [
+  return [
     ...(secondHalfEntry ? ['b 12f', 'nop'] : [`ldr ${jump}, [sp]`, `mov pc, ${jump}`]),
     '10:',
     ...(dual
@@ -767,35 +815,28 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: Qu
         ? [...loads, `cmp r8, #0x${QUAD_SENTINEL.toString(16)}`, 'bne 11b']
         : ['ldr r10, [sp, #32]', 'cmp r12, r10', 'bne 10b', 'ldrd r10, r11, [lr], #8']),
   ];
-  // the straight block (`straightSteps`, k4 / 4 steps): the halves past the first one in a row, no
-  // entry to compute and no sentinel to test; past them the block's { start s, start s' } (dual: the
-  // last half loaded start s into r10; its column loads read the sentinel words, unused), and with
-  // LDM loads the rounding form's zero point (FAST) right behind the LDRD, where the M33 issues it
-  // in 1 cycle, not the 2 it takes behind the records' LDM (r12 is free until the block's end)
-  const zpAfterStarts = straightSteps !== undefined && !dual && round && fast !== 2;
-  const straightHalves = (steps: number) =>
-    dual
-      ? [...Array.from({ length: 2 * steps - 1 }, () => dualHalf).flat(), 'ldr r11, [lr], #4']
-      : [...Array.from({ length: 2 * steps - 1 }, () => half).flat(), 'ldrd r10, r11, [lr], #8', ...(zpAfterStarts ? ['ldr r12, [sp, #28]'] : [])];
-  const lines: string[] = [
-    'push {r4-r11, lr}',
-    // r3 the entry address (the straight block has none: the frame's word is left unread); cols,
-    // out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
-    ...entry,
-    ...(straightSteps === undefined ? computedEntry : []),
-    // pixelLoop: the next pair's input and the pairs left from the frame, beside the weights' start,
-    // in 8 bytes (the NOP), so that the loop keeps its place against the flash accelerator's words
-    ...(pixelLoop ? ['ldr r0, [r2, #36]', 'ldr r2, [r2, #40]', 'push {r0, r1, r2}', 'nop'] : []),
-    'push {r3-r11}',
-    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
-    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
-    // two bytes back, so that the loop keeps its place
-    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
-    ...(sentinel ? ['mov r12, r4'] : []), // cols
-    '1:',
-    ...firstLoads,
-    ...firstHalf,
-    ...(straightSteps !== undefined ? straightHalves(straightSteps) : loopHalves),
+}
+
+/**
+ * The straight block (`straightSteps`, k4 / 4 steps): the halves past the first one in a row, no
+ * entry to compute and no sentinel to test; past them the block's { start s, start s' } (dual: the
+ * last half loaded start s into r10; its column loads read the sentinel words, unused), and with
+ * LDM loads the rounding form's zero point (FAST) right behind the LDRD (zpAfterStarts; r12 is free
+ * until the block's end)
+ */
+function quadStraightHalves(s: QuadShape, steps: ReturnType<typeof quadHalfSteps>, count: number): string[] {
+  const { half, dualHalf } = steps;
+  return s.dual
+    ? [...Array.from({ length: 2 * count - 1 }, () => dualHalf).flat(), 'ldr r11, [lr], #4']
+    : [...Array.from({ length: 2 * count - 1 }, () => half).flat(), 'ldrd r10, r11, [lr], #8', ...(s.zpAfterStarts ? ['ldr r12, [sp, #28]'] : [])];
+}
+
+/** The block's eight accumulators requantized and packed: pixel A's four channels in r0, pixel B's in r1. */
+function quadRequantize(s: QuadShape): string[] {
+  const { round, fast, floor, pipelined, dual, zpAfterStarts } = s;
+  // the requantization of accumulator `acc` by the record words m, P (or K): roundLines under `round` (FAST: the zero point in r12)
+  const rq = (acc: string, m: string, p: string) => (round ? roundLines(acc, m, p, fast, 'r12') : rqLines(acc, m, p, fast, 'r12', floor));
+  return [
     // r10 r11: start s, start s'
     'sub r2, r2, r0',
     'add r2, r10, r2, asr #8',
@@ -829,6 +870,13 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: Qu
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
+  ];
+}
+
+/** The two pixels' words clamped and stored, the next block, and past the last the routine's return. */
+function quadStoreAndReturn(s: QuadShape): string[] {
+  const { pipelined, dual, fast, clamp, sentinel, pixelLoop, loadForm } = s;
+  return [
     // out_a, the pixels' distance, end_a and the clamp's words in one run of loads (LDR on the M4, which pipelines them)
     ...(pipelined && !dual ? ['ldr r2, [sp, #8]', 'ldr r3, [sp, #12]'] : ['ldrd r2, r3, [sp, #8]']),
     'ldr r4, [sp, #16]',
@@ -846,9 +894,42 @@ export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: Qu
     `add sp, #${pixelLoop ? 48 : 36}`,
     'pop {r4-r11, pc}',
   ];
+}
+
+/** The routine's comment: its load schedule, loop and requantization. */
+function quadRunComment(s: QuadShape): string {
+  const { dual, pipelined, straightSteps, turn, secondHalfEntry, fast, round, floor, clamp } = s;
+  return `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${straightSteps !== undefined ? `${straightSteps} steps a block, no loop` : `${turn} steps a turn`}${secondHalfEntry ? ', entered at the second half' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`;
+}
+
+export function quadRunAsm(name: string, fast: number, clamp: RunClamp, form: QuadRunForm = {}): string {
+  const s = quadShape(fast, clamp, form);
+  const { secondHalfEntry, pixelLoop, sentinel, straightSteps } = s;
+  const steps = quadHalfSteps(s);
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    // r3 the entry address (the straight block has none: the frame's word is left unread); cols,
+    // out_a, out_b - out_a, end_a, lo4, hi4, zp4, stop
+    ...quadEntry(s),
+    // pixelLoop: the next pair's input and the pairs left from the frame, beside the weights' start,
+    // in 8 bytes (the NOP), so that the loop keeps its place against the flash accelerator's words
+    ...(pixelLoop ? ['ldr r0, [r2, #36]', 'ldr r2, [r2, #40]', 'push {r0, r1, r2}', 'nop'] : []),
+    'push {r3-r11}',
+    // secondHalfEntry: MOV.W puts the block's first instruction (32-bit, the target of every block's
+    // branch back) on a word, one cycle a block on the M4; the 16-bit NOP past the B below gives the
+    // two bytes back, so that the loop keeps its place
+    secondHalfEntry ? 'mov.w lr, r1' : 'mov lr, r1',
+    ...(sentinel ? ['mov r12, r4'] : []), // cols
+    '1:',
+    ...steps.firstLoads,
+    ...steps.firstHalf,
+    ...(straightSteps !== undefined ? quadStraightHalves(s, steps, straightSteps) : quadLoopHalves(s, steps)),
+    ...quadRequantize(s),
+    ...quadStoreAndReturn(s),
+  ];
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   return [
-    `/* the channel quads of a 1x1 pairs layer in assembly (conv_2d/dsp.ts quadRunAsm${dual ? ', loads between the MACs' : pipelined ? ', pipelined loads' : ''}, ${straightSteps !== undefined ? `${straightSteps} steps a block, no loop` : `${turn} steps a turn`}${secondHalfEntry ? ', entered at the second half' : ''}): ${fast === 2 ? 'WIDE' : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : floor ? ' (floor at the zero point)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+    quadRunComment(s),
     `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused))) {`,
     '  /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the quads in r0 */',
