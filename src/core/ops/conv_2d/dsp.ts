@@ -1116,24 +1116,38 @@ export interface BandRunForm {
   halves?: number;
 }
 
-export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: BandRunForm): string {
+/** bandRunAsm's form with its defaults filled in, checked, and what follows from it. */
+interface BandShape {
+  fast: number;
+  clamp: RunClamp;
+  off: number | undefined;
+  turn: number;
+  zp: number | undefined;
+  ldrd: boolean;
+  round: boolean;
+  halves: number | undefined;
+  /** the columns read from a band (off given), not interleaved */
+  band: boolean;
+  /** a fixed field length of fewer halves past the first than a turn: no loop */
+  straight: boolean;
+  /** the loop's half the block enters at after its first (a fixed field length), else 0 */
+  entryHalf: number;
+  /** the rounding form's zero point loaded right after the starts' LDRD */
+  zpEarly: boolean;
+  /** the loads and MACs of one half step */
+  half: string[];
+  loads: string[];
+}
+
+/** The form's defaults and the combinations bandRunAsm takes (it throws on any other). */
+function bandShape(fast: number, clamp: RunClamp, form: BandRunForm): BandShape {
   const { off, turn = BAND_TURN_STEPS, zp, ldrd = false, round = false, halves } = form;
   if (fast !== 1 && fast !== 2) throw new Error('bandRunAsm: FAST or WIDE requantization only');
   if (halves !== undefined && (off === undefined || halves < 1)) throw new Error('bandRunAsm: a fixed field length reads a band');
   if (round && zp !== undefined) throw new Error('bandRunAsm: the rounding records under FAST or unsigned WIDE only');
   if (off !== undefined && (off <= 0 || off > 4088 || off % 4 !== 0)) throw new Error(`bandRunAsm: pixel offset ${off} out of the LDR immediate's range`);
   if (zp !== undefined && (fast !== 2 || zp < -128 || zp > 127)) throw new Error('bandRunAsm: a zero point before the SSAT under WIDE only');
-  // the signed WIDE form: the zero point added before an SSAT, the clamp on signed lanes as FAST's
-  // `round`: the records hold K in place of P (roundRecords), three instructions an output (FAST: the zero point in r12)
-  const rq = (acc: string, m: string, p: string) =>
-    round
-      ? roundLines(acc, m, p, fast, 'r12')
-      : zp === undefined
-        ? rqLines(acc, m, p, fast, 'r12')
-        : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
-  const clampMode = zp === undefined ? fast : 1;
   if (ldrd && off === undefined) throw new Error('bandRunAsm: the LDRD form reads a band');
-  const stepBytes = off === undefined ? QUAD_STEP_BYTES : ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES;
   // the band's: pixel B's word at `off` past A's, four LDR in a row (or the weights' LDRD, then the
   // two column words); else the interleaved columns' two LDM of two
   const loads =
@@ -1160,82 +1174,94 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: Ba
   // a fixed field length (halves): the loop's half the block enters at after its first, or none
   const straight = halves !== undefined && halves - 1 < 2 * turn;
   const entryHalf = halves === undefined || straight ? 0 : (2 * turn - ((halves - 1) % (2 * turn))) % (2 * turn);
-  // the interleaved columns: the starts copied into the accumulators, the loop entered at a step;
-  // the band's: the block's first half step before the loop from the starts (as quadRunAsm's), the
-  // loop entered at a half step (conv_2d_dsp.h tf_dsp_im2col_band_run_body's `entry`)
-  const blockStart =
-    off === undefined
-      ? [
-          'ldr r4, [lr, #4]', // start r'
-          'ldr r0, [lr], #8', // start r
-          'ldr r10, [sp]', // entry address
-          'ldr r12, [sp, #4]', // cols
-          'mov r1, r0',
-          'mov r2, r0',
-          'mov r3, r0',
-          'mov r5, r4',
-          'mov r6, r4',
-          'mov r7, r4',
-          'mov pc, r10',
-        ]
-      : [
-          'ldr r12, [sp, #4]', // cols
-          ...(ldrd ? ['ldrd r0, r4, [lr], #8'] : ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8']), // start r, start r'
-          ...loads,
-          // each accumulator's first SMLAD adds to its start, the r lanes' last (read before overwritten)
-          'smlad r2, r8, r10, r0',
-          'smlad r3, r9, r10, r0',
-          'sxtb16 r10, r10',
-          'smlad r1, r9, r10, r0',
-          'smlad r0, r8, r10, r0',
-          'smlad r6, r8, r11, r4',
-          'smlad r7, r9, r11, r4',
-          'sxtb16 r11, r11',
-          'smlad r5, r9, r11, r4',
-          'smlad r4, r8, r11, r4',
-          // a fixed field length: the loop entered by a branch to its half (`11:`); past the first, fewer
-          // halves than a turn run straight on, with no loop
-          ...(halves === undefined
-            ? ['ldr r10, [sp]', 'mov pc, r10']
-            : straight
-              ? Array.from({ length: halves - 1 }, () => half).flat()
-              : entryHalf
-                ? ['b 11f']
-                : []),
-        ];
-  // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
-  // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame
-  const band = off !== undefined;
-  const lines: string[] = [
-    'push {r4-r11, lr}',
-    ...(band ? ['push {r1, r3}'] : []), // weights, pairs
-    // the loop's entry address into the frame's first word (a fixed field length reads none: the word is left as it is)
-    ...(halves === undefined ? ['ldr r3, [r2, #32]', 'adr.w r12, 10f', 'add r3, r3, r12'] : []), // entry bytes
-    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
-    'push {r3-r11}',
-    'mov lr, r1',
-    '1:',
-    ...blockStart,
+  return { fast, clamp, off, turn, zp, ldrd, round, halves, band: off !== undefined, straight, entryHalf, zpEarly, half, loads };
+}
+
+/**
+ * The start of a block. The interleaved columns: the starts copied into the accumulators, the loop
+ * entered at a step; the band's: the block's first half step before the loop from the starts (as
+ * quadRunAsm's), the loop entered at a half step (conv_2d_dsp.h tf_dsp_im2col_band_run_body's `entry`)
+ */
+function bandBlockStart(s: BandShape): string[] {
+  const { off, ldrd, loads, half, halves, straight, entryHalf } = s;
+  return off === undefined
+    ? [
+        'ldr r4, [lr, #4]', // start r'
+        'ldr r0, [lr], #8', // start r
+        'ldr r10, [sp]', // entry address
+        'ldr r12, [sp, #4]', // cols
+        'mov r1, r0',
+        'mov r2, r0',
+        'mov r3, r0',
+        'mov r5, r4',
+        'mov r6, r4',
+        'mov r7, r4',
+        'mov pc, r10',
+      ]
+    : [
+        'ldr r12, [sp, #4]', // cols
+        ...(ldrd ? ['ldrd r0, r4, [lr], #8'] : ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8']), // start r, start r'
+        ...loads,
+        // each accumulator's first SMLAD adds to its start, the r lanes' last (read before overwritten)
+        'smlad r2, r8, r10, r0',
+        'smlad r3, r9, r10, r0',
+        'sxtb16 r10, r10',
+        'smlad r1, r9, r10, r0',
+        'smlad r0, r8, r10, r0',
+        'smlad r6, r8, r11, r4',
+        'smlad r7, r9, r11, r4',
+        'sxtb16 r11, r11',
+        'smlad r5, r9, r11, r4',
+        'smlad r4, r8, r11, r4',
+        // a fixed field length: the loop entered by a branch to its half (`11:`); past the first, fewer
+        // halves than a turn run straight on, with no loop
+        ...(halves === undefined
+          ? ['ldr r10, [sp]', 'mov pc, r10']
+          : straight
+            ? Array.from({ length: halves - 1 }, () => half).flat()
+            : entryHalf
+              ? ['b 11f']
+              : []),
+      ];
+}
+
+/** The loop, `turn` steps a turn, with the assembler's checks of the step bytes its entry assumes; none where the block runs straight. */
+function bandLoop(s: BandShape): string[] {
+  const { off, ldrd, turn, half, halves, straight, entryHalf } = s;
+  if (straight) return ['10:'];
+  const stepBytes = off === undefined ? QUAD_STEP_BYTES : ldrd ? BAND_LDRD_STEP_BYTES : BAND_STEP_BYTES;
+  return [
     // a fixed field length's loop on a word (never run: the branch above is unconditional): a taken
     // branch to a 32-bit instruction on a halfword refills for a cycle more, at every turn
-    ...(halves !== undefined && !straight ? ['.balign 4'] : []),
+    ...(halves !== undefined ? ['.balign 4'] : []),
     '10:',
-    ...(straight
-      ? []
-      : [
-          ...Array.from({ length: 2 * turn }, (_, i) => [...(i === 2 ? ['12:'] : []), ...(i > 0 && i === entryHalf ? ['11:'] : []), ...half]).flat(),
-          ...(turn === 1 ? ['12:'] : []),
-          '13:',
-          `.if (12b - 10b) != ${stepBytes}`,
-          '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
-          '.endif',
-          `.if (13b - 10b) != ${stepBytes * turn}`,
-          `.error "bandRunAsm: the turn is not ${turn} steps"`,
-          '.endif',
-          'ldr r10, [sp, #32]', // stop
-          'cmp r12, r10',
-          'bne 10b',
-        ]),
+    ...Array.from({ length: 2 * turn }, (_, i) => [...(i === 2 ? ['12:'] : []), ...(i > 0 && i === entryHalf ? ['11:'] : []), ...half]).flat(),
+    ...(turn === 1 ? ['12:'] : []),
+    '13:',
+    `.if (12b - 10b) != ${stepBytes}`,
+    '.error "bandRunAsm: the step is no longer the bytes its entry assumes"',
+    '.endif',
+    `.if (13b - 10b) != ${stepBytes * turn}`,
+    `.error "bandRunAsm: the turn is not ${turn} steps"`,
+    '.endif',
+    'ldr r10, [sp, #32]', // stop
+    'cmp r12, r10',
+    'bne 10b',
+  ];
+}
+
+/** The block's eight accumulators from the starts s, s', requantized and packed: pixel A's four channels in r0, pixel B's in r1. */
+function bandRequantize(s: BandShape): string[] {
+  const { round, zp, fast, zpEarly } = s;
+  // the signed WIDE form: the zero point added before an SSAT, the clamp on signed lanes as FAST's
+  // `round`: the records hold K in place of P (roundRecords), three instructions an output (FAST: the zero point in r12)
+  const rq = (acc: string, m: string, p: string) =>
+    round
+      ? roundLines(acc, m, p, fast, 'r12')
+      : zp === undefined
+        ? rqLines(acc, m, p, fast, 'r12')
+        : [...rqLines(acc, m, p, fast, 'r12').slice(0, 4), zp < 0 ? `sub ${acc}, ${acc}, #${-zp}` : `add ${acc}, ${acc}, #${zp}`, `ssat ${acc}, #8, ${acc}`];
+  return [
     'ldrd r8, r9, [lr], #8', // start s, start s'
     // the rounding form's zero point (FAST), from the frame's zp4 word (conv_2d_dsp.h
     // tf_dsp_im2col_stem_band_body): on the M33 right after the LDRD, where a load pipelines (VWW's
@@ -1268,6 +1294,14 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: Ba
     'bfi r1, r3, #8, #8',
     'bfi r1, r5, #16, #8',
     'bfi r1, r7, #24, #8',
+  ];
+}
+
+/** The two pixels' words clamped and stored, the next block, the band's next pixel pair, and the routine's return. */
+function bandStoreAndReturn(s: BandShape): string[] {
+  const { zp, fast, clamp, band, off } = s;
+  const clampMode = zp === undefined ? fast : 1;
+  return [
     // out_a, out_b, end_a and the clamp's words in one run of LDR
     'ldr r2, [sp, #8]',
     'ldr r3, [sp, #12]',
@@ -1290,7 +1324,7 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: Ba
           'str r5, [sp, #40]',
           'ldr r5, [sp, #4]',
           'ldr r6, [sp, #32]',
-          `movw r7, #${2 * off}`,
+          `movw r7, #${2 * off!}`,
           'add r5, r5, r7',
           'add r6, r6, r7',
           'str r5, [sp, #4]',
@@ -1309,10 +1343,15 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: Ba
     `add sp, #${band ? 44 : 36}`,
     'pop {r4-r11, pc}',
   ];
+}
+
+/** The routine's text around its lines: the comment, the naked function and its signature (the band's takes the pairs too). */
+function bandRunText(name: string, s: BandShape, lines: string[]): string {
+  const { band, off, ldrd, turn, fast, zp, round, clamp } = s;
   const body = lines.map((l) => `      "${l.startsWith('.error') ? l.replace(/"/g, '\\"') : l}\\n\\t"`).join('\n');
   if (band)
     return [
-      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
+      `/* the channel quads of im2col pixel pairs in assembly (conv_2d/dsp.ts bandRunAsm, from a band of columns, pixel B ${off} bytes past A${ldrd ? ', weights by LDRD' : ''}, ${turn} steps a turn, \`pairs\` pairs ${2 * off!} bytes apart): ${fast === 2 ? (zp === undefined ? 'WIDE' : `WIDE, zero point ${zp} before the SSAT`) : 'FAST'} requantization${round ? ' (floor at the zero point, rounding records)' : ''}, ${clamp.lo || clamp.hi ? `clamped${clamp.lo ? ' from below' : ''}${clamp.hi ? ' from above' : ''}` : 'saturated'} */`,
       `${NAKED_RUN} static const int8_t *${name}(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_pw_run_t *s __attribute__((unused)), int pairs __attribute__((unused))) {`,
       '  /* r0 cols, r1 w, r2 s, r3 pairs (AAPCS); returns the weights past the quads in r0 */',
@@ -1329,6 +1368,28 @@ export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: Ba
     body + ');',
     '}',
   ].join('\n');
+}
+
+export function bandRunAsm(name: string, fast: number, clamp: RunClamp, form: BandRunForm): string {
+  const s = bandShape(fast, clamp, form);
+  const { band, halves } = s;
+  // the band's: r3 the pixel pairs of the call, each `2 off` bytes of band on from the one before,
+  // its outputs 2 out_c bytes on; the weights' start and the pairs left lie past the frame
+  const lines: string[] = [
+    'push {r4-r11, lr}',
+    ...(band ? ['push {r1, r3}'] : []), // weights, pairs
+    // the loop's entry address into the frame's first word (a fixed field length reads none: the word is left as it is)
+    ...(halves === undefined ? ['ldr r3, [r2, #32]', 'adr.w r12, 10f', 'add r3, r3, r12'] : []), // entry bytes
+    'ldm r2, {r4-r11}', // cols, out_a, out_b, end_a, lo4, hi4, zp4, stop
+    'push {r3-r11}',
+    'mov lr, r1',
+    '1:',
+    ...bandBlockStart(s),
+    ...bandLoop(s),
+    ...bandRequantize(s),
+    ...bandStoreAndReturn(s),
+  ];
+  return bandRunText(name, s, lines);
 }
 
 /** A step of quadLoneAsm's loop in code bytes: two halves of three LDR.W, 4 SMLAD and 2 SXTB16. */
