@@ -9,6 +9,8 @@ import { type KernelIsa, type Prefer, isaFamily } from './op.ts';
 import { layerCostPerMac, offGroupFactor, variantFactor } from './kernel_cost.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from './prepare.ts';
 import { firstApplicableVariant } from './variant.ts';
+import { isInt16Params } from './common/families/int16_variant.ts';
+import { isFloatParams } from './common/families/float_variant.ts';
 
 /** What a price needs of a layer: its op, parameters, kernel and dense MAC count (a PreparedLayer, or one with another kernel). */
 export type PricedLayer = Pick<PreparedLayer, 'op' | 'def' | 'params' | 'variant' | 'macs'>;
@@ -30,10 +32,20 @@ export function layerInstructions(layer: PricedLayer, isa: KernelIsa | undefined
   if (storage) return storage.instructions;
   const family = isaFamily(isa);
   const dense =
-    layer.def.denseCost && layer.variant.family === firstApplicableVariant(layer.def, layer.params, { isa, prefer }).family
-      ? layer.def.denseCost(layer.params, isa, prefer).instructions * variantFactor(layer.op.kind, layer.variant.name)
+    hasDensePrice(layer) && layer.variant.family === firstApplicableVariant(layer.def, layer.params, { isa, prefer }).family
+      ? layer.def.denseCost!(layer.params, isa, prefer).instructions * variantFactor(layer.op.kind, layer.variant.name)
       : executedMacs(layer) * layerCostPerMac(layer, family);
   return dense * offGroupFactor(layer, family);
+}
+
+/**
+ * Whether the op's dense price covers the layer: an int8 layer of an op that has one. The int16 and
+ * float32 layers of the same op (common/families/int16_variant.ts, float_variant.ts) and an int32
+ * accumulator output run other kernels, which the int8 variants' eligibility cannot even be asked about.
+ */
+function hasDensePrice(layer: PricedLayer): boolean {
+  const p = layer.params as { int32Output?: boolean };
+  return layer.def.denseCost !== undefined && !isInt16Params(p) && !isFloatParams(p) && p.int32Output !== true;
 }
 
 /** Estimated instructions (RP2040: cycles) of one inference of `prepared` on `isa` (default: the ISA it was prepared for): `layerInstructions` summed over the layers that run code. */

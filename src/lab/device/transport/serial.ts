@@ -147,7 +147,8 @@ export class SerialTransport implements Transport {
       probing = true;
       writeFd(fd, new Uint8Array(0), (err) => {
         probing = false;
-        if (!err || port !== this.port || this.closing || !port.isOpen) return;
+        // EIO (ENXIO for a device gone) is the hangup; EAGAIN only says the output buffer is full
+        if (!err || (err.code !== 'EIO' && err.code !== 'ENXIO') || port !== this.port || this.closing || !port.isOpen) return;
         this.stopHangupProbe();
         this.reportClosed(port, `the port disappeared (hung up: ${err.code ?? err.message})`);
         port.close(() => {});
