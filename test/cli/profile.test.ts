@@ -202,10 +202,14 @@ describe('CLI: profile and ports', function () {
     expect(r.stderr).to.equal('');
   });
 
-  it('the table names ops, shapes, counts and shares', () => {
+  it('the table names ops, shapes, counts and shares; the Kernels lines each layer kernel in full', () => {
     const r = tinyforge(['profile', sharedModelPath('micro_speech'), '--link', 'stdio']);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/DEPTHWISE_CONV_2D\s+\[1x49x40x1\] -> \[1x25x20x8\]\s+320,000\s+[\d,]+\s+\d+\.\d%/);
+    // the same model on the same target as the --json run of before()
+    const kernels = /^Kernels\n((?: {2}.*\n)+)/m.exec(r.stdout)![1]!;
+    for (const l of (json.layers as { index: number; op: string; kernel: string; alias: boolean }[]).filter((x) => !x.alias))
+      expect(kernels, `${l.op} ${l.index}`).to.match(new RegExp(`^  ${l.op} ${l.kernel.replace(/[()]/g, '\\$&')}: ops? (\\d+, )*${l.index}(,|$)`, 'm'));
     // the short summary: per inference and the rest in one table row
     expect(r.stdout)
       .to.match(/^per inference +est\. ms +est\. uJ +arena +stack +flash +fits$/m)

@@ -15,7 +15,7 @@ import { planMemory } from '../../core/plan/schedule.ts';
 import { PREFER_HELP, byteSizeOption, patchOption, preferOption, weightsInRamOption } from './device-options.ts';
 import { type ChoiceFlags, choiceOptions, compileChoicesOf } from './choice-options.ts';
 import type { Prefer } from '../../core/ops/op.ts';
-import { formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
+import { formatKernels, formatOps, formatPlan, formatSharedArena, formatTensors, formatTimeline } from '../report/inspect.ts';
 import { inspectionJson, planJson, sharedArenaJson } from '../report/json.ts';
 import { wrapLines } from '../report/layout.ts';
 import { terminalText } from '../report/terminal_text.ts';
@@ -152,6 +152,7 @@ export function inspectCommand(): Command {
             ].filter(Boolean)
           : []),
         formatOps(graph, prepared),
+        ...(prepared ? [formatKernels(graph, prepared)] : []),
         formatTensors(graph),
       ];
       if (missing.length > 0) out.push(terminalText(`unsupported ops (${missing.length}): ${missing.join(', ')}`));

@@ -68,6 +68,26 @@ export function formatOps(graph: Graph, prepared?: PreparedGraph): string {
 }
 
 /**
+ * Each kernel the layers run, named in full (a table elides a long name to fit the terminal), with
+ * the ops that run it by their `#`; `layers` in run order, aliases (no code) left out by the caller.
+ */
+export function formatKernelList(layers: { op: number; kind: string; kernel: string }[]): string {
+  // one op's kernel names are its own: DEPTHWISE_CONV_2D's arm-dsp is not AVERAGE_POOL_2D's
+  const opsOf = new Map<string, number[]>();
+  for (const { op, kind, kernel } of layers) opsOf.set(`${kind} ${kernel}`, [...(opsOf.get(`${kind} ${kernel}`) ?? []), op]);
+  const lines = [...opsOf].map(([name, ops]) => wrap(`${terminalText(name)}: ${ops.length === 1 ? 'op' : 'ops'} ${ops.join(', ')}`, undefined, '  ', '    '));
+  return `Kernels\n${lines.join('\n')}`;
+}
+
+/** The Kernels section of inspect: the kernel each compiled layer runs. */
+export function formatKernels(graph: Graph, prepared: PreparedGraph): string {
+  const layers = prepared.layers.flatMap((layer, position) =>
+    layer.isAlias ? [] : [{ op: graph.ops[position]!.index, kind: layer.op.kind, kernel: layer.variant.name }],
+  );
+  return formatKernelList(layers);
+}
+
+/**
  * How a layer stores its weights on the target: `sparse 1,020 B` when a storage variant runs it (its
  * flash bytes), `dense 4,608 B` where the op could have chosen another storage and kept dense, `-`
  * where there is no choice (encoding_choice.ts).

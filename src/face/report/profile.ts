@@ -8,6 +8,7 @@ import { type Estimate, type EstimatedFor, type Estimation, type ExactCounterKin
 import { type RunFormat, estimateLines, estimatedAt, formatCycleEstimate, formatSummary, weightsFact } from './run.ts';
 import { factLines } from './layout.ts';
 import { PLAIN } from './style.ts';
+import { formatKernelList } from './inspect.ts';
 import type { CycleEstimate } from '../../lab/estimate/types.ts';
 import { type JsonOutputValue, jsonOutputValues } from '../../lab/data/bytes.ts';
 
@@ -59,6 +60,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
       { column: 1, min: 12 },
     ],
   }).replace(/^.*/, (header) => style.bold(header));
+  const kernels = formatKernelList(r.layers.filter((l) => !l.alias).map((l) => ({ op: l.index, kind: l.op, kernel: l.kernel })));
   const m = r.memory;
   const target = `${r.target}${r.board ? ` on ${r.board}` : ''} via ${r.port}`;
   const tol = r.floatTolerance;
@@ -87,7 +89,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
       ['target', `${target}${at ? `; ${at}` : ''}`],
       ...weightsFact(m),
     ];
-    return `${table}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
+    return `${table}\n\n${kernels}\n\n${factLines(facts)}\n\n${summary}\n${verdict}`;
   }
   const facts: [string, string][] = [
     ['model', `${modelPath} (${r.macs.toLocaleString('en-US')} MACs)`],
@@ -108,7 +110,7 @@ export function formatProfileReport(r: ProfileReport, modelPath: string, e?: Est
     ...(e ? estimateLines(e) : []),
   ];
   if (r.macs > 0 && r.perInference > 0) facts.splice(3, 0, [`MACs per ${unit.replace(/s$/, '')}`, (r.macs / r.perInference).toFixed(3)]);
-  return `${table}\n\n${factLines(facts)}\n${verdict}`;
+  return `${table}\n\n${kernels}\n\n${factLines(facts)}\n${verdict}`;
 }
 
 /** Who made a report, when and how: the tool's version, the date and the command line. */
