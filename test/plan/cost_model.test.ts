@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { compileGraph } from '../../src/core/compile.ts';
 import { findBoard, loadTarget } from '../../src/core/targets/targets.ts';
 import { graphInstructions, layerInstructions } from '../../src/core/ops/layer_cost.ts';
-import { offGroupFactor } from '../../src/core/ops/kernel_cost.ts';
+import { layerCostPerMac, offGroupFactor } from '../../src/core/ops/kernel_cost.ts';
 import { type PreparedLayer, executedMacs, factsOf, layerWeightBytes } from '../../src/core/ops/prepare.ts';
 import { portableVariant } from '../../src/core/ops/variant.ts';
 import { isaFamily } from '../../src/core/ops/op.ts';
@@ -22,6 +22,10 @@ import { CODE_FLASH_BYTES, flashCyclesOfWeights } from '../../src/lab/toolchain/
 import { cheapFigures } from '../../src/compress/tune.ts';
 import { kwsDsCnn } from '../helpers/kws_model.ts';
 import { prunedLayer } from '../helpers/pruned_layers.ts';
+import { int16Cases } from '../helpers/int16_cases.ts';
+import { floatCnn, hybridMlp } from '../helpers/float_models.ts';
+import { isInt16Params } from '../../src/core/ops/common/families/int16_variant.ts';
+import { isFloatParams } from '../../src/core/ops/common/families/float_variant.ts';
 
 const TARGETS = ['cortex-m4', 'rp2040', 'esp32c3', 'cortex-m55'];
 
@@ -36,7 +40,7 @@ describe('the one cost model (layer_cost.ts)', () => {
     const sparse = choices.filter((v) => v.storage === 'sparse');
     expect(sparse.length).to.be.at.least(1);
     for (const v of sparse) expect(layerInstructions({ ...layer, variant: v }, m4.isa)).to.equal(v.cost!(layer.params, m4.isa).instructions);
-    expect(layerInstructions(layer, m4.isa)).to.equal(layer.def.denseCost!(layer.params, m4.isa).instructions);
+    expect(layerInstructions(layer, m4.isa)).to.equal(layer.def.denseCost!(layer.params, m4.isa)!.instructions);
     const portable = { ...layer, variant: portableVariant(layer.def) };
     // the portable C of CONV_2D on the M4: 5.9 instructions per MAC (kernel_cost.ts)
     expect(layerInstructions(portable, m4.isa)).to.be.closeTo(executedMacs(portable) * 5.9, 1e-6);
@@ -124,5 +128,26 @@ describe('the one cost model (layer_cost.ts)', () => {
     expect(fitted.budget!.moves[0]!.extraInstructions).to.equal(
       Math.round(layerInstructions({ ...layer, variant: portableVariant(layer.def) }, m4.isa) - dense),
     );
+  });
+
+  it('int16 and float32 layers of the ops with a dense int8 price are priced by their MACs on every family', () => {
+    const graphs = [...['fc-int16', 'conv2d-int16', 'depthwise-int16'].flatMap((name) => int16Cases(name, 3, 7).map((c) => c.graph)), floatCnn(), hybridMlp()];
+    let priced = 0;
+    for (const name of [...TARGETS, 'cortex-m0']) {
+      const isa = loadTarget(name).isa;
+      for (const graph of graphs) {
+        const prepared = compileGraph(graph, graph.name, { isa }).prepared;
+        const wide = prepared.layers.filter((l) => l.def.denseCost && (isInt16Params(l.params) || isFloatParams(l.params)));
+        priced += wide.length;
+        for (const layer of wide) {
+          // the dispatchers decline the int8 price for these layers: it would describe another kernel
+          expect(layer.def.denseCost!(layer.params, isa), `${name} ${graph.name} ${layer.op.kind}`).to.equal(undefined);
+          const family = isaFamily(isa);
+          expect(layerInstructions(layer, isa)).to.be.closeTo(executedMacs(layer) * layerCostPerMac(layer, family) * offGroupFactor(layer, family), 1e-6);
+        }
+      }
+    }
+    // 9 int16 layers, the float CNN's and the hybrid MLP's float FC, on 5 targets
+    expect(priced).to.be.at.least(5 * 11);
   });
 });

@@ -59,7 +59,7 @@ describe('per-layer weight storage choice (encoding_choice.ts)', () => {
       if (!c) continue;
       const def = c.def as OpDef;
       const p = def.prepare(c.graph, c.op);
-      const dense = def.denseCost!(p, isa);
+      const dense = def.denseCost!(p, isa)!;
       for (const prefer of ['speed', 'size'] as const) {
         const v = selectVariant(def, p, isa, prefer);
         if (!v.cost) continue;
@@ -104,7 +104,7 @@ describe('per-layer weight storage choice (encoding_choice.ts)', () => {
         weights,
       });
       const p = lstm.prepare(graph, op);
-      const dense = lstm.denseCost!(p, isa);
+      const dense = lstm.denseCost!(p, isa)!;
       for (const prefer of ['speed', 'size'] as const) {
         const v = selectVariant(lstm, p, isa, prefer);
         picks[v.storage === 'sparse' ? 'sparse' : 'dense']++;

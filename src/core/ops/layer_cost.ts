@@ -9,8 +9,6 @@ import { type KernelIsa, type Prefer, isaFamily } from './op.ts';
 import { layerCostPerMac, offGroupFactor, variantFactor } from './kernel_cost.ts';
 import { type PreparedGraph, type PreparedLayer, executedMacs } from './prepare.ts';
 import { firstApplicableVariant } from './variant.ts';
-import { isInt16Params } from './common/families/int16_variant.ts';
-import { isFloatParams } from './common/families/float_variant.ts';
 
 /** What a price needs of a layer: its op, parameters, kernel and dense MAC count (a PreparedLayer, or one with another kernel). */
 export type PricedLayer = Pick<PreparedLayer, 'op' | 'def' | 'params' | 'variant' | 'macs'>;
@@ -31,21 +29,14 @@ export function layerInstructions(layer: PricedLayer, isa: KernelIsa | undefined
   const storage = layer.variant.cost?.(layer.params, isa);
   if (storage) return storage.instructions;
   const family = isaFamily(isa);
+  // the op declines to price a layer its dense int8 kernels do not run (int16, float32: the
+  // dispatchers of common/families; an int32 output), whose params those kernels cannot be asked about
+  const densePrice = layer.def.denseCost?.(layer.params, isa, prefer);
   const dense =
-    hasDensePrice(layer) && layer.variant.family === firstApplicableVariant(layer.def, layer.params, { isa, prefer }).family
-      ? layer.def.denseCost!(layer.params, isa, prefer).instructions * variantFactor(layer.op.kind, layer.variant.name)
+    densePrice && layer.variant.family === firstApplicableVariant(layer.def, layer.params, { isa, prefer }).family
+      ? densePrice.instructions * variantFactor(layer.op.kind, layer.variant.name)
       : executedMacs(layer) * layerCostPerMac(layer, family);
   return dense * offGroupFactor(layer, family);
-}
-
-/**
- * Whether the op's dense price covers the layer: an int8 layer of an op that has one. The int16 and
- * float32 layers of the same op (common/families/int16_variant.ts, float_variant.ts) and an int32
- * accumulator output run other kernels, which the int8 variants' eligibility cannot even be asked about.
- */
-function hasDensePrice(layer: PricedLayer): boolean {
-  const p = layer.params as { int32Output?: boolean };
-  return layer.def.denseCost !== undefined && !isInt16Params(p) && !isFloatParams(p) && p.int32Output !== true;
 }
 
 /** Estimated instructions (RP2040: cycles) of one inference of `prepared` on `isa` (default: the ISA it was prepared for): `layerInstructions` summed over the layers that run code. */

@@ -261,9 +261,11 @@ export interface OpDef<P = any> {
   selectVariant?(p: P, isa: KernelIsa | undefined, prefer?: Prefer, kernels?: KernelChoices): KernelVariant<P>;
   /**
    * The dense default's price on `isa`'s family (weight bytes, estimated instructions): what storage
-   * variants with `cost` are weighed against (encoding_choice.ts). Without it the dense default runs.
+   * variants with `cost` are weighed against (encoding_choice.ts). Without it, or where it returns
+   * undefined (a layer its int8 dense kernels do not run: int16, float32, an int32 output), the dense
+   * default runs and is priced by its MACs (layer_cost.ts).
    */
-  denseCost?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): EncodingCost;
+  denseCost?(p: P, isa: KernelIsa | undefined, prefer?: Prefer): EncodingCost | undefined;
   /** the output is the input's bytes under another shape: planned as one buffer, no code emitted */
   isAlias?: boolean;
   /**

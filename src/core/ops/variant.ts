@@ -67,11 +67,12 @@ export function chooseStorage<P>(def: OpDef<P>, p: P, isa: KernelIsa | undefined
   const facts = { isa, prefer };
   const dense = firstApplicableVariant(def, p, facts);
   const alternatives = storageAlternatives(def, p, facts);
-  if (alternatives.length === 0 || !def.denseCost) return dense;
+  const densePrice = alternatives.length > 0 ? def.denseCost?.(p, isa, prefer) : undefined;
+  if (!densePrice) return dense;
   // kernels.sparse 'force': the sparse storage wherever it applies (measurements, tests)
   if (kernels.sparse === 'force') return alternatives.find((v) => v.storage === 'sparse') ?? dense;
   const chosen = chooseEncoding(
-    { option: dense, cost: def.denseCost(p, isa, prefer) },
+    { option: dense, cost: densePrice },
     alternatives.map((v) => ({ option: v, cost: v.cost!(p, isa) })),
     prefer,
     storedBytes(p, alternatives, isa),

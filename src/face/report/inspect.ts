@@ -95,9 +95,9 @@ export function formatKernels(graph: Graph, prepared: PreparedGraph): string {
 export function storageLabel(layer: PreparedLayer, prepared: PreparedGraph): string {
   const n = (v: number) => v.toLocaleString('en-US');
   if (layer.variant.storage && layer.variant.cost) return `${layer.variant.storage} ${n(layer.variant.cost(layer.params, prepared.isa).flashBytes)} B`;
-  const dense = layer.def.denseCost;
+  const dense = layer.def.denseCost?.(layer.params, prepared.isa, prepared.prefer);
   if (!dense || !layer.def.variants?.some((v) => v.cost && v.applies(layer.params, factsOf(prepared)))) return '-';
-  return `dense ${n(dense(layer.params, prepared.isa, prepared.prefer).flashBytes)} B`;
+  return `dense ${n(dense.flashBytes)} B`;
 }
 
 /**

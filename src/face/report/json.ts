@@ -44,8 +44,9 @@ export function inspectionJson(graph: Graph, prepared: PreparedGraph | undefined
 function storageJson(layer: PreparedLayer, prepared: PreparedGraph): { kind: string; bytes: number } | null {
   const v = layer.variant;
   if (v.storage && v.cost) return { kind: v.storage, bytes: v.cost(layer.params, prepared.isa).flashBytes };
-  if (!layer.def.denseCost || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params, factsOf(prepared)))) return null;
-  return { kind: 'dense', bytes: layer.def.denseCost(layer.params, prepared.isa, prepared.prefer).flashBytes };
+  const dense = layer.def.denseCost?.(layer.params, prepared.isa, prepared.prefer);
+  if (!dense || !layer.def.variants?.some((x) => x.cost && x.applies(layer.params, factsOf(prepared)))) return null;
+  return { kind: 'dense', bytes: dense.flashBytes };
 }
 
 export function planJson(plan: MemoryPlan, prepared?: PreparedGraph) {

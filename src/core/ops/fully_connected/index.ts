@@ -112,6 +112,8 @@ const def: OpDef<FullyConnectedParams> = {
     fcHuffmanVariant,
   ],
   denseCost: (p, isa, prefer = 'speed') => {
+    // an int32 accumulator output runs its own kernel, not the dense int8 ones priced here
+    if (p.int32Output) return undefined;
     const variant = firstApplicableVariant(def, p, { isa, prefer });
     // the lanes' rows take one int32 per two weights, columns padded to pairs
     const laneRows = variant === fcM0plusLanesVariant ? 8 * laneBlocks(p) : 0;

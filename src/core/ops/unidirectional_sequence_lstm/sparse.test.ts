@@ -196,7 +196,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM with sparse (pruned) gate weights', () =>
       expect(formatStorage(small)).to.include('UNIDIRECTIONAL_SEQUENCE_LSTM: sparse');
       // never both bigger and slower than dense; under speed, never bigger
       const fast = prepareGraph(graph, 'lstm', isa, 'speed').layers[0]!;
-      const denseCost = lstm.denseCost!(p, isa);
+      const denseCost = lstm.denseCost!(p, isa)!;
       const sparseCost = layer.variant.cost!(p, isa);
       expect(sparseCost.flashBytes).to.be.below(denseCost.flashBytes);
       expect(fast.variant.storage ?? 'dense').to.equal(sparseCost.instructions < denseCost.instructions ? 'sparse' : 'dense');

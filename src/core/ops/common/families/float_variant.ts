@@ -76,6 +76,8 @@ export function withFloatVariant<P, PF extends FloatTagged>(
       if (base.selectVariant) return base.selectVariant(p as P, isa, prefer, kernels) as KernelVariant<P | PF>;
       return chooseStorage((this ?? base) as OpDef<P>, p as P, isa, prefer, kernels) as KernelVariant<P | PF>;
     },
+    // the integer dense price is not the float kernel's: a float layer is priced by its MACs
+    ...(base.denseCost ? { denseCost: (p, isa, prefer) => (isFloatParams(p) ? undefined : base.denseCost!(p as P, isa, prefer)) } : {}),
     evaluate: (p, inputs, outputs) => (isFloatParams(p) ? kernel.evaluate(p as PF, inputs, outputs) : base.evaluate(p as P, inputs, outputs)),
     emitC: (p, ctx) => (isFloatParams(p) ? kernel.emitC(p as PF, ctx) : base.emitC(p as P, ctx)),
   };

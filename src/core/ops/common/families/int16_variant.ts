@@ -69,6 +69,8 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
             .map((family) => variant.variants?.find((v) => v.family === family && v.applies(p as P16, { isa, prefer: prefer ?? 'speed' })))
             .find((v) => v) ?? int16Kernel)
         : selectVariant(base, p as P8, isa, prefer, kernels)) as KernelVariant<P8 | P16>,
+    // the int8 dense price is not the int16 kernel's: an int16 layer is priced by its MACs
+    ...(base.denseCost ? { denseCost: (p, isa, prefer) => (isInt16Params(p) ? undefined : base.denseCost!(p as P8, isa, prefer)) } : {}),
     evaluate: (p, inputs, outputs) => (isInt16Params(p) ? variant.evaluate(p as P16, inputs, outputs) : base.evaluate(p as P8, inputs, outputs)),
     emitC: (p, ctx) => (isInt16Params(p) ? variant.emitC(p as P16, ctx) : base.emitC(p as P8, ctx)),
   };
