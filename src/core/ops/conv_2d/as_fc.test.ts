@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import conv from './index.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isFullWindow } from './as_fc.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';

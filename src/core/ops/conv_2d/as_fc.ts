@@ -17,7 +17,7 @@ import { emitFullyConnectedM0plus, fcM0plusVariant, m0plusApplies as fcM0plusApp
 import { fcRv32Applies, fcRv32Variant } from '../fully_connected/rv32.ts';
 import { emitRv32Matmul } from '../common/isa/rv32_matmul.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
 /** One output pixel, the window exactly the input (no padding, no dilation that could skip a row), one group. */

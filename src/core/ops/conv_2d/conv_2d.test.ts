@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { TinyforgeError } from '../../errors.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/families/padding.ts';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** CONV_2D facts the variants share: the pointwise test and the layer's one-line description. */
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 
 /**
  * A 1x1 filter at stride 1 over all input channels visits every tap: the layer is a matrix product

@@ -34,7 +34,7 @@ import {
   roundRecords,
   withRecords,
 } from '../common/isa/dsp.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';
 

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import conv from './index.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { selectVariant } from '../variant.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';

@@ -17,7 +17,7 @@ import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { NAKED_RUN, dspApplies, roundLines, rqLines } from './dsp.ts';
 import { floorAtZeroPoint, roundRecords } from '../common/isa/dsp.ts';
 import { isPointwise, summary } from './describe.ts';

@@ -22,7 +22,7 @@ import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.t
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { NARROW_RUN_PIXELS, narrowOverlap, narrowRunAsm, narrowRunCandidate } from './dsp_narrow.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 
 interface Step {
   outC: number;

@@ -36,7 +36,7 @@ import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.t
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { int8LayerCases, randomInt, randomInt8, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 
 interface Layer {
   inC: number;

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
 import conv from './index.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import { outputSize } from '../common/families/padding.ts';
 import { peakedWeights } from '../../../../test/helpers/peaked_weights.ts';

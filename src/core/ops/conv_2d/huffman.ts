@@ -10,7 +10,7 @@
  */
 import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
 import { portableFromM4 } from '../kernel_cost.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
 import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
 import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import conv from './index.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import type { FusedActivation, Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/families/padding.ts';

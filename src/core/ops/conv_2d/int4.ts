@@ -9,7 +9,7 @@
  */
 import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
 import { isaFamily } from '../op.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { int4RowsBytes, int4RowsInstructions, int4WindowCopyInstructions } from '../common/codecs/int4.ts';

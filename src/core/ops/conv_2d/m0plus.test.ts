@@ -15,7 +15,7 @@ import {
   runCasesInC,
   singleOpGraph,
 } from '../../../../test/helpers/op_harness.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { cFilesFor } from '../../codegen/c_files.ts';
 

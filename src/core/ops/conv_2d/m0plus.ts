@@ -21,7 +21,7 @@ import type { LayerEmitContext } from '../op.ts';
 import type { Field, LayerCode, LayerEmission, Statement } from '../layer_code.ts';
 import { accumulatorBounds, rowWindowGap } from '../common/isa/dsp.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import type { KernelVariant } from '../op.ts';
 import { isPointwise, summary } from './describe.ts';
 import { emitConvPortable } from './portable.ts';

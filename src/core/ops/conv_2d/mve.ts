@@ -19,7 +19,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit, isUniform } from '../common/families/weighted.ts';
 import { emitMveMatmul, mveBlock, mveGroupCalls, mveHow, mveMatmulRecords, mveMatmulWeights, mvePasses, mveRequant } from '../common/isa/mve_matmul.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
 import { gatherFunction } from './rv32.ts';

@@ -6,7 +6,7 @@
  * filter row's in-image run of taps from its bit offset. One variant per ISA family (the same C).
  */
 import type { IsaFamily, KernelVariant, LayerEmitContext } from '../op.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { type TableCType, cTerm, constInt32, constInt8, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { paletteCost, paletteDotCall } from '../common/codecs/palette.ts';

@@ -5,7 +5,7 @@
  */
 import type { LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { accumulatorC } from '../common/numerics/accumulator_bound.ts';
 

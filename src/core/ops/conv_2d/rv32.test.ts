@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import conv from './index.ts';
 import { convRv32Applies, convRv32ScratchBytes } from './rv32.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { type CCase, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectRv32BitExact, randomConv, randomPointwise } from '../../../../test/helpers/rv32_cases.ts';
 

@@ -19,7 +19,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, foldedAccumulatorInit, isUniform } from '../common/families/weighted.ts';
 import { emitRv32Matmul, rv32Block, rv32MatmulRecords, rv32MatmulWeights, rv32PassFunction, rv32RightOnly, rv32RqFunction } from '../common/isa/rv32_matmul.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
 import { ortMultipliersFit } from '../common/numerics/requant_f32.ts';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import conv from './index.ts';
 import { convS3ScratchBytes } from './s3simd.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomConv, randomPointwise } from '../../../../test/helpers/rv32_cases.ts';
 import { expectS3BitExact, onS3 } from '../../../../test/helpers/s3simd_cases.ts';

@@ -13,7 +13,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { S3_C_FILES, type S3Group, s3Columns, s3Padded, s3RowScratch } from '../common/isa/s3simd.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { gatherFunction } from './rv32.ts';
 

@@ -8,7 +8,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { type SparseOffsets, type SparseTaps, allowedSparseForms, encodeOffsets, encodeConvTaps, sparseTapVariants } from '../common/codecs/sparse_taps.ts';
 import type { KernelChoices } from '../op.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 CONV_2D's filter, when enough of it is zero. */

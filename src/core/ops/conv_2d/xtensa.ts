@@ -14,7 +14,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { emitXtensaMatmul, xtensaColumnsFunction, xtensaDepth, xtensaRowBytes } from '../common/isa/xtensa_matmul.ts';
-import type { Conv2DParams } from './index.ts';
+import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 
 export function convXtensaApplies(p: Conv2DParams): boolean {
