@@ -6,7 +6,7 @@
  */
 import type { KernelVariant } from '../op.ts';
 import { cTerm } from '../common/families/weighted.ts';
-import type { TemplateParams } from './index.ts';
+import type { TemplateParams } from './contract.ts';
 
 export const templateUnrolledVariant: KernelVariant<TemplateParams> = {
   name: 'rv32 unrolled',
