@@ -4,7 +4,7 @@
  * loop over blocks of 8 rows (then one of 4), the last 1-3 rows in C; one input feature is a plain
  * loop over the rows. Symmetric weights (the input offset folds into the per-row starts);
  * weight_offset.ts runs those with a zero point through it. The weights are re-laid in the order the loop reads
- * them (same byte count); the starts replace the bias. Requantization: m0plus_rq.ts, exact, no 64-bit
+ * them (same byte count); the starts replace the bias. Requantization: common/isa/m0plus_requant.ts, exact, no 64-bit
  * multiply; per-tensor constants live in the code, per-channel ones take two int32 per row.
  *
  * Where every weight lies in [-127, 127] and there are 16 rows or more (`weightFit.lanes`; a speed
@@ -22,7 +22,7 @@ import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import type { FullyConnectedParams } from './contract.ts';
-import { m0RequantFn } from './m0plus_rq.ts';
+import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import { PAIR_MAX_COLUMNS, pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
 
 export function m0plusApplies(p: FullyConnectedParams): boolean {

@@ -2,7 +2,7 @@
 /**
  * QUANTIZE's Armv6-M variant (Cortex-M0/M0+, the RP2040) for requantizing int8, uint8 and int16 to
  * int8, uint8 or int16: the portable kernel's tf_mbqm multiplies in 64 bits, which Thumb-1 does through
- * libgcc (some 100 cycles an element); here fully_connected/m0plus_rq.ts's exact per-layer form for
+ * libgcc (some 100 cycles an element); here common/isa/m0plus_requant.ts's exact per-layer form for
  * the inputs' compile-time bound (|in - zero point| <= 65535) takes 32-bit products only. Where a left
  * shift could carry the product or the zero point's add past int32 (zeroPointAddFits), the portable
  * kernel runs instead.
@@ -10,7 +10,7 @@
 import type { KernelVariant } from '../op.ts';
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { QuantizeParams } from './index.ts';
-import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import { zeroPointAddFits } from '../svdf/fused.ts';
 
 const NARROW: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };

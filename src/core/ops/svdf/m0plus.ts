@@ -8,14 +8,14 @@
  * so each tap is two loads, a multiply and an add.
  * No memmove of the state (newlib-nano's copies byte by byte) and no 64-bit multiply: both
  * requantizations are the family's exact per-layer form for the compile-time bound of their sums
- * (fully_connected/m0plus_rq.ts's 32-bit pieces on Armv6-M, common/isa/rv32_rq.ts's MULHSU on RV32),
+ * (common/isa/m0plus_requant.ts's 32-bit pieces on Armv6-M, common/isa/rv32_rq.ts's MULHSU on RV32),
  * for any int32 where the time sums may wrap.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
 import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
-import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import type { RequantFn, RequantFnOptions } from '../common/isa/rv32_rq.ts';
 import { rowBlocks84 } from '../fully_connected/m0plus.ts';
 import { wrapInt32 } from '../common/numerics/fixedpoint.ts';

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import svdf, { type SvdfParams } from './index.ts';
 import { svdfDspRequantFn } from './dsp.ts';
 import { wideRequantFn, zeroPointAddFits } from './fused.ts';
-import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import { rv32RequantFn } from '../common/isa/rv32_rq.ts';
 import { selectVariant } from '../variant.ts';
 import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';

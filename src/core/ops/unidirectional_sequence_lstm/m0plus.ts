@@ -9,7 +9,7 @@
  * of a block in registers, every block of a step in one call (tf_m0fc_blocks8) into the scratch; then
  * each unit's gate and cell arithmetic: the new hidden values go to the output row, which the next
  * step reads as h. Every requantization is
- * fully_connected/m0plus_rq.ts's exact form for the compile-time bound of its operand (TFLite's
+ * common/isa/m0plus_requant.ts's exact form for the compile-time bound of its operand (TFLite's
  * 2^-15 and 2^-30-over-a-power-of-two cell multipliers are powers of two: one add and shift), no
  * 64-bit multiply. Weights re-laid in read order (same bytes); the input starts (bias + input offset
  * * sum of the row) replace the biases, the hidden offset's fold adds one int32 per row when nonzero.
@@ -17,7 +17,7 @@
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import { foldedAccumulatorInit } from '../common/families/weighted.ts';
-import { m0RequantFn } from '../fully_connected/m0plus_rq.ts';
+import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import type { RequantFn } from '../common/isa/rv32_rq.ts';
 import type { LstmParams } from './index.ts';
 import { emitLstmPairs, lstmPairsScratchBytes } from './pairs.ts';
@@ -61,7 +61,7 @@ export function unitMajor(perGate: ArrayLike<number>[], units: number): number[]
   return out;
 }
 
-/** one of the families' exact requantization emitters (fully_connected/m0plus_rq.ts, common/isa/rv32_rq.ts) */
+/** one of the families' exact requantization emitters (common/isa/m0plus_requant.ts, common/isa/rv32_rq.ts) */
 export type LstmRequantFn = RequantFn;
 
 /** Armv6-M's exact requantization, as the family-shared emitters call it */

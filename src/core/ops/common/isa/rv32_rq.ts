@@ -42,7 +42,7 @@ export function rv32Requant(multiplier: number, shift: number, bound: number): R
   return { body: lines.join('\n  '), qBound };
 }
 
-/** What a family's requantization emitter (this file's, fully_connected/m0plus_rq.ts's) is asked for. */
+/** What a family's requantization emitter (this file's, m0plus_requant.ts's) is asked for. */
 export interface RequantFnOptions {
   /** the C function's name */
   name: string;

@@ -16,7 +16,7 @@
  * The rounding right shift is tf_m0_rshift; the saturation is dropped where the bound keeps the result
  * inside the type.
  */
-import type { RequantFnOptions } from '../common/isa/rv32_rq.ts';
+import type { RequantFnOptions } from './rv32_rq.ts';
 
 /** A block comment wrapped at 100 columns. */
 function cComment(text: string): string {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
-import { m0Requant, pieceSrdhm, piecePlan, pieceTop } from './m0plus_rq.ts';
-import { randomInt, rng } from '../../../../test/helpers/op_harness.ts';
+import { m0Requant, pieceSrdhm, piecePlan, pieceTop } from './m0plus_requant.ts';
+import { randomInt, rng } from '../../../../../test/helpers/op_harness.ts';
 
 /** TFLite's SaturatingRoundingDoublingHighMul in exact integers (m >= 0 never saturates) */
 function srdhm(x: number, m: number): number {
@@ -10,7 +10,7 @@ function srdhm(x: number, m: number): number {
   return Number(p >> 31n);
 }
 
-describe('Armv6-M requantization pieces (m0plus_rq.ts)', () => {
+describe('Armv6-M requantization pieces (m0plus_requant.ts)', () => {
   it('the piece sums equal the 64-bit SRDHM for every bound, multiplier and x at and inside the bound', () => {
     const rand = rng(31);
     let plans = 0;
