@@ -29,7 +29,7 @@ import { fcDspRowPairsX6WidenedVariant } from './dsp_row_pairs_x6_widened.ts';
 import { fcDspRowPairsX8Variant } from './dsp_row_pairs_x8.ts';
 import { fcDspBatchRowPairsVariant } from './dsp_batch_row_pairs.ts';
 import { fcM0plusLanesVariant, fcM0plusPairs4Variant, fcM0plusVariant, laneBlocks } from './m0plus.ts';
-import { pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
+import { pairColumns } from '../common/codecs/row_pair_lanes.ts';
 import { fcRv32Variant } from './rv32.ts';
 import { fcS3Variant } from './s3simd.ts';
 import { fcXtensaVariant } from './xtensa.ts';

@@ -23,7 +23,7 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import type { FullyConnectedParams } from './contract.ts';
 import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
-import { PAIR_MAX_COLUMNS, pairColumns } from '../unidirectional_sequence_lstm/pairs.ts';
+import { PAIR_MAX_COLUMNS, pairColumns } from '../common/codecs/row_pair_lanes.ts';
 
 export function m0plusApplies(p: FullyConnectedParams): boolean {
   return p.filterOffset === 0 && p.multiplier.every((m) => m >= 0) && p.shift.every((s) => s >= -31 && s <= 31);

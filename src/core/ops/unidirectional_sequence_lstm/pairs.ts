@@ -7,18 +7,10 @@
  * hi = (s + 32768) >> 16, lo = s - 65536 hi. Every weight in [-127, 127] keeps |lo| <= 2 * 127 * 128
  * = 32512 < 2^15 (the split is exact) and |s| <= 32512 * 65537 < 2^31.
  */
+import { PAIR_MAX_COLUMNS, pairColumns } from '../common/codecs/row_pair_lanes.ts';
 import type { LayerEmitContext } from '../op.ts';
 import type { LstmParams } from './index.ts';
 import { type LstmM0GateInputs, type LstmRequantFn, lstmBlockedPrologue } from './m0plus.ts';
-
-/** rows per block: two units' four gates (an odd last unit a block of 4) */
-const even = (n: number) => n + (n & 1);
-
-/** columns a block runs over: the row padded to whole column pairs (zero weights against a zero value) */
-export const pairColumns = (cols: number) => even(cols);
-
-/** the largest row the kernel takes: the hi sums (|.| <= 127 * 128 per column) stay inside int32 */
-export const PAIR_MAX_COLUMNS = 65536;
 
 /**
  * Row-pair lanes of the four gates' rows (`perGate`, each units x cols), in the blocks' order: per
