@@ -24,8 +24,8 @@ import {
 import { sumTablesVariant } from '../common/families/sum_tables.ts';
 import { commonScaleMveVariant } from '../common/families/common_scale_mve.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from '../common/families/weighted.ts';
-import { withInt16Variant } from '../common/families/int16_variant.ts';
-import { addInt16, anyOperandInt16 } from './add_int16.ts';
+import { anyOperandInt16, withInt16Variant } from '../common/families/int16_variant.ts';
+import { addInt16 } from './add_int16.ts';
 import { withInt32Arithmetic } from '../common/families/int32_arithmetic.ts';
 import { ortBinaryKernel, withOrtArithmetic } from '../common/families/ort_kernels.ts';
 

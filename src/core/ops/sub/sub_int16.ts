@@ -4,11 +4,9 @@
  * headroom: inputs shifted left by 15 (not 20), brought to twice the larger input scale, subtracted
  * and rescaled to the output, with broadcasting (BroadcastQuantSubSlow). As for int8 SUB, TFLite
  * Micro's CalculateOpDataSub divides the scales in float32 before widening them (ADD uses double).
- * The kernel is ADD's int16 kernel with input 2 negated (add/add_int16.ts).
+ * The kernel is ADD's (common/families/common_scale_int16.ts) with input 2 negated.
  */
 import { subRealMultipliers } from '../common/families/binary_elementwise.ts';
-import { commonScaleInt16 } from '../add/add_int16.ts';
+import { LEFT_SHIFT, commonScaleInt16 } from '../common/families/common_scale_int16.ts';
 
-const LEFT_SHIFT = 15;
-
-export const subInt16 = commonScaleInt16('SUB', -1, (graph, op) => subRealMultipliers(graph, op, LEFT_SHIFT), '../add/add_int16.c.hbs');
+export const subInt16 = commonScaleInt16('SUB', -1, (graph, op) => subRealMultipliers(graph, op, LEFT_SHIFT));

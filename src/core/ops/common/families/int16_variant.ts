@@ -40,6 +40,11 @@ export function firstInputIsInt16(graph: Graph, op: Op): boolean {
   return index !== undefined && index >= 0 && graph.tensors[index]?.dtype === 'int16';
 }
 
+/** Layers where any operand is int16 are 16x8 layers (the check then wants all three int16). */
+export function anyOperandInt16(graph: Graph, op: Op): boolean {
+  return [...op.inputs, ...op.outputs].some((i) => i >= 0 && graph.tensors[i]?.dtype === 'int16');
+}
+
 /**
  * The int8 definition with the int16 variant in front. Typed as the int8 definition, so that code
  * written against the int8 parameters (tests, target variants) keeps its types: `prepare` returns the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The 16x8 ADD and SUB kernels of the Arm DSP, Armv6-M and RV32 families: TFLite Micro's general
- * int16 path (add_int16.ts) in 32-bit arithmetic, bit-exact.
+ * int16 path (common_scale_int16.ts) in 32-bit arithmetic, bit-exact.
  *
  * Each input's SaturatingRoundingDoublingHighMul(q << 15, m) for an int16 q and a multiplier m >= 0 is
  * (q m + 2^15) >> 16 (the 2^15 divides out of the product, the rounding term and the divisor):
@@ -14,9 +14,9 @@
  * The rounding right shifts (round half away from zero) are (((x + (x >> 31)) >> (r - 1)) + 1) >> 1,
  * as tf_m0_rshift, with r a compile-time constant.
  */
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { int16BinaryLoopC } from '../common/families/elementwise.ts';
-import type { AddInt16Params } from './add_int16.ts';
+import type { KernelVariant, LayerEmitContext } from '../../op.ts';
+import { int16BinaryLoopC } from './elementwise.ts';
+import type { CommonScaleInt16Params } from './common_scale_int16.ts';
 
 type Family = 'arm-dsp' | 'armv6m' | 'rv32';
 
@@ -39,7 +39,7 @@ function scaleOutput(family: Family, sum: string, m: number): string {
 }
 
 /** Whether the kernel's bounds hold: shifts right only (the usual, TFLite's Prepare makes them so) and input multipliers <= 1/2. */
-export function addInt16FamilyApplies(p: AddInt16Params): boolean {
+export function commonScaleInt16FamilyApplies(p: CommonScaleInt16Params): boolean {
   const atMostHalf = (m: number, shift: number) => shift <= 0 && m * 2 ** shift <= 2 ** 30 && m >= 0;
   return atMostHalf(p.input1Multiplier, p.input1Shift) && atMostHalf(p.input2Multiplier, p.input2Shift) && p.outputShift <= 0 && p.outputMultiplier >= 0;
 }
@@ -50,7 +50,7 @@ const HOW: Record<Family, string> = {
   rv32: 'RV32: 32-bit input products, MUL + MULH output',
 };
 
-function emit(kind: 'ADD' | 'SUB', family: Family, p: AddInt16Params, ctx: LayerEmitContext): string {
+function emit(kind: 'ADD' | 'SUB', family: Family, p: CommonScaleInt16Params, ctx: LayerEmitContext): string {
   const shape = ctx.graph.tensors[ctx.op.outputs[0]!]!.shape.join('x');
   return int16BinaryLoopC(
     ctx.fnName,
@@ -69,11 +69,11 @@ function emit(kind: 'ADD' | 'SUB', family: Family, p: AddInt16Params, ctx: Layer
   );
 }
 
-export function addInt16Variants(kind: 'ADD' | 'SUB'): KernelVariant<AddInt16Params>[] {
+export function commonScaleInt16Variants(kind: 'ADD' | 'SUB'): KernelVariant<CommonScaleInt16Params>[] {
   return (['arm-dsp', 'armv6m', 'rv32'] as const).map((family) => ({
     name: `${family} int16`,
     family,
-    applies: addInt16FamilyApplies,
-    emit: (p: AddInt16Params, ctx: LayerEmitContext) => emit(kind, family, p, ctx),
+    applies: commonScaleInt16FamilyApplies,
+    emit: (p: CommonScaleInt16Params, ctx: LayerEmitContext) => emit(kind, family, p, ctx),
   }));
 }
