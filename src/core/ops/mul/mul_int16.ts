@@ -8,9 +8,9 @@
 import type { ActivationAttrs, Graph, Op } from '../../ir/graph.ts';
 import { activationRange } from '../common/numerics/activation.ts';
 import { clamp, mbqm, quantizeMultiplier } from '../common/numerics/fixedpoint.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors } from '../common/families/elementwise.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, int16BinaryTensors } from '../common/families/elementwise.ts';
 import { float32Scales, forEachPair } from '../common/families/binary_elementwise.ts';
-import { type Int16Tagged, type Int16Variant, requireInt16Activation } from '../common/families/int16_variant.ts';
+import type { Int16Tagged, Int16Variant } from '../common/families/int16_variant.ts';
 import { requireClampActivation } from '../common/families/weighted.ts';
 
 export interface MulInt16Params extends Int16Tagged, BinaryLayout {
@@ -25,15 +25,6 @@ export function int16ActivationBounds(graph: Graph, op: Op): { actMin: number; a
   const activation = requireClampActivation(op, (op.attrs as Partial<ActivationAttrs>).activation);
   const range = activationRange(activation, graph.tensors[op.outputs[0]!]!, 16);
   return { actMin: range.min, actMax: range.max };
-}
-
-/** Inputs 0 and 1 and the output of a broadcasting binary op, all int16 activations. */
-export function int16BinaryTensors(graph: Graph, op: Op) {
-  const t = binaryTensors(graph, op);
-  requireInt16Activation(op, t.a, 'input 1');
-  requireInt16Activation(op, t.b, 'input 2');
-  requireInt16Activation(op, t.out, 'output');
-  return t;
 }
 
 export const mulInt16: Int16Variant<MulInt16Params> = {

@@ -8,10 +8,9 @@
 import type { Graph, Op } from '../../ir/graph.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked } from '../common/numerics/fixedpoint.ts';
 import { requireLeftShiftFits } from '../common/numerics/multiplier_fits.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout } from '../common/families/elementwise.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, int16BinaryTensors } from '../common/families/elementwise.ts';
 import { float32Scales, forEachPair } from '../common/families/binary_elementwise.ts';
 import { type Int16Tagged, type Int16Variant } from '../common/families/int16_variant.ts';
-import { int16BinaryTensors } from '../mul/mul_int16.ts';
 
 const LEFT_SHIFT = 0;
 

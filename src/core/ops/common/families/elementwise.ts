@@ -7,6 +7,7 @@ import { OpError } from '../../../errors.ts';
 import type { Graph, Op, Tensor } from '../../../ir/graph.ts';
 import type { LayerEmitContext } from '../../op.ts';
 import { type BroadcastLoop, broadcastLoops, broadcastShape } from './broadcast.ts';
+import { requireInt16Activation } from './int16_variant.ts';
 import { requireInput, requireInt8Activation, requireOutput, tensorLabel } from './weighted.ts';
 
 /** TFLite's broadcasting kernels go up to 6 dimensions. */
@@ -69,6 +70,15 @@ export function binaryTensors(graph: Graph, op: Op, names: [string, string] = ['
     );
   }
   return { a, b, out };
+}
+
+/** Inputs 0 and 1 and the output of a broadcasting binary op, all int16 activations. */
+export function int16BinaryTensors(graph: Graph, op: Op) {
+  const t = binaryTensors(graph, op);
+  requireInt16Activation(op, t.a, 'input 1');
+  requireInt16Activation(op, t.b, 'input 2');
+  requireInt16Activation(op, t.out, 'output');
+  return t;
 }
 
 /** The broadcast walk of a binary op's inputs over its output (one flat loop when no broadcast). */
