@@ -8,6 +8,7 @@
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { summary } from './describe.ts';
+import { rowBlocksOf4 } from '../common/codecs/row_blocks.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
@@ -28,25 +29,6 @@ import type { FullyConnectedParams } from './contract.ts';
 
 export function dspApplies(p: FullyConnectedParams): boolean {
   return p.filterOffset === 0;
-}
-
-/**
- * Weight rows (`rowLength` int8 each) in the order fully_connected_dsp.h reads them, no padding: rows in
- * blocks of four whose whole words alternate (word k of rows 0, 1, 2, 3, then word k+1), then per
- * left-over column j one word of the four rows' weights j; the last 1-3 rows plain, one after
- * another.
- */
-export function rowBlocksOf4(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array {
-  const out = new Int8Array(rows * rowLength);
-  const whole = rowLength - (rowLength % 4);
-  let n = 0;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    for (let k = 0; k < whole; k += 4) for (let j = 0; j < 4; j++) for (let b = 0; b < 4; b++) out[n++] = weights[(r + j) * rowLength + k + b]!;
-    for (let k = whole; k < rowLength; k++) for (let j = 0; j < 4; j++) out[n++] = weights[(r + j) * rowLength + k]!;
-  }
-  for (; r < rows; r++) for (let k = 0; k < rowLength; k++) out[n++] = weights[r * rowLength + k]!;
-  return out;
 }
 
 /** The streaming kernel's weight order: fully_connected_dsp.h's blocks of four, or two rows in one halfword (dsp_row_pairs.ts). */

@@ -8,7 +8,7 @@ import { goldenCMismatches, goldenReferenceMismatches, layersOfKind } from '../.
 import { sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
 import { expectCMatchesReference, expectTflmAgrees } from '../../../../test/helpers/op_checks.ts';
 import { tflmRefAvailable } from '../../../../test/helpers/tflm_ref.ts';
-import { rowBlocks84 } from './m0plus.ts';
+import { rowBlocks84 } from '../common/codecs/row_blocks.ts';
 import { selectVariant } from '../variant.ts';
 import { isaFamily } from '../op.ts';
 

@@ -18,6 +18,7 @@
  * input (tf_m0fc_pairs4: 26 cycles per 8 MACs instead of 40), for 2 bytes a weight in those rows.
  */
 import type { KernelVariant, LayerEmitContext, VariantFacts } from '../op.ts';
+import { rowBlocks84 } from '../common/codecs/row_blocks.ts';
 import { summary } from './describe.ts';
 import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
@@ -27,24 +28,6 @@ import { PAIR_MAX_COLUMNS, pairColumns } from '../common/codecs/row_pair_lanes.t
 
 export function m0plusApplies(p: FullyConnectedParams): boolean {
   return p.filterOffset === 0 && p.multiplier.every((m) => m >= 0) && p.shift.every((s) => s >= -31 && s <= 31);
-}
-
-/**
- * Rows in blocks of 8 whose weights go column by column (the block's 8 int8 of column 0, then of
- * column 1, ...), then one such block of 4 if 4 or more rows remain, then the last 1-3 rows plain.
- */
-export function rowBlocks84(weights: ArrayLike<number>, rows: number, rowLength: number): Int8Array {
-  const out = new Int8Array(rows * rowLength);
-  let n = 0;
-  let r = 0;
-  const block = (size: number) => {
-    for (let k = 0; k < rowLength; k++) for (let j = 0; j < size; j++) out[n++] = weights[(r + j) * rowLength + k]!;
-    r += size;
-  };
-  while (r + 8 <= rows) block(8);
-  if (r + 4 <= rows) block(4);
-  for (; r < rows; r++) for (let k = 0; k < rowLength; k++) out[n++] = weights[r * rowLength + k]!;
-  return out;
 }
 
 /**

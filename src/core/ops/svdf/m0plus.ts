@@ -17,7 +17,7 @@ import { svdfView } from './index.ts';
 import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
 import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import type { RequantFn, RequantFnOptions } from '../common/isa/rv32_rq.ts';
-import { rowBlocks84 } from '../fully_connected/m0plus.ts';
+import { rowBlocks84 } from '../common/codecs/row_blocks.ts';
 import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 
 /** Armv6-M's exact requantization, as the family-shared emitters call it */

@@ -9,7 +9,7 @@
  */
 import type { LayerEmitContext } from '../op.ts';
 import { accumulatorBounds } from '../common/isa/dsp.ts';
-import { rowBlocksOf4 } from '../fully_connected/dsp.ts';
+import { rowBlocksOf4 } from '../common/codecs/row_blocks.ts';
 import { pairOrderRows } from '../common/families/int16_gemv.ts';
 import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import type { LstmParams } from './index.ts';

@@ -7,7 +7,7 @@
  * or fixedpoint.h's tf_mbqm for CONV_2D's int32 bias).
  */
 import type { IsaFamily, LayerEmitContext } from '../../op.ts';
-import { rowBlocksOf4 } from '../../fully_connected/dsp.ts';
+import { rowBlocksOf4 } from '../codecs/row_blocks.ts';
 
 /**
  * Rows whose whole words are stored w0 w2 w1 w3: SXTB16 then gives (w0, w1) and ROR 8 (w2, w3),
