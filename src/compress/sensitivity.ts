@@ -218,7 +218,7 @@ export function formatLoss(kind: LossKind, v: number): string {
   return kind === 'accuracy points' ? (Math.abs(v) < 0.005 ? '0' : v.toFixed(2)) : v.toPrecision(3);
 }
 
-/** Bits of the column distance per nonzero in the sparse encodings (fully_connected/sparse.ts: uint8). */
+/** Bits of the column distance per nonzero in the sparse encodings (common/codecs/sparse_rows.ts: uint8). */
 const SPARSE_GAP_BITS = 8;
 /** Bytes of each row's entry count in the sparse encodings (int16). */
 const SPARSE_ROW_COUNT_BYTES = 2;
@@ -226,7 +226,7 @@ const SPARSE_ROW_COUNT_BYTES = 2;
 /**
  * Bytes the compiler stores for `weights` values in `rows` output channels at `config`: dense
  * b-bit (n·b/8), or sparse (nnz·(b + gap bits)/8 + a count per row) when at least half the values
- * are zero and that is at most 0.9 of dense (fully_connected/sparse.ts's rule). An analytic
+ * are zero and that is at most 0.9 of dense (common/codecs/sparse_rows.ts's rule). An analytic
  * estimate, apart from the compiler's variant `cost`.
  */
 export function layerWeightBytes(weights: number, rows: number, config: LayerCompression): number {

@@ -24,7 +24,7 @@ import { activationRange } from '../common/numerics/activation.ts';
 import { clamp, f32, mbqm } from '../common/numerics/fixedpoint.ts';
 import { ortChannelScales, requantF32 } from '../common/numerics/requant_f32.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
-import { type SparseRows, encodeSparseRows } from './sparse.ts';
+import { type SparseRows, encodeSparseRows } from '../common/codecs/sparse_rows.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled } from './huffman.ts';
 import {

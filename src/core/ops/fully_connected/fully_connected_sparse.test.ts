@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { selectVariant } from '../variant.ts';
 import { executedMacs, prepareGraph } from '../prepare.ts';
 import fc, { type FullyConnectedParams } from './index.ts';
-import { SPARSE_MIN_ZEROS, encodeSparseRows } from './sparse.ts';
+import { SPARSE_MIN_ZEROS, encodeSparseRows } from '../common/codecs/sparse_rows.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { LayerEmitContext } from '../op.ts';
 import { renderOpTemplate } from '../common/render.ts';

@@ -25,7 +25,7 @@
 import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
 import { portableFromM4 } from '../kernel_cost.ts';
 import type { FullyConnectedParams } from './contract.ts';
-import { type SparseRows, gapRows } from './sparse.ts';
+import { type SparseRows, gapRows } from '../common/codecs/sparse_rows.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
 import {
   type TableCType,

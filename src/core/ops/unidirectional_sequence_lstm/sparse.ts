@@ -2,7 +2,7 @@
 /**
  * Sparse LSTM gate weights (pruned models): the eight gate matrices (input-to-gate [units, inputSize]
  * and recurrent-to-gate [units, units], per gate) stored as FULLY_CONNECTED's column-gap rows
- * (fully_connected/sparse.ts: per row its nonzero weights, each with its uint8 column distance from the
+ * (common/codecs/sparse_rows.ts: per row its nonzero weights, each with its uint8 column distance from the
  * previous one) and multiplied by common/codecs/sparse_dot.h's tf_sparse_dot_gaps, the FC sparse kernels' dot
  * product. Each gate's FC(x) and FC(h) are FC-like (int8 in, int32 sums requantized to int16 Q3.12),
  * so the zero weights are skipped and nothing else changes: integer sums do not depend on their order,
@@ -25,7 +25,7 @@ import {
   isaFamily,
   pricingFamily,
 } from '../op.ts';
-import { SPARSE_MAX_BYTES_RATIO, SPARSE_MIN_ZEROS, gapRows, sparseKernelsEnabled, zeroShare } from '../fully_connected/sparse.ts';
+import { SPARSE_MAX_BYTES_RATIO, SPARSE_MIN_ZEROS, gapRows, sparseKernelsEnabled, zeroShare } from '../common/codecs/sparse_rows.ts';
 import { foldedAccumulatorInit } from '../common/families/weighted.ts';
 import type { LstmGateInputs } from './dsp.ts';
 import type { LstmParams } from './index.ts';
