@@ -17,7 +17,7 @@ import { convSparseTaps } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
 import { channelNonzeros, encodeHuffmanConv } from './huffman.ts';
-import { type HuffmanFc, entropyCodingEnabled } from '../fully_connected/huffman.ts';
+import { type HuffmanRows, entropyCodingEnabled } from '../common/codecs/huffman_rows.ts';
 import { type AccumulatorView, dtypeRange, weightedAccumulator } from '../common/numerics/accumulator_bound.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
@@ -70,7 +70,7 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   weightsStoredInt4?: boolean;
   int4Weights?: boolean;
   /** the filter stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
-  entropy?: HuffmanFc;
+  entropy?: HuffmanRows;
   /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
   entropyNonzeros?: { max: number; total: number };
   /** what the weights say about the Arm DSP kernels (dsp.ts ConvDspWeights): each one's `applies` reads it */
@@ -144,7 +144,7 @@ function entropyCodedFilter(
   op: Op,
   outC: number,
   kernels: KernelChoices,
-): { entropy?: HuffmanFc; entropyNonzeros?: { max: number; total: number } } {
+): { entropy?: HuffmanRows; entropyNonzeros?: { max: number; total: number } } {
   if (!entropyCodingEnabled(kernels)) return {};
   const weights = constInt8(graph.tensors[op.inputs[1]!]!);
   const entropy = encodeHuffmanConv(weights, outC, weights.length / outC, kernels);

@@ -12,13 +12,13 @@ import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } fro
 import { portableFromM4 } from '../kernel_cost.ts';
 import type { Conv2DParams } from './contract.ts';
 import { HUFFMAN_TABLE_BYTES } from '../common/codecs/huffman.ts';
-import { HUFFMAN_INSTRUCTIONS, type HuffmanFc, encodeHuffmanRows, entropyCodingEnabled } from '../fully_connected/huffman.ts';
+import { HUFFMAN_INSTRUCTIONS, type HuffmanRows, encodeHuffmanRows, entropyCodingEnabled } from '../common/codecs/huffman_rows.ts';
 import { cTerm, constInt32, foldedInitExpr, requantExprs } from '../common/families/weighted.ts';
 import { summary } from './describe.ts';
 import { insidePixels } from '../common/families/conv_geometry.ts';
 
 /** The Huffman coding of a conv filter [outC, kH, kW, filterInC] when switched on and smaller than int8. */
-export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number, kernels: KernelChoices = {}): HuffmanFc | undefined {
+export function encodeHuffmanConv(weights: Int8Array, outC: number, rowLength: number, kernels: KernelChoices = {}): HuffmanRows | undefined {
   if (!entropyCodingEnabled(kernels)) return undefined;
   const h = encodeHuffmanRows(weights, outC, rowLength);
   return h.bytes < h.replacedBytes ? h : undefined;

@@ -26,7 +26,8 @@ import { ortChannelScales, requantF32 } from '../common/numerics/requant_f32.ts'
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
 import { type SparseRows, encodeSparseRows } from '../common/codecs/sparse_rows.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
-import { type HuffmanFc, encodeHuffmanFc, entropyCodingEnabled } from './huffman.ts';
+import { type HuffmanRows, entropyCodingEnabled } from '../common/codecs/huffman_rows.ts';
+import { encodeHuffmanFc } from './huffman.ts';
 import {
   type ChannelMultipliers,
   accumulatorOutputParams,
@@ -81,7 +82,7 @@ export interface FullyConnectedParams extends ChannelMultipliers, Partial<Accumu
   weightsStoredInt4?: boolean;
   int4Weights?: boolean;
   /** weights stored Huffman-coded (huffman.ts): a storage only `--prefer size` picks */
-  entropy?: HuffmanFc;
+  entropy?: HuffmanRows;
 }
 
 /**
@@ -249,7 +250,7 @@ function paletteWeights(filter: Tensor, filterOffset: number, rows: number, colu
 }
 
 /** Symmetric weights stored Huffman-coded when asked for and smaller (huffman.ts). */
-function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number, kernels: KernelChoices): { entropy?: HuffmanFc } {
+function entropyCodedWeights(filter: Tensor, filterOffset: number, rows: number, columns: number, kernels: KernelChoices): { entropy?: HuffmanRows } {
   if (filterOffset !== 0 || !entropyCodingEnabled(kernels)) return {};
   const weights = constInt8(filter);
   const entropy = encodeHuffmanFc(weights, rows, columns, encodeSparseRows(weights, rows, columns, kernels));

@@ -22,11 +22,12 @@
  * (see HUFFMAN_INSTRUCTIONS), so this storage never wins under the default `--prefer speed`: the
  * chooser (encoding_choice.ts) weighs its `cost` and only `--prefer size` picks it.
  */
-import { type KernelChoices, type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
+import { type KernelIsa, type KernelVariant, isaFamily } from '../op.ts';
 import { portableFromM4 } from '../kernel_cost.ts';
 import type { FullyConnectedParams } from './contract.ts';
 import { type SparseRows, gapRows } from '../common/codecs/sparse_rows.ts';
 import { HUFFMAN_MAX_BITS, HUFFMAN_TABLE_BYTES, type HuffmanStream, encodeHuffmanStream, huffmanStreamBytes } from '../common/codecs/huffman.ts';
+import { HUFFMAN_INSTRUCTIONS, type HuffmanRows, encodeHuffmanRows } from '../common/codecs/huffman_rows.ts';
 import {
   type TableCType,
   cTerm,
@@ -40,71 +41,7 @@ import {
 
 const TYPE_BYTES: Record<TableCType, number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
 
-/**
- * Instructions on the Cortex-M4 (qemu-mps2-an386's counter, -O2), fitted to `npx tsx bench/huffman_cost.ts`
- * on generated 784x300 and 300x100 layers (docs/kernels.md, "Huffman-coded weights"). A symbol costs a
- * fixed part (table lookup, window shift, store: 11 instructions when its code fits the 8-bit table)
- * plus a part growing with its code length (a 7-instruction two-byte refill per 16 bits, and the
- * canonical walk for codes over 8 bits): 8.7 + 1.25 per coded bit fits dense int8 (5.4 bits/symbol,
- * 15.5 measured) and 4-bit-valued (3.1 bits, 12.6) streams. Row loops per MAC: sparse 8.8 (its gap
- * load included), dense portable 5.8, dense SMLAD 2.3 (9 instructions per 4 weights); then per code
- * table built and per row (seek, requantize, store).
- */
-export const HUFFMAN_INSTRUCTIONS = {
-  perSymbol: 8.7,
-  perCodedBit: 1.25,
-  perDenseMac: 5.8,
-  perDenseMacDsp: 2.3,
-  perSparseMac: 8.8,
-  perTable: 1100,
-  perRow: 30,
-};
-
-/**
- * Layers are Huffman-coded (a storage the chooser weighs: only `--prefer size` picks it, it is the
- * slowest) unless `kernels.entropy` is false.
- */
-export function entropyCodingEnabled(kernels: KernelChoices = {}): boolean {
-  return kernels.entropy !== false;
-}
-
-export interface HuffmanFc {
-  kind: 'dense' | 'sparse';
-  /** dense: the weight bytes; sparse: the nonzero values */
-  values: HuffmanStream;
-  /** sparse: the column gaps */
-  deltas?: HuffmanStream;
-  /** sparse: entries per row (per group of `groupRows` rows: the group's shared columns) */
-  counts?: Int32Array;
-  /** sparse: rows sharing one list of columns (1: every row its own; 0: `groupSizes` says); the last group may be shorter */
-  groupRows?: number;
-  /** sparse, groups of searched sizes: each group's rows (stored as uint8_t) */
-  groupSizes?: Uint8Array;
-  /** sparse: the products the row loops compute, every row's entries (the union's zeros included) */
-  entries?: number;
-  /** sparse: the C type `counts` is stored as (uint8_t when every row holds at most 255 entries) */
-  countsType?: 'uint8_t' | 'uint16_t';
-  /** symbols of the longest row (the scratch row's length) */
-  rowSymbols: number;
-  /** symbols decoded per inference (all streams) */
-  symbols: number;
-  /** bytes in flash: streams, code tables, block offsets, row counts */
-  bytes: number;
-  /** bytes of the storage it replaces (dense int8 or sparse.ts's encoding) */
-  replacedBytes: number;
-}
-
-/** One stream of the rows' weight bytes (also CONV_2D's, a row per output channel). */
-export function encodeHuffmanRows(weights: Int8Array, rows: number, columns: number): HuffmanFc {
-  return denseCoding(weights, rows, columns);
-}
-
-function denseCoding(weights: Int8Array, rows: number, columns: number): HuffmanFc {
-  const values = encodeHuffmanStream(new Uint8Array(weights.buffer, weights.byteOffset, weights.length), []);
-  return { kind: 'dense', values, rowSymbols: columns, symbols: rows * columns, bytes: huffmanStreamBytes(values), replacedBytes: rows * columns };
-}
-
-function sparseCoding(sparse: SparseRows): HuffmanFc | undefined {
+function sparseCoding(sparse: SparseRows): HuffmanRows | undefined {
   if (sparse.values.length === 0) return undefined;
   return sparseStreams(sparse.values, sparse.deltas, sparse.counts, 1, sparse.values.length);
 }
@@ -206,7 +143,7 @@ export function groupSizesSearch(weights: Int8Array, rows: number, columns: numb
   return sizes.reverse();
 }
 
-function groupedCoding(weights: Int8Array, rows: number, columns: number, sizes: readonly number[], variable: boolean): HuffmanFc | undefined {
+function groupedCoding(weights: Int8Array, rows: number, columns: number, sizes: readonly number[], variable: boolean): HuffmanRows | undefined {
   const { values, deltas, counts } = groupedGapRows(weights, rows, columns, sizes);
   if (values.length === 0) return undefined;
   const coding = sparseStreams(values, deltas, counts, variable ? 0 : sizes[0]!, values.length);
@@ -216,7 +153,7 @@ function groupedCoding(weights: Int8Array, rows: number, columns: number, sizes:
 }
 
 /** The shared-columns codings: fixed group sizes, and where the layer is small enough, searched ones. */
-function groupedCodings(weights: Int8Array, rows: number, columns: number, perRow: HuffmanFc | undefined): (HuffmanFc | undefined)[] {
+function groupedCodings(weights: Int8Array, rows: number, columns: number, perRow: HuffmanRows | undefined): (HuffmanRows | undefined)[] {
   const fixed = HUFFMAN_GROUP_ROWS.filter((g) => rows > g / 2).map((g) => groupedCoding(weights, rows, columns, fixedGroupSizes(rows, g), false));
   if (!perRow || rows * columns > GROUP_SEARCH_MAX_WEIGHTS) return fixed;
   // bits a symbol, from the per-row coding's codes: the gaps' mean, each value's own code (a zero,
@@ -230,7 +167,7 @@ function groupedCodings(weights: Int8Array, rows: number, columns: number, perRo
   return [...fixed, groupedCoding(weights, rows, columns, sizes, true)];
 }
 
-function sparseStreams(values: Int8Array, deltasData: Uint8Array, counts: Int32Array, groupRows: number, entries: number): HuffmanFc {
+function sparseStreams(values: Int8Array, deltasData: Uint8Array, counts: Int32Array, groupRows: number, entries: number): HuffmanRows {
   const valuesStream = encodeHuffmanStream(new Uint8Array(values.buffer, values.byteOffset, values.length), []);
   const deltas = encodeHuffmanStream(deltasData, []);
   const rowSymbols = Math.max(1, ...counts);
@@ -254,22 +191,22 @@ function sparseStreams(values: Int8Array, deltasData: Uint8Array, counts: Int32A
  * The smaller Huffman coding of a layer's symmetric weights [rows, columns] (dense, or over `sparse`
  * when the layer has a sparse encoding), or undefined when it is not smaller than what it replaces.
  */
-export function encodeHuffmanFc(weights: Int8Array, rows: number, columns: number, sparse: SparseRows | undefined): HuffmanFc | undefined {
+export function encodeHuffmanFc(weights: Int8Array, rows: number, columns: number, sparse: SparseRows | undefined): HuffmanRows | undefined {
   const perRow = sparse ? sparseCoding(sparse) : undefined;
-  const candidates = [denseCoding(weights, rows, columns), ...(sparse ? [perRow, ...groupedCodings(weights, rows, columns, perRow)] : [])].filter(
-    (c): c is HuffmanFc => c !== undefined,
+  const candidates = [encodeHuffmanRows(weights, rows, columns), ...(sparse ? [perRow, ...groupedCodings(weights, rows, columns, perRow)] : [])].filter(
+    (c): c is HuffmanRows => c !== undefined,
   );
   const best = candidates.reduce((a, b) => (b.bytes < a.bytes ? b : a));
   const replaced = sparse ? sparse.bytes : rows * columns;
   return best.bytes < replaced ? { ...best, replacedBytes: replaced } : undefined;
 }
 
-function groupsSummary(h: HuffmanFc): string {
+function groupsSummary(h: HuffmanRows): string {
   if (h.groupSizes) return `, columns shared by ${h.groupSizes.length} groups of 1 to ${Math.max(...h.groupSizes)} rows`;
   return (h.groupRows ?? 1) > 1 ? `, columns shared by groups of ${h.groupRows} rows` : '';
 }
 
-function scratchLayout(h: HuffmanFc): { tables: number; rowBytes: number; total: number } {
+function scratchLayout(h: HuffmanRows): { tables: number; rowBytes: number; total: number } {
   const tables = (h.kind === 'sparse' ? 2 : 1) * HUFFMAN_TABLE_BYTES;
   const rowBytes = (h.rowSymbols + 15) & ~15;
   return { tables, rowBytes, total: tables + (h.kind === 'sparse' ? 2 : 1) * rowBytes };
