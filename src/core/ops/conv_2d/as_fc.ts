@@ -8,15 +8,9 @@
  * kernel (whose per-row multipliers carry the per-channel requantization), which streams one input
  * vector past all the rows: the CONV_2D kernels pair pixels, and a lone pixel wastes half their work.
  */
-import { join } from 'node:path';
-import type { KernelVariant, LayerEmitContext } from '../op.ts';
-import { renderOpTemplate } from '../common/render.ts';
-import type { FullyConnectedParams } from '../fully_connected/index.ts';
-import { dspApplies as fcDspApplies, emitFullyConnectedDsp, fcDspVariant } from '../fully_connected/dsp.ts';
-import { emitFullyConnectedM0plus, fcM0plusVariant, m0plusApplies as fcM0plusApplies } from '../fully_connected/m0plus.ts';
-import { fcRv32Applies, fcRv32Variant } from '../fully_connected/rv32.ts';
-import { emitRv32Matmul } from '../common/isa/rv32_matmul.ts';
-import { constInt32, constInt8 } from '../common/families/weighted.ts';
+import type { KernelVariant } from '../op.ts';
+import type { FullyConnectedParams } from '../fully_connected/contract.ts';
+import { fcLowering } from '../fully_connected/lowering.ts';
 import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
@@ -54,12 +48,6 @@ export function asFullyConnected(p: Conv2DParams): FullyConnectedParams {
   };
 }
 
-/** The layer's context with templates read from FULLY_CONNECTED's folder, where the FC emitters' live. */
-function inFcFolder(ctx: LayerEmitContext): LayerEmitContext {
-  const dir = join(import.meta.dirname, '..', 'fully_connected');
-  return Object.assign(Object.create(ctx) as LayerEmitContext, { render: (file: string, view: object) => renderOpTemplate(dir, file, view) });
-}
-
 const note = (p: Conv2DParams) => `${summary(p)} (one pixel, the window the whole input: FULLY_CONNECTED's kernel)`;
 
 export const convAsFcDspVariant: KernelVariant<Conv2DParams> = {
@@ -67,9 +55,9 @@ export const convAsFcDspVariant: KernelVariant<Conv2DParams> = {
   family: 'arm-dsp',
   // FC's rows go in blocks of 4: fewer output channels run its plain C rows, slower than CONV_2D's
   // pair loop (person_detect's 256->2 logits: +4,440 instructions on the M4)
-  applies: (p) => isFullWindow(p) && p.outC >= 4 && fcDspApplies(asFullyConnected(p)),
-  emit: (p, ctx) => emitFullyConnectedDsp(asFullyConnected(p), inFcFolder(ctx), note(p)),
-  cFiles: fcDspVariant.cFiles,
+  applies: (p) => isFullWindow(p) && p.outC >= 4 && fcLowering['arm-dsp'].applies(asFullyConnected(p)),
+  emit: (p, ctx) => fcLowering['arm-dsp'].emit(asFullyConnected(p), ctx, note(p)),
+  cFiles: fcLowering['arm-dsp'].cFiles,
   ortExact: true,
 };
 
@@ -77,25 +65,16 @@ export const convAsFcM0plusVariant: KernelVariant<Conv2DParams> = {
   name: 'armv6m fc',
   family: 'armv6m',
   // blocks of 8 rows (then 4); with fewer the C rows lose to CONV_2D's loop (256->2: +6,257 cycles)
-  applies: (p) => isFullWindow(p) && p.outC >= 8 && fcM0plusApplies(asFullyConnected(p)),
-  emit: (p, ctx) => emitFullyConnectedM0plus(asFullyConnected(p), inFcFolder(ctx), note(p)),
-  cFiles: fcM0plusVariant.cFiles,
+  applies: (p) => isFullWindow(p) && p.outC >= 8 && fcLowering.armv6m.applies(asFullyConnected(p)),
+  emit: (p, ctx) => fcLowering.armv6m.emit(asFullyConnected(p), ctx, note(p)),
+  cFiles: fcLowering.armv6m.cFiles,
 };
 
 export const convAsFcRv32Variant: KernelVariant<Conv2DParams> = {
   name: 'rv32 fc',
   family: 'rv32',
-  applies: (p) => isFullWindow(p) && fcRv32Applies(asFullyConnected(p)),
-  emit(p, ctx) {
-    const fc = asFullyConnected(p);
-    const weights = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
-    const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-    return emitRv32Matmul({ ...fc, rows: fc.batches, depth: fc.inFeatures, columns: fc.outFeatures }, weights, bias, inFcFolder(ctx), {
-      input: ctx.input(0),
-      output: ctx.output(0),
-      summary: note(p),
-    });
-  },
-  cFiles: fcRv32Variant.cFiles,
+  applies: (p) => isFullWindow(p) && fcLowering.rv32.applies(asFullyConnected(p)),
+  emit: (p, ctx) => fcLowering.rv32.emit(asFullyConnected(p), ctx, note(p)),
+  cFiles: fcLowering.rv32.cFiles,
   ortExact: true,
 };
