@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
-import { m0plusApplies, m0plusScratchBytes, packedBlob, packedHolds } from './m0plus.ts';
+import { m0plusApplies } from './m0plus.ts';
+import { packedBlob, packedConvScratchBytes as m0plusScratchBytes, packedHolds } from '../common/isa/m0plus_conv.ts';
 import type { FusedActivation } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import {

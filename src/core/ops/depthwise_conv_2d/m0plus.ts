@@ -22,7 +22,7 @@ import { rowWindowGap } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './index.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { emitConvM0plusWith, m0plusScratchBytes as convScratchBytes } from '../conv_2d/m0plus.ts';
+import { emitConvM0plusWith, packedConvScratchBytes as convScratchBytes } from '../common/isa/m0plus_conv.ts';
 
 const INT16_MAX = 32767;
 
@@ -263,7 +263,7 @@ function asConvApplies(p: DepthwiseConv2DParams): boolean {
 
 /**
  * Whether a one-input-channel [1, k_h, k_w, out_c] filter, read as CONV_2D's OHWI rows, has no
- * channel with -128 on both taps of a step (i, i + 1 for even i): conv_2d/m0plus.ts's packedHolds.
+ * channel with -128 on both taps of a step (i, i + 1 for even i): common/isa/m0plus_conv.ts's packedHolds.
  */
 export function convStepsFit(filter: Int8Array, outC: number): boolean {
   const taps = filter.length / outC;
@@ -365,7 +365,7 @@ export function foldSums(filter: Int8Array, p: DepthwiseConv2DParams): Int16Arra
  * shift, e + 1 <= 31, and every accumulator the loops can pass within its bounds. An accumulator is
  * the bias plus w (x + off) over a subset of the taps (skipped taps leave their share of the fold
  * with them, padded taps read -off), |x + off| <= 255: |acc| <= |bias| + 255 sum |w| < 2^30; the
- * rounding numerator as conv_2d/m0plus.ts's fastChannel bounds it.
+ * rounding numerator as common/isa/m0plus_conv.ts's fastChannel bounds it.
  */
 function fastChannel(byChannel: Int8Array, taps: number, bias: Int32Array | undefined, p: DepthwiseConv2DParams, c: number): boolean {
   const shift = p.shift[c]!;
