@@ -22,7 +22,7 @@ import { emitMveMatmul, mveBlock, mveGroupCalls, mveHow, mveMatmulRecords, mveMa
 import type { Conv2DParams } from './contract.ts';
 import { isPointwise, summary } from './describe.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
-import { gatherFunction } from './rv32.ts';
+import { gatherFunction } from '../common/families/im2col_gather.ts';
 import { isFullWindow } from './as_fc.ts';
 
 /** Layers whose input pixels (or batches) are the product's rows as they lie in memory. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import conv from './index.ts';
-import { convS3ScratchBytes } from './s3simd.ts';
+import { convS3ScratchBytes } from '../common/isa/s3simd_conv.ts';
 import type { Conv2DParams } from './contract.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomConv, randomPointwise } from '../../../../test/helpers/rv32_cases.ts';

@@ -31,7 +31,7 @@ import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
 import { asConv } from './m0plus.ts';
 import { channelMajor } from './filter_layout.ts';
-import { convS3ScratchBytes, emitConvS3With } from '../conv_2d/s3simd.ts';
+import { convS3ScratchBytes, emitConvS3With } from '../common/isa/s3simd_conv.ts';
 
 /** The largest step EE.VLD.128.IP's immediate encodes. */
 const MAX_STEP = 2032;
@@ -242,7 +242,7 @@ function emitDepthwiseS3(p: DepthwiseConv2DParams, ctx: LayerEmitContext): strin
 /**
  * One input channel and a depth multiplier above 1 (a network's first layer on a grey image): the
  * layer is a CONV_2D of one input channel, its filter [1][kh][kw][M] read as OHWI [M][kh][kw][1], run
- * by the S3 convolution (conv_2d/s3simd.ts): each window gathered once into an aligned row, then one
+ * by the S3 convolution (common/isa/s3simd_conv.ts): each window gathered once into an aligned row, then one
  * dot product a channel. The sums and their requantization are the same integers.
  */
 function depthwiseS3OneChannelApplies(p: DepthwiseConv2DParams): boolean {
