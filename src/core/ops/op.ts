@@ -240,8 +240,13 @@ export interface OpDef<P = any> {
   dir: string;
   /** throws OpError when dtypes, shapes or attributes are not supported */
   check(graph: Graph, op: Op): void;
-  /** `kernels`: the weight storages the compile allows (absent: all); ops without any ignore it */
-  prepare(graph: Graph, op: Op, kernels?: KernelChoices): P;
+  /**
+   * `kernels`: the weight storages the compile allows (absent: all); ops without any ignore it.
+   * `facts`: the compile's target and `--prefer` (absent: no target, speed), for a choice a variant's
+   * scratch or emitter reads from the params as well as its `applies`: made here once, so selection
+   * never writes to the params.
+   */
+  prepare(graph: Graph, op: Op, kernels?: KernelChoices, facts?: VariantFacts): P;
   /** multiply-accumulates of one evaluation (0 for data movement) */
   macs(graph: Graph, op: Op): number;
   /** the bit-exact reference kernel; absent optional inputs are `undefined` */

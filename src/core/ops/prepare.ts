@@ -79,7 +79,7 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     const def = opDef(op.kind)!;
     try {
       def.check(graph, op);
-      const params = def.prepare(graph, op, kernels);
+      const params = def.prepare(graph, op, kernels, { isa, prefer: prefer ?? 'speed' });
       // an alias of a constant cannot share its bytes (they are in flash): its C copies them
       const source = graph.tensors[op.inputs[0] ?? -1];
       const isAlias = def.isAlias === true && !(source && isConstant(source));

@@ -10,7 +10,7 @@ import { depthwiseInt4Variants } from './int4.ts';
 import { int4Applies } from '../common/codecs/int4.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
-import type { KernelChoices, OpDef } from '../op.ts';
+import type { KernelChoices, OpDef, VariantFacts } from '../op.ts';
 import { depthwiseDspPaddedVariant, depthwiseDspVariant } from './dsp.ts';
 import { depthwiseMveVariant } from './mve.ts';
 import { channelPairsFit, convStepsFit, depthwiseM0plusVariant } from './m0plus.ts';
@@ -25,7 +25,7 @@ import { withInt16Variant } from '../common/families/int16_variant.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { depthwiseSparseTaps, depthwiseSparseVariants } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
-import { chooseStorage, firstApplicableVariant } from '../variant.ts';
+import { firstApplicableVariant } from '../variant.ts';
 import { denseCostFromRates } from '../encoding_choice.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { requantF32 } from '../common/numerics/requant_f32.ts';
@@ -71,12 +71,12 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   /**
    * false: the Armv6-M one-input-channel loop's rows keep the single weight table (tf_m0dw_row8), no
    * tap-pair copy for tf_m0dw_row8s (m0plus.ts tapPairWeights: 2 bytes a weight more, and its larger
-   * routine): `--prefer size`
+   * routine): `--prefer size`, set by prepare
    */
   tapPairRows?: boolean;
   /**
    * false: the Arm DSP 3x3 layers keep their compact weights and kernels, no int16 plane kernel
-   * (dsp.ts planeApplies: 24 bytes of weights a channel instead of 9): `--prefer size`
+   * (dsp.ts planeApplies: 24 bytes of weights a channel instead of 9): `--prefer size`, set by prepare
    */
   planeRows?: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */
@@ -109,7 +109,7 @@ function check(graph: Graph, op: Op): void {
   requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
-function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): DepthwiseConv2DParams {
+function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}, facts?: VariantFacts): DepthwiseConv2DParams {
   const g = geometry(graph, op);
   return {
     ...convWindow(g),
@@ -125,6 +125,9 @@ function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): DepthwiseCo
     ...(g.inC === 1 ? { convStepsFit: convStepsFit(constInt8(g.filter), g.outC) } : {}),
     ...depthwiseSparseTaps(graph, op, convWindow(g), kernels),
     ...depthwiseAccumulator(graph, op, g.outC, g.kH * g.kW),
+    // --prefer size keeps the compact forms: Armv6-M's tap-pair rows (a second copy of the weights)
+    // and the Arm DSP's int16 planes are speed choices, which the kernels' scratch and emitters read too
+    ...(facts?.prefer === 'size' ? { tapPairRows: false, planeRows: false } : {}),
   };
 }
 
@@ -208,14 +211,6 @@ const def: OpDef<DepthwiseConv2DParams> = {
     ...depthwiseSparseVariants,
     ...depthwiseInt4Variants,
   ],
-  // --prefer size keeps the compact forms: Armv6-M's tap-pair rows (a second copy of the weights) are a speed choice
-  selectVariant(p, isa, prefer, kernels) {
-    if (prefer === 'size') {
-      p.tapPairRows = false;
-      p.planeRows = false;
-    }
-    return chooseStorage(def, p, isa, prefer, kernels);
-  },
   denseCost: (p, isa, prefer = 'speed') =>
     denseCostFromRates(
       'DEPTHWISE_CONV_2D',

@@ -67,7 +67,7 @@ export function withFloatVariant<P, PF extends FloatTagged>(
     ...(base as OpDef<P | PF>),
     floatKernel: true,
     check: (graph, op) => (selects(graph, op) ? kernel.check(graph, op) : base.check(graph, op)),
-    prepare: (graph, op, kernels) => (selects(graph, op) ? kernel.prepare(graph, op) : base.prepare(graph, op, kernels)),
+    prepare: (graph, op, kernels, facts) => (selects(graph, op) ? kernel.prepare(graph, op) : base.prepare(graph, op, kernels, facts)),
     macs: (graph, op) => (selects(graph, op) && kernel.macs ? kernel.macs(graph, op) : base.macs(graph, op)),
     // the float kernel is portable C with no overlap (and its own scratch, if any); integer layers choose as before,
     // among the variants of the definition it is called on (a copy with its own variants, in tests, keeps them)

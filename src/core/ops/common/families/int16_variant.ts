@@ -66,7 +66,7 @@ export function withInt16Variant<P8, P16 extends Int16Tagged>(
   const dispatcher: OpDef<P8 | P16> = {
     ...(base as OpDef<P8 | P16>),
     check: (graph, op) => (selects(graph, op) ? variant.check(graph, op) : base.check(graph, op)),
-    prepare: (graph, op, kernels) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op, kernels)),
+    prepare: (graph, op, kernels, facts) => (selects(graph, op) ? variant.prepare(graph, op) : base.prepare(graph, op, kernels, facts)),
     macs: (graph, op) => (selects(graph, op) && variant.macs ? variant.macs(graph, op) : base.macs(graph, op)),
     selectVariant: (p, isa, prefer, kernels) =>
       (isInt16Params(p)

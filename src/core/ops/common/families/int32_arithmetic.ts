@@ -107,8 +107,8 @@ export function withInt32Arithmetic<P>(base: OpDef<P>, operator: Int32Operator):
   const dispatcher: OpDef<P | Int32ArithmeticParams> = {
     ...(base as OpDef<P | Int32ArithmeticParams>),
     check: (graph, op) => (isInt32Op(graph, op) ? checkInt32(graph, op, operator) : base.check(graph, op)),
-    prepare: (graph, op, kernels) => {
-      if (!isInt32Op(graph, op)) return base.prepare(graph, op, kernels);
+    prepare: (graph, op, kernels, facts) => {
+      if (!isInt32Op(graph, op)) return base.prepare(graph, op, kernels, facts);
       const [min, max] = range(operator === 'ADD' ? 'NONE' : (op.attrs.activation as FusedActivation | undefined), op);
       return { ...binaryLayout(graph, op), int32: operator, min, max };
     },

@@ -54,7 +54,7 @@ export function withOrtArithmetic<P, Q extends OrtTagged>(base: OpDef<P>, kernel
   const dispatcher: OpDef<P | Q> = {
     ...(base as OpDef<P | Q>),
     check: (graph, op) => (selects(graph, op) ? kernel.check(graph, op) : base.check(graph, op)),
-    prepare: (graph, op, kernels) => (selects(graph, op) ? kernel.prepare(graph, op) : base.prepare(graph, op, kernels)),
+    prepare: (graph, op, kernels, facts) => (selects(graph, op) ? kernel.prepare(graph, op) : base.prepare(graph, op, kernels, facts)),
     selectVariant: (p, isa, prefer, kernels) => (isOrtParams(p) ? portable : selectVariant(base, p as P, isa, prefer, kernels)) as KernelVariant<P | Q>,
     evaluate: (p, inputs, outputs) => (isOrtParams(p) ? kernel.evaluate(p as Q, inputs, outputs) : base.evaluate(p as P, inputs, outputs)),
     emitC: (p, ctx) => (isOrtParams(p) ? kernel.emitC(p as Q, ctx) : base.emitC(p as P, ctx)),
