@@ -11,7 +11,7 @@ import type { KernelVariant } from '../op.ts';
 import { DTYPE_C } from '../../ir/graph.ts';
 import type { QuantizeParams } from './index.ts';
 import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
-import { zeroPointAddFits } from '../svdf/fused.ts';
+import { zeroPointAddFits } from '../common/numerics/fixedpoint.ts';
 
 const NARROW: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
 

@@ -109,14 +109,3 @@ export function wideRequantFn(name: string, multiplier: number, shift: number, z
     `static inline int32_t ${name}(int32_t acc) {\n  const int64_t q = (int64_t)tf_mbqm(acc, ${multiplier}, ${shift}) + ${zp};\n  return (int32_t)(q < ${lo} ? ${lo} : (q > ${hi} ? ${hi} : q));\n}\n`
   );
 }
-
-/**
- * Whether MultiplyByQuantizedMultiplier(acc, multiplier, shift) + zp stays within int32 for |acc| <=
- * bound (Infinity: any int32): always with a right shift (|result| <= 2^30), else by the bound.
- */
-export function zeroPointAddFits(multiplier: number, shift: number, bound: number, zp: number): boolean {
-  if (shift <= -1) return true;
-  const x = bound * 2 ** Math.max(shift, 0);
-  if (!(x < 2 ** 31)) return false;
-  return Math.floor((x * multiplier) / 2 ** 31) + 1 + Math.abs(zp) < 2 ** 31;
-}

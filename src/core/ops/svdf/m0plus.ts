@@ -14,11 +14,11 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { SvdfParams } from './index.ts';
 import { svdfView } from './index.ts';
-import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn, zeroPointAddFits } from './fused.ts';
+import { emitterBound, fusedView, stateRange, svdfConsts, wideRequantFn } from './fused.ts';
 import { m0RequantFn } from '../common/isa/m0plus_requant.ts';
 import type { RequantFn, RequantFnOptions } from '../common/isa/rv32_rq.ts';
 import { rowBlocks84 } from '../common/codecs/row_blocks.ts';
-import { wrapInt32 } from '../common/numerics/fixedpoint.ts';
+import { wrapInt32, zeroPointAddFits } from '../common/numerics/fixedpoint.ts';
 
 /** Armv6-M's exact requantization, as the family-shared emitters call it */
 const m0Requant: RequantFn = m0RequantFn;

@@ -111,6 +111,17 @@ export function mbqm(x: number, multiplier: number, shift: number): number {
   return rdbpot(srdhm(wrapInt32(x * 2 ** left), multiplier), right);
 }
 
+/**
+ * Whether MultiplyByQuantizedMultiplier(acc, multiplier, shift) + zp stays within int32 for |acc| <=
+ * bound (Infinity: any int32): always with a right shift (|result| <= 2^30), else by the bound.
+ */
+export function zeroPointAddFits(multiplier: number, shift: number, bound: number, zp: number): boolean {
+  if (shift <= -1) return true;
+  const x = bound * 2 ** Math.max(shift, 0);
+  if (!(x < 2 ** 31)) return false;
+  return Math.floor((x * multiplier) / 2 ** 31) + 1 + Math.abs(zp) < 2 ** 31;
+}
+
 /** Two's-complement wrap of an integer-valued number (exact below 2^53), like C int32 arithmetic. */
 export function wrapInt32(x: number): number {
   return x | 0;
