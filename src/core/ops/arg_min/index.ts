@@ -5,24 +5,23 @@
  */
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import argMax, { type ArgMaxParams } from '../arg_max/index.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
-import { emitArgMinMax, evaluateArgMinMax } from '../common/families/arg_min_max.ts';
+import { type ArgMinMaxParams, checkArgMinMax, emitArgMinMax, evaluateArgMinMax, prepareArgMinMax } from '../common/families/arg_min_max.ts';
 
-const argMin: OpDef<ArgMaxParams> = {
+const argMin: OpDef<ArgMinMaxParams> = {
   kind: 'ARG_MIN',
   dir: import.meta.dirname,
   // float32 inputs compare as C floats (std::less<float>): the same loops
   floatKernel: true,
 
   check(graph, op) {
-    argMax.check(graph, op);
+    checkArgMinMax(graph, op);
     const input = graph.tensors[op.inputs[0]!]!;
     if (input.dtype !== 'int8' && input.dtype !== 'float32')
       throw new OpError(op.index, op.kind, `input ${tensorLabel(input)} is ${input.dtype}; TFLite Micro's ARG_MIN supports int8 and float32 (and uint8)`);
   },
 
-  prepare: (graph, op) => argMax.prepare(graph, op),
+  prepare: prepareArgMinMax,
   macs: () => 0,
 
   evaluate(p, inputs, outputs) {
