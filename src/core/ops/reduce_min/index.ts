@@ -7,14 +7,13 @@
 import type { OpDef } from '../op.ts';
 import { withFloatVariant } from '../common/families/float_variant.ts';
 import { floatReduce } from '../common/families/float_reduce.ts';
-import reduceMax, { type ReduceMaxParams } from '../reduce_max/index.ts';
-import { reduceExtremum, reductionCView } from '../common/families/reduce.ts';
+import { type ReduceExtremumParams, checkReduceExtremum, prepareReduceExtremum, reduceExtremum, reductionCView } from '../common/families/reduce.ts';
 
-const reduceMin: OpDef<ReduceMaxParams> = {
+const reduceMin: OpDef<ReduceExtremumParams> = {
   kind: 'REDUCE_MIN',
   dir: import.meta.dirname,
-  check: (graph, op) => reduceMax.check(graph, op),
-  prepare: (graph, op) => reduceMax.prepare(graph, op),
+  check: checkReduceExtremum,
+  prepare: prepareReduceExtremum,
   macs: () => 0,
 
   evaluate: (p, inputs, outputs) => reduceExtremum(p.layout, inputs[0] as Int8Array, outputs[0] as Int8Array, 127, (v, best) => v < best),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What the reductions over axes (MEAN, SUM, REDUCE_MAX) share: the axis input, the output shape rule
+ * What the reductions over axes (MEAN, SUM, REDUCE_MAX, REDUCE_MIN) share: the axis input, the output shape rule
  * (with or without keep_dims), and the loop structure. The input's dimensions are reduced to the
  * fewest loops: extent-1 dimensions dropped, neighbours that are both kept or both reduced merged.
  * Kernels walk the kept loops (in output order) outside and the reduced loops inside, so each output
@@ -254,4 +254,29 @@ export function meanOrSumCView(p: MeanOrSumGeometry, ctx: LayerEmitContext) {
     zeroPointTimesCount: p.requant.zeroPointTimesCount,
     outputZeroPoint: cTerm(p.outputZeroPoint),
   };
+}
+
+/** REDUCE_MAX's and REDUCE_MIN's params: the loops over the input and the reduced axes. */
+export interface ReduceExtremumParams {
+  layout: ReduceLayout;
+  axes: number[];
+}
+
+/** REDUCE_MAX's and REDUCE_MIN's rules: int8 in and out, the output quantized as the input (TFLite Micro). */
+export function checkReduceExtremum(graph: Graph, op: Op): void {
+  const { input, output } = reductionTensors(graph, op);
+  requireInt8InOut(op, input, output);
+  if (f32(input.quant!.scale[0]!) !== f32(output.quant!.scale[0]!) || input.quant!.zeroPoint[0] !== output.quant!.zeroPoint[0]) {
+    throw new OpError(
+      op.index,
+      op.kind,
+      `output ${tensorLabel(output)} must have the input's scale and zero point (TFLite Micro requires it); got ${output.quant!.scale[0]} @ ${output.quant!.zeroPoint[0]} for ${input.quant!.scale[0]} @ ${input.quant!.zeroPoint[0]}`,
+    );
+  }
+}
+
+/** The reduced loops of REDUCE_MAX and REDUCE_MIN. */
+export function prepareReduceExtremum(graph: Graph, op: Op): ReduceExtremumParams {
+  const { input, axes } = reductionTensors(graph, op);
+  return { layout: reduceLayout(input.shape, axes), axes };
 }
