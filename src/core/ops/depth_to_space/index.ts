@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { OpDef } from '../op.ts';
-import { type BlockParams, blockParams, emitBlocks, evaluateBlocks } from '../space_to_depth/index.ts';
+import { type BlockParams, blockParams, emitBlocks, evaluateBlocks } from '../common/families/space_depth.ts';
 
 /**
  * DEPTH_TO_SPACE (TFLite Micro's reference DepthToSpace, DCR order): the inverse of SPACE_TO_DEPTH,
