@@ -31,3 +31,8 @@ export function cArrayBody(values: ArrayLike<number | bigint | string>, perLine 
   }
   return lines.join('\n');
 }
+
+/** A C float literal that reads back as exactly the float32 `v` (nine significant digits). */
+export function floatLiteral(v: number): string {
+  return `${Math.fround(v).toPrecision(9)}f`;
+}

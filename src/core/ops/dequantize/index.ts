@@ -3,7 +3,8 @@ import { OpError } from '../../errors.ts';
 import { DTYPE_C, elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
-import { type PerChannelParams, allowsPerChannel, floatLiteral, perChannelParams } from '../quantize/index.ts';
+import { type PerChannelParams, allowsPerChannel, perChannelParams } from '../common/numerics/per_channel.ts';
+import { floatLiteral } from '../common/render.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
 export interface DequantizeParams {

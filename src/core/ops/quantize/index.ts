@@ -5,6 +5,8 @@ import type { OpDef } from '../op.ts';
 import { f32Bits, opArithmetic, roundHalfEven } from '../common/numerics/requant_f32.ts';
 import { clamp, f32, mbqm, quantizeMultiplier, quantizeMultiplierUnchecked, roundHalfAway, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { type PerChannelParams, allowsPerChannel, perChannelParams } from '../common/numerics/per_channel.ts';
+import { floatLiteral } from '../common/render.ts';
 import { quantizeM0plusVariant } from './m0plus.ts';
 
 export type QuantizeParams =
@@ -50,35 +52,6 @@ export type QuantizeParams =
       outMin: number;
       outMax: number;
     };
-
-/**
- * Per-channel parameters of an activation (ONNX's QuantizeLinear / DequantizeLinear with `axis`):
- * element i is in channel floor(i / inner) % scales.length.
- */
-export interface PerChannelParams {
-  scales: number[];
-  zeroPoints: number[];
-  /** elements after the channel axis: the run of one channel */
-  inner: number;
-}
-
-/** The per-channel parameters of `t`'s quantization along its axis (scales as float32). */
-export function perChannelParams(t: Tensor): PerChannelParams {
-  const q = t.quant!;
-  return {
-    scales: q.scale.map((s) => f32(s)),
-    zeroPoints: [...q.zeroPoint],
-    inner: t.shape.slice(q.axis + 1).reduce((n, d) => n * d, 1),
-  };
-}
-
-/**
- * Per-channel quantization of an activation is ONNX's alone (QuantizeLinear / DequantizeLinear with
- * `axis`, attrs.arithmetic 'onnxruntime'): TFLite quantizes activations per tensor.
- */
-export function allowsPerChannel(attrs: Record<string, unknown>, t: Tensor): boolean {
-  return opArithmetic(attrs) === 'onnxruntime' && (t.quant?.scale.length ?? 0) > 1;
-}
 
 const RANGE: Partial<Record<DType, [number, number]>> = {
   int8: [-128, 127],
@@ -296,11 +269,6 @@ function requirePerTensor(opIndex: number, kind: string, t: Tensor, role: string
   if (!q || q.scale.length === 0) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} has no quantization parameters`);
   if (q.scale.length !== 1) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} is quantized per channel; only per-tensor is supported`);
   if (!(q.scale[0]! > 0)) throw new OpError(opIndex, kind, `${role} ${tensorLabel(t)} has scale ${q.scale[0]}; it must be positive`);
-}
-
-/** A C float literal that reads back as exactly the float32 `v`. */
-export function floatLiteral(v: number): string {
-  return `${f32(v).toPrecision(9)}f`;
 }
 
 export default quantize;
