@@ -10,12 +10,9 @@
  * 0xFFC00000, the bits TFLite Micro's x86-64 build writes.
  */
 import { OpError } from '../../errors.ts';
-import { fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
+import { X86_DEFAULT_NAN, fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
-import { floorBinaryOp } from './floor_binary.ts';
-
-/** x86's default NaN (sign set), what an invalid operation writes on TFLite Micro's x86-64 build */
-export const X86_DEFAULT_NAN = 0xffc00000;
+import { floorBinaryOp } from '../common/families/floor_binary.ts';
 
 export function floorDivBits(a: number, b: number): number {
   if (isNaNBits(a)) return quietBits(a);

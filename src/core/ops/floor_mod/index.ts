@@ -9,9 +9,8 @@
  * first one's payload kept; an infinite x2 gives x1 (plus x2 when their signs differ). TFLite Micro
  * does not check the divisor.
  */
-import { fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
-import { X86_DEFAULT_NAN } from '../floor_div/index.ts';
-import { floorBinaryOp } from '../floor_div/floor_binary.ts';
+import { X86_DEFAULT_NAN, fromBits, isNaNBits, quietBits, toBits } from '../common/families/float_unary.ts';
+import { floorBinaryOp } from '../common/families/floor_binary.ts';
 
 export function floorModBits(a: number, b: number): number {
   if (isNaNBits(a)) return quietBits(a);

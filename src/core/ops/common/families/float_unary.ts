@@ -44,6 +44,9 @@ export const isNaNBits = (u: number): boolean => (u & 0x7f800000) === 0x7f800000
 /** a NaN operand comes out quieted, payload kept (x86 SSE, Arm VFP) */
 export const quietBits = (u: number): number => (u | 0x00400000) >>> 0;
 
+/** x86's default NaN (sign set), what an invalid operation writes on TFLite Micro's x86-64 build */
+export const X86_DEFAULT_NAN = 0xffc00000;
+
 export function floatUnaryOp(spec: FloatUnarySpec): OpDef<FloatUnaryParams> {
   return {
     kind: spec.kind,

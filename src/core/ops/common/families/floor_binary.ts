@@ -6,12 +6,12 @@
  * a function of the two inputs' float32 bit patterns: the TS reference and the C work on the bits,
  * so NaN payloads come out as TFLite Micro's x86-64 build writes them, on every target.
  */
-import { OpError } from '../../errors.ts';
-import type { Graph, Op } from '../../ir/graph.ts';
-import type { OpDef } from '../op.ts';
-import { forEachPair } from '../common/families/binary_elementwise.ts';
-import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors, sameShape } from '../common/families/elementwise.ts';
-import { tensorLabel } from '../common/families/weighted.ts';
+import { OpError } from '../../../errors.ts';
+import type { Graph, Op } from '../../../ir/graph.ts';
+import type { OpDef } from '../../op.ts';
+import { forEachPair } from './binary_elementwise.ts';
+import { type BinaryLayout, binaryEmitView, binaryLayout, binaryTensors, sameShape } from './elementwise.ts';
+import { tensorLabel } from './weighted.ts';
 
 export interface FloorBinaryParams extends BinaryLayout {
   float32: true;
