@@ -7,23 +7,12 @@
  */
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
-import { type FloatTableQuant, expf, floatTableValue } from '../common/numerics/float_table.ts';
+import { type FloatTableQuant, expf, floatTableQuant, floatTableValue } from '../common/numerics/float_table.ts';
 import { tableOp } from '../common/families/table_op.ts';
 import { withFloatVariant } from '../common/families/float_variant.ts';
 import { ELU_KERNEL } from '../common/families/float_libm.ts';
 
 export const eluF32 = (x: number): number => (x < 0 ? f32(expf(x) - 1) : x);
-
-export function floatTableQuant(graph: import('../../ir/graph.ts').Graph, op: import('../../ir/graph.ts').Op): FloatTableQuant {
-  const input = graph.tensors[op.inputs[0]!]!;
-  const output = graph.tensors[op.outputs[0]!]!;
-  return {
-    inputScale: input.quant!.scale[0]!,
-    inputZeroPoint: input.quant!.zeroPoint[0]!,
-    outputScale: output.quant!.scale[0]!,
-    outputZeroPoint: output.quant!.zeroPoint[0]!,
-  };
-}
 
 const elu = tableOp<FloatTableQuant>({
   kind: 'ELU',

@@ -17,9 +17,8 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import { OpError } from '../../errors.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { int8UnaryTensors } from '../common/families/elementwise.ts';
-import { type FloatTableQuant, floatTableValue } from '../common/numerics/float_table.ts';
+import { type FloatTableQuant, floatTableQuant, floatTableValue } from '../common/numerics/float_table.ts';
 import { tableOp } from '../common/families/table_op.ts';
-import { floatTableQuant } from '../elu/index.ts';
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 

@@ -6,6 +6,7 @@
  * (TfLiteRound, i.e. roundf), add the output zero point, convert to int32 and clamp to int8. Every
  * step is float32, reproduced with Math.fround; the device only looks the table up.
  */
+import type { Graph, Op } from '../../../ir/graph.ts';
 import { f32 } from './fixedpoint.ts';
 
 export interface FloatTableQuant {
@@ -13,6 +14,18 @@ export interface FloatTableQuant {
   inputZeroPoint: number;
   outputScale: number;
   outputZeroPoint: number;
+}
+
+/** A unary layer's per-tensor input and output quantization, which its table is built over. */
+export function floatTableQuant(graph: Graph, op: Op): FloatTableQuant {
+  const input = graph.tensors[op.inputs[0]!]!;
+  const output = graph.tensors[op.outputs[0]!]!;
+  return {
+    inputScale: input.quant!.scale[0]!,
+    inputZeroPoint: input.quant!.zeroPoint[0]!,
+    outputScale: output.quant!.scale[0]!,
+    outputZeroPoint: output.quant!.zeroPoint[0]!,
+  };
 }
 
 /** roundf: half away from zero, on a float32 value (exact in double). */
