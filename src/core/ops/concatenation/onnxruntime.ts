@@ -10,7 +10,7 @@ import { type OrtKernel, type OrtTagged } from '../common/families/ort_kernels.t
 import { roundHalfEven } from '../common/numerics/requant_f32.ts';
 import { f32 } from '../common/numerics/fixedpoint.ts';
 import { denseStrides, renderCopy } from '../common/families/strided_copy.ts';
-import { type ConcatParams, emitConcat, evaluateConcat } from './index.ts';
+import { type ConcatParams, emitConcat, evaluateConcat } from '../common/families/concat.ts';
 
 export interface OrtConcatParams extends OrtTagged, ConcatParams {
   /** per input: the int8 output value of each int8 input value (index q + 128), or null where the quantizations agree */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import { type ConcatParams, concatParams, emitConcat, evaluateConcat } from '../concatenation/index.ts';
+import { type ConcatParams, concatParams, emitConcat, evaluateConcat } from '../common/families/concat.ts';
 import { inputTensors, normalizeAxis, requireSameDtype, requireShape, shapeText } from '../common/families/shape_ops.ts';
 import { requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
