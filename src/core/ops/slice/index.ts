@@ -2,7 +2,7 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
-import { type SliceParams, emitSlice, evaluateSlice, sliceParams } from '../strided_slice/index.ts';
+import { type SliceParams, emitSlice, evaluateSlice, sliceParams } from '../common/families/slice.ts';
 import { constIndexValues, requireSameDtype, shapeText } from '../common/families/shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
 
