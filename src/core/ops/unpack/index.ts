@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { OpError } from '../../errors.ts';
 import type { OpDef } from '../op.ts';
-import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../split/index.ts';
+import { type SplitParams, emitSplit, evaluateSplit, splitParams } from '../common/families/split.ts';
 import { normalizeAxis } from '../common/families/shape_ops.ts';
 import { requireInput, tensorLabel } from '../common/families/weighted.ts';
 
