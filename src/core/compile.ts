@@ -16,7 +16,7 @@ import type { KernelChoices, KernelIsa, Prefer } from './ops/op.ts';
 import { optimizeGraph } from './passes/index.ts';
 import { rejectFloatOps, rejectOversizedPlan } from './passes/validate.ts';
 import { planArena } from './plan/arena.ts';
-import { useCalledSubgraphSteps } from './ops/if/subgraph_call.ts';
+import { useCalledSubgraphSteps } from './ops/common/families/subgraph_call.ts';
 import { type BudgetOutcome, type MemoryBudget, fitToBudget } from './plan/budget.ts';
 import { PATCH_STAGE } from './ops/patch_stage/index.ts';
 import { type OnnxRequant, applyOnnxRequant } from './passes/onnx_requant.ts';

@@ -140,7 +140,7 @@ class ModelReader {
   /**
    * The subgraphs the IF and WHILE ops of subgraph 0 call, and those their ops call in turn, by file
    * index (subgraph 0, the main graph, is not among them). A recursive call is read as written: the
-   * calling op refuses it when the model compiles (if/subgraph_call.ts).
+   * calling op refuses it when the model compiles (common/families/subgraph_call.ts).
    */
   private readCalledSubgraphs(ops: readonly Op[], subgraphCount: number): Record<number, Graph> {
     const graphs: Record<number, Graph> = {};

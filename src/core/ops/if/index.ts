@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * IF: runs the then or the else subgraph on inputs 1.. as the bool input 0 says (TFLite Micro's
- * if.cc), read when the layer runs. Each branch is compiled into the layer (subgraph_call.ts): its
+ * if.cc), read when the layer runs. Each branch is compiled into the layer (common/families/subgraph_call.ts): its
  * layers are static functions, its tensors in the layer's scratch; the op's inputs are copied into
  * the branch's inputs and its outputs back into the op's. TFLite Micro checks the then branch's
  * counts when it prepares and the branch taken when it runs; both are checked here when the model
@@ -13,7 +13,17 @@ import { elementCount } from '../../ir/graph.ts';
 import type { TensorBuffer } from '../../ir/buffers.ts';
 import type { KernelIsa, LayerEmitContext, OpDef } from '../op.ts';
 import { requireInput, tensorLabel } from '../common/families/weighted.ts';
-import { type CalledSubgraph, callingVariant, calledGraph, copyC, copyInto, emitCalled, prepareCalled, requireSameTensor, runCalled } from './subgraph_call.ts';
+import {
+  type CalledSubgraph,
+  callingVariant,
+  calledGraph,
+  copyC,
+  copyInto,
+  emitCalled,
+  prepareCalled,
+  requireSameTensor,
+  runCalled,
+} from '../common/families/subgraph_call.ts';
 
 export interface IfParams {
   graph: Graph;

@@ -5,7 +5,7 @@
  * copied into cond's inputs and into the op's outputs, cond runs; then per iteration the outputs are
  * copied into the body's inputs, the body runs, its outputs are copied into the op's outputs, and
  * cond runs on them. The op's outputs hold the state across the iterations; cond and body run from
- * this layer's scratch, one after the other (subgraph_call.ts). The iteration count is the model's:
+ * this layer's scratch, one after the other (common/families/subgraph_call.ts). The iteration count is the model's:
  * a cond that never turns false loops forever, as in TFLite Micro.
  */
 import { OpError } from '../../errors.ts';
@@ -24,7 +24,7 @@ import {
   prepareCalled,
   requireSameTensor,
   runCalled,
-} from '../if/subgraph_call.ts';
+} from '../common/families/subgraph_call.ts';
 
 export interface WhileParams {
   graph: Graph;

@@ -11,15 +11,15 @@
  * iterations. Called subgraphs are compiled for the model's target (their layers' kernel variants
  * are chosen for it, as any layer's); recursion is refused (calledGraph).
  */
-import { OpError, TinyforgeError } from '../../errors.ts';
-import { DTYPE_C, type Graph, type Op, type Tensor, byteSize } from '../../ir/graph.ts';
-import { type TensorBuffer, fromBytes, toBytes } from '../../ir/buffers.ts';
-import type { KernelIsa, KernelVariant, LayerEmitContext, Prefer } from '../op.ts';
-import type { PreparedGraph } from '../prepare.ts';
-import { interpret } from '../interpreter.ts';
-import { renderOpTemplate } from '../common/render.ts';
-import { layerText } from '../layer_code.ts';
-import { tensorLabel } from '../common/families/weighted.ts';
+import { OpError, TinyforgeError } from '../../../errors.ts';
+import { DTYPE_C, type Graph, type Op, type Tensor, byteSize } from '../../../ir/graph.ts';
+import { type TensorBuffer, fromBytes, toBytes } from '../../../ir/buffers.ts';
+import type { KernelIsa, KernelVariant, LayerEmitContext, Prefer } from '../../op.ts';
+import type { PreparedGraph } from '../../prepare.ts';
+import { interpret } from '../../interpreter.ts';
+import { renderOpTemplate } from '../render.ts';
+import { layerText } from '../../layer_code.ts';
+import { tensorLabel } from './weighted.ts';
 
 /** What the calling layer reads of a called subgraph's arena plan (plan/arena.ts's MemoryPlan). */
 export interface CalledPlan {
