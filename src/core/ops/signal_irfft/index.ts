@@ -3,9 +3,9 @@
  * SignalIrfft (TFLite Micro's signal/micro/kernels/irfft.cc): the inverse real FFT of each frame of
  * fft_length / 2 + 1 interleaved complex bins (the input's innermost dimension holds them, and may
  * hold more, which are not read) to fft_length samples, int16 or int32 (option `T`), with kissfft's
- * fixed-point scaling (signal_rfft/fixed_fft.ts, signal_fft.h). float32 (`T` 0) runs kissfft's float
+ * fixed-point scaling (common/numerics/fixed_fft.ts, signal_rfft/signal_fft.h). float32 (`T` 0) runs kissfft's float
  * build in its order of float operations, then divides each sample by fft_length as TFLite Micro's
- * IrfftFloatApply does (signal_rfft/float_fft.ts, signal_fft_float.h).
+ * IrfftFloatApply does (common/numerics/float_fft.ts, signal_rfft/signal_fft_float.h).
  */
 import { OpError } from '../../errors.ts';
 import type { Graph, Op } from '../../ir/graph.ts';
@@ -13,9 +13,9 @@ import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
 import { chooseStorage } from '../variant.ts';
 import { elements, innerSize, signalKind } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
-import { type FftLayer, emitFloatPlan, emitPlan, fftLayer, planSummary } from '../signal_rfft/fft_layer.ts';
-import { inverseRealFft } from '../signal_rfft/fixed_fft.ts';
-import { inverseRealFftFloat } from '../signal_rfft/float_fft.ts';
+import { type FftLayer, emitFloatPlan, emitPlan, fftLayer, planSummary } from '../common/families/fft_layer.ts';
+import { inverseRealFft } from '../common/numerics/fixed_fft.ts';
+import { inverseRealFftFloat } from '../common/numerics/float_fft.ts';
 
 export interface SignalIrfftParams extends FftLayer {
   frames: number;

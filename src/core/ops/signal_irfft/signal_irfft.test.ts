@@ -6,7 +6,7 @@ import { type FrameCase, expectFramesAgree } from '../../../../test/helpers/fram
 import { rng } from '../../../../test/helpers/op_harness.ts';
 import { compileGraph } from '../../compile.ts';
 import { FRAME_KINDS, samples } from '../../../../test/helpers/fft_frames.ts';
-import { fftPlan, inverseRealFft, realFft } from '../signal_rfft/fixed_fft.ts';
+import { fftPlan, inverseRealFft, realFft } from '../common/numerics/fixed_fft.ts';
 
 const ISAS = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
 const TYPE_CODE = { int16: 7, int32: 2 } as const;

@@ -3,8 +3,8 @@
  * SignalRfft (TFLite Micro's signal/micro/kernels/rfft.cc): the real FFT of each frame along the
  * innermost dimension, int16 or int32 (option `T`), of `fft_length` points: a frame shorter than
  * that is zero-padded; each gives fft_length / 2 + 1 interleaved complex bins, divided by
- * fft_length as kissfft's fixed point does (fixed_fft.ts, signal_fft.h). float32 (`T` 0) runs kissfft's
- * float build, undivided, in its order of float operations (float_fft.ts, signal_fft_float.h): the
+ * fft_length as kissfft's fixed point does (common/numerics/fixed_fft.ts, signal_fft.h). float32 (`T` 0) runs kissfft's
+ * float build, undivided, in its order of float operations (common/numerics/float_fft.ts, signal_fft_float.h): the
  * same bits as TFLite Micro on every target, FPU or soft-float.
  */
 import { OpError } from '../../errors.ts';
@@ -13,9 +13,9 @@ import type { KernelVariant, LayerEmitContext, OpDef } from '../op.ts';
 import { chooseStorage } from '../variant.ts';
 import { elements, innerSize, signalKind } from '../common/families/signal.ts';
 import { tensorLabel } from '../common/families/weighted.ts';
-import { type FftLayer, emitFloatPlan, emitPlan, fftLayer, planSummary } from './fft_layer.ts';
-import { realFft } from './fixed_fft.ts';
-import { realFftFloat } from './float_fft.ts';
+import { type FftLayer, emitFloatPlan, emitPlan, fftLayer, planSummary } from '../common/families/fft_layer.ts';
+import { realFft } from '../common/numerics/fixed_fft.ts';
+import { realFftFloat } from '../common/numerics/float_fft.ts';
 
 export interface SignalRfftParams extends FftLayer {
   frames: number;

@@ -11,7 +11,7 @@ import { readTflite } from '../../model/tflite/reader.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../../../../test/helpers/shared.ts';
-import { fftPlan, kissFactors, realFft, unsupportedFftLength } from './fixed_fft.ts';
+import { fftPlan, kissFactors, realFft, unsupportedFftLength } from '../common/numerics/fixed_fft.ts';
 
 const ISAS = [undefined, { dsp: true }, { dsp: false, armv6m: true }, { dsp: false, rv32: true }];
 const TYPE_CODE = { int16: 7, int32: 2 } as const;

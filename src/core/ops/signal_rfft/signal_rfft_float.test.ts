@@ -17,8 +17,8 @@ import { type FrameCase, expectFramesAgree, hostCOverFrames, referenceOverFrames
 import { rng } from '../../../../test/helpers/op_harness.ts';
 import { FLOAT_FRAME_KINDS, floatSamples } from '../../../../test/helpers/fft_frames.ts';
 import { compileGraph } from '../../compile.ts';
-import { unsupportedFftLength } from './fixed_fft.ts';
-import { floatFftPlan } from './float_fft.ts';
+import { unsupportedFftLength } from '../common/numerics/fixed_fft.ts';
+import { floatFftPlan } from '../common/numerics/float_fft.ts';
 
 const FLOAT32 = 0;
 

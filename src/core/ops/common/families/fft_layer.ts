@@ -4,13 +4,13 @@
  * and `fft_length`), the checks TFLite Micro's Init and Prepare make or rely on, and the plan's C
  * (const tables and the plan struct of signal_fft.h).
  */
-import { OpError } from '../../errors.ts';
-import type { Graph, Op, Tensor } from '../../ir/graph.ts';
-import { intOption, requireArity, signalOptions } from '../common/families/signal.ts';
-import { tensorLabel } from '../common/families/weighted.ts';
-import type { LayerEmitContext } from '../op.ts';
-import { type FftPlan, type FftWidth, fftPlan, unsupportedFftLength } from './fixed_fft.ts';
-import { type FloatFftPlan, floatFftPlan } from './float_fft.ts';
+import { OpError } from '../../../errors.ts';
+import type { Graph, Op, Tensor } from '../../../ir/graph.ts';
+import { intOption, requireArity, signalOptions } from './signal.ts';
+import { tensorLabel } from './weighted.ts';
+import type { LayerEmitContext } from '../../op.ts';
+import { type FftPlan, type FftWidth, fftPlan, unsupportedFftLength } from '../numerics/fixed_fft.ts';
+import { type FloatFftPlan, floatFftPlan } from '../numerics/float_fft.ts';
 
 /** TensorFlow's TensorType codes of the `T` option */
 const TENSOR_TYPE: Record<number, string> = { 0: 'float32', 2: 'int32', 7: 'int16' };
