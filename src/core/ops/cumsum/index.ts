@@ -12,7 +12,7 @@ import type { Graph, Op } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { type AddScanParams, addScanCHelpers, addScanParams, scaledInput, scaledOutput } from '../common/families/add_scan.ts';
 import { checkedByPrepare, shapeComment } from '../common/families/shape_ops.ts';
-import { type CumsumGeometry, cumsumGeometry } from './geometry.ts';
+import { type CumsumGeometry, cumsumGeometry } from '../common/families/cumsum_geometry.ts';
 
 export interface CumsumParams extends AddScanParams, CumsumGeometry {}
 

@@ -20,7 +20,7 @@ import { forEachBroadcast } from './broadcast.ts';
 import { type FloatKernel, type FloatTagged, cFloatLiteral, fround, requireFloat } from './float_variant.ts';
 import { inputTensors } from './shape_ops.ts';
 import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
-import { type CumsumGeometry, cumsumGeometry } from '../../cumsum/geometry.ts';
+import { type CumsumGeometry, cumsumGeometry } from './cumsum_geometry.ts';
 
 /** Loops of the broadcast C, one per output dimension (as the integer binary kernels emit them). */
 function broadcastC(ctx: LayerEmitContext, layout: BinaryLayout, what: string, body: string): string {
@@ -231,7 +231,7 @@ ${terms}
 
 export interface FloatCumsumParams extends FloatTagged, CumsumGeometry {}
 
-/** The integer kernel's geometry (cumsum/geometry.ts), float32 tensors required first. */
+/** The integer kernel's geometry (cumsum_geometry.ts), float32 tensors required first. */
 function prepareCumsum(graph: Graph, op: Op): FloatCumsumParams {
   const input = requireInput(graph, op, 0, 'input');
   requireInput(graph, op, 1, 'axis');

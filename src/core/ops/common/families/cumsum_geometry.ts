@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /** What the int8 and float32 CUMSUM kernels share: the shapes, the constant axis and the flags, checked. */
-import { OpError } from '../../errors.ts';
-import type { Graph, Op } from '../../ir/graph.ts';
-import { sameShape } from '../common/families/elementwise.ts';
-import { constIndexValues, normalizeAxis } from '../common/families/shape_ops.ts';
-import { requireInput, requireOutput, tensorLabel } from '../common/families/weighted.ts';
+import { OpError } from '../../../errors.ts';
+import type { Graph, Op } from '../../../ir/graph.ts';
+import { sameShape } from './elementwise.ts';
+import { constIndexValues, normalizeAxis } from './shape_ops.ts';
+import { requireInput, requireOutput, tensorLabel } from './weighted.ts';
 
 export interface CumsumGeometry {
   /** dims before the axis, along it, after it */
