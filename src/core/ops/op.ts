@@ -13,7 +13,7 @@ export interface KernelIsa {
   /**
    * The core, as the target descriptor's `cpu` names it (GCC's -mcpu: `cortex-m4`, `cortex-m7`,
    * `cortex-m33`, `cortex-m0plus`, ...): tunes a variant to the timings of one core of its family
-   * (conv_2d/dsp.ts loadsPipeline); absent: no core's tuning
+   * (common/isa/dsp_conv.ts loadsPipeline); absent: no core's tuning
    */
   core?: string;
   /** Armv7E-M / Armv8-M DSP extension: SXTB16, SMLAD, SMMULR, SSAT */

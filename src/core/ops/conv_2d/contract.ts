@@ -12,7 +12,7 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { KernelChoices } from '../op.ts';
-import { type ConvDspWeights, convDspWeights, dspApplies } from './dsp.ts';
+import { type ConvDspWeights, convDspWeights, dspApplies } from '../common/isa/dsp_conv.ts';
 import { convSparseTaps } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';

@@ -2,13 +2,8 @@
 /** CONV_2D facts the variants share: the pointwise test and the layer's one-line description. */
 import type { Conv2DParams } from './contract.ts';
 
-/**
- * A 1x1 filter at stride 1 over all input channels visits every tap: the layer is a matrix product
- * over pixels, and the input offset folds into the accumulator start values at compile time.
- */
-export function isPointwise(p: Conv2DParams): boolean {
-  return p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1 && p.groups === 1 && p.padTop === 0 && p.padLeft === 0;
-}
+// the pointwise test lives with the conv geometry, where the Arm DSP convolution (common/isa/dsp_conv.ts) reads it too
+export { isPointwise } from '../common/families/conv_geometry.ts';
 
 export function summary(p: Conv2DParams): string {
   const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW * p.filterInC;

@@ -18,7 +18,7 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { quadLoneAsm, quadRunAsm, roundLines, rqLines } from './dsp.ts';
+import { quadLoneAsm, quadRunAsm, roundLines, rqLines } from '../common/isa/dsp_conv.ts';
 import { floorAtZeroPoint, roundRecords } from '../common/isa/dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';

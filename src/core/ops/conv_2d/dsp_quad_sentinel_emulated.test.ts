@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp.ts quadRunAsm
+ * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp_conv.ts quadRunAsm
  * `sentinel`, conv_2d_dsp.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
  * the M4's four-step turn and the M33's sixteen-step one and every straight block of the M33 and
  * M7 (16 to 260 channels, whole quads), output depths of whole quads and not (the pair run beside
@@ -30,7 +30,7 @@ import {
   quadRunAsm,
   quadSecondHalfEntry,
   quadStraightSteps,
-} from './dsp.ts';
+} from '../common/isa/dsp_conv.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';

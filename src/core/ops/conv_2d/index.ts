@@ -22,7 +22,8 @@ import { type Conv2DParams, check, evaluate, macs, prepare } from './contract.ts
 import { conv2dFloat } from './conv_2d_float.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import { convPaletteVariants } from './palette.ts';
-import { bandLoads, convDspVariant } from './dsp.ts';
+import { convDspVariant } from './dsp.ts';
+import { bandLoads } from '../common/isa/dsp_conv.ts';
 import { convDspRowBandsVariant, convDspStemBandsVariant } from './dsp_row_bands.ts';
 import { convDspIm2colQuadsVariant } from './dsp_im2col_quads.ts';
 import { convDspIm2colTriplesVariant } from './dsp_im2col_triples.ts';

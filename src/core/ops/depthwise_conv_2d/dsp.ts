@@ -17,7 +17,7 @@ import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_co
 import { summary } from './describe.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { emitConvDspWith, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../conv_2d/dsp.ts';
+import { dspConvLayer, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
@@ -566,7 +566,7 @@ function laneScaling(
  * where it is not exact: FAST only, every channel's right shift e at least 2 (K an int32), and the
  * activation floor at or above the output zero point, so that rounding half up instead of TFLite
  * Micro's half away from zero, which differs only for h < 0 where both give at most the zero point,
- * gives the same output after the floor (conv_2d/dsp.ts floorAtZeroPoint, roundRecords). M4 VWW
+ * gives the same output after the floor (common/isa/dsp.ts floorAtZeroPoint, roundRecords). M4 VWW
  * 6x6x128 3.90 -> 3.73 est. cycles/MAC, 24x24x32 3.09 -> 2.92.
  */
 export function roundsHalfUp(records: Int32Array, fast: number, p: DepthwiseConv2DParams): Int32Array | undefined {
@@ -869,7 +869,7 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   const kernel = dspKernel(model);
   const conv = asConv(model);
   if (kernel === 'conv' && conv) {
-    return emitConvDspWith(conv, ctx, modelSummary, { filter: channelMajor(filter, model.outC), bias: modelBias });
+    return dspConvLayer({ p: conv, ctx, summary: modelSummary, filter: channelMajor(filter, model.outC), bias: modelBias });
   }
   const plan = planDepthwise(model, filter, modelBias, kernel, modelSummary, copy);
   const p = plan.p;

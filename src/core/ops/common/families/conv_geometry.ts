@@ -25,6 +25,14 @@ import {
 /** The largest window (taps x dilation) or input extent along one axis a conv kernel is compiled for. */
 const MAX_WINDOW_EXTENT = 1 << 24;
 
+/**
+ * A 1x1 filter at stride 1 over all input channels visits every tap: the layer is a matrix product
+ * over pixels, and the input offset folds into the accumulator start values at compile time.
+ */
+export function isPointwise(p: { kH: number; kW: number; strideH: number; strideW: number; groups: number; padTop: number; padLeft: number }): boolean {
+  return p.kH === 1 && p.kW === 1 && p.strideH === 1 && p.strideW === 1 && p.groups === 1 && p.padTop === 0 && p.padLeft === 0;
+}
+
 export interface ConvGeometry {
   input: Tensor;
   filter: Tensor;
