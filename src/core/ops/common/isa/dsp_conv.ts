@@ -36,6 +36,7 @@ import {
   withRecords,
 } from './dsp.ts';
 import type { Conv2DParams } from '../../conv_2d/index.ts';
+import { quadBlockStartMacs, quadHalfMacs } from './dsp_quad_macs.ts';
 
 const INT16_MAX = 32767;
 
@@ -679,19 +680,7 @@ function quadHalfSteps(s: QuadShape) {
   const loads = pipelined
     ? ['ldr.w r9, [r12, #4]', 'ldr.w r8, [r12], #8', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8']
     : ['ldm.w r12!, {r8, r9}', 'ldm.w lr!, {r10, r11}'];
-  const half = [
-    ...loads,
-    'smlad r2, r8, r10, r2',
-    'smlad r3, r9, r10, r3',
-    'sxtb16 r10, r10',
-    'smlad r0, r8, r10, r0',
-    'smlad r1, r9, r10, r1',
-    'smlad r6, r8, r11, r6',
-    'smlad r7, r9, r11, r7',
-    'sxtb16 r11, r11',
-    'smlad r4, r8, r11, r4',
-    'smlad r5, r9, r11, r5',
-  ];
+  const half = [...loads, ...quadHalfMacs()];
   // a block's starts with its first half step's words: LDR in a row on the M4, LDRD and two LDM
   // elsewhere; the sentinel form loads the columns' address with the block's end (one LDR more in a run)
   const colsLoad = sentinel ? [] : ['ldr r12, [sp, #4]'];
@@ -705,8 +694,8 @@ function quadHalfSteps(s: QuadShape) {
     : pipelined
       ? [...colsLoad, 'ldr r4, [lr, #4]', 'ldr r0, [lr], #8', ...loads]
       : [...colsLoad, 'ldrd r0, r4, [lr], #8', ...loads];
-  // the first half step from the starts (r0 start r, r4 start r'): each accumulator's first SMLAD
-  // adds to the start, the r lanes' last so that the start is read before it is overwritten
+  // the first half step from the starts (quadBlockStartMacs), the dual schedule's with its loads
+  // between the MACs
   const firstHalf = dual
     ? [
         'smlad r2, r8, r10, r0',
@@ -724,18 +713,7 @@ function quadHalfSteps(s: QuadShape) {
         dualLoads.a,
         dualLoads.b,
       ]
-    : [
-        'smlad r2, r8, r10, r0',
-        'smlad r3, r9, r10, r0',
-        'sxtb16 r10, r10',
-        'smlad r1, r9, r10, r0',
-        'smlad r0, r8, r10, r0',
-        'smlad r6, r8, r11, r4',
-        'smlad r7, r9, r11, r4',
-        'sxtb16 r11, r11',
-        'smlad r5, r9, r11, r4',
-        'smlad r4, r8, r11, r4',
-      ];
+    : quadBlockStartMacs();
   const dualHalf = [
     'smlad r2, r8, r10, r2',
     dualLoads.q,
@@ -1155,19 +1133,7 @@ function bandShape(fast: number, clamp: RunClamp, form: BandRunForm): BandShape 
       : ldrd
         ? ['ldrd r10, r11, [lr], #8', `ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4']
         : [`ldr.w r9, [r12, #${off}]`, 'ldr.w r8, [r12], #4', 'ldr.w r11, [lr, #4]', 'ldr.w r10, [lr], #8'];
-  const half = [
-    ...loads,
-    'smlad r2, r8, r10, r2',
-    'smlad r3, r9, r10, r3',
-    'sxtb16 r10, r10',
-    'smlad r0, r8, r10, r0',
-    'smlad r1, r9, r10, r1',
-    'smlad r6, r8, r11, r6',
-    'smlad r7, r9, r11, r7',
-    'sxtb16 r11, r11',
-    'smlad r4, r8, r11, r4',
-    'smlad r5, r9, r11, r5',
-  ];
+  const half = [...loads, ...quadHalfMacs()];
   // the rounding form's zero point loaded where it pipelines, after the starts' LDRD (the M33's)
   const zpEarly = round && fast !== 2 && ldrd;
   // a fixed field length (halves): the loop's half the block enters at after its first, or none
@@ -1201,17 +1167,7 @@ function bandBlockStart(s: BandShape): string[] {
         'ldr r12, [sp, #4]', // cols
         ...(ldrd ? ['ldrd r0, r4, [lr], #8'] : ['ldr r4, [lr, #4]', 'ldr r0, [lr], #8']), // start r, start r'
         ...loads,
-        // each accumulator's first SMLAD adds to its start, the r lanes' last (read before overwritten)
-        'smlad r2, r8, r10, r0',
-        'smlad r3, r9, r10, r0',
-        'sxtb16 r10, r10',
-        'smlad r1, r9, r10, r0',
-        'smlad r0, r8, r10, r0',
-        'smlad r6, r8, r11, r4',
-        'smlad r7, r9, r11, r4',
-        'sxtb16 r11, r11',
-        'smlad r5, r9, r11, r4',
-        'smlad r4, r8, r11, r4',
+        ...quadBlockStartMacs(),
         // a fixed field length: the loop entered by a branch to its half (`11:`); past the first, fewer
         // halves than a turn run straight on, with no loop
         ...(halves === undefined
