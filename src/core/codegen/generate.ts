@@ -331,6 +331,7 @@ function emitLayers(prepared: PreparedGraph, codeOptions: CodeOptions, model: Mo
     const ctx = emitContext(prepared, layer, { fnName: staged ? `${fnName}_kernel` : fnName, defineOnce }, model);
     const kernelCode = layerText(layer.variant.emit(layer.params, ctx));
     layer.variant.cFiles?.forEach((f) => cFiles.add(f));
+    layer.variant.layerCFiles?.(layer.params).forEach((f) => cFiles.add(f));
     const own = consts.slice(constsBefore);
     layerTables[layer.position] = own.map((c) => ({ symbol: c.symbol, ctype: c.ctype, bytes: c.count * cTypeBytes(c.ctype) }));
     layerConstBytes[layer.position] = layerTables[layer.position]!.reduce((n, t) => n + t.bytes, 0);

@@ -131,6 +131,12 @@ export interface KernelVariant<P = any> {
    */
   cFiles?: readonly string[];
   /**
+   * The C files one layer needs beyond `cFiles`, where its params decide them: a DEPTHWISE_CONV_2D
+   * layer over one input channel with dilated rows runs CONV_2D's im2col kernels, which the model's
+   * other depthwise layers do not ship.
+   */
+  layerCFiles?(p: P): readonly string[];
+  /**
    * Multiply-accumulates this kernel executes for one evaluation, when that is not the op's dense
    * count (`OpDef.macs`): a sparse kernel skips the zero weights, so it counts its stored entries.
    * Reports ask it through `executedMacs` (prepare.ts).

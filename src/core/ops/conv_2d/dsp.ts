@@ -7,7 +7,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import { type DspKernel, dspApplies, dspConvLayer, dspKernel, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv.ts';
+import { DSP_KERNEL_FILES, type DspKernel, dspApplies, dspConvLayer, dspKernel, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv.ts';
 import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
@@ -30,7 +30,7 @@ export function convDspKernelVariant(kernel: DspKernel, name: string): KernelVar
     scratchBytes: dspScratchBytes,
     overlap: dspOverlap,
     emit: (p, ctx) => emitConvDsp(p, ctx, kernel),
-    cFiles: ['conv_2d/conv_2d_dsp.h'],
+    cFiles: DSP_KERNEL_FILES[kernel],
     ortExact: true,
   };
 }
@@ -46,6 +46,7 @@ export const convDspVariant: KernelVariant<Conv2DParams> = {
   scratchBytes: dspScratchBytes,
   overlap: dspOverlap,
   emit: (p, ctx) => emitConvDsp(p, ctx),
-  cFiles: ['conv_2d/conv_2d_dsp.h'],
+  // the kernel is known only at emit: every one's files
+  cFiles: [...new Set(Object.values(DSP_KERNEL_FILES).flat())],
   ortExact: true,
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The im2col layers over input channels a multiple of 4 and whole channel quads in pixel pairs by
- * four channels (dsp_conv.ts quadIm2colTaken: the 1x1 layers' quadRunAsm, conv_2d_dsp.h
+ * four channels (dsp_conv.ts quadIm2colTaken: the 1x1 layers' quadRunAsm, conv_2d_dsp_im2col_quads.h
  * tf_dsp_im2col_quad_run_body; at dilation 1 from bands, bandRunAsm) on the emulated Cortex-M4 (QEMU
  * mps2-an386, pipelined loads, four steps a turn) and Cortex-M33 (mps2-an505, LDM steps, eight a
  * turn; bands in the LDRD form, sixteen a turn), bit-exact with the TypeScript

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp_conv.ts quadRunAsm
- * `sentinel`, conv_2d_dsp.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
+ * `sentinel`, conv_2d_dsp_pointwise_quads.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
  * the M4's four-step turn and the M33's sixteen-step one and every straight block of the M33 and
  * M7 (16 to 260 channels, whole quads), output depths of whole quads and not (the pair run beside
  * it), pixel counts 1, 2, 3 and odd (the last

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D's Arm DSP im2col from bands (conv_2d_dsp.h tf_dsp_im2col_band_run_body,
+ * CONV_2D's Arm DSP im2col from bands (conv_2d_dsp_row_bands.h tf_dsp_im2col_band_run_body,
  * tf_dsp_im2col_stem_band_body): the fields of an output row's pixels read from one band of int16
  * columns, packed once per row instead of once per pixel, two pixels by four channels a block in
  * bandRunAsm. Only the cores whose loads the band's step is scheduled for take them (dsp_conv.ts

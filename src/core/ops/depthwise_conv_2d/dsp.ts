@@ -17,7 +17,7 @@ import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_co
 import { summary } from './describe.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { dspConvLayer, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv.ts';
+import { DSP_ONE_CHANNEL_FILES, dspConvLayer, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
@@ -897,6 +897,14 @@ export function paddedCopyApplies(p: DepthwiseConv2DParams): boolean {
   return dspKernel(p) === 'mult1' && (mult1Constants(p, true)?.kpad ?? 0) > 0;
 }
 
+// the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)
+const DSP_FILES = ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'];
+
+/** A single-channel layer with dilated rows runs CONV_2D's im2col kernels (dspConvLayer): their files. */
+function convFiles(p: DepthwiseConv2DParams): readonly string[] {
+  return dspKernel(p) === 'conv' ? DSP_ONE_CHANNEL_FILES : [];
+}
+
 /**
  * The fast form of the layers with a padded copy (`paddedCopyApplies`): its scratch holds the copy
  * (up to PAD_COPY_BYTES more arena), every pixel read in place and in pairs. `arm-dsp` is the same
@@ -911,7 +919,8 @@ export const depthwiseDspPaddedVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: (p) => dspScratchBytes(p, true),
   overlap: dspOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), true),
-  cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
+  cFiles: DSP_FILES,
+  layerCFiles: convFiles,
   ortExact: true,
   arenaForSpeed: true,
 };
@@ -923,7 +932,7 @@ export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: (p) => dspScratchBytes(p),
   overlap: dspOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
-  // the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)
-  cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
+  cFiles: DSP_FILES,
+  layerCFiles: convFiles,
   ortExact: true,
 };

@@ -156,7 +156,8 @@ export const patchStageDef: OpDef<PatchStageParams> = {
 
 /** The stage's kernel: its scratch (the band buffers), its overlap rule and its loop over the bands. */
 export function patchStageVariant(p: PatchStageParams): KernelVariant<PatchStageParams> {
-  const cFiles = [...new Set([...p.layers.flatMap((b) => b.band.variant.cFiles ?? []), ...(p.add?.band.variant.cFiles ?? [])])];
+  const bands = [...p.layers.map((b) => b.band), ...(p.add ? [p.add.band] : [])];
+  const cFiles = [...new Set(bands.flatMap((band) => [...(band.variant.cFiles ?? []), ...(band.variant.layerCFiles?.(band.params) ?? [])]))];
   const names = [...p.layers.map((b) => b.band.variant.name), ...(p.add ? [`ADD ${p.add.band.variant.name}`] : [])];
   return {
     name: `row bands (${names.join(', ')})`,

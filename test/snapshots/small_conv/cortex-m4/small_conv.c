@@ -16,6 +16,7 @@
 #include <string.h> /* memcpy: the data-movement kernels copy runs of bytes */
 #include "small_conv.h"
 #include "small_conv_weights.h"
+#include "conv_2d_dsp_im2col_triples.h"
 #include "conv_2d_dsp.h"
 #include "depthwise_conv_2d_dsp.h"
 #include "arm_dsp.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D's Arm DSP variant (conv_2d_dsp.h): 1x1 stride-1 layers over channels that are a multiple
+ * CONV_2D's Arm DSP kernels (conv_2d_dsp.h, and a header each: DSP_KERNEL_FILES): 1x1 stride-1 layers over channels that are a multiple
  * of 4 run as a matrix product over the pixels; every other ungrouped layer first gathers two output
  * pixels' receptive fields as int8 rows (im2col, padding with the input zero point, which the
  * offset folded into the starts cancels), then runs the same product. Both use SMLAD,
@@ -83,7 +83,7 @@ function pointwiseDirect(p: Conv2DParams): boolean {
  * any kernel that may take it needs. Columns are a pixel pair's (a triple's) k4 values as int16; an
  * im2col layer's row buffers each hold one filter row of k_w in_c int8 that lies in the padding, or
  * over input channels not a multiple of 4 a whole field of k4, with the 4 bytes the word copies may
- * run past them (conv_2d_dsp.h tf_dsp_gather_field).
+ * run past them (conv_2d_dsp_im2col.h tf_dsp_gather_field).
  */
 export function dspScratchBytes(p: Conv2DParams): number {
   if (pointwiseDirect(p)) return pointwiseScratchBytes(p);
@@ -112,7 +112,7 @@ function im2colRows(p: Conv2DParams): { rowBytes: number; slack: number } {
 }
 
 /**
- * conv_2d_dsp.h tf_dsp_im2col_body (the C loops): pixel triples in the `pairs` layout, else pairs;
+ * conv_2d_dsp_im2col_blocks.h tf_dsp_im2col_body (the C loops): pixel triples in the `pairs` layout, else pairs;
  * a lone last pixel's twin outputs past the rows. 1x1 layers: pointwiseScratchBytes.
  */
 function blocksScratchBytes(p: Conv2DParams): number {
@@ -157,7 +157,7 @@ function paddedRows(weights: Int8Array, rows: number, rowLength: number, k4: num
  * Below this many values per output (k4) a pair's fixed costs (the chunked extraction of the second
  * channel) outweigh the 2 instructions a step of 4 values saves: such layers keep the interleaved
  * layout. Measured on the M4 sweep: 1x1 over 32 channels 1.22 -> 1.25 instructions/MAC in pairs,
- * over 64 1.42 -> 1.38. im2col layers in pairs run pixel triples (conv_2d_dsp.h tf_dsp_dot3x2p),
+ * over 64 1.42 -> 1.38. im2col layers in pairs run pixel triples (conv_2d_dsp_im2col_blocks.h tf_dsp_dot3x2p),
  * which pay from k4 32 on: 3x3 over 8 channels (k4 72) 1.30 -> 1.23 instructions/MAC, KWS's 10x4
  * stem (k4 40, 64 channels) 583,598 -> 524,843 estimated M4 cycles; at k4 28 (3x3 over 3) 7% more
  * instructions for 1% fewer M4 cycles, at 12 (3x3 over 1) 17% more instructions.
@@ -354,7 +354,7 @@ export function roundLines(acc: string, m: string, k: string, fast: number, zp: 
 }
 
 /**
- * conv_2d_dsp.h's channel-pair run of a 1x1 `pairs` layer as a naked function (one per model and
+ * conv_2d_dsp_pointwise_pairs.h's channel-pair run of a 1x1 `pairs` layer as a naked function (one per model and
  * mode). Registers: r0..r3 the accumulators (r, pixel A / B; r + 256 s, pixel A / B), r4 the
  * columns, r5..r8 their words, r9 r10 the weight words, r11 the weights, r12 the stop (cols + k4),
  * lr the loop's entry address; the tf_dsp_pw_run_t less stop and entry is copied to the stack so one
@@ -569,7 +569,7 @@ const QUAD_PIPELINED_STEP_BYTES = 112;
 
 /**
  * The word after the columns that ends quadRunAsm's sentinel loop: its high lane -32768, which no
- * SXTB16 of int8 values gives (conv_2d_dsp.h TF_DSP_QUAD_SENTINEL).
+ * SXTB16 of int8 values gives (conv_2d_dsp_pointwise_quads.h TF_DSP_QUAD_SENTINEL).
  */
 export const QUAD_SENTINEL = 0x80000000;
 /** The sentinel's bytes past the columns (TF_DSP_QUAD_SENTINEL_WORDS: a half step loads two words). */
@@ -587,7 +587,7 @@ export function loadsPipeline(isa: KernelIsa | undefined, prefer?: Prefer): bool
 }
 
 /**
- * The channel quads of a 1x1 `pairs` layer: conv_2d_dsp.h's run of two pixels by four channels (two
+ * The channel quads of a 1x1 `pairs` layer: conv_2d_dsp_pointwise_quads.h's run of two pixels by four channels (two
  * channel pairs) as a naked function (one per model and mode). A half step (two of a step's four
  * values) is one LDM of two column words (pixel A's lanes, pixel B's), one LDM of two weight words
  * (pair P's, pair Q's), 2 SXTB16 and 8 SMLAD: 12 instructions per 16 MACs like pairsRunAsm's step,
@@ -824,7 +824,7 @@ function quadRequantize(s: QuadShape): string[] {
     'sub r7, r7, r5',
     'add r7, r11, r7, asr #8',
     // m r, P r, m s, P s; the rounding form's zero point (FAST), from the frame's zp4 word
-    // (conv_2d_dsp.h tf_dsp_pointwise_quad_body): on the M4 (pipelined) the zero point first and the
+    // (conv_2d_dsp_pointwise_quads.h tf_dsp_pointwise_quad_body): on the M4 (pipelined) the zero point first and the
     // records in a run of LDR behind it, each pipelined (6 cycles, not the LDM's 5 and an LDR's 2)
     ...(round && fast !== 2
       ? pipelined && !dual
@@ -1063,7 +1063,7 @@ export function bandTurn(isa: KernelIsa | undefined): number {
 }
 
 /**
- * The channel quads of an im2col pixel pair read from a band of int16 columns (conv_2d_dsp.h
+ * The channel quads of an im2col pixel pair read from a band of int16 columns (conv_2d_dsp_row_bands.h
  * tf_dsp_im2col_band_run_body) as a naked function, one per model, mode, clamp and pixel offset: the
  * Cortex-M4 schedule of quadRunAsm's loop (four LDR.W in a row, 2 + 1 + 1 + 1 cycles, 15 cycles per
  * 16 MACs), pixel A's column word post-indexed and B's at `off` bytes past it, since the two
@@ -1145,7 +1145,7 @@ function bandShape(fast: number, clamp: RunClamp, form: BandRunForm): BandShape 
 /**
  * The start of a block. The interleaved columns: the starts copied into the accumulators, the loop
  * entered at a step; the band's: the block's first half step before the loop from the starts (as
- * quadRunAsm's), the loop entered at a half step (conv_2d_dsp.h tf_dsp_im2col_band_run_body's `entry`)
+ * quadRunAsm's), the loop entered at a half step (conv_2d_dsp_row_bands.h tf_dsp_im2col_band_run_body's `entry`)
  */
 function bandBlockStart(s: BandShape): string[] {
   const { off, ldrd, loads, half, halves, straight, entryHalf } = s;
@@ -1492,7 +1492,7 @@ function tripleRunTaken(p: Conv2DParams, k4: number, fast: number): boolean {
 
 /**
  * Whether an im2col layer (weights aside: channelPairsFit) runs in pixel pairs by channel quads in
- * quadRunAsm (conv_2d_dsp.h tf_dsp_im2col_quad_run_body) instead of tripleRunAsm: input channels a
+ * quadRunAsm (conv_2d_dsp_im2col_quads.h tf_dsp_im2col_quad_run_body) instead of tripleRunAsm: input channels a
  * multiple of 4 (filter rows packed as the 1x1 layers' pixel pairs), whole channel quads, the run's
  * requantization and one extraction chunk, on the cores without dual issue. The quad step's loads
  * cost the Cortex-M4 15 cycles per 16 MACs in pipelined LDRs (0.94 a MAC, the triple's LDMs 1.04)
@@ -1513,7 +1513,7 @@ export function quadIm2colTaken(p: Conv2DParams, k4: number, fast: number, isa: 
 }
 
 /**
- * Whether an im2col layer's filter rows pack as the 1x1 layers' pixel pairs (conv_2d_dsp.h
+ * Whether an im2col layer's filter rows pack as the 1x1 layers' pixel pairs (conv_2d_dsp_im2col_quads.h
  * tf_dsp_im2col_quad_run_body, one tf_dsp_pack_pair a filter row): input channels a multiple of 4,
  * or filter rows of one word (k_w in_c = 4: KWS's 10x4 stem over 1 channel), which the packing reads
  * with one LDR (unaligned allowed) where longer rows at any byte would take its LDRD.
@@ -1548,7 +1548,7 @@ export function pairsOneChunk(rows: Int8Array, count: number, k4: number): boole
   return true;
 }
 
-/** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp.h TF_DSP_STEP3X2P), registers pinned. */
+/** One step of the triple loop (4 values of three pixels by one channel pair, conv_2d_dsp_im2col.h TF_DSP_STEP3X2P), registers pinned. */
 function tripleStep(dual: boolean): string[] {
   // r0..r2 r of pixels A, B, C; r3..r5 r + 256 s; r6 r8 r9 the column words; r10 r11 the weight words; r12 the columns; lr the weights
   if (!dual)
@@ -1571,7 +1571,7 @@ function tripleStep(dual: boolean): string[] {
       'smlad r1, r8, r11, r1',
       'smlad r2, r9, r11, r2',
     ];
-  // the Cortex-M7's schedule (conv_2d_dsp.h): a load beside each MAC, the next step's first words loaded ahead
+  // the Cortex-M7's schedule (conv_2d_dsp_im2col.h): a load beside each MAC, the next step's first words loaded ahead
   return [
     'smlad r3, r6, r10, r3',
     'ldr.w r8, [r12], #4',
@@ -1599,7 +1599,7 @@ function tripleStep(dual: boolean): string[] {
 }
 
 /**
- * conv_2d_dsp.h's channel pairs of an im2col pixel triple in the `pairs` layout as a naked function
+ * conv_2d_dsp_im2col_triples.h's channel pairs of an im2col pixel triple in the `pairs` layout as a naked function
  * (one per model and mode; `dual`: the Cortex-M7's schedule, which the header picks with
  * TF_DSP_DUAL_ISSUE). Per block: the start r in six accumulators, the loop entered part-way (the
  * entry address on the frame), one LDM of { start s, m r, P r, m s, P s }, the extraction of s for
@@ -1789,6 +1789,29 @@ export function convDspWeights(model: Conv2DParams, filter: Int8Array, bias: Int
  */
 export type DspKernel = 'row bands' | 'stem bands' | 'im2col quads' | 'im2col triples' | 'pointwise quads' | 'pointwise pairs' | 'blocks';
 
+/**
+ * The C files of each kernel (conv_2d_dsp.h and what its own header includes come with them): a
+ * model ships only its layers' kernels'. The 1x1 runs carry the 1x1 C loops too: their layers take
+ * those where the weight facts at emit differ from prepare's (dspConvLayer: a pruned MobileNet's).
+ */
+const POINTWISE_BLOCKS = 'conv_2d/conv_2d_dsp_pointwise_blocks.h';
+export const DSP_KERNEL_FILES: Record<DspKernel, readonly string[]> = {
+  'row bands': ['conv_2d/conv_2d_dsp_row_bands.h'],
+  'stem bands': ['conv_2d/conv_2d_dsp_stem_bands.h'],
+  'im2col quads': ['conv_2d/conv_2d_dsp_im2col_quads.h'],
+  'im2col triples': ['conv_2d/conv_2d_dsp_im2col_triples.h'],
+  'pointwise quads': ['conv_2d/conv_2d_dsp_pointwise_quads.h', POINTWISE_BLOCKS],
+  'pointwise pairs': ['conv_2d/conv_2d_dsp_pointwise_pairs.h', POINTWISE_BLOCKS],
+  blocks: [POINTWISE_BLOCKS, 'conv_2d/conv_2d_dsp_im2col_blocks.h'],
+};
+
+/** The kernels' files a layer over one input channel may take (DEPTHWISE_CONV_2D's: no 1x1, no band). */
+export const DSP_ONE_CHANNEL_FILES: readonly string[] = [
+  'conv_2d/conv_2d_dsp_im2col_blocks.h',
+  ...DSP_KERNEL_FILES['im2col triples'],
+  ...DSP_KERNEL_FILES['im2col quads'],
+];
+
 /** Which of the Arm DSP kernels runs a layer (dspApplies) of these weights on `isa` under `prefer`: the first that takes it. */
 export function dspKernel(p: Conv2DParams, w: ConvDspWeights, isa: KernelIsa | undefined, prefer: Prefer | undefined): DspKernel {
   const k4 = roundUp4(p.kH * p.kW * p.inC);
@@ -1976,7 +1999,7 @@ export interface SplitShape {
 }
 
 /**
- * Whether the triple run's layer packs its fields in the `split` order (conv_2d_dsp.h
+ * Whether the triple run's layer packs its fields in the `split` order (conv_2d_dsp_im2col_triples.h
  * tf_dsp_pack_split), and its shape: input channels not a multiple of 4 (whose filter rows straddle
  * the words of the filter order), dilation_w 1 and k_w in_c = 4 q + 1 or 4 q (q >= 1), as a stem's
  * 3x3 over 3 channels (9 = 4 * 2 + 1) or 10x4 over 1. Each filter row's first 4 q values are q
@@ -2009,7 +2032,7 @@ function zpTag(sw: boolean, zp: number): string {
   return sw ? `_z${zp < 0 ? `m${-zp}` : zp}` : '';
 }
 
-/** The bytes between two neighbouring pixels' fields in the band (conv_2d_dsp.h tf_dsp_im2col_band_run_body). */
+/** The bytes between two neighbouring pixels' fields in the band (conv_2d_dsp_row_bands.h tf_dsp_im2col_band_run_body). */
 export function bandPixelOffset(p: Pick<Conv2DParams, 'strideW' | 'kH' | 'inC'>): number {
   return p.strideW * p.kH * p.inC * 2;
 }
@@ -2022,11 +2045,11 @@ export function bandScratchBytes(p: Pick<Conv2DParams, 'outW' | 'strideW' | 'kW'
 /** Steps of 4 values a turn of a stem band's routine on the Cortex-M4 (bandRunAsm; the other bands' BAND_TURN_STEPS). */
 export const STEM_BAND_M4_TURN_STEPS = 2;
 
-/** Pixels of an output row a stem band holds (conv_2d_dsp.h tf_dsp_im2col_stem_band_body): a band of a few hundred bytes, not a row's. */
+/** Pixels of an output row a stem band holds (conv_2d_dsp_stem_bands.h tf_dsp_im2col_stem_band_body): a band of a few hundred bytes, not a row's. */
 export const STEM_BAND_PIXELS = 16;
 
 /**
- * Whether an im2col layer's fields can come from a stem band (conv_2d_dsp.h
+ * Whether an im2col layer's fields can come from a stem band (conv_2d_dsp_stem_bands.h
  * tf_dsp_im2col_stem_band_body): input channels not a multiple of 4 (RGB stems: 3), dilation 1, and
  * an even count of halves between neighbouring fields (stride_w k_h in_c), so that every field starts
  * on a word.
