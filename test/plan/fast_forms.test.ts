@@ -32,7 +32,9 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
       const choices = kernelChoices(layer, factsOf(fast.prepared));
       expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp-padded', 'arm-dsp', 'portable']);
       // 25x5x64: a band of 16 output rows' windows, 18 rows of 7 padded pixels
-      expect(choices[0]!.scratchBytes!(layer.params) - choices[1]!.scratchBytes!(layer.params)).to.equal(18 * 7 * 64);
+      expect(choices[0]!.scratchBytes!(layer.params, factsOf(fast.prepared)) - choices[1]!.scratchBytes!(layer.params, factsOf(fast.prepared))).to.equal(
+        18 * 7 * 64,
+      );
       // the one cost model prices the copy under the border through tap pointers
       expect(layerInstructions({ ...layer, variant: choices[0]! }, M4.isa)).to.be.lessThan(layerInstructions({ ...layer, variant: choices[1]! }, M4.isa));
     }
@@ -78,7 +80,7 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
       expect(chosen.fastFormsDeclined).to.equal(undefined);
       const layers = chosen.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D');
       expect(layers.map((l) => l.variant.name)).to.deep.equal(['arm-dsp', 'arm-dsp', 'arm-dsp', 'arm-dsp']);
-      for (const l of layers) expect(l.variant.scratchBytes!(l.params)).to.equal(0);
+      for (const l of layers) expect(l.variant.scratchBytes!(l.params, factsOf(chosen.prepared))).to.equal(0);
       expect(source(chosen)).to.match(/tf_dwk_mask_k64_25x5_s11_p11_\w+\(/);
       expect(chosen.plan.arenaBytes).to.be.below(frugal.plan.arenaBytes);
     }

@@ -108,8 +108,8 @@ export interface KernelVariant<P = any> {
   family: IsaFamily;
   /** whether it covers this layer (shape, quantization) on this compile; only asked on targets of its family */
   applies(p: P, facts: VariantFacts): boolean;
-  /** bytes of scratch it needs while it runs (default 0) */
-  scratchBytes?(p: P): number;
+  /** bytes of scratch it needs while it runs (default 0), on this compile (the Arm DSP bands' by core) */
+  scratchBytes?(p: P, facts: VariantFacts): number;
   /**
    * The output may overlap input `input` (when that input dies at this op): the kernel stays correct
    * when the input starts `gap` or more bytes after the output's start (gap 0: exactly in place);

@@ -38,9 +38,9 @@ export function factsOf(prepared: PreparedGraph): VariantFacts {
   return { isa: prepared.isa, prefer: prepared.prefer ?? 'speed' };
 }
 
-/** The layer run by `variant`: the scratch and overlap the planner reads are the variant's. */
-export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes' | 'overlap'>, variant: KernelVariant): PreparedLayer {
-  return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params) ?? 0, overlap: variant.overlap?.(layer.params) };
+/** The layer run by `variant` on a compile of `facts`: the scratch and overlap the planner reads are the variant's. */
+export function withVariant(layer: Omit<PreparedLayer, 'variant' | 'scratchBytes' | 'overlap'>, variant: KernelVariant, facts: VariantFacts): PreparedLayer {
+  return { ...layer, variant, scratchBytes: variant.scratchBytes?.(layer.params, facts) ?? 0, overlap: variant.overlap?.(layer.params) };
 }
 
 /** Flash bytes of a layer's constant inputs as the chosen kernel stores them. */
@@ -84,7 +84,7 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
       const source = graph.tensors[op.inputs[0] ?? -1];
       const isAlias = def.isAlias === true && !(source && isConstant(source));
       const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias };
-      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer, kernels)));
+      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer, kernels), { isa, prefer: prefer ?? 'speed' }));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
       // the multiplier guard (fixedpoint.ts) does not know the op it computes for

@@ -75,7 +75,7 @@ export function fitToBudget(
   const picked = prepared.layers.map(() => 0);
   const graphWith = (pick: number[]): PreparedGraph => ({
     ...prepared,
-    layers: prepared.layers.map((l, i) => (pick[i] === 0 ? l : withVariant(l, choices[i]![pick[i]!]!))),
+    layers: prepared.layers.map((l, i) => (pick[i] === 0 ? l : withVariant(l, choices[i]![pick[i]!]!, factsOf(prepared)))),
   });
 
   // constant bytes per layer and choice: one generation per choice index (a layer's tables depend
@@ -100,7 +100,7 @@ export function fitToBudget(
   const costOf = (i: number, k: number) =>
     (costs[i]![k] ??= layerInstructions({ ...prepared.layers[i]!, variant: choices[i]![k]! }, prepared.isa, prepared.prefer));
 
-  const scratchOf = (i: number, k: number) => choices[i]![k]!.scratchBytes?.(prepared.layers[i]!.params) ?? 0;
+  const scratchOf = (i: number, k: number) => choices[i]![k]!.scratchBytes?.(prepared.layers[i]!.params, factsOf(prepared)) ?? 0;
   let plateau = false;
 
   let ram = ramOf(picked);

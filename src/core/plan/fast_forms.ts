@@ -48,7 +48,7 @@ export function chooseFastForms(prepared: PreparedGraph, partRam?: PartRam): { p
     ...prepared,
     layers: prepared.layers.map((l, i) => {
       const h = frugalAt.has(i) ? hungry.find((x) => x.i === i) : undefined;
-      return h ? withVariant(l, h.frugal) : l;
+      return h ? withVariant(l, h.frugal, factsOf(prepared)) : l;
     }),
   });
   const arenaOf = (g: PreparedGraph) => planMemory(g).plan.arenaBytes;

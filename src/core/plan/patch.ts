@@ -19,7 +19,7 @@
  */
 import type { Op } from '../ir/graph.ts';
 import { isConstant } from '../ir/graph.ts';
-import { type PreparedGraph, type PreparedLayer, withVariant } from '../ops/prepare.ts';
+import { type PreparedGraph, type PreparedLayer, factsOf, withVariant } from '../ops/prepare.ts';
 import { selectVariant } from '../ops/variant.ts';
 import type { ConvWindowParams } from '../ops/common/families/conv_geometry.ts';
 import type { AddParams } from '../ops/add/index.ts';
@@ -184,7 +184,7 @@ export function applyPatch(prepared: PreparedGraph, choice: PatchChoice): Prepar
 /** `l` on a band: its params for the band's rows, its MACs in proportion, the variant chosen for those params. */
 function bandInstance(prepared: PreparedGraph, l: PreparedLayer, params: PreparedLayer['params'], macs: number): PreparedLayer {
   const { isa, prefer, kernels } = prepared;
-  return withVariant({ ...l, params, macs }, selectVariant(l.def, params, isa, prefer, kernels));
+  return withVariant({ ...l, params, macs }, selectVariant(l.def, params, isa, prefer, kernels), factsOf(prepared));
 }
 
 /** The stage's inputs (the chain's input, then every weight, bias and table of its layers) and, per layer, where its op's inputs are among them. */

@@ -75,7 +75,6 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   entropyNonzeros?: { max: number; total: number };
   /** what the weights say about the Arm DSP kernels (dsp.ts ConvDspWeights): each one's `applies` reads it */
   dspWeights?: ConvDspWeights;
-  columnBands?: boolean;
 }
 
 export function check(graph: Graph, op: Op): void {

@@ -7,7 +7,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import { DSP_KERNEL_FILES, type DspKernel, dspApplies, dspConvLayer, dspKernel, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv.ts';
+import { DSP_KERNEL_FILES, type DspKernel, columnBands, dspApplies, dspConvLayer, dspKernel, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv.ts';
 import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
@@ -27,7 +27,7 @@ export function convDspKernelVariant(kernel: DspKernel, name: string): KernelVar
     family: 'arm-dsp',
     applies: (p, facts) => dspApplies(p) && p.dspWeights !== undefined && dspKernel(p, p.dspWeights, facts.isa, facts.prefer) === kernel,
     // the most any kernel may need (dspScratchBytes), as the planner reserved it when one variant hid them all
-    scratchBytes: dspScratchBytes,
+    scratchBytes: (p, facts) => dspScratchBytes(p, columnBands(facts)),
     overlap: dspOverlap,
     emit: (p, ctx) => emitConvDsp(p, ctx, kernel),
     cFiles: DSP_KERNEL_FILES[kernel],
@@ -43,7 +43,7 @@ export const convDspVariant: KernelVariant<Conv2DParams> = {
   name: 'arm-dsp',
   family: 'arm-dsp',
   applies: (p) => dspApplies(p) && p.dspWeights === undefined,
-  scratchBytes: dspScratchBytes,
+  scratchBytes: (p, facts) => dspScratchBytes(p, columnBands(facts)),
   overlap: dspOverlap,
   emit: (p, ctx) => emitConvDsp(p, ctx),
   // the kernel is known only at emit: every one's files

@@ -23,7 +23,6 @@ import { conv2dFloat } from './conv_2d_float.ts';
 import { conv2dInt16 } from './conv_2d_int16.ts';
 import { convPaletteVariants } from './palette.ts';
 import { convDspVariant } from './dsp.ts';
-import { bandLoads } from '../common/isa/dsp_conv.ts';
 import { convDspRowBandsVariant, convDspStemBandsVariant } from './dsp_row_bands.ts';
 import { convDspIm2colQuadsVariant } from './dsp_im2col_quads.ts';
 import { convDspIm2colTriplesVariant } from './dsp_im2col_triples.ts';
@@ -92,10 +91,7 @@ const def: OpDef<Conv2DParams> = {
     // pruned weights: the sparse storage, when the cost model (encoding_choice.ts) prefers it
     ...convSparseVariants,
   ],
-  selectVariant(p, isa, prefer, kernels) {
-    p.columnBands = bandLoads(isa, prefer) !== undefined;
-    return chooseStorage(def, p, isa, prefer, kernels);
-  },
+  selectVariant: (p, isa, prefer, kernels) => chooseStorage(def, p, isa, prefer, kernels),
   denseCost: (p, isa, prefer = 'speed') =>
     denseCostFromRates(
       'CONV_2D',

@@ -68,7 +68,7 @@ export function withWeightOffset(
   return {
     ...inner,
     applies: (p, facts) => (p.filterOffset === 0 ? inner.applies(p, facts) : inner.applies(symmetric(p), facts)),
-    scratchBytes: (p) => (p.filterOffset === 0 || p.weightOffsetFolds ? (inner.scratchBytes?.(p) ?? 0) : 4 * startCount(p, inner.family)),
+    scratchBytes: (p, facts) => (p.filterOffset === 0 || p.weightOffsetFolds ? (inner.scratchBytes?.(p, facts) ?? 0) : 4 * startCount(p, inner.family)),
     emit(p, ctx) {
       if (p.filterOffset === 0) return inner.emit(p, ctx);
       const wTensor = ctx.graph.tensors[ctx.op.inputs[1]!]!;

@@ -154,7 +154,7 @@ function phaseBufferBytes(p: TransposeConvParams): number {
 }
 
 function scratchFor(p: TransposeConvParams, family: IsaFamily): number {
-  const convScratch = Math.max(0, ...phasesOf(p).map(({ conv: c }) => (c ? (convVariantFor(c, family).scratchBytes?.(c) ?? 0) : 0)));
+  const convScratch = Math.max(0, ...phasesOf(p).map(({ conv: c }) => (c ? (convVariantFor(c, family).scratchBytes?.(c, PHASE_FACTS) ?? 0) : 0)));
   return phaseBufferBytes(p) + convScratch;
 }
 

@@ -9,7 +9,7 @@
  * replaces the model's filter and bias in flash, 8 bytes more per channel). 1x1 layers of whole
  * channel quads in the halfword-pairs layout run two pixels by four channels (quadRunAsm).
  */
-import type { KernelIsa, LayerEmitContext, Prefer } from '../../op.ts';
+import type { KernelIsa, LayerEmitContext, Prefer, VariantFacts } from '../../op.ts';
 import type { Field, InitLine, LayerCode, Statement, StaticDecl } from '../../layer_code.ts';
 import type { Graph } from '../../../ir/graph.ts';
 import { renderOpTemplate } from '../render.ts';
@@ -83,17 +83,18 @@ function pointwiseDirect(p: Conv2DParams): boolean {
  * any kernel that may take it needs. Columns are a pixel pair's (a triple's) k4 values as int16; an
  * im2col layer's row buffers each hold one filter row of k_w in_c int8 that lies in the padding, or
  * over input channels not a multiple of 4 a whole field of k4, with the 4 bytes the word copies may
- * run past them (conv_2d_dsp_im2col.h tf_dsp_gather_field).
+ * run past them (conv_2d_dsp_im2col.h tf_dsp_gather_field). `bands`: whether the band kernels may
+ * take it (columnBands; a layer whose core is not known: they may).
  */
-export function dspScratchBytes(p: Conv2DParams): number {
+export function dspScratchBytes(p: Conv2DParams, bands = true): number {
   if (pointwiseDirect(p)) return pointwiseScratchBytes(p);
   const body = blocksScratchBytes(p);
   const k4 = roundUp4(p.kH * p.kW * p.inC);
   if (k4 < TRIPLE_RUN_MIN_K4 || p.outC < 2) return body;
   // which of the runs takes the layer is not known here (its requantization, its core): any fits
   const quads = quadRows(p) && quadRunApplies(p.outC) ? quadIm2colScratchBytes(p) : 0;
-  const band = p.columnBands !== false && p.inC % 4 === 0 && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
-  const stem = p.columnBands !== false && stemBandShape(p) && quadRunApplies(p.outC) ? stemBandScratchBytes(p, k4) : 0;
+  const band = bands && p.inC % 4 === 0 && quadRunApplies(p.outC) && p.dilationH === 1 && p.dilationW === 1 ? bandScratchBytes(p) : 0;
+  const stem = bands && stemBandShape(p) && quadRunApplies(p.outC) ? stemBandScratchBytes(p, k4) : 0;
   return Math.max(body, tripleRunScratchBytes(p), quads, band, stem);
 }
 
@@ -1047,6 +1048,15 @@ export function bandLoads(isa: KernelIsa | undefined, prefer?: Prefer): 'pipelin
   if (isa?.core === 'cortex-m4') return 'pipelined';
   if (isa?.core === 'cortex-m33') return 'ldrd';
   return undefined;
+}
+
+/**
+ * Whether a compile's layers may read bands (bandLoads): the band kernels' scratch counts in every
+ * Arm DSP kernel's (dspScratchBytes), as the planner reserved it when one variant hid them all. Where
+ * the core is not known (transpose_conv's phases) they may.
+ */
+export function columnBands(facts: VariantFacts): boolean {
+  return facts.isa === undefined || bandLoads(facts.isa, facts.prefer) !== undefined;
 }
 
 /** Steps of 4 values a turn of bandRunAsm's loop on the Cortex-M33 (bandTurn). */
