@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D's Arm DSP kernels (conv_2d_dsp.h, and a header each: DSP_KERNEL_FILES): 1x1 stride-1 layers over channels that are a multiple
- * of 4 run as a matrix product over the pixels; every other ungrouped layer first gathers two output
- * pixels' receptive fields as int8 rows (im2col, padding with the input zero point, which the
- * offset folded into the starts cancels), then runs the same product. Both use SMLAD,
- * two pixels by two channels, on weights re-laid at compile time in the order the loop reads them,
- * the requantization records of each channel pair split around the pair's weights (one blob that
- * replaces the model's filter and bias in flash, 8 bytes more per channel). 1x1 layers of whole
- * channel quads in the halfword-pairs layout run two pixels by four channels (quadRunAsm).
+ * The Arm DSP convolution of CONV_2D's layers, and of DEPTHWISE_CONV_2D's single-channel ones: the
+ * kernels' choice, scratch, weight layouts, assembly runs and C (conv_2d_dsp.h, and a header each:
+ * DSP_KERNEL_FILES). 1x1 stride-1 layers over channels that are a multiple of 4 run as a matrix
+ * product over the pixels; every other ungrouped layer first gathers two output pixels' receptive
+ * fields as int8 rows (im2col, padding with the input zero point, which the offset folded into the
+ * starts cancels), then runs the same product. Both use SMLAD, two pixels by two channels, on
+ * weights re-laid at compile time in the order the loop reads them, the requantization records of
+ * each channel pair split around the pair's weights (one blob that replaces the model's filter and
+ * bias in flash, 8 bytes more per channel). 1x1 layers of whole channel quads in the halfword-pairs
+ * layout run two pixels by four channels (quadRunAsm).
  */
 import type { KernelIsa, LayerEmitContext, Prefer, VariantFacts } from '../../op.ts';
 import type { Field, InitLine, LayerCode, Statement, StaticDecl } from '../../layer_code.ts';
