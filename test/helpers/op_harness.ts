@@ -221,6 +221,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     let scratchSymbol: string | undefined;
     const variant = selectVariant(def, params, c.isa, suiteChoices().prefer, suiteChoices().kernels);
     variant.cFiles?.forEach((f) => declaredCFiles.add(f));
+    variant.layerCFiles?.(params).forEach((f) => declaredCFiles.add(f));
     const scratchBytes = variant.scratchBytes?.(params, { isa: c.isa, prefer: suiteChoices().prefer ?? 'speed' }) ?? 0;
     const ctx: LayerEmitContext = {
       graph,
