@@ -73,7 +73,7 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   entropy?: HuffmanRows;
   /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
   entropyNonzeros?: { max: number; total: number };
-  /** what the weights say about the Arm DSP kernels (dsp.ts ConvDspWeights): each one's `applies` reads it */
+  /** what the weights say about the Arm DSP kernels (common/isa/dsp_conv.ts ConvDspWeights): each one's `applies` reads it */
   dspWeights?: ConvDspWeights;
 }
 

@@ -8,7 +8,7 @@
  *    facts)` from the params and the target's facts only (never writing to the params), its exact
  *    `scratchBytes`, `emit`, and its C in a header or template of its own.
  * 2. A row in `variants` below, where its reason puts it (a specialised kernel before the general one
- *    of its family); among the Arm DSP rows, `dspKernel` (dsp.ts) picks exactly one.
+ *    of its family); among the Arm DSP rows, `dspKernel` (common/isa/dsp_conv.ts) picks exactly one.
  * 3. A weight storage (sparse, int4, palette, Huffman) also sets `storage` and `cost`: the cost model
  *    weighs it against `denseCost` below.
  * 4. Tests: which layers take it, bit-exact on the host and the emulated board; a row in docs/kernels.md.

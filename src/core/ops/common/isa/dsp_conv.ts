@@ -37,7 +37,7 @@ import {
   roundRecords,
   withRecords,
 } from './dsp.ts';
-import type { Conv2DParams } from '../../conv_2d/index.ts';
+import type { Conv2DParams } from '../../conv_2d/contract.ts';
 import { quadBlockStartMacs, quadHalfMacs } from './dsp_quad_macs.ts';
 
 const INT16_MAX = 32767;

@@ -15,7 +15,7 @@ import type { Field, LayerCode, Statement } from '../../layer_code.ts';
 import { accumulatorBounds } from './dsp.ts';
 import { foldedAccumulatorInit } from '../families/weighted.ts';
 import { ortIntegerMultiplier } from '../numerics/requant_f32.ts';
-import type { Conv2DParams } from '../../conv_2d/index.ts';
+import type { Conv2DParams } from '../../conv_2d/contract.ts';
 import { isPointwise } from '../../conv_2d/describe.ts';
 
 const INT16_MAX = 32767;

@@ -8,7 +8,7 @@
 import type { LayerEmitContext } from '../../op.ts';
 import { type S3Group, s3Columns, s3Padded, s3RowScratch } from './s3simd.ts';
 import { gatherFunction } from '../families/im2col_gather.ts';
-import type { Conv2DParams } from '../../conv_2d/index.ts';
+import type { Conv2DParams } from '../../conv_2d/contract.ts';
 import { isPointwise } from '../../conv_2d/describe.ts';
 
 /** Bytes of one group's row: the pixel's channels (1x1) or its receptive field. */
