@@ -51,10 +51,6 @@ const ALLOWED: { from: string; to: string; why: string }[] = [
     to: 'sin/trig_op.ts',
     why: 'SIN and COS are one op over sin/sincos.ts, whose path the generated C prints: they move to common/ with a new baseline',
   },
-  // temporary: the Arm DSP convolution is being moved to common/isa
-  { from: 'depthwise_conv_2d/dsp.ts', to: 'conv_2d/dsp.ts', why: 'being moved to common/isa' },
-  // temporary: isPointwise is being moved to common/families/conv_geometry.ts with the Arm DSP convolution
-  { from: 'transpose_conv/phases.ts', to: 'conv_2d/describe.ts', why: 'being moved to common/families/conv_geometry.ts' },
 ];
 
 function sources(dir: string): string[] {

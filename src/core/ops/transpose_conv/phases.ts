@@ -28,7 +28,7 @@ import { renderOpTemplate } from '../common/render.ts';
 import { clamp, mbqm, wrapInt32 } from '../common/numerics/fixedpoint.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import conv2d, { type Conv2DParams } from '../conv_2d/index.ts';
-import { isPointwise } from '../conv_2d/describe.ts';
+import { isPointwise } from '../common/families/conv_geometry.ts';
 import type { TransposeConvParams } from './index.ts';
 import { layerText } from '../layer_code.ts';
 
