@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** DEPTHWISE_CONV_2D's one-line description of a layer, shared by its variants. */
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 
 export function summary(p: DepthwiseConv2DParams): string {
   const macCount = p.batches * p.outH * p.outW * p.outC * p.kH * p.kW;

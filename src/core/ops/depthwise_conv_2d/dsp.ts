@@ -39,7 +39,7 @@ import {
   roundRecords,
   withRecords,
 } from '../common/isa/dsp.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 
 const INT16_MAX = 32767;

@@ -7,7 +7,7 @@
  * weigh it); the int8 SIMD depthwise kernels stay faster (docs/kernels.md).
  */
 import type { IsaFamily, KernelIsa, KernelVariant } from '../op.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { constInt8, requantExprs } from '../common/families/weighted.ts';
 import { packInt4Taps } from '../common/codecs/int4.ts';

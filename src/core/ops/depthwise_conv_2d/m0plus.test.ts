@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import depthwise from './index.ts';
 import { edgeTables, m0plusApplies, m0plusOverlap, tapPairWeights, thresholdTables } from './m0plus.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import type { Padding } from '../../ir/graph.ts';
 import type { KernelIsa } from '../op.ts';
 import { outputSize } from '../common/families/padding.ts';

@@ -19,7 +19,7 @@ import { channelMajor } from './filter_layout.ts';
 import { constInt32, constInt8, cTerm, foldedAccumulatorInit, requantExprs } from '../common/families/weighted.ts';
 import { clamp, mbqm } from '../common/numerics/fixedpoint.ts';
 import { rowWindowGap } from '../common/isa/dsp.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
 import { emitConvM0plusWith, packedConvScratchBytes as convScratchBytes } from '../common/isa/m0plus_conv.ts';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import depthwise from './index.ts';
 import { depthwiseRv32Applies, rv32Group } from './rv32.ts';
 import { rv32RightOnly, rv32RightPositive } from '../common/isa/rv32_matmul.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { type CCase, rng } from '../../../../test/helpers/op_harness.ts';
 import { expectRv32BitExact, randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
 

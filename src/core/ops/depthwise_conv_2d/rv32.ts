@@ -15,7 +15,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm, isUniform } from '../common/families/weighted.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 import { rv32RightOnly, rv32RightPositive } from '../common/isa/rv32_matmul.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { ortIntegerMultiplier, ortMultipliersFit } from '../common/numerics/requant_f32.ts';
 

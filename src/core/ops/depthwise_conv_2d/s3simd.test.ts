@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import depthwise from './index.ts';
 import { depthwiseS3Applies, depthwiseS3ScratchBytes, qaccLanesFit } from './s3simd.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { type CCase, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { randomDepthwise } from '../../../../test/helpers/rv32_cases.ts';
 import { S3, expectS3BitExact, onS3, randomOneChannelDepthwise, randomPairDepthwise } from '../../../../test/helpers/s3simd_cases.ts';

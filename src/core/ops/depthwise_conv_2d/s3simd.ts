@@ -26,7 +26,7 @@ import { constInt32, constInt8, cTerm, foldedAccumulatorInit } from '../common/f
 import { accumulatorBounds } from '../common/isa/dsp.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
 import { S3_C_FILES, S3_LANES, s3Clamp, s3Padded, s3Requant, s3RequantC, s3RequantStarts } from '../common/isa/s3simd.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { depthwise3x3Applies } from './xtensa.ts';
 import { asConv } from './m0plus.ts';

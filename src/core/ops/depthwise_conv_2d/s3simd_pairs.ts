@@ -20,7 +20,7 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt8 } from '../common/families/weighted.ts';
 import { S3_C_FILES, S3_LANES, s3Padded } from '../common/isa/s3simd.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 import { depthwiseS3Store, s3LaneLoop, s3UnrolledLanes } from './s3simd.ts';
 

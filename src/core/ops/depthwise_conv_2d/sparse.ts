@@ -16,7 +16,7 @@ import {
   sparseTapVariants,
 } from '../common/codecs/sparse_taps.ts';
 import type { KernelChoices } from '../op.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import type { ConvWindowParams } from '../common/families/conv_geometry.ts';
 
 /** The sparse encoding of an int8 DEPTHWISE_CONV_2D's filter, when enough of it is zero. */

@@ -19,7 +19,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8, cTerm } from '../common/families/weighted.ts';
 import { xtensaRequantCall } from '../common/isa/xtensa_matmul.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
-import type { DepthwiseConv2DParams } from './index.ts';
+import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
 /** The plane of one channel the outputs read: rows and columns from the first window's to the last one's. */
