@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFirmware, type BuildOptions } from '../../src/lab/toolchain/index.ts';
-import { objectCacheDir, objectCacheFromEnv, pruneObjectCache } from '../../src/lab/toolchain/object_cache.ts';
+import { modelUnitCacheFromEnv, objectCacheDir, objectCacheFromEnv, pruneObjectCache } from '../../src/lab/toolchain/object_cache.ts';
 import { runOnHost } from '../../src/lab/device/index.ts';
 import { FAKE_IO_BYTES, FAKE_MODEL_DIR, fakeModelExpected, requireTools, scratchDir } from './helpers.ts';
 
@@ -13,7 +13,7 @@ describe('build: object cache', function () {
   let scratch: ReturnType<typeof scratchDir>;
   let cacheDir: string;
   let counter = 0;
-  const saved = { dir: process.env.TINYFORGE_CACHE_DIR, off: process.env.TINYFORGE_NO_CACHE };
+  const saved = { dir: process.env.TINYFORGE_CACHE_DIR, off: process.env.TINYFORGE_NO_CACHE, units: process.env.TINYFORGE_MODEL_UNIT_CACHE };
 
   before(function () {
     requireTools(this, ['gcc', 'size']);
@@ -23,6 +23,7 @@ describe('build: object cache', function () {
     for (const [name, value] of [
       ['TINYFORGE_CACHE_DIR', saved.dir],
       ['TINYFORGE_NO_CACHE', saved.off],
+      ['TINYFORGE_MODEL_UNIT_CACHE', saved.units],
     ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -34,6 +35,8 @@ describe('build: object cache', function () {
     cacheDir = join(scratch.dir, `cache-${++counter}`);
     process.env.TINYFORGE_CACHE_DIR = cacheDir;
     delete process.env.TINYFORGE_NO_CACHE;
+    // the test run's cache of the models' units (test/support/root-hooks.ts): off but where a test sets it
+    delete process.env.TINYFORGE_MODEL_UNIT_CACHE;
   });
 
   const build = async (name: string, options: Partial<BuildOptions> = {}) => {
@@ -99,6 +102,40 @@ describe('build: object cache', function () {
     const changed = await build('units-code', { modelDir, modelUnitCache: unitCache });
     expect(changed.hits).to.equal(sources.length);
     await expectWorks(changed.elf);
+  });
+
+  it("a model's units generated again in another folder hit (no debug info names the folder), with debug info they miss", async () => {
+    const unitCache = { dir: join(scratch.dir, `units-${counter}`), maxBytes: 64 * 1024 * 1024 };
+    const sources = readdirSync(FAKE_MODEL_DIR).filter((f) => f.endsWith('.c'));
+    const copies = ['a', 'b', 'c', 'd'].map((name) => {
+      const dir = join(scratch.dir, `units-moved-${counter}-${name}`);
+      cpSync(FAKE_MODEL_DIR, dir, { recursive: true });
+      return dir;
+    });
+    const first = await build('moved-a', { modelDir: copies[0], modelUnitCache: unitCache });
+    expect(first.hits).to.equal(0);
+    const second = await build('moved-b', { modelDir: copies[1], modelUnitCache: unitCache });
+    expect(second.hits).to.equal(1 + sources.length);
+    await expectWorks(second.elf);
+    // -g: the objects hold their source's path, so another folder's units are compiled (the harness still hits)
+    expect((await build('moved-g-c', { modelDir: copies[2], modelUnitCache: unitCache, extraCflags: ['-g'] })).hits).to.equal(0);
+    expect((await build('moved-g-d', { modelDir: copies[3], modelUnitCache: unitCache, extraCflags: ['-g'] })).hits).to.equal(1);
+    expect((await build('moved-g-c-again', { modelDir: copies[2], modelUnitCache: unitCache, extraCflags: ['-g'] })).hits).to.equal(1 + sources.length);
+  });
+
+  it("TINYFORGE_MODEL_UNIT_CACHE names a cache for the models' units; TINYFORGE_NO_CACHE=1 turns it off too", async () => {
+    expect(modelUnitCacheFromEnv({})).to.equal(null);
+    expect(modelUnitCacheFromEnv({ TINYFORGE_MODEL_UNIT_CACHE: '/u', TINYFORGE_NO_CACHE: '1' })).to.equal(null);
+    expect(modelUnitCacheFromEnv({ TINYFORGE_MODEL_UNIT_CACHE: '/u', TINYFORGE_CACHE_MAX_MB: '3' })).to.deep.equal({ dir: '/u', maxBytes: 3 * 1024 * 1024 });
+    const unitDir = join(scratch.dir, `env-units-${counter}`);
+    process.env.TINYFORGE_MODEL_UNIT_CACHE = unitDir;
+    const sources = readdirSync(FAKE_MODEL_DIR).filter((f) => f.endsWith('.c'));
+    expect((await build('env-units-cold')).hits).to.equal(0);
+    expect(readdirSync(unitDir)).to.have.length(sources.length);
+    expect(entries()).to.have.length(1); // the user's cache holds the harness only
+    const warm = await build('env-units-warm');
+    expect(warm.hits).to.equal(1 + sources.length);
+    await expectWorks(warm.elf);
   });
 
   it('misses when a header the unit includes changes, or a flag changes', async () => {

@@ -2,10 +2,23 @@
 /**
  * Mocha root hooks (loaded by .mocharc.json for every test file): the test or hook that is running, so
  * that a helper deep in a call (the oracle without a recorded answer, a shared model that is absent)
- * can skip it with a notice, and at the end one line of how the TFLite Micro oracle was consulted.
+ * can skip it with a notice, and at the end one line of how the TFLite Micro oracle was consulted;
+ * and the run's cache of the models' own units (below).
  */
 import Mocha from 'mocha';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { oracleCounts } from '../helpers/oracle_answers.ts';
+
+// The models' own C units are cached for the run (src/lab/toolchain/object_cache.ts), so that a model
+// built alike in several tests is compiled once: in the folder scripts/test.mjs shares between its
+// processes, else in one of this process's own, removed when it exits. Never across runs.
+if (!process.env.TINYFORGE_MODEL_UNIT_CACHE) {
+  const units = mkdtempSync(join(tmpdir(), 'tinyforge-test-units-'));
+  process.env.TINYFORGE_MODEL_UNIT_CACHE = units;
+  process.on('exit', () => rmSync(units, { recursive: true, force: true }));
+}
 
 // on globalThis: mocha loads this file with --require, the tests import it, and the two must agree
 const slot = globalThis as { tinyforgeCurrentTest?: Mocha.Test; tinyforgeCurrentRunnable?: Mocha.Runnable; tinyforgeRunPatched?: boolean };

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
-import { type ObjectCache, compileCached, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
+import { type ObjectCache, compileCached, modelUnitCacheFromEnv, objectCacheFromEnv, pruneObjectCache } from './object_cache.ts';
 import { toolchainPath } from './compilers.ts';
 import { finishRp2040Image, finishRp2350Image, isRp2350Board } from './rp2040_image.ts';
 import { embeddedSizes, type FirmwareSizes, hostSizes, parseSizeOutput, weightsInObject } from './sizes.ts';
@@ -57,7 +57,8 @@ export interface BuildOptions {
   /**
    * Cache the model's own units too, in this cache (keyed like the harness's: by their preprocessed
    * text). For a caller that builds many models sharing a `model.c` or a `weights.c` in the same
-   * folder, the input fuzzer's mutants: not the user's cache, which they would flood.
+   * folder, the input fuzzer's mutants: not the user's cache, which they would flood. Absent: the
+   * cache TINYFORGE_MODEL_UNIT_CACHE names, if any (a test run's: object_cache.ts).
    */
   modelUnitCache?: ObjectCache;
 }
@@ -126,15 +127,17 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const log: string[] = [];
 
   // The model's own units are new in nearly every build (generated per model, in a fresh folder), so
-  // preprocessing them for a key would only add time: the cache holds the fixed harness and firmware.
+  // preprocessing them for a key would only add time: the cache holds the fixed harness and firmware,
+  // and the model's units only where a caller (or TINYFORGE_MODEL_UNIT_CACHE) gives a cache for them.
   const cache = objectCacheFromEnv();
+  const modelCache = options.modelUnitCache ?? modelUnitCacheFromEnv();
   await runLimited(units, availableParallelism(), async (unit) => {
     const flags = [
       ...(unit.fromModel ? [...cflags, ...MODEL_STRICT_CFLAGS] : harnessFlags),
       ...(sizeFlags.length > 0 && !definesNakedFunction(unit.source) ? sizeFlags : []),
     ];
     const args = [...flags, '-c', unit.source, '-o', unit.object];
-    const compiled = await compileCached(unit.fromModel ? (options.modelUnitCache ?? null) : cache, {
+    const compiled = await compileCached(unit.fromModel ? modelCache : cache, {
       cc,
       flags,
       source: unit.source,
@@ -164,6 +167,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   if (linked.code !== 0) failBuild(`linking for ${target.name}`, linked.stderr, outDir, log);
   writeFileSync(join(outDir, 'build.log'), log.join('\n'));
   if (cache) pruneObjectCache(cache);
+  if (modelCache && modelCache !== options.modelUnitCache) pruneObjectCache(modelCache);
 
   const uf2 = target.firmware === 'rp2040' ? finishRp2040Image(elf, target) : isRp2350Board(board) ? finishRp2350Image(elf, board!) : undefined;
   const sizes = await measure(size, elf, target, units);

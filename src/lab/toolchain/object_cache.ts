@@ -9,7 +9,9 @@
  * flags), so every header it includes, and every -D, is in the key. The -D/-U/-I flags themselves are
  * left out of the key: they act on preprocessing only, which the preprocessed text already captures.
  * Paths the caller names as "volatile" (a model's temporary directory) are replaced by a placeholder
- * in the key, so the same harness built against the same model.h in another folder hits.
+ * in the key, so the same harness built against the same model.h in another folder hits; so does the
+ * source's own path where the object does not hold it (no debug info, no __FILE__ in the code), so a
+ * model's unit generated again in another folder hits too.
  *
  * Entries live in `$TINYFORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/tinyforge/objects`, else
  * `~/.cache/tinyforge/objects`, as `tfobj-<sha256>.o` files (a header with the payload's own sha256,
@@ -43,6 +45,18 @@ export function objectCacheFromEnv(env: NodeJS.ProcessEnv = process.env): Object
   if (off !== undefined && off !== '' && off !== '0') return null;
   const maxMb = Number(env.TINYFORGE_CACHE_MAX_MB);
   return { dir: objectCacheDir(env), maxBytes: (Number.isFinite(maxMb) && maxMb > 0 ? maxMb : DEFAULT_MAX_MB) * 1024 * 1024 };
+}
+
+/**
+ * The cache of the models' own units the environment names: TINYFORGE_MODEL_UNIT_CACHE, a folder of
+ * its own (never the user's cache, which one-off models would flood), for a run of many builds of the
+ * same generated C (a test run builds one model in several tests); null when unset or when
+ * TINYFORGE_NO_CACHE=1 turns caching off. Bounded like the object cache.
+ */
+export function modelUnitCacheFromEnv(env: NodeJS.ProcessEnv = process.env): ObjectCache | null {
+  const dir = env.TINYFORGE_MODEL_UNIT_CACHE;
+  const objects = objectCacheFromEnv(env);
+  return dir && objects ? { dir, maxBytes: objects.maxBytes } : null;
 }
 
 export function objectCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -92,17 +106,31 @@ export interface CompileOutcome {
   key?: string;
 }
 
+/** Whether preprocessed text names `path` outside its line markers (a string of the code: __FILE__). */
+function namedInCode(text: string, path: string): boolean {
+  if (path === '') return false;
+  for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + path.length)) {
+    if (text[text.lastIndexOf('\n', at) + 1] !== '#') return true;
+  }
+  return false;
+}
+
 /** The key of a unit, or null when it cannot be preprocessed (the real compile then reports why). */
 async function unitKey(unit: CachedCompile): Promise<string | null> {
   const [identity, pre] = await Promise.all([compilerIdentity(unit.cc), runTool(unit.cc, [...unit.flags, '-E', unit.source])]);
   if (pre.code !== 0) return null;
   const volatile = unit.volatilePaths ?? [];
+  const text = pre.stdout.toString('latin1');
+  const debug = unit.flags.some((f) => f.startsWith('-g') && f !== '-g0');
+  // without debug info the object names its source's folder nowhere (unless the code itself does,
+  // __FILE__): a unit in a volatile folder keys as the same unit in another one
+  const movable = !debug && !volatile.some((path) => namedInCode(text, path));
   const hash = createHash('sha256');
   hash.update(`tinyforge-object-cache 1\0${unit.cc}\0${identity}\0`);
   for (const flag of keyFlags(unit.flags)) hash.update(`${replaceAll(flag, volatile)}\0`);
-  hash.update(`\0${unit.source}\0`);
-  if (unit.flags.some((f) => f.startsWith('-g') && f !== '-g0')) hash.update(`cwd ${process.cwd()}\0`);
-  hash.update(replaceAll(pre.stdout.toString('latin1'), volatile));
+  hash.update(`\0${movable ? replaceAll(unit.source, volatile) : unit.source}\0`);
+  if (debug) hash.update(`cwd ${process.cwd()}\0`);
+  hash.update(replaceAll(text, volatile));
   return hash.digest('hex');
 }
 
