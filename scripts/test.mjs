@@ -29,7 +29,8 @@
  *
  * The models' own C units are cached for the run in one scratch folder (TINYFORGE_MODEL_UNIT_CACHE,
  * unless set: test/support/root-hooks.ts), shared by the shards and removed at the end: a model built
- * alike in several tests is compiled once a run, never from an earlier run's objects.
+ * alike in several tests is compiled once a run, never from an earlier run's objects (set but empty:
+ * no such cache).
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
  *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
  *   node scripts/test.mjs --tier quick    one tier only (quick, emulated, models: see tierOf and docs/testing.md)
@@ -269,7 +270,7 @@ async function main() {
   const started = Date.now();
   // one cache of the models' own units for the whole run (both shards and the re-runs), so that a
   // model built alike in several tests is compiled once (src/lab/toolchain/object_cache.ts)
-  if (!process.env.TINYFORGE_MODEL_UNIT_CACHE) {
+  if (process.env.TINYFORGE_MODEL_UNIT_CACHE === undefined) {
     const units = mkdtempSync(join(tmpdir(), 'tinyforge-test-units-'));
     process.env.TINYFORGE_MODEL_UNIT_CACHE = units;
     process.on('exit', () => rmSync(units, { recursive: true, force: true }));

@@ -13,8 +13,9 @@ import { oracleCounts } from '../helpers/oracle_answers.ts';
 
 // The models' own C units are cached for the run (src/lab/toolchain/object_cache.ts), so that a model
 // built alike in several tests is compiled once: in the folder scripts/test.mjs shares between its
-// processes, else in one of this process's own, removed when it exits. Never across runs.
-if (!process.env.TINYFORGE_MODEL_UNIT_CACHE) {
+// processes, else in one of this process's own, removed when it exits. Never across runs. Set but
+// empty: no such cache (every model unit compiled).
+if (process.env.TINYFORGE_MODEL_UNIT_CACHE === undefined) {
   const units = mkdtempSync(join(tmpdir(), 'tinyforge-test-units-'));
   process.env.TINYFORGE_MODEL_UNIT_CACHE = units;
   process.on('exit', () => rmSync(units, { recursive: true, force: true }));
