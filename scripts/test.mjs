@@ -26,15 +26,14 @@
  *   TINYFORGE_TEST_SHARDS=1 node scripts/test.mjs      one shard (any N >= 1 works)
  *   TINYFORGE_TEST_BATCH=4 node scripts/test.mjs       4 files per mocha process (default and most: 12)
  *   TINYFORGE_TEST_TIMES=t.json node scripts/test.mjs  every file's wall time, both shards, into t.json
- *
- * The models' own C units are cached for the run in one scratch folder (TINYFORGE_MODEL_UNIT_CACHE,
- * unless set: test/support/root-hooks.ts), shared by the shards and removed at the end: a model built
- * alike in several tests is compiled once a run, never from an earlier run's objects (set but empty:
- * no such cache).
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
  *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
  *   node scripts/test.mjs --tier quick    one tier only (quick, emulated, models: see tierOf and docs/testing.md)
  *   node scripts/test.mjs --tiers         each tier's files and recorded time, runs nothing
+ *
+ * The run has one scratch folder (TINYFORGE_TEST_RUN_DIR, unless set: test/support/root-hooks.ts),
+ * shared by the shards and removed at the end: the models' own C units are cached there, so a model
+ * built alike in several tests is compiled once a run, never from an earlier run's objects.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -268,12 +267,12 @@ async function main() {
     return;
   }
   const started = Date.now();
-  // one cache of the models' own units for the whole run (both shards and the re-runs), so that a
-  // model built alike in several tests is compiled once (src/lab/toolchain/object_cache.ts)
-  if (process.env.TINYFORGE_MODEL_UNIT_CACHE === undefined) {
-    const units = mkdtempSync(join(tmpdir(), 'tinyforge-test-units-'));
-    process.env.TINYFORGE_MODEL_UNIT_CACHE = units;
-    process.on('exit', () => rmSync(units, { recursive: true, force: true }));
+  // one scratch folder for the whole run (both shards and the re-runs), removed at its end: the
+  // models' own units cached there, and fixtures made once a run (test/support/root-hooks.ts)
+  if (process.env.TINYFORGE_TEST_RUN_DIR === undefined) {
+    const run = mkdtempSync(join(tmpdir(), 'tinyforge-test-run-'));
+    process.env.TINYFORGE_TEST_RUN_DIR = run;
+    process.on('exit', () => rmSync(run, { recursive: true, force: true }));
   }
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-test-'));
   let results;

@@ -3,7 +3,7 @@
  * Mocha root hooks (loaded by .mocharc.json for every test file): the test or hook that is running, so
  * that a helper deep in a call (the oracle without a recorded answer, a shared model that is absent)
  * can skip it with a notice, and at the end one line of how the TFLite Micro oracle was consulted;
- * and the run's cache of the models' own units (below).
+ * and the run's scratch folder (below).
  */
 import Mocha from 'mocha';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,15 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oracleCounts } from '../helpers/oracle_answers.ts';
 
-// The models' own C units are cached for the run (src/lab/toolchain/object_cache.ts), so that a model
-// built alike in several tests is compiled once: in the folder scripts/test.mjs shares between its
-// processes, else in one of this process's own, removed when it exits. Never across runs. Set but
-// empty: no such cache (every model unit compiled).
-if (process.env.TINYFORGE_MODEL_UNIT_CACHE === undefined) {
-  const units = mkdtempSync(join(tmpdir(), 'tinyforge-test-units-'));
-  process.env.TINYFORGE_MODEL_UNIT_CACHE = units;
-  process.on('exit', () => rmSync(units, { recursive: true, force: true }));
+// The run's scratch folder, removed at its end: the one scripts/test.mjs shares between its processes,
+// else one of this process's own. In it the models' own C units are cached for the run
+// (src/lab/toolchain/object_cache.ts), so that a model built alike in several tests is compiled once
+// (TINYFORGE_MODEL_UNIT_CACHE set but empty: no such cache), and test fixtures that are the same in
+// every process (test/compress/mnist_fixture.ts's trained CNN) are made once. Never across runs.
+if (process.env.TINYFORGE_TEST_RUN_DIR === undefined) {
+  const run = mkdtempSync(join(tmpdir(), 'tinyforge-test-run-'));
+  process.env.TINYFORGE_TEST_RUN_DIR = run;
+  process.on('exit', () => rmSync(run, { recursive: true, force: true }));
 }
+process.env.TINYFORGE_MODEL_UNIT_CACHE ??= join(process.env.TINYFORGE_TEST_RUN_DIR, 'model-units');
 
 // on globalThis: mocha loads this file with --require, the tests import it, and the two must agree
 const slot = globalThis as { tinyforgeCurrentTest?: Mocha.Test; tinyforgeCurrentRunnable?: Mocha.Runnable; tinyforgeRunPatched?: boolean };
