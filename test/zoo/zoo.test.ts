@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType } from '../../src/core/ir/graph.ts';
-import { compileFile } from '../../src/core/compile.ts';
+import { type CompiledModel, compileFile } from '../../src/core/compile.ts';
 import { splitInputs } from '../../src/core/ops/interpreter.ts';
 import { runModel } from '../../src/lab/run/run.ts';
 import { sharedFile, sharedListing, sharedModelsAvailable } from '../helpers/shared.ts';
@@ -51,10 +51,21 @@ function outputBytes(dtypes: DType[], outputs: number[][]): Buffer {
   return Buffer.concat(outputs.map((values, o) => valuesToBytes(dtypes[o]!, values)));
 }
 
+const compiledModels = new Map<string, CompiledModel>();
+
+/** A zoo model compiled with the defaults, once for every test of it (each reads it, none changes it). */
+function compiled(path: string): CompiledModel {
+  let model = compiledModels.get(path);
+  if (!model) {
+    model = compileFile(path, {});
+    compiledModels.set(path, model);
+  }
+  return model;
+}
+
 /** Models with state (variable tensors: SVDF, LSTM): their inputs also run as one stream. */
 function hasState(path: string): boolean {
-  const graph = compileFile(path, {}).graph;
-  return graph.tensors.some((t) => t.isVariable);
+  return compiled(path).graph.tensors.some((t) => t.isVariable);
 }
 
 /** One emulated board per kernel family; the golden case each runs (the gaussian one: every value path) */
@@ -105,10 +116,10 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
 
       it('host build (ASan+UBSan): every golden case', async function () {
         requireTools(this, ['cc']);
-        const compiled = compileFile(path, {});
-        const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+        const net = compiled(path);
+        const dtypes = net.graph.outputs.map((t) => net.graph.tensors[t]!.dtype);
         const cases = zooCases(model);
-        const report = await runModel(path, { target: 'host', sanitize: true, cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)) });
+        const report = await runModel(path, { target: 'host', sanitize: true, cases: cases.map((c) => splitInputs(net.prepared, c.input, c.name)) });
         report.cases.forEach((r, i) => expect(outputBytes(dtypes, r.outputs).equals(cases[i]!.output), `${model} ${cases[i]!.name}`).to.equal(true));
         expect(report.matchesReference).to.equal(true);
       });
@@ -117,8 +128,8 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
         if (!hasState(path)) this.skip();
         if (!tflmRefAvailable(this)) return;
         requireTools(this, ['cc', 'arm-none-eabi-gcc', 'qemu-system-arm']);
-        const compiled = compileFile(path, {});
-        const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+        const net = compiled(path);
+        const dtypes = net.graph.outputs.map((t) => net.graph.tensors[t]!.dtype);
         const cases = zooCases(model);
         const stream = runTflmRef(readFileSync(path), Buffer.concat(cases.map((c) => c.input))).outputs;
         for (const target of ['host', 'cortex-m4']) {
@@ -126,7 +137,7 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
             target,
             carryState: true,
             estimate: false,
-            cases: cases.map((c) => splitInputs(compiled.prepared, c.input, c.name)),
+            cases: cases.map((c) => splitInputs(net.prepared, c.input, c.name)),
           });
           const ours = Buffer.concat(report.cases.map((r) => outputBytes(dtypes, r.outputs)));
           expect(ours.equals(Buffer.from(stream)), `${model} on ${target}, state carried`).to.equal(true);
@@ -137,10 +148,10 @@ describe('model zoo sample (../shared/models/zoo): bit-exact with TFLite Micro',
       for (const { target, family } of FAMILY_BOARDS) {
         it(`${family} kernels on the emulated ${target}: the gaussian case`, async function () {
           requireBoardTools(this, target);
-          const compiled = compileFile(path, {});
-          const dtypes = compiled.graph.outputs.map((t) => compiled.graph.tensors[t]!.dtype);
+          const net = compiled(path);
+          const dtypes = net.graph.outputs.map((t) => net.graph.tensors[t]!.dtype);
           const c = zooCases(model).find((k) => k.name === 'gaussian') ?? zooCases(model)[0]!;
-          const report = await runModel(path, { target, cases: [splitInputs(compiled.prepared, c.input, c.name)], estimate: false });
+          const report = await runModel(path, { target, cases: [splitInputs(net.prepared, c.input, c.name)], estimate: false });
           expect(outputBytes(dtypes, report.cases[0]!.outputs).equals(c.output), `${model} on ${target}`).to.equal(true);
         });
       }
