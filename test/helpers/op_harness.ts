@@ -270,7 +270,10 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     op.outputs.forEach((index) => body.push(`  fwrite(${pointer(index, true)}, 1, ${byteSize(graph.tensors[index]!)}, stdout);`));
     outputSizes.push(op.outputs.map((index) => byteSize(graph.tensors[index]!)));
     parts.push(decls.join('\n'), code);
-    calls.push(`static void run_case${k}(void) {\n${body.join('\n')}\n}`);
+    // noinline: GCC would inline every case into main (each is called once), and one function of
+    // every case costs its register allocator far more than the cases apart; the layers inline into
+    // their own case as before
+    calls.push(`__attribute__((noinline)) static void run_case${k}(void) {\n${body.join('\n')}\n}`);
   });
   // the files of every family the cases take (one program may hold several families' kernels)
   const cFiles = { files: [] as CFile[], roots: [] as string[] };
