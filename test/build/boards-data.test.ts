@@ -23,6 +23,8 @@ const REAL_BOARDS = [
   { board: 'nucleo-l4r5zi', target: 'cortex-m4', chip: /^STM32L4R5/, flash: 2 << 20, ram: 640 << 10, flashing: 'swd-stlink' },
   { board: 'nucleo-h7a3zi-q', target: 'cortex-m7', chip: /^STM32H7A3/, flash: 2 << 20, ram: 1 << 20, flashing: 'swd-stlink' },
   { board: 'nucleo-u575zi-q', target: 'cortex-m33', chip: /^STM32U575/, flash: 2 << 20, ram: 768 << 10, flashing: 'swd-stlink' },
+  // issue #75: the MLPerf Tiny v0.7 board the Cortex-M33 table is checked on, its C-cache replayed
+  { board: 'ek-ra6m4', target: 'cortex-m33', chip: /^R7FA6M4/, flash: 1 << 20, ram: 256 << 10, flashing: 'swd-jlink' },
   { board: 'pico', target: 'rp2040', chip: /^RP2040$/, flash: 2 << 20, ram: 264 << 10, flashing: 'uf2' },
   { board: 'pico2', target: 'cortex-m33', chip: /^RP2350/, flash: 4 << 20, ram: 520 << 10, flashing: 'uf2' },
   { board: 'esp32-c3-devkitm-1', target: 'esp32c3', chip: /^ESP32-C3/, flash: 4 << 20, ram: 384 << 10, flashing: 'esp-rom-loader' },
