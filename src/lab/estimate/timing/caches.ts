@@ -2,7 +2,8 @@
 /**
  * Set-associative caches in front of slow memory, replayed from the executed instruction stream:
  * the Cortex-M7's L1 instruction and data caches (NUCLEO-H7A3ZI-Q), the STM32U5's ICACHE on the
- * Cortex-M33's code bus (NUCLEO-U575ZI-Q), the RP2040's XIP cache in front of its QSPI flash (Pico).
+ * Cortex-M33's code bus (NUCLEO-U575ZI-Q), the RA6M4's C-cache on the same bus (EK-RA6M4), the
+ * Cortex-M85's L1 caches (EK-RA8D1), the RP2040's XIP cache in front of its QSPI flash (Pico).
  * The board descriptor gives each cache's sets, ways and line (`hardware.caches`, with its source);
  * the replay (firmware/qemu-plugin/insn_timing.c's `icache`, `dcache` and `region` options, or the RP2040 tracer's
  * `CacheReplayer` below) looks every instruction fetch and data access of the replayed regions up in

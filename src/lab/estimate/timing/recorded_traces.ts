@@ -7,8 +7,8 @@
  * - test/data/pico-tflmicro-person-trace.json: pico-tflmicro's person_detection on rp2040js, with the
  *   RP2040's XIP cache replayed ("Cortex-M0+ against silicon");
  * - test/data/ra6m4-mlperf-v07-traces.json: Renesas's MLPerf Tiny v0.7 build for the EK-RA6M4 on the
- *   emulated Cortex-M33, bounded by every access hitting and every flash word paying ("Cortex-M33
- *   against silicon");
+ *   emulated Cortex-M33, with the C-cache on its code bus replayed, and bounded by every access
+ *   hitting and every flash word paying ("Cortex-M33 against silicon");
  * - test/data/ra8d1-mlperf-v12-traces.json: Renesas's MLPerf Tiny v1.2 build for the EK-RA8D1 on the
  *   emulated Cortex-M55, with the Cortex-M85's L1 caches replayed ("Cortex-M85 against silicon").
  */
