@@ -31,6 +31,7 @@ import type { Prefer } from '../core/ops/op.ts';
 import { layerInstructions } from '../core/ops/layer_cost.ts';
 import { compileForTarget } from '../lab/run/device-build.ts';
 import type { RunReport } from '../lab/run/run.ts';
+import type { Outcome } from '../lab/farm/client.ts';
 import { runModel } from '../lab/run/run.ts';
 import { calibrateRanges } from './calibrate.ts';
 import { writeModel } from './model_io.ts';
@@ -130,6 +131,8 @@ export interface BoardFront {
   denseInt8: Point | null;
   /** every point measured on the board */
   measured: Point[];
+  /** the candidates built for the board but not measured, and why (one line each): none on the front */
+  failed: { id: string; reason: string }[];
 }
 
 export interface TuneReport {
@@ -141,7 +144,7 @@ export interface TuneReport {
   int8: { accuracy: number };
   heldOut: number;
   boards: BoardFront[];
-  candidates: { total: number; estimated: number; accuracyMeasured: number; built: number; pruned: number };
+  candidates: { total: number; estimated: number; accuracyMeasured: number; built: number; pruned: number; failed: number };
   /** the search stopped before it went through every candidate */
   stopped: boolean;
   stateFile: string;
@@ -409,26 +412,24 @@ function boardJobs(s: Search, recipe: Recipe, reachable: Candidate[], accuracy: 
 }
 
 /**
- * Each job's result into the state: a point, or why the candidate has none. A run that gave no cycle
- * count (no counter on the board, no timing model) is no point at 0 ms: it is reported, one line, as
- * an unmeasured candidate.
+ * Each job's result into the state: a point, or why the candidate failed, one line naming it and
+ * its board. A run that gave no cycle count (no counter on the board, no timing model) is no point
+ * at 0 ms; a build or run that failed, or a farm result that is no run report, is no point either.
  */
 function recordMeasurements(s: Search, jobs: MeasureJob[], results: (Measured | Error)[], accuracy: number): void {
-  results.forEach((res, i) => {
-    const job = jobs[i]!;
+  jobs.forEach((job, i) => {
+    const res = results[i] ?? new Error('the board gave no result');
     const c = job.candidate;
     const k = stateKey(c.board, c.id);
-    if (res instanceof Error) {
-      // a run cut short by Ctrl-C is tried again by --resume
-      if (!s.stop()) s.state.pruned[k] = `the build or run failed: ${res.message.split('\n')[0]}`;
-      return;
-    }
-    const point = pointOf(c, res, accuracy, cheapOf(s, c), job.model);
+    // a run cut short by Ctrl-C is tried again by --resume
+    if (res instanceof Error && s.stop()) return;
+    const point = res instanceof Error ? `failed: ${res.message.split('\n')[0]}` : pointOf(c, res, accuracy, cheapOf(s, c), job.model);
     if (typeof point === 'string') {
-      s.state.pruned[k] = point;
+      s.state.failed[k] = point;
       s.progress.log(`${c.id} on ${c.board}: ${point}`);
       return;
     }
+    delete s.state.failed[k];
     s.state.points[k] = point;
   });
 }
@@ -445,7 +446,11 @@ function reportOf(s: Search, model: string, stopped: boolean, seconds: number): 
     boards: s.boards.map((b) => {
       const measured = all.filter((p) => p.board === b.name);
       const denseInt8 = measured.filter((p) => p.recipe.id === 'int8').sort((a, b) => a.ms - b.ms)[0] ?? null;
-      return { board: b.name, target: b.target.name, front: paretoFront(measured, s.options.constraints), denseInt8, measured };
+      const failed = s.candidates.flatMap((c) => {
+        const reason = c.board === b.name ? s.state.failed[stateKey(c.board, c.id)] : undefined;
+        return reason === undefined ? [] : [{ id: c.id, reason }];
+      });
+      return { board: b.name, target: b.target.name, front: paretoFront(measured, s.options.constraints), denseInt8, measured, failed };
     }),
     candidates: {
       total: s.candidates.length,
@@ -453,6 +458,7 @@ function reportOf(s: Search, model: string, stopped: boolean, seconds: number): 
       accuracyMeasured: Object.keys(s.state.accuracy).length,
       built: all.length,
       pruned: Object.keys(s.state.pruned).length,
+      failed: Object.keys(s.state.failed).length,
     },
     stopped,
     stateFile: s.stateFile,
@@ -665,14 +671,17 @@ export function writeProjectFile(p: Point, outDir: string): string {
 
 /**
  * The candidate's point from its run, or, where the run gave no cycle count (a board without a
- * counter, a core without a timing model), why it has none: such a run measures flash and RAM, not
- * the time, and a point at 0 ms would top every front.
+ * counter, a core without a timing model) or one no run takes (zero, negative, under one cycle, not
+ * a finite number), why it has none: such a run measures flash and RAM, not the time, and a point at
+ * 0 ms would top every front.
  */
 export function pointOf(c: Candidate, m: Measured, accuracy: number, cheap: CheapFigures, model: string): Point | string {
   const r = m.report;
-  const cycles = r.cycleEstimate?.perInference ?? r.perInference;
-  if (cycles === null || cycles === undefined || !(cycles > 0))
-    return `unmeasured: the run on ${m.ranOn} gave no cycle count (no counter on the board, no timing model of its core), so no time`;
+  const cycles: unknown = r.cycleEstimate?.perInference ?? r.perInference;
+  if (cycles === null || cycles === undefined)
+    return `failed: the run on ${m.ranOn} gave no cycle count (no counter on the board, no timing model of its core), so no time`;
+  if (typeof cycles !== 'number' || !Number.isFinite(cycles) || cycles < 1)
+    return `failed: the run on ${m.ranOn} gave ${JSON.stringify(cycles) ?? String(cycles)} cycles per inference, which no run takes, so no time`;
   const ram = r.memory.ram ?? r.memory.arena + (r.memory.stack ?? 0);
   return {
     id: c.id,
@@ -719,6 +728,26 @@ export function checkedRunReport(output: unknown, job: string): RunReport {
   const real = output.realBoard;
   if (real !== null && real !== undefined && (!isObject(real) || !isObject(real.ram) || !isCount(real.ram.needed))) fail('realBoard has no RAM needed');
   return output as unknown as RunReport;
+}
+
+/**
+ * The farm's outcomes of `jobs` (in order) as measurements: each result checked as the job's run
+ * report (checkedRunReport); a job without one, or with one that is not a run report, is an Error
+ * naming the farm job and the candidate, which the search records as a failed candidate.
+ */
+export function farmMeasurements(jobs: readonly MeasureJob[], outcomes: readonly (Outcome | undefined)[]): (Measured | Error)[] {
+  return jobs.map((job, i) => {
+    const o = outcomes[i];
+    const c = job.candidate;
+    const which = `farm job ${o?.id ?? i + 1} (${c.id} on ${c.board})`;
+    if (!o || o.board !== c.board) return new Error(`${which}: the farm gave no outcome for it`);
+    if (!o.result) return new Error(`${which}: ${o.error ?? 'no result'}`);
+    try {
+      return { report: checkedRunReport(o.result.output, which), ranOn: `${o.result.worker}/${o.result.instance}` };
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  });
 }
 
 /** Each job built and run here, one after the other, on the board's emulator. */

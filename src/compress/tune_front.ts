@@ -252,10 +252,15 @@ export interface TuneState {
   points: Record<string, Point>;
   /** candidates pruned without measuring, and why */
   pruned: Record<string, string>;
+  /**
+   * candidates built but not measured, and why (the build or run failed, the run gave no cycle
+   * count, a farm result that is not a run report); --resume tries them again
+   */
+  failed: Record<string, string>;
 }
 
 export function emptyState(key: string): TuneState {
-  return { version: 1, key, accuracy: {}, cheap: {}, points: {}, pruned: {} };
+  return { version: 1, key, accuracy: {}, cheap: {}, points: {}, pruned: {}, failed: {} };
 }
 
 export function stateKey(board: string, candidateId: string): string {
@@ -270,10 +275,27 @@ export function parseState(text: string, key: string, file: string): TuneState {
   } catch {
     throw new TinyforgeError(`${file}: not a tune state (JSON expected)`);
   }
-  if (state.version !== 1 || typeof state.accuracy !== 'object' || typeof state.points !== 'object')
+  const record = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!record(state) || state.version !== 1 || !record(state.accuracy) || !record(state.points))
     throw new TinyforgeError(`${file}: not a tune state of this version`);
   if (state.key !== key) throw new TinyforgeError(`${file}: a search of another model, data or grid; --resume continues the same search`);
   state.cheap ??= {};
   state.pruned ??= {};
+  state.failed ??= {};
+  // a point at no time, or at none a run can take, is no point (an earlier search recorded a run
+  // without a counter at 0 ms): it is measured again
+  for (const [k, p] of Object.entries(state.points)) if (!isPoint(p)) delete state.points[k];
   return state;
+}
+
+/** A figure a run can measure: a finite number above 0. */
+export function measurable(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+/** A point as the state keeps it, with a time, a flash and a RAM a run can measure and an accuracy in [0, 1]. */
+function isPoint(p: unknown): p is Point {
+  if (typeof p !== 'object' || p === null) return false;
+  const q = p as Partial<Point>;
+  return measurable(q.ms) && measurable(q.flash) && measurable(q.ram) && typeof q.accuracy === 'number' && q.accuracy >= 0 && q.accuracy <= 1;
 }

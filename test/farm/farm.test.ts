@@ -208,7 +208,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
       [sneaky, /^refused: --keep is not an option a farm job may carry for profile$/],
     ] as const) {
       const p = await until(`job ${id} to be refused`, async () => {
-        const s = await client.progressOf({ id, board: 'qemu-mps2-an386' });
+        const s = await client.progressOf({ id, job: good });
         return s.state === 'failed' ? s : undefined;
       });
       expect(p.error).to.match(reason);
@@ -219,7 +219,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
   it('a board that fails three jobs in a row is taken out of rotation and `farm status` says so', async () => {
     for (const s of failing) {
       const p = await until(`failing job ${s.id}`, async () => {
-        const st = await client.progressOf({ id: s.id, board: 'qemu-mps2-an385' });
+        const st = await client.progressOf(s);
         return st.state === 'failed' ? st : undefined;
       });
       expect(p.error).to.match(/qemu-system-arm exited with status 1 \(qemu-system-arm: the board is broken\)/);

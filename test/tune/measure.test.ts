@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * What `tinyforge tune` makes of the boards' answers, with a board faked (no emulator): a run that
- * gives no cycle count is an unmeasured candidate, not a point at 0 ms; a farm worker's result is
- * checked before it is read as a run report; `--pick` rebuilds a point from its project file, which
- * keeps the point's clock.
+ * gives no cycle count, or one no run takes, is a failed candidate, not a point at 0 ms; a farm
+ * worker's result is checked before it is read as a run report, and one that is not is a failed
+ * candidate; `--pick` rebuilds a point from its project file, which keeps the point's clock. Then on
+ * the emulated board: a point at a clock other than the board's default, picked, is rebuilt with the
+ * very flash, RAM and ms it was measured with.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
 import { TinyforgeError } from '../../src/core/errors.ts';
-import { type MeasureJob, type Measurer, type TuneOptions, checkedRunReport, tune } from '../../src/compress/tune.ts';
-import type { TuneGrid } from '../../src/compress/tune_front.ts';
+import {
+  type MeasureJob,
+  type Measured,
+  type Measurer,
+  type TuneOptions,
+  type TuneReport,
+  checkedRunReport,
+  farmMeasurements,
+  tune,
+} from '../../src/compress/tune.ts';
+import { type TuneGrid, type TuneState, parseState } from '../../src/compress/tune_front.ts';
+import type { Outcome } from '../../src/lab/farm/client.ts';
+import { formatTuneReport, tuneJson } from '../../src/face/report/tune.ts';
+import { jsonLine } from '../../src/face/report/json_document.ts';
+import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { taskFor } from '../../src/compress/task.ts';
 import { subset } from '../../src/lab/data/dataset.ts';
 import type { RunReport } from '../../src/lab/run/run.ts';
@@ -55,13 +70,13 @@ function boardReport(cycles: number | null): RunReport {
   } as unknown as RunReport;
 }
 
-function fakeBoard(cycles: number | null): { measure: Measurer; jobs: MeasureJob[] } {
+function fakeBoard(cycles: number | null, results?: (jobs: MeasureJob[]) => (Measured | Error)[]): { measure: Measurer; jobs: MeasureJob[] } {
   const jobs: MeasureJob[] = [];
   return {
     jobs,
     measure: async (batch) => {
       jobs.push(...batch);
-      return batch.map(() => ({ report: boardReport(cycles), ranOn: 'a fake board' }));
+      return results ? results(batch) : batch.map(() => ({ report: boardReport(cycles), ranOn: 'a fake board' }));
     },
   };
 }
@@ -94,20 +109,59 @@ describe('tune: what the boards answer', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a run without a cycle count is an unmeasured candidate, one line, not a point at 0 ms', async () => {
+  /** The search of dense int8 on the board whose runs `board` answers: its report and the lines it logged. */
+  async function search(name: string, board: { measure: Measurer }, clocks = false): Promise<{ report: TuneReport; lines: string[] }> {
     const graph = readTflite(MODEL);
     const { train, test } = data();
-    const board = fakeBoard(null);
     logs.length = 0;
-    const report = await tune(graph, train, test, taskFor(graph, test), options(join(dir, 'none'), board.measure));
+    const report = await tune(graph, train, test, taskFor(graph, test), options(join(dir, name), board.measure, clocks));
+    return { report, lines: logs.filter((l) => /failed/.test(l)) };
+  }
+
+  /** No point and one failed candidate, named with its board in one line matching `reason`, in the log and the report. */
+  function expectFailed(report: TuneReport, lines: string[], reason: RegExp): void {
+    const b = report.boards[0]!;
+    expect(b.measured).to.deep.equal([]);
+    expect(b.front).to.deep.equal([]);
+    expect(report.candidates).to.include({ built: 0, pruned: 0, failed: 1 });
+    expect(lines, logs.join('\n')).to.have.length(1);
+    expect(lines[0]).to.match(/^int8\/speed@120MHz on nucleo-l4r5zi: failed: /);
+    expect(lines[0]).to.match(reason);
+    expect(b.failed).to.deep.equal([{ id: 'int8/speed@120MHz', reason: lines[0]!.slice('int8/speed@120MHz on nucleo-l4r5zi: '.length) }]);
+    expect(formatTuneReport(report).split('\n')).to.include(lines[0]);
+    expectSchemaValid(jsonLine('tune', tuneJson(report)).trim(), 'tune');
+  }
+
+  it('a run without a cycle count is a failed candidate, one line, not a point at 0 ms', async () => {
+    const board = fakeBoard(null);
+    const { report, lines } = await search('none', board);
     expect(board.jobs).to.have.length(1);
-    expect(report.boards[0]!.measured).to.deep.equal([]);
-    expect(report.boards[0]!.front).to.deep.equal([]);
-    expect(report.candidates.built).to.equal(0);
-    expect(report.candidates.pruned).to.equal(1);
-    const line = logs.filter((l) => /unmeasured/.test(l));
-    expect(line).to.have.length(1);
-    expect(line[0]).to.match(/^int8\S* on nucleo-l4r5zi: unmeasured: the run on a fake board gave no cycle count/);
+    expectFailed(report, lines, /the run on a fake board gave no cycle count/);
+  });
+
+  for (const cycles of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 0.25])
+    it(`a run giving ${cycles} cycles per inference is a failed candidate, not a point`, async () => {
+      const { report, lines } = await search(`cycles-${cycles}`, fakeBoard(cycles));
+      expectFailed(report, lines, /gave \S+ cycles per inference, which no run takes/);
+    });
+
+  it('a point an earlier search recorded at 0 ms is measured again on --resume, not kept', async () => {
+    const out = join(dir, 'resume');
+    const first = await search('resume', fakeBoard(1_200_000));
+    const point = first.report.boards[0]!.measured[0]!;
+    const file = join(out, 'tune-state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as TuneState;
+    expect(parseState(readFileSync(file, 'utf8'), state.key, file).points).to.have.all.keys(`${BOARD} ${point.id}`);
+    for (const k of Object.keys(state.points)) state.points[k] = { ...state.points[k]!, ms: 0 };
+    writeFileSync(file, JSON.stringify(state));
+    expect(parseState(JSON.stringify(state), state.key, file).points).to.deep.equal({});
+    const board = fakeBoard(1_200_000);
+    const graph = readTflite(MODEL);
+    const { train, test } = data();
+    const again = await tune(graph, train, test, taskFor(graph, test), { ...options(out, board.measure), resume: true });
+    expect(board.jobs).to.have.length(1);
+    expect(again.boards[0]!.front.map((p) => p.ms)).to.deep.equal([point.ms]);
+    expect(point.ms).to.be.greaterThan(0);
   });
 
   it('a run with a cycle count is a point at its clock; --pick compiles it from its project file, which keeps the clock', async () => {
@@ -122,16 +176,59 @@ describe('tune: what the boards answer', function () {
     expect(clocks.size).to.be.greaterThan(1);
     for (const p of measured) {
       expect(p.ms).to.be.closeTo((1_200_000 / p.build.clockHz) * 1000, 1e-9);
-      const args = pickArgs(p, join(out, 'fw'), 'cmake');
+      const args = pickArgs(p, out, join(out, 'fw'), 'cmake');
       expect(args).to.deep.equal(['--config', p.config, '-o', join(out, 'fw'), '--project', 'cmake']);
       const config = readProjectConfig(p.config!);
       expect(config.clock, p.id).to.equal(p.build.clockHz);
       expect(config.board).to.equal(BOARD);
       expect(config.prefer).to.equal(p.build.prefer);
     }
-    // without a project file: the model file and the flags
-    const bare = { ...measured[0]!, config: undefined };
-    expect(pickArgs(bare, 'fw')).to.deep.equal([bare.model, '--board', BOARD, '--prefer', 'speed', '-o', 'fw']);
+    // a point without a project file gets one, with its clock: never a line of flags without it
+    const slow = measured.find((p) => p.build.clockHz !== measured[0]!.build.clockHz)!;
+    rmSync(slow.config!);
+    const args = pickArgs({ ...slow, config: undefined }, out, 'fw');
+    expect(args).to.deep.equal(['--config', slow.config, '-o', 'fw']);
+    expect(readProjectConfig(slow.config!)).to.include({ board: BOARD, target: 'cortex-m4', prefer: 'speed', clock: slow.build.clockHz });
+  });
+
+  it('a farm result that is not a run report is a failed candidate, one line naming the farm job, not a point', async () => {
+    const good = JSON.parse(JSON.stringify(boardReport(1000)));
+    const outcome = (output: unknown, id = 'b1-0'): Outcome => ({
+      id,
+      board: BOARD,
+      model: 'int8.tflite',
+      result: {
+        jobId: id,
+        command: 'run',
+        board: BOARD,
+        model: 'int8.tflite',
+        sha256: '0'.repeat(64),
+        worker: 'host-1',
+        instance: `${BOARD}#1`,
+        exitCode: 0,
+        output: output as Record<string, unknown>,
+        seconds: 1,
+      },
+      error: null,
+    });
+    // the farm's outcomes as the search reads them
+    const jobs = [{ candidate: { id: 'int8/speed@120MHz', board: BOARD }, model: 'm', cases: [] }] as unknown as MeasureJob[];
+    expect(farmMeasurements(jobs, [outcome(good)])[0]).to.deep.include({ ranOn: `host-1/${BOARD}#1` });
+    const failures = [
+      farmMeasurements(jobs, [outcome({ ...good, memory: { ...good.memory, flash: 'lots' } })])[0],
+      farmMeasurements(jobs, [{ ...outcome(good), result: null, error: 'farm job b1-0: its result is malformed: not JSON' }])[0],
+      farmMeasurements(jobs, [])[0],
+      farmMeasurements(jobs, [{ ...outcome(good), board: 'pico' }])[0],
+    ];
+    for (const f of failures) {
+      expect(f).to.be.instanceOf(Error);
+      expect((f as Error).message).to.match(/^farm job \S+ \(int8\/speed@120MHz on nucleo-l4r5zi\): /);
+    }
+    expect((failures[0] as Error).message).to.match(/its result is not a run report: memory\.flash is "lots"$/);
+    // in the search: a failed candidate, one line, and the search goes on
+    const board = fakeBoard(null, (batch) => farmMeasurements(batch, [outcome({ ...good, cases: 'none' }, 'b2-0')]));
+    const { report, lines } = await search('farm', board);
+    expectFailed(report, lines, /farm job b2-0 \(int8\/speed@120MHz on nucleo-l4r5zi\): its result is not a run report: cases is not a list/);
   });
 
   it("a farm worker's result is checked as a run report, and refused in one line naming the job", () => {

@@ -10,7 +10,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Prefer } from '../../core/ops/op.ts';
 import { findBoard } from '../../core/targets/targets.ts';
-import { type Measurer, type TuneReport, checkedRunReport, tune } from '../../compress/tune.ts';
+import { type Measurer, type TuneReport, farmMeasurements, tune, writeProjectFile } from '../../compress/tune.ts';
 import { type Constraints, type Point, type TuneGrid, formatMHz, numberList } from '../../compress/tune_front.ts';
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { makeJob } from '../../lab/farm/job.ts';
@@ -194,11 +194,7 @@ function farmMeasurer(opts: TuneCliOptions): Measurer {
       'tinyforge tune --farm',
       farmJobs,
     );
-    return outcomes.map((o, i) => {
-      if (!o.result) return new Error(o.error ?? 'no result');
-      const c = jobs[i]!.candidate;
-      return { report: checkedRunReport(o.result.output, `farm job ${o.id} (${c.id} on ${c.board})`), ranOn: `${o.result.worker}/${o.result.instance}` };
-    });
+    return farmMeasurements(jobs, outcomes);
   };
 }
 
@@ -211,22 +207,23 @@ async function pick(report: TuneReport, opts: TuneCliOptions, out: string): Prom
   const point = board.front[Number(m[2]) - 1];
   if (!point) throw new TinyforgeError(`--pick ${opts.pick}: the front on ${board.board} has ${board.front.length} points`);
   const dir = opts.output ?? join(out, `firmware-${board.board}-${m[2]}`);
-  const args = pickArgs(point, dir, opts.project);
+  const args = pickArgs(point, out, dir, opts.project);
   process.stderr.write(`picked ${point.id} on ${board.board} at ${formatMHz(point.build.clockHz)}: tinyforge compile ${args.join(' ')}\n`);
   const compile = compileCommand().exitOverride();
   // --config is the program's option: the point's project file fills the command in as the program does
-  const config = point.config;
-  if (config !== undefined) compile.hook('preAction', (_, command) => applyProjectConfig(command, config));
-  await compile.parseAsync(config !== undefined ? args.slice(2) : args, { from: 'user' });
+  const [, config] = args;
+  compile.hook('preAction', (_, command) => applyProjectConfig(command, config));
+  await compile.parseAsync(args.slice(2), { from: 'user' });
 }
 
 /**
- * The compile command line of a picked point: from its project file, which holds its model, board,
- * storage choice and clock (`run --config` and `profile --config` estimate at that clock), so that
- * the firmware is the point's and its command line says at which clock it was measured; the model
- * file and flags where the point has no project file.
+ * The compile command line of a picked point: always from its project file (written into the search
+ * directory `searchDir` where the point has none yet), which holds every option that priced the
+ * point, its model, target, board, storage choice and clock (`run --config` and `profile --config`
+ * estimate at that clock), so that the firmware is the point's and its command line says at which
+ * clock it was measured. A line of flags would lose the clock: compile takes no --clock.
  */
-export function pickArgs(point: Point, dir: string, project?: string): string[] {
-  const source = point.config ? ['--config', point.config] : [point.model, '--board', point.board, '--prefer', point.build.prefer];
-  return [...source, '-o', dir, ...(project ? ['--project', project] : [])];
+export function pickArgs(point: Point, searchDir: string, dir: string, project?: string): string[] {
+  const config = point.config ?? writeProjectFile(point, searchDir);
+  return ['--config', config, '-o', dir, ...(project ? ['--project', project] : [])];
 }

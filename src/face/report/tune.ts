@@ -36,7 +36,7 @@ export function formatTuneReport(report: TuneReport): string {
   lines.push(
     `${report.model}: ${report.float ? `float ${pct(report.float.accuracy)}, ` : ''}dense int8 ${pct(report.int8.accuracy)} on ${report.heldOut} held-out samples`,
     `candidates: ${report.candidates.total}; estimated ${report.candidates.estimated}, accuracy measured for ${report.candidates.accuracyMeasured} recipes, ` +
-      `built and run ${report.candidates.built}, pruned ${report.candidates.pruned}; ${report.seconds.toFixed(0)} s` +
+      `built and run ${report.candidates.built}, pruned ${report.candidates.pruned}, failed ${report.candidates.failed}; ${report.seconds.toFixed(0)} s` +
       (report.stopped ? ' (stopped: --resume continues)' : ''),
   );
   for (const b of report.boards) {
@@ -68,6 +68,7 @@ export function formatTuneReport(report: TuneReport): string {
         ? `bit-exact: every output of the ${b.measured.length} points measured equals the host reference (${samples} samples each)`
         : `NOT bit-exact: ${inexact.map((p) => `${p.id} (${p.bitExact.matched}/${p.bitExact.total})`).join(', ')}`,
     );
+    for (const f of b.failed) lines.push(`${f.id} on ${b.board}: ${f.reason}`);
     const recipes = [...new Map(b.front.map((p) => [p.recipe.id, describeRecipe(p)])).entries()];
     if (recipes.length > 0) lines.push(`recipes: ${recipes.map(([id, what]) => `${id} = ${what}`).join('; ')}`);
   }

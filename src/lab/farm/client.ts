@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FARM_PREFIX, HEARTBEAT_PATTERN, KNOWN_BOARDS_KEY, type FarmJob, type FarmResult, queueName, resultKey } from './job.ts';
+import { FARM_PREFIX, HEARTBEAT_PATTERN, KNOWN_BOARDS_KEY, type FarmJob, type FarmResult, checkResult, queueName, resultKey } from './job.ts';
 import type { Heartbeat } from './worker.ts';
 
 export type JobProgress = 'queued' | 'running' | 'done' | 'failed';
@@ -73,14 +73,27 @@ export class FarmClient {
     return id;
   }
 
-  /** Where one job is: queued, running, done (its result is written) or failed (with why). */
-  async progressOf(s: { id: string; board: string }): Promise<{ state: JobProgress; error: string | null; result: FarmResult | null }> {
+  /**
+   * Where one job is: queued, running, done (its result is written) or failed (with why). A result
+   * that is not the job's (malformed, or another job's: checkResult) fails the job, one line naming it.
+   */
+  async progressOf(s: {
+    id: string;
+    job: Pick<FarmJob, 'command' | 'board' | 'model'>;
+  }): Promise<{ state: JobProgress; error: string | null; result: FarmResult | null }> {
     const text = await this.redis.get(resultKey(s.id));
-    if (text !== null) return { state: 'done', error: null, result: JSON.parse(text) as FarmResult };
+    if (text !== null) {
+      try {
+        return { state: 'done', error: null, result: checkResult(text, s.id, s.job) };
+      } catch (e) {
+        return { state: 'failed', error: (e as Error).message, result: null };
+      }
+    }
+    const board = s.job.board;
     // the state first, then the job: a job read before it failed would carry no reason yet
-    const state = await this.queue(s.board).getJobState(s.id);
+    const state = await this.queue(board).getJobState(s.id);
     if (state === 'failed') {
-      const job = await this.queue(s.board).getJob(s.id);
+      const job = await this.queue(board).getJob(s.id);
       return { state: 'failed', error: (job?.failedReason || 'failed').split('\n')[0]!, result: null };
     }
     if (state === 'active') return { state: 'running', error: null, result: null };
@@ -101,7 +114,7 @@ export class FarmClient {
       for (const s of submitted) {
         if (outcomes.has(s.id)) continue;
         try {
-          const p = await this.progressOf({ id: s.id, board: s.job.board });
+          const p = await this.progressOf(s);
           states.set(s.id, p.state);
           if (p.state === 'done' || p.state === 'failed')
             outcomes.set(s.id, { id: s.id, board: s.job.board, model: s.job.model.name, result: p.result, error: p.error });

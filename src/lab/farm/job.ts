@@ -180,6 +180,35 @@ export function optionArgs(options: Record<string, string | true>): string[] {
   return Object.entries(options).flatMap(([flag, value]) => (value === true ? [`--${flag}`] : [`--${flag}`, value]));
 }
 
+/**
+ * A result read back from Redis, checked against the job it answers: its shape and types (finite
+ * numbers, non-empty names, an output object), and the job's own id, command, board, model name
+ * and hash, so that nothing written under the key by anyone else is taken for the job's result.
+ * Throws a TinyforgeError, one line naming the job.
+ */
+export function checkResult(text: string, id: string, job: Pick<FarmJob, 'command' | 'board' | 'model'>): FarmResult {
+  const fail = (what: string): never => {
+    throw new TinyforgeError(`farm job ${id}: its result is malformed: ${what}`);
+  };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return fail('not JSON');
+  }
+  if (!isRecord(data)) return fail('not an object');
+  const expected: Record<string, string> = { jobId: id, command: job.command, board: job.board, model: job.model.name, sha256: job.model.sha256 };
+  for (const [key, value] of Object.entries(expected))
+    if (data[key] !== value) fail(`${key} is ${JSON.stringify(data[key]) ?? 'missing'}, not the job's ${JSON.stringify(value)}`);
+  for (const key of ['worker', 'instance'])
+    if (typeof data[key] !== 'string' || data[key] === '') fail(`${key} is ${JSON.stringify(data[key]) ?? 'missing'}, not a name`);
+  if (!Number.isInteger(data.exitCode)) fail(`exitCode is ${JSON.stringify(data.exitCode) ?? 'missing'}, not an integer`);
+  if (typeof data.seconds !== 'number' || !Number.isFinite(data.seconds) || data.seconds < 0)
+    fail(`seconds is ${JSON.stringify(data.seconds) ?? 'missing'}, not a duration`);
+  if (!isRecord(data.output)) fail("output is not the command's JSON object");
+  return data as unknown as FarmResult;
+}
+
 /** What a worker writes once per job: the command's --json output, or why the board failed it. */
 export interface FarmResult {
   jobId: string;
