@@ -741,7 +741,12 @@ export function farmMeasurements(jobs: readonly MeasureJob[], outcomes: readonly
     const c = job.candidate;
     const which = `farm job ${o?.id ?? i + 1} (${c.id} on ${c.board})`;
     if (!o || o.board !== c.board) return new Error(`${which}: the farm gave no outcome for it`);
-    if (!o.result) return new Error(`${which}: ${o.error ?? 'no result'}`);
+    if (!o.result) {
+      // the farm's own line names the job already (checkResult's): said once
+      const why = o.error ?? 'no result';
+      const own = `farm job ${o.id}: `;
+      return new Error(`${which}: ${why.startsWith(own) ? why.slice(own.length) : why}`);
+    }
     try {
       return { report: checkedRunReport(o.result.output, which), ranOn: `${o.result.worker}/${o.result.instance}` };
     } catch (e) {
