@@ -28,7 +28,7 @@ import { resolveClock } from '../lab/estimate/clock.ts';
 import { CODE_FLASH_BYTES, estimateFit, flashCyclesOfWeights } from '../lab/toolchain/fit.ts';
 import { layerWeightBytes } from '../core/ops/prepare.ts';
 import type { Prefer } from '../core/ops/op.ts';
-import { layerInstructions } from '../core/ops/layer_cost.ts';
+import { graphInstructions } from '../core/ops/layer_cost.ts';
 import { compileForTarget } from '../lab/run/device-build.ts';
 import type { RunReport } from '../lab/run/run.ts';
 import type { Outcome } from '../lab/farm/client.ts';
@@ -622,20 +622,16 @@ async function tunedModel(a: {
 
 /**
  * Flash and RAM as the compile plans them (the weights as their chosen storages keep them and the
- * arena, exact; code, stack and harness the fit's lower bounds), and the kernels' cost-model
- * instructions over the clock, in ms.
+ * arena, exact; code, stack and harness the fit's lower bounds), and the kernels' one cost model's
+ * instructions (core/ops/layer_cost.ts `graphInstructions`, what the compiler's own choices read:
+ * no price of tune's own) over the clock, in ms.
  */
 export function cheapFigures(int8: Graph, target: TargetDescriptor, board: BoardDescriptor, prefer: Prefer, clockHz: number): CheapFigures {
   const compiled = compileForTarget(int8, `${int8.name}.tflite`, target, board, { prefer });
   const fit = estimateFit(compiled, target, board);
-  const isa = compiled.prepared.isa;
-  let instructions = 0;
+  const instructions = graphInstructions(compiled.prepared);
   let weights = 0;
-  for (const layer of compiled.prepared.layers) {
-    if (layer.isAlias) continue;
-    instructions += layerInstructions(layer, isa, prefer);
-    weights += layerWeightBytes(layer, compiled.prepared);
-  }
+  for (const layer of compiled.prepared.layers) if (!layer.isAlias) weights += layerWeightBytes(layer, compiled.prepared);
   return {
     // the weights as the chosen storages keep them (Huffman, int4, palettes, sparse), and the code's lower bound
     flash: weights + CODE_FLASH_BYTES,
