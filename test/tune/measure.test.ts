@@ -3,9 +3,8 @@
  * What `tinyforge tune` makes of the boards' answers, with a board faked (no emulator): a run that
  * gives no cycle count, or one no run takes, is a failed candidate, not a point at 0 ms; a farm
  * worker's result is checked before it is read as a run report, and one that is not is a failed
- * candidate; `--pick` rebuilds a point from its project file, which keeps the point's clock. Then on
- * the emulated board: a point at a clock other than the board's default, picked, is rebuilt with the
- * very flash, RAM and ms it was measured with.
+ * candidate; `--pick` rebuilds a point from its project file, which keeps the point's clock
+ * (pick.test.ts: on the emulated board, the same figures).
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
