@@ -289,7 +289,7 @@ export function parseState(text: string, key: string, file: string): TuneState {
 }
 
 /** A figure a run can measure: a finite number above 0. */
-export function measurable(v: unknown): v is number {
+function measurable(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0;
 }
 

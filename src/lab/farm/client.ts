@@ -86,7 +86,7 @@ export class FarmClient {
       try {
         return { state: 'done', error: null, result: checkResult(text, s.id, s.job) };
       } catch (e) {
-        return { state: 'failed', error: (e as Error).message, result: null };
+        return { state: 'failed', error: e instanceof Error ? e.message : String(e), result: null };
       }
     }
     const board = s.job.board;
