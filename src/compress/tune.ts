@@ -25,7 +25,7 @@ import { TinyforgeError } from '../core/errors.ts';
 import { type BoardDescriptor, type TargetDescriptor, findBoard } from '../core/targets/targets.ts';
 import { type Dataset, inputTensor, subset } from '../lab/data/dataset.ts';
 import { resolveClock } from '../lab/estimate/clock.ts';
-import { CODE_FLASH_BYTES, estimateFit, flashCyclesOfWeights } from '../lab/toolchain/fit.ts';
+import { CODE_FLASH_BYTES, estimateFit, flashCyclesOfWeights, weightsInRamDefault } from '../lab/toolchain/fit.ts';
 import { layerWeightBytes } from '../core/ops/prepare.ts';
 import type { Prefer } from '../core/ops/op.ts';
 import { graphInstructions } from '../core/ops/layer_cost.ts';
@@ -643,20 +643,22 @@ export function cheapFigures(int8: Graph, target: TargetDescriptor, board: Board
 
 /**
  * The point as a project file (`tinyforge.json`, the format `compile`, `run` and `profile` read):
- * its model, board, storage choice and clock, in `<outDir>/points/<board>/<recipe>-<prefer>-<MHz>/`.
+ * its model, board, storage choice, weights' placement and clock, in `<outDir>/points/<board>/<recipe>-<prefer>-<MHz>/`.
  * `tinyforge compile --config FILE` rebuilds its firmware; `tinyforge run --config FILE` its figures.
  */
 export function writeProjectFile(p: Point, outDir: string): string {
   const dir = join(outDir, 'points', p.board, `${p.recipe.id}-${p.build.prefer}-${formatMHz(p.build.clockHz)}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'tinyforge.json');
-  const { target } = findBoard(p.board);
+  const { target, board } = findBoard(p.board);
   const config = {
     // the search directory's model (the state's path is as the search that measured it named it)
     model: relative(dirname(file), recipeModelFile(outDir, p.recipe.id)),
     target: target.name,
     board: p.board,
     prefer: p.build.prefer,
+    // the weights' placement the board's builds default to, which the search priced and ran, spelled out
+    weightsInRam: weightsInRamDefault(target, board),
     // Hz, as the point's estimates were made
     clock: p.build.clockHz,
     out: 'firmware',

@@ -119,7 +119,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [[1], 'must hold one JSON object, such as {"model": "model.tflite"}'],
       [
         { modle: 'digits.tflite' },
-        'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery, labels, onnxLayout)',
+        'modle: unknown key (known: model, target, board, inputs, budget, prefer, name, arena, project, out, clock, battery, labels, onnxLayout, weightsInRam)',
       ],
       [{ model: 'missing.tflite' }, 'model: no such file'],
       [{ target: 'cortex-m5' }, "target: unknown target 'cortex-m5' (known: "],
@@ -131,6 +131,7 @@ describe('project file: tinyforge.json, tinyforge init, --config', function () {
       [{ name: 'my-model' }, "name: must be a C identifier (letters, digits, _), got 'my-model'"],
       [{ arena: 'heap' }, "arena: must be static or caller, got 'heap'"],
       [{ onnxLayout: 'nchw' }, "onnxLayout: must be one of channels-last, as-exported, got 'nchw'"],
+      [{ weightsInRam: 'sram' }, "weightsInRam: must be staged, auto or none, got 'sram'"],
       [{ project: 'keil' }, "project: unknown project kind 'keil' (known: cmake, make, arduino, platformio, zephyr, esp-idf, pico-sdk)"],
       [{ labels: 'classes.txt' }, 'labels: no such file'],
     ];

@@ -181,6 +181,8 @@ describe('tune: what the boards answer', function () {
       expect(config.clock, p.id).to.equal(p.build.clockHz);
       expect(config.board).to.equal(BOARD);
       expect(config.prefer).to.equal(p.build.prefer);
+      // the placement the board's builds default to, which priced the point, spelled out
+      expect(config.weightsInRam).to.equal('staged');
     }
     // a point without a project file gets one, with its clock: never a line of flags without it
     const slow = measured.find((p) => p.build.clockHz !== measured[0]!.build.clockHz)!;

@@ -15,6 +15,7 @@ import { type Measured, cheapFigures, localMeasurer, pointOf } from '../../src/c
 import { boardClocks, candidateId } from '../../src/compress/tune_front.ts';
 import { quantizeInput } from '../../src/compress/ptq.ts';
 import type { RunReport } from '../../src/lab/run/run.ts';
+import { weightsInRamDefault } from '../../src/lab/toolchain/fit.ts';
 import { pickArgs } from '../../src/face/cli/tune_action.ts';
 import { readProjectConfig } from '../../src/face/cli/project_config.ts';
 import { PROJECT_ROOT, tinyforge } from '../helpers/cli.ts';
@@ -63,7 +64,7 @@ describe('tune --pick on the emulated board: the picked build has the figures it
     const args = pickArgs(point, dir, fw);
     expect(args[0]).to.equal('--config');
     const config = readProjectConfig(args[1]!);
-    expect(config).to.include({ model, target: target.name, board: BOARD, prefer: 'speed', clock: clockHz });
+    expect(config).to.include({ model, target: target.name, board: BOARD, prefer: 'speed', weightsInRam: weightsInRamDefault(target, board), clock: clockHz });
     const compiled = tinyforge(['compile', ...args, '--json']);
     expect(compiled.status, compiled.stderr).to.equal(0);
     const plan = JSON.parse(compiled.stdout.trim().split('\n').at(-1)!);

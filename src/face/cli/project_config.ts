@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The project file, `tinyforge.json`: the model, target, board, inputs, budget, kernel preference,
- * ONNX edge layout, project kind and output directory of one project, so that `tinyforge compile`, `run`, ... need no
+ * weight placement, ONNX edge layout, project kind and output directory of one project, so that `tinyforge compile`, `run`, ... need no
  * flags. Every command that takes those options reads `./tinyforge.json` when it is there (or the
  * file of `--config FILE`); a flag on the command line wins over the file. Paths in the file are
  * relative to the file's own directory. `tinyforge init` writes one.
@@ -17,7 +17,8 @@ import type { Command } from 'commander';
 import { TinyforgeError } from '../../core/errors.ts';
 import { listTargets, resolveTargetAndBoard } from '../../core/targets/targets.ts';
 import { PROJECT_KINDS } from '../../lab/toolchain/project_layouts.ts';
-import { arenaOption, byteSizeOption, nameOption, preferOption } from './device-options.ts';
+import { arenaOption, byteSizeOption, nameOption, preferOption, weightsInRamOption } from './device-options.ts';
+import type { WeightsInRamMode } from '../../lab/toolchain/fit.ts';
 import type { ArenaOption } from '../../core/codegen/generate.ts';
 import { clockOption } from '../../lab/estimate/clock.ts';
 import { batteryOption } from '../../lab/estimate/energy.ts';
@@ -50,9 +51,27 @@ export interface ProjectConfig {
   labels?: string;
   /** an ONNX model's inputs and outputs at the C API, as `--onnx-layout` */
   onnxLayout?: OnnxLayout;
+  /** where the weight tables are read from on a board whose flash is slower than its RAM, as `--weights-in-ram` */
+  weightsInRam?: WeightsInRamMode;
 }
 
-const KEYS = ['model', 'target', 'board', 'inputs', 'budget', 'prefer', 'name', 'arena', 'project', 'out', 'clock', 'battery', 'labels', 'onnxLayout'] as const;
+const KEYS = [
+  'model',
+  'target',
+  'board',
+  'inputs',
+  'budget',
+  'prefer',
+  'name',
+  'arena',
+  'project',
+  'out',
+  'clock',
+  'battery',
+  'labels',
+  'onnxLayout',
+  'weightsInRam',
+] as const;
 const BUDGET_KEYS = ['ram', 'flash'] as const;
 
 /**
@@ -63,7 +82,21 @@ const CONFIGURED: Record<
   string,
   Partial<
     Record<
-      'target' | 'board' | 'inputs' | 'ram' | 'flash' | 'prefer' | 'name' | 'arena' | 'project' | 'out' | 'clock' | 'battery' | 'labels' | 'onnxLayout',
+      | 'target'
+      | 'board'
+      | 'inputs'
+      | 'ram'
+      | 'flash'
+      | 'prefer'
+      | 'name'
+      | 'arena'
+      | 'project'
+      | 'out'
+      | 'clock'
+      | 'battery'
+      | 'labels'
+      | 'onnxLayout'
+      | 'weightsInRam',
       string
     >
   >
@@ -82,6 +115,7 @@ const CONFIGURED: Record<
     out: 'output',
     labels: 'labels',
     onnxLayout: 'onnxLayout',
+    weightsInRam: 'weightsInRam',
   },
   run: {
     target: 'target',
@@ -94,6 +128,7 @@ const CONFIGURED: Record<
     battery: 'battery',
     labels: 'labels',
     onnxLayout: 'onnxLayout',
+    weightsInRam: 'weightsInRam',
   },
   profile: {
     target: 'target',
@@ -106,6 +141,7 @@ const CONFIGURED: Record<
     battery: 'battery',
     labels: 'labels',
     onnxLayout: 'onnxLayout',
+    weightsInRam: 'weightsInRam',
   },
   validate: {
     target: 'target',
@@ -116,8 +152,9 @@ const CONFIGURED: Record<
     prefer: 'prefer',
     labels: 'labels',
     onnxLayout: 'onnxLayout',
+    weightsInRam: 'weightsInRam',
   },
-  flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', onnxLayout: 'onnxLayout' },
+  flash: { target: 'target', board: 'board', ram: 'maxRam', flash: 'maxFlash', prefer: 'prefer', onnxLayout: 'onnxLayout', weightsInRam: 'weightsInRam' },
 };
 
 export const CONFIGURED_COMMANDS = Object.keys(CONFIGURED);
@@ -182,6 +219,8 @@ export function checkProjectConfig(raw: unknown, file: string): ProjectConfig {
     if (!(ONNX_LAYOUTS as readonly string[]).includes(onnxLayout)) fail('onnxLayout', `must be one of ${ONNX_LAYOUTS.join(', ')}, got '${onnxLayout}'`);
     config.onnxLayout = onnxLayout as OnnxLayout;
   }
+  const weightsInRam = string('weightsInRam', fields.weightsInRam);
+  if (weightsInRam !== undefined) config.weightsInRam = withKey('weightsInRam', file, () => weightsInRamOption(weightsInRam));
   const name = string('name', fields.name);
   if (name !== undefined) config.name = withKey('name', file, () => nameOption(name));
   const arena = string('arena', fields.arena);
@@ -282,6 +321,7 @@ export function applyProjectConfig(command: Command, explicitFile: string | unde
     battery: config.battery,
     labels: config.labels,
     onnxLayout: config.onnxLayout,
+    weightsInRam: config.weightsInRam,
   };
   for (const [key, attribute] of Object.entries(options)) {
     const value = values[key];
