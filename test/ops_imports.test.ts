@@ -37,7 +37,7 @@ const ALLOWED: { from: string; to: string; why: string }[] = [
     why: 'a depthwise layer of one input channel is a CONV_2D layer (asConv): it takes the CONV_2D params',
   },
   {
-    from: 'depthwise_conv_2d/dsp.ts',
+    from: 'depthwise_conv_2d/dsp_common.ts',
     to: 'conv_2d/index.ts',
     why: 'the same for the Arm DSP: the one-input-channel layer runs as a CONV_2D layer',
   },

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Arena-hungry fast forms (plan/fast_forms.ts): DEPTHWISE_CONV_2D's `arm-dsp-padded` (a padded copy
- * of narrow maps' rows in its scratch) against `arm-dsp`, the same kernel without it. The default
- * declines the copy where it grows a scarce arena by more than the instructions it saves are worth,
- * keeps it where RAM is plentiful, and a RAM budget moves a layer from it to `arm-dsp` before the
+ * Arena-hungry fast forms (plan/fast_forms.ts): DEPTHWISE_CONV_2D's `arm-dsp padded-row channel
+ * quads` (a padded copy of narrow maps' rows in its scratch) against `arm-dsp channel quads`, the same
+ * kernel without it. The default declines the copy where it grows a scarce arena by more than the
+ * instructions it saves are worth, keeps it where RAM is plentiful, and a RAM budget moves a layer
+ * from it to `arm-dsp channel quads` before the
  * portable C, at a price. KWS's 25x5x64 layers take the copy under `--prefer size`, which keeps the
  * compact forms: by default and under `--prefer speed` the mask kernel (every pixel in place, the
  * padding read from its weights) takes them, with no copy and no scratch at all.
@@ -20,17 +21,17 @@ import { kwsDsCnn } from '../helpers/kws_model.ts';
 const M4 = loadTarget('cortex-m4');
 const PLENTY = { bytes: 1 << 20, board: 'a 1 MiB part' };
 const padded = (c: ReturnType<typeof compileGraph>) =>
-  c.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D' && l.variant.name === 'arm-dsp-padded').map((l) => l.position);
+  c.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D' && l.variant.name === 'arm-dsp padded-row channel quads').map((l) => l.position);
 const depthwise = (c: ReturnType<typeof compileGraph>) => c.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D').map((l) => l.position);
 const source = (c: ReturnType<typeof compileGraph>) => c.generated.files.find((f) => f.role === 'source')!.text;
 
 describe('arena-hungry fast forms (the padded depthwise copy)', () => {
-  it('a layer on the padded copy may fall back to arm-dsp, then the portable C; arm-dsp costs more per MAC', () => {
+  it('a layer on the padded copy may fall back to the channel quads without it, then the portable C, at a higher cost per MAC', () => {
     const fast = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'size', partRam: PLENTY });
     expect(padded(fast)).to.deep.equal(depthwise(fast)).and.to.have.length(4);
     for (const layer of fast.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D')) {
       const choices = kernelChoices(layer, factsOf(fast.prepared));
-      expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp-padded', 'arm-dsp', 'portable']);
+      expect(choices.map((v) => v.name)).to.deep.equal(['arm-dsp padded-row channel quads', 'arm-dsp channel quads', 'portable']);
       // 25x5x64: a band of 16 output rows' windows, 18 rows of 7 padded pixels
       expect(choices[0]!.scratchBytes!(layer.params, factsOf(fast.prepared)) - choices[1]!.scratchBytes!(layer.params, factsOf(fast.prepared))).to.equal(
         18 * 7 * 64,
@@ -50,7 +51,7 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     expect(fast.plan.arenaBytes - chosen.plan.arenaBytes).to.be.at.least(4000);
     expect(chosen.fastFormsDeclined!.instructionsForgone).to.be.greaterThan(0);
     expect(formatFastForms(chosen.fastFormsDeclined!)).to.match(
-      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp-padded -> arm-dsp\): arena 18,640 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
+      /^fast kernel forms: none by default on layers 1, 3, 5, 7 \(arm-dsp padded-row channel quads -> arm-dsp channel quads\): arena 18,640 -> 10,576 B for about \+[\d,]+ estimated instructions \(--prefer speed keeps them\)$/,
     );
   });
 
@@ -60,14 +61,14 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
     expect(chosen.fastFormsDeclined).to.equal(undefined);
   });
 
-  it('a RAM budget moves layers off the copy to arm-dsp, not to the portable C, and prices each move', () => {
+  it('a RAM budget moves layers off the copy to the channel quads, not to the portable C, and prices each move', () => {
     const frugal = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'size', partRam: smallestPartRam(M4) }).plan.arenaBytes;
     const fitted = compileGraph(kwsDsCnn(), 'kws.tflite', { isa: M4.isa, prefer: 'size', partRam: PLENTY, budget: { ram: frugal } });
     expect(fitted.plan.arenaBytes).to.be.at.most(frugal);
     const { moves } = fitted.budget!;
     expect(moves.length).to.be.greaterThan(0);
     for (const m of moves) {
-      expect(m).to.include({ opKind: 'DEPTHWISE_CONV_2D', from: 'arm-dsp-padded', to: 'arm-dsp' });
+      expect(m).to.include({ opKind: 'DEPTHWISE_CONV_2D', from: 'arm-dsp padded-row channel quads', to: 'arm-dsp channel quads' });
       expect(m.extraInstructions).to.be.greaterThan(0);
     }
   });
@@ -79,7 +80,7 @@ describe('arena-hungry fast forms (the padded depthwise copy)', () => {
       expect(padded(chosen)).to.deep.equal([]);
       expect(chosen.fastFormsDeclined).to.equal(undefined);
       const layers = chosen.prepared.layers.filter((l) => l.op.kind === 'DEPTHWISE_CONV_2D');
-      expect(layers.map((l) => l.variant.name)).to.deep.equal(['arm-dsp', 'arm-dsp', 'arm-dsp', 'arm-dsp']);
+      expect(layers.map((l) => l.variant.name)).to.deep.equal(Array(4).fill('arm-dsp 3x3 masked border'));
       for (const l of layers) expect(l.variant.scratchBytes!(l.params, factsOf(chosen.prepared))).to.equal(0);
       expect(source(chosen)).to.match(/tf_dwk_mask_k64_25x5_s11_p11_\w+\(/);
       expect(chosen.plan.arenaBytes).to.be.below(frugal.plan.arenaBytes);

@@ -37,13 +37,13 @@ const FAMILY_KERNEL: Record<string, CostRow> = {
 
 /**
  * Variants of one family that trade memory for speed, as a factor on the family kernel's cost:
- * DEPTHWISE_CONV_2D `arm-dsp-padded` (depthwise_conv_2d/dsp.ts: a padded copy of narrow maps' rows
- * in its scratch, every pixel in place and in pairs) against `arm-dsp` (the border through tap
- * pointers), measured on VWW's 6x6x128 layers on the M4: 3.37 -> 3.29 instructions/MAC (4.17 ->
+ * DEPTHWISE_CONV_2D `arm-dsp padded-row channel quads` (depthwise_conv_2d/dsp_channel_quads.ts: a
+ * padded copy of narrow maps' rows in its scratch, every pixel in place and in pairs) against
+ * `arm-dsp channel quads` (the border through tap pointers), measured on VWW's 6x6x128 layers on the M4: 3.37 -> 3.29 instructions/MAC (4.17 ->
  * 3.93 estimated cycles/MAC; 12x12x64: 3.23 -> 3.20).
  */
 const VARIANT_FACTOR: Record<string, Record<string, number>> = {
-  DEPTHWISE_CONV_2D: { 'arm-dsp-padded': 0.975 },
+  DEPTHWISE_CONV_2D: { 'arm-dsp padded-row channel quads': 0.975 },
 };
 
 /** The portable C of the same ops on each family's target. */

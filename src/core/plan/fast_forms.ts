@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Kernel forms that spend arena for speed (KernelVariant.arenaForSpeed: DEPTHWISE_CONV_2D's
- * `arm-dsp-padded`, whose scratch holds a padded copy of the image's rows): whether a compile with
+ * `arm-dsp padded-row channel quads`, whose scratch holds a padded copy of the image's rows): whether a compile with
  * no budget keeps them. The row-band policy's rule turned around (patch_policy.ts): where RAM is
  * scarce, a form that grows the arena by at least DEFAULT_MIN_ARENA_SAVING for at most
  * DEFAULT_MAX_EXTRA_INSTRUCTIONS of the model's estimated instructions is not worth its bytes, and
@@ -19,7 +19,7 @@ import { planMemory } from './schedule.ts';
 export interface FastFormsOutcome {
   /** positions of the layers that run the frugal form instead */
   declined: number[];
-  /** the forms declined and what ran instead, `arm-dsp-padded -> arm-dsp` */
+  /** the forms declined and what ran instead, `arm-dsp padded-row channel quads -> arm-dsp channel quads` */
   moves: string[];
   /** arena bytes with every fast form, and as chosen */
   arenaFast: number;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { expect } from 'chai';
 import depthwise from './index.ts';
-import { dspApplies } from './dsp.ts';
+import { dspApplies } from './dsp_common.ts';
 import { selectVariant } from '../variant.ts';
 import { compileGraph } from '../../compile.ts';
 import type { Prefer } from '../op.ts';

@@ -10,7 +10,8 @@
  *    only (a fact of the weights is computed once in prepare), its exact `scratchBytes`, `emit`, and
  *    its C in a header or template of its own.
  * 2. A row in `variants` below where its reason puts it: a specialised kernel before the general one
- *    of its family.
+ *    of its family; among the Arm DSP rows, `dspKernel` (dsp_common.ts) picks exactly one, so a new
+ *    DSP kernel also takes its place there, and its C goes in a header of its own.
  * 3. A weight storage also sets `storage` and `cost`: the cost model weighs it against `denseCost`.
  * 4. Tests: which layers take it, bit-exact on the host and the emulated board; a row in docs/kernels.md.
  */
@@ -23,7 +24,13 @@ import { type DepthwiseConv2DParams, check, emitPortable, evaluate, macs, prepar
 import { depthwiseConv2dFloat } from './depthwise_conv_2d_float.ts';
 import { depthwiseConv2dInt16 } from './depthwise_conv_2d_int16.ts';
 import { depthwiseMveVariant } from './mve.ts';
-import { depthwiseDspPaddedVariant, depthwiseDspVariant } from './dsp.ts';
+import { depthwiseDspPlanesVariant } from './dsp_planes.ts';
+import { depthwiseDspMaskedBorderVariant } from './dsp_mask.ts';
+import { depthwiseDspChannelQuadsPaddedVariant, depthwiseDspChannelQuadsVariant } from './dsp_channel_quads.ts';
+import { depthwiseDspThreeChannelsVariant } from './dsp_three_channels.ts';
+import { depthwiseDspFewChannelsVariant } from './dsp_few_channels.ts';
+import { depthwiseDspAsConvVariant } from './dsp_as_conv.ts';
+import { depthwiseDspMultiplierPassesVariant } from './dsp_multiplier_passes.ts';
 import { depthwiseM0plusVariant } from './m0plus.ts';
 import { depthwiseRv32Variant } from './rv32.ts';
 import { depthwiseS3OneChannelVariant, depthwiseS3Variant } from './s3simd.ts';
@@ -44,10 +51,27 @@ const def: OpDef<DepthwiseConv2DParams> = {
   variants: [
     // Helium (Cortex-M55/M85): one kernel for every layer it covers
     depthwiseMveVariant,
-    // Arm DSP: the multiplier-1 3x3 layers with a border over a padded copy of their rows, before
-    // the same kernel without the copy (its border through tap pointers), the fallback of a RAM budget
-    depthwiseDspPaddedVariant,
-    depthwiseDspVariant,
+    // Arm DSP: one kernel takes a layer (dsp_common.ts dspKernel), so their order among themselves
+    // is dspKernel's, most specialised first:
+    // multiplier-1 3x3 at stride 1 over rows of 20 pixels and more (or 8 with four channels' planes):
+    // int16 planes, two taps per SMLAD, the fewest cycles a MAC where the widening is repaid
+    depthwiseDspPlanesVariant,
+    // multiplier-1 3x3 with a border of a row or column: every pixel in place, no scratch; ahead of
+    // the channel quads, whose padded copy on these small maps costs more than it saves
+    depthwiseDspMaskedBorderVariant,
+    // multiplier 1 over channel quads, any window: with a padded copy of narrow maps' rows (arena
+    // for speed) before the same kernel without the copy, what a RAM budget falls back to
+    depthwiseDspChannelQuadsPaddedVariant,
+    depthwiseDspChannelQuadsVariant,
+    // 3 input channels under 3x3 (RGB stems): a pixel's channels in one word, before the row
+    // kernel that would pad them to whole words per kernel row
+    depthwiseDspThreeChannelsVariant,
+    // 1 to 3 input channels, any multiplier: kernel rows read as words (one channel: undilated rows)
+    depthwiseDspFewChannelsVariant,
+    // one input channel with dilated rows: a CONV_2D layer, CONV_2D's im2col kernels
+    depthwiseDspAsConvVariant,
+    // any multiplier over 4 or more channels: whatever the kernels above leave
+    depthwiseDspMultiplierPassesVariant,
     // Armv6-M and RV32IMC: one kernel each
     depthwiseM0plusVariant,
     depthwiseRv32Variant,

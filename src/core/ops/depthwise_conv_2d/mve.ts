@@ -18,7 +18,7 @@ import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { rowOrderOverlap } from './dsp.ts';
+import { rowOrderOverlap } from './dsp_common.ts';
 import { summary } from './describe.ts';
 
 /** Output pixels sharing each weight load inside the image (four accumulators of eight Q registers). */

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * DEPTHWISE_CONV_2D's Arm DSP variants (depthwise_conv_2d_dsp.h), weights int8 in flash, re-laid at compile
- * time in the order the loops read them (same byte count as the model's). Depth multiplier 1 over
- * channels that are a multiple of 4: four channels per step, SXTB16 into SMLABB/SMLATT, the input
- * offset folded into the starts; 3x3 windows inside the image read their taps at constant offsets.
- * 3x3 at stride 1 over rows of 20 pixels and more: the image's rows widened into int16 planes,
- * channel by channel, two taps per SMLAD (weights int16 pairs, 24 bytes a channel).
- * One to three input channels with any depth multiplier (micro_speech's and person_detect's first
- * layers, RGB stems): kernel rows read as words into columns (zero weights on the other channels'
- * bytes), two pixels by two channels in SMLAD. One input channel with dilated rows: the CONV_2D
- * im2col kernel on the filter re-laid as OHWI. Any multiplier over 4 or more channels: 4-lane
- * groups, a pass per multiplier.
+ * What DEPTHWISE_CONV_2D's Arm DSP variants share (one file each beside this one, dsp_*.ts; their C
+ * in depthwise_conv_2d_dsp.h): which kernel takes a layer (dspKernel, in the variant table's order),
+ * the shapes their eligibility and scratch read, and the emission they all go through: the layer's
+ * channels settled, its requantization records, the kernel instance made from
+ * depthwise_conv_2d_dsp_kernel.c.hbs, the tables and the call, each kernel adding its own
+ * (DepthwiseDspForm). Weights are int8 in flash, re-laid at compile time in the order the loops read
+ * them (same byte count as the model's, unless a kernel says otherwise).
  */
-import type { KernelIsa, KernelVariant, LayerEmitContext, OverlapRule } from '../op.ts';
+import type { KernelIsa, LayerEmitContext, OverlapRule } from '../op.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
-import { summary } from './describe.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { DSP_ONE_CHANNEL_FILES, dspConvLayer, dspApplies as convDspApplies, dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv.ts';
+import { dspApplies as convDspApplies } from '../common/isa/dsp_conv.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {
@@ -37,7 +32,6 @@ import {
   RQ_ORT,
   floorAtZeroPoint,
   roundRecords,
-  withRecords,
 } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { insideRange } from '../common/families/conv_geometry.ts';
@@ -61,7 +55,7 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * stride and band share it; without a pixel in place and no copy, or with offsets past an LDR's
  * immediate, the shared loop.
  */
-function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; krow: number; ks: number; kpad: number; kw: number } | undefined {
+export function mult1Constants(p: DepthwiseConv2DParams, copy: boolean): { kc: number; krow: number; ks: number; kpad: number; kw: number } | undefined {
   if (p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return undefined;
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
   const [colsLo, colsHi] = insideRange(p.outW, p.inW, p.kW, p.strideW, p.dilationW, p.padLeft);
@@ -120,10 +114,10 @@ export function splitLoads(isa: KernelIsa | undefined): boolean {
  * 12x12x64 +7 %, 6x6x128 +52 % against the in-place pairs).
  */
 const PLANE_MIN_WIDTH = 20;
-function planeWords(p: DepthwiseConv2DParams): number {
+export function planeWords(p: DepthwiseConv2DParams): number {
   return Math.ceil((p.outW + 2) / 2);
 }
-function planeApplies(p: DepthwiseConv2DParams): boolean {
+export function planeApplies(p: DepthwiseConv2DParams): boolean {
   if (p.planeRows === false || !mult1Applies(p) || p.kH !== 3 || p.kW !== 3 || p.dilationH !== 1 || p.dilationW !== 1) return false;
   if (p.strideH !== 1 || p.strideW !== 1) return false;
   if (p.outW < PLANE_MIN_WIDTH && planeGroupRows(p) === 0) return false;
@@ -141,7 +135,7 @@ function planeApplies(p: DepthwiseConv2DParams): boolean {
  * Wider rows take it too where the image has WIDE_GROUP_MIN_ROWS rows or more, in bands of output
  * rows whose four planes fit WIDE_GROUP_BYTES (about the ring of three rows of every channel that
  * tf_dwk_plane_body takes for VWW's 24x24x32, 4,992 B): VWW's 24x24x32 in one band (5,408 B),
- * 48x48x8 in four of 12 rows (5,600 B). Its output lies exactly over its input (dspOverlap), so
+ * 48x48x8 in four of 12 rows (5,600 B). Its output lies exactly over its input (dsp_planes.ts planeOverlap), so
  * the arena keeps the ring kernel's size. A row-band stage's instance (a few rows) keeps the ring:
  * a group's entry per band would not be repaid, and its halo rows would be widened for every band.
  */
@@ -153,7 +147,7 @@ const WIDE_GROUP_BYTES = 6144;
 function groupPlanes(p: DepthwiseConv2DParams): boolean {
   return dspKernel(p) === 'plane' && planeGroupRows(p) > 0;
 }
-function planeGroupRows(p: DepthwiseConv2DParams): number {
+export function planeGroupRows(p: DepthwiseConv2DParams): number {
   if (p.outW < PLANE_GROUP_MIN_WIDTH) return 0;
   const rowBytes = 16 * planeWords(p);
   if (p.outW < PLANE_MIN_WIDTH) return rowBytes * (p.outH + 2) <= PLANE_GROUP_BYTES ? p.outH + 2 : 0;
@@ -164,23 +158,8 @@ function planeGroupRows(p: DepthwiseConv2DParams): number {
   return Math.ceil(p.outH / bands) + 2;
 }
 
-/** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
-function planeWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
-  const out = new Int32Array(p.outC * 6);
-  const half = (v: number) => v & 0xffff;
-  for (let c = 0; c < p.outC; c++) {
-    const s = 2 ** (lsh?.[c] ?? 0);
-    for (let ky = 0; ky < 3; ky++) {
-      const w = (kx: number) => filter[(ky * 3 + kx) * p.outC + c]! * s;
-      out[c * 6 + 2 * ky] = half(w(0)) | (half(w(1)) << 16) | 0;
-      out[c * 6 + 2 * ky + 1] = half(w(2)) | (half(w(1)) << 16) | 0;
-    }
-  }
-  return out;
-}
-
 /** The padded copy: rows of out_w + 2 pixels, `band` output rows' windows (band + 2 rows) at a time, 0 when 3 rows do not fit. */
-function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } {
+export function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } {
   const krow = (p.outW + 2) * p.inC;
   const band = Math.min(p.outH, Math.floor(PAD_COPY_BYTES / krow) - 2);
   return band > 0 ? { krow, band, bytes: (band + 2) * krow } : { krow, band: 0, bytes: 0 };
@@ -195,7 +174,7 @@ function paddedRows(p: DepthwiseConv2DParams): { krow: number; band: number; byt
  * rows' windows, the most that fit (M4, KWS 25x5x64 before the mask kernel took it: 2.79 -> 2.70 est. ms; every pixel in place and in
  * pairs instead of 56 of 125 through tap pointers). Undefined when not one band fits.
  */
-function sharedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } | undefined {
+export function sharedRows(p: DepthwiseConv2DParams): { krow: number; band: number; bytes: number } | undefined {
   // the table of extended weights doubles the model's bytes: not under --prefer size
   if (p.planeRows === false || p.padLeft !== 1 || p.outW !== p.inW || p.strideW !== 1) return undefined;
   const krow = (p.inW + 1) * p.inC;
@@ -205,7 +184,7 @@ function sharedRows(p: DepthwiseConv2DParams): { krow: number; band: number; byt
 }
 
 /** tf_dwk_mult1_body's weights extended at compile time (kw): per group of four channels per tap the words (c0, c2), (c1, c3), scaled by 2^lsh. */
-function extendedWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
+export function extendedWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
   const taps = p.kH * p.kW;
   const out = new Int32Array((taps * p.outC) / 2);
   const half = (t: number, c: number) => (filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0)) & 0xffff;
@@ -220,7 +199,7 @@ function extendedWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: reado
 }
 
 /** The layer as a CONV_2D over one input channel (depthwise with in_c 1 is exactly that). */
-function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
+export function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
   if (p.inC !== 1) return undefined;
   return {
     batches: p.batches,
@@ -252,7 +231,7 @@ function asConv(p: DepthwiseConv2DParams): Conv2DParams | undefined {
 }
 
 /** Kernel rows (k_w pixels of in_c bytes) rounded up to whole words, and the columns of a pixel (1 to 3 input channels). */
-function singleK4(p: DepthwiseConv2DParams): { kw4: number; k4: number } {
+export function singleK4(p: DepthwiseConv2DParams): { kw4: number; k4: number } {
   const kw4 = roundUp4(p.kW * p.inC);
   return { kw4, k4: p.kH * kw4 };
 }
@@ -289,8 +268,8 @@ function multmApplies(p: DepthwiseConv2DParams): boolean {
 /**
  * Multiplier-1 3x3 layers with a border (strides 1 and 2) whose every pixel tf_dwk_mask_body reads
  * in place: the border pixels' taps in the padding are left out, the start of their border class
- * (maskClass) holding them, or read the input zero point's word stored after each lane group's
- * extended weights (maskWeights), known when the instance is made, with every shape a constant. Applies where the border is at most the first and last row (a row or two of
+ * (dsp_mask.ts maskClass) holding them, or read the input zero point's word stored after each lane
+ * group's extended weights (maskWeights), known when the instance is made, with every shape a constant. Applies where the border is at most the first and last row (a row or two of
  * the image) and the pixel pairs between the first and the last are inside, and the offsets of a
  * pair's taps stay LDR immediates. No scratch (KWS 25x5x64 on the M4: 1,288 B less arena; border
  * taps cost nothing, not a pointer load more). Not under --prefer size (the weights and starts up
@@ -317,76 +296,16 @@ function maskApplies(p: DepthwiseConv2DParams): boolean {
   return 2 * krow + (2 + p.strideW) * p.inC <= 4095;
 }
 
-/** The taps of kernel row ky, bits 3ky .. 3ky + 2, and of column kx in every row (tf_dwk_mask_body's masks). */
-const rowBits = (ky: number) => 7 << (3 * ky);
-const colBits = (kx: number) => 0x49 << kx;
+/** The Arm DSP kernels of DEPTHWISE_CONV_2D, one variant each (index.ts). */
+export type DepthwiseDspKernel = 'plane' | 'mask' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm';
 
 /**
- * A border pixel's class in tf_dwk_mask_body (depthwise_conv_2d_dsp.h tf_dwk_mclass): 3 x its
- * window's row in the padding (1 the top one, 2 the bottom one) + its column in the padding (1 the
- * left one, 2 the right one), from its taps in the padding `m`; the taps of that row and column
- * (maskSkip) are skipped, their zero point's products being in the class's start instead.
+ * The kernel a layer runs, the first that takes it in the order of the variant table (index.ts):
+ * each variant applies exactly where this names its kernel, so that a layer has one Arm DSP variant
+ * and a RAM budget's fallbacks (plan/budget.ts) are the portable C or, for the padded copy, the same
+ * kernel without it.
  */
-function maskClass(m: number): number {
-  const r = (m & rowBits(0)) === rowBits(0) ? 1 : (m & rowBits(2)) === rowBits(2) ? 2 : 0;
-  const c = (m & colBits(0)) === colBits(0) ? 1 : (m & colBits(2)) === colBits(2) ? 2 : 0;
-  return 3 * r + c;
-}
-function maskSkip(k: number): number {
-  const r = Math.floor(k / 3);
-  const c = k % 3;
-  return (r === 1 ? rowBits(0) : r === 2 ? rowBits(2) : 0) | (c === 1 ? colBits(0) : c === 2 ? colBits(2) : 0);
-}
-
-/**
- * The border classes (maskClass) of a mask layer's output pixels, bit k for class k >= 1: the
- * classes whose starts follow each lane group's weights (maskWeights). The taps in the padding of
- * pixel (oy, ox), as tf_dwk_rmask and tf_dwk_cmask find them.
- */
-function maskClasses(p: DepthwiseConv2DParams): number {
-  const rmask = (oy: number) =>
-    [0, 1, 2].reduce((m, ky) => (oy * p.strideH - p.padTop + ky < 0 || oy * p.strideH - p.padTop + ky >= p.inH ? m | rowBits(ky) : m), 0);
-  const cmask = (ox: number) =>
-    [0, 1, 2].reduce((m, kx) => (ox * p.strideW - p.padLeft + kx < 0 || ox * p.strideW - p.padLeft + kx >= p.inW ? m | colBits(kx) : m), 0);
-  let cls = 0;
-  for (let oy = 0; oy < p.outH; oy++) for (let ox = 0; ox < p.outW; ox++) cls |= 1 << maskClass(rmask(oy) | cmask(ox));
-  return cls & ~1;
-}
-
-/**
- * tf_dwk_mask_body's weights: per lane group the extended weights of the 9 taps (extendedWeights'
- * words), the input zero point in every byte, the four lanes' starts, then for each border class
- * present (maskClasses, in order) the starts of a window whose taps in that class's row and column
- * are left out: start + z_in * their weights (scaled by 2^lsh as the extended weights are), TFLite
- * Micro's sum over the taps inside the image. The starts sit with the weights so that the tap
- * block loads them (its registers are all taken). `records`: { start, m, P } per channel; `cls`:
- * the layer's maskClasses.
- */
-function maskWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined, records: Int32Array, cls: number): Int32Array {
-  const ext = extendedWeights(filter, p, lsh);
-  const groups = p.outC / 4;
-  const classes = [0, ...Array.from({ length: 9 }, (_, k) => k).filter((k) => (cls >> k) & 1)];
-  const stride = 19 + 4 * classes.length;
-  const out = new Int32Array(groups * stride);
-  const z = -p.inputOffset;
-  for (let g = 0; g < groups; g++) {
-    out.set(ext.subarray(g * 18, g * 18 + 18), g * stride);
-    out[g * stride + 18] = ((z & 0xff) * 0x01010101) | 0;
-    classes.forEach((k, i) => {
-      const skip = maskSkip(k);
-      for (let j = 0; j < 4; j++) {
-        const c = 4 * g + j;
-        let skipped = 0;
-        for (let t = 0; t < 9; t++) if ((skip >> t) & 1) skipped += filter[t * p.outC + c]! * 2 ** (lsh?.[c] ?? 0);
-        out[g * stride + 19 + 4 * i + j] = (records[c * RQ_FIELDS]! + z * skipped) | 0;
-      }
-    });
-  }
-  return out;
-}
-
-/** The kernel a layer runs, in order of preference. */
-function dspKernel(p: DepthwiseConv2DParams): 'plane' | 'mask' | 'mult1' | 'narrow' | 'single' | 'conv' | 'multm' | undefined {
+export function dspKernel(p: DepthwiseConv2DParams): DepthwiseDspKernel | undefined {
   if (planeApplies(p)) return 'plane';
   if (maskApplies(p)) return 'mask';
   if (mult1Applies(p)) return 'mult1';
@@ -402,13 +321,18 @@ export function dspApplies(p: DepthwiseConv2DParams): boolean {
   return dspKernel(p) !== undefined;
 }
 
+/** Layers the padded copy serves: multiplier-1 3x3 layers with a border whose rows get a copy. */
+export function paddedCopyApplies(p: DepthwiseConv2DParams): boolean {
+  return dspKernel(p) === 'mult1' && (mult1Constants(p, true)?.kpad ?? 0) > 0;
+}
+
 /**
  * tf_dwk_multm's lanes in the order it reads them: per group of four input channels (the last one
  * starting at in_c - 4 when in_c is not a multiple of 4), per m, the four output channels
  * (s + j) * mult + m. Under 4 input channels (the `narrow` kernel) one group from channel 0, the
  * lanes past in_c -1: weight 0, never stored.
  */
-function multmLanes(p: DepthwiseConv2DParams): number[] {
+export function multmLanes(p: DepthwiseConv2DParams): number[] {
   const c = p.inC;
   const m = p.depthMultiplier;
   const lanes: number[] = [];
@@ -425,7 +349,7 @@ function multmLanes(p: DepthwiseConv2DParams): number[] {
  * at 0 with the group's first lane's { m, P }: its accumulator stays 0 (weights 0), which every
  * requantization mode takes in range, and its result is dropped.
  */
-function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array {
+export function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array {
   if (RQ_FIELDS !== 3) throw new Error('groupRecords expects { start, m, P } records');
   const out = new Int32Array(lanes.length * RQ_FIELDS);
   for (let l = 0; l < lanes.length; l++) {
@@ -441,20 +365,6 @@ function groupRecords(records: Int32Array, lanes: readonly number[]): Int32Array
 }
 
 /**
- * The kernels walk output rows in order, reading each pixel's taps before writing it. The one with
- * four channels' planes at a time (tf_dwk_gplane_body) writes a group's output rows of a band only
- * after widening that group's input rows up to the band's last window, and no output row lies past
- * the input row of the same index, so its output may lie exactly over its input (`exact`): every
- * output byte then lands on an input byte of its own channel, already widened (the rows a later
- * band shares come from the planes); at any other offset a group's outputs would land on other
- * groups' inputs not yet read.
- */
-export function dspOverlap(p: DepthwiseConv2DParams): OverlapRule | undefined {
-  if (p.batches === 1 && groupPlanes(p)) return { input: 0, gap: 0, exact: true };
-  return rowOrderOverlap(p);
-}
-
-/**
  * The rule of the kernels that walk output rows in order (the output at least the window's rows
  * behind), where the DSP kernel does: not on the shapes it takes four channels' planes at a time,
  * which the Helium kernel (mve.ts) keeps out of the plan's overlaps as it always has.
@@ -464,62 +374,8 @@ export function rowOrderOverlap(p: DepthwiseConv2DParams): OverlapRule | undefin
   return { input: 0, gap: rowWindowGap(p.outH, p.outW * p.outC, p.strideH, p.padTop, p.inW * p.inC) };
 }
 
-/**
- * One to three input channels: a pixel pair's columns and a gathered run. Depth multiplier 1: the weights
- * extended to 16 bits (twice their bytes, in RAM only while the layer runs), a pointer per tap (host
- * pointers may be 8 bytes), then a zero-point row.
- */
-export function dspScratchBytes(p: DepthwiseConv2DParams, copy = false): number {
-  const kernel = dspKernel(p);
-  if (kernel === 'plane') return planeGroupRows(p) > 0 ? 16 * planeGroupRows(p) * planeWords(p) : p.inC * 3 * planeWords(p) * 4;
-  if (kernel === 'mask') return 0;
-  if (kernel === 'single') return singleK4(p).k4 * 4 + singleK4(p).kw4;
-  if (kernel === 'conv') return convScratchBytes(asConv(p)!);
-  // extended weights of every lane, a pointer per tap, the zero-point row
-  if (kernel === 'multm') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + roundUp4(p.inC);
-  // and the copy of the image's last pixel
-  if (kernel === 'narrow') return multmLanes(p).length * p.kH * p.kW * 2 + p.kH * p.kW * 8 + 4 + 4;
-  // and the padded copy of the image
-  const k = kernel === 'mult1' ? mult1Constants(p, copy) : undefined;
-  if (k?.kw) return sharedRows(p)!.bytes;
-  return p.kH * p.kW * p.inC * 2 + p.kH * p.kW * 8 + p.inC + (k?.kpad ? paddedRows(p).bytes : 0);
-}
-
-/**
- * 1 to 3 input channels: per output channel m a row of k4 int8 (kernel rows of kw4 bytes: tap kx at
- * kx * in_c + m's input channel, zeros elsewhere), channels in pairs whose rows are interleaved four
- * bytes at a time, an odd last row plain.
- */
-function singleWeights(filter: Int8Array, p: DepthwiseConv2DParams): Int8Array {
-  const { kw4, k4 } = singleK4(p);
-  const row = (m: number, k: number) => {
-    const ky = Math.floor(k / kw4);
-    const kx = Math.floor((k % kw4) / p.inC);
-    const ch = (k % kw4) % p.inC;
-    return kx < p.kW && ch === Math.floor(m / p.depthMultiplier) ? filter[(ky * p.kW + kx) * p.outC + m]! : 0;
-  };
-  const out = new Int8Array(p.outC * k4);
-  let at = 0;
-  let m = 0;
-  for (; m + 2 <= p.outC; m += 2) {
-    for (let g = 0; g < k4; g += 4) for (const r of [m, m + 1]) for (let j = 0; j < 4; j++) out[at++] = row(r, g + j);
-  }
-  if (m < p.outC) for (let k = 0; k < k4; k++) out[at++] = row(m, k);
-  return out;
-}
-
-/** Filter [taps][C] regrouped as the kernel reads it: per group of four channels, every tap's four bytes. */
-function groupedWeights(filter: Int8Array, taps: number, channels: number): Int8Array {
-  const out = new Int8Array(taps * channels);
-  let at = 0;
-  for (let c = 0; c < channels; c += 4) {
-    for (let t = 0; t < taps; t++) for (let j = 0; j < 4; j++) out[at++] = filter[t * channels + c + j]!;
-  }
-  return out;
-}
-
 /** tf_dwk_multm's weights (per lane of multmLanes, the taps' bytes; 0 in unused lanes) and records in that order. */
-function multmTables(
+export function multmTables(
   filter: Int8Array,
   records: Int32Array,
   p: DepthwiseConv2DParams,
@@ -546,11 +402,7 @@ function multmTables(
  * times 2^s, and a record with shift 0. Exact as long as FAST holds for the scaled bounds; else
  * (or without a left shift) undefined, and the layer keeps its plain records.
  */
-function laneScaling(
-  p: DepthwiseConv2DParams,
-  kernel: ReturnType<typeof dspKernel>,
-  bounds: readonly number[],
-): { lsh: number[]; m: ChannelMultipliers } | undefined {
+function laneScaling(p: DepthwiseConv2DParams, kernel: DepthwiseDspKernel, bounds: readonly number[]): { lsh: number[]; m: ChannelMultipliers } | undefined {
   // ONNX Runtime's float32 steps take the accumulator as it is
   if (p.ortScale || (kernel !== 'plane' && kernel !== 'mask' && kernel !== 'mult1' && kernel !== 'multm' && kernel !== 'narrow')) return undefined;
   const lsh = p.shift.map((s) => Math.max(s, 0));
@@ -575,13 +427,13 @@ export function roundsHalfUp(records: Int32Array, fast: number, p: DepthwiseConv
 }
 
 /** What emitDepthwiseDsp decides before it writes anything: the settled layer, its kernel and its records. */
-interface DepthwisePlan {
+export interface DepthwisePlan {
   filter: Int8Array;
   /** the layer, its near-constant channels' multipliers replaced by equivalent ones */
   p: DepthwiseConv2DParams;
   /** the layer's summary, with how many channels were settled */
   summary: string;
-  kernel: ReturnType<typeof dspKernel>;
+  kernel: DepthwiseDspKernel;
   single: boolean;
   narrow: boolean;
   /** the any-multiplier loop, the narrow kernel included */
@@ -593,7 +445,7 @@ interface DepthwisePlan {
   fast: RequantKind;
   records: Int32Array;
   laneOrder: number[];
-  /** the border classes whose starts a mask layer's weights hold (maskClasses) */
+  /** the border classes whose starts a mask layer's weights hold (dsp_mask.ts maskClasses) */
   cls: number;
   k: ReturnType<typeof mult1Constants>;
 }
@@ -602,13 +454,7 @@ interface DepthwisePlan {
  * The layer with its near-constant channels (pruned ones) re-expressed by equivalent records, so that
  * they do not hold it to the exact path; `fits` tells whether FAST records hold for given bounds.
  */
-function settledLayer(
-  model: DepthwiseConv2DParams,
-  kernel: ReturnType<typeof dspKernel>,
-  byChannel: Int8Array,
-  modelBias: Int32Array | undefined,
-  modelSummary: string,
-) {
+function settledLayer(model: DepthwiseConv2DParams, kernel: DepthwiseDspKernel, byChannel: Int8Array, modelBias: Int32Array | undefined, modelSummary: string) {
   const taps = model.kH * model.kW;
   // the mask kernel, and the plane kernel without a floor clamp, requantize in three instructions
   // (roundsHalfUp) where the floor is at or above the zero point: exact for any right shift from 2
@@ -629,10 +475,10 @@ function planDepthwise(
   model: DepthwiseConv2DParams,
   filter: Int8Array,
   modelBias: Int32Array | undefined,
-  kernel: ReturnType<typeof dspKernel>,
+  form: DepthwiseDspForm,
   modelSummary: string,
-  copy: boolean,
 ): DepthwisePlan {
+  const kernel = form.kernel;
   const taps = model.kH * model.kW;
   // rows of the bound: channel c's taps
   const byChannel = channelMajor(filter, model.outC);
@@ -664,8 +510,8 @@ function planDepthwise(
     records,
     laneOrder,
     // for the mask layer's table and its instance
-    cls: mask ? maskClasses(p) : 0,
-    k: kernel === 'mult1' ? mult1Constants(p, copy) : undefined,
+    cls: form.borderClasses?.(p) ?? 0,
+    k: form.constants?.(p),
   };
 }
 
@@ -682,27 +528,11 @@ function laneShiftsConst(plan: DepthwisePlan, ctx: LayerEmitContext): string {
     : '(const uint8_t *)0';
 }
 
-/** The kernel instance's name, from its kind and the constants it is instantiated with. */
-function kernelName(plan: DepthwisePlan, one: number, multm1: boolean): string {
-  const { p, single, multm, narrow, plane, mask, k, kernel } = plan;
-  return single && !one
-    ? 'few'
-    : multm
-      ? `${multm1 ? 'multm1' : 'multm'}${narrow ? '_c3' : ''}`
-      : plane
-        ? `plane_k${p.inC}_${planeWords(p)}${planeGroupRows(p) > 0 ? `_g${planeGroupRows(p)}` : ''}`
-        : mask
-          ? `mask_k${p.inC}_${p.inH}x${p.inW}_s${p.strideH}${p.strideW}_p${p.padTop}${p.padLeft}`
-          : k
-            ? `mult1_k${k.kc}_${k.krow}${k.ks === 1 ? '' : `_s${k.ks}`}${k.kpad ? `_p${k.kpad}` : ''}${k.kw ? '_w' : ''}`
-            : `${kernel}`;
-}
-
 /**
  * Defines the kernel instance (once per model) from the template, with its clamp and requantization
  * mode; returns its name and the rounding records where it takes them.
  */
-function defineKernelInstance(plan: DepthwisePlan, ctx: LayerEmitContext): { callee: string; roundedRecords: Int32Array | undefined } {
+function defineKernelInstance(plan: DepthwisePlan, form: DepthwiseDspForm, ctx: LayerEmitContext): { callee: string; roundedRecords: Int32Array | undefined } {
   const { p, single, multm, narrow, plane, mask, k, fast, records, bounds, scaled, cls } = plan;
   const mode = kernelMode(fast, p.actMin, p.actMax);
   // one input channel and undilated rows known when the loop is instantiated: its own copy
@@ -711,7 +541,7 @@ function defineKernelInstance(plan: DepthwisePlan, ctx: LayerEmitContext): { cal
   // loop with the multiplier a constant, so the pass loop and the strided stores fold away
   const multm1 = multm && p.depthMultiplier === 1;
   const split = (k || mask) && splitLoads(ctx.isa) ? 1 : 0;
-  const kname = kernelName(plan, one, multm1);
+  const kname = form.instanceName(plan, one, multm1);
   // the four-lane kernels clamp only the ceiling when the floor is -128 (SSAT already floors there):
   // their own instance, `full` TF_DWK_CEILING_ONLY
   const ceilingOnly = !single && mode.full === 0 && p.actMin === -128;
@@ -757,50 +587,6 @@ function defineKernelInstance(plan: DepthwisePlan, ctx: LayerEmitContext): { cal
   return { callee: `tf_dwk_${kname}_${kmode.mode}`, roundedRecords };
 }
 
-/** How the kernel computes, for the layer's comment. */
-function kernelHow(plan: DepthwisePlan): string {
-  const { p, plane, mask, single, narrow, multm, fast } = plan;
-  return `${plane ? 'rows widened once into int16 planes, a channel at a time over pixel pairs, two taps per SMLAD' : mask ? 'every pixel in place, in pairs, 4 channels per step, the padding read as the zero point from the weights, SXTB16 into SMLABB/SMLATT' : single ? 'im2col of kernel rows read as words, 2 pixels x 2 channels' : narrow ? `3 input channels read in place as words (lane 3 at weight 0), ${p.depthMultiplier} passes, SXTB16 into SMLABB/SMLATT` : multm ? `4 input channels per step, ${p.depthMultiplier} passes each, SXTB16 into SMLABB/SMLATT` : '4 channels per step, SXTB16 into SMLABB/SMLATT'}, ${fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[fast]} requantization`;
-}
-
-/** The kernel's weight and record tables, each in the layout its kernel reads. */
-function kernelTables(plan: DepthwisePlan, roundedRecords: Int32Array | undefined, ctx: LayerEmitContext): { weights: string; records?: string } {
-  const { filter, p, records, scaled, single, multm, plane, mask, cls, k } = plan;
-  const taps = p.kH * p.kW;
-  // one to three input channels: CONV_2D's blob, records split around each channel pair's rows
-  return single
-    ? { weights: ctx.addConst('w_dsp', 'int8_t', withRecords(singleWeights(filter, p), records, p.outC, singleK4(p).k4)) }
-    : multm
-      ? multmTables(filter, records, p, (s, t, v) => ctx.addConst(s, t, v))
-      : plane
-        ? { weights: ctx.addConst('w_dsp', 'int32_t', planeWeights(filter, p, scaled?.lsh)), records: ctx.addConst('rq', 'int32_t', roundedRecords ?? records) }
-        : mask
-          ? {
-              weights: ctx.addConst('w_dsp', 'int32_t', maskWeights(filter, p, scaled?.lsh, records, cls)),
-              records: ctx.addConst(
-                'rq',
-                'int32_t',
-                groupRecords(
-                  roundedRecords ?? records,
-                  Array.from({ length: p.outC }, (_, c) => c),
-                ),
-              ),
-            }
-          : {
-              weights: k?.kw
-                ? ctx.addConst('w_dsp', 'int32_t', extendedWeights(filter, p, scaled?.lsh))
-                : ctx.addConst('w_dsp', 'int8_t', groupedWeights(filter, taps, p.outC)),
-              records: ctx.addConst(
-                'rq',
-                'int32_t',
-                groupRecords(
-                  records,
-                  Array.from({ length: p.outC }, (_, c) => c),
-                ),
-              ),
-            };
-}
-
 /** The layer's geometry, for the kernels that read it at run time (all but the mask kernel). */
 function geomInit(p: DepthwiseConv2DParams): InitLine[] {
   const [rowsLo, rowsHi] = insideRange(p.outH, p.inH, p.kH, p.strideH, p.dilationH, p.padTop);
@@ -819,7 +605,7 @@ function geomInit(p: DepthwiseConv2DParams): InitLine[] {
 }
 
 /** The arguments of the kernel's call that come from the layer's buffers and tables. */
-interface KernelCallArgs {
+export interface KernelCallArgs {
   input: string;
   output: string;
   scratch: string;
@@ -827,112 +613,85 @@ interface KernelCallArgs {
   tables: { weights: string; records?: string };
 }
 
-/** The kernel's call, each kernel with its own arguments. */
-function callStatements(plan: DepthwisePlan, callee: string, a: KernelCallArgs): Statement[] {
-  const { p, mask, single, multm } = plan;
+/**
+ * The call of the kernels that read the layer's geometry and four-lane records (all but the mask and
+ * one-to-three-channel row kernels); the any-multiplier loop's with its multiplier.
+ */
+export function laneCall(plan: DepthwisePlan, callee: string, a: KernelCallArgs): Statement[] {
+  const { p, multm } = plan;
   const { input, output, scratch, laneShifts, tables } = a;
   const rq: CallArg = { addressOf: 'rq' };
-  return mask
-    ? [{ callee, args: [input, `${p.batches}`, tables.weights, tables.records!, rq, output] }]
-    : single
-      ? [
-          {
-            comment: [
-              `/* ${p.outC} output channels from ${p.inC}; kernel rows of ${p.kW} taps x ${p.inC} bytes read as ${singleK4(p).kw4} (rounded up to whole words) */`,
-            ],
-          },
-          { callee, args: [input, `${p.batches}`, { addressOf: 'geom' }, `${p.outC}`, `${singleK4(p).kw4}`, tables.weights, rq, output, scratch] },
-        ]
-      : [
-          ...(multm ? [{ comment: [`/* depth multiplier ${p.depthMultiplier}: ${p.outC} output channels from ${p.inC} */`] }] : []),
-          {
-            callee,
-            args: [
-              input,
-              `${p.batches}`,
-              { addressOf: 'geom' },
-              ...(multm ? [`${p.depthMultiplier}`] : []),
-              tables.weights,
-              laneShifts,
-              tables.records!,
-              rq,
-              output,
-              scratch,
-            ],
-          },
-        ];
+  return [
+    ...(multm ? [{ comment: [`/* depth multiplier ${p.depthMultiplier}: ${p.outC} output channels from ${p.inC} */`] }] : []),
+    {
+      callee,
+      args: [
+        input,
+        `${p.batches}`,
+        { addressOf: 'geom' },
+        ...(multm ? [`${p.depthMultiplier}`] : []),
+        tables.weights,
+        laneShifts,
+        tables.records!,
+        rq,
+        output,
+        scratch,
+      ],
+    },
+  ];
 }
 
-export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitContext, modelSummary: string, copy = false): LayerCode {
+/** A kernel's weight and record tables: their symbols. */
+export interface KernelTables {
+  weights: string;
+  records?: string;
+}
+
+/**
+ * What one Arm DSP kernel (a file of its own beside this one) adds to the emission all of them share
+ * (emitDepthwiseDsp): its instance's name and constants, its comment, the layout of its tables and
+ * its call.
+ */
+export interface DepthwiseDspForm {
+  kernel: Exclude<DepthwiseDspKernel, 'conv'>;
+  /** the constants of a multiplier-1 layer's own instance of tf_dwk_mult1_body (mult1Constants) */
+  constants?(p: DepthwiseConv2DParams): ReturnType<typeof mult1Constants>;
+  /** the border classes whose starts the mask kernel's weights hold */
+  borderClasses?(p: DepthwiseConv2DParams): number;
+  /** the kernel instance's name, from the constants it is instantiated with */
+  instanceName(plan: DepthwisePlan, one: number, multm1: boolean): string;
+  /** how the kernel computes, for the layer's comment (its requantization follows) */
+  how(plan: DepthwisePlan): string;
+  /** the kernel's weight and record tables, each in the layout it reads */
+  tables(plan: DepthwisePlan, roundedRecords: Int32Array | undefined, ctx: LayerEmitContext): KernelTables;
+  call(plan: DepthwisePlan, callee: string, a: KernelCallArgs): Statement[];
+}
+
+/** The C of a layer on one of the Arm DSP kernels (all but the CONV_2D one, dsp_as_conv.ts). */
+export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitContext, modelSummary: string, form: DepthwiseDspForm): LayerCode {
   const filter = constInt8(ctx.graph.tensors[ctx.op.inputs[1]!]!);
   const modelBias = model.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
-  const kernel = dspKernel(model);
-  const conv = asConv(model);
-  if (kernel === 'conv' && conv) {
-    return dspConvLayer({ p: conv, ctx, summary: modelSummary, filter: channelMajor(filter, model.outC), bias: modelBias });
-  }
-  const plan = planDepthwise(model, filter, modelBias, kernel, modelSummary, copy);
+  const plan = planDepthwise(model, filter, modelBias, form, modelSummary);
   const p = plan.p;
   // the constants in the order the layer has always added them: lane shifts, kernel, tables
   const laneShifts = laneShiftsConst(plan, ctx);
-  const { callee, roundedRecords } = defineKernelInstance(plan, ctx);
+  const { callee, roundedRecords } = defineKernelInstance(plan, form, ctx);
   const input = ctx.input(0);
   const output = ctx.output(0);
   const scratch = plan.mask ? '' : `(void *)${ctx.scratch()}`;
-  const tables = kernelTables(plan, roundedRecords, ctx);
+  const tables = form.tables(plan, roundedRecords, ctx);
+  const requant = plan.fast === RQ_FAST ? 'SMMULR' : REQUANT_NAMES[plan.fast];
   return {
-    comment: [`/* ${plan.summary} (Arm DSP: ${kernelHow(plan)}) */`],
+    comment: [`/* ${plan.summary} (Arm DSP: ${form.how(plan)}, ${requant} requantization) */`],
     fnName: ctx.fnName,
     decls: [
       { ctype: 'tf_rq_t', name: 'rq', init: rqInit(p.outputZeroPoint, p.actMin, p.actMax) },
       // the mask kernel's instance holds its shape
       ...(plan.mask ? [] : [{ ctype: 'tf_dwk_geom_t', name: 'geom', init: geomInit(p) }]),
     ],
-    body: callStatements(plan, callee, { input, output, scratch, laneShifts, tables }),
+    body: form.call(plan, callee, { input, output, scratch, laneShifts, tables }),
   };
 }
 
-/** Layers the padded copy serves: multiplier-1 3x3 layers with a border whose rows get a copy. */
-export function paddedCopyApplies(p: DepthwiseConv2DParams): boolean {
-  return dspKernel(p) === 'mult1' && (mult1Constants(p, true)?.kpad ?? 0) > 0;
-}
-
-// the one-channel kernel runs conv_2d_dsp.h's pair loop (which the depthwise header includes)
-const DSP_FILES = ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'];
-
-/** A single-channel layer with dilated rows runs CONV_2D's im2col kernels (dspConvLayer): their files. */
-function convFiles(p: DepthwiseConv2DParams): readonly string[] {
-  return dspKernel(p) === 'conv' ? DSP_ONE_CHANNEL_FILES : [];
-}
-
-/**
- * The fast form of the layers with a padded copy (`paddedCopyApplies`): its scratch holds the copy
- * (up to PAD_COPY_BYTES more arena), every pixel read in place and in pairs. `arm-dsp` is the same
- * kernel without the copy, the border through tap pointers: the choice a RAM budget falls back to
- * (plan/budget.ts), priced apart by kernel_cost.ts, and the default's when the copy grows the arena
- * by more than it saves (plan/fast_forms.ts).
- */
-export const depthwiseDspPaddedVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp-padded',
-  family: 'arm-dsp',
-  applies: (p) => dspApplies(p) && paddedCopyApplies(p),
-  scratchBytes: (p) => dspScratchBytes(p, true),
-  overlap: dspOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), true),
-  cFiles: DSP_FILES,
-  layerCFiles: convFiles,
-  ortExact: true,
-  arenaForSpeed: true,
-};
-
-export const depthwiseDspVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp',
-  family: 'arm-dsp',
-  applies: dspApplies,
-  scratchBytes: (p) => dspScratchBytes(p),
-  overlap: dspOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p)),
-  cFiles: DSP_FILES,
-  layerCFiles: convFiles,
-  ortExact: true,
-};
+// every kernel but the CONV_2D one: the depthwise header (which includes conv_2d_dsp.h's helpers)
+export const DSP_FILES = ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'];
