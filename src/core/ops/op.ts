@@ -92,7 +92,7 @@ export interface OverlapRule {
   /**
    * the output may share the input's bytes only starting where the input starts (gap 0 and no other
    * offset): a kernel that writes each element over the same channel of the input, read in groups of
-   * channels before any of a group is written (depthwise_conv_2d/dsp.ts tf_dwk_gplane_body)
+   * channels before any of a group is written (depthwise_conv_2d/dsp_planes.ts, tf_dwk_gplane_body)
    */
   exact?: boolean;
 }

@@ -68,7 +68,7 @@ export interface DepthwiseConv2DParams extends ChannelMultipliers, ConvWindowPar
   tapPairRows?: boolean;
   /**
    * false: the Arm DSP 3x3 layers keep their compact weights and kernels, no int16 plane kernel
-   * (dsp.ts planeApplies: 24 bytes of weights a channel instead of 9): `--prefer size`, set by prepare
+   * (dsp_common.ts planeApplies: 24 bytes of weights a channel instead of 9): `--prefer size`, set by prepare
    */
   planeRows?: boolean;
   /** pruned weights: their sparse encoding (sparse.ts), a storage the cost model may choose */

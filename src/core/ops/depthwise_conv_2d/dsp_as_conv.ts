@@ -24,7 +24,7 @@ export const depthwiseDspAsConvVariant: KernelVariant<DepthwiseConv2DParams> = {
     const bias = p.hasBias ? constInt32(ctx.graph.tensors[ctx.op.inputs[2]!]!) : undefined;
     return dspConvLayer({ p: asConv(p)!, ctx, summary: summary(p), filter: channelMajor(filter, p.outC), bias });
   },
-  cFiles: ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'],
+  cFiles: ['conv_2d/conv_2d_dsp.h'],
   layerCFiles: () => DSP_ONE_CHANNEL_FILES,
   ortExact: true,
 };

@@ -16,7 +16,7 @@ import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 import {
-  DSP_FILES,
+  dspFiles,
   type DepthwiseDspForm,
   dspKernel,
   emitDepthwiseDsp,
@@ -29,6 +29,8 @@ import {
   rowOrderOverlap,
   sharedRows,
 } from './dsp_common.ts';
+
+const FILES = dspFiles('channel_quads');
 
 /** Filter [taps][C] regrouped as the kernel reads it: per group of four channels, every tap's four bytes. */
 function groupedWeights(filter: Int8Array, taps: number, channels: number): Int8Array {
@@ -85,7 +87,7 @@ export const depthwiseDspChannelQuadsPaddedVariant: KernelVariant<DepthwiseConv2
   scratchBytes: (p) => channelQuadsScratchBytes(p, true),
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), paddedForm),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
   arenaForSpeed: true,
 };
@@ -97,6 +99,6 @@ export const depthwiseDspChannelQuadsVariant: KernelVariant<DepthwiseConv2DParam
   scratchBytes: (p) => channelQuadsScratchBytes(p, false),
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), inPlaceForm),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };

@@ -693,5 +693,11 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
   };
 }
 
-// every kernel but the CONV_2D one: the depthwise header (which includes conv_2d_dsp.h's helpers)
-export const DSP_FILES = ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h'];
+/**
+ * The C files of a kernel (all but the CONV_2D one): its own header (`depthwise_conv_2d_dsp_<kernel>.h`),
+ * and the pieces the kernels share, depthwise_conv_2d_dsp.h, which includes conv_2d_dsp.h (its
+ * rounding requantization, the few-channel kernel's pair loop).
+ */
+export function dspFiles(kernel: string): readonly string[] {
+  return ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h', `depthwise_conv_2d/depthwise_conv_2d_dsp_${kernel}.h`];
+}

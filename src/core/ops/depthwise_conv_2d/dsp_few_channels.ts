@@ -11,7 +11,9 @@ import type { CallArg } from '../layer_code.ts';
 import { withRecords } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
-import { DSP_FILES, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, rowOrderOverlap, singleK4 } from './dsp_common.ts';
+import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, rowOrderOverlap, singleK4 } from './dsp_common.ts';
+
+const FILES = dspFiles('few_channels');
 
 /** * 1 to 3 input channels: per output channel m a row of k4 int8 (kernel rows of kw4 bytes: tap kx at
  * kx * in_c + m's input channel, zeros elsewhere), channels in pairs whose rows are interleaved four
@@ -68,6 +70,6 @@ export const depthwiseDspFewChannelsVariant: KernelVariant<DepthwiseConv2DParams
   scratchBytes: fewChannelsScratchBytes,
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };

@@ -11,7 +11,9 @@ import type { CallArg } from '../layer_code.ts';
 import { RQ_FIELDS } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
-import { DSP_FILES, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, extendedWeights, groupRecords, rowOrderOverlap } from './dsp_common.ts';
+import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, extendedWeights, groupRecords, rowOrderOverlap } from './dsp_common.ts';
+
+const FILES = dspFiles('mask');
 
 /** The taps of kernel row ky, bits 3ky .. 3ky + 2, and of column kx in every row (tf_dwk_mask_body's masks). */
 const rowBits = (ky: number) => 7 << (3 * ky);
@@ -111,6 +113,6 @@ export const depthwiseDspMaskedBorderVariant: KernelVariant<DepthwiseConv2DParam
   scratchBytes: () => 0,
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };

@@ -10,7 +10,9 @@ import { roundUp4 } from '../common/isa/dsp.ts';
 import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
-import { DSP_FILES, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
+import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
+
+const FILES = dspFiles('multiplier_passes');
 
 /** Extended weights of every lane, a pointer per tap, the zero-point row. */
 function multiplierPassesScratchBytes(p: DepthwiseConv2DParams): number {
@@ -32,6 +34,6 @@ export const depthwiseDspMultiplierPassesVariant: KernelVariant<DepthwiseConv2DP
   scratchBytes: multiplierPassesScratchBytes,
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };

@@ -10,7 +10,9 @@
 import type { KernelVariant, OverlapRule } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
-import { DSP_FILES, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, planeGroupRows, planeWords, rowOrderOverlap } from './dsp_common.ts';
+import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, planeGroupRows, planeWords, rowOrderOverlap } from './dsp_common.ts';
+
+const FILES = dspFiles('planes');
 
 /** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
 function planeWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
@@ -64,6 +66,6 @@ export const depthwiseDspPlanesVariant: KernelVariant<DepthwiseConv2DParams> = {
   scratchBytes: planeScratchBytes,
   overlap: planeOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };

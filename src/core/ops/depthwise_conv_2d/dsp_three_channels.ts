@@ -9,7 +9,9 @@
 import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
-import { DSP_FILES, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
+import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
+
+const FILES = dspFiles('three_channels');
 
 /** Extended weights of every lane, a pointer per tap, the zero-point row (a word), and the copy of the image's last pixel. */
 function threeChannelsScratchBytes(p: DepthwiseConv2DParams): number {
@@ -31,6 +33,6 @@ export const depthwiseDspThreeChannelsVariant: KernelVariant<DepthwiseConv2DPara
   scratchBytes: threeChannelsScratchBytes,
   overlap: rowOrderOverlap,
   emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: DSP_FILES,
+  cFiles: FILES,
   ortExact: true,
 };
