@@ -19,6 +19,7 @@
 #include "conv_2d_dsp_im2col_triples.h"
 #include "conv_2d_dsp.h"
 #include "depthwise_conv_2d_dsp.h"
+#include "depthwise_conv_2d_dsp_mask.h"
 #include "arm_dsp.h"
 #include "dsp_requant.h"
 
