@@ -12,25 +12,19 @@
  * (plan/budget.ts), priced apart by kernel_cost.ts, and the default's when the copy grows the arena
  * by more than it saves (plan/fast_forms.ts).
  */
-import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
 import {
-  dspFiles,
   type DepthwiseDspForm,
   dspKernel,
-  emitDepthwiseDsp,
   extendedWeights,
   groupRecords,
   laneCall,
   mult1Constants,
   paddedCopyApplies,
   paddedRows,
-  rowOrderOverlap,
   sharedRows,
+  depthwiseDspVariant,
 } from './dsp_common.ts';
-
-const FILES = dspFiles('channel_quads');
 
 /** Filter [taps][C] regrouped as the kernel reads it: per group of four channels, every tap's four bytes. */
 function groupedWeights(filter: Int8Array, taps: number, channels: number): Int8Array {
@@ -80,25 +74,14 @@ const paddedForm = channelQuadsForm(true);
 const inPlaceForm = channelQuadsForm(false);
 
 /** The layers with a padded copy of their rows (`paddedCopyApplies`): its scratch holds the copy. */
-export const depthwiseDspChannelQuadsPaddedVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp padded-row channel quads',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'mult1' && paddedCopyApplies(p),
+export const depthwiseDspChannelQuadsPaddedVariant = depthwiseDspVariant('arm-dsp padded-row channel quads', paddedForm, {
+  header: 'channel_quads',
   scratchBytes: (p) => channelQuadsScratchBytes(p, true),
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), paddedForm),
-  cFiles: FILES,
-  ortExact: true,
+  applies: (p) => dspKernel(p) === 'mult1' && paddedCopyApplies(p),
   arenaForSpeed: true,
-};
+});
 
-export const depthwiseDspChannelQuadsVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp channel quads',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'mult1',
+export const depthwiseDspChannelQuadsVariant = depthwiseDspVariant('arm-dsp channel quads', inPlaceForm, {
+  header: 'channel_quads',
   scratchBytes: (p) => channelQuadsScratchBytes(p, false),
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), inPlaceForm),
-  cFiles: FILES,
-  ortExact: true,
-};
+});

@@ -8,7 +8,8 @@
  * (DepthwiseDspForm). Weights are int8 in flash, re-laid at compile time in the order the loops read
  * them (same byte count as the model's, unless a kernel says otherwise).
  */
-import type { KernelIsa, LayerEmitContext, OverlapRule } from '../op.ts';
+import type { KernelIsa, KernelVariant, LayerEmitContext, OverlapRule } from '../op.ts';
+import { summary } from './describe.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
@@ -698,6 +699,33 @@ export function emitDepthwiseDsp(model: DepthwiseConv2DParams, ctx: LayerEmitCon
  * and the pieces the kernels share, depthwise_conv_2d_dsp.h, which includes conv_2d_dsp.h (its
  * rounding requantization, the few-channel kernel's pair loop).
  */
-export function dspFiles(kernel: string): readonly string[] {
+function dspFiles(kernel: string): readonly string[] {
   return ['conv_2d/conv_2d_dsp.h', 'depthwise_conv_2d/depthwise_conv_2d_dsp.h', `depthwise_conv_2d/depthwise_conv_2d_dsp_${kernel}.h`];
+}
+
+/** How one kernel's variant differs from the others': its header, scratch and, where it has them, its own rules. */
+interface DspVariantOptions {
+  /** `<kernel>` of its header, depthwise_conv_2d_dsp_<kernel>.h */
+  header: string;
+  scratchBytes(p: DepthwiseConv2DParams): number;
+  /** default: the layers dspKernel gives the form's kernel */
+  applies?(p: DepthwiseConv2DParams): boolean;
+  /** default: rowOrderOverlap */
+  overlap?(p: DepthwiseConv2DParams): OverlapRule | undefined;
+  arenaForSpeed?: boolean;
+}
+
+/** A kernel's variant: the layers dspKernel gives it, emitted through emitDepthwiseDsp with its form. */
+export function depthwiseDspVariant(name: string, form: DepthwiseDspForm, o: DspVariantOptions): KernelVariant<DepthwiseConv2DParams> {
+  return {
+    name,
+    family: 'arm-dsp',
+    applies: o.applies ?? ((p) => dspKernel(p) === form.kernel),
+    scratchBytes: o.scratchBytes,
+    overlap: o.overlap ?? rowOrderOverlap,
+    emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
+    cFiles: dspFiles(o.header),
+    ortExact: true,
+    ...(o.arenaForSpeed ? { arenaForSpeed: true } : {}),
+  };
 }

@@ -6,14 +6,10 @@
  * other channels' bytes), two pixels by two channels in SMLAD; 2 or 3 channels gather dilated rows
  * into the run. One input channel with undilated rows gets its own instance.
  */
-import type { KernelVariant } from '../op.ts';
 import type { CallArg } from '../layer_code.ts';
 import { withRecords } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
-import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, rowOrderOverlap, singleK4 } from './dsp_common.ts';
-
-const FILES = dspFiles('few_channels');
+import { type DepthwiseDspForm, singleK4, depthwiseDspVariant } from './dsp_common.ts';
 
 /** * 1 to 3 input channels: per output channel m a row of k4 int8 (kernel rows of kw4 bytes: tap kx at
  * kx * in_c + m's input channel, zeros elsewhere), channels in pairs whose rows are interleaved four
@@ -63,13 +59,7 @@ const form: DepthwiseDspForm = {
   },
 };
 
-export const depthwiseDspFewChannelsVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp 1-3 channel rows',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'single',
+export const depthwiseDspFewChannelsVariant = depthwiseDspVariant('arm-dsp 1-3 channel rows', form, {
+  header: 'few_channels',
   scratchBytes: fewChannelsScratchBytes,
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: FILES,
-  ortExact: true,
-};
+});

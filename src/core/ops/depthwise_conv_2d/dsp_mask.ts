@@ -6,14 +6,10 @@
  * border class's start holds their zero point's products) or read as the input zero point stored
  * beside the weights. Every shape is a constant of the layer's own instance; no scratch.
  */
-import type { KernelVariant } from '../op.ts';
 import type { CallArg } from '../layer_code.ts';
 import { RQ_FIELDS } from '../common/isa/dsp.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
-import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, extendedWeights, groupRecords, rowOrderOverlap } from './dsp_common.ts';
-
-const FILES = dspFiles('mask');
+import { type DepthwiseDspForm, extendedWeights, groupRecords, depthwiseDspVariant } from './dsp_common.ts';
 
 /** The taps of kernel row ky, bits 3ky .. 3ky + 2, and of column kx in every row (tf_dwk_mask_body's masks). */
 const rowBits = (ky: number) => 7 << (3 * ky);
@@ -106,13 +102,4 @@ const form: DepthwiseDspForm = {
   },
 };
 
-export const depthwiseDspMaskedBorderVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp 3x3 masked border',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'mask',
-  scratchBytes: () => 0,
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: FILES,
-  ortExact: true,
-};
+export const depthwiseDspMaskedBorderVariant = depthwiseDspVariant('arm-dsp 3x3 masked border', form, { header: 'mask', scratchBytes: () => 0 });

@@ -7,12 +7,8 @@
  * not a multiple of 4 gets its own instance, the multiplier a constant.
  */
 import { roundUp4 } from '../common/isa/dsp.ts';
-import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
-import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
-
-const FILES = dspFiles('multiplier_passes');
+import { type DepthwiseDspForm, laneCall, multmLanes, multmTables, depthwiseDspVariant } from './dsp_common.ts';
 
 /** Extended weights of every lane, a pointer per tap, the zero-point row. */
 function multiplierPassesScratchBytes(p: DepthwiseConv2DParams): number {
@@ -27,13 +23,7 @@ const form: DepthwiseDspForm = {
   call: laneCall,
 };
 
-export const depthwiseDspMultiplierPassesVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp multiplier passes',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'multm',
+export const depthwiseDspMultiplierPassesVariant = depthwiseDspVariant('arm-dsp multiplier passes', form, {
+  header: 'multiplier_passes',
   scratchBytes: multiplierPassesScratchBytes,
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: FILES,
-  ortExact: true,
-};
+});

@@ -7,12 +7,9 @@
  * into int16 planes, a channel's nine weights held over a whole output row, two horizontally
  * adjacent taps per SMLAD; its weights are int16 pairs, 24 bytes a channel (not under --prefer size).
  */
-import type { KernelVariant, OverlapRule } from '../op.ts';
+import type { OverlapRule } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
-import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, planeGroupRows, planeWords, rowOrderOverlap } from './dsp_common.ts';
-
-const FILES = dspFiles('planes');
+import { type DepthwiseDspForm, laneCall, planeGroupRows, planeWords, rowOrderOverlap, depthwiseDspVariant } from './dsp_common.ts';
 
 /** tf_dwk_plane_body's weights: per channel per kernel row the int16 pairs (w0, w1), (w2, w1), scaled by 2^lsh. */
 function planeWeights(filter: Int8Array, p: DepthwiseConv2DParams, lsh: readonly number[] | undefined): Int32Array {
@@ -59,13 +56,8 @@ const form: DepthwiseDspForm = {
   call: laneCall,
 };
 
-export const depthwiseDspPlanesVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp 3x3 int16 planes',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'plane',
+export const depthwiseDspPlanesVariant = depthwiseDspVariant('arm-dsp 3x3 int16 planes', form, {
+  header: 'planes',
   scratchBytes: planeScratchBytes,
   overlap: planeOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: FILES,
-  ortExact: true,
-};
+});

@@ -6,12 +6,8 @@
  * and the next pixel's first as one word, lane 3 at weight 0: 3 SMLAxy per tap, against the
  * one-to-three-channel row kernel's 36 MACs per 9.
  */
-import type { KernelVariant } from '../op.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
-import { summary } from './describe.ts';
-import { dspFiles, type DepthwiseDspForm, dspKernel, emitDepthwiseDsp, laneCall, multmLanes, multmTables, rowOrderOverlap } from './dsp_common.ts';
-
-const FILES = dspFiles('three_channels');
+import { type DepthwiseDspForm, laneCall, multmLanes, multmTables, depthwiseDspVariant } from './dsp_common.ts';
 
 /** Extended weights of every lane, a pointer per tap, the zero-point row (a word), and the copy of the image's last pixel. */
 function threeChannelsScratchBytes(p: DepthwiseConv2DParams): number {
@@ -26,13 +22,7 @@ const form: DepthwiseDspForm = {
   call: laneCall,
 };
 
-export const depthwiseDspThreeChannelsVariant: KernelVariant<DepthwiseConv2DParams> = {
-  name: 'arm-dsp 3-channel 3x3',
-  family: 'arm-dsp',
-  applies: (p) => dspKernel(p) === 'narrow',
+export const depthwiseDspThreeChannelsVariant = depthwiseDspVariant('arm-dsp 3-channel 3x3', form, {
+  header: 'three_channels',
   scratchBytes: threeChannelsScratchBytes,
-  overlap: rowOrderOverlap,
-  emit: (p, ctx) => emitDepthwiseDsp(p, ctx, summary(p), form),
-  cFiles: FILES,
-  ortExact: true,
-};
+});
