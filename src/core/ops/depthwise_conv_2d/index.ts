@@ -11,7 +11,8 @@
  *    its C in a header or template of its own.
  * 2. A row in `variants` below where its reason puts it: a specialised kernel before the general one
  *    of its family; among the Arm DSP rows, `dspKernel` (dsp_common.ts) picks exactly one, so a new
- *    DSP kernel also takes its place there, and its C goes in a header of its own.
+ *    DSP kernel takes the same place there, and makes its variant with `depthwiseDspVariant` from
+ *    its form (its instance, tables and call) and its header, depthwise_conv_2d_dsp_<kernel>.h.
  * 3. A weight storage also sets `storage` and `cost`: the cost model weighs it against `denseCost`.
  * 4. Tests: which layers take it, bit-exact on the host and the emulated board; a row in docs/kernels.md.
  */
