@@ -387,38 +387,6 @@ static inline __attribute__((always_inline)) void tf_dwk_put4(int8_t *out, uint3
 #endif
 }
 
-/* Widens the weight words of `n` taps x lane groups into SXTB16 halves (lanes 0, 2 then 1, 3), a
- * word pair per tap. `lsh` (or null): per lane, the left shift of its requantization, applied to
- * its weights here (dsp_common.ts laneScaling: the start and record are scaled to match); lane group
- * k / taps. Not inlined, and the unscaled loop kept apart: the kernels' tap loops then keep their
- * accumulators in registers. */
-static inline __attribute__((always_inline)) void tf_dwk_widen_plain(uint32_t *wx, const int8_t *w, int n) {
-  for (int k = 0; k < n; ++k) {
-    const uint32_t v = TF_LOAD32(w + 4 * k);
-    wx[2 * k] = tf_sxtb16(v);
-    wx[2 * k + 1] = tf_sxtb16_ror8(v);
-  }
-}
-static __attribute__((noinline)) void tf_dwk_widen_scaled(uint32_t *wx, const int8_t *w, int n, int taps, const uint8_t *lsh) {
-  for (int k = 0; k < n; ++k) {
-    const uint32_t v = TF_LOAD32(w + 4 * k);
-    uint32_t e = tf_sxtb16(v), o = tf_sxtb16_ror8(v);
-    const uint8_t *s = lsh + 4 * (k / taps);
-    /* |w| * 2^s <= 127 * 256 stays an int16 */
-    e = tf_pack_lo((uint32_t)((int16_t)(e & 0xffffu) * (1 << s[0])), (uint32_t)((int16_t)(e >> 16) * (1 << s[2])));
-    o = tf_pack_lo((uint32_t)((int16_t)(o & 0xffffu) * (1 << s[1])), (uint32_t)((int16_t)(o >> 16) * (1 << s[3])));
-    wx[2 * k] = e;
-    wx[2 * k + 1] = o;
-  }
-}
-#define TF_DWK_WIDEN(wx, w, n, taps, lsh) \
-  do { \
-    if (lsh) \
-      tf_dwk_widen_scaled(wx, w, n, taps, lsh); \
-    else \
-      tf_dwk_widen_plain(wx, w, n); \
-  } while (0)
-
 /* The activation bound in every byte of a word */
 static inline uint32_t tf_dwk_bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 0x01010101u; }
 

@@ -5,6 +5,7 @@
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_CHANNEL_QUADS_H
 #define TF_DEPTHWISE_CONV_2D_DSP_CHANNEL_QUADS_H
 #include "depthwise_conv_2d_dsp.h"
+#include "depthwise_conv_2d_dsp_widen.h"
 
 #ifdef TF_DWK_ROW3K
 /* Three taps at x + o0, x + o1, x + o2: in a layer's own instance of the multiplier-1 loop (dsp_common.ts

@@ -4,6 +4,7 @@
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_MULTIPLIER_PASSES_H
 #define TF_DEPTHWISE_CONV_2D_DSP_MULTIPLIER_PASSES_H
 #include "depthwise_conv_2d_dsp.h"
+#include "depthwise_conv_2d_dsp_widen.h"
 
 /*
  * Any depth multiplier `mult` over in_c >= 4 (fewer input channels have the row kernel below):

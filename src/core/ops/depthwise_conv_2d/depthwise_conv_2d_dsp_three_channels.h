@@ -4,6 +4,7 @@
 #ifndef TF_DEPTHWISE_CONV_2D_DSP_THREE_CHANNELS_H
 #define TF_DEPTHWISE_CONV_2D_DSP_THREE_CHANNELS_H
 #include "depthwise_conv_2d_dsp.h"
+#include "depthwise_conv_2d_dsp_widen.h"
 
 /*
  * Three input channels under an undilated 3x3 window, any multiplier and stride (RGB stems; dsp_common.ts
