@@ -52,7 +52,7 @@ function mult1Applies(p: DepthwiseConv2DParams): boolean {
  * too: pixels in place go two at a time (tf_dwk_pair3k), every weight word pair feeding both; 0 when
  * the second pixel's offsets pass 4095. Narrow maps with a border (stride 1) are read from a padded
  * copy of bands of their rows (kpad: the output rows of a band), every pixel in place, when `copy`
- * (the `arm-dsp-padded` variant: the copy is arena the planner may refuse). Layers of one shape,
+ * (`arm-dsp padded-row channel quads`: the copy is arena the planner may refuse). Layers of one shape,
  * stride and band share it; without a pixel in place and no copy, or with offsets past an LDR's
  * immediate, the shared loop.
  */
