@@ -137,6 +137,49 @@ export interface PlacedArena {
  */
 export function placeBuffers(requests: BufferRequest[], pairs: OverlapPair[], alignment: number, search = true): PlacedArena {
   const lowerBound = liveBytesLowerBound(requests, alignment, pairs);
+  const key = placementKey(requests, pairs, alignment, search, lowerBound);
+  const known = placements.get(key);
+  const placement = known ?? searchPlacement(requests, pairs, alignment, search, lowerBound);
+  if (!known) {
+    if (placements.size >= PLACEMENTS_KEPT) placements.delete(placements.keys().next().value!);
+    placements.set(key, placement);
+  }
+  const buffers = requests.map((r, i) => ({ ...r, offset: placement.offsets[i]! })).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
+  const tensorOffset = new Map<number, number>();
+  const scratchOffset = new Map<number, number>();
+  for (const b of buffers) {
+    for (const t of b.tensors) tensorOffset.set(t, b.offset);
+    if (b.scratchOf !== undefined) scratchOffset.set(b.scratchOf, b.offset);
+  }
+  return { buffers, arenaBytes: placement.arenaBytes, lowerBound, strategy: placement.strategy, tensorOffset, scratchOffset };
+}
+
+/** A placement by request index: what placeBuffers computes from the requests' sizes and lifetimes. */
+interface Placement {
+  offsets: number[];
+  arenaBytes: number;
+  strategy: string;
+}
+
+/**
+ * The placements of the last PLACEMENTS_KEPT distinct inputs, by placementKey: the same graph
+ * compiled again (for another target of the same buffers, a build after its check) is placed once.
+ * The key holds all that a placement reads, so a placement found here is the one computed again.
+ */
+const placements = new Map<string, Placement>();
+const PLACEMENTS_KEPT = 64;
+
+/** What a placement depends on: each request's size and lifetime in order, the pairs by request index, the options. */
+function placementKey(requests: BufferRequest[], pairs: OverlapPair[], alignment: number, search: boolean, lowerBound: number): string {
+  const index = new Map(requests.map((r, i) => [r, i]));
+  const parts = [`${alignment} ${search} ${lowerBound}`];
+  for (const r of requests) parts.push(`${r.bytes} ${r.firstUse} ${r.lastUse}`);
+  parts.push('pairs');
+  for (const p of pairs) parts.push(`${index.get(p.input)} ${index.get(p.output)} ${p.gap} ${p.exact === true}`);
+  return parts.join(',');
+}
+
+function searchPlacement(requests: BufferRequest[], pairs: OverlapPair[], alignment: number, search: boolean, lowerBound: number): Placement {
   const placer = new FirstFit(requests, pairs, alignment);
   // the same orders with every buffer disjoint too: first fit is not monotone, and so the plan is
   // never larger than the classic one
@@ -158,14 +201,7 @@ export function placeBuffers(requests: BufferRequest[], pairs: OverlapPair[], al
     if (less(searched.cost, best.cost)) best = { ...searched, name: `${best.name}, then local search`, placer };
   }
   const offsets = best ? best.placer.place(best.order) : [];
-  const buffers = requests.map((r, i) => ({ ...r, offset: offsets[i]! })).sort((a, b) => a.firstUse - b.firstUse || a.offset - b.offset);
-  const tensorOffset = new Map<number, number>();
-  const scratchOffset = new Map<number, number>();
-  for (const b of buffers) {
-    for (const t of b.tensors) tensorOffset.set(t, b.offset);
-    if (b.scratchOf !== undefined) scratchOffset.set(b.scratchOf, b.offset);
-  }
-  return { buffers, arenaBytes: best?.cost.size ?? 0, lowerBound, strategy: best?.name ?? 'empty', tensorOffset, scratchOffset };
+  return { offsets, arenaBytes: best?.cost.size ?? 0, strategy: best?.name ?? 'empty' };
 }
 
 /** A placement's arena bytes, then the sum of its buffers' ends (lower: room left for the next move). */
