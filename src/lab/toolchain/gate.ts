@@ -10,7 +10,9 @@
  *    (buildFirmware), its whole log required free of warnings. A model too big for the board's
  *    memory is not a gate failure: the result says `fits: false` and the model's files are then
  *    compiled alone.
- * Compiles run in a pool of `parallel` processes (default 2).
+ * Compiles run in a pool of `parallel` processes (default 2). The model's units go through the cache
+ * of the models' units where the environment names one (TINYFORGE_MODEL_UNIT_CACHE: object_cache.ts),
+ * shared with buildFirmware, whose flags for them differ only in -D and -I.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,7 +24,8 @@ import type { KernelChoices, Prefer } from '../../core/ops/op.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { buildFirmware } from './firmware.ts';
 import { FIRMWARE_DIR, listTargets, loadTarget, type TargetDescriptor } from '../../core/targets/targets.ts';
-import { MODEL_STRICT_CFLAGS, isCompiledSource, objectStem, runTool } from './toolchain.ts';
+import { MODEL_STRICT_CFLAGS, isCompiledSource, objectStem } from './toolchain.ts';
+import { compileCached, modelUnitCacheFromEnv, pruneObjectCache } from './object_cache.ts';
 import { CHECK_INCLUDE_DIR } from './compile_check.ts';
 import { type ResolvedCompiler, findCompiler } from './compilers.ts';
 
@@ -184,6 +187,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
         for (const file of files) jobs.push({ target: t, compiler, modelDir: src, file });
       }
     }
+    const modelUnitCache = modelUnitCacheFromEnv();
     const fail = (r: GateTargetResult, lines: string[]) => {
       r.ok = false;
       r.diagnostics.push(...lines);
@@ -193,18 +197,17 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
       const objDir = join(workDir, 'obj', t.name);
       mkdirSync(objDir, { recursive: true });
       const libcStandIn = compiler.fallback === null ? [] : ['-isystem', CHECK_INCLUDE_DIR];
-      const args = [
-        ...compiler.cflags,
-        ...MODEL_STRICT_CFLAGS,
-        ...(options.extraCflags ?? []),
-        `-I${modelDir}`,
-        ...libcStandIn,
-        '-c',
-        join(modelDir, file),
-        '-o',
-        join(objDir, `${objectStem(file)}.o`),
-      ];
-      const out = await runTool(cc, args);
+      const flags = [...compiler.cflags, ...MODEL_STRICT_CFLAGS, ...(options.extraCflags ?? []), `-I${modelDir}`, ...libcStandIn];
+      // the model's units as buildFirmware compiles them (the same flags but its -D and -I): a run of
+      // many builds (TINYFORGE_MODEL_UNIT_CACHE, a test run's) compiles a unit once for both; only a
+      // compile without a word on stderr is ever stored, so a hit is a compile without a diagnostic
+      const { result: out } = await compileCached(modelUnitCache, {
+        cc,
+        flags,
+        source: join(modelDir, file),
+        object: join(objDir, `${objectStem(file)}.o`),
+        volatilePaths: [modelDir],
+      });
       const lines = diagnosticLines(out.stderr);
       if (out.code !== 0 || lines.length > 0) fail(r, lines.length > 0 ? lines : [`${file}: ${cc} exited with ${out.code ?? out.signal}`]);
     };
@@ -240,6 +243,7 @@ export async function compileForEveryTarget(input: GateInput, options: GateOptio
         }
       }
     }
+    if (modelUnitCache) pruneObjectCache(modelUnitCache);
     const list = targets.map((t) => results.get(t.name)!);
     return {
       ok: list.every((r) => r.ok),
