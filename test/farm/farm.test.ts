@@ -22,7 +22,8 @@ import { sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { expectSchemaValid } from '../helpers/json_schema.ts';
 import { skipAbsent } from '../helpers/absent.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/face/cli/main.ts');
+/** the CLI as a user runs it: dist/ with plain Node when it is current (npm test builds it), else the source through tsx */
+const BIN = resolve(import.meta.dirname, '../../bin/tinyforge.js');
 const BOARDS = ['qemu-mps2-an386', 'rp2040js', 'qemu-riscv32-virt'];
 /** Each board kind on two workers, so a killed worker's job has somewhere to go. */
 const WORKER_BOARDS: Record<string, string[]> = {
@@ -42,7 +43,7 @@ function redisServerPresent(): boolean {
 }
 
 function tinyforge(args: string[]): Proc {
-  return start(process.execPath, ['--import', 'tsx', MAIN, ...args]);
+  return start(process.execPath, [BIN, ...args]);
 }
 
 /** Every worker's log lines that say a job's result was written (by this worker, first). */
@@ -66,7 +67,7 @@ describe('farm: workers, sweeps and faults on BullMQ and Redis', function () {
   }
 
   function startWorker(name: string): Proc {
-    const args = ['--import', 'tsx', MAIN, 'farm', 'worker', '--farm', url, '--boards', WORKER_BOARDS[name]!.join(','), '--name', name];
+    const args = [BIN, 'farm', 'worker', '--farm', url, '--boards', WORKER_BOARDS[name]!.join(','), '--name', name];
     const env = name === 'w4' ? { ...process.env, PATH: `${join(dir, 'broken')}${delimiter}${process.env.PATH ?? ''}` } : process.env;
     const w = start(process.execPath, args, undefined, env);
     workers.set(name, w);
