@@ -83,6 +83,21 @@ export interface VariantFacts {
   isa: KernelIsa | undefined;
   /** what the compile weighs first (absent on the command line: speed) */
   prefer: Prefer;
+  /** the model's facts (prepare.ts prepareGraph); absent: a layer prepared alone */
+  graph?: GraphFacts;
+}
+
+/**
+ * What one layer's kernel choice reads about the rest of the model: computed once per graph, before
+ * its layers are prepared (prepare.ts prepareGraph), so that every layer's eligibility, scratch and
+ * emitted code read the same value.
+ */
+export interface GraphFacts {
+  /**
+   * a 1x1 CONV_2D layer of the model reaches 64 values per output, so the Arm DSP `pairs` instance is
+   * in its code and its smaller 1x1 layers share it (common/isa/dsp_conv.ts PAIRS_MIN_K4_POINTWISE_SHARED)
+   */
+  pointwisePairs: boolean;
 }
 
 /** Where the output may overlap an input: see `KernelVariant.overlap`. */
@@ -228,6 +243,8 @@ export interface LayerEmitContext {
    * the compact one, as selectVariant keeps the 1-byte weight storages.
    */
   prefer?: Prefer;
+  /** the model's facts its kernels were chosen under (prepare.ts PreparedGraph.graphFacts) */
+  graphFacts?: GraphFacts;
   /**
    * File-scope C shared by several layers (a kernel body instantiated once per model and mode):
    * emitted once, before the first layer that asks for it under this key.

@@ -2,7 +2,8 @@
 import { type Graph, type Op, byteSize, isConstant } from '../ir/graph.ts';
 import { OpError, TinyforgeError } from '../errors.ts';
 import { MultiplierRangeError } from './common/numerics/fixedpoint.ts';
-import type { KernelChoices, KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer, VariantFacts } from './op.ts';
+import type { GraphFacts, KernelChoices, KernelIsa, KernelVariant, OpDef, OverlapRule, Prefer, VariantFacts } from './op.ts';
+import { graphFacts } from './graph_facts.ts';
 import { selectVariant } from './variant.ts';
 import { opDef } from './index.ts';
 
@@ -31,11 +32,13 @@ export interface PreparedGraph {
   prefer?: Prefer;
   /** the weight storages the compile allowed (CompileOptions.kernels); absent: all */
   kernels?: KernelChoices;
+  /** the model's facts its layers' kernels were chosen under (prepareGraph); absent: none settled */
+  graphFacts?: GraphFacts;
 }
 
 /** The compile's facts a variant's eligibility reads (op.ts VariantFacts), as the graph was prepared. */
 export function factsOf(prepared: PreparedGraph): VariantFacts {
-  return { isa: prepared.isa, prefer: prepared.prefer ?? 'speed' };
+  return { isa: prepared.isa, prefer: prepared.prefer ?? 'speed', ...(prepared.graphFacts ? { graph: prepared.graphFacts } : {}) };
 }
 
 /** The layer run by `variant` on a compile of `facts`: the scratch and overlap the planner reads are the variant's. */
@@ -66,25 +69,33 @@ export function unsupportedOps(graph: Graph): string[] {
 
 /**
  * Checks the whole model, then computes every layer's fixed-point parameters once. All problems are
- * reported together in one error so the user sees the full list at once.
+ * reported together in one error so the user sees the full list at once. The model's facts
+ * (GraphFacts) are read from the graph as given, before any pass (the row-band stage) rewrites its ops.
  */
 export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIsa, prefer?: Prefer, kernels?: KernelChoices): PreparedGraph {
   const missing = unsupportedOps(graph);
   if (missing.length > 0) {
     throw new TinyforgeError(`${fileName}: unsupported ops (${missing.length}): ${missing.join(', ')}`);
   }
+  const facts = { isa, prefer: prefer ?? 'speed', graph: graphFacts(graph) } as const;
+  const layers = prepareLayers(graph, fileName, facts, kernels);
+  return { graph, layers, isa, graphFacts: facts.graph, ...(prefer ? { prefer } : {}), ...(kernels && Object.keys(kernels).length > 0 ? { kernels } : {}) };
+}
+
+/** Every layer's params and kernel under `facts` (prepareGraph). */
+function prepareLayers(graph: Graph, fileName: string, facts: VariantFacts, kernels: KernelChoices | undefined): PreparedLayer[] {
   const problems: string[] = [];
   const layers: PreparedLayer[] = [];
   graph.ops.forEach((op, position) => {
     const def = opDef(op.kind)!;
     try {
       def.check(graph, op);
-      const params = def.prepare(graph, op, kernels, { isa, prefer: prefer ?? 'speed' });
+      const params = def.prepare(graph, op, kernels, facts);
       // an alias of a constant cannot share its bytes (they are in flash): its C copies them
       const source = graph.tensors[op.inputs[0] ?? -1];
       const isAlias = def.isAlias === true && !(source && isConstant(source));
       const layer = { position, op, def, params, macs: def.macs(graph, op), isAlias };
-      layers.push(withVariant(layer, selectVariant(def, params, isa, prefer, kernels), { isa, prefer: prefer ?? 'speed' }));
+      layers.push(withVariant(layer, selectVariant(def, params, facts.isa, facts.prefer, kernels), facts));
     } catch (e) {
       if (!(e instanceof TinyforgeError)) throw e;
       // the multiplier guard (fixedpoint.ts) does not know the op it computes for
@@ -92,5 +103,5 @@ export function prepareGraph(graph: Graph, fileName = graph.name, isa?: KernelIs
     }
   });
   if (problems.length > 0) throw new TinyforgeError(`${fileName}: ${problems.join('; ')}`);
-  return { graph, layers, isa, ...(prefer ? { prefer } : {}), ...(kernels && Object.keys(kernels).length > 0 ? { kernels } : {}) };
+  return layers;
 }

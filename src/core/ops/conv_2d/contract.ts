@@ -11,8 +11,8 @@
 import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
-import type { KernelChoices } from '../op.ts';
-import { type ConvDspWeights, convDspWeights, dspApplies } from '../common/isa/dsp_conv.ts';
+import type { KernelChoices, VariantFacts } from '../op.ts';
+import { type ConvDspWeights, convDspWeights, dspApplies, pointwisePairsShape } from '../common/isa/dsp_conv.ts';
 import { convSparseTaps } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
@@ -97,7 +97,7 @@ export function check(graph: Graph, op: Op): void {
   requireConvOutput(op, g, g.outC, output, filterWithDilation(g));
 }
 
-export function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv2DParams {
+export function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}, facts?: VariantFacts): Conv2DParams {
   const g = geometry(graph, op);
   const int32Output = requireOutput(graph, op).dtype === 'int32';
   const p: Conv2DParams = {
@@ -115,7 +115,9 @@ export function prepare(graph: Graph, op: Op, kernels: KernelChoices = {}): Conv
   };
   if (int32Output || !dspApplies(p)) return p;
   const bias = optionalInput(graph, op, 2);
-  return { ...p, dspWeights: convDspWeights(p, constInt8(g.filter), bias && constInt32(bias), graph) };
+  // a layer prepared alone (no settled facts): its graph's shapes say whether the 1x1 pairs instance is in the model
+  const modelPairs = facts?.graph?.pointwisePairs ?? pointwisePairsShape(graph);
+  return { ...p, dspWeights: convDspWeights(p, constInt8(g.filter), bias && constInt32(bias), modelPairs) };
 }
 
 /** The bound on the int32 accumulator of every output channel (accumulator_bound.ts): a padded tap skipped only lowers it. */

@@ -7,7 +7,17 @@
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import { DSP_KERNEL_FILES, type DspKernel, columnBands, dspApplies, dspConvLayer, dspKernel, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv.ts';
+import {
+  DSP_KERNEL_FILES,
+  type DspKernel,
+  columnBands,
+  dspApplies,
+  dspConvLayer,
+  dspKernel,
+  dspKernelScratchBytes,
+  dspOverlap,
+  dspScratchBytes,
+} from '../common/isa/dsp_conv.ts';
 import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 
@@ -26,8 +36,8 @@ export function convDspKernelVariant(kernel: DspKernel, name: string): KernelVar
     name,
     family: 'arm-dsp',
     applies: (p, facts) => dspApplies(p) && p.dspWeights !== undefined && dspKernel(p, p.dspWeights, facts.isa, facts.prefer) === kernel,
-    // the most any kernel may need (dspScratchBytes), as the planner reserved it when one variant hid them all
-    scratchBytes: (p, facts) => dspScratchBytes(p, columnBands(facts)),
+    // its own body's: the weight facts prepare recorded are the ones emit reads
+    scratchBytes: (p) => dspKernelScratchBytes(kernel, p, p.dspWeights!),
     overlap: dspOverlap,
     emit: (p, ctx) => emitConvDsp(p, ctx, kernel),
     cFiles: DSP_KERNEL_FILES[kernel],
