@@ -6,7 +6,7 @@
  */
 import type { Graph } from '../ir/graph.ts';
 import type { GraphFacts } from './op.ts';
-import { pointwisePairsShape } from './common/isa/dsp_conv.ts';
+import { pointwisePairsShape } from './common/isa/dsp_conv/choice.ts';
 
 export function graphFacts(graph: Graph): GraphFacts {
   return { pointwisePairs: pointwisePairsShape(graph) };

@@ -13,7 +13,7 @@ export interface KernelIsa {
   /**
    * The core, as the target descriptor's `cpu` names it (GCC's -mcpu: `cortex-m4`, `cortex-m7`,
    * `cortex-m33`, `cortex-m0plus`, ...): tunes a variant to the timings of one core of its family
-   * (common/isa/dsp_conv.ts loadsPipeline); absent: no core's tuning
+   * (common/isa/dsp_conv/choice.ts loadsPipeline); absent: no core's tuning
    */
   core?: string;
   /** Armv7E-M / Armv8-M DSP extension: SXTB16, SMLAD, SMMULR, SSAT */
@@ -95,7 +95,7 @@ export interface VariantFacts {
 export interface GraphFacts {
   /**
    * a 1x1 CONV_2D layer of the model reaches 64 values per output, so the Arm DSP `pairs` instance is
-   * in its code and its smaller 1x1 layers share it (common/isa/dsp_conv.ts PAIRS_MIN_K4_POINTWISE_SHARED)
+   * in its code and its smaller 1x1 layers share it (common/isa/dsp_conv/choice.ts PAIRS_MIN_K4_POINTWISE_SHARED)
    */
   pointwisePairs: boolean;
 }

@@ -12,7 +12,8 @@ import { OpError } from '../../errors.ts';
 import type { Graph, Op, Tensor } from '../../ir/graph.ts';
 import { type PaletteEncoding, encodePalette } from '../common/codecs/palette.ts';
 import type { KernelChoices, VariantFacts } from '../op.ts';
-import { type ConvDspWeights, convDspWeights, dspApplies, pointwisePairsShape } from '../common/isa/dsp_conv.ts';
+import { type ConvDspWeights, dspApplies, pointwisePairsShape } from '../common/isa/dsp_conv/choice.ts';
+import { convDspWeights } from '../common/isa/dsp_conv/layer.ts';
 import { convSparseTaps } from './sparse.ts';
 import type { SparseOffsets, SparseTaps } from '../common/codecs/sparse_taps.ts';
 import { int4Applies, int4RowsBytes } from '../common/codecs/int4.ts';
@@ -73,7 +74,7 @@ export interface Conv2DParams extends ChannelMultipliers, ConvWindowParams, Part
   entropy?: HuffmanRows;
   /** with `entropy`: the nonzero weights of the fullest output channel, and of all (the kernel's tap lists) */
   entropyNonzeros?: { max: number; total: number };
-  /** what the weights say about the Arm DSP kernels (common/isa/dsp_conv.ts ConvDspWeights): each one's `applies` reads it */
+  /** what the weights say about the Arm DSP kernels (common/isa/dsp_conv/choice.ts ConvDspWeights): each one's `applies` reads it */
   dspWeights?: ConvDspWeights;
 }
 

@@ -438,7 +438,7 @@ static inline __attribute__((always_inline)) void tf_dsp_pack_pair(uint32_t *col
 }
 
 /*
- * The 1x1 `pairs` layers' channel-pair run as one assembly routine (dsp.ts pairsRunAsm, one per
+ * The 1x1 `pairs` layers' channel-pair run as one assembly routine (common/isa/dsp_conv/pairs_run.ts pairsRunAsm, one per
  * model and mode, emitted by the layer template): starts, SMLAD loop, extraction, requantization and
  * stores of every channel pair of a pixel pair without leaving the assembly. In C the loop's 13
  * pinned registers left the output pointers, the gap and the chunk's stop on the stack around

@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) void tf_dsp_band_quad_twin_rq(const
   }
 }
 
-/* dsp.ts bandRunAsm: `pairs` pixel pairs of one band, each 2 off bytes of columns and 2 out_c outputs past the one before */
+/* common/isa/dsp_conv/band_run.ts bandRunAsm: `pairs` pixel pairs of one band, each 2 off bytes of columns and 2 out_c outputs past the one before */
 typedef const int8_t *(*tf_dsp_band_run_fn)(const uint32_t *cols, const int8_t *w, const tf_dsp_pw_run_t *s, int pairs);
 
 #endif

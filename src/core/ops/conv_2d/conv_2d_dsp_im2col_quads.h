@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CONV_2D's Arm DSP im2col layers in pixel pairs by channel quads in the quad run (dsp_conv.ts
+/* CONV_2D's Arm DSP im2col layers in pixel pairs by channel quads in the quad run (common/isa/dsp_conv/quad_run.ts
  * quadRunAsm): the C around the run, filter rows packed as the 1x1 layers' pixel pairs. */
 #ifndef TF_CONV_2D_DSP_IM2COL_QUADS_H
 #define TF_CONV_2D_DSP_IM2COL_QUADS_H
@@ -12,7 +12,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_pw_quad_twin(c
   return tf_dsp_pw_quad_twin_rq(s, w, k4, rq, fast, full, 0);
 }
 
-/* tf_dsp_filter_row for filter rows of one word (k_w in_c = 4, dsp.ts quadRows: 1, 2 or 4 input
+/* tf_dsp_filter_row for filter rows of one word (k_w in_c = 4, common/isa/dsp_conv/choice.ts quadRows: 1, 2 or 4 input
  * channels): the padding's bytes set one by one, no memcpy / memset call per column */
 static inline __attribute__((always_inline)) const int8_t *tf_dsp_word_row(int8_t *tmp, const int8_t *image, int oy, int ox, int ky,
                                                                            const tf_conv_geom_t *g) {
@@ -39,8 +39,8 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_word_row(int8_
 
 /*
  * The im2col `pairs` layers over input channels a multiple of 4 and whole channel quads (out_c a
- * multiple of 4) on the cores without dual issue (dsp.ts quadIm2colTaken): two pixels by four
- * channels a block in the 1x1 layers' quad routine `run` (dsp.ts quadRunAsm, its weights and records
+ * multiple of 4) on the cores without dual issue (common/isa/dsp_conv/choice.ts quadIm2colTaken): two pixels by four
+ * channels a block in the 1x1 layers' quad routine `run` (common/isa/dsp_conv/quad_run.ts quadRunAsm, its weights and records
  * in withQuadRecords' layout; 0 on the host: its twin). Each pixel pair's filter rows are packed
  * into the columns as the 1x1 layers' pixel pairs (tf_dsp_pack_pair, one call a filter row): two
  * pixels of one output row whose fields lie inside the image straight from it, else through the two

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CONV_2D's Arm DSP im2col layers in pixel triples by channel pairs in the assembly run
- * (dsp_conv.ts tripleRunAsm): the C around the run, the columns' packing. */
+ * (common/isa/dsp_conv/triple_run.ts tripleRunAsm): the C around the run, the columns' packing. */
 #ifndef TF_CONV_2D_DSP_IM2COL_TRIPLES_H
 #define TF_CONV_2D_DSP_IM2COL_TRIPLES_H
 #include "conv_2d_dsp_im2col.h"
@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) const int8_t *tf_dsp_tr_run_twin(co
 
 /*
  * One pixel of a triple into the columns (at `cols`, the pixel's lane: 0, 1 or 2) in the `split`
- * order of the values (dsp.ts splitRows): each filter row's first 4 q values (q words straight from
+ * order of the values (common/isa/dsp_conv/layouts.ts splitRows): each filter row's first 4 q values (q words straight from
  * the row, which starts at `src`, `stride` bytes after the one before), then the rows' last values
  * (run = 4 q + 1) four a group, zeros past the last row (`tail` 1), or none (run = 4 q, `tail` 0).
  * k_h, q and tail are constants of the layer, so the loops unroll: two SXTB16 and two stores a word.
@@ -196,7 +196,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
   s.hi4 = ((uint32_t)rq->act_max - zp) % 256u * 0x01010101u;
   s.zp4 = zp % 256u * 0x01010101u;
   s.stop = cols + 3 * (k4 >> 1) + TF_DSP_STEP3X2P_AHEAD;
-  /* the run's loop turns every `turn` steps (2 or 8, dsp.ts tripleTurn): the first turn entered past
+  /* the run's loop turns every `turn` steps (2 or 8, common/isa/dsp_conv/choice.ts tripleTurn): the first turn entered past
    * the steps k4 / 4 mod turn does not need */
   s.entry = ((-(k4 >> 2)) & (turn - 1)) * TF_DSP_STEP3X2P_BYTES;
   /* the tails past k: any value meets a zero weight, but a defined one */
@@ -269,7 +269,7 @@ static inline __attribute__((always_inline)) void tf_dsp_im2col_triple_run_body(
           tf_dsp_pack_triple(cols + 3 * ((ky * run_bytes) >> 1), ra, rb, rc, run_bytes);
         }
       } else if (split_kh) {
-        /* the `split` order (dsp.ts splitRows): three pixels of one row inside the image packed
+        /* the `split` order (common/isa/dsp_conv/layouts.ts splitRows): three pixels of one row inside the image packed
          * together from it; else each field inside the image packed from it, another gathered into
          * its row buffer first (rows back to back) */
         const int iy0 = at[0][0] * g->stride_h - g->pad_top, ix0 = at[0][1] * g->stride_w - g->pad_left;

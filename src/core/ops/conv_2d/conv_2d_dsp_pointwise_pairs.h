@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CONV_2D's Arm DSP 1x1 layers in the `pairs` layout by channel pairs in the assembly run
- * (dsp_conv.ts pairsRunAsm): the C around the run, its twin outputs and odd channel. */
+ * (common/isa/dsp_conv/pairs_run.ts pairsRunAsm): the C around the run, its twin outputs and odd channel. */
 #ifndef TF_CONV_2D_DSP_POINTWISE_PAIRS_H
 #define TF_CONV_2D_DSP_POINTWISE_PAIRS_H
 #include "conv_2d_dsp.h"

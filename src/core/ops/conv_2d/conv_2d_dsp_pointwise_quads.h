@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CONV_2D's Arm DSP 1x1 layers of whole channel quads in the assembly run (dsp_conv.ts quadRunAsm):
+/* CONV_2D's Arm DSP 1x1 layers of whole channel quads in the assembly run (common/isa/dsp_conv/quad_run.ts quadRunAsm):
  * the C around the run. */
 #ifndef TF_CONV_2D_DSP_POINTWISE_QUADS_H
 #define TF_CONV_2D_DSP_POINTWISE_QUADS_H
@@ -7,17 +7,17 @@
 
 /*
  * The 1x1 `pairs` layers of whole channel quads (out_c a multiple of 4) run two pixels by four
- * channels (two channel pairs) in one assembly routine (dsp.ts quadRunAsm): per half step one LDM of
+ * channels (two channel pairs) in one assembly routine (common/isa/dsp_conv/quad_run.ts quadRunAsm): per half step one LDM of
  * two column words against one LDM of two weight words, the pairs' words for the same lanes (dsp.ts
  * halfwordQuads), so that each LDM moves two registers and the block's fixed work is spread over
  * eight outputs. Layout of a quad in the weights: { start r, start r' }, the quad's 4 k4 weight
- * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (dsp.ts withQuadRecords).
+ * bytes, { start s, start s', m r, P r, m s, P s, m r', P r', m s', P s' } (common/isa/dsp_conv/layouts.ts withQuadRecords).
  * The routine takes tf_dsp_pw_run_t less its `entry`: it computes where its loop is entered from
- * cols and stop (its turn, four to sixteen steps, is the generator's: dsp.ts pointwiseQuadTurn), and
+ * cols and stop (its turn, four to sixteen steps, is the generator's: common/isa/dsp_conv/choice.ts pointwiseQuadTurn), and
  * ends its loop on the sentinel word past the columns (TF_DSP_QUAD_SENTINEL), not on the stop.
  */
 
-/* The word after a 1x1 layer's columns that ends the quad routine's loop (dsp.ts QUAD_SENTINEL): its
+/* The word after a 1x1 layer's columns that ends the quad routine's loop (common/isa/dsp_conv/quad_run.ts QUAD_SENTINEL): its
  * high lane -32768, which no SXTB16 of int8 values gives; the loop reads it with the block's starts
  * of the second channels, then tests it. Two words: the loop loads a half step's pair of them. */
 #define TF_DSP_QUAD_SENTINEL 0x80000000u
@@ -25,7 +25,7 @@
 
 /* tf_dsp_pointwise_run_body in channel quads through the assembly routine `run` (0 on the host: its
  * twin). FAST or WIDE (with act_min >= zp) requantization, k4 <= 4 TF_DSP_PAIR_CHUNK_STEPS, out_c a
- * multiple of 4. A last lone pixel (odd pixel counts) runs in `lone` (dsp.ts quadLoneAsm, one pixel
+ * multiple of 4. A last lone pixel (odd pixel counts) runs in `lone` (common/isa/dsp_conv/lone_quad_run.ts quadLoneAsm, one pixel
  * by four channels) where it is given, else in `run` as a pair with itself (its twin in the scratch).
  * `round_k`: the records hold K in place of P (dsp.ts roundRecords); under FAST the frame's zp4 word
  * holds the zero point itself, which the routines' rounding form reads (WIDE's clamp reads the four

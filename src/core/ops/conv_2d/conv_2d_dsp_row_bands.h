@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CONV_2D's Arm DSP im2col layers read from a band of int16 columns per output row (dsp_conv.ts
+/* CONV_2D's Arm DSP im2col layers read from a band of int16 columns per output row (common/isa/dsp_conv/band_run.ts
  * bandRunAsm): the band's packing and the C around the run. */
 #ifndef TF_CONV_2D_DSP_ROW_BANDS_H
 #define TF_CONV_2D_DSP_ROW_BANDS_H
 #include "conv_2d_dsp_bands.h"
 
 /*
- * The im2col quad layers at dilation 1 on the Cortex-M4 and M33 (dsp.ts bandRunTaken): each output row's
+ * The im2col quad layers at dilation 1 on the Cortex-M4 and M33 (common/isa/dsp_conv/choice.ts bandRunTaken): each output row's
  * fields from a band of int16 columns instead of per-pixel columns. Band column j (image column
  * j - pad_left, the input zero point outside the image) holds the k_h filter rows' in_c values of
  * that column, four a group as SXTB16 halves (lanes 0, 2 then 1, 3), so a pixel's field (k_w
  * columns from ox stride_w) is k4 contiguous int16 values in (kx, ky, c) order, the weights laid out
- * in the same order (dsp.ts kxMajorRows), and the next pixel's field lies `off` (stride_w k_h in_c
+ * in the same order (common/isa/dsp_conv/layouts.ts kxMajorRows), and the next pixel's field lies `off` (stride_w k_h in_c
  * 2) bytes on. The band packs each value k_h / stride_h times per row of outputs where the pixel
- * columns packed it k_h k_w / stride_h times. `run` (dsp.ts bandRunAsm) reads pixel A's words and
+ * columns packed it k_h k_w / stride_h times. `run` (common/isa/dsp_conv/band_run.ts bandRunAsm) reads pixel A's words and
  * B's at that offset, `entry` the code bytes into its loop's first turn (past the block's first half
  * step), and runs a row's whole pixel pairs in one call; a lone last pixel of a row runs as a pair
  * with the columns past it, its twin's outputs into the scratch. `band`: (out_w

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CONV_2D's Arm DSP RGB stems read from a band of a few pixels' int16 values (dsp_conv.ts
+/* CONV_2D's Arm DSP RGB stems read from a band of a few pixels' int16 values (common/isa/dsp_conv/band_run.ts
  * bandRunAsm): the stem band's packing and the C around the run. */
 #ifndef TF_CONV_2D_DSP_STEM_BANDS_H
 #define TF_CONV_2D_DSP_STEM_BANDS_H
 #include "conv_2d_dsp_bands.h"
 
 /*
- * The stem band (dsp.ts stemBandTaken): im2col layers over input channels not a multiple of 4
+ * The stem band (common/isa/dsp_conv/choice.ts stemBandTaken): im2col layers over input channels not a multiple of 4
  * (RGB stems) read their fields from a band of plain int16 values per chunk of `chunk` pixels of an
  * output row. Band column j (image column x0 + j, the input zero point outside the image) holds
  * the k_h filter rows' in_c values, k_h in_c halves back to back, so a pixel's field is k

@@ -2,7 +2,7 @@
 /** CONV_2D facts the variants share: the pointwise test and the layer's one-line description. */
 import type { Conv2DParams } from './contract.ts';
 
-// the pointwise test lives with the conv geometry, where the Arm DSP convolution (common/isa/dsp_conv.ts) reads it too
+// the pointwise test lives with the conv geometry, where the Arm DSP convolution (common/isa/dsp_conv/) reads it too
 export { isPointwise } from '../common/families/conv_geometry.ts';
 
 export function summary(p: Conv2DParams): string {

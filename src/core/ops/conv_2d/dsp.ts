@@ -1,23 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * CONV_2D's Arm DSP variants: one per kernel dspKernel picks (common/isa/dsp_conv.ts, which
+ * CONV_2D's Arm DSP variants: one per kernel dspKernel picks (common/isa/dsp_conv/choice.ts, which
  * DEPTHWISE_CONV_2D's single-channel layers run too), and the dispatching one transpose_conv's
  * phases take. The layer's filter and bias are its own constant inputs.
  */
 import type { KernelVariant, LayerEmitContext } from '../op.ts';
 import type { LayerCode } from '../layer_code.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
-import {
-  DSP_KERNEL_FILES,
-  type DspKernel,
-  columnBands,
-  dspApplies,
-  dspConvLayer,
-  dspKernel,
-  dspKernelScratchBytes,
-  dspOverlap,
-  dspScratchBytes,
-} from '../common/isa/dsp_conv.ts';
+import { type DspKernel, columnBands, dspApplies, dspKernel } from '../common/isa/dsp_conv/choice.ts';
+import { DSP_KERNEL_FILES, dspConvLayer } from '../common/isa/dsp_conv/layer.ts';
+import { dspKernelScratchBytes, dspOverlap, dspScratchBytes } from '../common/isa/dsp_conv/scratch.ts';
 import type { Conv2DParams } from './contract.ts';
 import { summary } from './describe.ts';
 

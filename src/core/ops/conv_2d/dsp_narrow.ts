@@ -3,7 +3,7 @@
  * CONV_2D's Arm DSP variant for 1x1 stride-1 layers over 1..8 input channels (conv_2d_dsp_narrow.h):
  * a pixel's inputs are read once as one or two words, each output channel is one LDM of its record
  * { start, weights already sign-extended into SMLAD halves, m', P }, ceil(in_c / 2) SMLAD at most, the
- * requantization and a byte store. The wide kernel (common/isa/dsp_conv.ts) packs columns per pixel pair and runs a
+ * requantization and a byte store. The wide kernel (common/isa/dsp_conv/) packs columns per pixel pair and runs a
  * loop entered part-way per channel pair, work that 3..8 MACs per output do not repay; with in_c 16
  * and more it wins (the inputs no longer fit in registers, and its 2x2 blocks share each load).
  * Over 4 or 8 input channels with FAST records and no clamp, whole chunks of 16 pixels run in one
@@ -18,7 +18,8 @@ import { constInt32, constInt8, foldedAccumulatorInit } from '../common/families
 import { RQ_FIELDS, accumulatorBounds, fastRequantHolds, kernelMode, requantRecords, rqInit } from '../common/isa/dsp.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import type { Conv2DParams } from './contract.ts';
-import { NAKED_RUN, dspApplies, roundLines, rqLines } from '../common/isa/dsp_conv.ts';
+import { dspApplies } from '../common/isa/dsp_conv/choice.ts';
+import { NAKED_RUN, roundLines, rqLines } from '../common/isa/dsp_conv/run_asm.ts';
 import { floorAtZeroPoint, roundRecords } from '../common/isa/dsp.ts';
 import { isPointwise, summary } from './describe.ts';
 

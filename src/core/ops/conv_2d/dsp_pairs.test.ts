@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * CONV_2D's DSP kernel with two output channels in one halfword (conv_2d_dsp.h tf_dsp_dot2x2p,
- * dsp_conv.ts halfwordPairs) through its host C twin under ASan+UBSan, against the TypeScript reference:
+ * common/isa/dsp_conv/layouts.ts halfwordPairs) through its host C twin under ASan+UBSan, against the TypeScript reference:
  * random layers (channel counts odd and not multiples of 4, kernels 1..7, strides, dilation,
  * padding, zero points, per-channel scales) whose k4 spans one to several extraction chunks, and
  * layers whose second channel's sums sit near the 2^23 extraction bound in every chunk.
@@ -13,7 +13,8 @@ import { outputSize } from '../common/families/padding.ts';
 import { roundUp4 } from '../common/isa/dsp.ts';
 import { type CCase, randomInt, randomInt8, rng, singleOpGraph } from '../../../../test/helpers/op_harness.ts';
 import { expectCMatchesReference } from '../../../../test/helpers/op_checks.ts';
-import { PAIRS_MIN_K4_POINTWISE_SHARED, channelPairsFit, halfwordPairs, pairsPay } from '../common/isa/dsp_conv.ts';
+import { PAIRS_MIN_K4_POINTWISE_SHARED, pairsPay } from '../common/isa/dsp_conv/choice.ts';
+import { channelPairsFit, halfwordPairs } from '../common/isa/dsp_conv/layouts.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
 import { compileGraph } from '../../compile.ts';
 
@@ -60,7 +61,7 @@ function caseOf(l: Layer, input: Int8Array): CCase {
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
-/** A random layer whose k4 reaches the pairs kernel (dsp_conv.ts pairsPay); weights in [-127, 127]. */
+/** A random layer whose k4 reaches the pairs kernel (common/isa/dsp_conv/choice.ts pairsPay); weights in [-127, 127]. */
 function randomLayer(rand: () => number): Layer {
   for (;;) {
     const kh = randomInt(rand, 1, 7);

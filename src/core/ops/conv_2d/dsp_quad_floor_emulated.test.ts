@@ -18,7 +18,9 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { quadLoneAsm, quadRunAsm, roundLines, rqLines } from '../common/isa/dsp_conv.ts';
+import { quadLoneAsm } from '../common/isa/dsp_conv/lone_quad_run.ts';
+import { quadRunAsm } from '../common/isa/dsp_conv/quad_run.ts';
+import { roundLines, rqLines } from '../common/isa/dsp_conv/run_asm.ts';
 import { floorAtZeroPoint, roundRecords } from '../common/isa/dsp.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
@@ -211,7 +213,9 @@ describe('CONV_2D DSP 1x1 quads: requantization floored at the zero point', () =
         expect(round.includes('smmlar r7, r7, r11, r12')).to.equal(fast === 1);
         expect(round.includes('smmulr r7, r7, r11')).to.equal(fast === 2);
       }
-      expect(quadLoneAsm('q', fast, { lo: false, hi: true }, true, true)).to.include(fast === 1 ? 'smmlar r3, r3, r7, r8' : 'smmulr r3, r3, r7');
+      expect(quadLoneAsm('q', fast, { lo: false, hi: true }, { floor: true, round: true })).to.include(
+        fast === 1 ? 'smmlar r3, r3, r7, r8' : 'smmulr r3, r3, r7',
+      );
       expect(() => quadRunAsm('q', fast, { lo: false, hi: false }, { loadForm: true, turn: 4, sentinel: true, floor: false, round: true })).to.throw(/floor/);
       for (const [form, turn] of [
         [true, 4],
@@ -223,7 +227,7 @@ describe('CONV_2D DSP 1x1 quads: requantization floored at the zero point', () =
         expect(floored).to.include('floor at the zero point');
         expect(quadRunAsm('q', fast, { lo: false, hi: true }, { loadForm: form, turn: turn, sentinel: true })).to.include('lsr #24');
       }
-      expect(quadLoneAsm('q', fast, { lo: true, hi: false }, true)).to.not.include('lsr #24');
+      expect(quadLoneAsm('q', fast, { lo: true, hi: false }, { floor: true })).to.not.include('lsr #24');
       expect(quadLoneAsm('q', fast, { lo: true, hi: false })).to.include('lsr #24');
     }
     const graph = floorModel(9501, floorLayers(9502, 7));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The im2col layers over input channels a multiple of 4 and whole channel quads in pixel pairs by
- * four channels (dsp_conv.ts quadIm2colTaken: the 1x1 layers' quadRunAsm, conv_2d_dsp_im2col_quads.h
+ * four channels (common/isa/dsp_conv/choice.ts quadIm2colTaken: the 1x1 layers' quadRunAsm, conv_2d_dsp_im2col_quads.h
  * tf_dsp_im2col_quad_run_body; at dilation 1 from bands, bandRunAsm) on the emulated Cortex-M4 (QEMU
  * mps2-an386, pipelined loads, four steps a turn) and Cortex-M33 (mps2-an505, LDM steps, eight a
  * turn; bands in the LDRD form, sixteen a turn), bit-exact with the TypeScript
@@ -268,7 +268,7 @@ const MODELS: { graph: Graph; note: string; quads: number }[] = [
 
 describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
   it('takes channels a multiple of 4 in and whole quads out on the M4 and M33, not on the M7', async () => {
-    const { quadIm2colTaken } = await import('../common/isa/dsp_conv.ts');
+    const { quadIm2colTaken } = await import('../common/isa/dsp_conv/choice.ts');
     const p = { inC: 16, outC: 16, actMin: -128, actMax: 127, outputZeroPoint: 3 } as Parameters<typeof quadIm2colTaken>[0];
     const isa = (core: string) => ({ ...loadTarget('cortex-m4').isa, core });
     expect(quadIm2colTaken(p, 144, 1, isa('cortex-m4'))).to.equal(true);
@@ -288,7 +288,7 @@ describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
   });
 
   it('reads bands on the M4 and the M33 (LDRD form, sixteen steps a turn), not under --prefer size, elsewhere never', async () => {
-    const { bandRunTaken, bandLoads, bandTurn } = await import('../common/isa/dsp_conv.ts');
+    const { bandRunTaken, bandLoads, bandTurn } = await import('../common/isa/dsp_conv/choice.ts');
     const p = { inC: 16, outC: 16, kH: 3, kW: 3, strideW: 1, dilationH: 1, dilationW: 1, actMin: -128, actMax: 127, outputZeroPoint: 3 } as Parameters<
       typeof bandRunTaken
     >[0];
@@ -307,7 +307,7 @@ describe('CONV_2D DSP im2col quads: which layers and cores take them', () => {
   });
 
   it("fits the pixel pair, two filter rows and a lone pixel's outputs in the scratch", async () => {
-    const { dspScratchBytes } = await import('../common/isa/dsp_conv.ts');
+    const { dspScratchBytes } = await import('../common/isa/dsp_conv/scratch.ts');
     const p = { inH: 3, inW: 3, inC: 4, outH: 3, outW: 3, outC: 256, kH: 3, kW: 1, batches: 1, groups: 1 } as Parameters<typeof dspScratchBytes>[0];
     expect(dspScratchBytes(p)).to.be.at.least(12 * 4 + 2 * 4 + 256);
   });

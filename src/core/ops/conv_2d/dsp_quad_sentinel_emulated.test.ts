@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The 1x1 layers' quad run ending its loop on the sentinel past the columns (dsp_conv.ts quadRunAsm
+ * The 1x1 layers' quad run ending its loop on the sentinel past the columns (common/isa/dsp_conv/quad_run.ts quadRunAsm
  * `sentinel`, conv_2d_dsp_pointwise_quads.h TF_DSP_QUAD_SENTINEL): a sweep of input depths over every entry into
  * the M4's four-step turn and the M33's sixteen-step one and every straight block of the M33 and
  * M7 (16 to 260 channels, whole quads), output depths of whole quads and not (the pair run beside
@@ -21,16 +21,9 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import {
-  QUAD_SENTINEL,
-  dspScratchBytes,
-  pointwiseQuadLoads,
-  pointwiseQuadTurn,
-  quadPixelLoop,
-  quadRunAsm,
-  quadSecondHalfEntry,
-  quadStraightSteps,
-} from '../common/isa/dsp_conv.ts';
+import { pointwiseQuadLoads, pointwiseQuadTurn, quadPixelLoop, quadSecondHalfEntry, quadStraightSteps } from '../common/isa/dsp_conv/choice.ts';
+import { QUAD_SENTINEL, quadRunAsm } from '../common/isa/dsp_conv/quad_run.ts';
+import { dspScratchBytes } from '../common/isa/dsp_conv/scratch.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';

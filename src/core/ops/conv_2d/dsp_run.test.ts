@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The 1x1 `pairs` layers' channel-pair run in assembly (conv_2d_dsp.h tf_dsp_pw_run_t, dsp_conv.ts
+ * The 1x1 `pairs` layers' channel-pair run in assembly (conv_2d_dsp.h tf_dsp_pw_run_t, common/isa/dsp_conv/pairs_run.ts
  * pairsRunAsm): random 1x1 layers of 64..480 values (every entry into the eight-step loop, the
  * one-chunk limit and one past it), odd and even output channels and pixels, batches, per-channel
  * scales, FAST records (shifts <= 0 and shift 1), WIDE records (zero point -128 at shifts near -15,
@@ -18,7 +18,7 @@ import conv from './index.ts';
 import { compileGraph } from '../../compile.ts';
 import type { FusedActivation, Graph } from '../../ir/graph.ts';
 import { loadTarget } from '../../targets/targets.ts';
-import { loadsPipeline } from '../common/isa/dsp_conv.ts';
+import { loadsPipeline } from '../common/isa/dsp_conv/choice.ts';
 import { requireTools } from '../../../../test/build/helpers.ts';
 import { expectExactOnBoard } from '../../../../test/helpers/emulated_variants.ts';
 import { GraphBuilder } from '../../../../test/helpers/graph_builder.ts';
@@ -34,7 +34,7 @@ const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']
 function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime, kind: LayerKind = 'any'): number {
   // k4 over the loop's eight entries, up to one chunk (480) and one step past it
   // narrowQuads: 16 to 60 input channels (every entry of the loop), sharing the pairs instance that
-  // the first layer's 64 channels bring in (dsp_conv.ts PAIRS_MIN_K4_POINTWISE_SHARED)
+  // the first layer's 64 channels bring in (common/isa/dsp_conv/choice.ts PAIRS_MIN_K4_POINTWISE_SHARED)
   // oddQuads: 16 to 160 input channels (every entry of the lone pixel's four-step turn), odd pixel counts
   const inC =
     kind === 'narrowQuads' || kind === 'oddQuads'
@@ -78,7 +78,7 @@ function addLayer(b: GraphBuilder, rand: () => number, i: number, regime: Regime
       : wide
         ? inScale * scales[0]! * 2 ** (14 + rand() * 3)
         : inScale * scales[0]! * Math.sqrt(inC) * (20 + rand() * 60);
-  // FAST at zero point -128 too: a RELU floor there is no clamp step (dsp_conv.ts runClamp)
+  // FAST at zero point -128 too: a RELU floor there is no clamp step (common/isa/dsp_conv/run_asm.ts runClamp)
   const zeroPoint = regime === 'wide' || rand() < 0.3 ? -128 : regime === 'wideLowFloor' ? randomInt(rand, -120, 100) : randomInt(rand, -128, 127);
   // every regime under every activation (16 layers); wideLowFloor: none, so the floor -128 lies under
   // the zero point (the C path keeps it)
@@ -123,7 +123,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
       padded += [...text.matchAll(/channels padded to \d+\)/g)].length;
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_run_([a-z]+)\(/g)) runs.add(r[1]!);
       // a trailing 'z' or 'r': the floored forms of the mode (dsp.ts floorAtZeroPoint, roundRecords); 'k' and
-      // a depth past them: the M33's and M7's straight blocks (dsp_conv.ts quadStraightSteps)
+      // a depth past them: the M33's and M7's straight blocks (common/isa/dsp_conv/choice.ts quadStraightSteps)
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad_([a-z]+?)(?:k\d+)?\(/g)) quads.add(r[1]!.replace(/[zr]$/, ''));
       for (const r of text.matchAll(/static const int8_t \*tf_dsp_pw_quad1_([a-z]+?)(?:k\d+)?\(/g)) lones.add(r[1]!.replace(/[zr]$/, ''));
       const rand = rng(8201 + m);
@@ -170,7 +170,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
     expect(noFpu).to.equal(withFpu);
     expect(text({ ...loadTarget('cortex-m33').isa, fpu: 'fpv4-sp-d16' })).to.not.include('pipelined loads');
     expect(text(loadTarget('cortex-m7').isa)).to.not.include('pipelined loads');
-    // eight steps a turn where the caches hold them (dsp_conv.ts quadTurnSteps), sixteen on the M33
+    // eight steps a turn where the caches hold them (common/isa/dsp_conv/choice.ts quadTurnSteps), sixteen on the M33
     // (pointwiseQuadTurn), four on the M4 and under --prefer size
     expect(withFpu).to.include('4 steps a turn');
     expect(text(loadTarget('cortex-m7').isa)).to.include('8 steps a turn');
@@ -214,7 +214,7 @@ describe('CONV_2D DSP 1x1 channel-pair run in assembly', () => {
         // FAST saturated and clamped, WIDE saturated and clamped
         expect(quads).to.include.members(['fs', 'wch', 'ws']);
         expect(quads.some((q) => q.startsWith('fc'))).to.equal(true);
-        // the Cortex-M4 runs the quads on pipelined LDR (dsp_conv.ts loadsPipeline), the others on LDM
+        // the Cortex-M4 runs the quads on pipelined LDR (common/isa/dsp_conv/choice.ts loadsPipeline), the others on LDM
         expect(text.includes('pipelined loads')).to.equal(target === 'cortex-m4');
         await expectExactOnBoard(graph, compiled, { target, board, dir, seed: 10 });
       });

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The im2col layers' pixel triples in the assembly run (dsp_conv.ts tripleRunAsm) on the emulated
+ * The im2col layers' pixel triples in the assembly run (common/isa/dsp_conv/triple_run.ts tripleRunAsm) on the emulated
  * Cortex-M4 (QEMU mps2-an386), Cortex-M7 (mps2-an500, its own schedule: TF_DSP_DUAL_ISSUE) and
  * Cortex-M33 (mps2-an505), bit-exact with the TypeScript reference: kernel shapes from 1x1 at
  * stride 2 to 10x4, strides 1 and 2, SAME and VALID padding, input channels 1 to 16 (odd ones: whole
  * fields gathered), output channels odd and even, pixel counts 0, 1 and 2 past a multiple of 3 (the
  * last triple's copies), batches, every entry into the eight-step loop (k4 12 to 144, and 480, one
  * whole chunk), FAST saturated and clamped (RELU, RELU6, RELU_N1_TO_1) and WIDE requantization;
- * stems whose fields pack straight from the image (dsp_conv.ts splitShape: k_w in_c = 4 q or 4 q + 1)
+ * stems whose fields pack straight from the image (common/isa/dsp_conv/layouts.ts splitShape: k_w in_c = 4 q or 4 q + 1)
  * over 3 and 1 channels, with and without a tail, through the short loop turns (k4 <= 32), their
  * runs of whole triples inside the image from any column; RGB stems from stem bands on the M4 and
- * M33 (dsp_conv.ts stemBandTaken), their columns inside the image packed two at a time from an even one
+ * M33 (common/isa/dsp_conv/choice.ts stemBandTaken), their columns inside the image packed two at a time from an even one
  * (a padded left column: an odd one first), in the rounding form where the floor is at the zero point.
  */
 import { expect } from 'chai';
@@ -82,13 +82,13 @@ function chain(name: string, input: [number, number, number, number], layers: La
   return b.build();
 }
 
-/** a layer in an assembly run: pixel triples, or on the M4 and M33 pixel pairs by channel quads (dsp_conv.ts quadIm2colTaken) */
+/** a layer in an assembly run: pixel triples, or on the M4 and M33 pixel pairs by channel quads (common/isa/dsp_conv/choice.ts quadIm2colTaken) */
 const RUN = /(3 pixels x 2|2 pixels x 4) channels in one halfword \(assembly run\)/g;
 
-/** the layers whose fields pack straight from the image (dsp_conv.ts splitShape), or on the M4 and M33 come from a stem band (dsp_conv.ts stemBandTaken) */
+/** the layers whose fields pack straight from the image (common/isa/dsp_conv/layouts.ts splitShape), or on the M4 and M33 come from a stem band (common/isa/dsp_conv/choice.ts stemBandTaken) */
 const SPLIT = /fields packed from the image|im2col from a stem band of int16 values,/g;
 
-/** stem bands' routines in the rounding form (dsp_conv.ts bandRunAsm `round`) */
+/** stem bands' routines in the rounding form (common/isa/dsp_conv/band_run.ts bandRunAsm `round`) */
 const ROUNDED = /bandRunAsm[^*]*rounding records/g;
 
 const MODELS: { graph: Graph; note: string; runs: number; splits?: number; rounded?: number }[] = [
@@ -224,7 +224,7 @@ const MODELS: { graph: Graph; note: string; runs: number; splits?: number; round
     splits: 3,
   },
   {
-    note: 'RGB stems from stem bands on the M4 and M33 (dsp_conv.ts stemBandTaken): chunks of 16 pixels and a short one, the left column padded, WIDE, 2 batches',
+    note: 'RGB stems from stem bands on the M4 and M33 (common/isa/dsp_conv/choice.ts stemBandTaken): chunks of 16 pixels and a short one, the left column padded, WIDE, 2 batches',
     graph: chain(
       'dsp_tr_i',
       [2, 9, 71, 3],
@@ -262,7 +262,7 @@ const MODELS: { graph: Graph; note: string; runs: number; splits?: number; round
 
 describe('CONV_2D DSP triple run: the split order', () => {
   it('takes filter rows of 4 q or 4 q + 1 values over input channels not a multiple of 4', async () => {
-    const { splitShape } = await import('../common/isa/dsp_conv.ts');
+    const { splitShape } = await import('../common/isa/dsp_conv/layouts.ts');
     expect(splitShape({ inC: 3, kH: 3, kW: 3, dilationW: 1 })).to.deep.equal({ kh: 3, q: 2, tail: 1 });
     expect(splitShape({ inC: 1, kH: 10, kW: 4, dilationW: 1 })).to.deep.equal({ kh: 10, q: 1, tail: 0 });
     expect(splitShape({ inC: 1, kH: 3, kW: 3, dilationW: 1 })).to.equal(undefined); // 3 a row
@@ -271,7 +271,7 @@ describe('CONV_2D DSP triple run: the split order', () => {
   });
 
   it("moves each row's last value into the tail, k4 unchanged", async () => {
-    const { splitRows } = await import('../common/isa/dsp_conv.ts');
+    const { splitRows } = await import('../common/isa/dsp_conv/layouts.ts');
     // 3x3 over 3 channels: k 27, k4 28; values numbered 1..27 in filter order
     const plain = Int8Array.from({ length: 2 * 28 }, (_, i) => (i % 28 < 27 ? (i % 28) + 1 : 0));
     const out = splitRows(plain, 2, 28, { kh: 3, q: 2, tail: 1 });
@@ -282,7 +282,7 @@ describe('CONV_2D DSP triple run: the split order', () => {
 
 describe('CONV_2D DSP stem bands', () => {
   it('take RGB stems whose fields start on a word', async () => {
-    const { stemBandShape } = await import('../common/isa/dsp_conv.ts');
+    const { stemBandShape } = await import('../common/isa/dsp_conv/choice.ts');
     const stem = { inC: 3, kH: 3, strideW: 2, dilationH: 1, dilationW: 1 };
     expect(stemBandShape(stem)).to.equal(true);
     expect(stemBandShape({ ...stem, strideW: 1 })).to.equal(false); // 9 halves between fields
@@ -292,7 +292,8 @@ describe('CONV_2D DSP stem bands', () => {
   });
 
   it('run their one field length with no entry computed per block', async () => {
-    const { bandRunAsm, runClamp } = await import('../common/isa/dsp_conv.ts');
+    const { bandRunAsm } = await import('../common/isa/dsp_conv/band_run.ts');
+    const { runClamp } = await import('../common/isa/dsp_conv/run_asm.ts');
     const clamp = runClamp(1, -128, 127, -128);
     const halves = (text: string) => text.match(/sxtb16 r10, r10/g)!.length;
     // k4 28 in turns of 2 steps (the M4's): the first half and a branch to the loop's fourth, 3 turns
@@ -316,7 +317,7 @@ describe('CONV_2D DSP stem bands', () => {
   });
 
   it('lay the weights out in (kx, ky, c) order, the lanes of each 4 values as 0 2 1 3', async () => {
-    const { stemBandRows } = await import('../common/isa/dsp_conv.ts');
+    const { stemBandRows } = await import('../common/isa/dsp_conv/layouts.ts');
     // 2x2 over 3 channels: k 12 = k4; values numbered 1..12 in filter order (ky, kx, c)
     const plain = Int8Array.from({ length: 12 }, (_, i) => i + 1);
     // (kx, ky, c): 1 2 3 7 8 9 | 4 5 6 10 11 12, then lanes 0 2 1 3 a group
@@ -326,7 +327,7 @@ describe('CONV_2D DSP stem bands', () => {
 
 describe('CONV_2D DSP triple run: scratch', () => {
   it('keeps three pixels of outputs for a last partial triple, over the row buffers', async () => {
-    const { dspScratchBytes } = await import('../common/isa/dsp_conv.ts');
+    const { dspScratchBytes } = await import('../common/isa/dsp_conv/scratch.ts');
     const p = { inH: 5, inW: 5, inC: 3, outH: 5, outW: 5, outC: 9, kH: 3, kW: 3, batches: 1, groups: 1 } as Parameters<typeof dspScratchBytes>[0];
     const k4 = roundUp4(27);
     // 25 pixels: a last triple of one; columns, then three fields and their slack, which the three pixels' outputs fit in
@@ -338,7 +339,7 @@ describe('CONV_2D DSP triple run: scratch', () => {
   });
 
   it("fits the C body a layer the run does not take (k4 12..31: pixel pairs, a lone pixel's twin outputs past the rows)", async () => {
-    const { dspScratchBytes } = await import('../common/isa/dsp_conv.ts');
+    const { dspScratchBytes } = await import('../common/isa/dsp_conv/scratch.ts');
     // 3x3 over 1 channel (k4 12) to 200 channels, 3x3 = 9 pixels (no partial triple, one lone pair pixel)
     const p = { inH: 3, inW: 3, inC: 1, outH: 3, outW: 3, outC: 200, kH: 3, kW: 3, batches: 1, groups: 1 } as Parameters<typeof dspScratchBytes>[0];
     expect(dspScratchBytes(p)).to.be.at.least(12 * 4 + 2 * 12 + 4 + 200);

@@ -8,7 +8,7 @@
  *    facts)` from the params and the target's facts only (never writing to the params), its exact
  *    `scratchBytes`, `emit`, and its C in a header or template of its own.
  * 2. A row in `variants` below, where its reason puts it (a specialised kernel before the general one
- *    of its family); among the Arm DSP rows, `dspKernel` (common/isa/dsp_conv.ts) picks exactly one.
+ *    of its family); among the Arm DSP rows, `dspKernel` (common/isa/dsp_conv/choice.ts) picks exactly one.
  * 3. A weight storage (sparse, int4, palette, Huffman) also sets `storage` and `cost`: the cost model
  *    weighs it against `denseCost` below.
  * 4. Tests: which layers take it, bit-exact on the host and the emulated board; a row in docs/kernels.md.
@@ -64,7 +64,7 @@ const def: OpDef<Conv2DParams> = {
     convAsFcRv32Variant,
     // 1x1 layers over a few input channels: the narrow run, before the wide kernels that would pad them
     convDspNarrowVariant,
-    // Arm DSP: exactly one of the next seven takes a CONV_2D layer (dsp.ts dspKernel), so their order
+    // Arm DSP: exactly one of the next seven takes a CONV_2D layer (common/isa/dsp_conv/choice.ts dspKernel), so their order
     // among themselves is dspKernel's, most specialised first:
     // im2col from a band of int16 columns per output row: the M4's and M33's loads, whole channel quads
     convDspRowBandsVariant,

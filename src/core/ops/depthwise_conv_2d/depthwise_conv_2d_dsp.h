@@ -258,9 +258,9 @@ static inline __attribute__((always_inline)) uint32_t tf_dwk_out4(int32_t a0, in
   "ssat %[" b "], #8, %[t]\n\t"
 
 /* One lane of tf_dwk_out8 on records holding K = 2^(32 - e) in place of P (common/isa/dsp.ts
- * roundRecords, roundLines): h by SMMLAR as above, then SMMLAR(h, K, zp), h / 2^e rounded half up
- * with the zero point added, then SSAT: TFLite Micro's rounding for h >= 0 and at most the zero
- * point for h < 0, which a floor at or above the zero point makes the same output (dsp_common.ts
+ * roundRecords, common/isa/dsp_conv/run_asm.ts roundLines): h by SMMLAR as above, then
+ * SMMLAR(h, K, zp), h / 2^e rounded half up with the zero point added, then SSAT: TFLite Micro's
+ * rounding for h >= 0 and at most the zero point for h < 0, which a floor at or above the zero point makes the same output (dsp_common.ts
  * roundsHalfUp). Three instructions an output instead of five. */
 #define TF_DWK_RQK2_ASM(a, b, at) \
   "ldrd %[m], %[p], [%[q], #" #at "]\n\t" \

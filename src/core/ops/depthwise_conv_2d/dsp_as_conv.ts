@@ -2,11 +2,12 @@
 /**
  * DEPTHWISE_CONV_2D's one-input-channel layers with dilated rows on the Arm DSP: such a layer is a
  * CONV_2D over one input channel (dsp_common.ts asConv), run by CONV_2D's im2col kernels
- * (common/isa/dsp_conv.ts dspConvLayer) on the filter re-laid as OHWI; the few-channel row kernel
+ * (common/isa/dsp_conv/layer.ts dspConvLayer) on the filter re-laid as OHWI; the few-channel row kernel
  * (dsp_few_channels.ts) does not gather dilated rows of one channel.
  */
 import type { KernelVariant } from '../op.ts';
-import { DSP_ONE_CHANNEL_FILES, dspConvLayer, dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv.ts';
+import { DSP_ONE_CHANNEL_FILES, dspConvLayer } from '../common/isa/dsp_conv/layer.ts';
+import { dspScratchBytes as convScratchBytes } from '../common/isa/dsp_conv/scratch.ts';
 import { constInt32, constInt8 } from '../common/families/weighted.ts';
 import type { DepthwiseConv2DParams } from './contract.ts';
 import { summary } from './describe.ts';

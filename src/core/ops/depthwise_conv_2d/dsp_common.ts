@@ -13,7 +13,7 @@ import { summary } from './describe.ts';
 import type { CallArg, Field, InitLine, LayerCode, Statement } from '../layer_code.ts';
 import { channelMajor } from './filter_layout.ts';
 import type { Conv2DParams } from '../conv_2d/index.ts';
-import { dspApplies as convDspApplies } from '../common/isa/dsp_conv.ts';
+import { dspApplies as convDspApplies } from '../common/isa/dsp_conv/choice.ts';
 import { type ChannelMultipliers, constInt32, constInt8, foldedAccumulatorInit } from '../common/families/weighted.ts';
 import { settleChannels } from '../common/numerics/settled_channels.ts';
 import {

@@ -61,7 +61,7 @@ export function fastRequantHolds(bounds: readonly number[], m: ChannelMultiplier
 
 /**
  * Whether the three-instruction requantization of records that hold K = 2^(32 - e) in place of P
- * (roundRecords here, dsp_conv.ts roundLines: SMMLAR by m', SMMLAR by K with the zero point, SSAT)
+ * (roundRecords here, common/isa/dsp_conv/run_asm.ts roundLines: SMMLAR by m', SMMLAR by K with the zero point, SSAT)
  * is exact for every channel, where the kernel runs it on every path and the activation floor is at
  * or above the zero point (floorAtZeroPoint). Its second SMMLAR is one 64-bit product, so neither
  * FAST's rounding word nor its h < 2^23 binds: multipliers normalized, |acc| * 2 within int32 (h is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The SMLAD of a half step of the channel-quad routines (dsp_conv.ts quadRunAsm, bandRunAsm): two
+ * The SMLAD of a half step of the channel-quad routines (common/isa/dsp_conv/quad_run.ts quadRunAsm, bandRunAsm): two
  * pixels by two channel pairs, in the registers both pin. r8 r9 pixel A's and B's column words,
  * r10 r11 the weight words of pairs P and Q (lanes r + 256 s); r0..r3 P's accumulators (r of pixel
  * A, B, then r + 256 s of A, B), r4..r7 Q's. The first SMLAD of each weight word reads its r + 256 s
