@@ -640,7 +640,6 @@ function emitContext(
     render: (file, view) => renderOpTemplate(layer.def.dir, file, view),
     isa,
     ...(prepared.prefer ? { prefer: prepared.prefer } : {}),
-    ...(prepared.graphFacts ? { graphFacts: prepared.graphFacts } : {}),
     defineOnce,
   };
 }

@@ -243,8 +243,6 @@ export interface LayerEmitContext {
    * the compact one, as selectVariant keeps the 1-byte weight storages.
    */
   prefer?: Prefer;
-  /** the model's facts its kernels were chosen under (prepare.ts PreparedGraph.graphFacts) */
-  graphFacts?: GraphFacts;
   /**
    * File-scope C shared by several layers (a kernel body instantiated once per model and mode):
    * emitted once, before the first layer that asks for it under this key.

@@ -64,8 +64,8 @@ const def: OpDef<Conv2DParams> = {
     convAsFcRv32Variant,
     // 1x1 layers over a few input channels: the narrow run, before the wide kernels that would pad them
     convDspNarrowVariant,
-    // Arm DSP: exactly one of the next seven takes a CONV_2D layer (common/isa/dsp_conv/choice.ts dspKernel), so their order
-    // among themselves is dspKernel's, most specialised first:
+    // Arm DSP: exactly one of the next seven takes a CONV_2D layer (common/isa/dsp_conv/choice.ts
+    // dspKernel), so their order among themselves is dspKernel's, most specialised first:
     // im2col from a band of int16 columns per output row: the M4's and M33's loads, whole channel quads
     convDspRowBandsVariant,
     // RGB stems from a band of a few pixels' int16 values: the same cores, 3 input channels
@@ -80,7 +80,12 @@ const def: OpDef<Conv2DParams> = {
     convDspPointwisePairsVariant,
     // the C loops: whatever no assembly run takes (64-bit requantization, rows outside the pairs layout)
     convDspBlocksVariant,
-    // layers of other ops (transpose_conv's phases) that record no weight facts: the kernel is picked at emit
+    // layers of other ops (transpose_conv's phases) that record no weight facts: the kernel is picked at
+    // emit, the scratch the most any may take. The phases stay here: TRANSPOSE_CONV's params hold no
+    // phase's params (each phase's filter is re-cut from the transpose filter at emit), and the phase
+    // variants size their scratch before the core is known (transpose_conv/phases.ts PHASE_FACTS)
+    // while emit picks with it; recording the facts means preparing every phase's CONV_2D with the
+    // compile's facts in TRANSPOSE_CONV's prepare, which may move a phase to another kernel.
     convDspVariant,
     // Armv6-M, RV32, Xtensa, Helium, ESP32-S3: one kernel each
     convM0plusVariant,

@@ -156,8 +156,9 @@ interface DspConvLayer {
 export function dspConvLayer(given: DspConvLayer): LayerCode {
   const { p: model, ctx, summary: modelSummary } = given;
   const layer = dspLayer(model, modelSummary, given.filter, given.bias);
-  // the facts prepare recorded, else (a layer of another op) these weights' in a model as settled
-  const facts = model.dspWeights ?? weightFacts(layer, ctx.graphFacts?.pointwisePairs ?? pointwisePairsShape(ctx.graph));
+  // the facts prepare recorded, else (a layer of another op) these weights' in the graph emit is given:
+  // a TRANSPOSE_CONV phase's own, whose one op is no 1x1 layer (its kernel as before GraphFacts)
+  const facts = model.dspWeights ?? weightFacts(layer, pointwisePairsShape(ctx.graph));
   const kernel = dspKernel(layer.p, facts, ctx.isa, ctx.prefer);
   // the planner sized the scratch for the variant's kernel alone (dspKernelScratchBytes)
   if (given.expected && given.expected !== kernel) throw new Error(`dspConvLayer: the ${given.expected} variant's layer takes ${kernel} at emit`);
