@@ -47,7 +47,7 @@ static uint8_t tf_small_conv_arena[384] TF_ALIGNED(16) TF_SMALL_CONV_ARENA_SECTI
 /* layer 0 -> tensor 3: CONV_2D (op 0) [1x8x8x1] -> [1x8x8x4], 2304 MACs */
 #if TF_DSP_NATIVE
 #if TF_DSP_DUAL_ISSUE
-/* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm, the Cortex-M7 schedule): FAST requantization, saturated */
+/* the channel pairs of an im2col pixel triple in assembly (common/isa/dsp_conv/triple_run.ts tripleRunAsm, the Cortex-M7 schedule): FAST requantization, saturated */
 __attribute__((naked, noinline, aligned(32))) static const int8_t *tf_dsp_tr_run_fs_t4(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_tr_run_t *s __attribute__((unused))) {
   /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */
@@ -315,7 +315,7 @@ __attribute__((naked, noinline, aligned(32))) static const int8_t *tf_dsp_tr_run
       "pop {r4-r11, pc}\n\t");
 }
 #else
-/* the channel pairs of an im2col pixel triple in assembly (conv_2d/dsp.ts tripleRunAsm): FAST requantization, saturated */
+/* the channel pairs of an im2col pixel triple in assembly (common/isa/dsp_conv/triple_run.ts tripleRunAsm): FAST requantization, saturated */
 __attribute__((naked, noinline, aligned(32))) static const int8_t *tf_dsp_tr_run_fs_t4(const uint32_t *cols __attribute__((unused)), const int8_t *w __attribute__((unused)),
                                                                 const tf_dsp_tr_run_t *s __attribute__((unused))) {
   /* r0 cols, r1 w, r2 s (AAPCS); returns the weights past the pairs in r0 */
