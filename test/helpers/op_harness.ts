@@ -210,7 +210,8 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
         symbol = `c${k}_t${index}`;
         named.set(index, symbol);
         if (t.data) {
-          decls.push(`static const ${ctype} ${symbol}[] = { ${cValues(t.dtype, fromBytes(t.dtype, t.data))} };`);
+          const data = fromBytes(t.dtype, t.data);
+          decls.push(constArray(ctype, symbol, '', data, () => cValues(t.dtype, data)));
         } else {
           decls.push(`static ${ctype} ${symbol}[${Math.max(1, elementCount(t.shape))}] __attribute__((aligned(16)));`);
         }
@@ -243,7 +244,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
         const symbol = `c${k}_${suffix}`;
         // C has no empty arrays: an empty table (an all-zero sparse layer's) is one unread 0, as codegen writes it
         const aligned = align ? ` __attribute__((aligned(${align})))` : '';
-        decls.push(`static const ${ctype} ${symbol}[]${aligned} = { ${values.length > 0 ? Array.from(values).join(', ') : '0'} };`);
+        decls.push(constArray(ctype, symbol, aligned, values, () => (values.length > 0 ? Array.from(values).join(', ') : '0')));
         return symbol;
       },
       render: (file, view) => renderOpTemplate(def.dir, file, view),
@@ -263,7 +264,7 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
       const t = graph.tensors[index]!;
       const symbol = pointer(index, true);
       const init = `c${k}_init${i}`;
-      decls.push(`static const ${DTYPE_C[t.dtype]} ${init}[] = { ${cValues(t.dtype, values[i]!)} };`);
+      decls.push(constArray(DTYPE_C[t.dtype], init, '', values[i]!, () => cValues(t.dtype, values[i]!)));
       body.push(`  memcpy(${symbol}, ${init}, sizeof ${init});`);
     });
     body.push(`  ${fnName}();`);
@@ -283,6 +284,8 @@ export function runCasesInC(cases: CCase[]): Uint8Array[][] {
     for (const r of some.roots) if (!cFiles.roots.includes(r)) cFiles.roots.push(r);
   }
   const program = [
+    // the byte tables are string literals (constArray), longer than the 4095 characters C99 promises
+    '#pragma GCC diagnostic ignored "-Woverlength-strings"',
     '#include <stdint.h>',
     '#include <stdio.h>',
     '#include <string.h>',
@@ -353,6 +356,31 @@ function numbered(text: string): string {
     .split('\n')
     .map((l, i) => `${String(i + 1).padStart(4)} ${l}`)
     .join('\n');
+}
+
+/**
+ * A static const table: an int8_t or uint8_t one as a string literal of exactly its length (no NUL),
+ * which GCC parses several times faster than a list of numbers (the recorded layers' weights and inputs
+ * are megabytes of them), any other as `{ list }`; the same array either way (type, length, bytes).
+ */
+function constArray(ctype: string, symbol: string, aligned: string, values: ArrayLike<number | bigint>, list: () => string): string {
+  const bytes = ctype === 'int8_t' || ctype === 'uint8_t' ? byteValues(ctype, values) : null;
+  if (!bytes || bytes.length === 0) return `static const ${ctype} ${symbol}[]${aligned} = { ${list()} };`;
+  let text = '';
+  for (const b of bytes) text += `\\${(b & 255).toString(8).padStart(3, '0')}`;
+  return `static const ${ctype} ${symbol}[${bytes.length}]${aligned} = "${text}";`;
+}
+
+/** The values as bytes when every one is an integer in the range of `ctype`, else null. */
+function byteValues(ctype: 'int8_t' | 'uint8_t', values: ArrayLike<number | bigint>): number[] | null {
+  const [lo, hi] = ctype === 'int8_t' ? [-128, 127] : [0, 255];
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) return null;
+    out.push(v);
+  }
+  return out;
 }
 
 function cValues(dtype: DType, values: TensorBuffer): string {
