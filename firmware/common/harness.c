@@ -10,22 +10,18 @@
  * memory (a new host session starts with it).
  *
  * Build-time facts come as -D flags from the build (src/lab/toolchain/firmware.ts): TF_TARGET_NAME,
- * TF_BOARD_NAME, TF_CORE_CLOCK_HZ, TF_BUILD_ID and, when the host knows the arena plan,
+ * TF_BOARD_NAME and TF_CORE_CLOCK_HZ here; TF_BUILD_ID and, when the host knows the arena plan,
  * TF_HARNESS_INPUT0_ARENA_OFFSET (the arena offset of input 0, from which the arena is found:
- * it enables arena painting for "arena used" and READ_TENSOR). -DTF_PROFILE adds per-layer counters
- * and INVOKE's stop-after-layer.
+ * it enables arena painting for "arena used" and READ_TENSOR) in harness_model.c, the one unit that
+ * includes the model's header. -DTF_PROFILE adds per-layer counters and INVOKE's stop-after-layer.
  */
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "tf_bytes.h"
 
-/* the model's API: TF_MODEL_HEADER names its <name>.h (the build passes it), model.h when not given */
-#ifdef TF_MODEL_HEADER
-#include TF_MODEL_HEADER
-#else
-#include "model.h"
-#endif
+/* the model's facts and API, from harness_model.c: this unit includes no model header */
+#include "harness_model.h"
 #include "platform.h"
 #include "tf_frame.h"
 
@@ -39,9 +35,6 @@
 #endif
 #ifndef TF_CORE_CLOCK_HZ
 #define TF_CORE_CLOCK_HZ 0u
-#endif
-#ifndef TF_BUILD_ID
-#define TF_BUILD_ID 0u
 #endif
 
 enum command {
@@ -97,42 +90,28 @@ static uint32_t get_u32(const uint8_t *at) { return get_u16(at) | (get_u16(at + 
 
 /* ---- the arena, when the build told us where it is ---- */
 
-#if defined(TF_MODEL_CALLER_ARENA)
-/* a model compiled with --arena caller runs in this buffer, started at the alignment model.h asks */
-static uint8_t arena_storage[TF_MODEL_ARENA_BYTES + TF_MODEL_ARENA_ALIGN];
-static uint8_t *arena_base(void) {
-  return arena_storage + (TF_MODEL_ARENA_ALIGN - (size_t)arena_storage % TF_MODEL_ARENA_ALIGN) % TF_MODEL_ARENA_ALIGN;
-}
-#define ARENA_KNOWN 1
-#elif defined(TF_HARNESS_INPUT0_ARENA_OFFSET)
-static uint8_t *arena_base(void) { return (uint8_t *)tf_model_input(0) - (TF_HARNESS_INPUT0_ARENA_OFFSET); }
-#define ARENA_KNOWN 1
-#else
-#define ARENA_KNOWN 0
-#endif
+/* NULL where the build does not know where the arena is (harness_model.h) */
+static uint8_t *arena_base(void) { return tf_harness_arena_base(); }
 
 /* Highest arena byte written so far + 1, found by painting the arena at boot. */
 static uint32_t arena_high_water;
 
 static void arena_paint(void) {
-#if ARENA_KNOWN
-  tf_fill_bytes(arena_base(), ARENA_PATTERN, TF_MODEL_ARENA_BYTES);
-#endif
+  if (arena_base()) tf_fill_bytes(arena_base(), ARENA_PATTERN, tf_harness_arena_bytes);
 }
 
 static void arena_scan(void) {
-#if ARENA_KNOWN
   const uint8_t *arena = arena_base();
-  uint32_t top = TF_MODEL_ARENA_BYTES;
+  if (!arena) return;
+  uint32_t top = tf_harness_arena_bytes;
   while (top > arena_high_water && arena[top - 1u] == ARENA_PATTERN) top--;
   if (top > arena_high_water) arena_high_water = top;
-#endif
 }
 
 /* ---- per-layer counters (model.c calls the hooks when built with -DTF_PROFILE) ---- */
 
-/* slot TF_MODEL_NUM_LAYERS is the empty layer the hooks' own cost is measured with */
-static uint64_t layer_ticks[TF_MODEL_NUM_LAYERS + 1];
+/* slot tf_harness_num_layers is the empty layer the hooks' own cost is measured with */
+#define layer_ticks tf_harness_layer_ticks
 static uint64_t layer_started_at;
 static int stop_after_layer = -1;
 static jmp_buf stop_jump;
@@ -160,10 +139,10 @@ void tf_profile_layer_begin(int layer) {
 
 void tf_profile_layer_end(int layer) {
   uint64_t now = tf_counter_now();
-  if (layer >= 0 && layer <= TF_MODEL_NUM_LAYERS) layer_ticks[layer] += now - layer_started_at;
-#if defined(TF_TEST_CORRUPT_LAYER) && ARENA_KNOWN
+  if (layer >= 0 && layer <= tf_harness_num_layers) layer_ticks[layer] += now - layer_started_at;
+#if defined(TF_TEST_CORRUPT_LAYER)
   /* Test builds only: a layer whose kernel "computes" one wrong byte, for the validate tests. */
-  if (layer == TF_TEST_CORRUPT_LAYER) arena_base()[TF_TEST_CORRUPT_OFFSET] ^= 0x40u;
+  if (layer == TF_TEST_CORRUPT_LAYER && arena_base()) arena_base()[TF_TEST_CORRUPT_OFFSET] ^= 0x40u;
 #endif
   if (layer == stop_after_layer) {
     if (stepping)
@@ -176,12 +155,12 @@ void tf_profile_layer_end(int layer) {
 static void calibrate_hooks(void) {
 #ifdef TF_PROFILE
   uint64_t pair = 0, empty = 0;
-  layer_ticks[TF_MODEL_NUM_LAYERS] = 0;
+  layer_ticks[tf_harness_num_layers] = 0;
   for (unsigned i = 0; i < CALIBRATION_PAIRS; i++) {
     uint64_t t0 = tf_counter_now();
     uint64_t t1 = tf_counter_now();
-    tf_profile_layer_begin(TF_MODEL_NUM_LAYERS);
-    tf_profile_layer_end(TF_MODEL_NUM_LAYERS);
+    tf_profile_layer_begin(tf_harness_num_layers);
+    tf_profile_layer_end(tf_harness_num_layers);
     uint64_t t2 = tf_counter_now();
     empty += t1 - t0;
     pair += t2 - t1;
@@ -189,7 +168,7 @@ static void calibrate_hooks(void) {
   calibration.pairs = CALIBRATION_PAIRS;
   calibration.pair_ticks = (uint32_t)pair;
   calibration.empty_ticks = (uint32_t)empty;
-  calibration.inside_ticks = (uint32_t)layer_ticks[TF_MODEL_NUM_LAYERS];
+  calibration.inside_ticks = (uint32_t)layer_ticks[tf_harness_num_layers];
 #endif
 }
 
@@ -197,8 +176,8 @@ static void calibrate_hooks(void) {
 
 static uint32_t io_total(int inputs) {
   uint32_t total = 0;
-  int n = inputs ? TF_MODEL_NUM_INPUTS : TF_MODEL_NUM_OUTPUTS;
-  for (int i = 0; i < n; i++) total += (uint32_t)(inputs ? tf_model_input_bytes(i) : tf_model_output_bytes(i));
+  int n = inputs ? tf_harness_num_inputs : tf_harness_num_outputs;
+  for (int i = 0; i < n; i++) total += (uint32_t)(inputs ? tf_harness_model_input_bytes(i) : tf_harness_model_output_bytes(i));
   return total;
 }
 
@@ -206,10 +185,10 @@ static uint32_t io_total(int inputs) {
 static int io_copy(int inputs, uint32_t offset, uint8_t *bytes, uint32_t length) {
   if (offset > io_total(inputs) || length > io_total(inputs) - offset) return ST_OUT_OF_RANGE;
   uint32_t start = 0;
-  int n = inputs ? TF_MODEL_NUM_INPUTS : TF_MODEL_NUM_OUTPUTS;
+  int n = inputs ? tf_harness_num_inputs : tf_harness_num_outputs;
   for (int i = 0; i < n && length > 0u; i++) {
-    uint32_t size = (uint32_t)(inputs ? tf_model_input_bytes(i) : tf_model_output_bytes(i));
-    uint8_t *tensor = (uint8_t *)(inputs ? tf_model_input(i) : tf_model_output(i));
+    uint32_t size = (uint32_t)(inputs ? tf_harness_model_input_bytes(i) : tf_harness_model_output_bytes(i));
+    uint8_t *tensor = (uint8_t *)(inputs ? tf_harness_model_input(i) : tf_harness_model_output(i));
     if (offset < start + size) {
       uint32_t within = offset - start;
       uint32_t take = size - within < length ? size - within : length;
@@ -268,21 +247,21 @@ static void do_hello(void) {
 #else
   response[2] = 0;
 #endif
-  if (ARENA_KNOWN) response[2] |= FLAG_ARENA;
+  if (arena_base()) response[2] |= FLAG_ARENA;
   response[3] = 0;
   put_u16(response + 4, TF_FRAME_MAX_PAYLOAD);
   put_u32(response + 6, (uint32_t)(TF_CORE_CLOCK_HZ));
-  put_u64(response + 10, (uint64_t)(TF_BUILD_ID));
-  put_u32(response + 18, (uint32_t)TF_MODEL_ARENA_BYTES);
-  response[22] = (uint8_t)TF_MODEL_NUM_INPUTS;
-  response[23] = (uint8_t)TF_MODEL_NUM_OUTPUTS;
-  put_u16(response + 24, (uint32_t)TF_MODEL_NUM_LAYERS);
+  put_u64(response + 10, tf_harness_build_id);
+  put_u32(response + 18, (uint32_t)tf_harness_arena_bytes);
+  response[22] = (uint8_t)tf_harness_num_inputs;
+  response[23] = (uint8_t)tf_harness_num_outputs;
+  put_u16(response + 24, (uint32_t)tf_harness_num_layers);
   put_u32(response + 26, io_total(1));
   put_u32(response + 30, io_total(0));
   size_t at = 34;
   at += put_string(response + at, TF_TARGET_NAME);
   at += put_string(response + at, TF_BOARD_NAME);
-  at += put_string(response + at, TF_MODEL_NAME);
+  at += put_string(response + at, tf_harness_model_name);
   at += put_string(response + at, tf_counter_name);
 #ifdef TF_PLATFORM_IMAGE
   if (image_known == 0) {
@@ -310,7 +289,7 @@ static void fold_stack_high_water(void) {
 static int __attribute__((noinline)) invoke_once(int stop) {
   volatile int status = 0;
   stop_after_layer = stop;
-  if (setjmp(stop_jump) == 0) status = tf_model_invoke();
+  if (setjmp(stop_jump) == 0) status = tf_harness_model_invoke();
   stop_after_layer = -1;
   return status;
 }
@@ -333,12 +312,12 @@ static void do_invoke(const tf_frame_t *request) {
     return;
   }
 #else
-  if (stop != NO_STOP && stop >= (uint32_t)TF_MODEL_NUM_LAYERS) {
+  if (stop != NO_STOP && stop >= (uint32_t)tf_harness_num_layers) {
     answer(ST_OUT_OF_RANGE);
     return;
   }
 #endif
-  tf_fill_bytes(layer_ticks, 0, sizeof layer_ticks);
+  tf_fill_bytes(layer_ticks, 0, sizeof layer_ticks[0] * ((size_t)tf_harness_num_layers + 1u));
   uint64_t total = 0, first = 0, min = UINT64_MAX, max = 0;
 
   /* Repainting forgets how deep earlier code went, so fold that in first. */
@@ -445,7 +424,7 @@ static void pause_after(int layer) {
       const uint32_t stop = request.length == 2u ? get_u16(request.payload) : 0u;
       if (request.length != 2u) {
         answer(ST_BAD_LENGTH);
-      } else if (stop == NO_STOP || (stop > (uint32_t)layer && stop < (uint32_t)TF_MODEL_NUM_LAYERS)) {
+      } else if (stop == NO_STOP || (stop > (uint32_t)layer && stop < (uint32_t)tf_harness_num_layers)) {
         /* on to the next pause, or to the end: the answer is sent from there */
         stop_after_layer = stop == NO_STOP ? -1 : (int)stop;
         return;
@@ -476,7 +455,7 @@ static void do_invoke_step(const tf_frame_t *step) {
     return;
   }
   const uint32_t stop = get_u16(step->payload);
-  if (stop != NO_STOP && stop >= (uint32_t)TF_MODEL_NUM_LAYERS) {
+  if (stop != NO_STOP && stop >= (uint32_t)tf_harness_num_layers) {
     answer(ST_OUT_OF_RANGE);
     return;
   }
@@ -522,12 +501,9 @@ static void do_read_output(const tf_frame_t *request) {
 static void do_read_tensor(const tf_frame_t *request) {
   uint32_t offset, length;
   int status = read_range(request, &offset, &length);
-#if ARENA_KNOWN
-  if (status == ST_OK && (offset > TF_MODEL_ARENA_BYTES || length > TF_MODEL_ARENA_BYTES - offset)) status = ST_OUT_OF_RANGE;
+  if (status == ST_OK && !arena_base()) status = ST_NOT_SUPPORTED;
+  if (status == ST_OK && (offset > tf_harness_arena_bytes || length > tf_harness_arena_bytes - offset)) status = ST_OUT_OF_RANGE;
   if (status == ST_OK) tf_copy_bytes(response + 1, arena_base() + offset, length);
-#else
-  if (status == ST_OK) status = ST_NOT_SUPPORTED;
-#endif
   answer((uint8_t)status);
   if (status == ST_OK) response_length = 1u + length;
 }
@@ -547,12 +523,12 @@ static void do_read_layers(const tf_frame_t *request) {
     answer(ST_BAD_LENGTH);
     return;
   }
-  if (first > (uint32_t)TF_MODEL_NUM_LAYERS || count > (uint32_t)TF_MODEL_NUM_LAYERS - first) {
+  if (first > (uint32_t)tf_harness_num_layers || count > (uint32_t)tf_harness_num_layers - first) {
     answer(ST_OUT_OF_RANGE);
     return;
   }
   answer(ST_OK);
-  put_u16(response + 1, (uint32_t)TF_MODEL_NUM_LAYERS);
+  put_u16(response + 1, (uint32_t)tf_harness_num_layers);
   put_u16(response + 3, last_runs);
   put_u16(response + 5, first);
   response[7] = (uint8_t)count;
@@ -568,8 +544,8 @@ static void do_read_layers(const tf_frame_t *request) {
 static void do_read_memory(void) {
   fold_stack_high_water();
   answer(ST_OK);
-  put_u32(response + 1, (uint32_t)TF_MODEL_ARENA_BYTES);
-  put_u32(response + 5, ARENA_KNOWN ? arena_high_water : UNKNOWN_BYTES);
+  put_u32(response + 1, (uint32_t)tf_harness_arena_bytes);
+  put_u32(response + 5, arena_base() ? arena_high_water : UNKNOWN_BYTES);
   put_u32(response + 9, (uint32_t)stack_high_water);
   put_u32(response + 13, (uint32_t)stack_invoke);
   put_u32(response + 17, (uint32_t)tf_stack_capacity());
@@ -597,7 +573,7 @@ static void dispatch(const tf_frame_t *request) {
     do_read_memory();
     return;
   case CMD_RESET_STATE:
-    tf_model_reset();
+    tf_harness_model_reset();
     answer(ST_OK);
     return;
   case CMD_READ_TENSOR:
@@ -618,11 +594,7 @@ static void dispatch(const tf_frame_t *request) {
 int main(void) {
   tf_platform_init();
   arena_paint();
-#if defined(TF_MODEL_CALLER_ARENA)
-  if (tf_model_init(arena_base(), TF_MODEL_ARENA_BYTES) != TF_OK) {
-#else
-  if (tf_model_init() != 0) {
-#endif
+  if (tf_harness_model_init() != 0) {
     static const char message[] = "TF ERROR tf_model_init failed\n";
     tf_platform_write(message, sizeof message - 1u);
     return 1;

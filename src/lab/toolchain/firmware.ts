@@ -119,11 +119,16 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   // that LTO cannot see and would drop or rename
   const sizeFlags = options.optimizeForSize ? (target.toolchain.sizeFlags ?? []) : [];
   const buildId = hashBuild(target, board, options.optimizeForSize ? [...baseFlags, 'harness -Os', ...sizeFlags] : baseFlags, units);
-  const cflags = board ? [...baseFlags, ...harnessDefines(target, board, buildId, options)] : baseFlags;
+  // what differs from model to model (its header's name, the build id, the arena's offset) reaches
+  // only the units that include the model's header: the others' flags are the same in every build of
+  // the board, so their cache keys are found without preprocessing them again (object_cache.ts)
+  const withBoard = (flags: string[]) => (board ? [...flags, ...boardDefines(target, board)] : flags);
+  const cflags = withBoard(baseFlags.filter((f) => !f.startsWith('-DTF_MODEL_HEADER=')));
+  const modelFacing = board ? [...withBoard(baseFlags), ...buildDefines(buildId, options)] : baseFlags;
   // --prefer size: the harness, startup and drivers at -Os; the model's sources keep the target's -O
   // (model.c compiles its layers for size by its own pragma; a command-line -Os makes GCC's choices
   // for the whole unit, 5% more instructions on the example CNN for no fewer bytes in the layers)
-  const harnessFlags = options.optimizeForSize ? cflags.map((f) => (/^-O/.test(f) ? '-Os' : f)) : cflags;
+  const forSize = (flags: string[]) => (options.optimizeForSize ? flags.map((f) => (/^-O/.test(f) ? '-Os' : f)) : flags);
   const log: string[] = [];
 
   // The model's own units are new in nearly every build (generated per model, in a fresh folder), so
@@ -133,7 +138,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const modelCache = options.modelUnitCache ?? modelUnitCacheFromEnv();
   await runLimited(units, availableParallelism(), async (unit) => {
     const flags = [
-      ...(unit.fromModel ? [...cflags, ...MODEL_STRICT_CFLAGS] : harnessFlags),
+      ...(unit.fromModel ? [...cflags, ...MODEL_STRICT_CFLAGS] : forSize(MODEL_FACING_UNITS.includes(basename(unit.source)) ? modelFacing : cflags)),
       ...(sizeFlags.length > 0 && !definesNakedFunction(unit.source) ? sizeFlags : []),
     ];
     const args = [...flags, '-c', unit.source, '-o', unit.object];
@@ -156,7 +161,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const script = board ? await linkerScriptFor(board, target, units, toolEnv) : undefined;
   if (script && script !== board?.linkerScript) log.push(`(the arena fits in ${board!.fastArena!.memory}: linked with ${script})`);
   const linkArgs = [
-    ...(sizeFlags.length > 0 ? [...harnessFlags, ...sizeFlags] : cflags),
+    ...(sizeFlags.length > 0 ? [...forSize(cflags), ...sizeFlags] : cflags),
     ...units.map((u) => u.object),
     ...linkFlags(target, script, mapFile, options.flashOffset),
     '-o',
@@ -179,14 +184,14 @@ function definesNakedFunction(source: string): boolean {
   return /__attribute__\(\([^)]*\bnaked\b/.test(readFileSync(source, 'utf8'));
 }
 
-/** Facts the device harness reports in HELLO (firmware/common/harness.c). */
-function harnessDefines(target: TargetDescriptor, board: BoardDescriptor, buildId: string, options: BuildOptions): string[] {
-  const defines = [
-    `-DTF_TARGET_NAME="${target.name}"`,
-    `-DTF_BOARD_NAME="${board.name}"`,
-    `-DTF_CORE_CLOCK_HZ=${board.clockHz}u`,
-    `-DTF_BUILD_ID=0x${buildId}ull`,
-  ];
+/** Facts of the board the device harness reports in HELLO (firmware/common/harness.c). */
+function boardDefines(target: TargetDescriptor, board: BoardDescriptor): string[] {
+  return [`-DTF_TARGET_NAME="${target.name}"`, `-DTF_BOARD_NAME="${board.name}"`, `-DTF_CORE_CLOCK_HZ=${board.clockHz}u`];
+}
+
+/** Facts of this build the device harness reports (firmware/common/harness_model.c). */
+function buildDefines(buildId: string, options: BuildOptions): string[] {
+  const defines = [`-DTF_BUILD_ID=0x${buildId}ull`];
   if (options.input0ArenaOffset !== undefined) defines.push(`-DTF_HARNESS_INPUT0_ARENA_OFFSET=${options.input0ArenaOffset}u`);
   return defines;
 }
@@ -275,7 +280,7 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
         .map((f) => join(dir, f));
     // the board's own drivers (its UART) come from its descriptor, beside the family's shared files
     const boardSources = (board?.sources ?? []).map((s) => join(FIRMWARE_DIR, s));
-    const common = cFiles(join(FIRMWARE_DIR, 'common')).filter((f) => !ownMain || basename(f) !== 'harness.c');
+    const common = cFiles(join(FIRMWARE_DIR, 'common')).filter((f) => !ownMain || !HARNESS_UNITS.includes(basename(f)));
     harnessSources = [...common, ...familyFirmwareSources(target.firmware), ...boardSources];
   }
   // Object names carry their origin and folder, so model.c and a firmware file of the same name cannot clash.
@@ -286,6 +291,11 @@ function sourcesFor(target: TargetDescriptor, board: BoardDescriptor | undefined
   if (modelUnits.length === 0) throw new TinyforgeError(`${modelDir}: no .c or .S files to build`);
   return [...modelUnits, ...harnessUnits];
 }
+
+/** the device harness: the protocol (no model header: one object per board and flags) and the model's side of it */
+const HARNESS_UNITS = ['harness.c', 'harness_model.c'];
+/** the firmware units that include the model's header (TF_MODEL_HEADER) and report the build (buildDefines) */
+const MODEL_FACING_UNITS = ['harness_model.c', 'host_main.c'];
 
 /** The harness console's rate when no --baud is given (TF_CONSOLE_BAUD in the firmware's UART drivers). */
 export const DEFAULT_CONSOLE_BAUD = 115200;

@@ -23,7 +23,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { runTool, type ToolResult } from './toolchain.ts';
 
 export interface ObjectCache {
@@ -115,12 +115,72 @@ function namedInCode(text: string, path: string): boolean {
   return false;
 }
 
+/**
+ * Keys found by preprocessing, by the unit's compiler, flags and source (volatile paths replaced), with
+ * the files the preprocessor read and their sizes and times then: ccache's "direct mode" within one
+ * process, so a fixed firmware unit built for model after model is preprocessed once. A key is used
+ * again only while every file it read is unchanged, none lies in a volatile folder (a model's own
+ * header), and no volatile folder holds a file of the same name that the include path could find first.
+ */
+const knownKeys = new Map<string, { key: string; read: { path: string; size: number; mtimeMs: number }[] }>();
+const KNOWN_KEYS_KEPT = 512;
+
+/** The files a preprocessed text names in its line markers (`# 12 "path" 1`), but the built-in ones. */
+function filesRead(text: string): string[] {
+  const files = new Set<string>();
+  for (const m of text.matchAll(/^# \d+ "([^"]+)"/gm)) if (!m[1]!.startsWith('<')) files.add(m[1]!);
+  return [...files];
+}
+
+function knownKey(memo: string, volatile: string[]): string | null {
+  const known = knownKeys.get(memo);
+  if (!known) return null;
+  for (const file of known.read) {
+    try {
+      const st = statSync(file.path);
+      if (st.size !== file.size || st.mtimeMs !== file.mtimeMs) return null;
+    } catch {
+      return null;
+    }
+  }
+  const names = new Set(known.read.map((f) => basename(f.path)));
+  for (const dir of volatile) {
+    try {
+      if (readdirSync(dir).some((f) => names.has(f))) return null;
+    } catch {
+      // not a folder: nothing in it shadows a header
+    }
+  }
+  return known.key;
+}
+
 /** The key of a unit, or null when it cannot be preprocessed (the real compile then reports why). */
 async function unitKey(unit: CachedCompile): Promise<string | null> {
+  const volatile = unit.volatilePaths ?? [];
+  const memo = [unit.cc, ...unit.flags.map((f) => replaceAll(f, volatile)), unit.source].join('\0');
+  const known = knownKey(memo, volatile);
+  if (known !== null) return known;
   const [identity, pre] = await Promise.all([compilerIdentity(unit.cc), runTool(unit.cc, [...unit.flags, '-E', unit.source])]);
   if (pre.code !== 0) return null;
-  const volatile = unit.volatilePaths ?? [];
   const text = pre.stdout.toString('latin1');
+  const key = keyOfText(unit, identity, text, volatile);
+  const read = filesRead(text).map((f) => resolve(f));
+  if (!read.some((f) => volatile.some((dir) => dir !== '' && f.startsWith(dir)))) {
+    try {
+      const stamped = read.map((path) => {
+        const st = statSync(path);
+        return { path, size: st.size, mtimeMs: st.mtimeMs };
+      });
+      if (knownKeys.size >= KNOWN_KEYS_KEPT) knownKeys.delete(knownKeys.keys().next().value!);
+      knownKeys.set(memo, { key, read: stamped });
+    } catch {
+      // a file it read is gone already: preprocess again next time
+    }
+  }
+  return key;
+}
+
+function keyOfText(unit: CachedCompile, identity: string, text: string, volatile: string[]): string {
   const debug = unit.flags.some((f) => f.startsWith('-g') && f !== '-g0');
   // without debug info the object names its source's folder nowhere (unless the code itself does,
   // __FILE__): a unit in a volatile folder keys as the same unit in another one

@@ -510,7 +510,7 @@ export function espIdfProject(compiled: CompiledModel, target: TargetDescriptor,
     { name: 'harness/main/CMakeLists.txt', text: harness('main/CMakeLists.txt.hbs') },
     { name: 'harness/main/app_main.c', text: copy(join(IDF_DIR, 'main', 'app_main.c')) },
     { name: 'harness/main/platform_esp_idf.c', text: copy(join(IDF_DIR, 'main', 'platform_esp_idf.c')) },
-    ...['harness.c', 'tf_frame.c', 'tf_frame.h', 'platform.h', 'tf_bytes.h'].map((f) => ({
+    ...['harness.c', 'harness_model.c', 'harness_model.h', 'tf_frame.c', 'tf_frame.h', 'platform.h', 'tf_bytes.h'].map((f) => ({
       name: `harness/main/${f}`,
       text: copy(join(FIRMWARE_DIR, 'common', f)),
     })),

@@ -41,6 +41,7 @@ export async function buildEsp32c3Harness(modelDir: string, outDir: string): Pro
   if (modelSources.length === 0) throw new TinyforgeError(`${modelDir}: no .c files to build`);
   const firmware = [
     join(FIRMWARE_DIR, 'common', 'harness.c'),
+    join(FIRMWARE_DIR, 'common', 'harness_model.c'),
     join(FIRMWARE_DIR, 'common', 'tf_frame.c'),
     join(FIRMWARE_DIR, 'common', 'stack_paint.c'),
     join(FIRMWARE_DIR, 'riscv', 'startup.c'),
