@@ -74,62 +74,119 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
     saving.set(p, { input: inBuffer, save: overlapSaving({ layer: p, input: requests[inBuffer]!, output: requests[outBuffer]!, gap: rule.gap }, alignment) });
   });
 
-  // sets as bit masks: executed layers (`done`, also the key of a set), live buffers, and per layer
-  // the layers it waits for, per buffer the layers that read it. The search tries n layers on each
-  // kept set at each of n steps: nothing is allocated for a candidate that does not beat the set
-  // already found for its `done` (its live set and path are made only then)
-  const layerBit = layers.map((_, p) => 1n << BigInt(p));
-  const bufferBit = requests.map((_, b) => 1n << BigInt(b));
-  const mask = (bits: bigint[], of: number[]) => of.reduce((m, i) => m | bits[i]!, 0n);
-  const waitsFor = after.map((qs) => mask(layerBit, qs));
-  const readBy = readers.map((qs) => mask(layerBit, qs));
+  // sets as bit sets of 32-bit words: executed layers (`done`) and live buffers. The search tries n
+  // layers on each kept state at each of n steps; a try is a small record (its state, the layer, its
+  // peak and live bytes), found again by the hash of its executed layers (the XOR of a random number
+  // per layer) and compared word by word. Only the tries kept for the next step get their own sets
+  // and path, so a step allocates per kept state, not per try
+  const layerWords = (n + 31) >>> 5;
+  const bufferWords = (requests.length + 31) >>> 5;
+  const has = (set: Uint32Array, i: number) => ((set[i >>> 5]! >>> (i & 31)) & 1) === 1;
+  const add = (set: Uint32Array, i: number) => (set[i >>> 5]! |= 1 << (i & 31));
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  // 52 bits per layer in two 26-bit halves: a float holds the key exactly
+  const hashHigh = layers.map(() => random() >>> 6);
+  const hashLow = layers.map(() => random() >>> 6);
+  const keyOf = (high: number, low: number) => high * 67108864 + low;
   interface State {
-    done: bigint;
-    live: bigint;
+    done: Uint32Array;
+    high: number;
+    low: number;
+    live: Uint32Array;
     liveBytes: number;
     peak: number;
     path: number[];
   }
-  const dies = (b: number, done: bigint) => !kept.has(b) && (done & readBy[b]!) === readBy[b]!;
+  /** layer p run after the layers of `from`; `sameKey`: another try whose executed layers hash alike */
+  interface Try {
+    from: State;
+    p: number;
+    peak: number;
+    liveBytes: number;
+    sameKey: Try | null;
+  }
+  /** whether two tries executed the same layers */
+  const sameDone = (a: Try, b: Try) => {
+    for (let w = 0; w < layerWords; w++) {
+      const x = w === a.p >>> 5 ? (a.from.done[w]! | (1 << (a.p & 31))) >>> 0 : a.from.done[w]!;
+      const y = w === b.p >>> 5 ? (b.from.done[w]! | (1 << (b.p & 31))) >>> 0 : b.from.done[w]!;
+      if (x !== y) return false;
+    }
+    return true;
+  };
+  // buffer b dies once layer p runs after the layers of `s`: not an output, and every reader ran
+  const dies = (b: number, s: State, p: number) => {
+    if (kept.has(b)) return false;
+    for (const q of readers[b]!) if (q !== p && !has(s.done, q)) return false;
+    return true;
+  };
+  // layer p can run after the layers of `s`: not one of them, and every layer it waits for is
+  const ready = (s: State, p: number) => {
+    if (has(s.done, p)) return false;
+    for (const q of after[p]!) if (!has(s.done, q)) return false;
+    return true;
+  };
+  /** a buffer layer p writes that is not live before it */
+  const isBorn = (s: State, p: number, b: number) => !has(s.live, b) && writes[p]!.includes(b);
+  /** the state a kept try leads to */
+  const stateOf = (t: Try): State => {
+    const { from, p } = t;
+    const done = from.done.slice();
+    add(done, p);
+    const live = from.live.slice();
+    for (const b of writes[p]!) add(live, b);
+    for (const b of reads[p]!) if (dies(b, from, p)) live[b >>> 5]! &= ~(1 << (b & 31));
+    for (const b of writes[p]!) if (isBorn(from, p, b) && dies(b, from, p)) live[b >>> 5]! &= ~(1 << (b & 31));
+    const path = from.path.slice();
+    path.push(p);
+    return { done, high: from.high ^ hashHigh[p]!, low: from.low ^ hashLow[p]!, live, liveBytes: t.liveBytes, peak: t.peak, path };
+  };
+  // the model's order first among equals: paths compared position by position
+  const compareTries = (a: Try, b: Try) =>
+    a.peak - b.peak || a.liveBytes - b.liveBytes || (a.from === b.from ? a.p - b.p : compareOrder(a.from.path, b.from.path) || a.p - b.p);
   const scratch = layers.map((l) => alignUp(l.scratchBytes, alignment));
   const start = [...initial];
-  let states: State[] = [{ done: 0n, live: mask(bufferBit, start), liveBytes: start.reduce((s, b) => s + bytes[b]!, 0), peak: 0, path: [] }];
-  const born: number[] = [];
+  const startLive = new Uint32Array(bufferWords);
+  for (const b of start) add(startLive, b);
+  let states: State[] = [
+    { done: new Uint32Array(layerWords), high: 0, low: 0, live: startLive, liveBytes: start.reduce((sum, b) => sum + bytes[b]!, 0), peak: 0, path: [] },
+  ];
   for (let step = 0; step < n; step++) {
-    const next = new Map<bigint, State>();
+    const next = new Map<number, Try>();
     for (const s of states) {
       for (let p = 0; p < n; p++) {
-        if (s.done & layerBit[p]! || (s.done & waitsFor[p]!) !== waitsFor[p]!) continue;
-        const done = s.done | layerBit[p]!;
-        let live = s.live;
+        if (!ready(s, p)) continue;
         let liveBytes = s.liveBytes;
-        born.length = 0;
-        for (const b of writes[p]!) {
-          if (live & bufferBit[b]!) continue;
-          born.push(b);
-          live |= bufferBit[b]!;
-          liveBytes += bytes[b]!;
-        }
+        for (const b of writes[p]!) if (!has(s.live, b)) liveBytes += bytes[b]!;
         let during = liveBytes + scratch[p]!;
         const pair = saving.get(p);
-        if (pair && dies(pair.input, done)) during -= pair.save;
+        if (pair && dies(pair.input, s, p)) during -= pair.save;
         const peak = Math.max(s.peak, during);
-        const old = next.get(done);
+        const key = keyOf(s.high ^ hashHigh[p]!, s.low ^ hashLow[p]!);
+        const first = next.get(key);
+        const candidate: Try = { from: s, p, peak, liveBytes, sameKey: null };
+        let old: Try | null | undefined = first;
+        while (old && !sameDone(old, candidate)) old = old.sameKey;
         if (old && peak >= old.peak) continue;
-        for (const group of [reads[p]!, born]) {
-          for (const b of group) {
-            if (live & bufferBit[b]! && dies(b, done)) {
-              live &= ~bufferBit[b]!;
-              liveBytes -= bytes[b]!;
-            }
-          }
+        // the buffers it reads, and those it writes that nobody reads after it, die here
+        for (const b of reads[p]!) if ((has(s.live, b) || isBorn(s, p, b)) && dies(b, s, p)) candidate.liveBytes -= bytes[b]!;
+        for (const b of writes[p]!) if (isBorn(s, p, b) && !reads[p]!.includes(b) && dies(b, s, p)) candidate.liveBytes -= bytes[b]!;
+        if (old) Object.assign(old, { from: s, p, peak, liveBytes: candidate.liveBytes });
+        else {
+          candidate.sameKey = first ?? null;
+          next.set(key, candidate);
         }
-        const path = s.path.slice();
-        path.push(p);
-        next.set(done, { done, live, liveBytes, peak, path });
       }
     }
-    states = [...next.values()].sort((a, b) => a.peak - b.peak || a.liveBytes - b.liveBytes || compareOrder(a.path, b.path)).slice(0, beam);
+    const tries: Try[] = [];
+    for (const first of next.values()) for (let t: Try | null = first; t; t = t.sameKey) tries.push(t);
+    states = tries.sort(compareTries).slice(0, beam).map(stateOf);
   }
   const best = states[0];
   if (!best || best.path.every((p, i) => p === i)) return undefined;
