@@ -24,6 +24,12 @@ export interface CalibrationOptions {
   method?: RangeMethod;
   /** for `percentile`: the share of values kept, in percent. Default 99.99. */
   percentile?: number;
+  /**
+   * The inputs are int8 values dequantized with this scale and zero point (a front-end's features):
+   * the graph input's range is the one that quantizes them back to the same bytes, so the int8 model
+   * takes the features as the firmware copies them in.
+   */
+  inputQuant?: { scale: number; zeroPoint: number };
 }
 
 const HISTOGRAM_BINS = 2048;
@@ -33,6 +39,13 @@ const HISTOGRAM_BINS = 2048;
  * have no entry. `inputs` holds one tensor per graph input, samples along axis 0.
  */
 export function calibrateRanges(graph: Graph, inputs: tf.Tensor[], options: CalibrationOptions = {}): Map<number, ValueRange> {
+  const ranges = observedRanges(graph, inputs, options);
+  const q = options.inputQuant;
+  if (q) ranges.set(graph.inputs[0]!, { min: (-128 - q.zeroPoint) * q.scale, max: (127 - q.zeroPoint) * q.scale });
+  return ranges;
+}
+
+function observedRanges(graph: Graph, inputs: tf.Tensor[], options: CalibrationOptions): Map<number, ValueRange> {
   const method = options.method ?? 'minmax';
   if (!RANGE_METHODS.includes(method)) throw new TinyforgeError(`unknown range method "${method}" (expected ${RANGE_METHODS.join(', ')})`);
   const samples = inputs[0]?.shape[0] ?? 0;

@@ -434,7 +434,7 @@ function quantize(float: Graph, train: Dataset, options: CompressOptions): Graph
   progress.start('calibrating', 1);
   let int8: Graph;
   try {
-    const ranges = calibrateRanges(float, [x], { method: options.rangeMethod, percentile: options.percentile });
+    const ranges = calibrateRanges(float, [x], { method: options.rangeMethod, percentile: options.percentile, inputQuant: train.inputQuant });
     int8 = quantizeGraph(float, ranges, { name: float.name, perChannelDense: options.perChannelDense });
   } finally {
     x.dispose();

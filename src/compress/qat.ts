@@ -85,9 +85,11 @@ export async function quantizationAwareTraining(model: TrainableGraph, data: Dat
     Array.from({ length: Math.min(data.count, options.calibrationSamples ?? 256) }, (_, i) => i),
   );
   const x0 = inputTensor(calibration);
-  const ranges = calibrateRanges(model.toGraph(), [x0], options);
+  const ranges = calibrateRanges(model.toGraph(), [x0], { ...options, inputQuant: data.inputQuant });
   x0.dispose();
   const ranged = rangedTensors(graph);
+  // dequantized features sit on the int8 grid already: their range stays the one they came with
+  if (data.inputQuant) ranged.delete(graph.inputs[0]!);
   const momentum = options.rangeMomentum ?? 0.9;
   const weightAxis = new Map(
     model.layers.flatMap((l) => {

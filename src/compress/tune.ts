@@ -501,7 +501,7 @@ export function quantize(float: Graph, train: Dataset, samples = 300): Graph {
   );
   const x = inputTensor(calibration);
   try {
-    return quantizeGraph(float, calibrateRanges(float, [x]), { name: float.name });
+    return quantizeGraph(float, calibrateRanges(float, [x], { inputQuant: train.inputQuant }), { name: float.name });
   } finally {
     x.dispose();
   }

@@ -11,7 +11,8 @@ import { TinyforgeError } from '../core/errors.ts';
 import { type Graph, elementCount } from '../core/ir/graph.ts';
 import { loadGraph } from '../core/model/load.ts';
 import { loadTarget } from '../core/targets/targets.ts';
-import { type Dataset, fitToInput, loadDataset } from '../lab/data/dataset.ts';
+import { type DataOptions, type Dataset, fitToInput, loadDataset, selectPart } from '../lab/data/dataset.ts';
+import type { SamplePart } from '../lab/data/audio_folder.ts';
 import { dequantizedOutput, dequantizedOutputBytes, isSoftmaxOutput } from '../lab/data/labels.ts';
 import { type ClassAgreement, type OutputAgreement, classAgreement, outputDistances } from '../lab/run/accuracy.ts';
 import { runModel } from '../lab/run/run.ts';
@@ -24,12 +25,16 @@ import { useTrainingBackend } from './tfjs_kernels.ts';
 export interface OriginalComparisonOptions extends Omit<ValidateOptions, 'inputs' | 'onOutputs' | 'carryState'> {
   /** the float model: a float `.tflite` or a TensorFlow.js model.json */
   original: string;
-  /** the data set: what `quantize --data` takes (.npz, .npy, .csv, a folder of images) */
+  /** the data set: what `quantize --data` takes (.npz, .npy, .csv, a folder of images or of WAV clips) */
   data: string;
   /** a `.npy` of true classes beside a `.npy` of inputs */
   truthFile?: string;
-  /** the class names (`--labels`); default: an image folder's sub-folder names */
+  /** the class names (`--labels`); default: an image or audio folder's sub-folder names */
   classLabels?: string[];
+  /** a data set with its own lists: the part compared (default validation) */
+  split?: SamplePart;
+  /** a folder of WAV clips: the front-end, its hop and the clips' rate */
+  audio?: Pick<DataOptions, 'frontEnd' | 'stride' | 'sampleRate'>;
 }
 
 export interface OriginalComparison {
@@ -54,7 +59,9 @@ export async function compareWithOriginal(modelPath: string, options: OriginalCo
   const graph = loadGraph(modelPath);
   if (graph.inputs.length !== 1) throw new TinyforgeError(`${modelPath}: --original compares models with one input (this one has ${graph.inputs.length})`);
   const input = graph.tensors[graph.inputs[0]!]!;
-  const dataset = fitToInput(loadDataset(options.data, { labels: options.truthFile, inputShape: input.shape.slice(1) }), input.shape, input.name);
+  const all = fitToInput(loadDataset(options.data, { labels: options.truthFile, inputShape: input.shape.slice(1), ...options.audio }), input.shape, input.name);
+  for (const note of all.notes ?? []) progress(note);
+  const dataset = all.parts ? selectPart(all, options.split ?? 'validation') : all;
   progress(`running ${options.original} on ${dataset.count} inputs`);
   await useTrainingBackend();
   const float = await loadFloatModel(options.original);

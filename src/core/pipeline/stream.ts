@@ -11,7 +11,9 @@ import { TinyforgeError } from '../errors.ts';
 import { type Graph, type Tensor, elementCount } from '../ir/graph.ts';
 import type { TensorBuffer } from '../ir/buffers.ts';
 import { interpret } from '../ops/interpreter.ts';
-import type { PreparedGraph } from '../ops/prepare.ts';
+import { type PreparedGraph, prepareGraph } from '../ops/prepare.ts';
+import type { KernelIsa } from '../ops/op.ts';
+import { optimizeGraph } from '../passes/index.ts';
 
 export interface StreamShape {
   /** audio: int16 samples through a front-end model; sensor: rows of real values, no front-end */
@@ -75,6 +77,22 @@ function modelInput(model: Graph, label: string): Tensor {
  * features) and a model (one int8 input of K x F elements): every refusal one line naming the file.
  */
 export function audioStreamShape(frontEnd: Graph, frontEndLabel: string, model: Graph, modelLabel: string, options: StreamOptions = {}): StreamShape {
+  const input = modelInput(model, modelLabel);
+  return frontEndStreamShape(frontEnd, frontEndLabel, elementCount(input.shape), `${modelLabel}: its input ${describe(input)}`, options);
+}
+
+/**
+ * The shape of a front-end's stream into a model input of `inputElements` values (`inputLabel` names
+ * that input in messages): the same framing whether the model is the int8 one of a pipeline or the
+ * float one a data set is made for.
+ */
+export function frontEndStreamShape(
+  frontEnd: Graph,
+  frontEndLabel: string,
+  inputElements: number,
+  inputLabel: string,
+  options: StreamOptions = {},
+): StreamShape {
   if (frontEnd.inputs.length !== 1 || frontEnd.outputs.length !== 1)
     throw new TinyforgeError(
       `${frontEndLabel}: a front-end takes one int16 input (a frame of samples) and gives one int8 output (its features); this one has ${frontEnd.inputs.length} inputs and ${frontEnd.outputs.length} outputs`,
@@ -83,15 +101,11 @@ export function audioStreamShape(frontEnd: Graph, frontEndLabel: string, model: 
   const feats = frontEnd.tensors[frontEnd.outputs[0]!]!;
   if (samples.dtype !== 'int16') throw new TinyforgeError(`${frontEndLabel}: a front-end takes int16 samples, this one takes ${describe(samples)}`);
   if (feats.dtype !== 'int8') throw new TinyforgeError(`${frontEndLabel}: a front-end gives int8 features, this one gives ${describe(feats)}`);
-  const input = modelInput(model, modelLabel);
   const frameSamples = elementCount(samples.shape);
   const features = elementCount(feats.shape);
-  const total = elementCount(input.shape);
-  if (total % features !== 0)
-    throw new TinyforgeError(
-      `${modelLabel}: its input ${describe(input)} holds ${total} values, not a whole number of ${frontEndLabel}'s ${features}-feature frames`,
-    );
-  const frames = total / features;
+  if (inputElements % features !== 0)
+    throw new TinyforgeError(`${inputLabel} holds ${inputElements} values, not a whole number of ${frontEndLabel}'s ${features}-feature frames`);
+  const frames = inputElements / features;
   const declared = declaredHop(frontEnd);
   const hop =
     options.stride !== undefined
@@ -187,15 +201,33 @@ function slideWindows(shape: StreamShape, model: PreparedGraph, features: Int8Ar
  * frame), the model on every window. Bit for bit what tf_pipeline.c computes.
  */
 export function runAudioReference(shape: StreamShape, frontEnd: PreparedGraph, model: PreparedGraph, samples: Int16Array): StreamResult {
+  const features = frontEndFeatures(shape, frontEnd, samples);
+  return { features, windows: slideWindows(shape, model, features, (f) => f * shape.hop) };
+}
+
+/**
+ * The front-end on the first `frames` frames of `samples` (default: every whole frame), from a fresh
+ * state carried frame to frame: each frame's int8 feature vector, as the pipeline's reference and the
+ * C compute them. A data set of clips takes one window of these per clip.
+ */
+export function frontEndFeatures(shape: StreamShape, frontEnd: PreparedGraph, samples: Int16Array, frames = frameCount(shape, samples.length)): Int8Array[] {
   const state = new Map<number, TensorBuffer>();
   const features: Int8Array[] = [];
-  const frames = frameCount(shape, samples.length);
-  for (let f = 0; f < frames; f++) {
+  const count = Math.min(frames, frameCount(shape, samples.length));
+  for (let f = 0; f < count; f++) {
     const frame = samples.slice(f * shape.hop, f * shape.hop + shape.frameSamples);
     const out = interpret(frontEnd, [new Uint8Array(frame.buffer)], state).outputs[0]!;
     features.push(new Int8Array(out.buffer, out.byteOffset, out.length).slice());
   }
-  return { features, windows: slideWindows(shape, model, features, (f) => f * shape.hop) };
+  return features;
+}
+
+/**
+ * A model as the compiler prepares it: after the graph passes (constants folded, the state of signal
+ * ops made variable tensors), its kernels chosen for `isa`.
+ */
+export function prepareStreamModel(graph: Graph, name: string, isa?: KernelIsa): PreparedGraph {
+  return prepareGraph(optimizeGraph(graph, name), name, isa);
 }
 
 /** The reference of a sensor stream: `rows` of `shape.features` real values. */

@@ -12,7 +12,6 @@ import {
   type CalibrationCliOptions,
   type DataCliOptions,
   type TrainCliOptions,
-  dataOptions,
   defaultOutput,
   fraction,
   positiveNumber,
@@ -27,7 +26,7 @@ import { compressModel } from '../../compress/pipeline.ts';
 import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from '../../compress/prune.ts';
 import { quantizationAwareTraining } from '../../compress/qat.ts';
 import { formatCompressReport, formatSearch, formatSensitivity } from '../report/compress.ts';
-import { type Session, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask } from './compress_session.ts';
+import { type Session, datasetLoader, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask } from './compress_session.ts';
 import type { Metric } from '../../compress/task.ts';
 import { pruneChannels } from '../../compress/structured.ts';
 import { fineTune } from '../../compress/train.ts';
@@ -35,7 +34,7 @@ import { TrainableGraph } from '../../compress/trainable.ts';
 import { type WeightClip, compressLayers, int8WeightedLayers } from '../../compress/weight_bits.ts';
 import { Int8Evaluator, type SearchGoal, type SearchResult, analyzeSensitivity, searchMixedPrecision } from '../../compress/sensitivity.ts';
 import { terminalProgress } from '../../compress/progress.ts';
-import { type Dataset, fitToInput, loadDataset } from '../../lab/data/dataset.ts';
+import { type Dataset, selectPart } from '../../lab/data/dataset.ts';
 import { readTflite } from '../../core/model/tflite/reader.ts';
 import { extname } from 'node:path';
 import { jsonLine } from '../report/json_document.ts';
@@ -376,8 +375,9 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
   if (file) {
     int8 = file;
     if (!opts.data && !opts.eval) throw new TinyforgeError('no data given (--data or --eval)');
-    const input = int8.tensors[int8.inputs[0]!]!;
-    data = fitToInput(loadDataset((opts.eval ?? opts.data)!, dataOptions(opts, input.shape)), input.shape, input.name);
+    const all = datasetLoader(int8, opts, terminalProgress())((opts.eval ?? opts.data)!);
+    // the figures' data: a data set with its own lists gives its --split list
+    data = all.parts ? selectPart(all, opts.split === 'test' ? 'test' : 'validation') : all;
   } else {
     const session = await openSession(modelPath, opts.data, opts, true);
     float = session.graph;

@@ -23,6 +23,10 @@ export interface DataCliOptions {
   eval?: string;
   holdout: string;
   seed: string;
+  frontEnd?: string;
+  stride?: string;
+  sampleRate: string;
+  split: string;
 }
 
 export interface TrainCliOptions {
@@ -31,7 +35,27 @@ export interface TrainCliOptions {
   lr?: string;
 }
 
-export function addDataOptions(cmd: Command, dataHelp = 'data: .npz, .npy, .csv, or a folder of images (labelled sub-folders)'): Command {
+export const SPLIT_HELP =
+  "a data set with its own validation_list.txt and testing_list.txt (a folder of WAV clips): the list the held-out figures are measured on; --data's training part is then the clips in neither list, and --holdout is not used";
+
+/** The options of a folder of WAV clips: the front-end that turns a clip into features, its framing, the clips' rate. */
+export function addAudioDataOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--front-end <model>',
+      'a folder of WAV clips: the front-end model the firmware runs on each frame (int16 samples in, int8 features out, as in a pipeline); the data are its features',
+    )
+    .option(
+      '--stride <samples>',
+      "a folder of WAV clips: samples between the front-end's frames, as the pipeline's --stride (default: the front-end's own hop where its file names one, else half its frame)",
+    )
+    .option('--sample-rate <hz>', 'a folder of WAV clips: the sample rate every clip has', '16000');
+}
+
+export function addDataOptions(
+  cmd: Command,
+  dataHelp = 'data: .npz, .npy, .csv, a folder of images, or a folder of WAV clips (labelled sub-folders)',
+): Command {
   cmd
     .option('-d, --data <path>', dataHelp)
     .option('--labels-file <file.npy>', 'the labels of a .npy of inputs, classes or values (an .npz, .csv or image folder carries its own)')
@@ -39,9 +63,18 @@ export function addDataOptions(cmd: Command, dataHelp = 'data: .npz, .npy, .csv,
     .option('--label-key <name>', '.npz array holding the labels (default: y, labels, targets, ...)')
     .option('--label-column <name|index>', 'CSV column holding the labels (default: label/class/target/y, or the extra last column)')
     .option('--pixel-range <lo,hi>', 'images: pixel values 0 and 255 map to these', '0,1')
-    .option('--eval <path>', 'held-out data for the before/after figures (default: a part of --data)')
-    .option('--holdout <fraction>', 'share of --data held out when --eval is not given', '0.2')
-    .option('--seed <n>', 'seed for splits and shuffles', '1');
+    .option(
+      '--eval <path>',
+      "held-out data for the before/after figures (default: --data's validation or testing list where it has them, else a part of --data)",
+    )
+    .option(
+      '--holdout <fraction>',
+      'share of --data held out when --eval is not given and --data has no lists of its own (clips of one speaker stay on one side)',
+      '0.2',
+    )
+    .option('--seed <n>', 'seed for splits and shuffles', '1')
+    .addOption(new Option('--split <list>', SPLIT_HELP).choices(['validation', 'test']).default('validation'));
+  addAudioDataOptions(cmd);
   // --labels-file as validate names it: --labels is the class names of compile, run, profile and validate
   addAlias(cmd, '--labels', '--labels-file');
   return cmd;
@@ -100,6 +133,16 @@ export function dataOptions(opts: DataCliOptions, inputShape: number[]): DataOpt
     labelColumn: opts.labelColumn,
     inputShape: inputShape.slice(1),
     pixelRange: range as [number, number],
+    ...audioDataOptions(opts),
+  };
+}
+
+/** --front-end, --stride and --sample-rate as the data loader takes them. */
+export function audioDataOptions(opts: { frontEnd?: string; stride?: string; sampleRate?: string }): Pick<DataOptions, 'frontEnd' | 'stride' | 'sampleRate'> {
+  return {
+    ...(opts.frontEnd !== undefined ? { frontEnd: opts.frontEnd } : {}),
+    ...(opts.stride !== undefined ? { stride: positiveNumber(opts.stride, '--stride', true) } : {}),
+    sampleRate: positiveNumber(opts.sampleRate ?? '16000', '--sample-rate', true),
   };
 }
 

@@ -7,7 +7,8 @@
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Graph } from '../../core/ir/graph.ts';
-import { type Dataset, fitToInput, inputTensor, loadDataset, splitDataset, subset } from '../../lab/data/dataset.ts';
+import { type Dataset, fitToInput, inputTensor, loadDataset, selectPart, splitDataset, subset } from '../../lab/data/dataset.ts';
+import { LIST_FILES } from '../../lab/data/audio_folder.ts';
 import { calibrateRanges } from '../../compress/calibrate.ts';
 import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
 import { loadFloatModel } from '../../compress/model_io.ts';
@@ -41,8 +42,7 @@ export async function openSession(modelPath: string, data: string | undefined, o
   const log = (m: string) => progress.log(m);
   await useTrainingBackend();
   const graph = await loadFloatModel(modelPath);
-  const input = graph.tensors[graph.inputs[0]!]!;
-  const load = (path: string) => fitToInput(loadDataset(path, dataOptions(opts, input.shape)), input.shape, input.name);
+  const load = datasetLoader(graph, opts, progress);
   const all = load(data);
   let task: Task | undefined;
   try {
@@ -50,17 +50,13 @@ export async function openSession(modelPath: string, data: string | undefined, o
   } catch (e) {
     if (!(labelsOptional && e instanceof TinyforgeError && !all.labels)) throw e;
   }
-  let train: Dataset;
-  let test: Dataset;
-  if (opts.eval) {
-    train = all;
-    test = load(opts.eval);
-    if (task) taskFor(graph, test);
-  } else if (task) {
-    ({ train, test } = splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed)));
-  } else {
-    train = all;
-    test = all;
+  let train = all;
+  let test = all;
+  if (opts.eval || task) {
+    let rule: string;
+    ({ train, test, rule } = heldOutSplit(all, opts, load));
+    if (task && opts.eval) taskFor(graph, test);
+    log(rule);
   }
   log(
     `${basename(modelPath)}: ${graph.ops.length} ops, ${task ? task.kind : 'no labels: figures not measured'}` +
@@ -68,6 +64,46 @@ export async function openSession(modelPath: string, data: string | undefined, o
       `${task ? ` and ${test.count} held-out` : ''} samples`,
   );
   return { graph, train, test, task, progress, log };
+}
+
+/**
+ * Reads a data set for `graph`'s input as `opts` say, stating how its samples were made (a folder of
+ * WAV clips: the front-end, the window, the class order) and showing the front-end's progress.
+ */
+export function datasetLoader(graph: Graph, opts: DataCliOptions, progress: Progress): (path: string) => Dataset {
+  const input = graph.tensors[graph.inputs[0]!]!;
+  return (path) => {
+    const onClip = (done: number, total: number) => {
+      if (done === 1) progress.start(`front-end on ${total} clips`, total);
+      progress.update(done);
+      if (done === total) progress.stop();
+    };
+    const dataset = fitToInput(loadDataset(path, { ...dataOptions(opts, input.shape), onClip }), input.shape, input.name);
+    for (const note of dataset.notes ?? []) progress.log(note);
+    return dataset;
+  };
+}
+
+/**
+ * The training and held-out parts, and a line stating the rule: `--eval`'s data (its --split list
+ * where it has lists); else --data's own --split list, training on the clips in neither list; else a
+ * seeded split of --data (by speaker where the clips' names carry one).
+ */
+export function heldOutSplit(all: Dataset, opts: DataCliOptions, load: (path: string) => Dataset): { train: Dataset; test: Dataset; rule: string } {
+  const part = opts.split === 'test' ? 'test' : 'validation';
+  const train = all.parts ? selectPart(all, 'train') : all;
+  const trainRule = all.parts ? `training on ${train.count} clips of ${all.source} in neither list` : `training on ${all.source}`;
+  if (opts.eval) {
+    const evalData = load(opts.eval);
+    const test = evalData.parts ? selectPart(evalData, part) : evalData;
+    return { train, test, rule: `split: ${trainRule}; held out: ${evalData.parts ? `${LIST_FILES[part]} of ${opts.eval} (--split)` : opts.eval} (--eval)` };
+  }
+  if (all.parts) {
+    const test = selectPart(all, part);
+    return { train, test, rule: `split: ${all.source}'s own lists: ${trainRule}; held out: its ${LIST_FILES[part]} (--split ${part}; --holdout not used)` };
+  }
+  const split = splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed));
+  return { ...split, rule: `split: ${split.rule}` };
 }
 
 /** The session's task; commands that train need one. */
@@ -107,7 +143,7 @@ export function quantizeWithData(graph: Graph, data: Dataset, opts: CalibrationC
   );
   const x = inputTensor(calibration);
   try {
-    const ranges = calibrateRanges(graph, [x], { method: opts.ranges, percentile: Number(opts.percentile) });
+    const ranges = calibrateRanges(graph, [x], { method: opts.ranges, percentile: Number(opts.percentile), inputQuant: data.inputQuant });
     return quantizeGraph(graph, ranges, { perChannelDense: opts.perChannelDense, name: graph.name });
   } finally {
     x.dispose();

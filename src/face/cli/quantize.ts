@@ -16,7 +16,7 @@ export function quantizeCommand(): Command {
       'how --weight-bits sets each scale: max (the largest weight is the top level) or mse (clipped for the least squared error over the nonzero weights; keeps more small weights at 3-4 bits)',
       'max',
     );
-  addDataOptions(cmd, 'calibration data: .npz, .npy, .csv, or a folder of images (labels optional)');
+  addDataOptions(cmd, 'calibration data: .npz, .npy, .csv, a folder of images (labels optional), or a folder of WAV clips (with --front-end)');
   // -c/--calib: another spelling of the data set, -d/--data as on every other command that reads one
   addAlias(cmd, '-c, --calib', '--data');
   addCalibrationOptions(cmd);

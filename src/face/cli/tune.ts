@@ -47,7 +47,7 @@ export function tuneCommand(): Command {
     .option('--json', 'print one JSON object on stdout (the report)');
   addDataOptions(
     cmd,
-    'labelled data: .npz, .npy (with --labels-file), .csv, or a folder of images; a held-out share judges accuracy, the rest calibrates and fine-tunes',
+    "labelled data: .npz, .npy (with --labels-file), .csv, a folder of images, or a folder of WAV clips (with --front-end); a held-out share (or the data set's own validation list) judges accuracy, the rest calibrates and fine-tunes",
   );
   addTrainOptions(cmd, '2', '0.001');
   addCalibrationOptions(cmd);

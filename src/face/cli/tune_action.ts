@@ -14,12 +14,11 @@ import { type Measurer, type TuneReport, farmMeasurements, tune, writeProjectFil
 import { type Constraints, type Point, type TuneGrid, formatMHz, numberList } from '../../compress/tune_front.ts';
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { makeJob } from '../../lab/farm/job.ts';
-import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
-import { type Session, openSession, requireTask } from './compress_session.ts';
+import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, positiveNumber } from './compress_options.ts';
+import { type Session, datasetLoader, heldOutSplit, openSession, requireTask } from './compress_session.ts';
 import { readTflite } from '../../core/model/tflite/reader.ts';
 import { terminalProgress } from '../../compress/progress.ts';
 import { taskFor } from '../../compress/task.ts';
-import { fitToInput, loadDataset, splitDataset } from '../../lab/data/dataset.ts';
 import { FARM_OPTIONS, runFarmJobs } from './farm.ts';
 import { compileCommand } from './compile.ts';
 import { applyProjectConfig } from './project_config.ts';
@@ -149,11 +148,11 @@ function int8Session(modelPath: string, opts: TuneCliOptions): Session {
   if (!opts.data) throw new TinyforgeError('no data given (--data PATH)');
   const graph = readTflite(modelPath);
   const progress = terminalProgress();
-  const input = graph.tensors[graph.inputs[0]!]!;
-  const load = (path: string) => fitToInput(loadDataset(path, dataOptions(opts, input.shape)), input.shape, input.name);
+  const load = datasetLoader(graph, opts, progress);
   const all = load(opts.data);
   const task = taskFor(graph, all);
-  const { train, test } = opts.eval ? { train: all, test: load(opts.eval) } : splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed));
+  const { train, test, rule } = heldOutSplit(all, opts, load);
+  progress.log(rule);
   progress.log(
     `${basename(modelPath)}: int8 model, ${graph.ops.length} ops, ${task.kind}; ${test.count} held-out samples (the recipes that train or prune channels need the float model)`,
   );

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { EmulatorLink } from '../../lab/device/transport/qemu.ts';
 import { wrapLines } from '../report/layout.ts';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { addAudioDataOptions, audioDataOptions } from './compress_options.ts';
 import { targetNameFor } from '../../core/targets/targets.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import { type ValidateReport, readNamedInputs, validateModel } from '../../lab/run/validate.ts';
@@ -27,6 +28,7 @@ import { TinyforgeError } from '../../core/errors.ts';
 import { type ReferenceReport, referenceVerdict, validateAgainstReference } from '../../lab/run/validate-reference.ts';
 import type { OrtLevelComparison } from '../../lab/run/onnx_reference.ts';
 import { checkLabelCount, readClassLabels } from '../../lab/data/labels.ts';
+import type { SamplePart } from '../../lab/data/audio_folder.ts';
 import { formatOriginalComparison } from '../report/validate.ts';
 import { jsonLine } from '../report/json_document.ts';
 import { ORT_OPTIMIZATION_LEVELS, type OrtOptimizationLevel } from '../../lab/run/onnxruntime.ts';
@@ -42,10 +44,19 @@ export function validateCommand(): Command {
     .option('--carry-state', `with --inputs: ${CARRY_STATE_HELP}`)
     .option(
       '--original <model>',
-      'the float model the int8 one came from (.tflite or TF.js model.json): run both on --inputs (then a data set: .npz, .npy, .csv or a folder of images) and compare their outputs',
+      'the float model the int8 one came from (.tflite or TF.js model.json): run both on --inputs (then a data set: .npz, .npy, .csv, a folder of images, or a folder of WAV clips with --front-end) and compare their outputs',
     )
     .option('--labels-file <file.npy>', 'with --original: the true classes of a .npy of inputs (an .npz, .csv or image folder carries its own)')
     .option('--labels <file>', 'with --original: class labels, one a line or a JSON array, naming the confusion matrix')
+    .addOption(
+      new Option(
+        '--split <list>',
+        'with --original and a data set with its own validation_list.txt and testing_list.txt (a folder of WAV clips): the part compared: train (the clips in neither list), validation or test',
+      )
+        .choices(['train', 'validation', 'test'])
+        .default('validation'),
+    );
+  addAudioDataOptions(command)
     .option(
       '--reference <dir>',
       "a per-tensor reference dump (index.json + <index>.bin, as tflm-ref --layers writes; or an ONNX model's TensorProto files, as ONNX Runtime's node I/O dump writes them), or `onnxruntime` to run an ONNX model in ONNX Runtime now: name the first layer whose output differs",
@@ -85,6 +96,10 @@ export function validateCommand(): Command {
           labelsFile?: string;
           labels?: string;
           ortLevel: string;
+          split: string;
+          frontEnd?: string;
+          stride?: string;
+          sampleRate: string;
         } & PlanShapingFlags &
           FarmFlags,
       ) => {
@@ -95,6 +110,9 @@ export function validateCommand(): Command {
           return;
         }
         if (opts.labelsFile !== undefined) throw new TinyforgeError('--labels-file goes with --original: the true classes of its --inputs');
+        for (const flag of ['split', 'frontEnd', 'stride', 'sampleRate'])
+          if (command.getOptionValueSource(flag) === 'cli')
+            throw new TinyforgeError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --original: it reads its --inputs data set`);
         if (command.getOptionValueSource('labels') === 'cli') throw new TinyforgeError('--labels goes with --original: it names the classes compared');
         if (opts.reference !== undefined) {
           if (opts.inputs !== undefined)
@@ -153,6 +171,10 @@ async function validateOriginal(
     carryState?: boolean;
     labelsFile?: string;
     labels?: string;
+    split: string;
+    frontEnd?: string;
+    stride?: string;
+    sampleRate: string;
     target?: string;
     board?: string;
     port?: string;
@@ -181,6 +203,8 @@ async function validateOriginal(
     data: opts.inputs,
     truthFile: opts.labelsFile,
     classLabels,
+    split: opts.split as SamplePart,
+    audio: audioDataOptions(opts),
     target: targetNameFor(opts.target, opts.board),
     board: opts.board,
     port: opts.port,

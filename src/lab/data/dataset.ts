@@ -8,7 +8,9 @@
  *   called label/class/target/y, else the last column when the row has one value more than the
  *   model input takes;
  * - a folder of labelled sub-folders of PNG/JPEG images (class = sub-folder, in sorted order), or a
- *   folder of images without labels (calibration only).
+ *   folder of images without labels (calibration only);
+ * - a folder of labelled sub-folders of WAV clips (Speech Commands' layout), turned into features by
+ *   a front-end model (audio_folder.ts), with the folder's own validation and testing lists.
  * Labels that are integers (or one-hot rows) are classes; anything else is a regression target.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../core/errors.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
+import { type SamplePart, LIST_FILES, isAudioFolder, loadAudioFolder } from './audio_folder.ts';
 import { parseCsv } from './csv.ts';
 import { decodeImage, imageToInput, isImageFile } from './images.ts';
 import { type NumericArray, parseNpyArray } from './npy.ts';
@@ -32,8 +35,16 @@ export interface Dataset {
   /** count · ∏sampleShape input values, sample after sample */
   x: Float32Array;
   labels?: Labels;
-  /** class names, for labelled image folders */
+  /** class names, for labelled image and audio folders */
   classNames?: string[];
+  /** each sample's part by the data set's own lists (an audio folder with validation_list.txt / testing_list.txt) */
+  parts?: SamplePart[];
+  /** each sample's group (an audio clip's speaker, else its file): a split keeps a group on one side */
+  groups?: string[];
+  /** the int8 scale and zero point the inputs are dequantized features of: a quantized model's input takes them so */
+  inputQuant?: { scale: number; zeroPoint: number };
+  /** lines the command states: how the samples were made */
+  notes?: string[];
 }
 
 export interface DataOptions {
@@ -48,6 +59,14 @@ export interface DataOptions {
   inputShape?: number[];
   /** pixel values 0 and 255 map to these (default [0, 1]) */
   pixelRange?: [number, number];
+  /** a folder of WAV clips: the front-end model that turns each clip into features */
+  frontEnd?: string;
+  /** a folder of WAV clips: samples between the front-end's frames (default: its own hop, else half its frame) */
+  stride?: number;
+  /** a folder of WAV clips: their sample rate (default 16000) */
+  sampleRate?: number;
+  /** a folder of WAV clips: called as clips are turned into features */
+  onClip?: (done: number, total: number) => void;
 }
 
 const INPUT_KEYS = ['x', 'inputs', 'data', 'images', 'features', 'x_train', 'x_test'];
@@ -57,13 +76,14 @@ const LABEL_COLUMNS = ['label', 'labels', 'class', 'target', 'y'];
 export function loadDataset(path: string, options: DataOptions = {}): Dataset {
   if (!existsSync(path)) throw new TinyforgeError(`${path}: no such file or folder`);
   let dataset: Dataset;
-  if (statSync(path).isDirectory()) dataset = loadImageFolder(path, options);
+  if (statSync(path).isDirectory())
+    dataset = options.frontEnd !== undefined || isAudioFolder(path) ? loadAudioFolder(path, options) : loadImageFolder(path, options);
   else {
     const ext = extname(path).toLowerCase();
     if (ext === '.npz') dataset = loadNpz(path, options);
     else if (ext === '.npy') dataset = loadNpy(path, options);
     else if (ext === '.csv') dataset = loadCsv(path, options);
-    else throw new TinyforgeError(`${path}: unknown data format "${ext || '(no extension)'}" (expected .npz, .npy, .csv or a folder of images)`);
+    else throw new TinyforgeError(`${path}: unknown data format "${ext || '(no extension)'}" (expected .npz, .npy, .csv, or a folder of images or WAV clips)`);
   }
   if (dataset.count === 0) throw new TinyforgeError(`${path}: the data set is empty`);
   for (let i = 0; i < dataset.x.length; i++) {
@@ -212,6 +232,9 @@ export function subset(dataset: Dataset, indices: readonly number[], source = da
   const x = new Float32Array(indices.length * size);
   indices.forEach((i, n) => x.set(dataset.x.subarray(i * size, (i + 1) * size), n * size));
   const out: Dataset = { ...dataset, source, count: indices.length, x };
+  const { parts, groups } = dataset;
+  if (parts) out.parts = indices.map((i) => parts[i]!);
+  if (groups) out.groups = indices.map((i) => groups[i]!);
   const labels = dataset.labels;
   if (labels?.kind === 'classes') out.labels = { kind: 'classes', values: Int32Array.from(indices, (i) => labels.values[i]!) };
   else if (labels) {
@@ -245,15 +268,58 @@ export function shuffledIndices(count: number, seed: number): number[] {
   return order;
 }
 
-/** A seeded split into a training part and a held-out part of `heldOut` (a fraction) of the samples. */
-export function splitDataset(dataset: Dataset, heldOut: number, seed = 1): { train: Dataset; test: Dataset } {
+/**
+ * A seeded split into a training part and a held-out part of `heldOut` (a fraction) of the samples;
+ * `rule` states it. Samples with groups (speakers) are split by group: no group on both sides.
+ */
+export function splitDataset(dataset: Dataset, heldOut: number, seed = 1): { train: Dataset; test: Dataset; rule: string } {
   if (dataset.count < 2) throw new TinyforgeError(`${dataset.source}: ${dataset.count} sample(s) cannot be split into training and held-out data`);
-  const order = shuffledIndices(dataset.count, seed);
   const testCount = Math.min(dataset.count - 1, Math.max(1, Math.round(dataset.count * heldOut)));
+  const share = `${Math.round(heldOut * 100)}% held out, seed ${seed}`;
+  if (dataset.groups) return splitByGroup(dataset, dataset.groups, testCount, seed, share);
+  const order = shuffledIndices(dataset.count, seed);
   return {
     train: subset(dataset, order.slice(testCount), `${dataset.source} (training part)`),
     test: subset(dataset, order.slice(0, testCount), `${dataset.source} (held-out part)`),
+    rule: `a seeded split by sample (${share})`,
   };
+}
+
+/** Whole groups go to the held-out part, in a seeded order, until it holds `testCount` samples. */
+function splitByGroup(dataset: Dataset, groups: readonly string[], testCount: number, seed: number, share: string) {
+  const members = new Map<string, number[]>();
+  groups.forEach((g, i) => (members.get(g) ?? members.set(g, []).get(g)!).push(i));
+  const names = [...members.keys()].sort();
+  if (names.length < 2) throw new TinyforgeError(`${dataset.source}: every sample is of one speaker: a speaker-disjoint split needs two`);
+  const held: number[] = [];
+  const heldGroups = new Set<string>();
+  for (const g of shuffledIndices(names.length, seed).map((i) => names[i]!)) {
+    if (held.length >= testCount || heldGroups.size === names.length - 1) break;
+    heldGroups.add(g);
+    held.push(...members.get(g)!);
+  }
+  const train = groups.flatMap((g, i) => (heldGroups.has(g) ? [] : [i]));
+  held.sort((a, b) => a - b);
+  const speakers = (set: Iterable<string>) => [...set].filter((g) => g.startsWith('speaker ')).length;
+  const trainGroups = new Set(train.map((i) => groups[i]!));
+  const bySpeaker = names.some((g) => g.startsWith('speaker '));
+  return {
+    train: subset(dataset, train, `${dataset.source} (training part)`),
+    test: subset(dataset, held, `${dataset.source} (held-out part)`),
+    rule: bySpeaker
+      ? `a seeded split by speaker, the file-name part before _nohash_ (${share}): ${speakers(trainGroups)} speakers training, ${speakers(heldGroups)} held out, none in both; clips without a speaker split by file`
+      : `a seeded split by file (${share}): the file names carry no speaker`,
+  };
+}
+
+/** The samples of one part of the data set's own lists (training: those in neither list). */
+export function selectPart(dataset: Dataset, part: SamplePart): Dataset {
+  const parts = dataset.parts;
+  if (!parts) throw new TinyforgeError(`${dataset.source}: has no ${Object.values(LIST_FILES).join(' or ')} to take a part from`);
+  const indices = parts.flatMap((p, i) => (p === part ? [i] : []));
+  const name = part === 'train' ? 'training part: clips in neither list' : `${part} part: ${LIST_FILES[part]}`;
+  if (indices.length === 0) throw new TinyforgeError(`${dataset.source}: its ${name} is empty`);
+  return subset(dataset, indices, `${dataset.source} (${name})`);
 }
 
 /** The inputs as one tensor [N, ...sampleShape]. */

@@ -19,9 +19,18 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
 const fourCc = (b: Uint8Array, at: number) => String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function int16s(bytes: Uint8Array): Int16Array {
+  const out = new Int16Array(bytes.length >> 1);
+  if (LITTLE_ENDIAN) {
+    // one copy of the bytes: the host's int16 layout is the file's
+    new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 2));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Int16Array.from({ length: bytes.length >> 1 }, (_, i) => view.getInt16(i * 2, true));
+  for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
+  return out;
 }
 
 /** A WAVE file's samples: 16-bit PCM mono only. */

@@ -14,8 +14,6 @@ import { TOOL_NAME, TOOL_VERSION } from '../../core/codegen/banner.ts';
 import { type Graph, cIdentifier } from '../../core/ir/graph.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import type { KernelIsa } from '../../core/ops/op.ts';
-import { optimizeGraph } from '../../core/passes/index.ts';
-import { prepareGraph } from '../../core/ops/prepare.ts';
 import { graphInstructions } from '../../core/ops/layer_cost.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
 import type { BoardDescriptor, TargetDescriptor } from '../../core/targets/targets.ts';
@@ -27,6 +25,7 @@ import {
   type StreamShape,
   audioStreamShape,
   inputQuantization,
+  prepareStreamModel,
   runAudioReference,
   runSensorReference,
   sensorStreamShape,
@@ -170,7 +169,7 @@ export function compilePipeline(loaded: PipelineModels, target: TargetDescriptor
  * ops made variable tensors), its kernels chosen for `isa`.
  */
 export function preparedModel(graph: Graph, path: string, isa?: KernelIsa): PreparedGraph {
-  return prepareGraph(optimizeGraph(graph, basename(path)), basename(path), isa);
+  return prepareStreamModel(graph, basename(path), isa);
 }
 
 /** The TypeScript reference of the whole stream. */
