@@ -6,6 +6,7 @@
  * model quantized with its input's scale and zero point; both outputs are compared as real values
  * (lab/run/accuracy.ts).
  */
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../core/errors.ts';
 import { type Graph, elementCount } from '../core/ir/graph.ts';
@@ -59,7 +60,11 @@ export async function compareWithOriginal(modelPath: string, options: OriginalCo
   const graph = loadGraph(modelPath);
   if (graph.inputs.length !== 1) throw new TinyforgeError(`${modelPath}: --original compares models with one input (this one has ${graph.inputs.length})`);
   const input = graph.tensors[graph.inputs[0]!]!;
-  const all = fitToInput(loadDataset(options.data, { labels: options.truthFile, inputShape: input.shape.slice(1), ...options.audio }), input.shape, input.name);
+  const all = fitToInput(
+    loadDataset(options.data, { labels: options.truthFile, inputShape: input.shape.slice(1), ...options.audio, model: { graph, label: basename(modelPath) } }),
+    input.shape,
+    input.name,
+  );
   for (const note of all.notes ?? []) progress(note);
   const dataset = all.parts ? selectPart(all, options.split ?? 'validation') : all;
   progress(`running ${options.original} on ${dataset.count} inputs`);

@@ -18,6 +18,7 @@ import { hostReference, loadPipeline } from '../../src/lab/run/pipeline.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
 import { readTflite } from '../../src/core/model/tflite/reader.ts';
+import { loadGraph } from '../../src/core/model/load.ts';
 import { standInClassifier, standInFrontEnd, testClip, wavBytes, writeModelFile } from '../helpers/pipeline_models.ts';
 import { sharedFile, sharedModelPath, sharedModelsAvailable } from '../helpers/shared.ts';
 import { tinyforge } from '../helpers/cli.ts';
@@ -195,6 +196,12 @@ describe('data: a folder of WAV clips through a front-end', function () {
       expect(reference.features.length).to.equal(49);
       expect(Array.from(requantized(d, n)), file).to.deep.equal(reference.features.flatMap((f) => Array.from(f)));
     });
+    // for the int8 keyword model, the unquantized features are its input bytes: its scale and zero point dequantize them
+    const model = loadGraph(sharedModelPath('micro_speech'));
+    const forInt8 = loadDataset(root, { frontEnd: preprocessor, inputShape: [1960], stride: 320, model: { graph: model, label: 'micro_speech' } });
+    const q = model.tensors[model.inputs[0]!]!.quant!;
+    expect(forInt8.inputQuant).to.deep.equal({ scale: q.scale[0], zeroPoint: q.zeroPoint[0] });
+    expect(Array.from(requantized(forInt8, 1))).to.deep.equal(Array.from(requantized(d, 1)));
   });
 
   describe('quantize --data FOLDER --front-end FILE', () => {

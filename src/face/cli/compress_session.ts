@@ -78,7 +78,8 @@ export function datasetLoader(graph: Graph, opts: DataCliOptions, progress: Prog
       progress.update(done);
       if (done === total) progress.stop();
     };
-    const dataset = fitToInput(loadDataset(path, { ...dataOptions(opts, input.shape), onClip }), input.shape, input.name);
+    const model = { graph, label: graph.name };
+    const dataset = fitToInput(loadDataset(path, { ...dataOptions(opts, input.shape), onClip, model }), input.shape, input.name);
     for (const note of dataset.notes ?? []) progress.log(note);
     return dataset;
   };

@@ -5,7 +5,9 @@
  * from a fresh state (core/pipeline/stream.ts's `frontEndFeatures`, the function the pipeline's
  * reference runs), the first window of frames the model's input holds is the sample, and its int8
  * features go to training as the real values they dequantize to with the front-end output's scale
- * and zero point (an unquantized output: the int8 values themselves).
+ * and zero point. An unquantized output is the model's quantized input already (micro_speech's
+ * front-end): an int8 model's input scale and zero point dequantize it, for a float model the int8
+ * values are the real values (scale 1, zero point 0).
  *
  * Splits: `validation_list.txt` and `testing_list.txt` at the top (paths relative to the folder)
  * mark each clip's part: training is every clip in neither list. Without them each clip carries a
@@ -19,7 +21,15 @@ import { TinyforgeError } from '../../core/errors.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import { loadGraph } from '../../core/model/load.ts';
 import type { PreparedGraph } from '../../core/ops/prepare.ts';
-import { type StreamShape, frameCount, frontEndFeatures, frontEndStreamShape, prepareStreamModel } from '../../core/pipeline/stream.ts';
+import {
+  type StreamShape,
+  featureQuantizationNote,
+  frameCount,
+  frontEndFeatures,
+  frontEndStreamShape,
+  inputQuantization,
+  prepareStreamModel,
+} from '../../core/pipeline/stream.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
 import { parseWav } from './wav.ts';
 
@@ -41,6 +51,8 @@ export interface AudioFolderOptions {
   sampleRate?: number;
   /** called as clips are turned into features */
   onClip?: (done: number, total: number) => void;
+  /** the model the data are for: an int8 input's scale and zero point, and a note where they differ from the front-end's */
+  model?: { graph: Graph; label: string };
 }
 
 export interface AudioFolder {
@@ -168,6 +180,29 @@ function clipFeatures(file: string, fe: FrontEnd, shape: StreamShape, sampleRate
   return window;
 }
 
+/** The scale and zero point the int8 features are dequantized with (module comment), how, and a note where the model's input differs. */
+function featureQuant(frontEnd: Graph, feName: string, model: AudioFolderOptions['model']) {
+  const q = frontEnd.tensors[frontEnd.outputs[0]!]!.quant;
+  const int8Model = model && model.graph.tensors[model.graph.inputs[0]!]!.dtype === 'int8' ? model : undefined;
+  const modelQuant = int8Model ? inputQuantization(int8Model.graph) : null;
+  const note = int8Model ? featureQuantizationNote(frontEnd, feName, int8Model.graph, int8Model.label) : null;
+  if (q) {
+    const inputQuant = { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! };
+    return { inputQuant, how: `the features dequantized with ${feName}'s output scale ${inputQuant.scale}, zero point ${inputQuant.zeroPoint}`, note };
+  }
+  if (modelQuant)
+    return {
+      inputQuant: modelQuant,
+      how: `${feName}'s unquantized features are ${int8Model!.label}'s input bytes: dequantized with its scale ${modelQuant.scale}, zero point ${modelQuant.zeroPoint}`,
+      note,
+    };
+  return {
+    inputQuant: { scale: 1, zeroPoint: 0 },
+    how: `the int8 features as they are (${feName}'s output has no scale and zero point: scale 1, zero point 0)`,
+    note,
+  };
+}
+
 /** The folder's clips as a data set of front-end features (module comment). */
 export function loadAudioFolder(path: string, options: AudioFolderOptions): AudioFolder {
   if (!options.frontEnd)
@@ -183,8 +218,8 @@ export function loadAudioFolder(path: string, options: AudioFolderOptions): Audi
   const files = clips.map((c) => c.file);
   const parts = readParts(path, files);
   const sampleRate = options.sampleRate ?? DEFAULT_SAMPLE_RATE;
-  const q = fe.graph.tensors[fe.graph.outputs[0]!]!.quant;
-  const inputQuant = q ? { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! } : { scale: 1, zeroPoint: 0 };
+  const feName = basename(fe.path);
+  const { inputQuant, how, note } = featureQuant(fe.graph, feName, options.model);
   const size = shape.frames * shape.features;
   const x = new Float32Array(clips.length * size);
   clips.forEach(({ file }, n) => {
@@ -192,14 +227,11 @@ export function loadAudioFolder(path: string, options: AudioFolderOptions): Audi
     for (let i = 0; i < size; i++) x[n * size + i] = (window[i]! - inputQuant.zeroPoint) * inputQuant.scale;
     options.onClip?.(n + 1, clips.length);
   });
-  const feName = basename(fe.path);
   const notes = [
     `${path}: ${clips.length} clips; features: ${feName} on frames of ${shape.frameSamples} samples every ${shape.hop} (${shape.hopSource}), ` +
-      `${shape.features} int8 features a frame, from a fresh state per clip; the clip's first ${shape.frames} frames make the model's window; ` +
-      (q
-        ? `the features dequantized with ${feName}'s output scale ${inputQuant.scale}, zero point ${inputQuant.zeroPoint}`
-        : `the int8 features as they are (${feName}'s output has no scale and zero point: scale 1, zero point 0)`),
+      `${shape.features} int8 features a frame, from a fresh state per clip; the clip's first ${shape.frames} frames make the model's window; ${how}`,
     `${path}: classes ${classNames.map((c, i) => `${i} ${c}`).join(', ')} (label folders in sorted order)`,
+    ...(note ? [note] : []),
   ];
   const folder: AudioFolder = {
     source: path,

@@ -17,6 +17,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../core/errors.ts';
+import type { Graph } from '../../core/ir/graph.ts';
 import { readUserFile } from '../../core/model/read_file.ts';
 import { type SamplePart, LIST_FILES, isAudioFolder, loadAudioFolder } from './audio_folder.ts';
 import { parseCsv } from './csv.ts';
@@ -67,6 +68,8 @@ export interface DataOptions {
   sampleRate?: number;
   /** a folder of WAV clips: called as clips are turned into features */
   onClip?: (done: number, total: number) => void;
+  /** a folder of WAV clips: the model the data are for (an int8 input's scale and zero point) */
+  model?: { graph: Graph; label: string };
 }
 
 const INPUT_KEYS = ['x', 'inputs', 'data', 'images', 'features', 'x_train', 'x_test'];
