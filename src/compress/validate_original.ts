@@ -61,7 +61,13 @@ export async function compareWithOriginal(modelPath: string, options: OriginalCo
   if (graph.inputs.length !== 1) throw new TinyforgeError(`${modelPath}: --original compares models with one input (this one has ${graph.inputs.length})`);
   const input = graph.tensors[graph.inputs[0]!]!;
   const all = fitToInput(
-    loadDataset(options.data, { labels: options.truthFile, inputShape: input.shape.slice(1), ...options.audio, model: { graph, label: basename(modelPath) } }),
+    loadDataset(options.data, {
+      labels: options.truthFile,
+      inputShape: input.shape.slice(1),
+      ...options.audio,
+      parts: [options.split ?? 'validation'],
+      model: { graph, label: basename(modelPath) },
+    }),
     input.shape,
     input.name,
   );

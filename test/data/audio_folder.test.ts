@@ -96,6 +96,9 @@ describe('data: a folder of WAV clips through a front-end', function () {
     expect(names(validation)).to.deep.equal(['no', 'yes']);
     expect(names(test)).to.deep.equal(['_silence_', 'yes']);
     expect(train.count).to.equal(files.length - 4);
+    // only the parts asked for are read
+    const onlyTest = loadDataset(root, { ...options, parts: ['test'] });
+    expect(Array.from(onlyTest.x)).to.deep.equal(Array.from(test.x));
     expect(d.notes!.join('\n')).to.include('0 _silence_, 1 no, 2 yes (label folders in sorted order)');
   });
 

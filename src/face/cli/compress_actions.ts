@@ -26,7 +26,17 @@ import { compressModel } from '../../compress/pipeline.ts';
 import { pruneOneShot, pruneUnstructured, weightCount, weightSparsity } from '../../compress/prune.ts';
 import { quantizationAwareTraining } from '../../compress/qat.ts';
 import { formatCompressReport, formatSearch, formatSensitivity } from '../report/compress.ts';
-import { type Session, datasetLoader, describeMetric, evaluateFloat, evaluateInt8, openSession, quantizeWithData, requireTask } from './compress_session.ts';
+import {
+  type Session,
+  datasetLoader,
+  describeMetric,
+  evaluateFloat,
+  evaluateInt8,
+  heldOutPart,
+  openSession,
+  quantizeWithData,
+  requireTask,
+} from './compress_session.ts';
 import type { Metric } from '../../compress/task.ts';
 import { pruneChannels } from '../../compress/structured.ts';
 import { fineTune } from '../../compress/train.ts';
@@ -375,9 +385,9 @@ export async function sensitivityAction(modelPath: string, opts: SensitivityCliO
   if (file) {
     int8 = file;
     if (!opts.data && !opts.eval) throw new TinyforgeError('no data given (--data or --eval)');
-    const all = datasetLoader(int8, opts, terminalProgress())((opts.eval ?? opts.data)!);
     // the figures' data: a data set with its own lists gives its --split list
-    data = all.parts ? selectPart(all, opts.split === 'test' ? 'test' : 'validation') : all;
+    const all = datasetLoader(int8, opts, terminalProgress())((opts.eval ?? opts.data)!, [heldOutPart(opts)]);
+    data = all.parts ? selectPart(all, heldOutPart(opts)) : all;
   } else {
     const session = await openSession(modelPath, opts.data, opts, true);
     float = session.graph;

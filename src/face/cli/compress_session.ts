@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Graph } from '../../core/ir/graph.ts';
 import { type Dataset, fitToInput, inputTensor, loadDataset, selectPart, splitDataset, subset } from '../../lab/data/dataset.ts';
-import { LIST_FILES } from '../../lab/data/audio_folder.ts';
+import { LIST_FILES, type SamplePart, requireFrontEnd } from '../../lab/data/audio_folder.ts';
 import { calibrateRanges } from '../../compress/calibrate.ts';
 import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
 import { loadFloatModel } from '../../compress/model_io.ts';
@@ -38,12 +38,13 @@ export interface Session {
 export async function openSession(modelPath: string, data: string | undefined, opts: DataCliOptions, labelsOptional = false, what = 'data'): Promise<Session> {
   // before TF.js loads
   if (!data) throw new TinyforgeError(`no ${what} given (--data PATH)`);
+  for (const path of [data, opts.eval]) if (path !== undefined) requireFrontEnd(path, opts.frontEnd);
   const progress = terminalProgress();
   const log = (m: string) => progress.log(m);
   await useTrainingBackend();
   const graph = await loadFloatModel(modelPath);
   const load = datasetLoader(graph, opts, progress);
-  const all = load(data);
+  const all = load(data, dataParts(opts));
   let task: Task | undefined;
   try {
     task = taskFor(graph, all);
@@ -70,16 +71,16 @@ export async function openSession(modelPath: string, data: string | undefined, o
  * Reads a data set for `graph`'s input as `opts` say, stating how its samples were made (a folder of
  * WAV clips: the front-end, the window, the class order) and showing the front-end's progress.
  */
-export function datasetLoader(graph: Graph, opts: DataCliOptions, progress: Progress): (path: string) => Dataset {
+export function datasetLoader(graph: Graph, opts: DataCliOptions, progress: Progress): (path: string, parts?: SamplePart[]) => Dataset {
   const input = graph.tensors[graph.inputs[0]!]!;
-  return (path) => {
+  return (path, parts) => {
     const onClip = (done: number, total: number) => {
       if (done === 1) progress.start(`front-end on ${total} clips`, total);
       progress.update(done);
       if (done === total) progress.stop();
     };
     const model = { graph, label: graph.name };
-    const dataset = fitToInput(loadDataset(path, { ...dataOptions(opts, input.shape), onClip, model }), input.shape, input.name);
+    const dataset = fitToInput(loadDataset(path, { ...dataOptions(opts, input.shape), onClip, model, ...(parts ? { parts } : {}) }), input.shape, input.name);
     for (const note of dataset.notes ?? []) progress.log(note);
     return dataset;
   };
@@ -90,12 +91,16 @@ export function datasetLoader(graph: Graph, opts: DataCliOptions, progress: Prog
  * where it has lists); else --data's own --split list, training on the clips in neither list; else a
  * seeded split of --data (by speaker where the clips' names carry one).
  */
-export function heldOutSplit(all: Dataset, opts: DataCliOptions, load: (path: string) => Dataset): { train: Dataset; test: Dataset; rule: string } {
-  const part = opts.split === 'test' ? 'test' : 'validation';
+export function heldOutSplit(
+  all: Dataset,
+  opts: DataCliOptions,
+  load: (path: string, parts?: SamplePart[]) => Dataset,
+): { train: Dataset; test: Dataset; rule: string } {
+  const part = heldOutPart(opts);
   const train = all.parts ? selectPart(all, 'train') : all;
   const trainRule = all.parts ? `training on ${train.count} clips of ${all.source} in neither list` : `training on ${all.source}`;
   if (opts.eval) {
-    const evalData = load(opts.eval);
+    const evalData = load(opts.eval, [part]);
     const test = evalData.parts ? selectPart(evalData, part) : evalData;
     return { train, test, rule: `split: ${trainRule}; held out: ${evalData.parts ? `${LIST_FILES[part]} of ${opts.eval} (--split)` : opts.eval} (--eval)` };
   }
@@ -105,6 +110,16 @@ export function heldOutSplit(all: Dataset, opts: DataCliOptions, load: (path: st
   }
   const split = splitDataset(all, fraction(opts.holdout, '--holdout'), Number(opts.seed));
   return { ...split, rule: `split: ${split.rule}` };
+}
+
+/** The list the held-out figures come from (--split). */
+export function heldOutPart(opts: DataCliOptions): 'validation' | 'test' {
+  return opts.split === 'test' ? 'test' : 'validation';
+}
+
+/** The parts of --data's own lists a command reads: training, and the held-out list unless --eval gives the held-out data. */
+export function dataParts(opts: DataCliOptions): SamplePart[] {
+  return opts.eval ? ['train'] : ['train', heldOutPart(opts)];
 }
 
 /** The session's task; commands that train need one. */

@@ -15,7 +15,7 @@ import { type Constraints, type Point, type TuneGrid, formatMHz, numberList } fr
 import { takeInterrupt } from '../../lab/lifecycle.ts';
 import { makeJob } from '../../lab/farm/job.ts';
 import { type CalibrationCliOptions, type DataCliOptions, type TrainCliOptions, positiveNumber } from './compress_options.ts';
-import { type Session, datasetLoader, heldOutSplit, openSession, requireTask } from './compress_session.ts';
+import { type Session, dataParts, datasetLoader, heldOutSplit, openSession, requireTask } from './compress_session.ts';
 import { readTflite } from '../../core/model/tflite/reader.ts';
 import { terminalProgress } from '../../compress/progress.ts';
 import { taskFor } from '../../compress/task.ts';
@@ -149,7 +149,7 @@ function int8Session(modelPath: string, opts: TuneCliOptions): Session {
   const graph = readTflite(modelPath);
   const progress = terminalProgress();
   const load = datasetLoader(graph, opts, progress);
-  const all = load(opts.data);
+  const all = load(opts.data, dataParts(opts));
   const task = taskFor(graph, all);
   const { train, test, rule } = heldOutSplit(all, opts, load);
   progress.log(rule);

@@ -51,6 +51,8 @@ export interface AudioFolderOptions {
   sampleRate?: number;
   /** called as clips are turned into features */
   onClip?: (done: number, total: number) => void;
+  /** a folder with its own lists: only the clips of these parts are read */
+  parts?: SamplePart[];
   /** the model the data are for: an int8 input's scale and zero point, and a note where they differ from the front-end's */
   model?: { graph: Graph; label: string };
 }
@@ -85,6 +87,16 @@ export function isAudioFolder(path: string): boolean {
     const dir = join(path, d);
     return !d.startsWith('.') && statSync(dir).isDirectory() && readdirSync(dir).some(isWav);
   });
+}
+
+const noFrontEnd = (path: string) =>
+  new TinyforgeError(
+    `${path}: a folder of WAV clips is turned into features by the front-end the firmware runs: give --front-end FILE (e.g. an audio preprocessor .tflite)`,
+  );
+
+/** A folder of WAV clips without a front-end: refused in one line saying to give one. */
+export function requireFrontEnd(path: string, frontEnd: string | undefined): void {
+  if (frontEnd === undefined && existsSync(path) && statSync(path).isDirectory() && isAudioFolder(path)) throw noFrontEnd(path);
 }
 
 /** The speaker a Speech Commands file name carries (`<speaker>_nohash_<n>.wav`, `<word>_<speaker>_nohash_<n>.wav`), else null. */
@@ -205,18 +217,22 @@ function featureQuant(frontEnd: Graph, feName: string, model: AudioFolderOptions
 
 /** The folder's clips as a data set of front-end features (module comment). */
 export function loadAudioFolder(path: string, options: AudioFolderOptions): AudioFolder {
-  if (!options.frontEnd)
-    throw new TinyforgeError(
-      `${path}: a folder of WAV clips is turned into features by the front-end the firmware runs: give --front-end FILE (e.g. an audio preprocessor .tflite)`,
-    );
+  if (options.frontEnd === undefined) throw noFrontEnd(path);
   const inputShape = options.inputShape;
   if (!inputShape || inputShape.length === 0) throw new TinyforgeError(`${path}: a folder of WAV clips needs the model's input shape to frame its features`);
   const inputElements = inputShape.reduce((n, d) => n * d, 1);
   const fe = frontEndOf(options.frontEnd);
   const shape = frontEndStreamShape(fe.graph, basename(fe.path), inputElements, `the model's input [${inputShape}]`, { stride: options.stride });
-  const { classNames, clips } = listClips(path);
+  const listed = listClips(path);
+  const { classNames } = listed;
+  const allParts = readParts(
+    path,
+    listed.clips.map((c) => c.file),
+  );
+  const wanted = allParts && options.parts ? listed.clips.flatMap((c, i) => (options.parts!.includes(allParts[i]!) ? [i] : [])) : null;
+  const clips = wanted ? wanted.map((i) => listed.clips[i]!) : listed.clips;
+  const parts = allParts && wanted ? wanted.map((i) => allParts[i]!) : allParts;
   const files = clips.map((c) => c.file);
-  const parts = readParts(path, files);
   const sampleRate = options.sampleRate ?? DEFAULT_SAMPLE_RATE;
   const feName = basename(fe.path);
   const { inputQuant, how, note } = featureQuant(fe.graph, feName, options.model);

@@ -68,6 +68,8 @@ export interface DataOptions {
   sampleRate?: number;
   /** a folder of WAV clips: called as clips are turned into features */
   onClip?: (done: number, total: number) => void;
+  /** a folder of WAV clips with its own lists: only the clips of these parts are read */
+  parts?: SamplePart[];
   /** a folder of WAV clips: the model the data are for (an int8 input's scale and zero point) */
   model?: { graph: Graph; label: string };
 }
