@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import type { Graph } from '../../core/ir/graph.ts';
-import { type Dataset, fitToInput, inputTensor, loadDataset, selectPart, splitDataset, subset } from '../../lab/data/dataset.ts';
+import { type Dataset, fitToInput, inputTensor, loadDataset, selectPart, shuffledIndices, splitDataset, subset } from '../../lab/data/dataset.ts';
 import { LIST_FILES, type SamplePart, requireFrontEnd } from '../../lab/data/audio_folder.ts';
 import { calibrateRanges } from '../../compress/calibrate.ts';
 import { type CalibrationCliOptions, type DataCliOptions, dataOptions, fraction, positiveNumber } from './compress_options.ts';
@@ -97,7 +97,9 @@ export function heldOutSplit(
   load: (path: string, parts?: SamplePart[]) => Dataset,
 ): { train: Dataset; test: Dataset; rule: string } {
   const part = heldOutPart(opts);
-  const train = all.parts ? selectPart(all, 'train') : all;
+  // shuffled (seeded), as a split by sample is: the first training samples (calibration's) span the classes
+  const listed = all.parts ? selectPart(all, 'train') : null;
+  const train = listed ? subset(listed, shuffledIndices(listed.count, Number(opts.seed)), listed.source) : all;
   const trainRule = all.parts ? `training on ${train.count} clips of ${all.source} in neither list` : `training on ${all.source}`;
   if (opts.eval) {
     const evalData = load(opts.eval, [part]);

@@ -303,7 +303,9 @@ function splitByGroup(dataset: Dataset, groups: readonly string[], testCount: nu
     heldGroups.add(g);
     held.push(...members.get(g)!);
   }
-  const train = groups.flatMap((g, i) => (heldGroups.has(g) ? [] : [i]));
+  const kept = groups.flatMap((g, i) => (heldGroups.has(g) ? [] : [i]));
+  // shuffled, as a split by sample is: the first training samples (calibration's) span the classes
+  const train = shuffledIndices(kept.length, seed).map((i) => kept[i]!);
   held.sort((a, b) => a - b);
   const speakers = (set: Iterable<string>) => [...set].filter((g) => g.startsWith('speaker ')).length;
   const trainGroups = new Set(train.map((i) => groups[i]!));
