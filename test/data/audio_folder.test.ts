@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TinyforgeError } from '../../src/core/errors.ts';
 import { type Dataset, type DataOptions, loadDataset, selectPart, splitDataset } from '../../src/lab/data/dataset.ts';
-import { speakerOf } from '../../src/lab/data/audio_folder.ts';
+import { type SamplePart, speakerOf } from '../../src/lab/data/audio_folder.ts';
+import { heldOutSplit } from '../../src/face/cli/compress_session.ts';
+import type { DataCliOptions } from '../../src/face/cli/compress_options.ts';
 import { hostReference, loadPipeline } from '../../src/lab/run/pipeline.ts';
 import { layersModelToFloatGraph } from '../../src/compress/from_layers.ts';
 import { writeTflite } from '../../src/core/model/tflite/writer.ts';
@@ -121,6 +123,26 @@ describe('data: a folder of WAV clips through a front-end', function () {
     expect(a.test.count).to.be.greaterThan(0);
     const other = splitDataset(d, 0.3, 8);
     expect(other.train.count + other.test.count).to.equal(d.count);
+  });
+
+  it("holds out the --split list of --data or --eval's folder, else a speaker split, and says which", () => {
+    const load = (path: string, parts?: SamplePart[]) => loadDataset(path, { ...options, ...(parts ? { parts } : {}) });
+    const opts = (more: Partial<DataCliOptions>): DataCliOptions => ({ holdout: '0.3', seed: '1', sampleRate: '16000', split: 'validation', ...more });
+    const listed = join(dir, 'listed-split');
+    writeFolder(listed, ['aa11', 'bb22', 'cc33']);
+    writeFileSync(join(listed, 'validation_list.txt'), 'yes/bb22_nohash_0.wav\nno/bb22_nohash_1.wav\n');
+    writeFileSync(join(listed, 'testing_list.txt'), 'yes/cc33_nohash_0.wav\n_silence_/noise_c.wav\n');
+    const speakers = join(dir, 'speakers-split');
+    writeFolder(speakers, ['aa11', 'bb22', 'cc33', 'dd44']);
+    const own = heldOutSplit(load(listed, ['train', 'validation']), opts({}), load);
+    expect([own.train.count, own.test.count]).to.deep.equal([selectPart(load(listed), 'train').count, 2]);
+    expect(own.train.parts!.every((p) => p === 'train')).to.equal(true);
+    expect(own.rule).to.match(/own lists: training on \d+ clips .* held out: its validation_list\.txt \(--split validation; --holdout not used\)/);
+    const other = heldOutSplit(load(listed, ['train']), opts({ eval: listed, split: 'test' }), load);
+    expect(other.test.parts).to.deep.equal(['test', 'test']);
+    expect(other.rule).to.match(/held out: testing_list\.txt of .* \(--eval\)/);
+    const bySpeaker = heldOutSplit(load(speakers), opts({}), load);
+    expect(bySpeaker.rule).to.match(/^split: a seeded split by speaker/);
   });
 
   it('refuses each bad clip or list in one line naming the file', () => {
