@@ -262,11 +262,20 @@ export async function compileCached(cache: ObjectCache | null, unit: CachedCompi
   return { result, cache: 'miss', key };
 }
 
+/** when each cache folder was last pruned by this process (Date.now()) */
+const lastPruned = new Map<string, number>();
+/** a process prunes a folder at most this often: a pruning stats every entry, thousands in a long run */
+const PRUNE_EVERY_MS = 60_000;
+
 /**
  * Deletes the least recently used entries until the cache holds at most `maxBytes`, and temporary
- * files left by dead writers. Files with other names are never touched.
+ * files left by dead writers, unless this process pruned the folder less than a minute ago (`always`:
+ * regardless). Files with other names are never touched.
  */
-export function pruneObjectCache(cache: ObjectCache): void {
+export function pruneObjectCache(cache: ObjectCache, always = false): void {
+  const now = Date.now();
+  if (!always && now - (lastPruned.get(cache.dir) ?? -Infinity) < PRUNE_EVERY_MS) return;
+  lastPruned.set(cache.dir, now);
   let names: string[];
   try {
     names = readdirSync(cache.dir);
@@ -274,7 +283,6 @@ export function pruneObjectCache(cache: ObjectCache): void {
     return;
   }
   const entries: { path: string; size: number; used: number }[] = [];
-  const now = Date.now();
   for (const name of names) {
     const path = join(cache.dir, name);
     try {
