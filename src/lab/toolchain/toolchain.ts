@@ -8,6 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { TinyforgeError } from '../../core/errors.ts';
 import { DETACHED, trackChild } from '../lifecycle.ts';
+import { HelperGone, helperWanted, spawnThroughHelper } from './spawner.ts';
 
 /** Absolute path of `command` found on PATH, or a TinyforgeError telling how to install it. */
 export function findTool(command: string, install: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -35,11 +36,33 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs a tool to completion and collects its output; never throws on a non-zero exit. */
-export function runTool(path: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
+/**
+ * Runs a tool to completion and collects its output; never throws on a non-zero exit. The tool is
+ * started by the small helper process of spawner.ts (this process's memory makes its own fork dear),
+ * or by this process where the helper is turned off or stopped.
+ */
+export async function runTool(path: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
+  // LC_ALL=C: plain ASCII quotes and English messages, so errors read the same everywhere.
+  const env = { ...process.env, LC_ALL: 'C' };
+  if (helperWanted()) {
+    try {
+      return await spawnThroughHelper({
+        path,
+        args,
+        env,
+        ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof HelperGone)) throw new TinyforgeError(`cannot run ${path}: ${(e as Error).message}`);
+    }
+  }
+  return runToolDirect(path, args, env, options);
+}
+
+/** runTool's tool started by this process. */
+function runToolDirect(path: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; timeoutMs?: number }): Promise<ToolResult> {
   return new Promise((resolvePromise, reject) => {
-    // LC_ALL=C: plain ASCII quotes and English messages, so errors read the same everywhere.
-    const env = { ...process.env, LC_ALL: 'C' };
     const child = trackChild(spawn(path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...DETACHED }));
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
