@@ -8,7 +8,7 @@
  *
  * The helper starts each tool in a process group of its own and, on SIGINT, SIGTERM or SIGHUP (the
  * CLI's clean-up: src/lab/lifecycle.ts, or a terminal's Ctrl-C), or when its stdin closes (the parent
- * is gone), kills every group it started and exits. It keeps no event loop of the parent's alive while
+ * is gone), stops every group it started (SIGTERM, then SIGKILL) and exits. It keeps no event loop of the parent's alive while
  * no request waits. A helper that cannot start or dies is started again at the next request; where none
  * starts, tools are started directly (runToolDirect). TINYFORGE_DIRECT_SPAWN=1 starts them directly.
  */
@@ -36,8 +36,17 @@ const HELPER = `
 const { spawn } = require('node:child_process');
 const running = new Map();
 const send = (answer) => process.stdout.write(JSON.stringify(answer) + '\\n');
-const killGroup = (child) => { try { process.kill(-child.pid, 'SIGKILL'); } catch { try { child.kill('SIGKILL'); } catch {} } };
-const stopAll = () => { for (const child of running.values()) killGroup(child); process.exit(0); };
+const signalGroup = (child, signal) => { try { process.kill(-child.pid, signal); } catch { try { child.kill(signal); } catch {} } };
+const killGroup = (child) => signalGroup(child, 'SIGKILL');
+// SIGTERM first (gcc removes its temporary files), SIGKILL 300 ms later: inside the 500 ms the CLI's
+// clean-up gives a child before it kills it
+let stopping = false;
+const stopAll = () => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of running.values()) signalGroup(child, 'SIGTERM');
+  setTimeout(() => { for (const child of running.values()) killGroup(child); process.exit(0); }, running.size > 0 ? 300 : 0);
+};
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stopAll);
 process.stdin.on('end', stopAll);
 function start(r) {
@@ -147,4 +156,9 @@ export function spawnThroughHelper(request: SpawnRequest): Promise<SpawnAnswer> 
 export function helperWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   const direct = env.TINYFORGE_DIRECT_SPAWN;
   return direct === undefined || direct === '' || direct === '0';
+}
+
+/** The helper's process id while one runs (for a test that stops it), else undefined. */
+export function helperProcessId(): number | undefined {
+  return helper?.child.pid;
 }
