@@ -24,7 +24,7 @@
  * are printed again, unprefixed, then the slowest files of both and the closing line.
  *
  *   TINYFORGE_TEST_SHARDS=1 node scripts/test.mjs      one shard (any N >= 1 works)
- *   TINYFORGE_TEST_BATCH=4 node scripts/test.mjs       4 files per mocha process (default and most: 12)
+ *   TINYFORGE_TEST_BATCH=4 node scripts/test.mjs       4 files per mocha process (default and most: 20)
  *   TINYFORGE_TEST_TIMES=t.json node scripts/test.mjs  every file's wall time, both shards, into t.json
  *   node scripts/test.mjs --list          prints the partition and its recorded times, runs nothing
  *   node scripts/test.mjs FILE|FOLDER...  these files (a folder: its *.test.ts files) only, partitioned the same way
@@ -47,7 +47,7 @@ const TIMES = join(ROOT, 'test', 'support', 'test-times.json');
 const DEFAULT_SECONDS = 5;
 const SLOWEST_SHOWN = 15;
 /** more files failing than this in the shards is not load: they are not re-run alone */
-const MAX_RERUN_FILES = 12;
+const MAX_RERUN_FILES = 20;
 /** test files per mocha process (see runShard), at most MAX_RERUN_FILES so that a crashed batch is re-run alone */
 const BATCH_FILES = Math.min(MAX_RERUN_FILES, Math.max(1, Number(process.env.TINYFORGE_TEST_BATCH) || MAX_RERUN_FILES));
 /** what makes a file (or a test helper it imports) a user of serial ports */
