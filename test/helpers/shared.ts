@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { skipAbsent } from './absent.ts';
 
 const SHARED_MODELS = resolve(import.meta.dirname, '../../../shared/models');
+const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
 
 const NOT_FOUND = `${SHARED_MODELS} not found`;
 const SKIPPED = 'skipping tests on the real models';
@@ -46,6 +47,16 @@ export function sharedFile(...parts: string[]): string {
 export function sharedListing(...parts: string[]): string[] {
   const dir = join(SHARED_MODELS, ...parts);
   return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/**
+ * A data set under `../shared/data` (`sharedDataSet('speech_commands')`): its path where its README.md
+ * is there, else a skip of the running test or hook with one notice line (a failure on the project's CI).
+ */
+export function sharedDataSet(name: string): string {
+  const dir = join(SHARED_DATA, name);
+  if (!existsSync(join(dir, 'README.md'))) skipAbsent(`${dir} not found`, 'skipping tests on the shared data set', undefined);
+  return dir;
 }
 
 export const SHARED_MODEL_NAMES = ['hello_world_int8', 'micro_speech', 'person_detect', 'simple_add', 'mnist_lstm_int8'] as const;
