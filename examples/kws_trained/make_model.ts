@@ -16,7 +16,7 @@ import { basename, join, relative } from 'node:path';
 import { loadGraph } from '../../src/core/model/load.ts';
 import { audioStreamShape, prepareStreamModel, runAudioReference } from '../../src/core/pipeline/stream.ts';
 import { readAudioClip } from '../../src/lab/data/wav.ts';
-import { DATA, FLOAT_MODEL, FRONT_END, ROOT, STRIDE } from './train.ts';
+import { DATA, FLOAT_MODEL, FRONT_END, ROOT, STRIDE, requireShared } from './train.ts';
 
 export const INT8_MODEL = join(import.meta.dirname, 'kws_int8.tflite');
 const CLIPS_FILE = join(import.meta.dirname, 'clips.json');
@@ -74,6 +74,7 @@ export function referenceClasses(model: string, clips: string[]): number[] {
 }
 
 async function main(): Promise<void> {
+  requireShared('make_model.ts');
   const quantize = ['quantize', fromRoot(FLOAT_MODEL), '--data', fromRoot(DATA), ...dataArgs(), '-o', fromRoot(INT8_MODEL), '--json'];
   log(`tinyforge ${quantize.join(' ')}`);
   const quantized = lastLine(await tinyforge(quantize)) as { float: { value: number }; int8: { value: number } };

@@ -18,7 +18,7 @@
  * Weights start from He-normal initialisers, seeded, as is the per-epoch shuffle.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { useTrainingBackend } from '../../src/compress/tfjs_kernels.ts';
 import { type AudioFolder, loadAudioFolder } from '../../src/lab/data/audio_folder.ts';
@@ -26,8 +26,9 @@ import { seededRandom } from '../../src/lab/data/dataset.ts';
 import { saveLayersModelFile } from '../../src/lab/model_files.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const DATA = join(ROOT, '..', 'shared', 'data', 'speech_commands');
-export const FRONT_END = join(ROOT, '..', 'shared', 'models', 'zoo', 'tflm_audio_preprocessor_int8.tflite');
+/** the data set and the front-end: in ../shared beside the checkout, or where SPEECH_COMMANDS and FRONT_END say (as for run.sh) */
+export const DATA = resolve(process.env.SPEECH_COMMANDS ?? join(ROOT, '..', 'shared', 'data', 'speech_commands'));
+export const FRONT_END = resolve(process.env.FRONT_END ?? join(ROOT, '..', 'shared', 'models', 'zoo', 'tflm_audio_preprocessor_int8.tflite'));
 export const FLOAT_MODEL = join(import.meta.dirname, 'float', 'model.json');
 export const INPUT_SHAPE = [49, 40, 1];
 export const STRIDE = 320;
@@ -45,6 +46,15 @@ interface Normalization {
 }
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/** Where the data set or the front-end is absent (a clone without ../shared): one line saying so, exit status 2. */
+export function requireShared(script: string): void {
+  if (existsSync(join(DATA, 'testing_list.txt')) && existsSync(FRONT_END)) return;
+  log(
+    `${script}: the Speech Commands clips (${relative(ROOT, DATA)}) or the front-end (${relative(ROOT, FRONT_END)}) are absent: they live in ../shared beside the checkout`,
+  );
+  process.exit(2);
+}
 
 /** The DS-CNN of the module comment, its initialisers seeded. */
 export function buildModel(seed: number, classes: number): tf.Sequential {
@@ -145,6 +155,7 @@ function foldNormalization(model: tf.LayersModel, norm: Normalization): void {
 }
 
 async function main(): Promise<void> {
+  requireShared('train.ts');
   log(`features of ${relative(ROOT, DATA)} through ${relative(ROOT, FRONT_END)} ...`);
   const train = loadFeatures(['train']);
   const validation = loadFeatures(['validation']);
