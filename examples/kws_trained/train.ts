@@ -50,9 +50,8 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 /** Where the data set or the front-end is absent (a clone without ../shared): one line saying so, exit status 2. */
 export function requireShared(script: string): void {
   if (existsSync(join(DATA, 'testing_list.txt')) && existsSync(FRONT_END)) return;
-  log(
-    `${script}: the Speech Commands clips (${relative(ROOT, DATA)}) or the front-end (${relative(ROOT, FRONT_END)}) are absent: they live in ../shared beside the checkout`,
-  );
+  const shown = (path: string) => (relative(ROOT, path).startsWith('../..') ? path : relative(ROOT, path));
+  log(`${script}: the Speech Commands clips (${shown(DATA)}) or the front-end (${shown(FRONT_END)}) are absent: they live in ../shared beside the checkout`);
   process.exit(2);
 }
 
