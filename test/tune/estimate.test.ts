@@ -28,8 +28,13 @@ import { mnistData } from '../compress/mnist_fixture.ts';
 const MODEL = join(PROJECT_ROOT, 'examples/mnist/float/model.json');
 
 /** ratio and channel multiple: 8/16 channels down to 6/12, 5/10 (off the groups) and 4/12, 4/8 (in them). */
-/** Shapes within this share of dense int8's cycles are a tie the estimate need not rank. */
-const NEAR = 0.05;
+/**
+ * Shapes within this share of dense int8's cycles are a tie the estimate need not rank. The RP2040's
+ * wider band: its cycles follow where the firmware's code and weights fall in the 16 KiB XIP cache,
+ * which the cheap estimate does not see; moving the harness by a few hundred bytes moved dense int8
+ * from 785,063 to 802,047 cycles (2.2 %) with no change to the model's code.
+ */
+const NEAR: Record<string, number> = { 'nucleo-l4r5zi': 0.05, pico: 0.08 };
 
 const SHAPES: [string, number, number][] = [
   ['dense', 0, 1],
@@ -85,7 +90,7 @@ describe('tune: the cheap estimate ranks channel-pruned shapes as the Cortex-M4 
       let compared = 0;
       for (const [name] of SHAPES.slice(1)) {
         const f = figures.get(name)!;
-        if (Math.abs(f.cycles - dense.cycles) <= NEAR * dense.cycles) continue;
+        if (Math.abs(f.cycles - dense.cycles) <= NEAR[boardName]! * dense.cycles) continue;
         compared++;
         expect(f.estimated < dense.estimated, `${name} against dense int8:\n${rows.join('\n')}`).to.equal(f.cycles < dense.cycles);
       }
