@@ -7,7 +7,7 @@
  */
 import type { PreparedGraph, PreparedLayer } from '../ops/prepare.ts';
 import { type MemoryPlan, ARENA_ALIGNMENT, planArena } from './arena.ts';
-import { alignUp, bufferRequests, overlapSaving } from './lifetimes.ts';
+import { type BufferRequest, alignUp, bufferRequests, overlapSaving } from './lifetimes.ts';
 
 /** Sets of executed ops kept per step of the search (the best by peak, then live bytes), at most. */
 const BEAM = 500;
@@ -62,17 +62,7 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
   const after = layers.map((l) => [...new Set(l.op.inputs.filter((t) => producer.has(t)).map((t) => producer.get(t)!))]);
   const readers = requests.map(() => [] as number[]);
   reads.forEach((bs, p) => bs.forEach((b) => readers[b]!.push(p)));
-  // a layer's overlap (OverlapRule) saves bytes in any order where its input dies at it
-  const saving = new Map<number, { input: number; save: number }>();
-  layers.forEach((l, p) => {
-    const rule = l.overlap;
-    const input = l.op.inputs[rule?.input ?? -1];
-    if (!rule || l.isAlias || l.op.outputs.length !== 1 || input === undefined || !bufferOf.has(input)) return;
-    const [inBuffer, outBuffer] = [bufferOf.get(input)!, bufferOf.get(l.op.outputs[0]!)!];
-    const readsTwice = l.op.inputs.some((t, i) => i !== rule.input && t >= 0 && bufferOf.get(t) === inBuffer);
-    if (inBuffer === outBuffer || outBuffer === undefined || readsTwice) return;
-    saving.set(p, { input: inBuffer, save: overlapSaving({ layer: p, input: requests[inBuffer]!, output: requests[outBuffer]!, gap: rule.gap }, alignment) });
-  });
+  const saving = overlapSavings(prepared, requests, bufferOf, alignment);
 
   // sets as bit sets of 32-bit words: executed layers (`done`) and live buffers. The search tries n
   // layers on each kept state at each of n steps; a try is a small record (its state, the layer, its
@@ -134,6 +124,11 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
   };
   /** a buffer layer p writes that is not live before it */
   const isBorn = (s: State, p: number, b: number) => !has(s.live, b) && writes[p]!.includes(b);
+  /** the buffers that die when layer p runs after `s`: those it reads, then those it writes that nobody reads after it */
+  const deaths = (s: State, p: number) => [
+    ...reads[p]!.filter((b) => (has(s.live, b) || isBorn(s, p, b)) && dies(b, s, p)),
+    ...writes[p]!.filter((b) => isBorn(s, p, b) && !reads[p]!.includes(b) && dies(b, s, p)),
+  ];
   /** the state a kept try leads to */
   const stateOf = (t: Try): State => {
     const { from, p } = t;
@@ -141,8 +136,7 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
     add(done, p);
     const live = from.live.slice();
     for (const b of writes[p]!) add(live, b);
-    for (const b of reads[p]!) if (dies(b, from, p)) live[b >>> 5]! &= ~(1 << (b & 31));
-    for (const b of writes[p]!) if (isBorn(from, p, b) && dies(b, from, p)) live[b >>> 5]! &= ~(1 << (b & 31));
+    for (const b of deaths(from, p)) live[b >>> 5]! &= ~(1 << (b & 31));
     const path = from.path.slice();
     path.push(p);
     return { done, high: from.high ^ hashHigh[p]!, low: from.low ^ hashLow[p]!, live, liveBytes: t.liveBytes, peak: t.peak, path };
@@ -174,9 +168,7 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
         let old: Try | null | undefined = first;
         while (old && !sameDone(old, candidate)) old = old.sameKey;
         if (old && peak >= old.peak) continue;
-        // the buffers it reads, and those it writes that nobody reads after it, die here
-        for (const b of reads[p]!) if ((has(s.live, b) || isBorn(s, p, b)) && dies(b, s, p)) candidate.liveBytes -= bytes[b]!;
-        for (const b of writes[p]!) if (isBorn(s, p, b) && !reads[p]!.includes(b) && dies(b, s, p)) candidate.liveBytes -= bytes[b]!;
+        for (const b of deaths(s, p)) candidate.liveBytes -= bytes[b]!;
         if (old) Object.assign(old, { from: s, p, peak, liveBytes: candidate.liveBytes });
         else {
           candidate.sameKey = first ?? null;
@@ -191,6 +183,29 @@ export function memoryOrder(prepared: PreparedGraph, alignment = ARENA_ALIGNMENT
   const best = states[0];
   if (!best || best.path.every((p, i) => p === i)) return undefined;
   return best.path;
+}
+
+/**
+ * Per layer with an overlap (OverlapRule) of a distinct, once-read input: that input's buffer and the
+ * bytes the overlap saves in any order where the input dies at the layer.
+ */
+function overlapSavings(
+  prepared: PreparedGraph,
+  requests: BufferRequest[],
+  bufferOf: Map<number, number>,
+  alignment: number,
+): Map<number, { input: number; save: number }> {
+  const saving = new Map<number, { input: number; save: number }>();
+  prepared.layers.forEach((l, p) => {
+    const rule = l.overlap;
+    const input = l.op.inputs[rule?.input ?? -1];
+    if (!rule || l.isAlias || l.op.outputs.length !== 1 || input === undefined || !bufferOf.has(input)) return;
+    const [inBuffer, outBuffer] = [bufferOf.get(input)!, bufferOf.get(l.op.outputs[0]!)!];
+    const readsTwice = l.op.inputs.some((t, i) => i !== rule.input && t >= 0 && bufferOf.get(t) === inBuffer);
+    if (inBuffer === outBuffer || outBuffer === undefined || readsTwice) return;
+    saving.set(p, { input: inBuffer, save: overlapSaving({ layer: p, input: requests[inBuffer]!, output: requests[outBuffer]!, gap: rule.gap }, alignment) });
+  });
+  return saving;
 }
 
 /** Lexicographic on layer positions: the order closest to the model's first. */
